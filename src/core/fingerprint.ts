@@ -1,0 +1,40 @@
+import { createHash } from "node:crypto";
+import type { StepDefinition, WorkflowDefinition } from "./definition.js";
+import { topologicalOrder } from "./graph.js";
+
+/** 64 bits of SHA-256 in hex: plenty to tell two versions of one step apart, small to store. */
+export function shortHash(text: string): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, 16);
+}
+
+/**
+ * A fingerprint per step: its behaviour (handler source or YAML spec), its retry/timeout/effects
+ * settings, its declared files, and its upstream steps' fingerprints. A change anywhere upstream
+ * therefore changes every fingerprint downstream of it.
+ */
+export function stepFingerprints(definition: WorkflowDefinition): Map<string, string> {
+  const byId = new Map(definition.steps.map((s) => [s.id, s]));
+  const result = new Map<string, string>();
+  for (const id of topologicalOrder(definition.steps)) {
+    const step = byId.get(id) as StepDefinition;
+    const upstream = [...step.needs].sort().map((need) => `${need}=${result.get(need)}`);
+    result.set(
+      id,
+      shortHash(
+        JSON.stringify({
+          source: step.source,
+          retry: step.retry,
+          timeoutMs: step.timeoutMs,
+          effects: step.effects,
+          outputs: step.outputs,
+          upstream,
+        }),
+      ),
+    );
+  }
+  return result;
+}
+
+export function workflowFingerprint(fingerprints: Map<string, string>): string {
+  return shortHash([...fingerprints].map(([id, fp]) => `${id}:${fp}`).join("\n"));
+}

@@ -1,0 +1,85 @@
+/** Pure graph helpers over `{ id, needs }` nodes. Callers validate ids before relying on these. */
+export interface GraphNode {
+  readonly id: string;
+  readonly needs: readonly string[];
+}
+
+/** The first cycle found, as a closed path of ids (`a -> b -> a`), or null. */
+export function findCycle(nodes: readonly GraphNode[]): string[] | null {
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const state = new Map<string, "visiting" | "done">();
+  const stack: string[] = [];
+  const visit = (id: string): string[] | null => {
+    const mark = state.get(id);
+    if (mark === "done") return null;
+    if (mark === "visiting") return [...stack.slice(stack.indexOf(id)), id];
+    state.set(id, "visiting");
+    stack.push(id);
+    for (const need of byId.get(id)?.needs ?? []) {
+      if (!byId.has(need)) continue;
+      const cycle = visit(need);
+      if (cycle) return cycle;
+    }
+    stack.pop();
+    state.set(id, "done");
+    return null;
+  };
+  for (const node of nodes) {
+    const cycle = visit(node.id);
+    if (cycle) return cycle;
+  }
+  return null;
+}
+
+/** Ids in topological order; ties broken by declaration order, so the order is deterministic. */
+export function topologicalOrder(nodes: readonly GraphNode[]): string[] {
+  const indegree = new Map(nodes.map((n) => [n.id, n.needs.length]));
+  const dependents = successorsOf(nodes);
+  const order: string[] = [];
+  const queue = nodes.filter((n) => n.needs.length === 0).map((n) => n.id);
+  while (queue.length > 0) {
+    const id = queue.shift()!;
+    order.push(id);
+    for (const next of dependents.get(id) ?? []) {
+      const left = indegree.get(next)! - 1;
+      indegree.set(next, left);
+      if (left === 0) queue.push(next);
+    }
+  }
+  return order;
+}
+
+/** Map from each id to the ids that need it directly. */
+export function successorsOf(nodes: readonly GraphNode[]): Map<string, string[]> {
+  const map = new Map<string, string[]>(nodes.map((n) => [n.id, []]));
+  for (const node of nodes) for (const need of node.needs) map.get(need)?.push(node.id);
+  return map;
+}
+
+/** The given ids plus everything downstream of them. */
+export function downstreamClosure(nodes: readonly GraphNode[], from: Iterable<string>): Set<string> {
+  const dependents = successorsOf(nodes);
+  const result = new Set<string>();
+  const queue = [...from];
+  while (queue.length > 0) {
+    const id = queue.pop()!;
+    if (result.has(id)) continue;
+    result.add(id);
+    queue.push(...(dependents.get(id) ?? []));
+  }
+  return result;
+}
+
+/** Every transitive upstream id of `id` (not including itself), in topological order. */
+export function ancestorsInOrder(nodes: readonly GraphNode[], id: string): string[] {
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const seen = new Set<string>();
+  const queue = [...(byId.get(id)?.needs ?? [])];
+  while (queue.length > 0) {
+    const next = queue.pop()!;
+    if (seen.has(next)) continue;
+    seen.add(next);
+    queue.push(...(byId.get(next)?.needs ?? []));
+  }
+  return topologicalOrder(nodes).filter((n) => seen.has(n));
+}

@@ -1,0 +1,12 @@
+import type { RetryPolicy } from "./definition.js";
+
+/** Delay before the next execution after the `failuresInCycle`-th failure (1-based): exponential, capped. */
+export function backoffMs(policy: RetryPolicy, failuresInCycle: number): number {
+  const { initialMs, factor, maxMs } = policy.backoff;
+  return Math.min(maxMs, initialMs * factor ** Math.max(0, failuresInCycle - 1));
+}
+
+/** Whether a step that just failed may execute again within its current retry cycle. */
+export function mayRetry(policy: RetryPolicy, attempts: number, attemptBase: number): boolean {
+  return attempts - attemptBase < policy.attempts;
+}

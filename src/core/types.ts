@@ -1,0 +1,207 @@
+/**
+ * Glossary — these words mean the same thing everywhere in Cairn.
+ *
+ * - workflow:   a named DAG of steps, defined in TypeScript or YAML.
+ * - run:        one execution of a workflow with one input. Identified by a run id.
+ * - step:       one node of the DAG inside a run. Identified by its step id (stable across runs).
+ * - attempt:    one execution of a step's handler. A step's attempts count across retries and
+ *               resumes of the same run (a crash recovery does not consume one).
+ * - lease:      a step being executed is owned by one worker until `leaseExpiresAt`; every write by
+ *               that owner carries the lease `epoch` and is rejected once the epoch moved on (fencing).
+ * - worker:     a process (or one engine inside a process) that claims and executes steps.
+ * - checkpoint: a small JSON progress record a step writes while it runs; read back on its next attempt.
+ * - memo:       a durable memoized sub-step inside a step (`ctx.memo(key, fn)`).
+ * - lineage:    runs made from other runs: `parentRunId` (made from), `rootRunId` (first ancestor).
+ * - resume:     continue the same run in place: keep what succeeded, execute what did not.
+ * - restart:    a new run of the same workflow with the same input, from scratch.
+ * - rerun:      a new run that executes selected steps and their downstream, reusing the rest.
+ * - provenance: where a step's result came from (executed, reused, recovered, set by hand) and why
+ *               it was executed again.
+ * - run attempt: one start or resume of a run (its history); not to be confused with a step attempt.
+ */
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+export const RUN_STATUSES = [
+  "running",
+  "paused",
+  "succeeded",
+  "failed",
+  "cancelled",
+  "interrupted",
+] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** Statuses from which `resume` may continue a run in place. */
+export const RESUMABLE_RUN_STATUSES: readonly RunStatus[] = ["failed", "cancelled", "paused", "interrupted"];
+/** Statuses from which `restart` and `rerun` may start a new run. */
+export const FINISHED_RUN_STATUSES: readonly RunStatus[] = ["succeeded", "failed", "cancelled", "interrupted"];
+
+/**
+ * pending: waiting for its needs. ready: may be claimed (not before `readyAt`).
+ * running: claimed by a worker under a lease. The rest are final for the current attempt.
+ */
+export const STEP_STATUSES = ["pending", "ready", "running", "succeeded", "failed", "cancelled"] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+export const RUN_ORIGINS = ["start", "restart", "rerun"] as const;
+export type RunOrigin = (typeof RUN_ORIGINS)[number];
+
+/** How a step's current result came to be. */
+export const PROVENANCE_KINDS = ["executed", "reused", "recovered", "manual"] as const;
+export type ProvenanceKind = (typeof PROVENANCE_KINDS)[number];
+
+/** Why a step is (about to be) executed again. */
+export const RERUN_REASONS = [
+  "failed",
+  "was-running",
+  "was-cancelled",
+  "definition-changed",
+  "declared-file-changed",
+  "selected",
+  "downstream",
+  "crash-recovery",
+] as const;
+export type RerunReason = (typeof RERUN_REASONS)[number];
+
+export interface StepError {
+  message: string;
+  stack?: string;
+  code?: string;
+}
+
+export interface Provenance {
+  kind: ProvenanceKind;
+  /** For `reused`: the run that executed the step and produced the output. */
+  fromRunId?: string;
+  /** Why this step was executed again in this run (absent for a first execution). */
+  reason?: RerunReason;
+  /** For `manual`: who set it and when. */
+  by?: string;
+  /** Definition fingerprint of the step when it executed. */
+  fingerprint?: string;
+}
+
+export interface RunRecord {
+  id: string;
+  workflowId: string;
+  tenant: string;
+  status: RunStatus;
+  input: Json;
+  output: Json | null;
+  error: StepError | null;
+  createdAt: number;
+  updatedAt: number;
+  finishedAt: number | null;
+  origin: RunOrigin;
+  parentRunId: string | null;
+  rootRunId: string;
+  /** Number of run attempts (1 = the first start; each resume adds one). */
+  attempt: number;
+  /** The worker driving this run when it is run in-process; null when any worker may take it. */
+  driverId: string | null;
+  /** Why the run is interrupted, or what stopped it. */
+  reason: string | null;
+  workdir: string;
+  /** Names of the secrets the workflow declared; values are never stored. */
+  secretNames: string[];
+  /** Fingerprint of the whole definition the run last (re)started with. */
+  fingerprint: string;
+  /** Stop scheduling new steps once a step failed (from the workflow definition). */
+  failFast: boolean;
+}
+
+export interface StepRecord {
+  runId: string;
+  stepId: string;
+  status: StepStatus;
+  needs: string[];
+  /** Executions of the handler in this run (across retries and resumes). */
+  attempts: number;
+  /** `attempts` when the current retry cycle began (a resume starts a new cycle). */
+  attemptBase: number;
+  /** Crash recoveries of this step (do not consume attempts). */
+  recoveries: number;
+  output: Json | null;
+  vars: Record<string, Json> | null;
+  error: StepError | null;
+  checkpoint: Json | null;
+  /** Digests of declared output files, by path. */
+  files: Record<string, string> | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+  readyAt: number | null;
+  leaseOwner: string | null;
+  leaseExpiresAt: number | null;
+  leaseEpoch: number;
+  fingerprint: string | null;
+  provenance: Provenance | null;
+}
+
+export interface RunAttemptRecord {
+  runId: string;
+  number: number;
+  at: number;
+  /** Who or what asked: "cli", "api", "library", "auto". */
+  trigger: string;
+  actor: string | null;
+  action: "start" | "resume";
+  strategy: Json | null;
+  stepsDone: number;
+  stepsTotal: number;
+  outcome: RunStatus | null;
+  endedAt: number | null;
+  note: string | null;
+}
+
+export const EVENT_TYPES = [
+  "run.created",
+  "run.resumed",
+  "run.succeeded",
+  "run.failed",
+  "run.cancelled",
+  "run.paused",
+  "run.interrupted",
+  "step.ready",
+  "step.started",
+  "step.succeeded",
+  "step.failed",
+  "step.retrying",
+  "step.cancelled",
+  "step.reset",
+  "step.reused",
+  "step.recovered",
+  "step.marked-done",
+  "step.completion-rejected",
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface CairnEvent {
+  seq: number;
+  runId: string;
+  tenant: string;
+  stepId: string | null;
+  type: EventType;
+  at: number;
+  data: Json | null;
+}
+
+export type NewEvent = Omit<CairnEvent, "seq">;
+
+export interface LogLine {
+  runId: string;
+  stepId: string;
+  attempt: number;
+  at: number;
+  stream: "stdout" | "stderr" | "log";
+  line: string;
+}
+
+export interface WorkflowRecord {
+  id: string;
+  fingerprint: string;
+  graph: Json;
+  /** Where the definition was loaded from (a file path), when known. */
+  source: string | null;
+  updatedAt: number;
+}

@@ -1,0 +1,453 @@
+import fs from "node:fs";
+import path from "node:path";
+import { toDefinition, type WorkflowLike } from "../core/builder.js";
+import { validateInput } from "../core/definition.js";
+import { CairnError, firstLine } from "../core/errors.js";
+import type { ResumeOptions, ResumePlan } from "../core/resume-plan.js";
+import type { CairnEvent, LogLine, RunAttemptRecord, RunRecord, WorkflowRecord } from "../core/types.js";
+import { loadOneWorkflow } from "../loader/load-workflow-file.js";
+import { openStore } from "../store/open-store.js";
+import type { RunFilter, Store } from "../store/store.js";
+import { cancelRun, pauseRun } from "../engine/control.js";
+import { insertRun } from "./create-run.js";
+import { Executor } from "./executor.js";
+import { newId } from "./ids.js";
+import { copyWorkdir, type RerunSelection, rerunRun, restartRun } from "./lineage.js";
+import { type RecoveryReport, recoverOrphans } from "./recovery.js";
+import { type LoadedWorkflow, loadWorkflow, toWorkflowRecord } from "./registry.js";
+import { planResume, resumeRun } from "./resume.js";
+import { type RunView, viewRun } from "./run-view.js";
+
+export interface CairnOptions {
+  /** A SQLite file path (default `CAIRN_DB` or `.cairn/cairn.db`), or an open store. */
+  db?: string | Store;
+  /** SQLite durability: "full" (default) or "normal". */
+  durability?: "full" | "normal";
+  /** Tenant of runs started through this instance. Default "default". */
+  tenant?: string;
+  /** Execute steps in this process. Default true. */
+  execute?: boolean;
+  /** Execute only the runs this instance starts or resumes (the CLI's `run`). Default false. */
+  onlyOwnRuns?: boolean;
+  /** Recover runs of registered workflows whose owner died, on open and every `recoveryIntervalMs`. Default true. */
+  recover?: boolean;
+  recoveryIntervalMs?: number;
+  concurrency?: number;
+  leaseMs?: number;
+  heartbeatMs?: number;
+  pollIntervalMs?: number;
+  abortGraceMs?: number;
+  /** Recorded as who asked for starts and resumes: "library", "cli", "api". */
+  trigger?: string;
+  clock?: () => number;
+}
+
+type Resolved = Required<Omit<CairnOptions, "db" | "durability">>;
+
+function resolveOptions(options: CairnOptions): Resolved {
+  const leaseMs = options.leaseMs ?? 30_000;
+  const resolved: Resolved = {
+    tenant: options.tenant ?? "default",
+    execute: options.execute ?? true,
+    onlyOwnRuns: options.onlyOwnRuns ?? false,
+    recover: options.recover ?? true,
+    recoveryIntervalMs: options.recoveryIntervalMs ?? 5000,
+    concurrency: options.concurrency ?? 8,
+    leaseMs,
+    heartbeatMs: options.heartbeatMs ?? Math.min(1000, Math.floor(leaseMs / 3)),
+    pollIntervalMs: options.pollIntervalMs ?? 500,
+    abortGraceMs: options.abortGraceMs ?? 2000,
+    trigger: options.trigger ?? "library",
+    clock: options.clock ?? Date.now,
+  };
+  for (const key of ["concurrency", "leaseMs", "heartbeatMs", "pollIntervalMs"] as const)
+    if (!Number.isInteger(resolved[key]) || resolved[key] < 1)
+      throw new CairnError("INVALID_INPUT", `Option ${key} must be a positive whole number, got ${resolved[key]}.`);
+  if (resolved.heartbeatMs >= resolved.leaseMs)
+    throw new CairnError("INVALID_INPUT", `heartbeatMs (${resolved.heartbeatMs}) must be shorter than leaseMs (${resolved.leaseMs}).`);
+  return resolved;
+}
+
+/** What start, resume, restart and rerun return: the run id and a way to wait for it. */
+export interface RunHandle {
+  readonly id: string;
+  readonly run: RunRecord;
+  /** Resolves when the run is no longer running (succeeded, failed, cancelled, paused or interrupted). */
+  result(): Promise<RunRecord>;
+}
+
+export interface StartOptions {
+  runId?: string;
+  secrets?: Record<string, string>;
+  actor?: string;
+  /** Only record the run; let any worker execute it. */
+  detach?: boolean;
+}
+
+/**
+ * Durable workflow runs. Open one per store; register workflows; start, inspect, resume, restart,
+ * rerun, cancel and pause runs.
+ *
+ * @example
+ * const cairn = await Cairn.open({ db: ".cairn/cairn.db" });
+ * const handle = await cairn.start(report, { topic: "tides" });
+ * const run = await handle.result();   // run.status === "succeeded", run.output
+ * await cairn.close();
+ */
+export class Cairn {
+  readonly store: Store;
+  readonly workerId = newId("w");
+  readonly #options: Resolved;
+  readonly #ownsStore: boolean;
+  readonly #workflows = new Map<string, LoadedWorkflow>();
+  readonly #secrets = new Map<string, Readonly<Record<string, string>>>();
+  readonly #ownRuns = new Set<string>();
+  readonly #executor: Executor | null;
+  readonly #waiters = new Map<string, Set<() => void>>();
+  #recoveryTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  private constructor(store: Store, ownsStore: boolean, options: Resolved) {
+    this.store = store;
+    this.#ownsStore = ownsStore;
+    this.#options = options;
+    this.#executor = options.execute
+      ? new Executor(store, this.#workflows, this.#secrets, {
+          workerId: this.workerId,
+          concurrency: options.concurrency,
+          leaseMs: options.leaseMs,
+          heartbeatMs: options.heartbeatMs,
+          pollIntervalMs: options.pollIntervalMs,
+          abortGraceMs: options.abortGraceMs,
+          onlyRuns: options.onlyOwnRuns ? this.#ownRuns : null,
+          clock: options.clock,
+        })
+      : null;
+    this.#executor?.on("settled", (run) => this.#notify(run.id));
+    this.#executor?.on("error", (error) => {
+      if (process.env.CAIRN_DEBUG) console.error("cairn executor:", error);
+    });
+  }
+
+  static async open(options: CairnOptions = {}): Promise<Cairn> {
+    const resolved = resolveOptions(options);
+    const owns = typeof options.db !== "object";
+    const store =
+      typeof options.db === "object"
+        ? options.db
+        : await openStore(options.db, options.durability ? { durability: options.durability } : {});
+    const cairn = new Cairn(store, owns, resolved);
+    await cairn.#executor?.start();
+    if (resolved.execute && resolved.recover) {
+      cairn.#recoveryTimer = setInterval(() => void cairn.recover().catch(() => undefined), resolved.recoveryIntervalMs);
+      cairn.#recoveryTimer.unref();
+    }
+    return cairn;
+  }
+
+  /** Validate and register a workflow so this instance can start and execute its runs. */
+  async register(workflow: WorkflowLike): Promise<LoadedWorkflow> {
+    const loaded = loadWorkflow(toDefinition(workflow));
+    this.#workflows.set(loaded.definition.id, loaded);
+    await this.store.transaction((tx) => tx.upsertWorkflow(toWorkflowRecord(loaded, this.#options.clock())));
+    if (this.#executor && this.#options.recover) await this.recover();
+    this.#executor?.wake();
+    return loaded;
+  }
+
+  /** Start a run. With an existing `runId`, returns that run instead of starting a second one. */
+  async start(workflow: WorkflowLike | string, input: unknown = null, options: StartOptions = {}): Promise<RunHandle> {
+    const loaded =
+      typeof workflow === "string" ? await this.#workflowById(workflow) : await this.#ensureRegistered(workflow);
+    const definition = loaded.definition;
+    const runId = options.runId ?? newId("run");
+    if (options.runId !== undefined && !/^[A-Za-z0-9_.-]{1,128}$/.test(runId))
+      throw new CairnError("INVALID_INPUT", `Run id "${runId}" may only contain letters, digits, "_", "." and "-" (at most 128).`);
+    const existing = await this.store.getRun(runId);
+    if (existing) return this.#handle(existing);
+    const value = await validateInput(definition, input);
+    this.#checkSecrets(definition.secrets, options.secrets, `Workflow "${definition.id}"`);
+    const workdir = this.#workdir(runId);
+    fs.mkdirSync(workdir, { recursive: true });
+    if (options.secrets) this.#secrets.set(runId, { ...options.secrets });
+    this.#ownRuns.add(runId);
+    const { run } = await this.store.transaction((tx) =>
+      insertRun(tx, {
+        runId,
+        workflow: loaded,
+        input: value,
+        tenant: this.#options.tenant,
+        workdir,
+        origin: "start",
+        parent: null,
+        driverId: this.#driver(options.detach),
+        trigger: this.#options.trigger,
+        actor: options.actor ?? null,
+      }),
+    );
+    this.#executor?.wake();
+    return this.#handle(run);
+  }
+
+  /** The run with its steps; a running run whose owner died is reported as interrupted. */
+  async get(runId: string): Promise<RunView | undefined> {
+    const run = await this.store.getRun(runId);
+    return run && viewRun(this.store, runId, this.#workflows.get(run.workflowId));
+  }
+
+  list(filter: RunFilter = {}): Promise<RunRecord[]> {
+    return this.store.listRuns(filter);
+  }
+
+  events(runId: string, afterSeq = 0): Promise<CairnEvent[]> {
+    return this.store.readEvents({ runId, afterSeq, limit: 100_000 });
+  }
+
+  logs(runId: string, stepId?: string): Promise<LogLine[]> {
+    return this.store.readLogs(runId, stepId);
+  }
+
+  history(runId: string): Promise<RunAttemptRecord[]> {
+    return this.store.listRunAttempts(runId);
+  }
+
+  /** What resume would do with every step, and why; changes nothing. */
+  async resumePlan(runId: string, options: ResumeOptions & { secrets?: Record<string, string> } = {}): Promise<ResumePlan> {
+    const workflow = await this.#workflowOfRun(runId);
+    return (
+      await this.store.read((tx) =>
+        planResume(tx, {
+          runId,
+          workflow,
+          options,
+          secretNames: Object.keys(options.secrets ?? {}),
+          trigger: this.#options.trigger,
+          actor: null,
+        }),
+      )
+    ).plan;
+  }
+
+  /** Continue a failed, cancelled, paused or interrupted run in place, with the current definition. */
+  async resume(
+    runId: string,
+    options: ResumeOptions & { secrets?: Record<string, string>; actor?: string; detach?: boolean } = {},
+  ): Promise<RunHandle & { plan: ResumePlan }> {
+    const workflow = await this.#workflowOfRun(runId);
+    const { run, plan } = await this.store.transaction((tx) =>
+      resumeRun(tx, {
+        runId,
+        workflow,
+        options,
+        secretNames: Object.keys(options.secrets ?? {}),
+        trigger: this.#options.trigger,
+        actor: options.actor ?? null,
+        driverId: this.#driver(options.detach),
+      }),
+    );
+    if (options.secrets) this.#secrets.set(runId, { ...options.secrets });
+    this.#ownRuns.add(runId);
+    this.#executor?.wake();
+    return { ...this.#handle(run), plan };
+  }
+
+  /** A new run of the same workflow (current definition) and input, from scratch. */
+  async restart(runId: string, options: { actor?: string; secrets?: Record<string, string>; detach?: boolean } = {}): Promise<RunHandle> {
+    return this.#newRunFrom(runId, options, (tx, req) => restartRun(tx, req));
+  }
+
+  /** A new run executing the selected (or all failed) steps and their downstream; the rest is reused. */
+  async rerun(
+    runId: string,
+    selection: RerunSelection,
+    options: { actor?: string; secrets?: Record<string, string>; detach?: boolean } = {},
+  ): Promise<RunHandle> {
+    return this.#newRunFrom(runId, options, (tx, req) => rerunRun(tx, { ...req, selection }), true);
+  }
+
+  async cancel(runId: string, options: { actor?: string } = {}): Promise<RunRecord> {
+    const run = await this.store.transaction((tx) => cancelRun(tx, runId, options.actor ?? this.#options.trigger));
+    this.#executor?.abortRun(runId, "cancelled");
+    this.#notify(runId);
+    return run;
+  }
+
+  async pause(runId: string, options: { actor?: string } = {}): Promise<RunRecord> {
+    const run = await this.store.transaction((tx) => pauseRun(tx, runId, options.actor ?? this.#options.trigger));
+    this.#notify(runId);
+    return run;
+  }
+
+  /** The latest failed run of a workflow and its failed steps (topological order, then id). */
+  async latestFailed(
+    workflowId: string,
+    tenant?: string,
+  ): Promise<{ run: RunRecord; failed: Array<{ stepId: string; label: string | null; error: string }> } | undefined> {
+    const run = await this.store.latestRun(workflowId, "failed", tenant);
+    if (!run) return undefined;
+    const record = await this.store.getWorkflow(workflowId);
+    const graph = (record?.graph ?? { steps: [] }) as { steps: Array<{ id: string; label: string | null }> };
+    const order = new Map(graph.steps.map((s, i) => [s.id, i]));
+    const steps = (await this.store.getSteps(run.id)).filter((s) => s.status === "failed");
+    steps.sort((a, b) => (order.get(a.stepId) ?? 1e9) - (order.get(b.stepId) ?? 1e9) || a.stepId.localeCompare(b.stepId));
+    return {
+      run,
+      failed: steps.map((s) => ({
+        stepId: s.stepId,
+        label: graph.steps.find((g) => g.id === s.stepId)?.label ?? null,
+        error: firstLine(s.error?.message),
+      })),
+    };
+  }
+
+  /** Apply recovery policies to runs of registered workflows whose owner died. */
+  recover(): Promise<RecoveryReport> {
+    return this.store
+      .transaction((tx) => recoverOrphans(tx, { workflows: this.#workflows, onlyRegistered: true }))
+      .then((report) => {
+        if (report.recovered.length > 0) this.#executor?.wake();
+        for (const r of report.interrupted) this.#notify(r.runId);
+        return report;
+      });
+  }
+
+  workflows(): Promise<WorkflowRecord[]> {
+    return this.store.listWorkflows();
+  }
+
+  /** Wait until a run is no longer running, without polling faster than `pollIntervalMs`. */
+  async wait(runId: string): Promise<RunRecord> {
+    for (;;) {
+      const view = await this.get(runId);
+      if (!view) throw new CairnError("NOT_FOUND", `Run "${runId}" does not exist.`);
+      const busy = view.steps.some((s) => s.status === "running") && view.orphaned === null;
+      if (view.run.status !== "running" && !busy) return view.run;
+      await new Promise<void>((resolve) => {
+        const waiters = this.#waiters.get(runId) ?? new Set();
+        const done = () => {
+          clearTimeout(timer);
+          waiters.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, this.#options.pollIntervalMs);
+        waiters.add(done);
+        this.#waiters.set(runId, waiters);
+      });
+    }
+  }
+
+  /** Stop: in-flight steps finish (or, with `abort`, are cancelled); runs this process drove become interrupted. */
+  async close(options: { abort?: boolean } = {}): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#recoveryTimer);
+    await this.#executor?.stop(options);
+    if (this.#executor) await this.#releaseDrivenRuns();
+    if (this.#ownsStore) await this.store.close();
+  }
+
+  async #releaseDrivenRuns(): Promise<void> {
+    const now = this.#options.clock();
+    await this.store.transaction(async (tx) => {
+      for (const run of await tx.listRunsByStatus(["running", "paused"], 10_000)) {
+        if (run.driverId !== this.workerId) continue;
+        if (run.status === "paused") {
+          await tx.updateRun(run.id, { driverId: null, updatedAt: now }, ["paused"]);
+          continue;
+        }
+        const reason = "the process driving it closed before the run finished";
+        await tx.updateRun(run.id, { status: "interrupted", reason, driverId: null, updatedAt: now }, ["running"]);
+        await tx.updateRunAttempt(run.id, run.attempt, { outcome: "interrupted", endedAt: now, note: reason });
+        await tx.appendEvents([{ runId: run.id, tenant: run.tenant, stepId: null, type: "run.interrupted", at: now, data: { reason } }]);
+      }
+    });
+  }
+
+  async #newRunFrom(
+    runId: string,
+    options: { actor?: string; secrets?: Record<string, string>; detach?: boolean },
+    create: (tx: Parameters<Parameters<Store["transaction"]>[0]>[0], req: Parameters<typeof restartRun>[1]) => Promise<RunRecord>,
+    copyFiles = false,
+  ): Promise<RunHandle> {
+    const source = await this.store.getRun(runId);
+    if (!source) throw new CairnError("NOT_FOUND", `Run "${runId}" does not exist.`);
+    const workflow = await this.#workflowOfRun(runId);
+    this.#checkSecrets(source.secretNames, options.secrets, `Run "${runId}"`);
+    const newRunId = newId("run");
+    const workdir = this.#workdir(newRunId);
+    if (copyFiles) copyWorkdir(source.workdir, workdir);
+    else fs.mkdirSync(workdir, { recursive: true });
+    if (options.secrets) this.#secrets.set(newRunId, { ...options.secrets });
+    this.#ownRuns.add(newRunId);
+    try {
+      const run = await this.store.transaction((tx) =>
+        create(tx, {
+          source: runId,
+          newRunId,
+          workflow,
+          workdir,
+          driverId: this.#driver(options.detach),
+          trigger: this.#options.trigger,
+          actor: options.actor ?? null,
+        }),
+      );
+      this.#executor?.wake();
+      return this.#handle(run);
+    } catch (error) {
+      fs.rmSync(workdir, { recursive: true, force: true });
+      this.#ownRuns.delete(newRunId);
+      this.#secrets.delete(newRunId);
+      throw error;
+    }
+  }
+
+  #driver(detach: boolean | undefined): string | null {
+    return this.#executor && !detach ? this.workerId : null;
+  }
+
+  #workdir(runId: string): string {
+    return path.join(this.store.dataDir, "runs", runId);
+  }
+
+  #checkSecrets(names: readonly string[], given: Record<string, string> | undefined, who: string): void {
+    const missing = names.filter((n) => typeof given?.[n] !== "string" || given[n] === "");
+    if (missing.length > 0)
+      throw new CairnError(
+        "INVALID_INPUT",
+        `${who} needs the secret${missing.length > 1 ? "s" : ""} ${missing.join(", ")}; pass ${missing.length > 1 ? "them" : "it"} at start (secrets are held in memory, never stored).`,
+        { details: { missing } },
+      );
+  }
+
+  async #ensureRegistered(workflow: WorkflowLike): Promise<LoadedWorkflow> {
+    const definition = toDefinition(workflow);
+    const known = this.#workflows.get(definition.id);
+    if (known && known.definition === definition) return known;
+    return this.register(definition);
+  }
+
+  async #workflowById(id: string): Promise<LoadedWorkflow> {
+    const known = this.#workflows.get(id);
+    if (known) return known;
+    const record = await this.store.getWorkflow(id);
+    if (!record) throw new CairnError("NOT_FOUND", `Workflow "${id}" is not registered.`);
+    if (!record.source)
+      throw new CairnError("NOT_FOUND", `Workflow "${id}" was registered by another process and has no source file to load it from.`);
+    return this.register(await loadOneWorkflow(record.source, id));
+  }
+
+  /** The current definition of a run's workflow: registered here, or loaded again from its file. */
+  async #workflowOfRun(runId: string): Promise<LoadedWorkflow> {
+    const run = await this.store.getRun(runId);
+    if (!run) throw new CairnError("NOT_FOUND", `Run "${runId}" does not exist.`);
+    return this.#workflowById(run.workflowId);
+  }
+
+  #handle(run: RunRecord): RunHandle {
+    return { id: run.id, run, result: () => this.wait(run.id) };
+  }
+
+  #notify(runId: string): void {
+    for (const done of this.#waiters.get(runId) ?? []) done();
+  }
+}

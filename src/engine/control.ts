@@ -1,0 +1,38 @@
+import { CairnError } from "../core/errors.js";
+import type { RunRecord, RunStatus } from "../core/types.js";
+import type { StoreTx } from "../store/store.js";
+import { event } from "./transitions.js";
+
+/**
+ * Cancel: no new step starts; running steps are aborted by their owner (which sees the status on its
+ * next heartbeat, or at once in the same process); the run can be resumed later.
+ */
+export async function cancelRun(tx: StoreTx, runId: string, by: string): Promise<RunRecord> {
+  return setStatus(tx, runId, "cancelled", ["running", "paused", "interrupted"], by);
+}
+
+/** Pause: no new step starts; running ones finish; resume continues the run. */
+export async function pauseRun(tx: StoreTx, runId: string, by: string): Promise<RunRecord> {
+  return setStatus(tx, runId, "paused", ["running"], by);
+}
+
+async function setStatus(
+  tx: StoreTx,
+  runId: string,
+  status: "cancelled" | "paused",
+  from: readonly RunStatus[],
+  by: string,
+): Promise<RunRecord> {
+  const run = await tx.getRun(runId);
+  if (!run) throw new CairnError("NOT_FOUND", `Run "${runId}" does not exist.`);
+  const verb = status === "cancelled" ? "cancel" : "pause";
+  if (!from.includes(run.status))
+    throw new CairnError("CONFLICT", `Cannot ${verb} run "${run.id}": it is ${run.status}.`, { details: { status: run.status } });
+  const now = await tx.now();
+  const patch = { status, updatedAt: now, driverId: status === "cancelled" ? null : run.driverId, reason: `${status} by ${by}` };
+  if (!(await tx.updateRun(run.id, patch, [run.status])))
+    throw new CairnError("CONFLICT", `Run "${run.id}" changed while it was being ${status}.`, { details: { status: run.status } });
+  await tx.updateRunAttempt(run.id, run.attempt, { outcome: status, endedAt: now });
+  await tx.appendEvents([event(run, status === "cancelled" ? "run.cancelled" : "run.paused", now, null, { by })]);
+  return { ...run, ...patch };
+}

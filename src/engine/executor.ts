@@ -1,0 +1,237 @@
+import { EventEmitter } from "node:events";
+import type { RunRecord, StepRecord } from "../core/types.js";
+import type { Store } from "../store/store.js";
+import { GroupCommitter } from "./group-commit.js";
+import { describeThisProcess } from "./owner.js";
+import type { LoadedWorkflow } from "./registry.js";
+import { type AbortCause, executeStep } from "./step-runner.js";
+import { claimSteps, type OutcomeResult, recordOutcomes, type StepOutcome } from "./transitions.js";
+
+export interface ExecutorOptions {
+  readonly workerId: string;
+  /** Steps executed at once by this executor. */
+  readonly concurrency: number;
+  /** How long a claimed step stays ours without a heartbeat. */
+  readonly leaseMs: number;
+  readonly heartbeatMs: number;
+  /** Fallback poll for work written by other processes. */
+  readonly pollIntervalMs: number;
+  readonly abortGraceMs: number;
+  /** Restrict to these runs (a CLI `run` drives only its own); null: any run of a registered workflow. */
+  readonly onlyRuns: Set<string> | null;
+  readonly clock: () => number;
+}
+
+interface InFlight {
+  readonly step: StepRecord;
+  readonly controller: AbortController;
+}
+
+/**
+ * Claims ready steps, executes them, records their outcomes through the group committer, and keeps
+ * their leases alive. All state lives in the store: the executor holds only what is in flight.
+ */
+export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unknown] }> {
+  readonly #inFlight = new Map<string, InFlight>();
+  readonly #committer: GroupCommitter<StepOutcome, OutcomeResult>;
+  #pumping = false;
+  #pumpAgain = false;
+  #stopped = false;
+  #wakeTimer: NodeJS.Timeout | undefined;
+  #heartbeatTimer: NodeJS.Timeout | undefined;
+  #idle: Array<() => void> = [];
+
+  constructor(
+    private readonly store: Store,
+    private readonly workflows: ReadonlyMap<string, LoadedWorkflow>,
+    private readonly secrets: ReadonlyMap<string, Readonly<Record<string, string>>>,
+    private readonly options: ExecutorOptions,
+  ) {
+    super();
+    this.#committer = new GroupCommitter(
+      (outcomes) =>
+        store.transaction((tx) =>
+          recordOutcomes(tx, outcomes, {
+            workflow: (id) => workflows.get(id),
+            claimFor: {
+              workerId: options.workerId,
+              leaseMs: options.leaseMs,
+              limit: Math.max(0, options.concurrency - this.#inFlight.size + outcomes.length),
+            },
+          }),
+        ),
+      (result) => this.#afterCommit(result),
+    );
+  }
+
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  async start(): Promise<void> {
+    await this.#touchWorker(null);
+    this.#heartbeatTimer = setInterval(() => void this.#heartbeat(), this.options.heartbeatMs);
+    this.#heartbeatTimer.unref();
+    this.wake();
+  }
+
+  /** Look for ready steps now (after a start, resume or anything that made steps ready). */
+  wake(): void {
+    if (this.#stopped) return;
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    void this.#pump();
+  }
+
+  /** Abort this executor's in-flight steps of a run (cancel, or a lost lease). */
+  abortRun(runId: string, cause: AbortCause): void {
+    for (const f of this.#inFlight.values()) if (f.step.runId === runId) f.controller.abort(cause);
+  }
+
+  /** Stop claiming; let in-flight steps finish (or abort them), then mark this worker stopped. */
+  async stop(options: { abort?: boolean } = {}): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#wakeTimer);
+    if (options.abort) for (const f of this.#inFlight.values()) f.controller.abort("shutdown" satisfies AbortCause);
+    if (this.#inFlight.size > 0 || this.#committer.pending > 0)
+      await new Promise<void>((resolve) => this.#idle.push(resolve));
+    clearInterval(this.#heartbeatTimer);
+    await this.#touchWorker(this.options.clock());
+  }
+
+  async #pump(): Promise<void> {
+    this.#pumping = true;
+    try {
+      do {
+        this.#pumpAgain = false;
+        const free = this.options.concurrency - this.#inFlight.size;
+        if (free <= 0 || this.#stopped) break;
+        const claimed = await this.store.transaction((tx) =>
+          claimSteps(tx, this.#claimFilter(free), this.options.leaseMs),
+        );
+        for (const step of claimed) this.#launch(step);
+        if (claimed.length === free) this.#pumpAgain = true;
+      } while (this.#pumpAgain);
+      await this.#scheduleWake();
+    } catch (error) {
+      this.emit("error", error);
+      this.#wakeTimer = setTimeout(() => this.wake(), this.options.pollIntervalMs);
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #claimFilter(limit: number) {
+    return {
+      workerId: this.options.workerId,
+      limit,
+      workflowIds: [...this.workflows.keys()],
+      ...(this.options.onlyRuns ? { runIds: [...this.options.onlyRuns] } : {}),
+    };
+  }
+
+  async #scheduleWake(): Promise<void> {
+    if (this.#stopped) return;
+    clearTimeout(this.#wakeTimer);
+    const { limit: _limit, ...filter } = this.#claimFilter(1);
+    const next = await this.store.transaction((tx) => tx.nextReadyAt(filter));
+    const delay = next === null ? this.options.pollIntervalMs : Math.max(0, next - this.options.clock());
+    this.#wakeTimer = setTimeout(() => this.wake(), Math.min(delay, this.options.pollIntervalMs));
+    this.#wakeTimer.unref();
+  }
+
+  #launch(step: StepRecord): void {
+    const key = `${step.runId}/${step.stepId}`;
+    const controller = new AbortController();
+    this.#inFlight.set(key, { step, controller });
+    void this.#execute(step, controller)
+      .catch((error: unknown) => this.emit("error", error))
+      .finally(() => {
+        this.#inFlight.delete(key);
+        if (this.#inFlight.size === 0 && this.#committer.pending === 0) this.#idle.splice(0).forEach((r) => r());
+        this.wake();
+      });
+  }
+
+  async #execute(step: StepRecord, controller: AbortController): Promise<void> {
+    const run = await this.store.getRun(step.runId);
+    const workflow = run && this.workflows.get(run.workflowId);
+    if (!run || !workflow) return;
+    const outcome = await executeStep({
+      store: this.store,
+      workflow,
+      run,
+      step,
+      secrets: this.secrets.get(run.id) ?? {},
+      signal: controller.signal,
+      abortGraceMs: this.options.abortGraceMs,
+      clock: this.options.clock,
+    });
+    // A commit that fails (database restarting, busy) is retried while we may still hold the lease;
+    // if the lease moves on meanwhile, the fenced write is rejected and the new owner's result stands.
+    for (let delay = 50; ; delay = Math.min(delay * 2, 5000)) {
+      try {
+        await this.#committer.submit(outcome);
+        return;
+      } catch (error) {
+        this.emit("error", error);
+        if (this.#stopped && controller.signal.aborted) return;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  #afterCommit(result: OutcomeResult): void {
+    for (const step of result.claimed) this.#launch(step);
+    for (const run of result.settled) this.emit("settled", run);
+    if (result.readied) this.wake();
+  }
+
+  async #touchWorker(stoppedAt: number | null): Promise<void> {
+    const now = this.options.clock();
+    await this.store.transaction((tx) =>
+      tx.upsertWorker({
+        id: this.options.workerId,
+        ...describeThisProcess(),
+        startedAt: now,
+        heartbeatAt: now,
+        leaseMs: this.options.leaseMs,
+        stoppedAt,
+      }),
+    );
+  }
+
+  /** Extend the leases of in-flight steps; abort those whose lease moved on or whose run was cancelled. */
+  async #heartbeat(): Promise<void> {
+    const inFlight = [...this.#inFlight.values()];
+    try {
+      const { lost, cancelled } = await this.store.transaction(async (tx) => {
+        const now = await tx.now();
+        await tx.upsertWorker({
+          id: this.options.workerId,
+          ...describeThisProcess(),
+          startedAt: now,
+          heartbeatAt: now,
+          leaseMs: this.options.leaseMs,
+          stoppedAt: null,
+        });
+        const lostSteps: StepRecord[] = [];
+        const cancelledRuns = new Set<string>();
+        for (const { step } of inFlight) {
+          const ref = { runId: step.runId, stepId: step.stepId, epoch: step.leaseEpoch };
+          if (!(await tx.updateOwnedStep(ref, { leaseExpiresAt: now + this.options.leaseMs }))) lostSteps.push(step);
+        }
+        for (const runId of new Set(inFlight.map((f) => f.step.runId))) {
+          if ((await tx.getRun(runId))?.status === "cancelled") cancelledRuns.add(runId);
+        }
+        return { lost: lostSteps, cancelled: cancelledRuns };
+      });
+      for (const step of lost) this.#inFlight.get(`${step.runId}/${step.stepId}`)?.controller.abort("lease-lost");
+      for (const runId of cancelled) this.abortRun(runId, "cancelled");
+    } catch (error) {
+      this.emit("error", error);
+    }
+  }
+}

@@ -1,0 +1,129 @@
+import type { RunRecord, StepRecord } from "../core/types.js";
+import type { StoreTx } from "../store/store.js";
+import { judgeRunningSteps, orphanReason } from "./liveness.js";
+import { type LoadedWorkflow, type StoredPolicy, storedPolicy } from "./registry.js";
+import { event } from "./transitions.js";
+
+export interface RecoveryReport {
+  /** Steps put back to ready for another execution (automatic recovery). */
+  recovered: Array<{ runId: string; stepId: string; reason: string }>;
+  /** Runs now waiting for a person, with the reason. */
+  interrupted: Array<{ runId: string; reason: string }>;
+}
+
+/**
+ * Find steps whose owner died (or whose lease expired) and apply each workflow's recovery policy:
+ * `auto` puts the step back to ready (no retry attempt consumed; counted against maxRecoveries);
+ * `manual`, a non-idempotent step, or too many recoveries make the run `interrupted` with the reason.
+ * Runs in one transaction, so two reapers never process the same step twice.
+ */
+export async function recoverOrphans(
+  tx: StoreTx,
+  options: { workflows: ReadonlyMap<string, LoadedWorkflow>; onlyRegistered: boolean },
+): Promise<RecoveryReport> {
+  const report: RecoveryReport = { recovered: [], interrupted: [] };
+  const now = await tx.now();
+  const runs = new Map<string, RunRecord | undefined>();
+  const policies = new Map<string, StoredPolicy>();
+  const policyOf = async (workflowId: string): Promise<StoredPolicy> => {
+    let policy = policies.get(workflowId);
+    if (!policy) {
+      const loaded = options.workflows.get(workflowId);
+      policy = loaded ? policyFromDefinition(loaded) : storedPolicy(await tx.getWorkflow(workflowId));
+      policies.set(workflowId, policy);
+    }
+    return policy;
+  };
+  const getRun = async (id: string) => {
+    if (!runs.has(id)) runs.set(id, await tx.getRun(id));
+    return runs.get(id);
+  };
+  const interrupt = async (run: RunRecord, reason: string) => {
+    if (!(await tx.updateRun(run.id, { status: "interrupted", reason, driverId: null, updatedAt: now }, ["running"])))
+      return;
+    runs.set(run.id, { ...run, status: "interrupted", reason });
+    await tx.updateRunAttempt(run.id, run.attempt, { outcome: "interrupted", endedAt: now, note: reason });
+    await tx.appendEvents([event(run, "run.interrupted", now, null, { reason })]);
+    report.interrupted.push({ runId: run.id, reason });
+  };
+
+  const running = await tx.runningSteps();
+  const candidates: StepRecord[] = [];
+  for (const step of running) {
+    const run = await getRun(step.runId);
+    if (run && (!options.onlyRegistered || options.workflows.has(run.workflowId))) candidates.push(step);
+  }
+  const timeouts = new Map<string, number | null>();
+  for (const step of candidates) {
+    const run = (await getRun(step.runId))!;
+    timeouts.set(`${step.runId}/${step.stepId}`, (await policyOf(run.workflowId)).timeouts.get(step.stepId) ?? null);
+  }
+  const judged = await judgeRunningSteps(tx, candidates, (s) => timeouts.get(`${s.runId}/${s.stepId}`) ?? null);
+
+  for (const { step, alive, reason } of judged) {
+    if (alive) continue;
+    const run = (await getRun(step.runId))!;
+    const policy = await policyOf(run.workflowId);
+    const why = `step "${step.stepId}" was running but ${reason}`;
+    const ref = { runId: step.runId, stepId: step.stepId };
+    const release = { leaseOwner: null, leaseExpiresAt: null };
+    if (run.status === "cancelled") {
+      await tx.updateStep(ref, { ...release, status: "cancelled", error: { message: `Cancelled; ${reason}.` } }, ["running"]);
+      continue;
+    }
+    if (run.status === "running") {
+      if (policy.recovery === "manual") {
+        await interrupt(run, why);
+        continue;
+      }
+      if (policy.effects.get(step.stepId) === "non-idempotent") {
+        await interrupt(run, `step "${step.stepId}" may have partly run its side effects (${reason}); resume to run it again or mark it done`);
+        continue;
+      }
+      if (step.recoveries >= policy.maxRecoveries) {
+        await interrupt(run, `${why}; it was already recovered ${step.recoveries} times (maxRecoveries ${policy.maxRecoveries})`);
+        continue;
+      }
+    }
+    if (run.status !== "running" && run.status !== "paused") continue;
+    const ok = await tx.updateStep(
+      ref,
+      {
+        ...release,
+        status: "ready",
+        readyAt: now,
+        recoveries: step.recoveries + 1,
+        // A crash does not consume a retry attempt.
+        attempts: Math.max(step.attemptBase, step.attempts - 1),
+        provenance: { kind: "recovered", reason: "crash-recovery" },
+      },
+      ["running"],
+    );
+    if (!ok) continue;
+    await tx.appendEvents([event(run, "step.recovered", now, step.stepId, { reason: reason ?? "" })]);
+    report.recovered.push({ runId: run.id, stepId: step.stepId, reason: reason ?? "" });
+    if (run.driverId !== null) await tx.updateRun(run.id, { driverId: null, updatedAt: now }, ["running", "paused"]);
+  }
+
+  // Runs with nothing running whose driving process is gone (it died between steps or during a backoff).
+  for (const run of await tx.listRunsByStatus(["running"], 1000)) {
+    if (run.driverId === null || (options.onlyRegistered && !options.workflows.has(run.workflowId))) continue;
+    if ((await tx.runActivity(run.id)).running) continue;
+    const reason = await orphanReason(tx, run, [], () => null);
+    if (!reason) continue;
+    const policy = await policyOf(run.workflowId);
+    if (policy.recovery === "manual") await interrupt(run, reason);
+    else await tx.updateRun(run.id, { driverId: null, updatedAt: now }, ["running"]);
+  }
+  return report;
+}
+
+function policyFromDefinition(workflow: LoadedWorkflow): StoredPolicy {
+  const d = workflow.definition;
+  return {
+    recovery: d.recovery,
+    maxRecoveries: d.maxRecoveries,
+    effects: new Map(d.steps.map((s) => [s.id, s.effects])),
+    timeouts: new Map(d.steps.map((s) => [s.id, s.timeoutMs])),
+  };
+}

@@ -1,0 +1,239 @@
+import { CairnError } from "../core/errors.js";
+import { computeResumePlan, type ResumeOptions, type ResumePlan } from "../core/resume-plan.js";
+import type { Json, NewEvent, RunRecord, StepRecord, StepStatus } from "../core/types.js";
+import type { StoreTx } from "../store/store.js";
+import { changedFiles } from "./declared-files.js";
+import { orphanReason } from "./liveness.js";
+import type { LoadedWorkflow } from "./registry.js";
+import { event, finishRunIfDone, progressOf } from "./transitions.js";
+
+export interface ResumeRequest {
+  readonly runId: string;
+  readonly workflow: LoadedWorkflow;
+  readonly options: ResumeOptions;
+  /** Names of the secrets supplied with this request (values stay with the caller). */
+  readonly secretNames: readonly string[];
+  readonly trigger: string;
+  readonly actor: string | null;
+  /** The worker that will drive the resumed run in-process, or null for any worker. */
+  readonly driverId: string | null;
+}
+
+/**
+ * Check that a run may be resumed and compute its plan. Throws NOT_FOUND, CONFLICT (the run's state
+ * forbids it), INVALID_INPUT (missing secrets) or UNPROCESSABLE (the plan cannot be carried out).
+ */
+export async function planResume(
+  tx: StoreTx,
+  req: Omit<ResumeRequest, "driverId">,
+): Promise<{ run: RunRecord; steps: StepRecord[]; plan: ResumePlan }> {
+  const run = await tx.getRun(req.runId);
+  if (!run) throw new CairnError("NOT_FOUND", `Run "${req.runId}" does not exist.`);
+  const steps = await tx.getSteps(run.id);
+  const timeoutOf = (s: StepRecord) => req.workflow.steps.get(s.stepId)?.timeoutMs ?? null;
+  if (run.status === "succeeded")
+    throw new CairnError(
+      "CONFLICT",
+      `Run "${run.id}" already succeeded, so there is nothing to resume. Use restart for a fresh run, or rerun to execute chosen steps again.`,
+      { details: { status: run.status } },
+    );
+  if (run.status === "running") {
+    const reason = await orphanReason(tx, run, steps, timeoutOf);
+    if (!reason)
+      throw new CairnError(
+        "CONFLICT",
+        `Run "${run.id}" is still running. Wait for it to finish, or cancel or pause it first.`,
+        { details: { status: run.status } },
+      );
+  } else {
+    const live = steps.filter((s) => s.status === "running");
+    if (live.length > 0 && !(await orphanReason(tx, { ...run, status: "running" }, live, timeoutOf)))
+      throw new CairnError(
+        "CONFLICT",
+        `Run "${run.id}" is ${run.status} but step "${live[0]!.stepId}" is still finishing. Wait a moment and resume again.`,
+        { details: { status: run.status } },
+      );
+  }
+  const missing = run.secretNames.filter((name) => !req.secretNames.includes(name));
+  if (missing.length > 0)
+    throw new CairnError(
+      "INVALID_INPUT",
+      `Run "${run.id}" needs the secret${missing.length > 1 ? "s" : ""} ${missing.join(", ")} to resume; pass ${missing.length > 1 ? "them" : "it"} with the request (secrets are never stored).`,
+      { details: { missing } },
+    );
+  if (req.options.markDone && !req.workflow.steps.has(req.options.markDone.stepId))
+    throw new CairnError("UNPROCESSABLE", `Cannot mark step "${req.options.markDone.stepId}" done: the workflow has no such step.`, {
+      details: { unknown: [req.options.markDone.stepId] },
+    });
+  const filesChanged = new Map<string, string[]>();
+  for (const step of steps) {
+    const declared = req.workflow.steps.get(step.stepId)?.outputs ?? [];
+    if (step.status === "succeeded" && declared.length > 0) {
+      const files = changedFiles(run.workdir, step.files as Record<string, string> | null, declared);
+      if (files.length > 0) filesChanged.set(step.stepId, files);
+    }
+  }
+  const plan = computeResumePlan({
+    nodes: req.workflow.definition.steps,
+    order: req.workflow.order,
+    fingerprints: req.workflow.fingerprints,
+    steps,
+    options: req.options,
+    changedFiles: filesChanged,
+  });
+  return { run, steps, plan };
+}
+
+/** Resume a run in place: a compare-and-set on its status, then the plan applied, in one transaction. */
+export async function resumeRun(tx: StoreTx, req: ResumeRequest): Promise<{ run: RunRecord; plan: ResumePlan }> {
+  const { run, steps, plan } = await planResume(tx, req);
+  if (plan.refusal) throw new CairnError("UNPROCESSABLE", plan.refusal, { details: { changed: plan.changed, unknown: plan.unknown } });
+  const now = await tx.now();
+  const attempt = run.attempt + 1;
+  const swapped = await tx.updateRun(
+    run.id,
+    {
+      status: "running",
+      attempt,
+      driverId: req.driverId,
+      reason: null,
+      error: null,
+      output: null,
+      finishedAt: null,
+      updatedAt: now,
+      fingerprint: req.workflow.fingerprint,
+      failFast: req.workflow.definition.failFast,
+    },
+    [run.status],
+  );
+  if (!swapped)
+    throw new CairnError("CONFLICT", `Run "${run.id}" was resumed or changed by another request at the same moment.`, {
+      details: { status: run.status },
+    });
+
+  const rows = new Map(steps.map((s) => [s.stepId, s]));
+  const final = new Map<string, StepStatus>();
+  const events: NewEvent[] = [event(run, "run.resumed", now, null, { attempt, trigger: req.trigger, options: strategyOf(req.options) })];
+  const rerun: string[] = [];
+  const fresh: StepRecord[] = [];
+  for (const step of plan.steps) {
+    const row = rows.get(step.stepId);
+    const needs = [...(req.workflow.steps.get(step.stepId)?.needs ?? [])];
+    const ref = { runId: run.id, stepId: step.stepId };
+    if (step.action === "keep") {
+      final.set(step.stepId, "succeeded");
+      if (row && JSON.stringify(row.needs) !== JSON.stringify(needs)) await tx.updateStep(ref, { needs });
+      continue;
+    }
+    if (step.action === "mark-done") {
+      final.set(step.stepId, "succeeded");
+      const output = req.options.markDone!.output as Json;
+      const by = req.actor ?? req.trigger;
+      const patch = { status: "succeeded" as const, output, error: null, needs, finishedAt: now, leaseOwner: null, leaseExpiresAt: null };
+      const provenance = { kind: "manual" as const, by, fingerprint: req.workflow.fingerprints.get(step.stepId)! };
+      if (row) await tx.updateStep(ref, { ...patch, provenance });
+      else fresh.push({ ...blankStep(run.id, step.stepId, needs), ...patch, provenance });
+      events.push(event(run, "step.marked-done", now, step.stepId, { by }));
+      continue;
+    }
+    if (step.action === "blocked") {
+      final.set(step.stepId, row?.status === "running" ? "failed" : (row?.status ?? "pending"));
+      if (row?.status === "running")
+        await tx.updateStep(ref, {
+          status: "failed",
+          leaseOwner: null,
+          leaseExpiresAt: null,
+          error: { message: "Was running when its run stopped; marked failed because resetRunning is off." },
+        });
+      else if (row?.status === "failed" && step.why.startsWith("retry budget"))
+        await tx.updateStep(ref, { error: { message: `Retry budget exhausted: ${row.attempts} attempts used.` } });
+      continue;
+    }
+    // retry, reset, run, rerun: the step executes (again).
+    final.set(step.stepId, "pending");
+    const attempts = req.options.resetAttempts ? 0 : (row?.attempts ?? 0);
+    const policy = req.workflow.steps.get(step.stepId)!.retry.attempts;
+    const budget = req.options.maxAttempts;
+    const allowed = budget === undefined ? policy : Math.max(1, Math.min(policy, budget - attempts));
+    const patch = {
+      status: "pending" as const,
+      needs,
+      attempts,
+      attemptBase: attempts + allowed - policy,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      readyAt: null,
+      provenance: step.cause ? { kind: "executed" as const, reason: step.cause } : null,
+      ...(step.action === "rerun" ? { output: null, vars: null, files: null, checkpoint: null } : {}),
+    };
+    if (row) await tx.updateStep(ref, patch);
+    else fresh.push({ ...blankStep(run.id, step.stepId, needs), ...patch });
+    if (step.action === "rerun") rerun.push(step.stepId);
+    if (row && step.cause) events.push(event(run, "step.reset", now, step.stepId, { action: step.action, why: step.why }));
+  }
+  if (fresh.length > 0) await tx.insertSteps(fresh);
+  // Memoized sub-steps of a step whose definition or inputs changed are stale; a failed step keeps its own.
+  await tx.deleteMemos(run.id, rerun);
+  for (const step of plan.steps) {
+    if (final.get(step.stepId) !== "pending") continue;
+    const needs = req.workflow.steps.get(step.stepId)!.needs;
+    if (needs.every((n) => final.get(n) === "succeeded")) {
+      await tx.updateStep({ runId: run.id, stepId: step.stepId }, { status: "ready", readyAt: now });
+    }
+  }
+  const progress = progressOf(await tx.getSteps(run.id));
+  await tx.insertRunAttempt({
+    runId: run.id,
+    number: attempt,
+    at: now,
+    trigger: req.trigger,
+    actor: req.actor,
+    action: "resume",
+    strategy: strategyOf(req.options),
+    stepsDone: progress.done,
+    stepsTotal: progress.total,
+    outcome: null,
+    endedAt: null,
+    note: null,
+  });
+  await tx.appendEvents(events);
+  const resumed = (await tx.getRun(run.id))!;
+  const settled = await finishRunIfDone(tx, resumed, req.workflow, now);
+  return { run: settled ?? resumed, plan };
+}
+
+function strategyOf(options: ResumeOptions): Json {
+  return {
+    retryFailed: options.retryFailed ?? true,
+    resetRunning: options.resetRunning ?? true,
+    onChange: options.onChange ?? "error",
+    maxAttempts: options.maxAttempts ?? null,
+    resetAttempts: options.resetAttempts ?? false,
+    markDone: options.markDone?.stepId ?? null,
+  };
+}
+
+export function blankStep(runId: string, stepId: string, needs: string[]): StepRecord {
+  return {
+    runId,
+    stepId,
+    status: "pending",
+    needs,
+    attempts: 0,
+    attemptBase: 0,
+    recoveries: 0,
+    output: null,
+    vars: null,
+    error: null,
+    checkpoint: null,
+    files: null,
+    startedAt: null,
+    finishedAt: null,
+    readyAt: null,
+    leaseOwner: null,
+    leaseExpiresAt: null,
+    leaseEpoch: 0,
+    fingerprint: null,
+    provenance: null,
+  };
+}

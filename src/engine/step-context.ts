@@ -1,0 +1,124 @@
+import { format } from "node:util";
+import type { Logger, RunVariables, StepContext } from "../core/definition.js";
+import { CairnError } from "../core/errors.js";
+import { toJsonValue } from "../core/json-value.js";
+import type { Redactor } from "../core/redact.js";
+import type { Json, LogLine } from "../core/types.js";
+import type { FencedStepRef, Store } from "../store/store.js";
+
+export interface ContextParams {
+  readonly store: Store;
+  readonly ref: FencedStepRef;
+  readonly input: Json;
+  readonly needs: Record<string, Json>;
+  readonly inheritedVars: Record<string, Json>;
+  readonly runAttempt: number;
+  readonly stepAttempt: number;
+  readonly workdir: string;
+  readonly signal: AbortSignal;
+  readonly secrets: Readonly<Record<string, string>>;
+  readonly redactor: Redactor;
+  readonly lastCheckpoint: Json | undefined;
+  readonly memos: ReadonlyMap<string, Json>;
+  readonly checkpointIntervalMs: number;
+  /** Called when a fenced write finds the lease gone: the execution must stop. */
+  readonly onLeaseLost: () => void;
+  readonly clock: () => number;
+}
+
+/** The per-execution state behind a StepContext: buffered logs, own variables, pending checkpoint. */
+export class ExecutionState {
+  readonly logs: LogLine[] = [];
+  readonly ownVars = new Map<string, Json>();
+  pendingCheckpoint: Json | undefined;
+  checkpointsWritten = 0;
+  #lastCheckpointAt = Number.NEGATIVE_INFINITY;
+  readonly #memoKeys = new Set<string>();
+  readonly context: StepContext<Json, Record<string, Json>>;
+
+  constructor(readonly p: ContextParams) {
+    const log = this.#logger();
+    const vars: RunVariables = {
+      get: (name) => (this.ownVars.has(name) ? this.ownVars.get(name) : p.inheritedVars[name]),
+      set: (name, value) => {
+        this.ownVars.set(name, toJsonValue(value, `variable ${name}`));
+      },
+      all: () => ({ ...p.inheritedVars, ...Object.fromEntries(this.ownVars) }),
+    };
+    this.context = {
+      input: p.input,
+      needs: p.needs,
+      run: { id: p.ref.runId, attempt: p.runAttempt, workdir: p.workdir },
+      step: { id: p.ref.stepId, attempt: p.stepAttempt },
+      signal: p.signal,
+      log,
+      checkpoint: (state, options) => this.#checkpoint(state, options?.force ?? false),
+      lastCheckpoint: p.lastCheckpoint,
+      memo: (key, fn) => this.#memo(key, fn),
+      idempotencyKey: `${p.ref.runId}:${p.ref.stepId}`,
+      vars,
+      secrets: p.secrets,
+      epoch: p.ref.epoch,
+    };
+  }
+
+  /** Add a line to the step's log (secrets masked). Lines are stored with the step's completion. */
+  line(stream: LogLine["stream"], text: string): void {
+    this.logs.push({
+      runId: this.p.ref.runId,
+      stepId: this.p.ref.stepId,
+      attempt: this.p.stepAttempt,
+      at: this.p.clock(),
+      stream,
+      line: this.p.redactor.text(text),
+    });
+  }
+
+  /** Variables to store with the completion: inherited ones plus those set here. */
+  completedVars(): Record<string, Json> | null {
+    const all = { ...this.p.inheritedVars, ...Object.fromEntries(this.ownVars) };
+    return Object.keys(all).length > 0 ? this.p.redactor.json(all) : null;
+  }
+
+  #logger(): Logger {
+    const write = (level: string) => (...args: unknown[]) => this.line("log", `${level}${format(...args)}`);
+    // `stream` lets shell steps keep stdout and stderr apart in the stored log.
+    const stream = (s: "stdout" | "stderr", text: string) => this.line(s, text);
+    return Object.assign(write(""), { info: write(""), warn: write("warn: "), error: write("error: "), stream });
+  }
+
+  async #checkpoint(state: Json, force: boolean): Promise<void> {
+    const value = this.p.redactor.json(toJsonValue(state, "checkpoint"));
+    const now = this.p.clock();
+    if (!force && now - this.#lastCheckpointAt < this.p.checkpointIntervalMs) {
+      this.pendingCheckpoint = value;
+      return;
+    }
+    this.#lastCheckpointAt = now;
+    this.pendingCheckpoint = undefined;
+    const ok = await this.p.store.transaction((tx) => tx.updateOwnedStep(this.p.ref, { checkpoint: value }));
+    if (!ok) this.#lost();
+    this.checkpointsWritten++;
+  }
+
+  async #memo<T>(key: string, fn: () => T | Promise<T>): Promise<T> {
+    if (typeof key !== "string" || key.length === 0) throw new CairnError("INVALID_INPUT", "A memo key must be a non-empty string.");
+    if (this.#memoKeys.has(key))
+      throw new CairnError(
+        "INVALID_INPUT",
+        `Memo key "${key}" is used twice in one execution of step "${this.p.ref.stepId}"; keys must be unique.`,
+      );
+    this.#memoKeys.add(key);
+    if (this.p.memos.has(key)) return this.p.memos.get(key) as T;
+    const result = await fn();
+    const value = this.p.redactor.json(toJsonValue(result, `memo "${key}"`));
+    const ok = await this.p.store.transaction((tx) => tx.putMemo(this.p.ref, key, value));
+    if (!ok) this.#lost();
+    return result;
+  }
+
+  #lost(): never {
+    this.p.onLeaseLost();
+    throw new CairnError("FENCED", `Step "${this.p.ref.stepId}" lost its lease to another worker; its writes are rejected.`);
+  }
+}

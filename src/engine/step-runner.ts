@@ -1,0 +1,148 @@
+import { firstLine, toError } from "../core/errors.js";
+import { toJsonValue } from "../core/json-value.js";
+import { Redactor } from "../core/redact.js";
+import { backoffMs, mayRetry } from "../core/retry.js";
+import type { Json, RunRecord, StepError, StepRecord } from "../core/types.js";
+import type { Store } from "../store/store.js";
+import { digestFiles } from "./declared-files.js";
+import type { LoadedWorkflow } from "./registry.js";
+import { ExecutionState } from "./step-context.js";
+import type { StepOutcome } from "./transitions.js";
+
+/** Outputs above this size are stored, with a warning in the step's log. */
+export const LARGE_OUTPUT_BYTES = 1024 * 1024;
+
+/** Why an execution was aborted from outside; decides how the outcome is recorded. */
+export type AbortCause = "cancelled" | "lease-lost" | "shutdown";
+
+export interface ExecuteParams {
+  readonly store: Store;
+  readonly workflow: LoadedWorkflow;
+  readonly run: RunRecord;
+  readonly step: StepRecord;
+  readonly secrets: Readonly<Record<string, string>>;
+  /** Aborted by the executor with an AbortCause as reason. */
+  readonly signal: AbortSignal;
+  /** How long an aborted handler may take to settle before it is abandoned. */
+  readonly abortGraceMs: number;
+  readonly clock: () => number;
+}
+
+class StepTimeout extends Error {
+  constructor(ms: number) {
+    super(`Step timed out after ${ms}ms.`);
+    this.name = "StepTimeout";
+  }
+}
+
+/**
+ * Execute one claimed step: load what it needs (its own checkpoint and memos, its needs' outputs
+ * and variables — nothing else), call the handler under its timeout, and describe the outcome.
+ * No transaction is open while the handler runs.
+ */
+export async function executeStep(p: ExecuteParams): Promise<StepOutcome> {
+  const { step, run, workflow } = p;
+  const definition = workflow.steps.get(step.stepId)!;
+  const ref = { runId: run.id, stepId: step.stepId, epoch: step.leaseEpoch };
+  const fingerprint = workflow.fingerprints.get(step.stepId)!;
+  const redactor = new Redactor(p.secrets);
+  const rows = await p.store.getSteps(run.id, [step.stepId, ...definition.needs]);
+  const byId = new Map(rows.map((r) => [r.stepId, r]));
+  const needs: Record<string, Json> = {};
+  const inheritedVars: Record<string, Json> = {};
+  for (const need of definition.needs) {
+    const row = byId.get(need);
+    needs[need] = row?.output ?? null;
+    Object.assign(inheritedVars, row?.vars ?? {});
+  }
+  const memos = new Map((await p.store.listMemos(ref)).map((m) => [m.key, m.value]));
+
+  const controller = new AbortController();
+  const onOuterAbort = () => controller.abort(p.signal.reason);
+  p.signal.addEventListener("abort", onOuterAbort, { once: true });
+  const state = new ExecutionState({
+    store: p.store,
+    ref,
+    input: run.input,
+    needs,
+    inheritedVars,
+    runAttempt: run.attempt,
+    stepAttempt: step.attempts,
+    workdir: run.workdir,
+    signal: controller.signal,
+    secrets: p.secrets,
+    redactor,
+    lastCheckpoint: byId.get(step.stepId)?.checkpoint ?? undefined,
+    memos,
+    checkpointIntervalMs: workflow.definition.checkpointIntervalMs,
+    onLeaseLost: () => controller.abort("lease-lost" satisfies AbortCause),
+    clock: p.clock,
+  });
+
+  let timer: NodeJS.Timeout | undefined;
+  const base = { ref, fingerprint, logs: state.logs };
+  try {
+    const handlerDone = Promise.resolve().then(() => definition.handler(state.context as never));
+    const aborted = new Promise<never>((_, reject) => {
+      const onAbort = () => {
+        // Give the handler a grace period to react to the signal, then abandon it.
+        setTimeout(() => reject(controller.signal.reason), p.abortGraceMs).unref();
+      };
+      if (controller.signal.aborted) onAbort();
+      else controller.signal.addEventListener("abort", onAbort, { once: true });
+    });
+    aborted.catch(() => undefined);
+    if (definition.timeoutMs !== null) {
+      const ms = definition.timeoutMs;
+      timer = setTimeout(() => controller.abort(new StepTimeout(ms)), ms);
+    }
+    const raw = await Promise.race([handlerDone, aborted]);
+    // A handler that finished despite a cancel did its work: keep it. A timeout or a lost lease does not.
+    const reason: unknown = controller.signal.reason;
+    if (reason instanceof StepTimeout || reason === "lease-lost") throw reason;
+    const output = redactor.json(toJsonValue(raw));
+    const size = Buffer.byteLength(JSON.stringify(output));
+    if (size > LARGE_OUTPUT_BYTES)
+      state.line("log", `warn: output is ${(size / 1048576).toFixed(1)} MiB; large outputs slow down resumes and reruns`);
+    let files: Record<string, string> | null = null;
+    if (definition.outputs.length > 0) {
+      const digests = digestFiles(run.workdir, definition.outputs);
+      const missing = definition.outputs.filter((f) => digests[f] === null);
+      if (missing.length > 0)
+        throw new Error(`Declared output file${missing.length > 1 ? "s" : ""} missing after the step: ${missing.join(", ")}.`);
+      files = digests as Record<string, string>;
+    }
+    return { ...base, kind: "succeeded", output, vars: state.completedVars(), files };
+  } catch (thrown) {
+    const cause = controller.signal.aborted ? controller.signal.reason : undefined;
+    const checkpoint = state.pendingCheckpoint;
+    if (cause === "cancelled" || cause === "shutdown")
+      return {
+        ...base,
+        kind: "cancelled",
+        checkpoint,
+        error: { message: cause === "cancelled" ? "The run was cancelled while this step ran." : "The worker shut down while this step ran." },
+      };
+    const error = describeError(cause instanceof StepTimeout ? cause : thrown, redactor);
+    state.line("stderr", `attempt ${step.attempts} failed: ${firstLine(error.message)}`);
+    const retry = definition.retry;
+    const retryAt =
+      cause !== "lease-lost" && mayRetry(retry, step.attempts, step.attemptBase)
+        ? p.clock() + backoffMs(retry, step.attempts - step.attemptBase)
+        : null;
+    return { ...base, kind: "failed", error, retryAt, checkpoint };
+  } finally {
+    clearTimeout(timer);
+    p.signal.removeEventListener("abort", onOuterAbort);
+  }
+}
+
+function describeError(thrown: unknown, redactor: Redactor): StepError {
+  const error = toError(thrown);
+  const code = (error as { code?: unknown }).code;
+  return {
+    message: redactor.text(error.message || error.name),
+    ...(error.stack ? { stack: redactor.text(error.stack) } : {}),
+    ...(typeof code === "string" ? { code } : {}),
+  };
+}

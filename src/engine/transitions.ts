@@ -1,0 +1,260 @@
+import type {
+  Json,
+  LogLine,
+  NewEvent,
+  RunRecord,
+  RunStatus,
+  StepError,
+  StepRecord,
+} from "../core/types.js";
+import type { ClaimFilter, FencedStepRef, StoreTx } from "../store/store.js";
+import type { LoadedWorkflow } from "./registry.js";
+
+/**
+ * The run/step state machine, written once over the store port. Every function runs inside the
+ * caller's transaction: a step's completion, its successors becoming ready, the run finishing and
+ * the events describing all of it commit together or not at all.
+ */
+
+export interface StepOutcome {
+  readonly ref: FencedStepRef;
+  readonly kind: "succeeded" | "failed" | "cancelled";
+  readonly output?: Json;
+  readonly vars?: Record<string, Json> | null;
+  readonly files?: Record<string, string> | null;
+  readonly error?: StepError;
+  /** For a failed attempt that will be retried: when. null or absent: the failure is final. */
+  readonly retryAt?: number | null;
+  readonly logs: readonly LogLine[];
+  readonly fingerprint: string;
+  /** A checkpoint the step asked for but that was still throttled: kept next to the error. */
+  readonly checkpoint?: Json | undefined;
+}
+
+export interface OutcomeResult {
+  /** Successors claimed for the caller in the same transaction (no second round trip). */
+  claimed: StepRecord[];
+  /** Outcomes whose lease had moved on: nothing of theirs was written but a rejection event. */
+  rejected: FencedStepRef[];
+  /** Runs that reached a final (or paused) status. */
+  settled: RunRecord[];
+  /** Whether any step became ready that was not claimed here. */
+  readied: boolean;
+}
+
+export function event(
+  run: Pick<RunRecord, "id" | "tenant">,
+  type: NewEvent["type"],
+  at: number,
+  stepId: string | null = null,
+  data: Json | null = null,
+): NewEvent {
+  return { runId: run.id, tenant: run.tenant, stepId, type, at, data };
+}
+
+/** Claim up to `limit` ready steps for a worker: each claim bumps the lease epoch. */
+export async function claimSteps(
+  tx: StoreTx,
+  filter: Omit<ClaimFilter, "now">,
+  leaseMs: number,
+): Promise<StepRecord[]> {
+  const now = await tx.now();
+  const refs = await tx.selectClaimable({ ...filter, now });
+  const claimed: StepRecord[] = [];
+  const runs = new Map<string, RunRecord>();
+  for (const ref of refs) {
+    let run = runs.get(ref.runId);
+    if (!run) {
+      run = (await tx.getRun(ref.runId))!;
+      runs.set(run.id, run);
+    }
+    const step = await claimOne(tx, run, ref.stepId, filter.workerId, now, leaseMs);
+    if (step) claimed.push(step);
+  }
+  return claimed;
+}
+
+async function claimOne(
+  tx: StoreTx,
+  run: RunRecord,
+  stepId: string,
+  workerId: string,
+  now: number,
+  leaseMs: number,
+): Promise<StepRecord | null> {
+  const [step] = await tx.getSteps(run.id, [stepId]);
+  if (!step || step.status !== "ready") return null;
+  const patch = {
+    status: "running" as const,
+    attempts: step.attempts + 1,
+    leaseOwner: workerId,
+    leaseExpiresAt: now + leaseMs,
+    leaseEpoch: step.leaseEpoch + 1,
+    startedAt: now,
+    readyAt: null,
+  };
+  if (!(await tx.updateStep({ runId: run.id, stepId }, patch, ["ready"]))) return null;
+  await tx.appendEvents([
+    event(run, "step.started", now, stepId, { attempt: patch.attempts, epoch: patch.leaseEpoch, worker: workerId }),
+  ]);
+  return { ...step, ...patch, finishedAt: null };
+}
+
+/**
+ * Record a batch of step outcomes (group commit): fenced step writes, successors made ready (and
+ * claimed for the caller when it has room), runs finished.
+ */
+export async function recordOutcomes(
+  tx: StoreTx,
+  outcomes: readonly StepOutcome[],
+  deps: {
+    workflow(id: string): LoadedWorkflow | undefined;
+    claimFor?: { workerId: string; leaseMs: number; limit: number };
+  },
+): Promise<OutcomeResult> {
+  const now = await tx.now();
+  const result: OutcomeResult = { claimed: [], rejected: [], settled: [], readied: false };
+  const touched = new Map<string, RunRecord>();
+  const logs: LogLine[] = [];
+  let room = deps.claimFor?.limit ?? 0;
+
+  for (const outcome of outcomes) {
+    const { ref } = outcome;
+    const run = touched.get(ref.runId) ?? (await tx.getRun(ref.runId));
+    if (!run) continue;
+    touched.set(run.id, run);
+    logs.push(...outcome.logs);
+    const written = await writeOutcome(tx, outcome, now);
+    if (!written) {
+      result.rejected.push(ref);
+      await tx.appendEvents([
+        event(run, "step.completion-rejected", now, ref.stepId, {
+          epoch: ref.epoch,
+          outcome: outcome.kind,
+          reason: "the step's lease moved to another worker (stale epoch)",
+        }),
+      ]);
+      continue;
+    }
+    // The completion's event goes in before any successor's "started" event.
+    await tx.appendEvents([outcomeEvent(run, outcome, now)]);
+    if (outcome.kind !== "succeeded") continue;
+    const workflow = deps.workflow(run.workflowId);
+    if (!workflow) continue;
+    for (const next of workflow.successors.get(ref.stepId) ?? []) {
+      const needs = workflow.steps.get(next)?.needs ?? [];
+      if ((await tx.countUnsucceeded(run.id, needs)) > 0) continue;
+      if (!(await tx.updateStep({ runId: run.id, stepId: next }, { status: "ready", readyAt: now }, ["pending"])))
+        continue;
+      const claimable = run.status === "running" && !(run.failFast && (await tx.runActivity(run.id)).failed);
+      if (deps.claimFor && room > 0 && claimable && (run.driverId === null || run.driverId === deps.claimFor.workerId)) {
+        const claimed = await claimOne(tx, run, next, deps.claimFor.workerId, now, deps.claimFor.leaseMs);
+        if (claimed) {
+          room--;
+          result.claimed.push(claimed);
+          continue;
+        }
+      }
+      result.readied = true;
+    }
+  }
+  if (logs.length > 0) await tx.appendLogs(logs);
+  for (const run of touched.values()) {
+    const settled = await finishRunIfDone(tx, run, deps.workflow(run.workflowId), now);
+    if (settled) result.settled.push(settled);
+  }
+  return result;
+}
+
+async function writeOutcome(tx: StoreTx, outcome: StepOutcome, now: number): Promise<boolean> {
+  const lease = { leaseOwner: null, leaseExpiresAt: null };
+  switch (outcome.kind) {
+    case "succeeded":
+      return tx.updateOwnedStep(outcome.ref, {
+        ...lease,
+        status: "succeeded",
+        output: outcome.output ?? null,
+        vars: outcome.vars ?? null,
+        files: outcome.files ?? null,
+        error: null,
+        finishedAt: now,
+        fingerprint: outcome.fingerprint,
+      });
+    case "failed":
+      return tx.updateOwnedStep(outcome.ref, {
+        ...lease,
+        status: outcome.retryAt ? "ready" : "failed",
+        readyAt: outcome.retryAt ?? null,
+        error: outcome.error ?? { message: "failed" },
+        finishedAt: now,
+        fingerprint: outcome.fingerprint,
+        ...(outcome.checkpoint !== undefined ? { checkpoint: outcome.checkpoint } : {}),
+      });
+    case "cancelled":
+      return tx.updateOwnedStep(outcome.ref, {
+        ...lease,
+        status: "cancelled",
+        error: outcome.error ?? { message: "cancelled" },
+        finishedAt: now,
+        ...(outcome.checkpoint !== undefined ? { checkpoint: outcome.checkpoint } : {}),
+      });
+  }
+}
+
+function outcomeEvent(run: RunRecord, outcome: StepOutcome, now: number): NewEvent {
+  const stepId = outcome.ref.stepId;
+  if (outcome.kind === "succeeded") return event(run, "step.succeeded", now, stepId);
+  if (outcome.kind === "cancelled") return event(run, "step.cancelled", now, stepId);
+  const data = { error: outcome.error?.message ?? "failed", retryAt: outcome.retryAt ?? null };
+  return event(run, outcome.retryAt ? "step.retrying" : "step.failed", now, stepId, data);
+}
+
+/**
+ * Settle a running (or paused) run once nothing is left to do: succeeded when every step succeeded,
+ * failed when a failure blocks the rest. A paused run settles only as succeeded.
+ */
+export async function finishRunIfDone(
+  tx: StoreTx,
+  run: RunRecord,
+  workflow: LoadedWorkflow | undefined,
+  now: number,
+): Promise<RunRecord | null> {
+  const current = await tx.getRun(run.id);
+  if (!current || (current.status !== "running" && current.status !== "paused")) return null;
+  const activity = await tx.runActivity(run.id);
+  if (activity.running) return null;
+  if (current.status === "running" && activity.ready && !(current.failFast && activity.failed)) return null;
+  if (current.status === "paused" && activity.unfinished) return null;
+  const status: RunStatus = activity.unfinished ? "failed" : "succeeded";
+  const patch: Partial<RunRecord> = { status, updatedAt: now, finishedAt: now, driverId: null };
+  if (status === "succeeded") {
+    patch.output = await runOutput(tx, run.id, workflow);
+    patch.error = null;
+    patch.reason = null;
+  } else {
+    const failed = (await tx.getSteps(run.id)).filter((s) => s.status === "failed" || s.status === "cancelled");
+    const first = failed[0];
+    patch.error = first
+      ? { message: `Step "${first.stepId}" failed: ${first.error?.message ?? "no message"}` }
+      : { message: "The run could not finish: no step can run." };
+  }
+  if (!(await tx.updateRun(run.id, patch, [current.status]))) return null;
+  await tx.updateRunAttempt(run.id, current.attempt, { outcome: status, endedAt: now });
+  await tx.appendEvents([event(current, status === "succeeded" ? "run.succeeded" : "run.failed", now)]);
+  return { ...current, ...patch } as RunRecord;
+}
+
+/** One sink step: its output. Several: an object of their outputs by step id. */
+async function runOutput(tx: StoreTx, runId: string, workflow: LoadedWorkflow | undefined): Promise<Json> {
+  const sinks = workflow?.sinks ?? [];
+  const rows = await tx.getSteps(runId, sinks.length > 0 ? sinks : undefined);
+  if (sinks.length === 1) return rows[0]?.output ?? null;
+  const output: Record<string, Json> = {};
+  for (const row of rows) output[row.stepId] = row.output;
+  return output;
+}
+
+/** Count of succeeded steps and all steps, for run attempt records. */
+export function progressOf(steps: readonly StepRecord[]): { done: number; total: number } {
+  return { done: steps.filter((s) => s.status === "succeeded").length, total: steps.length };
+}

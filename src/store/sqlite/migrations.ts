@@ -1,0 +1,52 @@
+/**
+ * Versioned, forward-only migrations. Each runs once, in order, inside the BEGIN IMMEDIATE
+ * transaction that opens the store, so two processes opening a new file at once cannot both apply it.
+ */
+export const SQLITE_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE workflows (
+    id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, graph TEXT NOT NULL, source TEXT,
+    updated_at INTEGER NOT NULL);
+  CREATE TABLE workers (
+    id TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, pid_start TEXT, boot_id TEXT,
+    started_at INTEGER NOT NULL, heartbeat_at INTEGER NOT NULL, lease_ms INTEGER NOT NULL, stopped_at INTEGER);
+  CREATE TABLE runs (
+    id TEXT PRIMARY KEY, workflow_id TEXT NOT NULL, tenant TEXT NOT NULL, status TEXT NOT NULL,
+    input TEXT NOT NULL, output TEXT, error TEXT,
+    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, finished_at INTEGER,
+    origin TEXT NOT NULL, parent_run_id TEXT, root_run_id TEXT NOT NULL, attempt INTEGER NOT NULL,
+    driver_id TEXT, reason TEXT, workdir TEXT NOT NULL, secret_names TEXT NOT NULL,
+    fingerprint TEXT NOT NULL, fail_fast INTEGER NOT NULL DEFAULT 0);
+  CREATE INDEX runs_by_tenant ON runs (tenant, created_at DESC, id DESC);
+  CREATE INDEX runs_by_workflow ON runs (workflow_id, status, created_at DESC);
+  CREATE INDEX runs_by_status ON runs (status, created_at);
+  CREATE INDEX runs_by_parent ON runs (parent_run_id);
+  CREATE TABLE steps (
+    run_id TEXT NOT NULL, step_id TEXT NOT NULL, status TEXT NOT NULL, needs TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0, attempt_base INTEGER NOT NULL DEFAULT 0, recoveries INTEGER NOT NULL DEFAULT 0,
+    output TEXT, vars TEXT, error TEXT, checkpoint TEXT, files TEXT,
+    started_at INTEGER, finished_at INTEGER, ready_at INTEGER,
+    lease_owner TEXT, lease_expires_at INTEGER, lease_epoch INTEGER NOT NULL DEFAULT 0,
+    fingerprint TEXT, provenance TEXT,
+    PRIMARY KEY (run_id, step_id));
+  CREATE INDEX steps_by_status ON steps (run_id, status);
+  CREATE INDEX steps_active ON steps (status, ready_at) WHERE status IN ('ready', 'running');
+  CREATE TABLE memos (
+    run_id TEXT NOT NULL, step_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, at INTEGER NOT NULL,
+    PRIMARY KEY (run_id, step_id, key));
+  CREATE TABLE events (
+    seq INTEGER PRIMARY KEY, run_id TEXT NOT NULL, tenant TEXT NOT NULL, step_id TEXT,
+    type TEXT NOT NULL, at INTEGER NOT NULL, data TEXT);
+  CREATE INDEX events_by_run ON events (run_id, seq);
+  CREATE TABLE logs (
+    id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, step_id TEXT NOT NULL, attempt INTEGER NOT NULL,
+    at INTEGER NOT NULL, stream TEXT NOT NULL, line TEXT NOT NULL);
+  CREATE INDEX logs_by_step ON logs (run_id, step_id, id);
+  CREATE TABLE run_attempts (
+    run_id TEXT NOT NULL, number INTEGER NOT NULL, at INTEGER NOT NULL, trigger TEXT NOT NULL, actor TEXT,
+    action TEXT NOT NULL, strategy TEXT, steps_done INTEGER NOT NULL, steps_total INTEGER NOT NULL,
+    outcome TEXT, ended_at INTEGER, note TEXT,
+    PRIMARY KEY (run_id, number));
+  `,
+];

@@ -1,0 +1,242 @@
+import fs from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { CairnError } from "../../core/errors.js";
+import type { CairnEvent, Json, LogLine, RunAttemptRecord, RunRecord, RunStatus, StepRecord, WorkflowRecord } from "../../core/types.js";
+import { ATTEMPT_COLUMNS, fromRow, RUN_COLUMNS, WORKFLOW_COLUMNS } from "../columns.js";
+import { Mutex } from "../mutex.js";
+import type { RunFilter, Store, StoreStats, StoreTx, StepRef } from "../store.js";
+import { SQLITE_MIGRATIONS } from "./migrations.js";
+import { SqliteTx, StatementCache } from "./sqlite-tx.js";
+
+export interface SqliteStoreOptions {
+  /**
+   * "full" (default): a step reported as recorded survives a power loss (synchronous=FULL).
+   * "normal": survives a process crash; a power loss may lose the last moments, and those steps run again.
+   */
+  durability?: "full" | "normal";
+  busyTimeoutMs?: number;
+}
+
+/** The embedded default store: one SQLite file in WAL mode; every write transaction is BEGIN IMMEDIATE. */
+export class SqliteStore implements Store {
+  readonly kind = "sqlite" as const;
+  readonly stats: StoreStats = { commits: 0 };
+  readonly dataDir: string;
+  readonly file: string;
+  readonly #db: Database.Database;
+  readonly #sql: StatementCache;
+  readonly #tx: SqliteTx;
+  readonly #mutex = new Mutex();
+  #closed = false;
+
+  private constructor(file: string, db: Database.Database) {
+    this.file = file;
+    this.dataDir = path.dirname(file);
+    this.#db = db;
+    this.#sql = new StatementCache(db);
+    this.#tx = new SqliteTx(this.#sql);
+  }
+
+  static open(file: string, options: SqliteStoreOptions = {}): SqliteStore {
+    const absolute = path.resolve(file);
+    fs.mkdirSync(path.dirname(absolute), { recursive: true });
+    let db: Database.Database;
+    try {
+      db = new Database(absolute, { timeout: options.busyTimeoutMs ?? 5000 });
+      db.pragma("journal_mode = WAL");
+      db.pragma(`synchronous = ${options.durability === "normal" ? "NORMAL" : "FULL"}`);
+      db.pragma("foreign_keys = ON");
+    } catch (cause) {
+      throw new CairnError("STORE", `Cannot open the store at ${absolute}: ${(cause as Error).message}.`, { cause });
+    }
+    migrate(db, absolute);
+    return new SqliteStore(absolute, db);
+  }
+
+  async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return this.#mutex.run(async () => {
+      this.#assertOpen();
+      this.#sql.run("BEGIN IMMEDIATE");
+      try {
+        const result = await fn(this.#tx);
+        this.#sql.run("COMMIT");
+        this.stats.commits++;
+        return result;
+      } catch (error) {
+        if (this.#db.inTransaction) this.#sql.run("ROLLBACK");
+        throw error;
+      }
+    });
+  }
+
+  read<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return this.#read(() => fn(this.#tx));
+  }
+
+  /** Reads wait for a write transaction of this process to finish, so they never see half of one. */
+  #read<T>(fn: () => T | Promise<T>): Promise<T> {
+    return this.#mutex.run(async () => {
+      this.#assertOpen();
+      return fn();
+    });
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new CairnError("STORE", "The store is closed.");
+  }
+
+  getRun(runId: string): Promise<RunRecord | undefined> {
+    return this.#read(() => this.#tx.getRun(runId));
+  }
+
+  getSteps(runId: string, stepIds?: readonly string[]): Promise<StepRecord[]> {
+    return this.#read(() => this.#tx.getSteps(runId, stepIds));
+  }
+
+  listRuns(filter: RunFilter): Promise<RunRecord[]> {
+    return this.#read(() => {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (filter.tenant !== undefined) (where.push("tenant = ?"), params.push(filter.tenant));
+      if (filter.status) (where.push("status = ?"), params.push(filter.status));
+      if (filter.workflowId) (where.push("workflow_id = ?"), params.push(filter.workflowId));
+      if (filter.before) {
+        where.push("(created_at < ? OR (created_at = ? AND id < ?))");
+        params.push(filter.before.createdAt, filter.before.createdAt, filter.before.id);
+      }
+      const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+        ORDER BY created_at DESC, id DESC LIMIT ?`;
+      return this.#sql.all(sql, ...params, filter.limit ?? 100).map((r) => fromRow(RUN_COLUMNS, r));
+    });
+  }
+
+  listChildRuns(runId: string): Promise<RunRecord[]> {
+    return this.#read(() =>
+      this.#sql
+        .all("SELECT * FROM runs WHERE parent_run_id = ? ORDER BY created_at", runId)
+        .map((r) => fromRow(RUN_COLUMNS, r)),
+    );
+  }
+
+  listWorkflows(): Promise<WorkflowRecord[]> {
+    return this.#read(() => this.#sql.all("SELECT * FROM workflows ORDER BY id").map((r) => fromRow(WORKFLOW_COLUMNS, r)));
+  }
+
+  getWorkflow(id: string): Promise<WorkflowRecord | undefined> {
+    return this.#read(() => this.#tx.getWorkflow(id));
+  }
+
+  listRunAttempts(runId: string): Promise<RunAttemptRecord[]> {
+    return this.#read(() =>
+      this.#sql
+        .all("SELECT * FROM run_attempts WHERE run_id = ? ORDER BY number", runId)
+        .map((r) => fromRow(ATTEMPT_COLUMNS, r)),
+    );
+  }
+
+  listMemos(ref: StepRef): Promise<Array<{ key: string; value: Json; at: number }>> {
+    return this.#read(() => this.#tx.listMemos(ref));
+  }
+
+  readEvents(filter: { runId?: string; tenant?: string; afterSeq?: number; limit?: number }): Promise<CairnEvent[]> {
+    return this.#read(() => {
+      const where = ["seq > ?"];
+      const params: unknown[] = [filter.afterSeq ?? 0];
+      if (filter.runId !== undefined) (where.push("run_id = ?"), params.push(filter.runId));
+      if (filter.tenant !== undefined) (where.push("tenant = ?"), params.push(filter.tenant));
+      return this.#sql
+        .all(`SELECT * FROM events WHERE ${where.join(" AND ")} ORDER BY seq LIMIT ?`, ...params, filter.limit ?? 1000)
+        .map((r) => ({
+          seq: Number(r.seq),
+          runId: r.run_id as string,
+          tenant: r.tenant as string,
+          stepId: (r.step_id as string | null) ?? null,
+          type: r.type as CairnEvent["type"],
+          at: Number(r.at),
+          data: r.data === null ? null : (JSON.parse(r.data as string) as Json),
+        }));
+    });
+  }
+
+  readLogs(runId: string, stepId?: string): Promise<LogLine[]> {
+    return this.#read(() => {
+      const rows =
+        stepId === undefined
+          ? this.#sql.all("SELECT * FROM logs WHERE run_id = ? ORDER BY id", runId)
+          : this.#sql.all("SELECT * FROM logs WHERE run_id = ? AND step_id = ? ORDER BY id", runId, stepId);
+      return rows.map((r) => ({
+        runId: r.run_id as string,
+        stepId: r.step_id as string,
+        attempt: Number(r.attempt),
+        at: Number(r.at),
+        stream: r.stream as LogLine["stream"],
+        line: r.line as string,
+      }));
+    });
+  }
+
+  latestRun(workflowId: string, status: RunStatus, tenant?: string): Promise<RunRecord | undefined> {
+    return this.#read(() => {
+      const row =
+        tenant === undefined
+          ? this.#sql.one(
+              "SELECT * FROM runs WHERE workflow_id = ? AND status = ? ORDER BY created_at DESC, id DESC LIMIT 1",
+              workflowId,
+              status,
+            )
+          : this.#sql.one(
+              "SELECT * FROM runs WHERE workflow_id = ? AND status = ? AND tenant = ? ORDER BY created_at DESC, id DESC LIMIT 1",
+              workflowId,
+              status,
+              tenant,
+            );
+      return row && fromRow(RUN_COLUMNS, row);
+    });
+  }
+
+  countRunsByStatus(): Promise<Array<{ status: RunStatus; count: number }>> {
+    return this.#read(() =>
+      this.#sql
+        .all("SELECT status, count(*) AS n FROM runs GROUP BY status")
+        .map((r) => ({ status: r.status as RunStatus, count: Number(r.n) })),
+    );
+  }
+
+  checkIntegrity(): Promise<string> {
+    return this.#read(() => String(this.#db.pragma("integrity_check", { simple: true })));
+  }
+
+  async close(): Promise<void> {
+    await this.#mutex.run(async () => {
+      if (this.#closed) return;
+      this.#closed = true;
+      this.#db.close();
+    });
+  }
+}
+
+function migrate(db: Database.Database, file: string): void {
+  const known = SQLITE_MIGRATIONS.length;
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
+    const current = hasMeta
+      ? Number((db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined)?.value ?? 0)
+      : 0;
+    if (current > known)
+      throw new CairnError(
+        "STORE",
+        `The store at ${file} was created by a newer Cairn (schema version ${current}; this Cairn knows up to ${known}). Upgrade Cairn to open it.`,
+      );
+    for (let version = current + 1; version <= known; version++) {
+      db.exec(SQLITE_MIGRATIONS[version - 1]!);
+      db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)").run(String(version));
+    }
+    db.exec("COMMIT");
+  } catch (error) {
+    if (db.inTransaction) db.exec("ROLLBACK");
+    db.close();
+    throw error;
+  }
+}

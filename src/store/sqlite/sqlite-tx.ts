@@ -1,0 +1,309 @@
+import type Database from "better-sqlite3";
+import type { Json, LogLine, NewEvent, RunAttemptRecord, RunRecord, StepRecord, WorkflowRecord } from "../../core/types.js";
+import {
+  ATTEMPT_COLUMNS,
+  type ColumnMap,
+  fromRow,
+  RUN_COLUMNS,
+  STEP_COLUMNS,
+  toColumn,
+  WORKER_COLUMNS,
+  WORKFLOW_COLUMNS,
+} from "../columns.js";
+import type {
+  ClaimFilter,
+  FencedStepRef,
+  RunActivity,
+  RunPatch,
+  StepPatch,
+  StepRef,
+  StoreTx,
+  WorkerRecord,
+} from "../store.js";
+
+type Row = Record<string, unknown>;
+
+/** Prepared statements are cached by their SQL text and reused for the life of the connection. */
+export class StatementCache {
+  readonly #db: Database.Database;
+  readonly #cache = new Map<string, Database.Statement>();
+  constructor(db: Database.Database) {
+    this.#db = db;
+  }
+  get(sql: string): Database.Statement {
+    let statement = this.#cache.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#cache.set(sql, statement);
+    }
+    return statement;
+  }
+  all(sql: string, ...params: unknown[]): Row[] {
+    return this.get(sql).all(...params) as Row[];
+  }
+  one(sql: string, ...params: unknown[]): Row | undefined {
+    return this.get(sql).get(...params) as Row | undefined;
+  }
+  run(sql: string, ...params: unknown[]): number {
+    return this.get(sql).run(...params).changes;
+  }
+}
+
+function insertSql<T>(map: ColumnMap<T>, mode = "INSERT"): string {
+  const cols = Object.values(map.columns) as string[];
+  return `${mode} INTO ${map.table} (${cols.join(", ")}) VALUES (${cols.map(() => "?").join(", ")})`;
+}
+
+function values<T>(map: ColumnMap<T>, record: T): unknown[] {
+  return (Object.keys(map.columns) as Array<keyof T>).map((k) => toColumn(map, k, record[k]));
+}
+
+function setClause<T>(map: ColumnMap<T>, patch: Partial<T>): { sql: string; params: unknown[] } {
+  const keys = (Object.keys(patch) as Array<keyof T>).filter((k) => patch[k] !== undefined);
+  return {
+    sql: keys.map((k) => `${map.columns[k]} = ?`).join(", "),
+    params: keys.map((k) => toColumn(map, k, patch[k])),
+  };
+}
+
+const placeholders = (n: number) => Array.from({ length: n }, () => "?").join(", ");
+
+/** SQLite row operations. Only ever used inside the store's BEGIN IMMEDIATE transaction or for reads. */
+export class SqliteTx implements StoreTx {
+  readonly #sql: StatementCache;
+  constructor(sql: StatementCache) {
+    this.#sql = sql;
+  }
+
+  async now(): Promise<number> {
+    return Date.now();
+  }
+
+  async upsertWorkflow(workflow: WorkflowRecord): Promise<void> {
+    this.#sql.run(insertSql(WORKFLOW_COLUMNS, "INSERT OR REPLACE"), ...values(WORKFLOW_COLUMNS, workflow));
+  }
+
+  async getWorkflow(id: string): Promise<WorkflowRecord | undefined> {
+    const row = this.#sql.one("SELECT * FROM workflows WHERE id = ?", id);
+    return row && fromRow(WORKFLOW_COLUMNS, row);
+  }
+
+  async upsertWorker(worker: WorkerRecord): Promise<void> {
+    this.#sql.run(insertSql(WORKER_COLUMNS, "INSERT OR REPLACE"), ...values(WORKER_COLUMNS, worker));
+  }
+
+  async getWorkers(ids: readonly string[]): Promise<WorkerRecord[]> {
+    if (ids.length === 0) return [];
+    return this.#sql
+      .all(`SELECT * FROM workers WHERE id IN (${placeholders(ids.length)})`, ...ids)
+      .map((r) => fromRow(WORKER_COLUMNS, r));
+  }
+
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    const row = this.#sql.one("SELECT * FROM runs WHERE id = ?", runId);
+    return row && fromRow(RUN_COLUMNS, row);
+  }
+
+  async insertRun(run: RunRecord): Promise<void> {
+    this.#sql.run(insertSql(RUN_COLUMNS), ...values(RUN_COLUMNS, run));
+  }
+
+  async updateRun(runId: string, patch: RunPatch, expect?: readonly string[]): Promise<boolean> {
+    const set = setClause<RunRecord>(RUN_COLUMNS, patch);
+    const guard = expect ? ` AND status IN (${placeholders(expect.length)})` : "";
+    return this.#sql.run(`UPDATE runs SET ${set.sql} WHERE id = ?${guard}`, ...set.params, runId, ...(expect ?? [])) === 1;
+  }
+
+  async listRunsByStatus(statuses: readonly string[], limit: number): Promise<RunRecord[]> {
+    return this.#sql
+      .all(
+        `SELECT * FROM runs WHERE status IN (${placeholders(statuses.length)}) ORDER BY created_at LIMIT ?`,
+        ...statuses,
+        limit,
+      )
+      .map((r) => fromRow(RUN_COLUMNS, r));
+  }
+
+  async getSteps(runId: string, stepIds?: readonly string[]): Promise<StepRecord[]> {
+    const rows = stepIds
+      ? stepIds.length === 0
+        ? []
+        : this.#sql.all(
+            `SELECT * FROM steps WHERE run_id = ? AND step_id IN (${placeholders(stepIds.length)})`,
+            runId,
+            ...stepIds,
+          )
+      : this.#sql.all("SELECT * FROM steps WHERE run_id = ? ORDER BY rowid", runId);
+    return rows.map((r) => fromRow(STEP_COLUMNS, r));
+  }
+
+  async insertSteps(steps: readonly StepRecord[]): Promise<void> {
+    const sql = insertSql(STEP_COLUMNS);
+    for (const step of steps) this.#sql.run(sql, ...values(STEP_COLUMNS, step));
+  }
+
+  async updateStep(ref: StepRef, patch: StepPatch, fromStatuses?: readonly string[]): Promise<boolean> {
+    const set = setClause<StepRecord>(STEP_COLUMNS, patch);
+    const guard = fromStatuses ? ` AND status IN (${placeholders(fromStatuses.length)})` : "";
+    return (
+      this.#sql.run(
+        `UPDATE steps SET ${set.sql} WHERE run_id = ? AND step_id = ?${guard}`,
+        ...set.params,
+        ref.runId,
+        ref.stepId,
+        ...(fromStatuses ?? []),
+      ) === 1
+    );
+  }
+
+  async updateOwnedStep(ref: FencedStepRef, patch: StepPatch): Promise<boolean> {
+    const set = setClause<StepRecord>(STEP_COLUMNS, patch);
+    return (
+      this.#sql.run(
+        `UPDATE steps SET ${set.sql} WHERE run_id = ? AND step_id = ? AND lease_epoch = ? AND status = 'running'`,
+        ...set.params,
+        ref.runId,
+        ref.stepId,
+        ref.epoch,
+      ) === 1
+    );
+  }
+
+  async countUnsucceeded(runId: string, stepIds: readonly string[]): Promise<number> {
+    if (stepIds.length === 0) return 0;
+    const row = this.#sql.one(
+      `SELECT count(*) AS n FROM steps WHERE run_id = ? AND status <> 'succeeded' AND step_id IN (${placeholders(stepIds.length)})`,
+      runId,
+      ...stepIds,
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  async runActivity(runId: string): Promise<RunActivity> {
+    // Four indexed EXISTS probes: constant cost however many steps the run has.
+    const row = this.#sql.one(
+      `SELECT
+         EXISTS (SELECT 1 FROM steps WHERE run_id = @run AND status = 'running') AS running,
+         EXISTS (SELECT 1 FROM steps WHERE run_id = @run AND status = 'ready') AS ready,
+         EXISTS (SELECT 1 FROM steps WHERE run_id = @run AND status = 'failed') AS failed,
+         EXISTS (SELECT 1 FROM steps WHERE run_id = @run AND status IN ('pending','ready','running','failed','cancelled')) AS unfinished`,
+      { run: runId },
+    ) as Row;
+    return { running: row.running === 1, ready: row.ready === 1, failed: row.failed === 1, unfinished: row.unfinished === 1 };
+  }
+
+  async runningSteps(ownerId?: string): Promise<StepRecord[]> {
+    const rows =
+      ownerId === undefined
+        ? this.#sql.all("SELECT * FROM steps WHERE status = 'running'")
+        : this.#sql.all("SELECT * FROM steps WHERE status = 'running' AND lease_owner = ?", ownerId);
+    return rows.map((r) => fromRow(STEP_COLUMNS, r));
+  }
+
+  #claimWhere(filter: Omit<ClaimFilter, "limit" | "now">): { sql: string; params: unknown[] } {
+    let sql = `s.status = 'ready' AND r.status = 'running'
+      AND (r.driver_id IS NULL OR r.driver_id = ?)
+      AND (r.fail_fast = 0 OR NOT EXISTS (SELECT 1 FROM steps f WHERE f.run_id = r.id AND f.status = 'failed'))`;
+    const params: unknown[] = [filter.workerId];
+    if (filter.runIds) {
+      sql += ` AND s.run_id IN (${placeholders(filter.runIds.length)})`;
+      params.push(...filter.runIds);
+    }
+    if (filter.workflowIds) {
+      sql += ` AND r.workflow_id IN (${placeholders(filter.workflowIds.length)})`;
+      params.push(...filter.workflowIds);
+    }
+    return { sql, params };
+  }
+
+  async nextReadyAt(filter: Omit<ClaimFilter, "limit" | "now">): Promise<number | null> {
+    const where = this.#claimWhere(filter);
+    const row = this.#sql.one(
+      `SELECT min(s.ready_at) AS at FROM steps s JOIN runs r ON r.id = s.run_id WHERE ${where.sql}`,
+      ...where.params,
+    );
+    return row?.at === null || row?.at === undefined ? null : Number(row.at);
+  }
+
+  async selectClaimable(filter: ClaimFilter): Promise<StepRef[]> {
+    // SQLite has one writer at a time: the surrounding BEGIN IMMEDIATE already excludes other claimers.
+    const where = this.#claimWhere(filter);
+    return this.#sql
+      .all(
+        `SELECT s.run_id, s.step_id FROM steps s JOIN runs r ON r.id = s.run_id
+         WHERE ${where.sql} AND s.ready_at <= ? ORDER BY s.ready_at, r.created_at LIMIT ?`,
+        ...where.params,
+        filter.now,
+        filter.limit,
+      )
+      .map((r) => ({ runId: r.run_id as string, stepId: r.step_id as string }));
+  }
+
+  async getMemo(ref: StepRef, key: string): Promise<{ value: Json } | undefined> {
+    const row = this.#sql.one(
+      "SELECT value FROM memos WHERE run_id = ? AND step_id = ? AND key = ?",
+      ref.runId,
+      ref.stepId,
+      key,
+    );
+    return row && { value: JSON.parse(row.value as string) as Json };
+  }
+
+  async putMemo(ref: FencedStepRef, key: string, value: Json): Promise<boolean> {
+    // Fenced: the memo is written only while the writer still holds the step's lease.
+    const changes = this.#sql.run(
+      `INSERT OR REPLACE INTO memos (run_id, step_id, key, value, at)
+       SELECT ?, ?, ?, ?, ? WHERE EXISTS (
+         SELECT 1 FROM steps WHERE run_id = ? AND step_id = ? AND lease_epoch = ? AND status = 'running')`,
+      ref.runId,
+      ref.stepId,
+      key,
+      JSON.stringify(value),
+      Date.now(),
+      ref.runId,
+      ref.stepId,
+      ref.epoch,
+    );
+    return changes === 1;
+  }
+
+  async deleteMemos(runId: string, stepIds: readonly string[]): Promise<void> {
+    if (stepIds.length === 0) return;
+    this.#sql.run(
+      `DELETE FROM memos WHERE run_id = ? AND step_id IN (${placeholders(stepIds.length)})`,
+      runId,
+      ...stepIds,
+    );
+  }
+
+  async listMemos(ref: StepRef): Promise<Array<{ key: string; value: Json; at: number }>> {
+    return this.#sql
+      .all("SELECT key, value, at FROM memos WHERE run_id = ? AND step_id = ? ORDER BY at", ref.runId, ref.stepId)
+      .map((r) => ({ key: r.key as string, value: JSON.parse(r.value as string) as Json, at: Number(r.at) }));
+  }
+
+  async appendEvents(events: readonly NewEvent[]): Promise<void> {
+    const sql = "INSERT INTO events (run_id, tenant, step_id, type, at, data) VALUES (?, ?, ?, ?, ?, ?)";
+    for (const e of events)
+      this.#sql.run(sql, e.runId, e.tenant, e.stepId, e.type, e.at, e.data === null ? null : JSON.stringify(e.data));
+  }
+
+  async appendLogs(lines: readonly LogLine[]): Promise<void> {
+    const sql = "INSERT INTO logs (run_id, step_id, attempt, at, stream, line) VALUES (?, ?, ?, ?, ?, ?)";
+    for (const l of lines) this.#sql.run(sql, l.runId, l.stepId, l.attempt, l.at, l.stream, l.line);
+  }
+
+  async insertRunAttempt(attempt: RunAttemptRecord): Promise<void> {
+    this.#sql.run(insertSql(ATTEMPT_COLUMNS), ...values(ATTEMPT_COLUMNS, attempt));
+  }
+
+  async updateRunAttempt(
+    runId: string,
+    number: number,
+    patch: Partial<Pick<RunAttemptRecord, "outcome" | "endedAt" | "note">>,
+  ): Promise<void> {
+    const set = setClause<RunAttemptRecord>(ATTEMPT_COLUMNS, patch);
+    if (!set.sql) return;
+    this.#sql.run(`UPDATE run_attempts SET ${set.sql} WHERE run_id = ? AND number = ?`, ...set.params, runId, number);
+  }
+}

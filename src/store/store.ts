@@ -1,0 +1,158 @@
+import type {
+  CairnEvent,
+  Json,
+  LogLine,
+  NewEvent,
+  RunAttemptRecord,
+  RunRecord,
+  RunStatus,
+  StepRecord,
+  StepStatus,
+  WorkflowRecord,
+} from "../core/types.js";
+
+/**
+ * The store port. The run/step state machine (engine/transitions) is written once against `StoreTx`;
+ * each database implements these row operations, its own transaction and its own claim locking.
+ * Every method that a step's owner uses to write takes the lease epoch, and reports whether exactly
+ * one row was affected (fencing).
+ */
+export type RunPatch = Partial<Omit<RunRecord, "id" | "workflowId" | "tenant" | "createdAt">>;
+export type StepPatch = Partial<Omit<StepRecord, "runId" | "stepId">>;
+
+export interface StepRef {
+  readonly runId: string;
+  readonly stepId: string;
+}
+export interface FencedStepRef extends StepRef {
+  readonly epoch: number;
+}
+
+export interface WorkerRecord {
+  id: string;
+  host: string;
+  pid: number;
+  /** Process start time as the kernel reports it; tells a reused pid from the original process. */
+  pidStart: string | null;
+  bootId: string | null;
+  startedAt: number;
+  heartbeatAt: number;
+  leaseMs: number;
+  stoppedAt: number | null;
+}
+
+export interface RunActivity {
+  running: boolean;
+  ready: boolean;
+  failed: boolean;
+  /** Some step is not succeeded (pending, ready, running, failed or cancelled). */
+  unfinished: boolean;
+}
+
+export interface ClaimFilter {
+  readonly workerId: string;
+  readonly limit: number;
+  readonly now: number;
+  /** Only steps of these runs (a CLI `run` drives only its own run). */
+  readonly runIds?: readonly string[];
+  /** Only runs of these workflows (the ones this worker can execute). */
+  readonly workflowIds?: readonly string[];
+}
+
+export interface RunFilter {
+  tenant?: string;
+  status?: RunStatus;
+  workflowId?: string;
+  limit?: number;
+  /** Return runs strictly older than this cursor (from a previous page). */
+  before?: { createdAt: number; id: string };
+}
+
+export interface StoreTx {
+  /** The store's clock in ms (the database's `now()` on PostgreSQL). */
+  now(): Promise<number>;
+
+  upsertWorkflow(workflow: WorkflowRecord): Promise<void>;
+  getWorkflow(id: string): Promise<WorkflowRecord | undefined>;
+
+  upsertWorker(worker: WorkerRecord): Promise<void>;
+  getWorkers(ids: readonly string[]): Promise<WorkerRecord[]>;
+
+  getRun(runId: string): Promise<RunRecord | undefined>;
+  insertRun(run: RunRecord): Promise<void>;
+  /** Applies the patch only when the run's status is one of `expect` (compare-and-set). */
+  updateRun(runId: string, patch: RunPatch, expect?: readonly RunStatus[]): Promise<boolean>;
+  /** Runs in a status, oldest first. */
+  listRunsByStatus(statuses: readonly RunStatus[], limit: number): Promise<RunRecord[]>;
+
+  getSteps(runId: string, stepIds?: readonly string[]): Promise<StepRecord[]>;
+  insertSteps(steps: readonly StepRecord[]): Promise<void>;
+  /** Unfenced update (resume, rerun, recovery, readiness), optionally only from given statuses. */
+  updateStep(ref: StepRef, patch: StepPatch, fromStatuses?: readonly StepStatus[]): Promise<boolean>;
+  /** Fenced update by the step's owner: applies only while running under this epoch. */
+  updateOwnedStep(ref: FencedStepRef, patch: StepPatch): Promise<boolean>;
+  /** How many of these steps of the run are not succeeded. */
+  countUnsucceeded(runId: string, stepIds: readonly string[]): Promise<number>;
+  runActivity(runId: string): Promise<RunActivity>;
+  /** Steps that are `running` (optionally only those owned by one worker). */
+  runningSteps(ownerId?: string): Promise<StepRecord[]>;
+  /** The earliest `readyAt` of a ready step in a running run, for the executor's next wake-up. */
+  nextReadyAt(filter: Omit<ClaimFilter, "limit" | "now">): Promise<number | null>;
+  /**
+   * Pick up to `limit` ready steps of running runs (readyAt <= now) and lock them for this
+   * transaction so no other worker picks the same ones. The caller then claims them.
+   */
+  selectClaimable(filter: ClaimFilter): Promise<StepRef[]>;
+
+  getMemo(ref: StepRef, key: string): Promise<{ value: Json } | undefined>;
+  putMemo(ref: FencedStepRef, key: string, value: Json): Promise<boolean>;
+  deleteMemos(runId: string, stepIds: readonly string[]): Promise<void>;
+  listMemos(ref: StepRef): Promise<Array<{ key: string; value: Json; at: number }>>;
+
+  appendEvents(events: readonly NewEvent[]): Promise<void>;
+  appendLogs(lines: readonly LogLine[]): Promise<void>;
+
+  insertRunAttempt(attempt: RunAttemptRecord): Promise<void>;
+  updateRunAttempt(
+    runId: string,
+    number: number,
+    patch: Partial<Pick<RunAttemptRecord, "outcome" | "endedAt" | "note">>,
+  ): Promise<void>;
+}
+
+/** Read operations that need no transaction. */
+export interface StoreReader {
+  getRun(runId: string): Promise<RunRecord | undefined>;
+  getSteps(runId: string, stepIds?: readonly string[]): Promise<StepRecord[]>;
+  listRuns(filter: RunFilter): Promise<RunRecord[]>;
+  listChildRuns(runId: string): Promise<RunRecord[]>;
+  listWorkflows(): Promise<WorkflowRecord[]>;
+  getWorkflow(id: string): Promise<WorkflowRecord | undefined>;
+  listRunAttempts(runId: string): Promise<RunAttemptRecord[]>;
+  listMemos(ref: StepRef): Promise<Array<{ key: string; value: Json; at: number }>>;
+  /** Events after `afterSeq`, in order; for one run or (runId undefined) all runs of a tenant. */
+  readEvents(filter: { runId?: string; tenant?: string; afterSeq?: number; limit?: number }): Promise<CairnEvent[]>;
+  readLogs(runId: string, stepId?: string): Promise<LogLine[]>;
+  /** The latest run of a workflow with the given status. */
+  latestRun(workflowId: string, status: RunStatus, tenant?: string): Promise<RunRecord | undefined>;
+  countRunsByStatus(): Promise<Array<{ status: RunStatus; count: number }>>;
+}
+
+export interface StoreStats {
+  /** Write transactions committed by this store handle since it was opened. */
+  commits: number;
+}
+
+export interface Store extends StoreReader {
+  readonly kind: "sqlite" | "postgres";
+  readonly stats: StoreStats;
+  /** Where runs' working directories live by default. */
+  readonly dataDir: string;
+  /** Run `fn` in one write transaction; committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /** Run `fn` with the row operations but no write transaction: for reads only. */
+  read<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /** Check the store's own consistency (SQLite: PRAGMA integrity_check). */
+  checkIntegrity(): Promise<string>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,125 @@
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import type { StepContext, StepHandler } from "../core/definition.js";
+import type { Json } from "../core/types.js";
+
+/** How long a shell step gets between SIGTERM and SIGKILL when it is cancelled or times out. */
+export const KILL_GRACE_MS = 5000;
+
+export interface ShellStepSpec {
+  readonly command: string;
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/**
+ * A `run:` step: `sh -c command` in the run's working directory, in its own process group so that a
+ * cancel or timeout kills the whole tree (SIGTERM, then SIGKILL after KILL_GRACE_MS).
+ *
+ * What the command sees:
+ *   CAIRN_INPUT_FILE / CAIRN_NEEDS_FILE  JSON files with the run input and the upstream outputs by id
+ *   CAIRN_INPUT / CAIRN_NEEDS            the same JSON inline (when under 64 KiB)
+ *   CAIRN_OUTPUT                         a file path: JSON written there becomes the step's output
+ *   CAIRN_RUN_ID, CAIRN_STEP_ID, CAIRN_ATTEMPT, CAIRN_IDEMPOTENCY_KEY, the secrets by name, `env:`.
+ * stdout and stderr lines are kept as the step's log. A non-zero exit fails the step.
+ */
+export function shellStep(spec: ShellStepSpec): StepHandler {
+  const handler = async (ctx: StepContext<Json, Record<string, Json>>): Promise<Json> => {
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "cairn-step-"));
+    try {
+      const inputJson = JSON.stringify(ctx.input ?? null);
+      const needsJson = JSON.stringify(ctx.needs ?? {});
+      const files = {
+        input: path.join(scratch, "input.json"),
+        needs: path.join(scratch, "needs.json"),
+        output: path.join(scratch, "output.json"),
+      };
+      fs.writeFileSync(files.input, inputJson);
+      fs.writeFileSync(files.needs, needsJson);
+      const inline = (json: string) => (json.length < 65536 ? json : "");
+      fs.mkdirSync(ctx.run.workdir, { recursive: true });
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        ...spec.env,
+        ...ctx.secrets,
+        CAIRN_INPUT_FILE: files.input,
+        CAIRN_NEEDS_FILE: files.needs,
+        CAIRN_INPUT: inline(inputJson),
+        CAIRN_NEEDS: inline(needsJson),
+        CAIRN_OUTPUT: files.output,
+        CAIRN_RUN_ID: ctx.run.id,
+        CAIRN_STEP_ID: ctx.step.id,
+        CAIRN_ATTEMPT: String(ctx.step.attempt),
+        CAIRN_IDEMPOTENCY_KEY: ctx.idempotencyKey,
+      };
+      const exit = await runCommand(spec.command, ctx, env);
+      if (exit.signal) throw new Error(`Command was killed by ${exit.signal}.`);
+      if (exit.code !== 0) {
+        const tail = exit.stderrTail.length > 0 ? `: ${exit.stderrTail.join(" | ")}` : "";
+        throw new Error(`Command exited with code ${exit.code}${tail}`);
+      }
+      if (!fs.existsSync(files.output)) return null;
+      const text = fs.readFileSync(files.output, "utf8");
+      if (text.trim() === "") return null;
+      try {
+        return JSON.parse(text) as Json;
+      } catch {
+        throw new Error(`The command wrote invalid JSON to $CAIRN_OUTPUT: ${text.slice(0, 80)}`);
+      }
+    } finally {
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
+  };
+  return handler as StepHandler;
+}
+
+function runCommand(
+  command: string,
+  ctx: StepContext<Json, Record<string, Json>>,
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderrTail: string[] }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("sh", ["-c", command], {
+      cwd: ctx.run.workdir,
+      env,
+      detached: true, // its own process group: cancel kills the whole tree
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const stderrTail: string[] = [];
+    const log = ctx.log as unknown as { stream?: (s: "stdout" | "stderr", line: string) => void };
+    createInterface({ input: child.stdout }).on("line", (line) => (log.stream ? log.stream("stdout", line) : ctx.log(line)));
+    createInterface({ input: child.stderr }).on("line", (line) => {
+      stderrTail.push(line);
+      if (stderrTail.length > 3) stderrTail.shift();
+      if (log.stream) log.stream("stderr", line);
+      else ctx.log.error(line);
+    });
+    let killTimer: NodeJS.Timeout | undefined;
+    const kill = () => {
+      signalGroup(child.pid, "SIGTERM");
+      killTimer = setTimeout(() => signalGroup(child.pid, "SIGKILL"), KILL_GRACE_MS);
+      killTimer.unref();
+    };
+    if (ctx.signal.aborted) kill();
+    else ctx.signal.addEventListener("abort", kill, { once: true });
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      clearTimeout(killTimer);
+      ctx.signal.removeEventListener("abort", kill);
+      // The group may still hold children that ignored SIGTERM; make sure nothing outlives the step.
+      if (ctx.signal.aborted) signalGroup(child.pid, "SIGKILL");
+      resolve({ code, signal, stderrTail });
+    });
+  });
+}
+
+function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
