@@ -156,7 +156,7 @@ export class Cairn {
   }
 
   /** Start a run. With an existing `runId`, returns that run instead of starting a second one. */
-  async start(workflow: WorkflowLike | string, input: unknown = null, options: StartOptions = {}): Promise<RunHandle> {
+  async start(workflow: WorkflowLike | string, input: unknown = {}, options: StartOptions = {}): Promise<RunHandle> {
     const loaded =
       typeof workflow === "string" ? await this.#workflowById(workflow) : await this.#ensureRegistered(workflow);
     const definition = loaded.definition;

@@ -70,11 +70,11 @@ export async function planRerun(
     const unknown = selection.from.filter((id) => !workflow.steps.has(id));
     if (unknown.length > 0)
       throw new CairnError(
-        "UNPROCESSABLE",
+        "INVALID_INPUT",
         `Unknown step${unknown.length > 1 ? "s" : ""} ${unknown.map((s) => `"${s}"`).join(", ")} in workflow "${workflow.definition.id}".`,
         { details: { unknown } },
       );
-    if (selection.from.length === 0) throw new CairnError("UNPROCESSABLE", "Choose at least one step to rerun from.");
+    if (selection.from.length === 0) throw new CairnError("INVALID_INPUT", "Choose at least one step to rerun from.");
     selected = [...new Set(selection.from)];
   }
   const execute = downstreamClosure(workflow.definition.steps, selected);

@@ -62,7 +62,7 @@ export async function planResume(
       { details: { missing } },
     );
   if (req.options.markDone && !req.workflow.steps.has(req.options.markDone.stepId))
-    throw new CairnError("UNPROCESSABLE", `Cannot mark step "${req.options.markDone.stepId}" done: the workflow has no such step.`, {
+    throw new CairnError("INVALID_INPUT", `Cannot mark step "${req.options.markDone.stepId}" done: the workflow has no such step.`, {
       details: { unknown: [req.options.markDone.stepId] },
     });
   const filesChanged = new Map<string, string[]>();

@@ -1,0 +1,79 @@
+import fs from "node:fs";
+import { CairnError, type ErrorCode } from "../core/errors.js";
+import type { Json } from "../core/types.js";
+import { Cairn, type CairnOptions } from "../engine/cairn.js";
+import { loadOneWorkflow } from "../loader/load-workflow-file.js";
+
+/** Exit codes: 0 the run succeeded, 1 it failed, 2 bad usage or definition, 3 refused by the run's state. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, refused: 3, interrupted: 130 } as const;
+
+const EXIT_BY_CODE: Record<ErrorCode, number> = {
+  USAGE: EXIT.usage,
+  INVALID_DEFINITION: EXIT.usage,
+  INVALID_INPUT: EXIT.usage,
+  NOT_FOUND: EXIT.usage,
+  STORE: EXIT.usage,
+  CONFLICT: EXIT.refused,
+  UNPROCESSABLE: EXIT.refused,
+  FENCED: EXIT.failed,
+};
+
+export function exitCodeFor(error: unknown): number {
+  return error instanceof CairnError ? EXIT_BY_CODE[error.code] : EXIT.failed;
+}
+
+export interface GlobalOptions {
+  db?: string;
+  durability?: "full" | "normal";
+  json?: boolean;
+  verbose?: boolean;
+}
+
+export async function openCairn(global: GlobalOptions, options: CairnOptions = {}): Promise<Cairn> {
+  return Cairn.open({
+    ...(global.db ? { db: global.db } : {}),
+    ...(global.durability ? { durability: global.durability } : {}),
+    trigger: "cli",
+    recover: false,
+    onlyOwnRuns: true,
+    ...options,
+  });
+}
+
+/** A JSON value given on the command line or in a file; one clear sentence when it is not JSON. */
+export function parseJson(text: string, what: string): Json {
+  try {
+    return JSON.parse(text) as Json;
+  } catch (error) {
+    throw new CairnError("USAGE", `${what} is not valid JSON: ${(error as Error).message}.`);
+  }
+}
+
+export function readInput(options: { input?: string; inputFile?: string }): Json {
+  if (options.input !== undefined && options.inputFile !== undefined)
+    throw new CairnError("USAGE", "Give either --input or --input-file, not both.");
+  if (options.inputFile !== undefined) {
+    if (!fs.existsSync(options.inputFile)) throw new CairnError("USAGE", `Input file ${options.inputFile} does not exist.`);
+    return parseJson(fs.readFileSync(options.inputFile, "utf8"), `Input file ${options.inputFile}`);
+  }
+  return options.input === undefined ? {} : parseJson(options.input, "--input");
+}
+
+/** `--secret NAME=VALUE`, repeatable; `--secret NAME` reads the value from the environment variable NAME. */
+export function collectSecret(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const eq = value.indexOf("=");
+  const name = eq === -1 ? value : value.slice(0, eq);
+  const secret = eq === -1 ? process.env[name] : value.slice(eq + 1);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new CairnError("USAGE", `--secret needs NAME=VALUE, got "${name}".`);
+  if (secret === undefined) throw new CairnError("USAGE", `--secret ${name}: the environment variable ${name} is not set.`);
+  return { ...previous, [name]: secret };
+}
+
+/** Register the workflow from `--file` (when a workflow moved, or to run edited code). */
+export async function registerFile(cairn: Cairn, file: string | undefined): Promise<void> {
+  if (file) await cairn.register(await loadOneWorkflow(file));
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}

@@ -1,0 +1,122 @@
+import pc from "picocolors";
+import { formatDuration } from "../core/duration.js";
+import { firstLine } from "../core/errors.js";
+import type { ResumePlan } from "../core/resume-plan.js";
+import type { CairnEvent, RunAttemptRecord, RunRecord, StepRecord } from "../core/types.js";
+import type { RunView } from "../engine/run-view.js";
+
+const ICONS: Record<string, string> = {
+  succeeded: pc.green("✓"),
+  failed: pc.red("✗"),
+  running: pc.cyan("▶"),
+  ready: pc.cyan("…"),
+  pending: pc.dim("·"),
+  cancelled: pc.yellow("■"),
+  paused: pc.yellow("‖"),
+  interrupted: pc.magenta("!"),
+};
+
+export function icon(status: string): string {
+  return ICONS[status] ?? "?";
+}
+
+function duration(from: number | null, to: number | null): string {
+  return from === null ? "-" : formatDuration((to ?? Date.now()) - from);
+}
+
+export function provenanceText(step: StepRecord): string {
+  const p = step.provenance;
+  if (!p) return step.status === "succeeded" ? "executed here" : "";
+  if (p.kind === "reused") return `reused from ${p.fromRunId}`;
+  if (p.kind === "manual") return `set by hand (${p.by ?? "unknown"})`;
+  const why = p.reason ? ` (ran again: ${p.reason})` : "";
+  return p.kind === "recovered" ? `recovered after a crash${why}` : `executed here${why}`;
+}
+
+export function runLine(run: RunRecord): string {
+  const lineage = run.origin === "start" ? "" : pc.dim(` ${run.origin} of ${run.parentRunId}`);
+  return `${icon(run.status)} ${run.id}  ${run.workflowId}  ${run.status}  ${duration(run.createdAt, run.finishedAt ?? (run.status === "running" ? null : run.updatedAt))}  attempt ${run.attempt}${lineage}`;
+}
+
+export function showRun(view: RunView): string {
+  const { run, steps } = view;
+  const lines = [
+    `run       ${run.id}`,
+    `workflow  ${run.workflowId}`,
+    `status    ${icon(run.status)} ${run.status}${run.reason ? ` — ${run.reason}` : ""}`,
+    `attempt   ${run.attempt}`,
+    `origin    ${run.origin}${run.parentRunId ? ` of ${run.parentRunId} (root ${run.rootRunId})` : ""}`,
+    `workdir   ${run.workdir}`,
+  ];
+  if (run.error) lines.push(`error     ${firstLine(run.error.message)}`);
+  lines.push("", "steps:");
+  const width = Math.max(...steps.map((s) => s.stepId.length), 4);
+  for (const s of steps) {
+    const error = s.status === "failed" && s.error ? `  ${pc.red(firstLine(s.error.message))}` : "";
+    const prov = provenanceText(s);
+    lines.push(
+      `  ${icon(s.status)} ${s.stepId.padEnd(width)}  ${s.status.padEnd(9)}  attempts ${s.attempts}  ${duration(s.startedAt, s.finishedAt).padStart(6)}${prov ? pc.dim(`  ${prov}`) : ""}${error}`,
+    );
+  }
+  return lines.join("\n");
+}
+
+export function stepJson(s: StepRecord) {
+  return {
+    id: s.stepId,
+    status: s.status,
+    needs: s.needs,
+    attempts: s.attempts,
+    recoveries: s.recoveries,
+    durationMs: s.startedAt !== null && s.finishedAt !== null ? s.finishedAt - s.startedAt : null,
+    output: s.output,
+    error: s.error,
+    checkpoint: s.checkpoint,
+    provenance: s.provenance,
+  };
+}
+
+export function runJson(view: RunView) {
+  return { ...view.run, steps: view.steps.map(stepJson) };
+}
+
+export function planText(plan: ResumePlan): string {
+  const width = Math.max(...plan.steps.map((s) => s.stepId.length), 4);
+  const lines = plan.steps.map((s) => `  ${s.action.padEnd(9)} ${s.stepId.padEnd(width)}  ${pc.dim(s.why)}`);
+  const summary = Object.entries(plan.summary)
+    .filter(([, n]) => n > 0)
+    .map(([a, n]) => `${n} ${a}`)
+    .join(", ");
+  return [`resume plan: ${summary}`, ...lines, ...(plan.refusal ? ["", pc.red(`refused: ${plan.refusal}`)] : [])].join("\n");
+}
+
+export function historyText(attempts: readonly RunAttemptRecord[]): string {
+  return attempts
+    .map(
+      (a) =>
+        `#${a.number}  ${new Date(a.at).toISOString()}  ${a.action.padEnd(6)}  by ${a.trigger}${a.actor ? `/${a.actor}` : ""}  steps ${a.stepsDone}/${a.stepsTotal} done  → ${a.outcome ?? "running"}${a.strategy ? pc.dim(`  ${JSON.stringify(a.strategy)}`) : ""}${a.note ? pc.dim(`  ${a.note}`) : ""}`,
+    )
+    .join("\n");
+}
+
+/** One progress line per step event, for `cairn run` on a terminal. */
+export function progressLine(event: CairnEvent, startedAt: Map<string, number>): string | null {
+  const step = event.stepId ?? "";
+  switch (event.type) {
+    case "step.started":
+      startedAt.set(step, event.at);
+      return null;
+    case "step.succeeded":
+      return `${icon("succeeded")} ${step}  ${formatDuration(event.at - (startedAt.get(step) ?? event.at))}`;
+    case "step.failed":
+      return `${icon("failed")} ${step}  ${formatDuration(event.at - (startedAt.get(step) ?? event.at))}  ${pc.red(firstLine(String((event.data as { error?: string })?.error ?? "")))}`;
+    case "step.retrying":
+      return `${pc.yellow("↻")} ${step}  failed, retrying: ${firstLine(String((event.data as { error?: string })?.error ?? ""))}`;
+    case "step.reused":
+      return `${pc.dim("=")} ${step}  reused`;
+    case "step.cancelled":
+      return `${icon("cancelled")} ${step}  cancelled`;
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,95 @@
+import type { Command } from "commander";
+import { CairnError } from "../core/errors.js";
+import { RUN_STATUSES, type RunStatus } from "../core/types.js";
+import { EXIT, printJson } from "./common.js";
+import { historyText, runJson, runLine, showRun } from "./format.js";
+import type { Runner } from "./run-commands.js";
+
+export function registerInspectCommands(program: Command, runner: Runner): void {
+  program
+    .command("ls")
+    .description("list runs, newest first")
+    .option("--status <status>", `only runs in this status: ${RUN_STATUSES.join("|")}`)
+    .option("--workflow <id>", "only runs of this workflow")
+    .option("--limit <n>", "at most this many runs", "50")
+    .action(async (opts, command: Command) =>
+      runner(
+        command,
+        async (cairn, global) => {
+          if (opts.status !== undefined && !RUN_STATUSES.includes(opts.status))
+            throw new CairnError("USAGE", `--status must be one of ${RUN_STATUSES.join(", ")}, got "${opts.status}".`);
+          const limit = Number(opts.limit);
+          if (!Number.isInteger(limit) || limit < 1) throw new CairnError("USAGE", `--limit must be a positive whole number.`);
+          const runs = await cairn.list({
+            ...(opts.workflow ? { workflowId: opts.workflow } : {}),
+            ...(opts.status && opts.status !== "interrupted" ? { status: opts.status as RunStatus } : {}),
+            limit: opts.status === "interrupted" ? 10_000 : limit,
+          });
+          // A running run whose owner died is shown as interrupted, with the reason in `show`.
+          const views = await Promise.all(runs.map(async (r) => (r.status === "running" ? ((await cairn.get(r.id))?.run ?? r) : r)));
+          const shown = (opts.status ? views.filter((r) => r.status === opts.status) : views).slice(0, limit);
+          if (global.json) printJson(shown);
+          else process.stdout.write(shown.length ? `${shown.map(runLine).join("\n")}\n` : "No runs.\n");
+          return EXIT.ok;
+        },
+        { execute: false },
+      ),
+    );
+
+  program
+    .command("show")
+    .description("a run and every step: status, attempts, duration, provenance, first error line")
+    .argument("<runId>")
+    .action(async (runId: string, _opts, command: Command) =>
+      runner(
+        command,
+        async (cairn, global) => {
+          const view = await cairn.get(runId);
+          if (!view) throw new CairnError("NOT_FOUND", `Run "${runId}" does not exist.`);
+          if (global.json) printJson({ ...runJson(view), history: await cairn.history(runId) });
+          else process.stdout.write(`${showRun(view)}\n`);
+          return EXIT.ok;
+        },
+        { execute: false },
+      ),
+    );
+
+  program
+    .command("logs")
+    .description("the stored log lines of a run's steps")
+    .argument("<runId>")
+    .option("--step <id>", "only this step")
+    .action(async (runId: string, opts, command: Command) =>
+      runner(
+        command,
+        async (cairn, global) => {
+          if (!(await cairn.store.getRun(runId))) throw new CairnError("NOT_FOUND", `Run "${runId}" does not exist.`);
+          const lines = await cairn.logs(runId, opts.step);
+          if (global.json) printJson(lines);
+          else
+            for (const l of lines)
+              process.stdout.write(`${opts.step ? "" : `[${l.stepId}#${l.attempt}] `}${l.stream === "stderr" ? "! " : ""}${l.line}\n`);
+          return EXIT.ok;
+        },
+        { execute: false },
+      ),
+    );
+
+  program
+    .command("history")
+    .description("every start and resume of a run: when, who, strategy, outcome")
+    .argument("<runId>")
+    .action(async (runId: string, _opts, command: Command) =>
+      runner(
+        command,
+        async (cairn, global) => {
+          if (!(await cairn.store.getRun(runId))) throw new CairnError("NOT_FOUND", `Run "${runId}" does not exist.`);
+          const attempts = await cairn.history(runId);
+          if (global.json) printJson(attempts);
+          else process.stdout.write(`${historyText(attempts)}\n`);
+          return EXIT.ok;
+        },
+        { execute: false },
+      ),
+    );
+}

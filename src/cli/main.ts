@@ -1,0 +1,57 @@
+import { Command, CommanderError } from "commander";
+import { CairnError } from "../core/errors.js";
+import type { Cairn } from "../engine/cairn.js";
+import { EXIT, exitCodeFor, type GlobalOptions, openCairn } from "./common.js";
+import { registerInspectCommands } from "./inspect-commands.js";
+import { type Runner, registerRunCommands } from "./run-commands.js";
+
+/** Run one command against a Cairn instance; errors become one sentence on stderr and an exit code. */
+const runner: Runner = async (command, action, options = {}) => {
+  const global = command.optsWithGlobals() as GlobalOptions;
+  let cairn: Cairn | undefined;
+  let code: number;
+  try {
+    if (global.durability !== undefined && global.durability !== "full" && global.durability !== "normal")
+      throw new CairnError("USAGE", `--durability must be "full" or "normal".`);
+    cairn = await openCairn(global, { execute: options.execute ?? true });
+    code = await action(cairn, global);
+  } catch (error) {
+    code = reportError(error, global.verbose === true);
+  }
+  await cairn?.close().catch(() => undefined);
+  process.exitCode = code;
+};
+
+function reportError(error: unknown, verbose: boolean): number {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`cairn: ${message}\n`);
+  if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  return exitCodeFor(error);
+}
+
+export function buildProgram(): Command {
+  const program = new Command("cairn")
+    .description("Durable workflow runs that pick up exactly where they stopped.")
+    .option("--db <path>", "store: a SQLite file (default $CAIRN_DB or .cairn/cairn.db)")
+    .option("--durability <mode>", "SQLite durability: full (default) or normal")
+    .option("--json", "machine-readable JSON on stdout, nothing else")
+    .option("--verbose", "stack traces on errors")
+    .showHelpAfterError()
+    .exitOverride();
+  registerRunCommands(program, runner);
+  registerInspectCommands(program, runner);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      return;
+    }
+    process.exitCode = reportError(error, argv.includes("--verbose"));
+  }
+}

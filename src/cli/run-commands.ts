@@ -1,0 +1,168 @@
+import type { Command } from "commander";
+import { CairnError } from "../core/errors.js";
+import { ON_CHANGE, type OnChange } from "../core/resume-plan.js";
+import type { Cairn, RunHandle } from "../engine/cairn.js";
+import { loadOneWorkflow } from "../loader/load-workflow-file.js";
+import { collectSecret, EXIT, type GlobalOptions, openCairn, parseJson, printJson, readInput, registerFile } from "./common.js";
+import { exitForRun, follow } from "./follow.js";
+import { planText, runJson, runLine } from "./format.js";
+
+type Action = (cairn: Cairn, global: GlobalOptions) => Promise<number>;
+export type Runner = (command: Command, action: Action, options?: { execute?: boolean }) => Promise<void>;
+
+/** Print the run when it settles (or the handle at once when detached) and return the exit code. */
+async function finish(cairn: Cairn, handle: RunHandle, global: GlobalOptions, detach = false): Promise<number> {
+  if (detach) {
+    if (global.json) printJson(handle.run);
+    else process.stdout.write(`${runLine(handle.run)}\n`);
+    return EXIT.ok;
+  }
+  const run = await follow(cairn, handle.id, { quiet: global.json === true });
+  const view = await cairn.get(run.id);
+  if (global.json) printJson(runJson(view!));
+  else process.stdout.write(`${runLine(view!.run)}${view!.run.error ? `\n  ${view!.run.error.message}` : ""}\n`);
+  return exitForRun(view!.run);
+}
+
+export function registerRunCommands(program: Command, runner: Runner): void {
+  program
+    .command("run")
+    .description("validate a workflow file, start a run and follow it")
+    .argument("<file>", "workflow file: .yaml, .ts or .js (file.ts#export to pick one)")
+    .option("--input <json>", "run input as JSON")
+    .option("--input-file <path>", "run input from a JSON file")
+    .option("--id <runId>", "run id; an existing id returns that run instead of starting another")
+    .option("--secret <NAME=VALUE>", "a runtime secret (repeatable; never stored)", collectSecret)
+    .option("--detach", "only record the run and exit; a worker executes it")
+    .action(async (file: string, opts, command: Command) =>
+      runner(command, async (cairn, global) => {
+        const definition = await loadOneWorkflow(file);
+        const input = readInput(opts);
+        await cairn.register(definition);
+        const handle = await cairn.start(definition.id, input, {
+          ...(opts.id ? { runId: opts.id } : {}),
+          ...(opts.secret ? { secrets: opts.secret } : {}),
+          detach: opts.detach === true,
+        });
+        return finish(cairn, handle, global, opts.detach === true);
+      }),
+    );
+
+  program
+    .command("resume")
+    .description("continue a failed, cancelled, paused or interrupted run in place")
+    .argument("<runId>")
+    .option("--dry-run", "print what resume would do with every step, and why; change nothing")
+    .option("--no-retry-failed", "keep failed steps failed instead of executing them again")
+    .option("--no-reset-running", "mark steps that were running as failed instead of executing them again")
+    .option("--on-change <mode>", `steps whose definition changed: ${ON_CHANGE.join("|")}`)
+    .option("--max-attempts <n>", "total executions a step may have across resumes", (v) => positiveInt(v, "--max-attempts"))
+    .option("--reset-attempts", "forget the attempts already used")
+    .option("--mark-done <stepId>", "record this step as succeeded (with --output), then continue")
+    .option("--output <json>", "the output for --mark-done", (v) => parseJson(v, "--output"))
+    .option("--secret <NAME=VALUE>", "a runtime secret (repeatable; never stored)", collectSecret)
+    .option("--file <path>", "load the workflow from this file (when it moved)")
+    .option("--detach", "resume and exit; a worker executes it")
+    .action(async (runId: string, opts, command: Command) =>
+      runner(
+        command,
+        async (cairn, global) => {
+          await registerFile(cairn, opts.file);
+          if (opts.onChange !== undefined && !ON_CHANGE.includes(opts.onChange))
+            throw new CairnError("USAGE", `--on-change must be one of ${ON_CHANGE.join(", ")}, got "${opts.onChange}".`);
+          if (opts.output !== undefined && opts.markDone === undefined)
+            throw new CairnError("USAGE", "--output goes with --mark-done STEP.");
+          const options = {
+            retryFailed: opts.retryFailed as boolean,
+            resetRunning: opts.resetRunning as boolean,
+            ...(opts.onChange ? { onChange: opts.onChange as OnChange } : {}),
+            ...(opts.maxAttempts !== undefined ? { maxAttempts: opts.maxAttempts as number } : {}),
+            ...(opts.resetAttempts ? { resetAttempts: true } : {}),
+            ...(opts.markDone ? { markDone: { stepId: opts.markDone as string, output: opts.output ?? null } } : {}),
+            ...(opts.secret ? { secrets: opts.secret as Record<string, string> } : {}),
+          };
+          if (opts.dryRun) {
+            const plan = await cairn.resumePlan(runId, options);
+            if (global.json) printJson(plan);
+            else process.stdout.write(`${planText(plan)}\n`);
+            return plan.refusal ? EXIT.refused : EXIT.ok;
+          }
+          const handle = await cairn.resume(runId, { ...options, detach: opts.detach === true });
+          if (!global.json) process.stdout.write(`${planText(handle.plan)}\n`);
+          return finish(cairn, handle, global, opts.detach === true);
+        },
+        { execute: opts.dryRun !== true },
+      ),
+    );
+
+  program
+    .command("restart")
+    .description("start a new run of the same workflow with the same input, from scratch")
+    .argument("<runId>")
+    .option("--file <path>", "load the workflow from this file (when it moved)")
+    .option("--secret <NAME=VALUE>", "a runtime secret (repeatable; never stored)", collectSecret)
+    .option("--detach", "only record the new run and exit")
+    .action(async (runId: string, opts, command: Command) =>
+      runner(command, async (cairn, global) => {
+        await registerFile(cairn, opts.file);
+        const handle = await cairn.restart(runId, { detach: opts.detach === true, ...(opts.secret ? { secrets: opts.secret } : {}) });
+        return finish(cairn, handle, global, opts.detach === true);
+      }),
+    );
+
+  program
+    .command("rerun")
+    .description("start a new run that executes chosen steps and their downstream, reusing the rest")
+    .argument("[runId]", "the run to rerun from (or --latest-failed WORKFLOW)")
+    .option("--failed", "rerun every failed step")
+    .option("--from <ids>", "rerun from these steps (comma-separated)")
+    .option("--latest-failed <workflow>", "use the latest failed run of this workflow")
+    .option("--file <path>", "load the workflow from this file (when it moved)")
+    .option("--secret <NAME=VALUE>", "a runtime secret (repeatable; never stored)", collectSecret)
+    .option("--detach", "only record the new run and exit")
+    .action(async (runIdArg: string | undefined, opts, command: Command) =>
+      runner(command, async (cairn, global) => {
+        await registerFile(cairn, opts.file);
+        if ((opts.failed === true) === (opts.from !== undefined))
+          throw new CairnError("USAGE", "Choose exactly one of --failed or --from STEP[,STEP…].");
+        if ((runIdArg === undefined) === (opts.latestFailed === undefined))
+          throw new CairnError("USAGE", "Name a run id, or use --latest-failed WORKFLOW.");
+        let runId = runIdArg;
+        if (opts.latestFailed) {
+          const latest = await cairn.latestFailed(opts.latestFailed);
+          if (!latest) throw new CairnError("NOT_FOUND", `Workflow "${opts.latestFailed}" has no failed run.`);
+          runId = latest.run.id;
+        }
+        const selection = opts.failed ? ({ failed: true } as const) : { from: String(opts.from).split(",").map((s) => s.trim()).filter(Boolean) };
+        const handle = await cairn.rerun(runId!, selection, { detach: opts.detach === true, ...(opts.secret ? { secrets: opts.secret } : {}) });
+        return finish(cairn, handle, global, opts.detach === true);
+      }),
+    );
+
+  for (const verb of ["cancel", "pause"] as const) {
+    program
+      .command(verb)
+      .description(verb === "cancel" ? "cancel a run: no new steps; running steps are aborted" : "pause a run: no new steps; running ones finish")
+      .argument("<runId>")
+      .action(async (runId: string, _opts, command: Command) =>
+        runner(
+          command,
+          async (cairn, global) => {
+            const run = verb === "cancel" ? await cairn.cancel(runId) : await cairn.pause(runId);
+            if (global.json) printJson(run);
+            else process.stdout.write(`${runLine(run)}\n`);
+            return EXIT.ok;
+          },
+          { execute: false },
+        ),
+      );
+  }
+}
+
+function positiveInt(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new CairnError("USAGE", `${flag} must be a positive whole number, got "${value}".`);
+  return n;
+}
+
+export { openCairn };
