@@ -82,6 +82,8 @@ export interface StartOptions {
   actor?: string;
   /** Only record the run; let any worker execute it. */
   detach?: boolean;
+  /** Tenant of the new run (the API passes the token's). Default: this instance's tenant. */
+  tenant?: string;
 }
 
 /**
@@ -176,7 +178,7 @@ export class Cairn {
         runId,
         workflow: loaded,
         input: value,
-        tenant: this.#options.tenant,
+        tenant: options.tenant ?? this.#options.tenant,
         workdir,
         origin: "start",
         parent: null,

@@ -40,6 +40,7 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
   #wakeTimer: NodeJS.Timeout | undefined;
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #idle: Array<() => void> = [];
+  #unsubscribe: (() => void) | undefined;
 
   constructor(
     private readonly store: Store,
@@ -72,6 +73,7 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
     await this.#touchWorker(null);
     this.#heartbeatTimer = setInterval(() => void this.#heartbeat(), this.options.heartbeatMs);
     this.#heartbeatTimer.unref();
+    this.#unsubscribe = this.store.onWork?.(() => this.wake());
     this.wake();
   }
 
@@ -94,6 +96,7 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
   async stop(options: { abort?: boolean } = {}): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#wakeTimer);
+    this.#unsubscribe?.();
     if (options.abort) for (const f of this.#inFlight.values()) f.controller.abort("shutdown" satisfies AbortCause);
     if (this.#inFlight.size > 0 || this.#committer.pending > 0)
       await new Promise<void>((resolve) => this.#idle.push(resolve));

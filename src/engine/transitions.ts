@@ -118,7 +118,9 @@ export async function recordOutcomes(
   const logs: LogLine[] = [];
   let room = deps.claimFor?.limit ?? 0;
 
-  for (const outcome of outcomes) {
+  // Runs are touched in id order so that two concurrent batches lock them in the same order.
+  const ordered = [...outcomes].sort((a, b) => (a.ref.runId < b.ref.runId ? -1 : a.ref.runId > b.ref.runId ? 1 : 0));
+  for (const outcome of ordered) {
     const { ref } = outcome;
     const run = touched.get(ref.runId) ?? (await tx.getRun(ref.runId));
     if (!run) continue;

@@ -1,5 +1,5 @@
 import type { RunAttemptRecord, RunRecord, StepRecord, WorkflowRecord } from "../core/types.js";
-import type { WorkerRecord } from "./store.js";
+import type { TokenRecord, WorkerRecord } from "./store.js";
 
 /**
  * Column maps shared by the SQL stores: record field -> column name, and which fields hold JSON.
@@ -133,3 +133,18 @@ export function fromRow<T>(map: ColumnMap<T>, row: Record<string, unknown>): T {
 export function columnsOf<T>(map: ColumnMap<T>, keys: ReadonlyArray<keyof T>): string[] {
   return keys.map((k) => map.columns[k]);
 }
+
+export const TOKEN_COLUMNS: ColumnMap<TokenRecord> = {
+  table: "tokens",
+  columns: {
+    id: "id",
+    tenant: "tenant",
+    name: "name",
+    hash: "hash",
+    readOnly: "read_only",
+    createdAt: "created_at",
+    revokedAt: "revoked_at",
+  },
+  json: new Set(),
+  booleans: new Set(["readOnly"]),
+};

@@ -49,6 +49,18 @@ export interface RunActivity {
   unfinished: boolean;
 }
 
+/** An API token: only a hash of its secret is stored. */
+export interface TokenRecord {
+  id: string;
+  tenant: string;
+  name: string | null;
+  /** SHA-256 of the token's secret, hex. */
+  hash: string;
+  readOnly: boolean;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
 export interface ClaimFilter {
   readonly workerId: string;
   readonly limit: number;
@@ -112,6 +124,10 @@ export interface StoreTx {
   appendEvents(events: readonly NewEvent[]): Promise<void>;
   appendLogs(lines: readonly LogLine[]): Promise<void>;
 
+  insertToken(token: TokenRecord): Promise<void>;
+  /** Marks a token revoked; false when no such (unrevoked) token exists. */
+  revokeToken(id: string, at: number): Promise<boolean>;
+
   insertRunAttempt(attempt: RunAttemptRecord): Promise<void>;
   updateRunAttempt(
     runId: string,
@@ -136,6 +152,8 @@ export interface StoreReader {
   /** The latest run of a workflow with the given status. */
   latestRun(workflowId: string, status: RunStatus, tenant?: string): Promise<RunRecord | undefined>;
   countRunsByStatus(): Promise<Array<{ status: RunStatus; count: number }>>;
+  findTokenByHash(hash: string): Promise<TokenRecord | undefined>;
+  listTokens(): Promise<TokenRecord[]>;
 }
 
 export interface StoreStats {
@@ -152,6 +170,11 @@ export interface Store extends StoreReader {
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   /** Run `fn` with the row operations but no write transaction: for reads only. */
   read<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /**
+   * Subscribe to "work may be available" notifications from other processes (PostgreSQL: LISTEN/
+   * NOTIFY). Optional: without it executors rely on polling. Returns an unsubscribe function.
+   */
+  onWork?(listener: () => void): () => void;
   /** Check the store's own consistency (SQLite: PRAGMA integrity_check). */
   checkIntegrity(): Promise<string>;
   close(): Promise<void>;

@@ -48,5 +48,8 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     action TEXT NOT NULL, strategy TEXT, steps_done INTEGER NOT NULL, steps_total INTEGER NOT NULL,
     outcome TEXT, ended_at INTEGER, note TEXT,
     PRIMARY KEY (run_id, number));
+  CREATE TABLE tokens (
+    id TEXT PRIMARY KEY, tenant TEXT NOT NULL, name TEXT, hash TEXT NOT NULL UNIQUE,
+    read_only INTEGER NOT NULL, created_at INTEGER NOT NULL, revoked_at INTEGER);
   `,
 ];

@@ -3,9 +3,9 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { CairnError } from "../../core/errors.js";
 import type { CairnEvent, Json, LogLine, RunAttemptRecord, RunRecord, RunStatus, StepRecord, WorkflowRecord } from "../../core/types.js";
-import { ATTEMPT_COLUMNS, fromRow, RUN_COLUMNS, WORKFLOW_COLUMNS } from "../columns.js";
+import { ATTEMPT_COLUMNS, fromRow, RUN_COLUMNS, TOKEN_COLUMNS, WORKFLOW_COLUMNS } from "../columns.js";
 import { Mutex } from "../mutex.js";
-import type { RunFilter, Store, StoreStats, StoreTx, StepRef } from "../store.js";
+import type { RunFilter, Store, StoreStats, StoreTx, StepRef, TokenRecord } from "../store.js";
 import { SQLITE_MIGRATIONS } from "./migrations.js";
 import { SqliteTx, StatementCache } from "./sqlite-tx.js";
 
@@ -201,6 +201,17 @@ export class SqliteStore implements Store {
         .all("SELECT status, count(*) AS n FROM runs GROUP BY status")
         .map((r) => ({ status: r.status as RunStatus, count: Number(r.n) })),
     );
+  }
+
+  findTokenByHash(hash: string): Promise<TokenRecord | undefined> {
+    return this.#read(() => {
+      const row = this.#sql.one("SELECT * FROM tokens WHERE hash = ?", hash);
+      return row && fromRow(TOKEN_COLUMNS, row);
+    });
+  }
+
+  listTokens(): Promise<TokenRecord[]> {
+    return this.#read(() => this.#sql.all("SELECT * FROM tokens ORDER BY created_at").map((r) => fromRow(TOKEN_COLUMNS, r)));
   }
 
   checkIntegrity(): Promise<string> {

@@ -6,6 +6,7 @@ import {
   fromRow,
   RUN_COLUMNS,
   STEP_COLUMNS,
+  TOKEN_COLUMNS,
   toColumn,
   WORKER_COLUMNS,
   WORKFLOW_COLUMNS,
@@ -18,6 +19,7 @@ import type {
   StepPatch,
   StepRef,
   StoreTx,
+  TokenRecord,
   WorkerRecord,
 } from "../store.js";
 
@@ -291,6 +293,14 @@ export class SqliteTx implements StoreTx {
   async appendLogs(lines: readonly LogLine[]): Promise<void> {
     const sql = "INSERT INTO logs (run_id, step_id, attempt, at, stream, line) VALUES (?, ?, ?, ?, ?, ?)";
     for (const l of lines) this.#sql.run(sql, l.runId, l.stepId, l.attempt, l.at, l.stream, l.line);
+  }
+
+  async insertToken(token: TokenRecord): Promise<void> {
+    this.#sql.run(insertSql(TOKEN_COLUMNS), ...values(TOKEN_COLUMNS, token));
+  }
+
+  async revokeToken(id: string, at: number): Promise<boolean> {
+    return this.#sql.run("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", at, id) === 1;
   }
 
   async insertRunAttempt(attempt: RunAttemptRecord): Promise<void> {
