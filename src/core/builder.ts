@@ -18,6 +18,11 @@ export interface StepOptions<Need extends string> {
   /** "non-idempotent": never re-executed automatically after a crash; a person decides. */
   effects?: "idempotent" | "non-idempotent";
   label?: string;
+  /**
+   * Part of the step's fingerprint. The fingerprint sees the handler's source text, not values it
+   * closes over: bump `version` when behaviour changes without the text changing.
+   */
+  version?: string | number;
 }
 
 export interface WorkflowOptions<I> {
@@ -34,7 +39,7 @@ export interface WorkflowOptions<I> {
   checkpointInterval?: Duration;
 }
 
-const STEP_OPTION_KEYS = new Set(["needs", "retry", "timeout", "effects", "label"]);
+const STEP_OPTION_KEYS = new Set(["needs", "retry", "timeout", "effects", "label", "version"]);
 const WORKFLOW_OPTION_KEYS = new Set(["input", "failFast", "recovery", "maxRecoveries", "secrets", "checkpointInterval"]);
 
 /**
@@ -89,7 +94,9 @@ export class Workflow<I = unknown, O extends Record<string, unknown> = {}, Last 
       timeout: options.timeout,
       effects: options.effects,
       label: options.label,
-      source: typeof handler === "function" ? handler.toString() : "",
+      source:
+        (typeof handler === "function" ? handler.toString() : "") +
+        (options.version === undefined ? "" : `\nversion: ${String(options.version)}`),
     };
     return new Workflow(this.id, this.#options, [...this.#steps, raw]);
   }

@@ -74,6 +74,8 @@ export function computeResumePlan(input: PlanInput): ResumePlan {
   const changed: string[] = [];
   const plan = new Map<string, PlanStep>();
   const markDone = input.options.markDone?.stepId;
+  const nodeById = new Map(input.nodes.map((n) => [n.id, n]));
+  const fingerprintDiffers = new Set<string>();
   let refusal: string | null = null;
 
   for (const id of input.order) {
@@ -91,14 +93,19 @@ export function computeResumePlan(input: PlanInput): ResumePlan {
     }
     switch (row.status) {
       case "succeeded": {
-        const isChanged =
+        // Fingerprints include upstream fingerprints; a step whose upstream changed is "downstream",
+        // only the step whose own definition changed is reported as changed.
+        const differs =
           row.fingerprint !== null && row.provenance?.kind !== "manual" && row.fingerprint !== input.fingerprints.get(id);
+        const upstreamChanged = (nodeById.get(id)?.needs ?? []).some((n) => fingerprintDiffers.has(n));
+        if (differs) fingerprintDiffers.add(id);
+        const isChanged = differs && !upstreamChanged;
         const files = input.changedFiles.get(id);
         if (isChanged) changed.push(id);
         if (isChanged && opts.onChange === "rerun") set("rerun", "its definition changed since it ran", "definition-changed");
         else if (files && files.length > 0)
           set("rerun", `declared file ${files.join(", ")} is missing or changed`, "declared-file-changed");
-        else if (isChanged && opts.onChange === "keep") set("keep", "definition changed, output kept (onChange: keep)");
+        else if (differs && opts.onChange === "keep") set("keep", "definition changed, output kept (onChange: keep)");
         else if (row.provenance?.kind === "reused") set("keep", `succeeded; output reused from run ${row.provenance.fromRunId}`);
         else set("keep", "succeeded; its recorded output is returned");
         break;
