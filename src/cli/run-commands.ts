@@ -91,7 +91,7 @@ export function registerRunCommands(program: Command, runner: Runner): void {
           if (!global.json) process.stdout.write(`${planText(handle.plan)}\n`);
           return finish(cairn, handle, global, opts.detach === true);
         },
-        { execute: opts.dryRun !== true },
+        { execute: opts.dryRun !== true && opts.detach !== true },
       ),
     );
 
