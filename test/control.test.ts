@@ -42,7 +42,12 @@ steps:
   const wf = await loadOneWorkflow(file);
   const handle = await cairn.start(wf, {});
   const pidFile = path.join(handle.run.workdir, "grandchild.pid");
-  const pid = Number(await until(() => fs.existsSync(pidFile) && fs.readFileSync(pidFile, "utf8").trim(), "the grandchild pid"));
+  const pid = Number(
+    await until(
+      () => fs.existsSync(pidFile) && fs.readFileSync(pidFile, "utf8").trim(),
+      "the grandchild pid",
+    ),
+  );
   assert.ok(alive(pid));
 
   await cairn.cancel(handle.id);
@@ -54,7 +59,10 @@ steps:
 
   fs.rmSync(block);
   const plan = await cairn.resumePlan(handle.id);
-  assert.deepEqual(plan.steps.map((s) => `${s.stepId}:${s.action}`), ["prepare:keep", "crunch:run", "publish:run"]);
+  assert.deepEqual(
+    plan.steps.map((s) => `${s.stepId}:${s.action}`),
+    ["prepare:keep", "crunch:run", "publish:run"],
+  );
   const run = await (await cairn.resume(handle.id)).result();
   assert.equal(run.status, "succeeded");
   assert.ok(fs.existsSync(path.join(run.workdir, "prepared.txt")), "files of the cancelled attempt are kept");
@@ -87,7 +95,10 @@ test("pause lets the running step finish and starts nothing new; resume continue
   assert.equal(resumed.status, "succeeded");
   assert.equal(resumed.output, 2);
   assert.deepEqual(ran, ["first", "second"]);
-  assert.deepEqual((await cairn.history(handle.id)).map((h) => h.outcome), ["paused", "succeeded"]);
+  assert.deepEqual(
+    (await cairn.history(handle.id)).map((h) => h.outcome),
+    ["paused", "succeeded"],
+  );
   await assert.rejects(cairn.pause(handle.id), /Cannot pause run .*: it is succeeded/);
 });
 
@@ -129,5 +140,8 @@ steps:
   assert.match(plan.steps[0]!.why, /declared file report\.html is missing or changed/);
   const run = await (await cairn.resume(handle.id)).result();
   assert.equal(run.status, "succeeded");
-  assert.equal(fs.readFileSync(path.join(failed.workdir, "../render.count"), "utf8").trim().split("\n").length, 2);
+  assert.equal(
+    fs.readFileSync(path.join(failed.workdir, "../render.count"), "utf8").trim().split("\n").length,
+    2,
+  );
 });

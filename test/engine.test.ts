@@ -17,7 +17,11 @@ test("parallel branches run concurrently and the join receives both outputs", as
     .step("root", async () => ({ base: 100 }))
     .step("left", { needs: ["root"] }, branch("left"))
     .step("right", { needs: ["root"] }, branch("right"))
-    .step("join", { needs: ["left", "right", "root"] }, async ({ needs }) => needs.root.base + needs.left.n + needs.right.n);
+    .step(
+      "join",
+      { needs: ["left", "right", "root"] },
+      async ({ needs }) => needs.root.base + needs.left.n + needs.right.n,
+    );
   const run = await (await cairn.start(wf, {})).result();
   assert.equal(run.status, "succeeded");
   assert.equal(run.output, 109);
@@ -98,7 +102,11 @@ test("failFast stops scheduling new steps once a step failed; steps in flight fi
     const run = await (await cairn.start(wf, {})).result();
     assert.equal(run.status, "failed");
     assert.ok(ran.includes("slow"), "the step in flight finished");
-    assert.equal(ran.includes("next"), !failFast, `failFast=${failFast}: next ${failFast ? "must not" : "must"} run`);
+    assert.equal(
+      ran.includes("next"),
+      !failFast,
+      `failFast=${failFast}: next ${failFast ? "must not" : "must"} run`,
+    );
   }
 });
 
@@ -129,7 +137,10 @@ test("a non-JSON output is a clear step error, a large output is stored with a w
   assert.equal(run.status, "succeeded");
   assert.equal((run.output as string).length, 1024 * 1024 + 10);
   const logs = await cairn.logs(handle.id, "s");
-  assert.ok(logs.some((l) => /output is 1\.0 MiB/.test(l.line)), JSON.stringify(logs));
+  assert.ok(
+    logs.some((l) => /output is 1\.0 MiB/.test(l.line)),
+    JSON.stringify(logs),
+  );
 });
 
 test("a step past its timeout is aborted and fails with a timeout error", async () => {

@@ -39,13 +39,21 @@ test("auto recovery: a process that opens the store re-executes the step whose o
   try {
     const run = await cairn.wait("r-auto");
     assert.equal(run.status, "succeeded");
-    assert.deepEqual(readLines(ledger), ["before attempt 1", "work attempt 1", "work attempt 1", "after attempt 1"]);
+    assert.deepEqual(readLines(ledger), [
+      "before attempt 1",
+      "work attempt 1",
+      "work attempt 1",
+      "after attempt 1",
+    ]);
     const work = (await cairn.get("r-auto"))!.steps.find((s) => s.stepId === "work")!;
     assert.equal(work.recoveries, 1);
     assert.equal(work.attempts, 1, "a crash does not consume a retry attempt");
     assert.deepEqual(work.provenance, { kind: "recovered", reason: "crash-recovery" });
     const recovered = (await cairn.events("r-auto")).find((e) => e.type === "step.recovered")!;
-    assert.match(String((recovered.data as { reason: string }).reason), new RegExp(`owner process ${pid} .* is gone`));
+    assert.match(
+      String((recovered.data as { reason: string }).reason),
+      new RegExp(`owner process ${pid} .* is gone`),
+    );
   } finally {
     await cairn.close();
   }
@@ -60,7 +68,10 @@ test("manual recovery: the run becomes interrupted with the reason, `cairn show`
   // A reader that executes nothing already sees the run as interrupted, with the reason.
   const show = await cli(["show", "r-manual", "--db", db], { cwd: dir });
   assert.equal(show.code, 0, show.stderr);
-  assert.match(show.stdout, new RegExp(`status +! interrupted — step "work" was running but owner process ${pid} .* is gone`));
+  assert.match(
+    show.stdout,
+    new RegExp(`status +! interrupted — step "work" was running but owner process ${pid} .* is gone`),
+  );
 
   const cairn = await openWith(db, "manual", ledger);
   try {
@@ -68,12 +79,24 @@ test("manual recovery: the run becomes interrupted with the reason, `cairn show`
     assert.equal(view.run.status, "interrupted");
     assert.match(view.run.reason!, /step "work" was running but owner process \d+ .* is gone/);
     assert.equal(view.orphaned, null, "the interruption is recorded, not just derived");
-    assert.deepEqual(readLines(ledger), ["before attempt 1", "work attempt 1"], "nothing ran again by itself");
+    assert.deepEqual(
+      readLines(ledger),
+      ["before attempt 1", "work attempt 1"],
+      "nothing ran again by itself",
+    );
     const plan = await cairn.resumePlan("r-manual");
-    assert.deepEqual(plan.steps.map((s) => `${s.stepId}:${s.action}`), ["before:keep", "work:reset", "after:run"]);
+    assert.deepEqual(
+      plan.steps.map((s) => `${s.stepId}:${s.action}`),
+      ["before:keep", "work:reset", "after:run"],
+    );
     const run = await (await cairn.resume("r-manual")).result();
     assert.equal(run.status, "succeeded");
-    assert.deepEqual(readLines(ledger), ["before attempt 1", "work attempt 1", "work attempt 2", "after attempt 1"]);
+    assert.deepEqual(readLines(ledger), [
+      "before attempt 1",
+      "work attempt 1",
+      "work attempt 2",
+      "after attempt 1",
+    ]);
   } finally {
     await cairn.close();
   }
@@ -90,7 +113,9 @@ test("a non-idempotent step in flight at a crash is not re-run automatically; a 
     assert.equal(view.run.status, "interrupted");
     assert.match(view.run.reason!, /step "work" may have partly run its side effects/);
     assert.deepEqual(readLines(ledger), ["before attempt 1", "work attempt 1"]);
-    const run = await (await cairn.resume("r-charge", { markDone: { stepId: "work", output: "charged once" } })).result();
+    const run = await (
+      await cairn.resume("r-charge", { markDone: { stepId: "work", output: "charged once" } })
+    ).result();
     assert.equal(run.status, "succeeded");
     assert.deepEqual(readLines(ledger), ["before attempt 1", "work attempt 1", "after attempt 1"]);
   } finally {
@@ -104,11 +129,10 @@ test("maxRecoveries: after that many automatic recoveries the run waits for a pe
   const ledger = path.join(dir, "ledger");
   await crashMidStep(db, "fragile", "r-fragile", ledger);
   // First crash: recovered automatically (maxRecoveries 1) — by a process that crashes again mid-step.
-  const again = spawnNode(
-    path.join(FIXTURES, "recover-child.mjs"),
-    [db, "fragile"],
-    { HANG: "1", LEDGER: ledger },
-  );
+  const again = spawnNode(path.join(FIXTURES, "recover-child.mjs"), [db, "fragile"], {
+    HANG: "1",
+    LEDGER: ledger,
+  });
   await again.line(/^in-step$/);
   again.child.kill("SIGKILL");
   await again.exited;
@@ -134,7 +158,18 @@ test("a checkpointed step continues from its last checkpoint after a crash", asy
     assert.equal(run.status, "succeeded");
     const items = readLines(ledger).filter((l) => l.startsWith("item"));
     // Items 0-4 were checkpointed before the crash (item 4 was being processed when it died).
-    assert.deepEqual(items, ["item 0", "item 1", "item 2", "item 3", "item 4", "item 5", "item 6", "item 7", "item 8", "item 9"]);
+    assert.deepEqual(items, [
+      "item 0",
+      "item 1",
+      "item 2",
+      "item 3",
+      "item 4",
+      "item 5",
+      "item 6",
+      "item 7",
+      "item 8",
+      "item 9",
+    ]);
     const step = (await cairn.get("r-progress"))!.steps.find((s) => s.stepId === "progress")!;
     assert.deepEqual(step.checkpoint, { next: 10 });
   } finally {
@@ -160,9 +195,39 @@ test("stuck detection: a step whose lease expired or that ran past its timeout i
         ["w-gone", now - 120_000],
         ["w-busy", now],
       ] as const)
-        await tx.upsertWorker({ id, host: "other-host", pid: 1, pidStart: null, bootId: null, startedAt: now - 200_000, heartbeatAt, leaseMs: 30_000, stoppedAt: null });
-      await tx.updateStep({ runId: handle.id, stepId: "a" }, { status: "running", leaseOwner: "w-busy", leaseExpiresAt: now + 30_000, startedAt: now - 60_000, attempts: 1, leaseEpoch: 1 });
-      await tx.updateStep({ runId: handle.id, stepId: "b" }, { status: "running", leaseOwner: "w-gone", leaseExpiresAt: now - 90_000, startedAt: now - 100_000, attempts: 1, leaseEpoch: 1 });
+        await tx.upsertWorker({
+          id,
+          host: "other-host",
+          pid: 1,
+          pidStart: null,
+          bootId: null,
+          startedAt: now - 200_000,
+          heartbeatAt,
+          leaseMs: 30_000,
+          stoppedAt: null,
+        });
+      await tx.updateStep(
+        { runId: handle.id, stepId: "a" },
+        {
+          status: "running",
+          leaseOwner: "w-busy",
+          leaseExpiresAt: now + 30_000,
+          startedAt: now - 60_000,
+          attempts: 1,
+          leaseEpoch: 1,
+        },
+      );
+      await tx.updateStep(
+        { runId: handle.id, stepId: "b" },
+        {
+          status: "running",
+          leaseOwner: "w-gone",
+          leaseExpiresAt: now - 90_000,
+          startedAt: now - 100_000,
+          attempts: 1,
+          leaseEpoch: 1,
+        },
+      );
     });
     const view = (await cairn.get(handle.id))!;
     assert.equal(view.run.status, "interrupted");
@@ -171,10 +236,19 @@ test("stuck detection: a step whose lease expired or that ran past its timeout i
     await recovering.register(wf); // registering applies the recovery policy
     const second = await recovering.recover();
     await recovering.close();
-    const reasons = (await cairn.events(handle.id)).filter((e) => e.type === "run.interrupted").map((e) => (e.data as { reason: string }).reason);
+    const reasons = (await cairn.events(handle.id))
+      .filter((e) => e.type === "run.interrupted")
+      .map((e) => (e.data as { reason: string }).reason);
     assert.equal(reasons.length, 1);
-    assert.match(reasons[0]!, /step "(a|b)" was running but (it timed out|worker w-gone on other-host stopped heartbeating at)/);
-    assert.deepEqual(second, { recovered: [], interrupted: [] }, "a second sweep finds nothing left to process");
+    assert.match(
+      reasons[0]!,
+      /step "(a|b)" was running but (it timed out|worker w-gone on other-host stopped heartbeating at)/,
+    );
+    assert.deepEqual(
+      second,
+      { recovered: [], interrupted: [] },
+      "a second sweep finds nothing left to process",
+    );
   } finally {
     await cairn.close();
   }

@@ -5,18 +5,20 @@ import { openTemp } from "./helpers/engine.js";
 
 /** A node graph: a → (b1, b2) → c → d. Branches fail while their flag is set. Counts executions. */
 function graph(state: { fail: Set<string>; calls: string[] }) {
-  const body = (id: string, value: (needs: Record<string, number>) => number) => async ({
-    needs,
-    vars,
-  }: {
-    needs: Record<string, number>;
-    vars: { set(n: string, v: number): void; get(n: string): unknown };
-  }) => {
-    state.calls.push(id);
-    if (state.fail.has(id)) throw new Error(`${id} failed: bad weather`);
-    if (id === "a") vars.set("seed", 7);
-    return value(needs) + (id === "c" ? Number(vars.get("seed")) : 0);
-  };
+  const body =
+    (id: string, value: (needs: Record<string, number>) => number) =>
+    async ({
+      needs,
+      vars,
+    }: {
+      needs: Record<string, number>;
+      vars: { set(n: string, v: number): void; get(n: string): unknown };
+    }) => {
+      state.calls.push(id);
+      if (state.fail.has(id)) throw new Error(`${id} failed: bad weather`);
+      if (id === "a") vars.set("seed", 7);
+      return value(needs) + (id === "c" ? Number(vars.get("seed")) : 0);
+    };
   return workflow("nodes")
     .step("a", body("a", () => 1) as never)
     .step("b1", { needs: ["a"] }, body("b1", (n) => (n.a ?? 0) + 10) as never)
@@ -90,11 +92,18 @@ test("rerun from an arbitrary node re-executes it and its downstream only; linea
   assert.equal(gen3.parentRunId, gen2.id);
   assert.equal(gen3.rootRunId, gen1.id);
   const steps = new Map((await cairn.get(gen3.id))!.steps.map((s) => [s.stepId, s.provenance]));
-  assert.deepEqual(steps.get("a"), { kind: "reused", fromRunId: gen1.id }, "a was produced by the first generation");
+  assert.deepEqual(
+    steps.get("a"),
+    { kind: "reused", fromRunId: gen1.id },
+    "a was produced by the first generation",
+  );
   assert.deepEqual(steps.get("b2"), { kind: "reused", fromRunId: gen2.id }, "b2 was produced by the second");
   assert.deepEqual(steps.get("d"), { kind: "executed", reason: "selected" });
   const children = await cairn.store.listChildRuns(gen1.id);
-  assert.deepEqual(children.map((r) => r.id), [gen2.id]);
+  assert.deepEqual(
+    children.map((r) => r.id),
+    [gen2.id],
+  );
 });
 
 test("rerun refuses unknown step ids (naming them), a run without failures, and missing upstream outputs", async () => {

@@ -21,7 +21,10 @@ function chain(state: { broken: boolean; calls: Record<string, number> }) {
     })
     .step("load", async ({ needs, run }) => {
       count("load");
-      return { loaded: needs.transform, file: fs.readFileSync(path.join(run.workdir, "fetched.txt"), "utf8") };
+      return {
+        loaded: needs.transform,
+        file: fs.readFileSync(path.join(run.workdir, "fetched.txt"), "utf8"),
+      };
     });
 }
 
@@ -79,7 +82,11 @@ test("resume is refused for a succeeded run, a live run and an unknown run, each
   const hold = gate();
   const live = workflow("live").step("wait", async () => hold.promise);
   const handle = await cairn.start(live, {});
-  await rejects(cairn.resume(handle.id), "CONFLICT", /is still running\. Wait for it to finish, or cancel or pause it first/);
+  await rejects(
+    cairn.resume(handle.id),
+    "CONFLICT",
+    /is still running\. Wait for it to finish, or cancel or pause it first/,
+  );
   hold.open();
   assert.equal((await handle.result()).status, "succeeded");
 });
@@ -101,7 +108,10 @@ test("the dry-run plan says what resume would do and why, and changes nothing", 
   );
   assert.equal(plan.refusal, null);
   const noRetry = await cairn.resumePlan(handle.id, { retryFailed: false });
-  assert.deepEqual(noRetry.steps.map((s) => s.action), ["keep", "blocked", "blocked"]);
+  assert.deepEqual(
+    noRetry.steps.map((s) => s.action),
+    ["keep", "blocked", "blocked"],
+  );
   assert.deepEqual(await cairn.get(handle.id), before, "a dry run changes nothing");
   assert.equal((await cairn.history(handle.id)).length, 1);
 });
@@ -150,10 +160,17 @@ test("a changed definition: onChange error refuses naming the steps, rerun re-ex
     .step("enrich", async ({ needs }) => (calls.push("enrich2"), needs.extract + 100))
     .step("publish", async ({ needs }) => (calls.push("publish2"), needs.enrich));
   await cairn.register(v2);
-  await rejects(cairn.resume(handle.id), "UNPROCESSABLE", /definition changed since the run started for "enrich"/);
+  await rejects(
+    cairn.resume(handle.id),
+    "UNPROCESSABLE",
+    /definition changed since the run started for "enrich"/,
+  );
   const plan = await cairn.resumePlan(handle.id, { onChange: "rerun" });
   assert.deepEqual(plan.changed, ["enrich"]);
-  assert.deepEqual(plan.steps.map((s) => `${s.stepId}:${s.action}`), ["extract:keep", "enrich:rerun", "publish:retry"]);
+  assert.deepEqual(
+    plan.steps.map((s) => `${s.stepId}:${s.action}`),
+    ["extract:keep", "enrich:rerun", "publish:retry"],
+  );
 
   const kept = await (await cairn.resume(handle.id, { onChange: "keep" })).result();
   assert.equal(kept.output, 2, "onChange keep kept the old enrich output");
@@ -173,7 +190,10 @@ test("onChange rerun executes the changed step and everything downstream again",
         if (publishFails) throw new Error("later");
         return needs.report;
       });
-  const handle = await cairn.start(make((n) => n + 10, true), {});
+  const handle = await cairn.start(
+    make((n) => n + 10, true),
+    {},
+  );
   await handle.result();
   // Same handler text, new closure: the fingerprint cannot see it, so the step declares a version.
   const v2 = workflow("etl2")
@@ -203,8 +223,16 @@ test("a recorded step that no longer exists in the definition refuses the resume
     });
   const handle = await cairn.start(v1, {});
   await handle.result();
-  await cairn.register(workflow("shrink").step("a", async () => 1).step("c", async () => 3));
-  await rejects(cairn.resume(handle.id, { onChange: "rerun" }), "UNPROCESSABLE", /Unknown step in checkpoint: "gone"/);
+  await cairn.register(
+    workflow("shrink")
+      .step("a", async () => 1)
+      .step("c", async () => 3),
+  );
+  await rejects(
+    cairn.resume(handle.id, { onChange: "rerun" }),
+    "UNPROCESSABLE",
+    /Unknown step in checkpoint: "gone"/,
+  );
 });
 
 test("mark a failed step done by hand: the run continues with the supplied output, history and provenance record it", async () => {
@@ -212,7 +240,9 @@ test("mark a failed step done by hand: the run continues with the supplied outpu
   const state = { broken: true, calls: {} as Record<string, number> };
   const handle = await cairn.start(chain(state), {});
   await handle.result();
-  const run = await (await cairn.resume(handle.id, { markDone: { stepId: "transform", output: 42 }, actor: "ops@example" })).result();
+  const run = await (
+    await cairn.resume(handle.id, { markDone: { stepId: "transform", output: 42 }, actor: "ops@example" })
+  ).result();
   assert.equal(run.status, "succeeded");
   assert.deepEqual(run.output, { loaded: 42, file: "rows" });
   assert.equal(state.calls.transform, 1, "the step was not executed again");
@@ -222,7 +252,9 @@ test("mark a failed step done by hand: the run continues with the supplied outpu
   const history = await cairn.history(handle.id);
   assert.equal(history[1]!.actor, "ops@example");
   assert.deepEqual((history[1]!.strategy as { markDone: string }).markDone, "transform");
-  assert.ok((await cairn.events(handle.id)).some((e) => e.type === "step.marked-done" && e.stepId === "transform"));
+  assert.ok(
+    (await cairn.events(handle.id)).some((e) => e.type === "step.marked-done" && e.stepId === "transform"),
+  );
   await rejects(
     cairn.resume(handle.id, { markDone: { stepId: "nope", output: 1 } }),
     "CONFLICT",

@@ -18,18 +18,21 @@ function storeBytes(dir: string): string {
 test("runtime secrets reach the steps but never the store, logs, events, outputs or errors", async () => {
   const { cairn, dir } = await openTemp();
   let failOnce = true;
-  const wf = workflow("charge", { secrets: ["API_KEY"] })
-    .step("call", { retry: { attempts: 2, backoff: { initial: 1 } } }, async ({ secrets, log, vars, checkpoint, memo }) => {
+  const wf = workflow("charge", { secrets: ["API_KEY"] }).step(
+    "call",
+    { retry: { attempts: 2, backoff: { initial: 1 } } },
+    async ({ secrets, log, vars, checkpoint, memo }) => {
       log(`calling with key ${secrets.API_KEY}`);
       vars.set("auth", `Bearer ${secrets.API_KEY}`);
-      await checkpoint({ token: secrets.API_KEY }, { force: true });
+      await checkpoint({ token: secrets.API_KEY! }, { force: true });
       await memo("probe", () => ({ echoed: secrets.API_KEY }));
       if (failOnce) {
         failOnce = false;
         throw new Error(`401 for key ${secrets.API_KEY}`);
       }
       return { used: secrets.API_KEY, length: secrets.API_KEY!.length };
-    });
+    },
+  );
   await assert.rejects(cairn.start(wf, {}), (e: unknown) => {
     assert.ok(e instanceof CairnError && e.code === "INVALID_INPUT");
     assert.match(e.message, /needs the secret API_KEY/);
@@ -44,7 +47,12 @@ test("runtime secrets reach the steps but never the store, logs, events, outputs
   const logs = await cairn.logs(handle.id);
   assert.ok(logs.some((l) => l.line === "calling with key ***"));
   assert.ok(logs.some((l) => /401 for key \*\*\*/.test(l.line)));
-  const everything = JSON.stringify([logs, await cairn.events(handle.id), await cairn.get(handle.id), await cairn.history(handle.id)]);
+  const everything = JSON.stringify([
+    logs,
+    await cairn.events(handle.id),
+    await cairn.get(handle.id),
+    await cairn.history(handle.id),
+  ]);
   assert.ok(!everything.includes(SECRET), "the secret is in a record read back from the store");
   await cairn.close();
   assert.ok(!storeBytes(dir).includes(SECRET), "the secret's bytes are in the database file");

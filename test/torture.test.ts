@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { spawnNode } from "./helpers/child.js";
 import { snapshot } from "./helpers/snapshot.js";
 import { readLines, tempDir } from "./helpers/temp.js";
@@ -38,7 +38,11 @@ function counts(ledger: string): Map<string, number> {
 }
 
 /** Drive the run in a child; with `killAfterMs`, SIGKILL it that long after the run started. Returns the run's duration. */
-async function drive(trial: Trial, mode: "start" | "resume" | "recover", killAfterMs?: number): Promise<number> {
+async function drive(
+  trial: Trial,
+  mode: "start" | "resume" | "recover",
+  killAfterMs?: number,
+): Promise<number> {
   const child = spawnNode(CHILD, [trial.db, mode, RUN_ID], { LEDGER: trial.ledger });
   await child.line(/^started$/, 60_000);
   const startedAt = Date.now();
@@ -53,7 +57,9 @@ async function drive(trial: Trial, mode: "start" | "resume" | "recover", killAft
   return Date.now() - startedAt;
 }
 
-test(`SIGKILL torture: ${TRIALS} trials of kill at a random moment, then resume in a fresh process`, { timeout: 30 * 60_000 }, async () => {
+test(`SIGKILL torture: ${TRIALS} trials of kill at a random moment, then resume in a fresh process`, {
+  timeout: 30 * 60_000,
+}, async () => {
   const root = tempDir("cairn-torture-");
   // The golden run: uninterrupted, timed from process spawn.
   const golden = newTrial(root, 0);
@@ -63,7 +69,15 @@ test(`SIGKILL torture: ${TRIALS} trials of kill at a random moment, then resume 
   const stepIds = [...goldenSnap.steps.keys()];
   assert.ok(stepIds.length >= 45, `the workflow has ${stepIds.length} steps`);
 
-  const totals = { trials: 0, killedMidRun: 0, recordedBeforeKill: 0, inFlightReexecuted: 0, memosKept: 0, viaResume: 0, viaRecovery: 0 };
+  const totals = {
+    trials: 0,
+    killedMidRun: 0,
+    recordedBeforeKill: 0,
+    inFlightReexecuted: 0,
+    memosKept: 0,
+    viaResume: 0,
+    viaRecovery: 0,
+  };
   for (let n = 1; n <= TRIALS; n++) {
     const trial = newTrial(root, n);
     const killAt = Math.floor(Math.random() * referenceMs * 1.2);
@@ -72,7 +86,11 @@ test(`SIGKILL torture: ${TRIALS} trials of kill at a random moment, then resume 
     assert.equal(before.integrity, "ok", `trial ${n}: integrity after kill`);
     const recorded = [...before.steps].filter(([, s]) => s.status === "succeeded");
     for (const [id, step] of recorded)
-      assert.deepEqual(step.output, goldenSnap.steps.get(id)!.output, `trial ${n}: ${id} recorded with the wrong output`);
+      assert.deepEqual(
+        step.output,
+        goldenSnap.steps.get(id)!.output,
+        `trial ${n}: ${id} recorded with the wrong output`,
+      );
     const effectsBefore = counts(trial.ledger);
     if (before.runStatus === "running") totals.killedMidRun++;
 
@@ -86,13 +104,20 @@ test(`SIGKILL torture: ${TRIALS} trials of kill at a random moment, then resume 
     assert.equal(after.runStatus, "succeeded", `trial ${n}: the run succeeded`);
     const effects = counts(trial.ledger);
     for (const id of stepIds) {
-      assert.deepEqual(after.steps.get(id)?.output, goldenSnap.steps.get(id)!.output, `trial ${n}: output of ${id}`);
+      assert.deepEqual(
+        after.steps.get(id)?.output,
+        goldenSnap.steps.get(id)!.output,
+        `trial ${n}: output of ${id}`,
+      );
       const ran = effects.get(`effect ${id}`) ?? 0;
       if (before.steps.get(id)?.status === "succeeded") {
         assert.equal(ran, 1, `trial ${n}: ${id} was recorded before the kill but ran ${ran} times`);
         totals.recordedBeforeKill++;
       } else {
-        assert.ok(ran >= 1 && ran <= 2, `trial ${n}: ${id} ran ${ran} times (in flight at the kill: at most twice)`);
+        assert.ok(
+          ran >= 1 && ran <= 2,
+          `trial ${n}: ${id} ran ${ran} times (in flight at the kill: at most twice)`,
+        );
         if (ran === 2) totals.inFlightReexecuted++;
       }
     }
@@ -103,7 +128,11 @@ test(`SIGKILL torture: ${TRIALS} trials of kill at a random moment, then resume 
     for (const [id, step] of before.steps) {
       const next = (step.checkpoint as { next?: number } | null)?.next ?? 0;
       for (let item = 0; item < next; item++)
-        assert.equal(effects.get(`item ${id}:${item}`), 1, `trial ${n}: item ${item} of ${id} was checkpointed but processed again`);
+        assert.equal(
+          effects.get(`item ${id}:${item}`),
+          1,
+          `trial ${n}: item ${item} of ${id} was checkpointed but processed again`,
+        );
     }
     assert.ok((effectsBefore.get("effect seed") ?? 0) <= 1);
     totals.trials++;

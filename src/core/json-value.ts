@@ -17,9 +17,11 @@ export function toJsonValue(value: unknown, what = "output"): Json {
       if (typeof (v as { toJSON?: unknown }).toJSON === "function") return;
       const proto = Object.getPrototypeOf(v);
       if (!Array.isArray(v) && proto !== Object.prototype && proto !== null)
-        throw new TypeError(`${path} is a ${proto?.constructor?.name ?? "non-plain object"}, which JSON cannot hold`);
+        throw new TypeError(
+          `${path} is a ${proto?.constructor?.name ?? "non-plain object"}, which JSON cannot hold`,
+        );
       seen.add(v);
-      if (Array.isArray(v)) v.forEach((item, i) => check(item, `${path}[${i}]`));
+      if (Array.isArray(v)) for (const [i, item] of v.entries()) check(item, `${path}[${i}]`);
       else for (const [k, item] of Object.entries(v)) if (item !== undefined) check(item, `${path}.${k}`);
       seen.delete(v);
       return;
@@ -30,7 +32,9 @@ export function toJsonValue(value: unknown, what = "output"): Json {
   try {
     check(value, what);
   } catch (error) {
-    throw new TypeError(`The step's ${(error as Error).message}; return plain JSON (objects, arrays, strings, numbers, booleans, null).`);
+    throw new TypeError(
+      `The step's ${(error as Error).message}; return plain JSON (objects, arrays, strings, numbers, booleans, null).`,
+    );
   }
   return JSON.parse(JSON.stringify(value)) as Json;
 }

@@ -83,7 +83,8 @@ export function computeResumePlan(input: PlanInput): ResumePlan {
     const set = (action: PlanAction, why: string, cause: RerunReason | null = null) =>
       plan.set(id, { stepId: id, status: row?.status ?? "new", action, why, cause });
     if (id === markDone) {
-      if (row?.status === "succeeded") refusal = `Step "${id}" already succeeded; only a step that did not succeed can be marked done.`;
+      if (row?.status === "succeeded")
+        refusal = `Step "${id}" already succeeded; only a step that did not succeed can be marked done.`;
       set("mark-done", "marked done by hand with the given output");
       continue;
     }
@@ -96,17 +97,22 @@ export function computeResumePlan(input: PlanInput): ResumePlan {
         // Fingerprints include upstream fingerprints; a step whose upstream changed is "downstream",
         // only the step whose own definition changed is reported as changed.
         const differs =
-          row.fingerprint !== null && row.provenance?.kind !== "manual" && row.fingerprint !== input.fingerprints.get(id);
+          row.fingerprint !== null &&
+          row.provenance?.kind !== "manual" &&
+          row.fingerprint !== input.fingerprints.get(id);
         const upstreamChanged = (nodeById.get(id)?.needs ?? []).some((n) => fingerprintDiffers.has(n));
         if (differs) fingerprintDiffers.add(id);
         const isChanged = differs && !upstreamChanged;
         const files = input.changedFiles.get(id);
         if (isChanged) changed.push(id);
-        if (isChanged && opts.onChange === "rerun") set("rerun", "its definition changed since it ran", "definition-changed");
+        if (isChanged && opts.onChange === "rerun")
+          set("rerun", "its definition changed since it ran", "definition-changed");
         else if (files && files.length > 0)
           set("rerun", `declared file ${files.join(", ")} is missing or changed`, "declared-file-changed");
-        else if (differs && opts.onChange === "keep") set("keep", "definition changed, output kept (onChange: keep)");
-        else if (row.provenance?.kind === "reused") set("keep", `succeeded; output reused from run ${row.provenance.fromRunId}`);
+        else if (differs && opts.onChange === "keep")
+          set("keep", "definition changed, output kept (onChange: keep)");
+        else if (row.provenance?.kind === "reused")
+          set("keep", `succeeded; output reused from run ${row.provenance.fromRunId}`);
         else set("keep", "succeeded; its recorded output is returned");
         break;
       }
@@ -138,12 +144,14 @@ export function computeResumePlan(input: PlanInput): ResumePlan {
   const executing = [...plan.values()].filter((p) => EXECUTES.has(p.action)).map((p) => p.stepId);
   for (const id of downstreamClosure(input.nodes, executing)) {
     const step = plan.get(id)!;
-    if (step.action === "keep") plan.set(id, { ...step, action: "rerun", why: downstreamWhy(id, input, plan), cause: "downstream" });
+    if (step.action === "keep")
+      plan.set(id, { ...step, action: "rerun", why: downstreamWhy(id, input, plan), cause: "downstream" });
   }
   const blocked = [...plan.values()].filter((p) => p.action === "blocked").map((p) => p.stepId);
   for (const id of downstreamClosure(input.nodes, blocked)) {
     const step = plan.get(id)!;
-    if (step.action === "run" && step.status !== "new") plan.set(id, { ...step, action: "blocked", why: "waits for a blocked step upstream" });
+    if (step.action === "run" && step.status !== "new")
+      plan.set(id, { ...step, action: "blocked", why: "waits for a blocked step upstream" });
   }
 
   if (unknown.length > 0)

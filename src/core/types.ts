@@ -22,20 +22,18 @@
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-export const RUN_STATUSES = [
-  "running",
-  "paused",
-  "succeeded",
-  "failed",
-  "cancelled",
-  "interrupted",
-] as const;
+export const RUN_STATUSES = ["running", "paused", "succeeded", "failed", "cancelled", "interrupted"] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** Statuses from which `resume` may continue a run in place. */
 export const RESUMABLE_RUN_STATUSES: readonly RunStatus[] = ["failed", "cancelled", "paused", "interrupted"];
 /** Statuses from which `restart` and `rerun` may start a new run. */
-export const FINISHED_RUN_STATUSES: readonly RunStatus[] = ["succeeded", "failed", "cancelled", "interrupted"];
+export const FINISHED_RUN_STATUSES: readonly RunStatus[] = [
+  "succeeded",
+  "failed",
+  "cancelled",
+  "interrupted",
+];
 
 /**
  * pending: waiting for its needs. ready: may be claimed (not before `readyAt`).

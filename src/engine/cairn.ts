@@ -5,10 +5,10 @@ import { validateInput } from "../core/definition.js";
 import { CairnError, firstLine } from "../core/errors.js";
 import type { ResumeOptions, ResumePlan } from "../core/resume-plan.js";
 import type { CairnEvent, LogLine, RunAttemptRecord, RunRecord, WorkflowRecord } from "../core/types.js";
+import { cancelRun, pauseRun } from "../engine/control.js";
 import { loadOneWorkflow } from "../loader/load-workflow-file.js";
 import { openStore } from "../store/open-store.js";
 import type { RunFilter, Store } from "../store/store.js";
-import { cancelRun, pauseRun } from "../engine/control.js";
 import { insertRun } from "./create-run.js";
 import { Executor } from "./executor.js";
 import { newId } from "./ids.js";
@@ -62,9 +62,15 @@ function resolveOptions(options: CairnOptions): Resolved {
   };
   for (const key of ["concurrency", "leaseMs", "heartbeatMs", "pollIntervalMs"] as const)
     if (!Number.isInteger(resolved[key]) || resolved[key] < 1)
-      throw new CairnError("INVALID_INPUT", `Option ${key} must be a positive whole number, got ${resolved[key]}.`);
+      throw new CairnError(
+        "INVALID_INPUT",
+        `Option ${key} must be a positive whole number, got ${resolved[key]}.`,
+      );
   if (resolved.heartbeatMs >= resolved.leaseMs)
-    throw new CairnError("INVALID_INPUT", `heartbeatMs (${resolved.heartbeatMs}) must be shorter than leaseMs (${resolved.leaseMs}).`);
+    throw new CairnError(
+      "INVALID_INPUT",
+      `heartbeatMs (${resolved.heartbeatMs}) must be shorter than leaseMs (${resolved.leaseMs}).`,
+    );
   return resolved;
 }
 
@@ -141,7 +147,10 @@ export class Cairn {
     const cairn = new Cairn(store, owns, resolved);
     await cairn.#executor?.start();
     if (resolved.execute && resolved.recover) {
-      cairn.#recoveryTimer = setInterval(() => void cairn.recover().catch(() => undefined), resolved.recoveryIntervalMs);
+      cairn.#recoveryTimer = setInterval(
+        () => void cairn.recover().catch(() => undefined),
+        resolved.recoveryIntervalMs,
+      );
       cairn.#recoveryTimer.unref();
     }
     return cairn;
@@ -158,13 +167,22 @@ export class Cairn {
   }
 
   /** Start a run. With an existing `runId`, returns that run instead of starting a second one. */
-  async start(workflow: WorkflowLike | string, input: unknown = {}, options: StartOptions = {}): Promise<RunHandle> {
+  async start(
+    workflow: WorkflowLike | string,
+    input: unknown = {},
+    options: StartOptions = {},
+  ): Promise<RunHandle> {
     const loaded =
-      typeof workflow === "string" ? await this.#workflowById(workflow) : await this.#ensureRegistered(workflow);
+      typeof workflow === "string"
+        ? await this.#workflowById(workflow)
+        : await this.#ensureRegistered(workflow);
     const definition = loaded.definition;
     const runId = options.runId ?? newId("run");
     if (options.runId !== undefined && !/^[A-Za-z0-9_.-]{1,128}$/.test(runId))
-      throw new CairnError("INVALID_INPUT", `Run id "${runId}" may only contain letters, digits, "_", "." and "-" (at most 128).`);
+      throw new CairnError(
+        "INVALID_INPUT",
+        `Run id "${runId}" may only contain letters, digits, "_", "." and "-" (at most 128).`,
+      );
     const existing = await this.store.getRun(runId);
     if (existing) return this.#handle(existing);
     const value = await validateInput(definition, input);
@@ -214,7 +232,10 @@ export class Cairn {
   }
 
   /** What resume would do with every step, and why; changes nothing. */
-  async resumePlan(runId: string, options: ResumeOptions & { secrets?: Record<string, string> } = {}): Promise<ResumePlan> {
+  async resumePlan(
+    runId: string,
+    options: ResumeOptions & { secrets?: Record<string, string> } = {},
+  ): Promise<ResumePlan> {
     const workflow = await this.#workflowOfRun(runId);
     return (
       await this.store.read((tx) =>
@@ -254,7 +275,10 @@ export class Cairn {
   }
 
   /** A new run of the same workflow (current definition) and input, from scratch. */
-  async restart(runId: string, options: { actor?: string; secrets?: Record<string, string>; detach?: boolean } = {}): Promise<RunHandle> {
+  async restart(
+    runId: string,
+    options: { actor?: string; secrets?: Record<string, string>; detach?: boolean } = {},
+  ): Promise<RunHandle> {
     return this.#newRunFrom(runId, options, (tx, req) => restartRun(tx, req));
   }
 
@@ -268,14 +292,18 @@ export class Cairn {
   }
 
   async cancel(runId: string, options: { actor?: string } = {}): Promise<RunRecord> {
-    const run = await this.store.transaction((tx) => cancelRun(tx, runId, options.actor ?? this.#options.trigger));
+    const run = await this.store.transaction((tx) =>
+      cancelRun(tx, runId, options.actor ?? this.#options.trigger),
+    );
     this.#executor?.abortRun(runId, "cancelled");
     this.#notify(runId);
     return run;
   }
 
   async pause(runId: string, options: { actor?: string } = {}): Promise<RunRecord> {
-    const run = await this.store.transaction((tx) => pauseRun(tx, runId, options.actor ?? this.#options.trigger));
+    const run = await this.store.transaction((tx) =>
+      pauseRun(tx, runId, options.actor ?? this.#options.trigger),
+    );
     this.#notify(runId);
     return run;
   }
@@ -284,14 +312,19 @@ export class Cairn {
   async latestFailed(
     workflowId: string,
     tenant?: string,
-  ): Promise<{ run: RunRecord; failed: Array<{ stepId: string; label: string | null; error: string }> } | undefined> {
+  ): Promise<
+    { run: RunRecord; failed: Array<{ stepId: string; label: string | null; error: string }> } | undefined
+  > {
     const run = await this.store.latestRun(workflowId, "failed", tenant);
     if (!run) return undefined;
     const record = await this.store.getWorkflow(workflowId);
     const graph = (record?.graph ?? { steps: [] }) as { steps: Array<{ id: string; label: string | null }> };
     const order = new Map(graph.steps.map((s, i) => [s.id, i]));
     const steps = (await this.store.getSteps(run.id)).filter((s) => s.status === "failed");
-    steps.sort((a, b) => (order.get(a.stepId) ?? 1e9) - (order.get(b.stepId) ?? 1e9) || a.stepId.localeCompare(b.stepId));
+    steps.sort(
+      (a, b) =>
+        (order.get(a.stepId) ?? 1e9) - (order.get(b.stepId) ?? 1e9) || a.stepId.localeCompare(b.stepId),
+    );
     return {
       run,
       failed: steps.map((s) => ({
@@ -358,9 +391,24 @@ export class Cairn {
           continue;
         }
         const reason = "the process driving it closed before the run finished";
-        await tx.updateRun(run.id, { status: "interrupted", reason, driverId: null, updatedAt: now }, ["running"]);
-        await tx.updateRunAttempt(run.id, run.attempt, { outcome: "interrupted", endedAt: now, note: reason });
-        await tx.appendEvents([{ runId: run.id, tenant: run.tenant, stepId: null, type: "run.interrupted", at: now, data: { reason } }]);
+        await tx.updateRun(run.id, { status: "interrupted", reason, driverId: null, updatedAt: now }, [
+          "running",
+        ]);
+        await tx.updateRunAttempt(run.id, run.attempt, {
+          outcome: "interrupted",
+          endedAt: now,
+          note: reason,
+        });
+        await tx.appendEvents([
+          {
+            runId: run.id,
+            tenant: run.tenant,
+            stepId: null,
+            type: "run.interrupted",
+            at: now,
+            data: { reason },
+          },
+        ]);
       }
     });
   }
@@ -368,7 +416,10 @@ export class Cairn {
   async #newRunFrom(
     runId: string,
     options: { actor?: string; secrets?: Record<string, string>; detach?: boolean },
-    create: (tx: Parameters<Parameters<Store["transaction"]>[0]>[0], req: Parameters<typeof restartRun>[1]) => Promise<RunRecord>,
+    create: (
+      tx: Parameters<Parameters<Store["transaction"]>[0]>[0],
+      req: Parameters<typeof restartRun>[1],
+    ) => Promise<RunRecord>,
     copyFiles = false,
   ): Promise<RunHandle> {
     const source = await this.store.getRun(runId);
@@ -434,7 +485,10 @@ export class Cairn {
     const record = await this.store.getWorkflow(id);
     if (!record) throw new CairnError("NOT_FOUND", `Workflow "${id}" is not registered.`);
     if (!record.source)
-      throw new CairnError("NOT_FOUND", `Workflow "${id}" was registered by another process and has no source file to load it from.`);
+      throw new CairnError(
+        "NOT_FOUND",
+        `Workflow "${id}" was registered by another process and has no source file to load it from.`,
+      );
     return this.register(await loadOneWorkflow(record.source, id));
   }
 

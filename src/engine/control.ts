@@ -27,12 +27,23 @@ async function setStatus(
   if (!run) throw new CairnError("NOT_FOUND", `Run "${runId}" does not exist.`);
   const verb = status === "cancelled" ? "cancel" : "pause";
   if (!from.includes(run.status))
-    throw new CairnError("CONFLICT", `Cannot ${verb} run "${run.id}": it is ${run.status}.`, { details: { status: run.status } });
+    throw new CairnError("CONFLICT", `Cannot ${verb} run "${run.id}": it is ${run.status}.`, {
+      details: { status: run.status },
+    });
   const now = await tx.now();
-  const patch = { status, updatedAt: now, driverId: status === "cancelled" ? null : run.driverId, reason: `${status} by ${by}` };
+  const patch = {
+    status,
+    updatedAt: now,
+    driverId: status === "cancelled" ? null : run.driverId,
+    reason: `${status} by ${by}`,
+  };
   if (!(await tx.updateRun(run.id, patch, [run.status])))
-    throw new CairnError("CONFLICT", `Run "${run.id}" changed while it was being ${status}.`, { details: { status: run.status } });
+    throw new CairnError("CONFLICT", `Run "${run.id}" changed while it was being ${status}.`, {
+      details: { status: run.status },
+    });
   await tx.updateRunAttempt(run.id, run.attempt, { outcome: status, endedAt: now });
-  await tx.appendEvents([event(run, status === "cancelled" ? "run.cancelled" : "run.paused", now, null, { by })]);
+  await tx.appendEvents([
+    event(run, status === "cancelled" ? "run.cancelled" : "run.paused", now, null, { by }),
+  ]);
   return { ...run, ...patch };
 }

@@ -7,7 +7,9 @@ export function digestFiles(workdir: string, paths: readonly string[]): Record<s
   const result: Record<string, string | null> = {};
   for (const rel of paths) {
     try {
-      result[rel] = createHash("sha256").update(fs.readFileSync(path.join(workdir, rel))).digest("hex");
+      result[rel] = createHash("sha256")
+        .update(fs.readFileSync(path.join(workdir, rel)))
+        .digest("hex");
     } catch {
       result[rel] = null;
     }
@@ -22,5 +24,7 @@ export function changedFiles(
   declared: readonly string[],
 ): string[] {
   const now = digestFiles(workdir, declared);
-  return declared.filter((p) => now[p] === null || (recorded?.[p] !== undefined && recorded[p] !== now[p]) || !recorded?.[p]);
+  return declared.filter(
+    (p) => now[p] === null || (recorded?.[p] !== undefined && recorded[p] !== now[p]) || !recorded?.[p],
+  );
 }

@@ -41,6 +41,7 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #idle: Array<() => void> = [];
   #unsubscribe: (() => void) | undefined;
+  readonly #startedAt = Date.now();
 
   constructor(
     private readonly store: Store,
@@ -97,7 +98,8 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
     this.#stopped = true;
     clearTimeout(this.#wakeTimer);
     this.#unsubscribe?.();
-    if (options.abort) for (const f of this.#inFlight.values()) f.controller.abort("shutdown" satisfies AbortCause);
+    if (options.abort)
+      for (const f of this.#inFlight.values()) f.controller.abort("shutdown" satisfies AbortCause);
     if (this.#inFlight.size > 0 || this.#committer.pending > 0)
       await new Promise<void>((resolve) => this.#idle.push(resolve));
     clearInterval(this.#heartbeatTimer);
@@ -153,7 +155,8 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
       .catch((error: unknown) => this.emit("error", error))
       .finally(() => {
         this.#inFlight.delete(key);
-        if (this.#inFlight.size === 0 && this.#committer.pending === 0) this.#idle.splice(0).forEach((r) => r());
+        if (this.#inFlight.size === 0 && this.#committer.pending === 0)
+          for (const resolve of this.#idle.splice(0)) resolve();
         this.wake();
       });
   }
@@ -198,7 +201,7 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
       tx.upsertWorker({
         id: this.options.workerId,
         ...describeThisProcess(),
-        startedAt: now,
+        startedAt: this.#startedAt,
         heartbeatAt: now,
         leaseMs: this.options.leaseMs,
         stoppedAt,
@@ -215,7 +218,7 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
         await tx.upsertWorker({
           id: this.options.workerId,
           ...describeThisProcess(),
-          startedAt: now,
+          startedAt: this.#startedAt,
           heartbeatAt: now,
           leaseMs: this.options.leaseMs,
           stoppedAt: null,
@@ -224,14 +227,16 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
         const cancelledRuns = new Set<string>();
         for (const { step } of inFlight) {
           const ref = { runId: step.runId, stepId: step.stepId, epoch: step.leaseEpoch };
-          if (!(await tx.updateOwnedStep(ref, { leaseExpiresAt: now + this.options.leaseMs }))) lostSteps.push(step);
+          if (!(await tx.updateOwnedStep(ref, { leaseExpiresAt: now + this.options.leaseMs })))
+            lostSteps.push(step);
         }
         for (const runId of new Set(inFlight.map((f) => f.step.runId))) {
           if ((await tx.getRun(runId))?.status === "cancelled") cancelledRuns.add(runId);
         }
         return { lost: lostSteps, cancelled: cancelledRuns };
       });
-      for (const step of lost) this.#inFlight.get(`${step.runId}/${step.stepId}`)?.controller.abort("lease-lost");
+      for (const step of lost)
+        this.#inFlight.get(`${step.runId}/${step.stepId}`)?.controller.abort("lease-lost");
       for (const runId of cancelled) this.abortRun(runId, "cancelled");
     } catch (error) {
       this.emit("error", error);

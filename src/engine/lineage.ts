@@ -65,7 +65,10 @@ export async function planRerun(
   if ("failed" in selection) {
     selected = workflow.order.filter((id) => steps.find((s) => s.stepId === id)?.status === "failed");
     if (selected.length === 0)
-      throw new CairnError("UNPROCESSABLE", `Run "${source.id}" has no failed steps to rerun. Use restart to run it again from scratch.`);
+      throw new CairnError(
+        "UNPROCESSABLE",
+        `Run "${source.id}" has no failed steps to rerun. Use restart to run it again from scratch.`,
+      );
   } else {
     const unknown = selection.from.filter((id) => !workflow.steps.has(id));
     if (unknown.length > 0)
@@ -74,7 +77,8 @@ export async function planRerun(
         `Unknown step${unknown.length > 1 ? "s" : ""} ${unknown.map((s) => `"${s}"`).join(", ")} in workflow "${workflow.definition.id}".`,
         { details: { unknown } },
       );
-    if (selection.from.length === 0) throw new CairnError("INVALID_INPUT", "Choose at least one step to rerun from.");
+    if (selection.from.length === 0)
+      throw new CairnError("INVALID_INPUT", "Choose at least one step to rerun from.");
     selected = [...new Set(selection.from)];
   }
   const execute = downstreamClosure(workflow.definition.steps, selected);
@@ -100,12 +104,21 @@ export async function planRerun(
  * A new run that executes the selected steps and everything downstream of them, reusing every other
  * step's recorded output and variables from the source run (which may itself have reused them).
  */
-export async function rerunRun(tx: StoreTx, req: LineageRequest & { selection: RerunSelection }): Promise<RunRecord> {
+export async function rerunRun(
+  tx: StoreTx,
+  req: LineageRequest & { selection: RerunSelection },
+): Promise<RunRecord> {
   const { source, execute, reused, selected } = await planRerun(tx, req.source, req.workflow, req.selection);
   const reasons = new Map<string, Provenance["reason"]>();
   for (const id of execute) reasons.set(id, selected.includes(id) ? "selected" : "downstream");
-  return (await insertRun(tx, { ...params(req, source, "rerun"), reused, reasons, note: `from ${selected.join(", ")}` }))
-    .run;
+  return (
+    await insertRun(tx, {
+      ...params(req, source, "rerun"),
+      reused,
+      reasons,
+      note: `from ${selected.join(", ")}`,
+    })
+  ).run;
 }
 
 /** A rerun's working directory starts as a copy of its source's, so reused steps' files are there. */

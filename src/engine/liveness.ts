@@ -20,9 +20,9 @@ export async function judgeRunningSteps(
 ): Promise<StepLiveness[]> {
   const now = await tx.now();
   const owners = new Map(
-    (await tx.getWorkers([...new Set(steps.map((s) => s.leaseOwner).filter((o): o is string => o !== null))])).map(
-      (w) => [w.id, w],
-    ),
+    (
+      await tx.getWorkers([...new Set(steps.map((s) => s.leaseOwner).filter((o): o is string => o !== null))])
+    ).map((w) => [w.id, w]),
   );
   return steps.map((step) => {
     const owner = step.leaseOwner ? owners.get(step.leaseOwner) : undefined;
@@ -35,7 +35,11 @@ export async function judgeRunningSteps(
       return { step, alive: false, reason: `its lease expired at ${new Date(expiresAt).toISOString()}` };
     const timeout = timeoutOf(step);
     if (timeout !== null && step.startedAt !== null && now > step.startedAt + timeout + owner.leaseMs)
-      return { step, alive: false, reason: `it timed out (running ${now - step.startedAt}ms, timeout ${timeout}ms)` };
+      return {
+        step,
+        alive: false,
+        reason: `it timed out (running ${now - step.startedAt}ms, timeout ${timeout}ms)`,
+      };
     return { step, alive: true, reason: null };
   });
 }

@@ -39,7 +39,11 @@ export async function recoverOrphans(
     return runs.get(id);
   };
   const interrupt = async (run: RunRecord, reason: string) => {
-    if (!(await tx.updateRun(run.id, { status: "interrupted", reason, driverId: null, updatedAt: now }, ["running"])))
+    if (
+      !(await tx.updateRun(run.id, { status: "interrupted", reason, driverId: null, updatedAt: now }, [
+        "running",
+      ]))
+    )
       return;
     runs.set(run.id, { ...run, status: "interrupted", reason });
     await tx.updateRunAttempt(run.id, run.attempt, { outcome: "interrupted", endedAt: now, note: reason });
@@ -56,9 +60,16 @@ export async function recoverOrphans(
   const timeouts = new Map<string, number | null>();
   for (const step of candidates) {
     const run = (await getRun(step.runId))!;
-    timeouts.set(`${step.runId}/${step.stepId}`, (await policyOf(run.workflowId)).timeouts.get(step.stepId) ?? null);
+    timeouts.set(
+      `${step.runId}/${step.stepId}`,
+      (await policyOf(run.workflowId)).timeouts.get(step.stepId) ?? null,
+    );
   }
-  const judged = await judgeRunningSteps(tx, candidates, (s) => timeouts.get(`${s.runId}/${s.stepId}`) ?? null);
+  const judged = await judgeRunningSteps(
+    tx,
+    candidates,
+    (s) => timeouts.get(`${s.runId}/${s.stepId}`) ?? null,
+  );
 
   for (const { step, alive, reason } of judged) {
     if (alive) continue;
@@ -68,7 +79,11 @@ export async function recoverOrphans(
     const ref = { runId: step.runId, stepId: step.stepId };
     const release = { leaseOwner: null, leaseExpiresAt: null };
     if (run.status === "cancelled") {
-      await tx.updateStep(ref, { ...release, status: "cancelled", error: { message: `Cancelled; ${reason}.` } }, ["running"]);
+      await tx.updateStep(
+        ref,
+        { ...release, status: "cancelled", error: { message: `Cancelled; ${reason}.` } },
+        ["running"],
+      );
       continue;
     }
     if (run.status === "running") {
@@ -77,11 +92,17 @@ export async function recoverOrphans(
         continue;
       }
       if (policy.effects.get(step.stepId) === "non-idempotent") {
-        await interrupt(run, `step "${step.stepId}" may have partly run its side effects (${reason}); resume to run it again or mark it done`);
+        await interrupt(
+          run,
+          `step "${step.stepId}" may have partly run its side effects (${reason}); resume to run it again or mark it done`,
+        );
         continue;
       }
       if (step.recoveries >= policy.maxRecoveries) {
-        await interrupt(run, `${why}; it was already recovered ${step.recoveries} times (maxRecoveries ${policy.maxRecoveries})`);
+        await interrupt(
+          run,
+          `${why}; it was already recovered ${step.recoveries} times (maxRecoveries ${policy.maxRecoveries})`,
+        );
         continue;
       }
     }
@@ -102,7 +123,8 @@ export async function recoverOrphans(
     if (!ok) continue;
     await tx.appendEvents([event(run, "step.recovered", now, step.stepId, { reason: reason ?? "" })]);
     report.recovered.push({ runId: run.id, stepId: step.stepId, reason: reason ?? "" });
-    if (run.driverId !== null) await tx.updateRun(run.id, { driverId: null, updatedAt: now }, ["running", "paused"]);
+    if (run.driverId !== null)
+      await tx.updateRun(run.id, { driverId: null, updatedAt: now }, ["running", "paused"]);
   }
 
   // Runs with nothing running whose driving process is gone (it died between steps or during a backoff).

@@ -47,7 +47,13 @@ export function toWorkflowRecord(workflow: LoadedWorkflow, now: number): Workflo
     secrets: [...d.secrets],
     hasInputSchema: d.inputSchema !== null,
   };
-  return { id: d.id, fingerprint: workflow.fingerprint, graph: graph as unknown as Json, source: d.sourceFile, updatedAt: now };
+  return {
+    id: d.id,
+    fingerprint: workflow.fingerprint,
+    graph: graph as unknown as Json,
+    source: d.sourceFile,
+    updatedAt: now,
+  };
 }
 
 /** The policies recovery needs, read from a stored workflow record (no code needed). */

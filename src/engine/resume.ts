@@ -62,9 +62,13 @@ export async function planResume(
       { details: { missing } },
     );
   if (req.options.markDone && !req.workflow.steps.has(req.options.markDone.stepId))
-    throw new CairnError("INVALID_INPUT", `Cannot mark step "${req.options.markDone.stepId}" done: the workflow has no such step.`, {
-      details: { unknown: [req.options.markDone.stepId] },
-    });
+    throw new CairnError(
+      "INVALID_INPUT",
+      `Cannot mark step "${req.options.markDone.stepId}" done: the workflow has no such step.`,
+      {
+        details: { unknown: [req.options.markDone.stepId] },
+      },
+    );
   const filesChanged = new Map<string, string[]>();
   for (const step of steps) {
     const declared = req.workflow.steps.get(step.stepId)?.outputs ?? [];
@@ -85,9 +89,15 @@ export async function planResume(
 }
 
 /** Resume a run in place: a compare-and-set on its status, then the plan applied, in one transaction. */
-export async function resumeRun(tx: StoreTx, req: ResumeRequest): Promise<{ run: RunRecord; plan: ResumePlan }> {
+export async function resumeRun(
+  tx: StoreTx,
+  req: ResumeRequest,
+): Promise<{ run: RunRecord; plan: ResumePlan }> {
   const { run, steps, plan } = await planResume(tx, req);
-  if (plan.refusal) throw new CairnError("UNPROCESSABLE", plan.refusal, { details: { changed: plan.changed, unknown: plan.unknown } });
+  if (plan.refusal)
+    throw new CairnError("UNPROCESSABLE", plan.refusal, {
+      details: { changed: plan.changed, unknown: plan.unknown },
+    });
   const now = await tx.now();
   const attempt = run.attempt + 1;
   const swapped = await tx.updateRun(
@@ -107,13 +117,19 @@ export async function resumeRun(tx: StoreTx, req: ResumeRequest): Promise<{ run:
     [run.status],
   );
   if (!swapped)
-    throw new CairnError("CONFLICT", `Run "${run.id}" was resumed or changed by another request at the same moment.`, {
-      details: { status: run.status },
-    });
+    throw new CairnError(
+      "CONFLICT",
+      `Run "${run.id}" was resumed or changed by another request at the same moment.`,
+      {
+        details: { status: run.status },
+      },
+    );
 
   const rows = new Map(steps.map((s) => [s.stepId, s]));
   const final = new Map<string, StepStatus>();
-  const events: NewEvent[] = [event(run, "run.resumed", now, null, { attempt, trigger: req.trigger, options: strategyOf(req.options) })];
+  const events: NewEvent[] = [
+    event(run, "run.resumed", now, null, { attempt, trigger: req.trigger, options: strategyOf(req.options) }),
+  ];
   const rerun: string[] = [];
   const fresh: StepRecord[] = [];
   for (const step of plan.steps) {
@@ -129,8 +145,20 @@ export async function resumeRun(tx: StoreTx, req: ResumeRequest): Promise<{ run:
       final.set(step.stepId, "succeeded");
       const output = req.options.markDone!.output as Json;
       const by = req.actor ?? req.trigger;
-      const patch = { status: "succeeded" as const, output, error: null, needs, finishedAt: now, leaseOwner: null, leaseExpiresAt: null };
-      const provenance = { kind: "manual" as const, by, fingerprint: req.workflow.fingerprints.get(step.stepId)! };
+      const patch = {
+        status: "succeeded" as const,
+        output,
+        error: null,
+        needs,
+        finishedAt: now,
+        leaseOwner: null,
+        leaseExpiresAt: null,
+      };
+      const provenance = {
+        kind: "manual" as const,
+        by,
+        fingerprint: req.workflow.fingerprints.get(step.stepId)!,
+      };
       if (row) await tx.updateStep(ref, { ...patch, provenance });
       else fresh.push({ ...blankStep(run.id, step.stepId, needs), ...patch, provenance });
       events.push(event(run, "step.marked-done", now, step.stepId, { by }));
@@ -146,7 +174,9 @@ export async function resumeRun(tx: StoreTx, req: ResumeRequest): Promise<{ run:
           error: { message: "Was running when its run stopped; marked failed because resetRunning is off." },
         });
       else if (row?.status === "failed" && step.why.startsWith("retry budget"))
-        await tx.updateStep(ref, { error: { message: `Retry budget exhausted: ${row.attempts} attempts used.` } });
+        await tx.updateStep(ref, {
+          error: { message: `Retry budget exhausted: ${row.attempts} attempts used.` },
+        });
       continue;
     }
     // retry, reset, run, rerun: the step executes (again).
@@ -169,7 +199,8 @@ export async function resumeRun(tx: StoreTx, req: ResumeRequest): Promise<{ run:
     if (row) await tx.updateStep(ref, patch);
     else fresh.push({ ...blankStep(run.id, step.stepId, needs), ...patch });
     if (step.action === "rerun") rerun.push(step.stepId);
-    if (row && step.cause) events.push(event(run, "step.reset", now, step.stepId, { action: step.action, why: step.why }));
+    if (row && step.cause)
+      events.push(event(run, "step.reset", now, step.stepId, { action: step.action, why: step.why }));
   }
   if (fresh.length > 0) await tx.insertSteps(fresh);
   // Memoized sub-steps of a step whose definition or inputs changed are stale; a failed step keeps its own.

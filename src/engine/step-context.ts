@@ -81,10 +81,18 @@ export class ExecutionState {
   }
 
   #logger(): Logger {
-    const write = (level: string) => (...args: unknown[]) => this.line("log", `${level}${format(...args)}`);
+    const write =
+      (level: string) =>
+      (...args: unknown[]) =>
+        this.line("log", `${level}${format(...args)}`);
     // `stream` lets shell steps keep stdout and stderr apart in the stored log.
     const stream = (s: "stdout" | "stderr", text: string) => this.line(s, text);
-    return Object.assign(write(""), { info: write(""), warn: write("warn: "), error: write("error: "), stream });
+    return Object.assign(write(""), {
+      info: write(""),
+      warn: write("warn: "),
+      error: write("error: "),
+      stream,
+    });
   }
 
   async #checkpoint(state: Json, force: boolean): Promise<void> {
@@ -102,7 +110,8 @@ export class ExecutionState {
   }
 
   async #memo<T>(key: string, fn: () => T | Promise<T>): Promise<T> {
-    if (typeof key !== "string" || key.length === 0) throw new CairnError("INVALID_INPUT", "A memo key must be a non-empty string.");
+    if (typeof key !== "string" || key.length === 0)
+      throw new CairnError("INVALID_INPUT", "A memo key must be a non-empty string.");
     if (this.#memoKeys.has(key))
       throw new CairnError(
         "INVALID_INPUT",
@@ -119,6 +128,9 @@ export class ExecutionState {
 
   #lost(): never {
     this.p.onLeaseLost();
-    throw new CairnError("FENCED", `Step "${this.p.ref.stepId}" lost its lease to another worker; its writes are rejected.`);
+    throw new CairnError(
+      "FENCED",
+      `Step "${this.p.ref.stepId}" lost its lease to another worker; its writes are rejected.`,
+    );
   }
 }

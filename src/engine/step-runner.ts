@@ -103,13 +103,18 @@ export async function executeStep(p: ExecuteParams): Promise<StepOutcome> {
     const output = redactor.json(toJsonValue(raw));
     const size = Buffer.byteLength(JSON.stringify(output));
     if (size > LARGE_OUTPUT_BYTES)
-      state.line("log", `warn: output is ${(size / 1048576).toFixed(1)} MiB; large outputs slow down resumes and reruns`);
+      state.line(
+        "log",
+        `warn: output is ${(size / 1048576).toFixed(1)} MiB; large outputs slow down resumes and reruns`,
+      );
     let files: Record<string, string> | null = null;
     if (definition.outputs.length > 0) {
       const digests = digestFiles(run.workdir, definition.outputs);
       const missing = definition.outputs.filter((f) => digests[f] === null);
       if (missing.length > 0)
-        throw new Error(`Declared output file${missing.length > 1 ? "s" : ""} missing after the step: ${missing.join(", ")}.`);
+        throw new Error(
+          `Declared output file${missing.length > 1 ? "s" : ""} missing after the step: ${missing.join(", ")}.`,
+        );
       files = digests as Record<string, string>;
     }
     return { ...base, kind: "succeeded", output, vars: state.completedVars(), files };
@@ -121,7 +126,12 @@ export async function executeStep(p: ExecuteParams): Promise<StepOutcome> {
         ...base,
         kind: "cancelled",
         checkpoint,
-        error: { message: cause === "cancelled" ? "The run was cancelled while this step ran." : "The worker shut down while this step ran." },
+        error: {
+          message:
+            cause === "cancelled"
+              ? "The run was cancelled while this step ran."
+              : "The worker shut down while this step ran.",
+        },
       };
     const error = describeError(cause instanceof StepTimeout ? cause : thrown, redactor);
     state.line("stderr", `attempt ${step.attempts} failed: ${firstLine(error.message)}`);

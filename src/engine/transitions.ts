@@ -1,12 +1,4 @@
-import type {
-  Json,
-  LogLine,
-  NewEvent,
-  RunRecord,
-  RunStatus,
-  StepError,
-  StepRecord,
-} from "../core/types.js";
+import type { Json, LogLine, NewEvent, RunRecord, RunStatus, StepError, StepRecord } from "../core/types.js";
 import type { ClaimFilter, FencedStepRef, StoreTx } from "../store/store.js";
 import type { LoadedWorkflow } from "./registry.js";
 
@@ -83,7 +75,7 @@ async function claimOne(
   leaseMs: number,
 ): Promise<StepRecord | null> {
   const [step] = await tx.getSteps(run.id, [stepId]);
-  if (!step || step.status !== "ready") return null;
+  if (step?.status !== "ready") return null;
   const patch = {
     status: "running" as const,
     attempts: step.attempts + 1,
@@ -95,7 +87,11 @@ async function claimOne(
   };
   if (!(await tx.updateStep({ runId: run.id, stepId }, patch, ["ready"]))) return null;
   await tx.appendEvents([
-    event(run, "step.started", now, stepId, { attempt: patch.attempts, epoch: patch.leaseEpoch, worker: workerId }),
+    event(run, "step.started", now, stepId, {
+      attempt: patch.attempts,
+      epoch: patch.leaseEpoch,
+      worker: workerId,
+    }),
   ]);
   return { ...step, ...patch, finishedAt: null };
 }
@@ -119,7 +115,9 @@ export async function recordOutcomes(
   let room = deps.claimFor?.limit ?? 0;
 
   // Runs are touched in id order so that two concurrent batches lock them in the same order.
-  const ordered = [...outcomes].sort((a, b) => (a.ref.runId < b.ref.runId ? -1 : a.ref.runId > b.ref.runId ? 1 : 0));
+  const ordered = [...outcomes].sort((a, b) =>
+    a.ref.runId < b.ref.runId ? -1 : a.ref.runId > b.ref.runId ? 1 : 0,
+  );
   for (const outcome of ordered) {
     const { ref } = outcome;
     const run = touched.get(ref.runId) ?? (await tx.getRun(ref.runId));
@@ -146,10 +144,19 @@ export async function recordOutcomes(
     for (const next of workflow.successors.get(ref.stepId) ?? []) {
       const needs = workflow.steps.get(next)?.needs ?? [];
       if ((await tx.countUnsucceeded(run.id, needs)) > 0) continue;
-      if (!(await tx.updateStep({ runId: run.id, stepId: next }, { status: "ready", readyAt: now }, ["pending"])))
+      if (
+        !(await tx.updateStep({ runId: run.id, stepId: next }, { status: "ready", readyAt: now }, [
+          "pending",
+        ]))
+      )
         continue;
       const claimable = run.status === "running" && !(run.failFast && (await tx.runActivity(run.id)).failed);
-      if (deps.claimFor && room > 0 && claimable && (run.driverId === null || run.driverId === deps.claimFor.workerId)) {
+      if (
+        deps.claimFor &&
+        room > 0 &&
+        claimable &&
+        (run.driverId === null || run.driverId === deps.claimFor.workerId)
+      ) {
         const claimed = await claimOne(tx, run, next, deps.claimFor.workerId, now, deps.claimFor.leaseMs);
         if (claimed) {
           room--;
@@ -234,7 +241,9 @@ export async function finishRunIfDone(
     patch.error = null;
     patch.reason = null;
   } else {
-    const failed = (await tx.getSteps(run.id)).filter((s) => s.status === "failed" || s.status === "cancelled");
+    const failed = (await tx.getSteps(run.id)).filter(
+      (s) => s.status === "failed" || s.status === "cancelled",
+    );
     const first = failed[0];
     patch.error = first
       ? { message: `Step "${first.stepId}" failed: ${first.error?.message ?? "no message"}` }

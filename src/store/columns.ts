@@ -69,7 +69,13 @@ export const STEP_COLUMNS: ColumnMap<StepRecord> = {
 
 export const WORKFLOW_COLUMNS: ColumnMap<WorkflowRecord> = {
   table: "workflows",
-  columns: { id: "id", fingerprint: "fingerprint", graph: "graph", source: "source", updatedAt: "updated_at" },
+  columns: {
+    id: "id",
+    fingerprint: "fingerprint",
+    graph: "graph",
+    source: "source",
+    updatedAt: "updated_at",
+  },
   json: new Set(["graph"]),
 };
 

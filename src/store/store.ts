@@ -147,7 +147,12 @@ export interface StoreReader {
   listRunAttempts(runId: string): Promise<RunAttemptRecord[]>;
   listMemos(ref: StepRef): Promise<Array<{ key: string; value: Json; at: number }>>;
   /** Events after `afterSeq`, in order; for one run or (runId undefined) all runs of a tenant. */
-  readEvents(filter: { runId?: string; tenant?: string; afterSeq?: number; limit?: number }): Promise<CairnEvent[]>;
+  readEvents(filter: {
+    runId?: string;
+    tenant?: string;
+    afterSeq?: number;
+    limit?: number;
+  }): Promise<CairnEvent[]>;
   readLogs(runId: string, stepId?: string): Promise<LogLine[]>;
   /** The latest run of a workflow with the given status. */
   latestRun(workflowId: string, status: RunStatus, tenant?: string): Promise<RunRecord | undefined>;

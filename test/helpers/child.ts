@@ -9,7 +9,12 @@ export interface ChildRun {
 }
 
 /** Spawn `node <script> …args` with a stdout line reader. */
-export function spawnNode(script: string, args: readonly string[], env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []): ChildRun {
+export function spawnNode(
+  script: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  nodeArgs: string[] = [],
+): ChildRun {
   const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -34,8 +39,11 @@ export function spawnNode(script: string, args: readonly string[], env: NodeJS.P
       const found = out.split("\n").find((l) => pattern.test(l));
       if (found !== undefined) return found;
       if (child.exitCode !== null || child.signalCode !== null)
-        throw new Error(`child exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}\nstdout: ${out}\nstderr: ${err}`);
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}\nstdout: ${out}\nstderr: ${err}`);
+        throw new Error(
+          `child exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}\nstdout: ${out}\nstderr: ${err}`,
+        );
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${pattern}\nstdout: ${out}\nstderr: ${err}`);
       await new Promise<void>((resolve) => {
         waiters.push(resolve);
         setTimeout(resolve, 200);

@@ -4,7 +4,9 @@ import { Cairn, type CairnOptions } from "../../src/index.js";
 import { tempDir } from "./temp.js";
 
 /** A Cairn on a fresh SQLite file in a temp dir, closed when the test file ends. */
-export async function openTemp(options: CairnOptions = {}): Promise<{ cairn: Cairn; dir: string; db: string }> {
+export async function openTemp(
+  options: CairnOptions = {},
+): Promise<{ cairn: Cairn; dir: string; db: string }> {
   const dir = tempDir();
   const db = path.join(dir, "cairn.db");
   const cairn = await Cairn.open({ db, pollIntervalMs: 50, ...options });

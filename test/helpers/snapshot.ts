@@ -25,21 +25,32 @@ export function snapshot(dbFile: string, runId: string): Snapshot {
       const integrity = String(db.pragma("integrity_check", { simple: true }));
       const hasRuns = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'runs'").get();
       if (!hasRuns) return { integrity, steps: new Map(), memos: new Set(), runStatus: null };
-      const run = db.prepare("SELECT status FROM runs WHERE id = ?").get(runId) as { status: string } | undefined;
-      const rows = db.prepare("SELECT step_id, status, output, checkpoint FROM steps WHERE run_id = ?").all(runId) as Array<{
+      const run = db.prepare("SELECT status FROM runs WHERE id = ?").get(runId) as
+        | { status: string }
+        | undefined;
+      const rows = db
+        .prepare("SELECT step_id, status, output, checkpoint FROM steps WHERE run_id = ?")
+        .all(runId) as Array<{
         step_id: string;
         status: string;
         output: string | null;
         checkpoint: string | null;
       }>;
-      const memos = db.prepare("SELECT step_id, key FROM memos WHERE run_id = ?").all(runId) as Array<{ step_id: string; key: string }>;
+      const memos = db.prepare("SELECT step_id, key FROM memos WHERE run_id = ?").all(runId) as Array<{
+        step_id: string;
+        key: string;
+      }>;
       return {
         integrity,
         runStatus: run?.status ?? null,
         steps: new Map(
           rows.map((r) => [
             r.step_id,
-            { status: r.status, output: r.output === null ? null : JSON.parse(r.output), checkpoint: r.checkpoint === null ? null : JSON.parse(r.checkpoint) },
+            {
+              status: r.status,
+              output: r.output === null ? null : JSON.parse(r.output),
+              checkpoint: r.checkpoint === null ? null : JSON.parse(r.checkpoint),
+            },
           ]),
         ),
         memos: new Set(memos.map((m) => `${m.step_id}:${m.key}`)),

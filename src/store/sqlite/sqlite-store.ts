@@ -2,10 +2,19 @@ import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { CairnError } from "../../core/errors.js";
-import type { CairnEvent, Json, LogLine, RunAttemptRecord, RunRecord, RunStatus, StepRecord, WorkflowRecord } from "../../core/types.js";
+import type {
+  CairnEvent,
+  Json,
+  LogLine,
+  RunAttemptRecord,
+  RunRecord,
+  RunStatus,
+  StepRecord,
+  WorkflowRecord,
+} from "../../core/types.js";
 import { ATTEMPT_COLUMNS, fromRow, RUN_COLUMNS, TOKEN_COLUMNS, WORKFLOW_COLUMNS } from "../columns.js";
 import { Mutex } from "../mutex.js";
-import type { RunFilter, Store, StoreStats, StoreTx, StepRef, TokenRecord } from "../store.js";
+import type { RunFilter, StepRef, Store, StoreStats, StoreTx, TokenRecord } from "../store.js";
 import { SQLITE_MIGRATIONS } from "./migrations.js";
 import { SqliteTx, StatementCache } from "./sqlite-tx.js";
 
@@ -48,7 +57,9 @@ export class SqliteStore implements Store {
       db.pragma(`synchronous = ${options.durability === "normal" ? "NORMAL" : "FULL"}`);
       db.pragma("foreign_keys = ON");
     } catch (cause) {
-      throw new CairnError("STORE", `Cannot open the store at ${absolute}: ${(cause as Error).message}.`, { cause });
+      throw new CairnError("STORE", `Cannot open the store at ${absolute}: ${(cause as Error).message}.`, {
+        cause,
+      });
     }
     migrate(db, absolute);
     return new SqliteStore(absolute, db);
@@ -98,9 +109,18 @@ export class SqliteStore implements Store {
     return this.#read(() => {
       const where: string[] = [];
       const params: unknown[] = [];
-      if (filter.tenant !== undefined) (where.push("tenant = ?"), params.push(filter.tenant));
-      if (filter.status) (where.push("status = ?"), params.push(filter.status));
-      if (filter.workflowId) (where.push("workflow_id = ?"), params.push(filter.workflowId));
+      if (filter.tenant !== undefined) {
+        where.push("tenant = ?");
+        params.push(filter.tenant);
+      }
+      if (filter.status) {
+        where.push("status = ?");
+        params.push(filter.status);
+      }
+      if (filter.workflowId) {
+        where.push("workflow_id = ?");
+        params.push(filter.workflowId);
+      }
       if (filter.before) {
         where.push("(created_at < ? OR (created_at = ? AND id < ?))");
         params.push(filter.before.createdAt, filter.before.createdAt, filter.before.id);
@@ -120,7 +140,9 @@ export class SqliteStore implements Store {
   }
 
   listWorkflows(): Promise<WorkflowRecord[]> {
-    return this.#read(() => this.#sql.all("SELECT * FROM workflows ORDER BY id").map((r) => fromRow(WORKFLOW_COLUMNS, r)));
+    return this.#read(() =>
+      this.#sql.all("SELECT * FROM workflows ORDER BY id").map((r) => fromRow(WORKFLOW_COLUMNS, r)),
+    );
   }
 
   getWorkflow(id: string): Promise<WorkflowRecord | undefined> {
@@ -139,14 +161,29 @@ export class SqliteStore implements Store {
     return this.#read(() => this.#tx.listMemos(ref));
   }
 
-  readEvents(filter: { runId?: string; tenant?: string; afterSeq?: number; limit?: number }): Promise<CairnEvent[]> {
+  readEvents(filter: {
+    runId?: string;
+    tenant?: string;
+    afterSeq?: number;
+    limit?: number;
+  }): Promise<CairnEvent[]> {
     return this.#read(() => {
       const where = ["seq > ?"];
       const params: unknown[] = [filter.afterSeq ?? 0];
-      if (filter.runId !== undefined) (where.push("run_id = ?"), params.push(filter.runId));
-      if (filter.tenant !== undefined) (where.push("tenant = ?"), params.push(filter.tenant));
+      if (filter.runId !== undefined) {
+        where.push("run_id = ?");
+        params.push(filter.runId);
+      }
+      if (filter.tenant !== undefined) {
+        where.push("tenant = ?");
+        params.push(filter.tenant);
+      }
       return this.#sql
-        .all(`SELECT * FROM events WHERE ${where.join(" AND ")} ORDER BY seq LIMIT ?`, ...params, filter.limit ?? 1000)
+        .all(
+          `SELECT * FROM events WHERE ${where.join(" AND ")} ORDER BY seq LIMIT ?`,
+          ...params,
+          filter.limit ?? 1000,
+        )
         .map((r) => ({
           seq: Number(r.seq),
           runId: r.run_id as string,
@@ -211,7 +248,9 @@ export class SqliteStore implements Store {
   }
 
   listTokens(): Promise<TokenRecord[]> {
-    return this.#read(() => this.#sql.all("SELECT * FROM tokens ORDER BY created_at").map((r) => fromRow(TOKEN_COLUMNS, r)));
+    return this.#read(() =>
+      this.#sql.all("SELECT * FROM tokens ORDER BY created_at").map((r) => fromRow(TOKEN_COLUMNS, r)),
+    );
   }
 
   checkIntegrity(): Promise<string> {
@@ -233,7 +272,13 @@ function migrate(db: Database.Database, file: string): void {
   try {
     const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
     const current = hasMeta
-      ? Number((db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined)?.value ?? 0)
+      ? Number(
+          (
+            db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as
+              | { value: string }
+              | undefined
+          )?.value ?? 0,
+        )
       : 0;
     if (current > known)
       throw new CairnError(
@@ -242,7 +287,9 @@ function migrate(db: Database.Database, file: string): void {
       );
     for (let version = current + 1; version <= known; version++) {
       db.exec(SQLITE_MIGRATIONS[version - 1]!);
-      db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)").run(String(version));
+      db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)").run(
+        String(version),
+      );
     }
     db.exec("COMMIT");
   } catch (error) {

@@ -1,5 +1,13 @@
 import type Database from "better-sqlite3";
-import type { Json, LogLine, NewEvent, RunAttemptRecord, RunRecord, StepRecord, WorkflowRecord } from "../../core/types.js";
+import type {
+  Json,
+  LogLine,
+  NewEvent,
+  RunAttemptRecord,
+  RunRecord,
+  StepRecord,
+  WorkflowRecord,
+} from "../../core/types.js";
 import {
   ATTEMPT_COLUMNS,
   type ColumnMap,
@@ -113,7 +121,14 @@ export class SqliteTx implements StoreTx {
   async updateRun(runId: string, patch: RunPatch, expect?: readonly string[]): Promise<boolean> {
     const set = setClause<RunRecord>(RUN_COLUMNS, patch);
     const guard = expect ? ` AND status IN (${placeholders(expect.length)})` : "";
-    return this.#sql.run(`UPDATE runs SET ${set.sql} WHERE id = ?${guard}`, ...set.params, runId, ...(expect ?? [])) === 1;
+    return (
+      this.#sql.run(
+        `UPDATE runs SET ${set.sql} WHERE id = ?${guard}`,
+        ...set.params,
+        runId,
+        ...(expect ?? []),
+      ) === 1
+    );
   }
 
   async listRunsByStatus(statuses: readonly string[], limit: number): Promise<RunRecord[]> {
@@ -191,7 +206,12 @@ export class SqliteTx implements StoreTx {
          EXISTS (SELECT 1 FROM steps WHERE run_id = @run AND status IN ('pending','ready','running','failed','cancelled')) AS unfinished`,
       { run: runId },
     ) as Row;
-    return { running: row.running === 1, ready: row.ready === 1, failed: row.failed === 1, unfinished: row.unfinished === 1 };
+    return {
+      running: row.running === 1,
+      ready: row.ready === 1,
+      failed: row.failed === 1,
+      unfinished: row.unfinished === 1,
+    };
   }
 
   async runningSteps(ownerId?: string): Promise<StepRecord[]> {
@@ -280,14 +300,26 @@ export class SqliteTx implements StoreTx {
 
   async listMemos(ref: StepRef): Promise<Array<{ key: string; value: Json; at: number }>> {
     return this.#sql
-      .all("SELECT key, value, at FROM memos WHERE run_id = ? AND step_id = ? ORDER BY at", ref.runId, ref.stepId)
+      .all(
+        "SELECT key, value, at FROM memos WHERE run_id = ? AND step_id = ? ORDER BY at",
+        ref.runId,
+        ref.stepId,
+      )
       .map((r) => ({ key: r.key as string, value: JSON.parse(r.value as string) as Json, at: Number(r.at) }));
   }
 
   async appendEvents(events: readonly NewEvent[]): Promise<void> {
     const sql = "INSERT INTO events (run_id, tenant, step_id, type, at, data) VALUES (?, ?, ?, ?, ?, ?)";
     for (const e of events)
-      this.#sql.run(sql, e.runId, e.tenant, e.stepId, e.type, e.at, e.data === null ? null : JSON.stringify(e.data));
+      this.#sql.run(
+        sql,
+        e.runId,
+        e.tenant,
+        e.stepId,
+        e.type,
+        e.at,
+        e.data === null ? null : JSON.stringify(e.data),
+      );
   }
 
   async appendLogs(lines: readonly LogLine[]): Promise<void> {
@@ -300,7 +332,9 @@ export class SqliteTx implements StoreTx {
   }
 
   async revokeToken(id: string, at: number): Promise<boolean> {
-    return this.#sql.run("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", at, id) === 1;
+    return (
+      this.#sql.run("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", at, id) === 1
+    );
   }
 
   async insertRunAttempt(attempt: RunAttemptRecord): Promise<void> {
@@ -314,6 +348,11 @@ export class SqliteTx implements StoreTx {
   ): Promise<void> {
     const set = setClause<RunAttemptRecord>(ATTEMPT_COLUMNS, patch);
     if (!set.sql) return;
-    this.#sql.run(`UPDATE run_attempts SET ${set.sql} WHERE run_id = ? AND number = ?`, ...set.params, runId, number);
+    this.#sql.run(
+      `UPDATE run_attempts SET ${set.sql} WHERE run_id = ? AND number = ?`,
+      ...set.params,
+      runId,
+      number,
+    );
   }
 }
