@@ -487,7 +487,12 @@ export class Cairn {
     if (!record.source)
       throw new CairnError(
         "NOT_FOUND",
-        `Workflow "${id}" was registered by another process and has no source file to load it from.`,
+        `Workflow "${id}" was registered by another process and has no source file to load it from; pass the file (--file).`,
+      );
+    if (!fs.existsSync(record.source.split("#")[0]!))
+      throw new CairnError(
+        "NOT_FOUND",
+        `Workflow "${id}" was loaded from ${record.source}, which no longer exists; pass its new location with --file.`,
       );
     return this.register(await loadOneWorkflow(record.source, id));
   }
