@@ -5,10 +5,14 @@ import { validateInput } from "../core/definition.js";
 import { CairnError, firstLine } from "../core/errors.js";
 import type { ResumeOptions, ResumePlan } from "../core/resume-plan.js";
 import type { CairnEvent, LogLine, RunAttemptRecord, RunRecord, WorkflowRecord } from "../core/types.js";
-import { cancelRun, pauseRun } from "../engine/control.js";
 import { loadOneWorkflow } from "../loader/load-workflow-file.js";
 import { openStore } from "../store/open-store.js";
 import type { RunFilter, Store } from "../store/store.js";
+import { type CairnOptions, type ResolvedOptions, resolveOptions } from "./cairn-options.js";
+
+export type { CairnOptions };
+
+import { cancelRun, pauseRun, releaseDrivenRuns } from "./control.js";
 import { insertRun } from "./create-run.js";
 import { Executor } from "./executor.js";
 import { newId } from "./ids.js";
@@ -17,62 +21,6 @@ import { type RecoveryReport, recoverOrphans } from "./recovery.js";
 import { type LoadedWorkflow, loadWorkflow, toWorkflowRecord } from "./registry.js";
 import { planResume, resumeRun } from "./resume.js";
 import { type RunView, viewRun } from "./run-view.js";
-
-export interface CairnOptions {
-  /** A SQLite file path (default `CAIRN_DB` or `.cairn/cairn.db`), or an open store. */
-  db?: string | Store;
-  /** SQLite durability: "full" (default) or "normal". */
-  durability?: "full" | "normal";
-  /** Tenant of runs started through this instance. Default "default". */
-  tenant?: string;
-  /** Execute steps in this process. Default true. */
-  execute?: boolean;
-  /** Execute only the runs this instance starts or resumes (the CLI's `run`). Default false. */
-  onlyOwnRuns?: boolean;
-  /** Recover runs of registered workflows whose owner died, on open and every `recoveryIntervalMs`. Default true. */
-  recover?: boolean;
-  recoveryIntervalMs?: number;
-  concurrency?: number;
-  leaseMs?: number;
-  heartbeatMs?: number;
-  pollIntervalMs?: number;
-  abortGraceMs?: number;
-  /** Recorded as who asked for starts and resumes: "library", "cli", "api". */
-  trigger?: string;
-  clock?: () => number;
-}
-
-type Resolved = Required<Omit<CairnOptions, "db" | "durability">>;
-
-function resolveOptions(options: CairnOptions): Resolved {
-  const leaseMs = options.leaseMs ?? 30_000;
-  const resolved: Resolved = {
-    tenant: options.tenant ?? "default",
-    execute: options.execute ?? true,
-    onlyOwnRuns: options.onlyOwnRuns ?? false,
-    recover: options.recover ?? true,
-    recoveryIntervalMs: options.recoveryIntervalMs ?? 5000,
-    concurrency: options.concurrency ?? 8,
-    leaseMs,
-    heartbeatMs: options.heartbeatMs ?? Math.min(1000, Math.floor(leaseMs / 3)),
-    pollIntervalMs: options.pollIntervalMs ?? 500,
-    abortGraceMs: options.abortGraceMs ?? 2000,
-    trigger: options.trigger ?? "library",
-    clock: options.clock ?? Date.now,
-  };
-  for (const key of ["concurrency", "leaseMs", "heartbeatMs", "pollIntervalMs"] as const)
-    if (!Number.isInteger(resolved[key]) || resolved[key] < 1)
-      throw new CairnError(
-        "INVALID_INPUT",
-        `Option ${key} must be a positive whole number, got ${resolved[key]}.`,
-      );
-  if (resolved.heartbeatMs >= resolved.leaseMs)
-    throw new CairnError(
-      "INVALID_INPUT",
-      `heartbeatMs (${resolved.heartbeatMs}) must be shorter than leaseMs (${resolved.leaseMs}).`,
-    );
-  return resolved;
-}
 
 /** What start, resume, restart and rerun return: the run id and a way to wait for it. */
 export interface RunHandle {
@@ -105,7 +53,7 @@ export interface StartOptions {
 export class Cairn {
   readonly store: Store;
   readonly workerId = newId("w");
-  readonly #options: Resolved;
+  readonly #options: ResolvedOptions;
   readonly #ownsStore: boolean;
   readonly #workflows = new Map<string, LoadedWorkflow>();
   readonly #secrets = new Map<string, Readonly<Record<string, string>>>();
@@ -115,7 +63,7 @@ export class Cairn {
   #recoveryTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
-  private constructor(store: Store, ownsStore: boolean, options: Resolved) {
+  private constructor(store: Store, ownsStore: boolean, options: ResolvedOptions) {
     this.store = store;
     this.#ownsStore = ownsStore;
     this.#options = options;
@@ -382,35 +330,7 @@ export class Cairn {
   }
 
   async #releaseDrivenRuns(): Promise<void> {
-    const now = this.#options.clock();
-    await this.store.transaction(async (tx) => {
-      for (const run of await tx.listRunsByStatus(["running", "paused"], 10_000)) {
-        if (run.driverId !== this.workerId) continue;
-        if (run.status === "paused") {
-          await tx.updateRun(run.id, { driverId: null, updatedAt: now }, ["paused"]);
-          continue;
-        }
-        const reason = "the process driving it closed before the run finished";
-        await tx.updateRun(run.id, { status: "interrupted", reason, driverId: null, updatedAt: now }, [
-          "running",
-        ]);
-        await tx.updateRunAttempt(run.id, run.attempt, {
-          outcome: "interrupted",
-          endedAt: now,
-          note: reason,
-        });
-        await tx.appendEvents([
-          {
-            runId: run.id,
-            tenant: run.tenant,
-            stepId: null,
-            type: "run.interrupted",
-            at: now,
-            data: { reason },
-          },
-        ]);
-      }
-    });
+    await this.store.transaction((tx) => releaseDrivenRuns(tx, this.workerId, this.#options.clock()));
   }
 
   async #newRunFrom(

@@ -47,3 +47,23 @@ async function setStatus(
   ]);
   return { ...run, ...patch };
 }
+
+/**
+ * When a process that drove runs in-process closes: its running runs become `interrupted` (waiting
+ * for a resume), its paused runs are released to any process.
+ */
+export async function releaseDrivenRuns(tx: StoreTx, workerId: string, now: number): Promise<void> {
+  for (const run of await tx.listRunsByStatus(["running", "paused"], 10_000)) {
+    if (run.driverId !== workerId) continue;
+    if (run.status === "paused") {
+      await tx.updateRun(run.id, { driverId: null, updatedAt: now }, ["paused"]);
+      continue;
+    }
+    const reason = "the process driving it closed before the run finished";
+    await tx.updateRun(run.id, { status: "interrupted", reason, driverId: null, updatedAt: now }, [
+      "running",
+    ]);
+    await tx.updateRunAttempt(run.id, run.attempt, { outcome: "interrupted", endedAt: now, note: reason });
+    await tx.appendEvents([event(run, "run.interrupted", now, null, { reason })]);
+  }
+}

@@ -1,0 +1,59 @@
+import { CairnError } from "../core/errors.js";
+import type { Store } from "../store/store.js";
+
+export interface CairnOptions {
+  /** A SQLite file path (default `CAIRN_DB` or `.cairn/cairn.db`), or an open store. */
+  db?: string | Store;
+  /** SQLite durability: "full" (default) or "normal". */
+  durability?: "full" | "normal";
+  /** Tenant of runs started through this instance. Default "default". */
+  tenant?: string;
+  /** Execute steps in this process. Default true. */
+  execute?: boolean;
+  /** Execute only the runs this instance starts or resumes (the CLI's `run`). Default false. */
+  onlyOwnRuns?: boolean;
+  /** Recover runs of registered workflows whose owner died, on open and every `recoveryIntervalMs`. Default true. */
+  recover?: boolean;
+  recoveryIntervalMs?: number;
+  concurrency?: number;
+  leaseMs?: number;
+  heartbeatMs?: number;
+  pollIntervalMs?: number;
+  abortGraceMs?: number;
+  /** Recorded as who asked for starts and resumes: "library", "cli", "api". */
+  trigger?: string;
+  clock?: () => number;
+}
+
+export type ResolvedOptions = Required<Omit<CairnOptions, "db" | "durability">>;
+
+/** Apply defaults and validate once; everything downstream takes the resolved, readonly options. */
+export function resolveOptions(options: CairnOptions): Readonly<ResolvedOptions> {
+  const leaseMs = options.leaseMs ?? 30_000;
+  const resolved: ResolvedOptions = {
+    tenant: options.tenant ?? "default",
+    execute: options.execute ?? true,
+    onlyOwnRuns: options.onlyOwnRuns ?? false,
+    recover: options.recover ?? true,
+    recoveryIntervalMs: options.recoveryIntervalMs ?? 5000,
+    concurrency: options.concurrency ?? 8,
+    leaseMs,
+    heartbeatMs: options.heartbeatMs ?? Math.min(1000, Math.floor(leaseMs / 3)),
+    pollIntervalMs: options.pollIntervalMs ?? 500,
+    abortGraceMs: options.abortGraceMs ?? 2000,
+    trigger: options.trigger ?? "library",
+    clock: options.clock ?? Date.now,
+  };
+  for (const key of ["concurrency", "leaseMs", "heartbeatMs", "pollIntervalMs"] as const)
+    if (!Number.isInteger(resolved[key]) || resolved[key] < 1)
+      throw new CairnError(
+        "INVALID_INPUT",
+        `Option ${key} must be a positive whole number, got ${resolved[key]}.`,
+      );
+  if (resolved.heartbeatMs >= resolved.leaseMs)
+    throw new CairnError(
+      "INVALID_INPUT",
+      `heartbeatMs (${resolved.heartbeatMs}) must be shorter than leaseMs (${resolved.leaseMs}).`,
+    );
+  return resolved;
+}
