@@ -54,6 +54,15 @@ test("auto recovery: a process that opens the store re-executes the step whose o
       String((recovered.data as { reason: string }).reason),
       new RegExp(`owner process ${pid} .* is gone`),
     );
+    const history = await cairn.history("r-auto");
+    assert.deepEqual(
+      history.map((h) => [h.number, h.action, h.trigger, h.outcome]),
+      [
+        [1, "start", "library", "interrupted"],
+        [2, "resume", "auto", "succeeded"],
+      ],
+    );
+    assert.match(history[0]!.note!, new RegExp(`owner process ${pid} .* is gone`));
   } finally {
     await cairn.close();
   }

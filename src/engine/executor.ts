@@ -141,7 +141,7 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
     if (this.#stopped) return;
     clearTimeout(this.#wakeTimer);
     const { limit: _limit, ...filter } = this.#claimFilter(1);
-    const next = await this.store.transaction((tx) => tx.nextReadyAt(filter));
+    const next = await this.store.read((tx) => tx.nextReadyAt(filter));
     const delay = next === null ? this.options.pollIntervalMs : Math.max(0, next - this.options.clock());
     this.#wakeTimer = setTimeout(() => this.wake(), Math.min(delay, this.options.pollIntervalMs));
     this.#wakeTimer.unref();
@@ -196,13 +196,13 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
   }
 
   async #touchWorker(stoppedAt: number | null): Promise<void> {
-    const now = this.options.clock();
-    await this.store.transaction((tx) =>
+    await this.store.transaction(async (tx) =>
       tx.upsertWorker({
         id: this.options.workerId,
         ...describeThisProcess(),
         startedAt: this.#startedAt,
-        heartbeatAt: now,
+        // The store's clock, like every heartbeat: other machines judge this worker against it.
+        heartbeatAt: await tx.now(),
         leaseMs: this.options.leaseMs,
         stoppedAt,
       }),
@@ -225,13 +225,15 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
         });
         const lostSteps: StepRecord[] = [];
         const cancelledRuns = new Set<string>();
+        // Runs first, in id order, then their steps: the order every transaction locks them in
+        // (PostgreSQL locks a run row read in a write transaction), so a heartbeat never deadlocks.
+        for (const runId of [...new Set(inFlight.map((f) => f.step.runId))].sort()) {
+          if ((await tx.getRun(runId))?.status === "cancelled") cancelledRuns.add(runId);
+        }
         for (const { step } of inFlight) {
           const ref = { runId: step.runId, stepId: step.stepId, epoch: step.leaseEpoch };
           if (!(await tx.updateOwnedStep(ref, { leaseExpiresAt: now + this.options.leaseMs })))
             lostSteps.push(step);
-        }
-        for (const runId of new Set(inFlight.map((f) => f.step.runId))) {
-          if ((await tx.getRun(runId))?.status === "cancelled") cancelledRuns.add(runId);
         }
         return { lost: lostSteps, cancelled: cancelledRuns };
       });

@@ -76,14 +76,16 @@ export async function recoverOrphans(
     const run = (await getRun(step.runId))!;
     const policy = await policyOf(run.workflowId);
     const why = `step "${step.stepId}" was running but ${reason}`;
-    const ref = { runId: step.runId, stepId: step.stepId };
+    // Fenced on the epoch that was judged: when another reaper already recovered the step and a worker
+    // claimed it again (a new epoch), this stale judgement changes nothing.
+    const ref = { runId: step.runId, stepId: step.stepId, epoch: step.leaseEpoch };
     const release = { leaseOwner: null, leaseExpiresAt: null };
     if (run.status === "cancelled") {
-      await tx.updateStep(
-        ref,
-        { ...release, status: "cancelled", error: { message: `Cancelled; ${reason}.` } },
-        ["running"],
-      );
+      await tx.updateOwnedStep(ref, {
+        ...release,
+        status: "cancelled",
+        error: { message: `Cancelled; ${reason}.` },
+      });
       continue;
     }
     if (run.status === "running") {
@@ -107,24 +109,26 @@ export async function recoverOrphans(
       }
     }
     if (run.status !== "running" && run.status !== "paused") continue;
-    const ok = await tx.updateStep(
-      ref,
-      {
-        ...release,
-        status: "ready",
-        readyAt: now,
-        recoveries: step.recoveries + 1,
-        // A crash does not consume a retry attempt.
-        attempts: Math.max(step.attemptBase, step.attempts - 1),
-        provenance: { kind: "recovered", reason: "crash-recovery" },
-      },
-      ["running"],
-    );
+    const ok = await tx.updateOwnedStep(ref, {
+      ...release,
+      status: "ready",
+      readyAt: now,
+      recoveries: step.recoveries + 1,
+      // A crash does not consume a retry attempt.
+      attempts: Math.max(step.attemptBase, step.attempts - 1),
+      provenance: { kind: "recovered", reason: "crash-recovery" },
+    });
     if (!ok) continue;
     await tx.appendEvents([event(run, "step.recovered", now, step.stepId, { reason: reason ?? "" })]);
     report.recovered.push({ runId: run.id, stepId: step.stepId, reason: reason ?? "" });
     if (run.driverId !== null)
       await tx.updateRun(run.id, { driverId: null, updatedAt: now }, ["running", "paused"]);
+  }
+
+  for (const runId of new Set(report.recovered.map((r) => r.runId))) {
+    const run = runs.get(runId);
+    if (run?.status === "running")
+      await recordAutomaticResume(tx, run, report.recovered.find((r) => r.runId === runId)!.reason, now);
   }
 
   // Runs with nothing running whose driving process is gone (it died between steps or during a backoff).
@@ -138,6 +142,32 @@ export async function recoverOrphans(
     else await tx.updateRun(run.id, { driverId: null, updatedAt: now }, ["running"]);
   }
   return report;
+}
+
+/**
+ * An automatic recovery is a resume nobody asked for: the crashed run attempt ends as interrupted
+ * (with the reason) and a new attempt by "auto" begins, so the run's history shows both.
+ */
+async function recordAutomaticResume(tx: StoreTx, run: RunRecord, reason: string, now: number): Promise<void> {
+  await tx.updateRunAttempt(run.id, run.attempt, { outcome: "interrupted", endedAt: now, note: reason });
+  const attempt = run.attempt + 1;
+  await tx.updateRun(run.id, { attempt, updatedAt: now }, ["running"]);
+  const steps = await tx.getSteps(run.id);
+  await tx.insertRunAttempt({
+    runId: run.id,
+    number: attempt,
+    at: now,
+    trigger: "auto",
+    actor: null,
+    action: "resume",
+    strategy: { recovery: "auto" },
+    stepsDone: steps.filter((s) => s.status === "succeeded").length,
+    stepsTotal: steps.length,
+    outcome: null,
+    endedAt: null,
+    note: reason,
+  });
+  await tx.appendEvents([event(run, "run.resumed", now, null, { attempt, trigger: "auto", reason })]);
 }
 
 function policyFromDefinition(workflow: LoadedWorkflow): StoredPolicy {
