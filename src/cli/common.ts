@@ -53,7 +53,8 @@ export function readInput(options: { input?: string; inputFile?: string }): Json
   if (options.input !== undefined && options.inputFile !== undefined)
     throw new CairnError("USAGE", "Give either --input or --input-file, not both.");
   if (options.inputFile !== undefined) {
-    if (!fs.existsSync(options.inputFile)) throw new CairnError("USAGE", `Input file ${options.inputFile} does not exist.`);
+    if (!fs.existsSync(options.inputFile))
+      throw new CairnError("USAGE", `Input file ${options.inputFile} does not exist.`);
     return parseJson(fs.readFileSync(options.inputFile, "utf8"), `Input file ${options.inputFile}`);
   }
   return options.input === undefined ? {} : parseJson(options.input, "--input");
@@ -64,14 +65,28 @@ export function collectSecret(value: string, previous: Record<string, string> = 
   const eq = value.indexOf("=");
   const name = eq === -1 ? value : value.slice(0, eq);
   const secret = eq === -1 ? process.env[name] : value.slice(eq + 1);
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new CairnError("USAGE", `--secret needs NAME=VALUE, got "${name}".`);
-  if (secret === undefined) throw new CairnError("USAGE", `--secret ${name}: the environment variable ${name} is not set.`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+    throw new CairnError("USAGE", `--secret needs NAME=VALUE, got "${name}".`);
+  if (secret === undefined)
+    throw new CairnError("USAGE", `--secret ${name}: the environment variable ${name} is not set.`);
   return { ...previous, [name]: secret };
 }
 
 /** Register the workflow from `--file` (when a workflow moved, or to run edited code). */
 export async function registerFile(cairn: Cairn, file: string | undefined): Promise<void> {
   if (file) await cairn.register(await loadOneWorkflow(file));
+}
+
+/**
+ * Under `--json`, stdout carries exactly one JSON document. Step code runs in this process and may
+ * `console.log`; send that to stderr so that `cairn run --json | jq` keeps working.
+ */
+export function keepStdoutForJson(global: GlobalOptions): void {
+  if (!global.json) return;
+  const toStderr = (...args: unknown[]) => console.error(...args);
+  console.log = toStderr;
+  console.info = toStderr;
+  console.debug = toStderr;
 }
 
 export function printJson(value: unknown): void {

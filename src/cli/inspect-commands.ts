@@ -17,16 +17,22 @@ export function registerInspectCommands(program: Command, runner: Runner): void 
         command,
         async (cairn, global) => {
           if (opts.status !== undefined && !RUN_STATUSES.includes(opts.status))
-            throw new CairnError("USAGE", `--status must be one of ${RUN_STATUSES.join(", ")}, got "${opts.status}".`);
+            throw new CairnError(
+              "USAGE",
+              `--status must be one of ${RUN_STATUSES.join(", ")}, got "${opts.status}".`,
+            );
           const limit = Number(opts.limit);
-          if (!Number.isInteger(limit) || limit < 1) throw new CairnError("USAGE", `--limit must be a positive whole number.`);
+          if (!Number.isInteger(limit) || limit < 1)
+            throw new CairnError("USAGE", `--limit must be a positive whole number.`);
           const runs = await cairn.list({
             ...(opts.workflow ? { workflowId: opts.workflow } : {}),
             ...(opts.status && opts.status !== "interrupted" ? { status: opts.status as RunStatus } : {}),
             limit: opts.status === "interrupted" ? 10_000 : limit,
           });
           // A running run whose owner died is shown as interrupted, with the reason in `show`.
-          const views = await Promise.all(runs.map(async (r) => (r.status === "running" ? ((await cairn.get(r.id))?.run ?? r) : r)));
+          const views = await Promise.all(
+            runs.map(async (r) => (r.status === "running" ? ((await cairn.get(r.id))?.run ?? r) : r)),
+          );
           const shown = (opts.status ? views.filter((r) => r.status === opts.status) : views).slice(0, limit);
           if (global.json) printJson(shown);
           else process.stdout.write(shown.length ? `${shown.map(runLine).join("\n")}\n` : "No runs.\n");
@@ -63,12 +69,23 @@ export function registerInspectCommands(program: Command, runner: Runner): void 
       runner(
         command,
         async (cairn, global) => {
-          if (!(await cairn.store.getRun(runId))) throw new CairnError("NOT_FOUND", `Run "${runId}" does not exist.`);
+          if (!(await cairn.store.getRun(runId)))
+            throw new CairnError("NOT_FOUND", `Run "${runId}" does not exist.`);
+          if (opts.step !== undefined) {
+            const steps = (await cairn.store.getSteps(runId)).map((s) => s.stepId);
+            if (!steps.includes(opts.step))
+              throw new CairnError(
+                "NOT_FOUND",
+                `Run "${runId}" has no step "${opts.step}" (its steps: ${steps.join(", ")}).`,
+              );
+          }
           const lines = await cairn.logs(runId, opts.step);
           if (global.json) printJson(lines);
           else
             for (const l of lines)
-              process.stdout.write(`${opts.step ? "" : `[${l.stepId}#${l.attempt}] `}${l.stream === "stderr" ? "! " : ""}${l.line}\n`);
+              process.stdout.write(
+                `${opts.step ? "" : `[${l.stepId}#${l.attempt}] `}${l.stream === "stderr" ? "! " : ""}${l.line}\n`,
+              );
           return EXIT.ok;
         },
         { execute: false },
@@ -83,7 +100,8 @@ export function registerInspectCommands(program: Command, runner: Runner): void 
       runner(
         command,
         async (cairn, global) => {
-          if (!(await cairn.store.getRun(runId))) throw new CairnError("NOT_FOUND", `Run "${runId}" does not exist.`);
+          if (!(await cairn.store.getRun(runId)))
+            throw new CairnError("NOT_FOUND", `Run "${runId}" does not exist.`);
           const attempts = await cairn.history(runId);
           if (global.json) printJson(attempts);
           else process.stdout.write(`${historyText(attempts)}\n`);

@@ -3,7 +3,17 @@ import { CairnError } from "../core/errors.js";
 import { ON_CHANGE, type OnChange } from "../core/resume-plan.js";
 import type { Cairn, RunHandle } from "../engine/cairn.js";
 import { loadOneWorkflow } from "../loader/load-workflow-file.js";
-import { collectSecret, EXIT, type GlobalOptions, openCairn, parseJson, printJson, readInput, registerFile } from "./common.js";
+import {
+  collectSecret,
+  EXIT,
+  type GlobalOptions,
+  keepStdoutForJson,
+  openCairn,
+  parseJson,
+  printJson,
+  readInput,
+  registerFile,
+} from "./common.js";
 import { exitForRun, follow } from "./follow.js";
 import { planText, runJson, runLine } from "./format.js";
 
@@ -11,7 +21,12 @@ type Action = (cairn: Cairn, global: GlobalOptions) => Promise<number>;
 export type Runner = (command: Command, action: Action, options?: { execute?: boolean }) => Promise<void>;
 
 /** Print the run when it settles (or the handle at once when detached) and return the exit code. */
-async function finish(cairn: Cairn, handle: RunHandle, global: GlobalOptions, detach = false): Promise<number> {
+async function finish(
+  cairn: Cairn,
+  handle: RunHandle,
+  global: GlobalOptions,
+  detach = false,
+): Promise<number> {
   if (detach) {
     if (global.json) printJson(handle.run);
     else process.stdout.write(`${runLine(handle.run)}\n`);
@@ -20,7 +35,8 @@ async function finish(cairn: Cairn, handle: RunHandle, global: GlobalOptions, de
   const run = await follow(cairn, handle.id, { quiet: global.json === true });
   const view = await cairn.get(run.id);
   if (global.json) printJson(runJson(view!));
-  else process.stdout.write(`${runLine(view!.run)}${view!.run.error ? `\n  ${view!.run.error.message}` : ""}\n`);
+  else
+    process.stdout.write(`${runLine(view!.run)}${view!.run.error ? `\n  ${view!.run.error.message}` : ""}\n`);
   return exitForRun(view!.run);
 }
 
@@ -36,6 +52,7 @@ export function registerRunCommands(program: Command, runner: Runner): void {
     .option("--detach", "only record the run and exit; a worker executes it")
     .action(async (file: string, opts, command: Command) =>
       runner(command, async (cairn, global) => {
+        keepStdoutForJson(global);
         const definition = await loadOneWorkflow(file);
         const input = readInput(opts);
         await cairn.register(definition);
@@ -56,7 +73,9 @@ export function registerRunCommands(program: Command, runner: Runner): void {
     .option("--no-retry-failed", "keep failed steps failed instead of executing them again")
     .option("--no-reset-running", "mark steps that were running as failed instead of executing them again")
     .option("--on-change <mode>", `steps whose definition changed: ${ON_CHANGE.join("|")}`)
-    .option("--max-attempts <n>", "total executions a step may have across resumes", (v) => positiveInt(v, "--max-attempts"))
+    .option("--max-attempts <n>", "total executions a step may have across resumes", (v) =>
+      positiveInt(v, "--max-attempts"),
+    )
     .option("--reset-attempts", "forget the attempts already used")
     .option("--mark-done <stepId>", "record this step as succeeded (with --output), then continue")
     .option("--output <json>", "the output for --mark-done", (v) => parseJson(v, "--output"))
@@ -67,9 +86,13 @@ export function registerRunCommands(program: Command, runner: Runner): void {
       runner(
         command,
         async (cairn, global) => {
+          keepStdoutForJson(global);
           await registerFile(cairn, opts.file);
           if (opts.onChange !== undefined && !ON_CHANGE.includes(opts.onChange))
-            throw new CairnError("USAGE", `--on-change must be one of ${ON_CHANGE.join(", ")}, got "${opts.onChange}".`);
+            throw new CairnError(
+              "USAGE",
+              `--on-change must be one of ${ON_CHANGE.join(", ")}, got "${opts.onChange}".`,
+            );
           if (opts.output !== undefined && opts.markDone === undefined)
             throw new CairnError("USAGE", "--output goes with --mark-done STEP.");
           const options = {
@@ -78,7 +101,9 @@ export function registerRunCommands(program: Command, runner: Runner): void {
             ...(opts.onChange ? { onChange: opts.onChange as OnChange } : {}),
             ...(opts.maxAttempts !== undefined ? { maxAttempts: opts.maxAttempts as number } : {}),
             ...(opts.resetAttempts ? { resetAttempts: true } : {}),
-            ...(opts.markDone ? { markDone: { stepId: opts.markDone as string, output: opts.output ?? null } } : {}),
+            ...(opts.markDone
+              ? { markDone: { stepId: opts.markDone as string, output: opts.output ?? null } }
+              : {}),
             ...(opts.secret ? { secrets: opts.secret as Record<string, string> } : {}),
           };
           if (opts.dryRun) {
@@ -104,8 +129,12 @@ export function registerRunCommands(program: Command, runner: Runner): void {
     .option("--detach", "only record the new run and exit")
     .action(async (runId: string, opts, command: Command) =>
       runner(command, async (cairn, global) => {
+        keepStdoutForJson(global);
         await registerFile(cairn, opts.file);
-        const handle = await cairn.restart(runId, { detach: opts.detach === true, ...(opts.secret ? { secrets: opts.secret } : {}) });
+        const handle = await cairn.restart(runId, {
+          detach: opts.detach === true,
+          ...(opts.secret ? { secrets: opts.secret } : {}),
+        });
         return finish(cairn, handle, global, opts.detach === true);
       }),
     );
@@ -122,6 +151,7 @@ export function registerRunCommands(program: Command, runner: Runner): void {
     .option("--detach", "only record the new run and exit")
     .action(async (runIdArg: string | undefined, opts, command: Command) =>
       runner(command, async (cairn, global) => {
+        keepStdoutForJson(global);
         await registerFile(cairn, opts.file);
         if ((opts.failed === true) === (opts.from !== undefined))
           throw new CairnError("USAGE", "Choose exactly one of --failed or --from STEP[,STEP…].");
@@ -130,11 +160,22 @@ export function registerRunCommands(program: Command, runner: Runner): void {
         let runId = runIdArg;
         if (opts.latestFailed) {
           const latest = await cairn.latestFailed(opts.latestFailed);
-          if (!latest) throw new CairnError("NOT_FOUND", `Workflow "${opts.latestFailed}" has no failed run.`);
+          if (!latest)
+            throw new CairnError("NOT_FOUND", `Workflow "${opts.latestFailed}" has no failed run.`);
           runId = latest.run.id;
         }
-        const selection = opts.failed ? ({ failed: true } as const) : { from: String(opts.from).split(",").map((s) => s.trim()).filter(Boolean) };
-        const handle = await cairn.rerun(runId!, selection, { detach: opts.detach === true, ...(opts.secret ? { secrets: opts.secret } : {}) });
+        const selection = opts.failed
+          ? ({ failed: true } as const)
+          : {
+              from: String(opts.from)
+                .split(",")
+                .map((s) => s.trim())
+                .filter(Boolean),
+            };
+        const handle = await cairn.rerun(runId!, selection, {
+          detach: opts.detach === true,
+          ...(opts.secret ? { secrets: opts.secret } : {}),
+        });
         return finish(cairn, handle, global, opts.detach === true);
       }),
     );
@@ -142,7 +183,11 @@ export function registerRunCommands(program: Command, runner: Runner): void {
   for (const verb of ["cancel", "pause"] as const) {
     program
       .command(verb)
-      .description(verb === "cancel" ? "cancel a run: no new steps; running steps are aborted" : "pause a run: no new steps; running ones finish")
+      .description(
+        verb === "cancel"
+          ? "cancel a run: no new steps; running steps are aborted"
+          : "pause a run: no new steps; running ones finish",
+      )
       .argument("<runId>")
       .action(async (runId: string, _opts, command: Command) =>
         runner(
@@ -161,7 +206,8 @@ export function registerRunCommands(program: Command, runner: Runner): void {
 
 function positiveInt(value: string, flag: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new CairnError("USAGE", `${flag} must be a positive whole number, got "${value}".`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new CairnError("USAGE", `${flag} must be a positive whole number, got "${value}".`);
   return n;
 }
 

@@ -6,7 +6,6 @@ import {
   type StepHandler,
   type WorkflowDefinition,
 } from "./definition.js";
-import { CairnError } from "./errors.js";
 
 type Duration = number | `${number}${"ms" | "s" | "m" | "h"}`;
 
@@ -18,6 +17,8 @@ export interface StepOptions<Need extends string> {
   /** "non-idempotent": never re-executed automatically after a crash; a person decides. */
   effects?: "idempotent" | "non-idempotent";
   label?: string;
+  /** Files (relative to the run directory) the step must leave behind; their digests are recorded. */
+  outputs?: readonly string[];
   /**
    * Part of the step's fingerprint. The fingerprint sees the handler's source text, not values it
    * closes over: bump `version` when behaviour changes without the text changing.
@@ -39,8 +40,23 @@ export interface WorkflowOptions<I> {
   checkpointInterval?: Duration;
 }
 
-const STEP_OPTION_KEYS = new Set(["needs", "retry", "timeout", "effects", "label", "version"]);
-const WORKFLOW_OPTION_KEYS = new Set(["input", "failFast", "recovery", "maxRecoveries", "secrets", "checkpointInterval"]);
+const STEP_OPTION_KEYS = ["needs", "retry", "timeout", "effects", "label", "outputs", "version"];
+const WORKFLOW_OPTION_KEYS = [
+  "input",
+  "failFast",
+  "recovery",
+  "maxRecoveries",
+  "secrets",
+  "checkpointInterval",
+];
+
+/** Unknown keys in an options object, as problems; reported with every other problem at `definition()`. */
+function unknownKeys(options: unknown, known: readonly string[], where: string): string[] {
+  if (typeof options !== "object" || options === null) return [];
+  return Object.keys(options)
+    .filter((key) => !known.includes(key))
+    .map((key) => `${where}unknown option "${key}" (known: ${known.join(", ")})`);
+}
 
 /**
  * A workflow defined in TypeScript. Each `.step()` returns a builder that knows the new step's output
@@ -55,15 +71,20 @@ export class Workflow<I = unknown, O extends Record<string, unknown> = {}, Last 
   readonly id: string;
   readonly #options: WorkflowOptions<I>;
   readonly #steps: RawStep[];
+  /** Unknown option keys met so far; thrown with the rest by `definition()`. */
+  readonly #problems: readonly string[];
   #definition: WorkflowDefinition | null = null;
 
-  constructor(id: string, options: WorkflowOptions<I> = {}, steps: RawStep[] = []) {
-    for (const key of Object.keys(options))
-      if (!WORKFLOW_OPTION_KEYS.has(key))
-        throw new CairnError("INVALID_DEFINITION", `Workflow "${id}" has an unknown option "${key}".`);
+  constructor(
+    id: string,
+    options: WorkflowOptions<I> = {},
+    steps: RawStep[] = [],
+    problems?: readonly string[],
+  ) {
     this.id = id;
-    this.#options = options;
+    this.#options = options ?? {};
     this.#steps = steps;
+    this.#problems = problems ?? unknownKeys(options, WORKFLOW_OPTION_KEYS, "");
   }
 
   step<Id extends string, R>(
@@ -78,12 +99,7 @@ export class Workflow<I = unknown, O extends Record<string, unknown> = {}, Last 
   step(id: string, a: unknown, b?: unknown): unknown {
     const options = (typeof a === "function" ? {} : (a ?? {})) as StepOptions<string>;
     const handler = (typeof a === "function" ? a : b) as StepHandler;
-    for (const key of Object.keys(options))
-      if (!STEP_OPTION_KEYS.has(key))
-        throw new CairnError(
-          "INVALID_DEFINITION",
-          `Workflow "${this.id}" is invalid: step "${id}": unknown option "${key}".`,
-        );
+    const problems = [...this.#problems, ...unknownKeys(options, STEP_OPTION_KEYS, `step "${id}": `)];
     const previous = this.#steps.at(-1);
     const needs = options.needs ?? (previous ? [previous.id] : []);
     const raw: RawStep = {
@@ -94,11 +110,12 @@ export class Workflow<I = unknown, O extends Record<string, unknown> = {}, Last 
       timeout: options.timeout,
       effects: options.effects,
       label: options.label,
+      outputs: options.outputs,
       source:
         (typeof handler === "function" ? handler.toString() : "") +
         (options.version === undefined ? "" : `\nversion: ${String(options.version)}`),
     };
-    return new Workflow(this.id, this.#options, [...this.#steps, raw]);
+    return new Workflow(this.id, this.#options, [...this.#steps, raw], problems);
   }
 
   /** The validated definition; throws INVALID_DEFINITION listing every problem. */
@@ -114,6 +131,7 @@ export class Workflow<I = unknown, O extends Record<string, unknown> = {}, Last 
       secrets: this.#options.secrets,
       checkpointInterval: this.#options.checkpointInterval,
       sourceFile,
+      problems: this.#problems,
     });
     return this.#definition;
   }
@@ -123,10 +141,19 @@ export function workflow<I = unknown>(id: string, options: WorkflowOptions<I> = 
   return new Workflow<I>(id, options);
 }
 
-/** Anything that can be registered or started: a builder or an already validated definition. */
-export type WorkflowLike = Workflow<never, never, never> | WorkflowDefinition;
+/**
+ * What the engine needs from a builder. Structural, because `Workflow`'s private fields make one
+ * `Workflow<I, O>` unassignable to another, so no single `Workflow<…>` type accepts every builder.
+ */
+export interface WorkflowBuilder {
+  readonly id: string;
+  definition(sourceFile?: string | null): WorkflowDefinition;
+}
 
-export function isWorkflowBuilder(value: unknown): value is Workflow<never, never, never> {
+/** Anything that can be registered or started: a builder or an already validated definition. */
+export type WorkflowLike = WorkflowBuilder | WorkflowDefinition;
+
+export function isWorkflowBuilder(value: unknown): value is WorkflowBuilder {
   return (
     typeof value === "object" &&
     value !== null &&

@@ -1,6 +1,6 @@
-import { parseDuration } from "./duration.js";
+import { checkId, durationIn, LIMITS, normaliseRetry, numberProblem, Problems } from "./definition-checks.js";
 import { CairnError } from "./errors.js";
-import { findCycle } from "./graph.js";
+import { findCycle, type GraphNode } from "./graph.js";
 import type { Json } from "./types.js";
 
 /** The slice of the Standard Schema interface (zod 4, valibot, arktype…) Cairn uses for run input. */
@@ -8,7 +8,12 @@ export interface InputSchema {
   readonly "~standard": {
     validate(value: unknown):
       | { value: unknown; issues?: undefined }
-      | { issues: ReadonlyArray<{ message: string; path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> }> }
+      | {
+          issues: ReadonlyArray<{
+            message: string;
+            path?: ReadonlyArray<PropertyKey | { key: PropertyKey }>;
+          }>;
+        }
       | Promise<unknown>;
   };
 }
@@ -92,125 +97,35 @@ export interface WorkflowDefinition {
   readonly sourceFile: string | null;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 1, backoff: { initialMs: 1000, factor: 2, maxMs: 60_000 } };
-
-export const LIMITS = {
-  idLength: 128,
-  steps: 100_000,
-  attempts: 100,
-  backoffFactor: 10,
-  backoffMs: 24 * 3_600_000,
-  timeoutMs: 7 * 24 * 3_600_000,
-  maxRecoveries: 100,
-} as const;
-
-const ID_PATTERN = /^[A-Za-z0-9_.-]+$/;
+export { DEFAULT_RETRY, LIMITS } from "./definition-checks.js";
 
 /** Raw, unvalidated options shared by both front doors. */
-export interface RawRetry {
-  attempts?: unknown;
-  backoff?: { initial?: unknown; factor?: unknown; max?: unknown } | unknown;
-}
-
 export interface RawStep {
   id: unknown;
   needs: readonly unknown[];
   handler: StepHandler;
-  retry?: RawRetry | unknown;
+  retry?: unknown;
   timeout?: unknown;
   effects?: unknown;
   label?: unknown;
   outputs?: readonly unknown[];
   source: string;
+  /** Where the step is defined ("file.yaml:7:5"), put in front of its problems. */
+  location?: string;
 }
 
 export interface RawWorkflow {
   id: unknown;
   steps: readonly RawStep[];
-  inputSchema?: InputSchema | null;
+  inputSchema?: unknown;
   failFast?: unknown;
   recovery?: unknown;
   maxRecoveries?: unknown;
   secrets?: readonly unknown[];
   checkpointInterval?: unknown;
   sourceFile?: string | null;
-}
-
-/** Problems are collected with a location ("step fetch: retry.attempts …") and thrown together. */
-class Problems {
-  readonly list: string[] = [];
-  add(where: string, message: string): void {
-    this.list.push(where ? `${where}: ${message}` : message);
-  }
-}
-
-export function checkId(value: unknown, what: string, problems: Problems | string[]): string | null {
-  const add = (m: string) =>
-    Array.isArray(problems) ? problems.push(`${what} ${m}`) : problems.add("", `${what} ${m}`);
-  if (typeof value !== "string") {
-    add(`must be a string, got ${value === undefined ? "nothing" : typeof value}`);
-    return null;
-  }
-  if (value.length === 0) add("must not be empty");
-  else if (value.length > LIMITS.idLength)
-    add(`"${value.slice(0, 20)}…" is ${value.length} characters long; the limit is ${LIMITS.idLength}`);
-  else if (!ID_PATTERN.test(value))
-    add(`"${value}" may only contain letters, digits, "_", "." and "-" ([A-Za-z0-9_.-])`);
-  else return value;
-  return null;
-}
-
-function numberIn(value: unknown, min: number, max: number, integer: boolean): string | null {
-  if (typeof value !== "number" || Number.isNaN(value)) return `must be a number, got ${String(value)}`;
-  if (integer && !Number.isInteger(value)) return `must be a whole number, got ${value}`;
-  if (value < min || value > max) return `must be between ${min} and ${max}, got ${value}`;
-  return null;
-}
-
-function durationIn(value: unknown, minMs: number, maxMs: number): number | string {
-  const parsed = parseDuration(value);
-  if (typeof parsed !== "number") return parsed.problem;
-  if (parsed < minMs || parsed > maxMs) return `must be between ${minMs}ms and ${maxMs}ms, got ${parsed}ms`;
-  return parsed;
-}
-
-function normaliseRetry(raw: unknown, where: string, problems: Problems): RetryPolicy {
-  if (raw === undefined || raw === null) return DEFAULT_RETRY;
-  if (typeof raw !== "object") {
-    problems.add(where, `retry must be an object like { attempts: 3 }, got ${typeof raw}`);
-    return DEFAULT_RETRY;
-  }
-  const { attempts = DEFAULT_RETRY.attempts, backoff, ...rest } = raw as RawRetry & Record<string, unknown>;
-  for (const key of Object.keys(rest)) problems.add(where, `retry has an unknown key "${key}"`);
-  const attemptsProblem = numberIn(attempts, 1, LIMITS.attempts, true);
-  if (attemptsProblem) problems.add(where, `retry.attempts ${attemptsProblem}`);
-  const result = { ...DEFAULT_RETRY.backoff };
-  if (backoff !== undefined) {
-    if (typeof backoff !== "object" || backoff === null) {
-      problems.add(where, "retry.backoff must be an object like { initial: '1s', factor: 2, max: '1m' }");
-    } else {
-      const { initial, factor, max, ...extra } = backoff as Record<string, unknown>;
-      for (const key of Object.keys(extra)) problems.add(where, `retry.backoff has an unknown key "${key}"`);
-      if (initial !== undefined) {
-        const ms = durationIn(initial, 0, LIMITS.backoffMs);
-        if (typeof ms === "string") problems.add(where, `retry.backoff.initial ${ms}`);
-        else result.initialMs = ms;
-      }
-      if (factor !== undefined) {
-        const problem = numberIn(factor, 1, LIMITS.backoffFactor, false);
-        if (problem) problems.add(where, `retry.backoff.factor ${problem}`);
-        else result.factor = factor as number;
-      }
-      if (max !== undefined) {
-        const ms = durationIn(max, 0, LIMITS.backoffMs);
-        if (typeof ms === "string") problems.add(where, `retry.backoff.max ${ms}`);
-        else result.maxMs = ms;
-      }
-      if (result.maxMs < result.initialMs)
-        problems.add(where, `retry.backoff.max (${result.maxMs}ms) is below backoff.initial (${result.initialMs}ms)`);
-    }
-  }
-  return { attempts: attemptsProblem ? 1 : (attempts as number), backoff: result };
+  /** Problems the front door found itself (unknown keys…), reported with all the others. */
+  problems?: readonly string[];
 }
 
 /**
@@ -219,69 +134,110 @@ function normaliseRetry(raw: unknown, where: string, problems: Problems): RetryP
  */
 export function defineWorkflow(raw: RawWorkflow): WorkflowDefinition {
   const problems = new Problems();
-  const id = checkId(raw.id, "workflow id", problems) ?? "invalid";
-  if (raw.steps.length === 0) problems.add("", `workflow "${id}" has no steps`);
-  if (raw.steps.length > LIMITS.steps) problems.add("", `workflow has more than ${LIMITS.steps} steps`);
+  for (const problem of raw.problems ?? []) problems.add("", problem);
+  const id = checkId(raw.id, "workflow id", problems);
+  if (raw.steps.length === 0) problems.add("", "the workflow has no steps; add at least one");
+  if (raw.steps.length > LIMITS.steps) problems.add("", `the workflow has more than ${LIMITS.steps} steps`);
+  const steps = checkSteps(raw.steps, problems);
+  const options = checkWorkflowOptions(raw, problems);
+  if (problems.list.length > 0) {
+    const head = id ? `Workflow "${id}" is invalid` : "Workflow is invalid";
+    const message =
+      problems.list.length === 1
+        ? `${head}: ${problems.list[0]}.`
+        : `${head}:\n  - ${problems.list.join("\n  - ")}`;
+    throw new CairnError("INVALID_DEFINITION", message, { details: { problems: problems.list } });
+  }
+  return { id: id as string, steps, ...options, sourceFile: raw.sourceFile ?? null };
+}
 
+/** Each step's own checks, then the graph's (needs and cycles). */
+function checkSteps(rawSteps: readonly RawStep[], problems: Problems): StepDefinition[] {
+  // Ids as written, valid or not: a need naming an invalid id is not reported a second time as unknown.
+  const written = new Set(rawSteps.map((s) => s.id).filter((v): v is string => typeof v === "string"));
+  const counts = new Map<string, number>();
+  for (const s of rawSteps) if (typeof s.id === "string") counts.set(s.id, (counts.get(s.id) ?? 0) + 1);
   const seen = new Set<string>();
-  const steps: StepDefinition[] = [];
-  raw.steps.forEach((rawStep, index) => {
-    const stepId = checkId(rawStep.id, `step #${index + 1} id`, problems);
-    const where = stepId ? `step "${stepId}"` : `step #${index + 1}`;
-    if (stepId && seen.has(stepId)) problems.add("", `duplicate step id "${stepId}"`);
+  const graph: GraphNode[] = [];
+  const steps = rawSteps.map((rawStep, index) => {
+    const stepId = checkId(rawStep.id, `step #${index + 1} id`, problems, rawStep.location ?? "");
+    const where = `${rawStep.location ? `${rawStep.location}: ` : ""}${stepId ? `step "${stepId}"` : `step #${index + 1}`}`;
+    const duplicate = stepId !== null && (counts.get(stepId) ?? 0) > 1;
+    if (stepId && seen.has(stepId)) problems.add(where, `duplicate step id "${stepId}" (ids must be unique)`);
     if (stepId) seen.add(stepId);
     const needs: string[] = [];
-    for (const need of rawStep.needs) {
-      if (typeof need !== "string") problems.add(where, `needs must list step ids, got ${typeof need}`);
+    if (!Array.isArray(rawStep.needs)) problems.add(where, "needs must be a list of step ids");
+    for (const need of Array.isArray(rawStep.needs) ? rawStep.needs : []) {
+      if (typeof need !== "string")
+        problems.add(where, `needs must list step ids, got ${JSON.stringify(need)}`);
       else if (needs.includes(need)) problems.add(where, `needs lists "${need}" twice`);
-      else needs.push(need);
+      else if (need === rawStep.id) {
+        // A duplicate whose implicit need is the step of the same id before it: the duplicate says it all.
+        if (!duplicate) problems.add(where, "needs itself");
+      } else {
+        if (!written.has(need)) problems.add(where, `needs unknown step "${need}"`);
+        needs.push(need);
+      }
     }
-    let timeoutMs: number | null = null;
-    if (rawStep.timeout !== undefined && rawStep.timeout !== null) {
-      const ms = durationIn(rawStep.timeout, 1, LIMITS.timeoutMs);
-      if (typeof ms === "string") problems.add(where, `timeout ${ms}`);
-      else timeoutMs = ms;
-    }
-    const effects = rawStep.effects ?? "idempotent";
-    if (!STEP_EFFECTS.includes(effects as StepEffects))
-      problems.add(where, `effects must be "idempotent" or "non-idempotent", got ${JSON.stringify(effects)}`);
-    if (typeof rawStep.handler !== "function") problems.add(where, "has no handler");
-    const outputs: string[] = [];
-    for (const path of rawStep.outputs ?? []) {
-      if (typeof path !== "string" || path.length === 0) problems.add(where, "outputs must list file paths");
-      else if (path.startsWith("/") || path.split(/[\\/]/).includes(".."))
-        problems.add(where, `output "${path}" must be a relative path inside the run directory`);
-      else outputs.push(path);
-    }
-    if (rawStep.label !== undefined && typeof rawStep.label !== "string")
-      problems.add(where, "label must be a string");
-    steps.push({
-      id: stepId ?? `#${index + 1}`,
-      needs,
-      handler: rawStep.handler,
-      retry: normaliseRetry(rawStep.retry, where, problems),
-      timeoutMs,
-      effects: effects as StepEffects,
-      label: typeof rawStep.label === "string" ? rawStep.label : null,
-      outputs,
-      source: rawStep.source,
-    });
+    if (stepId && !duplicate) graph.push({ id: stepId, needs });
+    return checkStepOptions(rawStep, { id: stepId ?? `#${index + 1}`, needs, where }, problems);
   });
-
-  // Graph checks run after the per-step checks so that every problem is reported in one pass.
-  for (const step of steps)
-    for (const need of step.needs) {
-      if (need === step.id) problems.add(`step "${step.id}"`, "needs itself");
-      else if (!seen.has(need)) problems.add(`step "${step.id}"`, `needs unknown step "${need}"`);
-    }
-  const cycle = findCycle(steps.filter((s) => !s.needs.includes(s.id)));
+  // Only over valid, unique ids: the cycle named is then one the user can find in the file.
+  const known = new Set(graph.map((n) => n.id));
+  const cycle = findCycle(graph.map((n) => ({ id: n.id, needs: n.needs.filter((need) => known.has(need)) })));
   if (cycle) problems.add("", `steps form a cycle: ${cycle.join(" -> ")}`);
+  return steps;
+}
 
+function checkStepOptions(
+  rawStep: RawStep,
+  step: { id: string; needs: string[]; where: string },
+  problems: Problems,
+): StepDefinition {
+  const { where } = step;
+  let timeoutMs: number | null = null;
+  if (rawStep.timeout !== undefined && rawStep.timeout !== null) {
+    const ms = durationIn(rawStep.timeout, 1, LIMITS.timeoutMs);
+    if (typeof ms === "string") problems.add(where, `timeout ${ms}`);
+    else timeoutMs = ms;
+  }
+  const effects = rawStep.effects ?? "idempotent";
+  if (!STEP_EFFECTS.includes(effects as StepEffects))
+    problems.add(where, `effects must be "idempotent" or "non-idempotent", got ${JSON.stringify(effects)}`);
+  if (typeof rawStep.handler !== "function") problems.add(where, "has no handler function");
+  const outputs: string[] = [];
+  for (const file of rawStep.outputs ?? []) {
+    if (typeof file !== "string" || file.length === 0) problems.add(where, "outputs must list file paths");
+    else if (file.startsWith("/") || file.split(/[\\/]/).includes(".."))
+      problems.add(where, `output "${file}" must be a relative path inside the run directory`);
+    else outputs.push(file);
+  }
+  if (rawStep.label !== undefined && typeof rawStep.label !== "string")
+    problems.add(where, "label must be a string");
+  return {
+    id: step.id,
+    needs: step.needs,
+    handler: rawStep.handler,
+    retry: normaliseRetry(rawStep.retry, where, problems),
+    timeoutMs,
+    effects: effects as StepEffects,
+    label: typeof rawStep.label === "string" ? rawStep.label : null,
+    outputs,
+    source: rawStep.source,
+  };
+}
+
+type WorkflowOptionsPart = Omit<WorkflowDefinition, "id" | "steps" | "sourceFile">;
+
+function checkWorkflowOptions(raw: RawWorkflow, problems: Problems): WorkflowOptionsPart {
+  const schema = raw.inputSchema ?? null;
+  if (schema !== null && typeof (schema as Partial<InputSchema>)["~standard"]?.validate !== "function")
+    problems.add("", "input must be a schema implementing Standard Schema (zod, valibot, arktype…)");
   const recovery = raw.recovery ?? "auto";
   if (!RECOVERY_POLICIES.includes(recovery as RecoveryPolicy))
     problems.add("", `recovery must be "auto" or "manual", got ${JSON.stringify(recovery)}`);
   const maxRecoveries = raw.maxRecoveries ?? 3;
-  const maxRecoveriesProblem = numberIn(maxRecoveries, 0, LIMITS.maxRecoveries, true);
+  const maxRecoveriesProblem = numberProblem(maxRecoveries, 0, LIMITS.maxRecoveries, true);
   if (maxRecoveriesProblem) problems.add("", `maxRecoveries ${maxRecoveriesProblem}`);
   if (raw.failFast !== undefined && typeof raw.failFast !== "boolean")
     problems.add("", `failFast must be true or false, got ${JSON.stringify(raw.failFast)}`);
@@ -297,23 +253,13 @@ export function defineWorkflow(raw: RawWorkflow): WorkflowDefinition {
       problems.add("", `secret names must be identifiers like API_KEY, got ${JSON.stringify(name)}`);
     else secrets.push(name);
   }
-
-  if (problems.list.length > 0) {
-    const head = `Workflow "${id}" is invalid`;
-    const message =
-      problems.list.length === 1 ? `${head}: ${problems.list[0]}.` : `${head}:\n  - ${problems.list.join("\n  - ")}`;
-    throw new CairnError("INVALID_DEFINITION", message, { details: { problems: problems.list } });
-  }
   return {
-    id,
-    steps,
-    inputSchema: raw.inputSchema ?? null,
+    inputSchema: schema as InputSchema | null,
     failFast: raw.failFast === true,
     recovery: recovery as RecoveryPolicy,
-    maxRecoveries: maxRecoveries as number,
+    maxRecoveries: maxRecoveriesProblem ? 3 : (maxRecoveries as number),
     secrets,
     checkpointIntervalMs,
-    sourceFile: raw.sourceFile ?? null,
   };
 }
 
@@ -324,7 +270,12 @@ export async function validateInput(definition: WorkflowDefinition, input: unkno
   if (schema) {
     const result = (await schema["~standard"].validate(input)) as
       | { value: unknown; issues?: undefined }
-      | { issues: ReadonlyArray<{ message: string; path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> }> };
+      | {
+          issues: ReadonlyArray<{
+            message: string;
+            path?: ReadonlyArray<PropertyKey | { key: PropertyKey }>;
+          }>;
+        };
     if (result.issues) {
       const issues = result.issues.map((issue) => {
         const path = (issue.path ?? []).map((p) => String(typeof p === "object" ? p.key : p)).join(".");

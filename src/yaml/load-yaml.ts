@@ -1,145 +1,248 @@
 import fs from "node:fs";
 import path from "node:path";
-import { isMap, LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
-import { defineWorkflow, type InputSchema, type RawStep, type StepHandler, type WorkflowDefinition } from "../core/definition.js";
+import {
+  defineWorkflow,
+  type InputSchema,
+  type RawStep,
+  type StepHandler,
+  type WorkflowDefinition,
+} from "../core/definition.js";
+import { isRecord } from "../core/definition-checks.js";
 import { CairnError } from "../core/errors.js";
+import { loadErrorText } from "../loader/import-module.js";
 import { shellStep } from "./shell-step.js";
+import { displayPath, parseYamlSource, type YamlSource } from "./yaml-source.js";
 
-const Duration = z.union([z.number(), z.string()]);
-const EnvValues = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
-
-const StepSpec = z.strictObject({
-  id: z.string(),
-  needs: z.array(z.string()).optional(),
-  run: z.string().optional(),
-  uses: z.string().optional(),
-  retry: z.unknown().optional(),
-  timeout: Duration.optional(),
-  env: EnvValues.optional(),
-  effects: z.string().optional(),
-  label: z.string().optional(),
-  outputs: z.array(z.string()).optional(),
-});
-
-const WorkflowSpec = z.strictObject({
-  id: z.string(),
-  description: z.string().optional(),
-  input: z.record(z.string(), z.unknown()).optional(),
-  failFast: z.boolean().optional(),
-  recovery: z.string().optional(),
-  maxRecoveries: z.number().optional(),
-  secrets: z.array(z.string()).optional(),
-  checkpointInterval: Duration.optional(),
-  env: EnvValues.optional(),
-  steps: z.array(z.unknown()),
-});
+/** Every key a workflow file may have; anything else is reported at its line and column. */
+export const WORKFLOW_KEYS = [
+  "id",
+  "description",
+  "input",
+  "failFast",
+  "recovery",
+  "maxRecoveries",
+  "secrets",
+  "checkpointInterval",
+  "env",
+  "steps",
+] as const;
+export const STEP_KEYS = [
+  "id",
+  "needs",
+  "run",
+  "uses",
+  "retry",
+  "timeout",
+  "env",
+  "effects",
+  "label",
+  "outputs",
+] as const;
 
 export type ImportFunction = (file: string, exportName: string) => Promise<unknown>;
 
+/** Problems found while reading the file, each with the file, line and column it is about. */
+class Located {
+  readonly list: string[] = [];
+  constructor(readonly source: YamlSource) {}
+  add(at: string, message: string): void {
+    this.list.push(`${at}: ${message}`);
+  }
+  unknownKeys(
+    value: Record<string, unknown>,
+    p: Array<string | number>,
+    known: readonly string[],
+    what: string,
+  ) {
+    for (const key of Object.keys(value))
+      if (!known.includes(key))
+        this.add(this.source.keyAt(p, key), `${what}unknown key "${key}" (known: ${known.join(", ")})`);
+  }
+  /** Adds a problem unless `value` is absent or of the expected shape. */
+  expect(
+    value: unknown,
+    shape: "string" | "list of strings" | "mapping",
+    p: Array<string | number>,
+    what: string,
+  ) {
+    if (value === undefined) return true;
+    const ok =
+      shape === "string"
+        ? typeof value === "string"
+        : shape === "mapping"
+          ? isRecord(value)
+          : Array.isArray(value) && value.every((v) => typeof v === "string");
+    if (!ok)
+      this.add(this.source.at(p), `${what} must be a ${shape}, got ${JSON.stringify(value) ?? typeof value}`);
+    return ok;
+  }
+}
+
 /**
- * Load a YAML workflow. Syntax errors and schema errors are reported with file, line and column.
- * `uses: ./file.ts#name` steps are resolved relative to the YAML file with `importFunction`.
+ * Load a YAML workflow. Syntax errors, unknown keys and every validation problem are reported
+ * together, each with file, line and column. `uses: ./file.ts#name` steps are resolved relative to
+ * the YAML file with `importFunction`.
  */
-export async function loadYamlWorkflow(file: string, importFunction: ImportFunction): Promise<WorkflowDefinition> {
-  const text = fs.readFileSync(file, "utf8");
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
-  const where = (offset: number | undefined) => {
-    if (offset === undefined) return file;
-    const { line, col } = lineCounter.linePos(offset);
-    return `${file}:${line}:${col}`;
-  };
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    throw new CairnError("INVALID_DEFINITION", `${where(e.pos[0])}: ${e.message.split("\n")[0]}`);
-  }
-  const data: unknown = doc.toJS();
-  const locate = (p: ReadonlyArray<PropertyKey>) => {
-    // Walk as far down the path as the document goes and point there.
-    for (let n = p.length; n >= 0; n--) {
-      const node = doc.getIn(p.slice(0, n) as unknown[], true) as { range?: [number, number, number] } | undefined;
-      if (node && typeof node === "object" && node.range) return where(node.range[0]);
-    }
-    return file;
-  };
-  const describe = (issue: z.core.$ZodIssue) => {
-    if (issue.code === "unrecognized_keys") {
-      const offset = keyOffset(issue.path.length ? doc.getIn(issue.path as unknown[], true) : doc.contents, String(issue.keys[0]));
-      return `${offset === undefined ? locate(issue.path) : where(offset)}: unknown key "${issue.keys.join('", "')}"${issue.path.length ? ` in ${issue.path.join(".")}` : ""}`;
-    }
-    return `${locate(issue.path)}: ${issue.path.join(".") || "workflow"}: ${issue.message}`;
-  };
-  const parsed = WorkflowSpec.safeParse(data);
-  if (!parsed.success) throw new CairnError("INVALID_DEFINITION", describe(parsed.error.issues[0]!));
-  const spec = parsed.data;
+export async function loadYamlWorkflow(
+  file: string,
+  importFunction: ImportFunction,
+): Promise<WorkflowDefinition> {
+  const source = parseYamlSource(file, fs.readFileSync(file, "utf8"));
+  const data = source.data;
+  const shown = displayPath(file);
+  if (data === null || data === undefined)
+    throw new CairnError(
+      "INVALID_DEFINITION",
+      `${shown} is empty; a workflow needs an "id" and a list of "steps".`,
+    );
+  if (!isRecord(data))
+    throw new CairnError(
+      "INVALID_DEFINITION",
+      `${source.at([])}: a workflow file must be a mapping with "id" and "steps", not a ${Array.isArray(data) ? "list" : typeof data}.`,
+    );
+  const problems = new Located(source);
+  problems.unknownKeys(data, [], WORKFLOW_KEYS, "");
+  problems.expect(data.description, "string", ["description"], "description");
+  const workflowEnv = envOf(data.env, ["env"], problems);
+  if (problems.expect(data.secrets, "list of strings", ["secrets"], "secrets") === false)
+    data.secrets = undefined;
+
+  let rawSteps: unknown[] = [];
+  if (Array.isArray(data.steps)) rawSteps = data.steps;
+  else if (data.steps !== undefined) problems.add(source.at(["steps"]), "steps must be a list of steps");
+
   const steps: RawStep[] = [];
-  for (const [index, rawStep] of spec.steps.entries()) {
-    const step = StepSpec.safeParse(rawStep);
-    if (!step.success) {
-      const issue = { ...step.error.issues[0]!, path: ["steps", index, ...step.error.issues[0]!.path] } as z.core.$ZodIssue;
-      throw new CairnError("INVALID_DEFINITION", describe(issue));
+  for (const [index, value] of rawSteps.entries()) {
+    const p = ["steps", index];
+    if (!isRecord(value)) {
+      problems.add(source.at(p), `each step must be a mapping with an "id", got ${JSON.stringify(value)}`);
+      continue;
     }
-    const s = step.data;
-    if ((s.run === undefined) === (s.uses === undefined))
-      throw new CairnError("INVALID_DEFINITION", `${locate(["steps", index])}: step "${s.id}" needs exactly one of "run" or "uses".`);
-    const env = Object.fromEntries(Object.entries({ ...spec.env, ...s.env }).map(([k, v]) => [k, String(v)]));
-    let handler: StepHandler;
-    if (s.run !== undefined) handler = shellStep({ command: s.run, env });
-    else handler = await resolveUses(s.uses!, file, importFunction, locate(["steps", index, "uses"]));
-    const previous = steps.at(-1);
-    steps.push({
-      id: s.id,
-      needs: s.needs ?? (previous ? [previous.id as string] : []),
-      handler,
-      retry: s.retry,
-      timeout: s.timeout,
-      effects: s.effects,
-      label: s.label,
-      outputs: s.outputs,
-      // The YAML spec is the step's behaviour (plus the function's source for `uses`).
-      source: JSON.stringify({ run: s.run, uses: s.uses, env }) + (s.uses ? handler.toString() : ""),
-    });
+    steps.push(
+      await readStep(value, { index, file, workflowEnv, importFunction, problems, previous: steps.at(-1) }),
+    );
   }
+
   let inputSchema: InputSchema | null = null;
-  if (spec.input) {
+  if (problems.expect(data.input, "mapping", ["input"], "input") && data.input !== undefined) {
     try {
-      inputSchema = z.fromJSONSchema(spec.input as Parameters<typeof z.fromJSONSchema>[0]) as unknown as InputSchema;
+      inputSchema = z.fromJSONSchema(
+        data.input as Parameters<typeof z.fromJSONSchema>[0],
+      ) as unknown as InputSchema;
     } catch (cause) {
-      throw new CairnError("INVALID_DEFINITION", `${locate(["input"])}: input is not a valid JSON Schema: ${(cause as Error).message}`);
+      problems.add(source.at(["input"]), `input is not a JSON Schema Cairn can use: ${firstLineOf(cause)}`);
     }
   }
   return defineWorkflow({
-    id: spec.id,
+    id: data.id,
     steps,
     inputSchema,
-    failFast: spec.failFast,
-    recovery: spec.recovery,
-    maxRecoveries: spec.maxRecoveries,
-    secrets: spec.secrets,
-    checkpointInterval: spec.checkpointInterval,
+    failFast: data.failFast,
+    recovery: data.recovery,
+    maxRecoveries: data.maxRecoveries,
+    secrets: (data.secrets as string[] | undefined) ?? [],
+    checkpointInterval: data.checkpointInterval,
     sourceFile: path.resolve(file),
+    problems: problems.list,
   });
 }
 
-/** The offset of `key` inside a YAML mapping node, for pointing at an unknown key. */
-function keyOffset(node: unknown, key: string): number | undefined {
-  if (!isMap(node)) return undefined;
-  for (const pair of node.items) {
-    const k = pair.key as { value?: unknown; range?: [number, number, number] } | null;
-    if (k && String(k.value) === key) return k.range?.[0];
-  }
-  return undefined;
+interface StepContextInFile {
+  readonly index: number;
+  readonly file: string;
+  readonly workflowEnv: Record<string, string>;
+  readonly importFunction: ImportFunction;
+  readonly problems: Located;
+  readonly previous: RawStep | undefined;
 }
 
-async function resolveUses(uses: string, yamlFile: string, importFunction: ImportFunction, at: string): Promise<StepHandler> {
-  const [target, exportName = "default"] = uses.split("#");
-  if (!target) throw new CairnError("INVALID_DEFINITION", `${at}: uses must look like ./file.ts#exportName.`);
+async function readStep(s: Record<string, unknown>, c: StepContextInFile): Promise<RawStep> {
+  const { problems } = c;
+  const p = ["steps", c.index];
+  const name = typeof s.id === "string" && s.id ? `step "${s.id}": ` : `step #${c.index + 1}: `;
+  problems.unknownKeys(s, p, STEP_KEYS, name);
+  // A bad `needs` is reported; the step is then treated as a root so that no follow-up problem is invented.
+  const needsOk = problems.expect(s.needs, "list of strings", [...p, "needs"], `${name}needs`);
+  const runOk = problems.expect(s.run, "string", [...p, "run"], `${name}run`);
+  const usesOk = problems.expect(s.uses, "string", [...p, "uses"], `${name}uses`);
+  const outputsOk = problems.expect(s.outputs, "list of strings", [...p, "outputs"], `${name}outputs`);
+  const env = { ...c.workflowEnv, ...envOf(s.env, [...p, "env"], problems, name) };
+  let handler: StepHandler = () => undefined; // stands in while a problem is reported
+  if ((s.run === undefined) === (s.uses === undefined))
+    problems.add(
+      problems.source.at(p),
+      `${name}needs exactly one of "run" (a shell command) or "uses" (./file.ts#exportName)${s.run === undefined ? "" : ", not both"}`,
+    );
+  else if (s.run !== undefined && runOk) handler = shellStep({ command: s.run as string, env });
+  else if (s.uses !== undefined && usesOk) {
+    const resolved = await resolveUses(s.uses as string, c.file, c.importFunction);
+    if (typeof resolved === "string") problems.add(problems.source.at([...p, "uses"]), `${name}${resolved}`);
+    else handler = resolved;
+  }
+  // Omitted: the step before it in the list, so that a plain list is a sequence. `needs: []`: a root.
+  const previousId = c.previous?.id;
+  let needs: unknown[] = [];
+  if (s.needs === undefined) needs = typeof previousId === "string" ? [previousId] : [];
+  else if (needsOk) needs = s.needs as string[];
+  return {
+    id: s.id,
+    needs,
+    handler,
+    retry: s.retry,
+    timeout: s.timeout,
+    effects: s.effects,
+    label: s.label,
+    outputs: outputsOk ? (s.outputs as string[] | undefined) : [],
+    location: problems.source.at(p),
+    // The YAML spec is the step's behaviour (plus the function's source for `uses`).
+    source: JSON.stringify({ run: s.run, uses: s.uses, env }) + (s.uses ? handler.toString() : ""),
+  };
+}
+
+/** `env:` values: scalars, passed to the command as strings. */
+function envOf(
+  value: unknown,
+  p: Array<string | number>,
+  problems: Located,
+  name = "",
+): Record<string, string> {
+  if (!problems.expect(value, "mapping", p, `${name}env`) || value === undefined) return {};
+  const env: Record<string, string> = {};
+  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
+      problems.add(
+        problems.source.keyAt(p, key),
+        `${name}env name "${key}" must be an identifier like API_URL`,
+      );
+    else if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") env[key] = String(v);
+    else
+      problems.add(problems.source.at([...p, key]), `${name}env.${key} must be a string, number or boolean`);
+  }
+  return env;
+}
+
+/** The function a `uses: ./file.ts#exportName` names, or a problem sentence. */
+async function resolveUses(
+  uses: string,
+  yamlFile: string,
+  importFunction: ImportFunction,
+): Promise<StepHandler | string> {
+  const [target, exportName = "default", ...extra] = uses.split("#");
+  if (!target || extra.length > 0 || exportName === "")
+    return `uses must look like ./file.ts#exportName, got "${uses}"`;
   const file = path.resolve(path.dirname(yamlFile), target);
-  if (!fs.existsSync(file)) throw new CairnError("INVALID_DEFINITION", `${at}: uses points to ${target}, which does not exist.`);
-  const fn = await importFunction(file, exportName);
-  if (typeof fn !== "function")
-    throw new CairnError("INVALID_DEFINITION", `${at}: ${target} has no exported function "${exportName}".`);
+  if (!fs.existsSync(file)) return `uses points to ${target}, which does not exist`;
+  let fn: unknown;
+  try {
+    fn = await importFunction(file, exportName);
+  } catch (cause) {
+    return `cannot load ${target}: ${loadErrorText(cause)}`;
+  }
+  if (typeof fn !== "function") return `${target} has no exported function "${exportName}"`;
   return fn as StepHandler;
 }
 
+function firstLineOf(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "";
+}

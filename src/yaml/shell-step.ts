@@ -66,7 +66,9 @@ export function shellStep(spec: ShellStepSpec): StepHandler {
       try {
         return JSON.parse(text) as Json;
       } catch {
-        throw new Error(`The command wrote invalid JSON to $CAIRN_OUTPUT: ${text.slice(0, 80)}`);
+        // JSON.stringify keeps the message on one line whatever the command wrote.
+        const shown = text.trim().length > 80 ? `${text.trim().slice(0, 77)}...` : text.trim();
+        throw new Error(`The command wrote invalid JSON to $CAIRN_OUTPUT: ${JSON.stringify(shown)}`);
       }
     } finally {
       fs.rmSync(scratch, { recursive: true, force: true });
@@ -89,7 +91,9 @@ function runCommand(
     });
     const stderrTail: string[] = [];
     const log = ctx.log as unknown as { stream?: (s: "stdout" | "stderr", line: string) => void };
-    createInterface({ input: child.stdout }).on("line", (line) => (log.stream ? log.stream("stdout", line) : ctx.log(line)));
+    createInterface({ input: child.stdout }).on("line", (line) =>
+      log.stream ? log.stream("stdout", line) : ctx.log(line),
+    );
     createInterface({ input: child.stderr }).on("line", (line) => {
       stderrTail.push(line);
       if (stderrTail.length > 3) stderrTail.shift();
