@@ -362,3 +362,14 @@ describe("a TypeScript workflow file", () => {
     assertOneSentence(result, /^cairn: Cannot load broken\.ts: .*broken\.ts:2:\d+: ERROR: /);
   });
 });
+
+test("usage errors are one sentence on stderr and a typo creates no store", async () => {
+  const dir = tempDir();
+  const missing = await cli(["run", "typo.yaml"], { cwd: dir });
+  assert.equal(missing.code, 2);
+  assert.equal(missing.stderr, "cairn: Workflow file typo.yaml does not exist.\n");
+  assert.ok(!fs.existsSync(path.join(dir, ".cairn")), "no .cairn directory was created");
+  const bogus = await cli(["ls", "--bogus"], { cwd: dir });
+  assert.equal(bogus.code, 2);
+  assert.equal(bogus.stderr, "cairn: unknown option '--bogus' (see --help)\n");
+});

@@ -177,3 +177,19 @@ test("the handler context carries run and step identity, a stable idempotency ke
   assert.ok(lines.includes("2:attempt 2 of step s"));
   assert.ok(lines.includes("2:warn: careful"));
 });
+
+test("an existing run id of another tenant or workflow is refused, never returned", async () => {
+  const { cairn } = await openTemp();
+  const wf = workflow("owned").step("s", async () => 1);
+  await (await cairn.start(wf, {}, { runId: "shared-id", tenant: "acme" })).result();
+  await assert.rejects(
+    cairn.start(wf, {}, { runId: "shared-id", tenant: "globex" }),
+    /Run id "shared-id" is already taken; choose another\./,
+  );
+  const other = workflow("other").step("s", async () => 2);
+  await assert.rejects(
+    cairn.start(other, {}, { runId: "shared-id", tenant: "acme" }),
+    /already a run of workflow "owned"/,
+  );
+  assert.equal((await cairn.start(wf, {}, { runId: "shared-id", tenant: "acme" })).id, "shared-id");
+});

@@ -4,6 +4,9 @@ import type { Cairn } from "../engine/cairn.js";
 import { EXIT, exitCodeFor, type GlobalOptions, openCairn } from "./common.js";
 import { registerInspectCommands } from "./inspect-commands.js";
 import { type Runner, registerRunCommands } from "./run-commands.js";
+import { registerServeCommand } from "./serve-command.js";
+import { registerTokenCommands } from "./token-commands.js";
+import { registerWorkerCommand } from "./worker-command.js";
 
 /** Run one command against a Cairn instance; errors become one sentence on stderr and an exit code. */
 const runner: Runner = async (command, action, options = {}) => {
@@ -13,6 +16,8 @@ const runner: Runner = async (command, action, options = {}) => {
   try {
     if (global.durability !== undefined && global.durability !== "full" && global.durability !== "normal")
       throw new CairnError("USAGE", `--durability must be "full" or "normal".`);
+    // Checks that need no store run first, so a typo never creates a .cairn/ directory.
+    await options.prepare?.();
     cairn = await openCairn(global, { execute: options.execute ?? true });
     code = await action(cairn, global);
   } catch (error) {
@@ -36,10 +41,16 @@ export function buildProgram(): Command {
     .option("--durability <mode>", "SQLite durability: full (default) or normal")
     .option("--json", "machine-readable JSON on stdout, nothing else")
     .option("--verbose", "stack traces on errors")
-    .showHelpAfterError()
+    .configureOutput({
+      // Usage errors are one sentence like every other error.
+      outputError: (text, write) => write(`cairn: ${text.replace(/^error: /, "").trim()} (see --help)\n`),
+    })
     .exitOverride();
   registerRunCommands(program, runner);
   registerInspectCommands(program, runner);
+  registerServeCommand(program);
+  registerTokenCommands(program, runner);
+  registerWorkerCommand(program);
   return program;
 }
 

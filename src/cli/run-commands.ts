@@ -1,6 +1,8 @@
 import type { Command } from "commander";
+import type { WorkflowDefinition } from "../core/definition.js";
 import { CairnError } from "../core/errors.js";
 import { ON_CHANGE, type OnChange } from "../core/resume-plan.js";
+import type { Json } from "../core/types.js";
 import type { Cairn, RunHandle } from "../engine/cairn.js";
 import { loadOneWorkflow } from "../loader/load-workflow-file.js";
 import {
@@ -18,7 +20,11 @@ import { exitForRun, follow } from "./follow.js";
 import { planText, runJson, runLine } from "./format.js";
 
 type Action = (cairn: Cairn, global: GlobalOptions) => Promise<number>;
-export type Runner = (command: Command, action: Action, options?: { execute?: boolean }) => Promise<void>;
+export type Runner = (
+  command: Command,
+  action: Action,
+  options?: { execute?: boolean; prepare?: () => Promise<void> },
+) => Promise<void>;
 
 /** Print the run when it settles (or the handle at once when detached) and return the exit code. */
 async function finish(
@@ -50,20 +56,28 @@ export function registerRunCommands(program: Command, runner: Runner): void {
     .option("--id <runId>", "run id; an existing id returns that run instead of starting another")
     .option("--secret <NAME=VALUE>", "a runtime secret (repeatable; never stored)", collectSecret)
     .option("--detach", "only record the run and exit; a worker executes it")
-    .action(async (file: string, opts, command: Command) =>
-      runner(command, async (cairn, global) => {
-        keepStdoutForJson(global);
-        const definition = await loadOneWorkflow(file);
-        const input = readInput(opts);
-        await cairn.register(definition);
-        const handle = await cairn.start(definition.id, input, {
-          ...(opts.id ? { runId: opts.id } : {}),
-          ...(opts.secret ? { secrets: opts.secret } : {}),
-          detach: opts.detach === true,
-        });
-        return finish(cairn, handle, global, opts.detach === true);
-      }),
-    );
+    .action(async (file: string, opts, command: Command) => {
+      let definition: WorkflowDefinition;
+      let input: Json;
+      const prepare = async () => {
+        definition = await loadOneWorkflow(file);
+        input = readInput(opts);
+      };
+      return runner(
+        command,
+        async (cairn, global) => {
+          keepStdoutForJson(global);
+          await cairn.register(definition);
+          const handle = await cairn.start(definition.id, input, {
+            ...(opts.id ? { runId: opts.id } : {}),
+            ...(opts.secret ? { secrets: opts.secret } : {}),
+            detach: opts.detach === true,
+          });
+          return finish(cairn, handle, global, opts.detach === true);
+        },
+        { prepare },
+      );
+    });
 
   program
     .command("resume")

@@ -131,28 +131,40 @@ export class Cairn {
         "INVALID_INPUT",
         `Run id "${runId}" may only contain letters, digits, "_", "." and "-" (at most 128).`,
       );
+    const tenant = options.tenant ?? this.#options.tenant;
     const existing = await this.store.getRun(runId);
-    if (existing) return this.#handle(existing);
+    if (existing) return this.#handle(sameRun(existing, tenant, definition.id));
     const value = await validateInput(definition, input);
     this.#checkSecrets(definition.secrets, options.secrets, `Workflow "${definition.id}"`);
     const workdir = this.#workdir(runId);
     fs.mkdirSync(workdir, { recursive: true });
     if (options.secrets) this.#secrets.set(runId, { ...options.secrets });
     this.#ownRuns.add(runId);
-    const { run } = await this.store.transaction((tx) =>
-      insertRun(tx, {
-        runId,
-        workflow: loaded,
-        input: value,
-        tenant: options.tenant ?? this.#options.tenant,
-        workdir,
-        origin: "start",
-        parent: null,
-        driverId: this.#driver(options.detach),
-        trigger: this.#options.trigger,
-        actor: options.actor ?? null,
-      }),
-    );
+    let inserted: { run: RunRecord; created: boolean };
+    try {
+      inserted = await this.store.transaction((tx) =>
+        insertRun(tx, {
+          runId,
+          workflow: loaded,
+          input: value,
+          tenant,
+          workdir,
+          origin: "start",
+          parent: null,
+          driverId: this.#driver(options.detach),
+          trigger: this.#options.trigger,
+          actor: options.actor ?? null,
+        }),
+      );
+    } catch (error) {
+      // Nothing half-made is left behind: no directory, no in-memory secrets for a run that does not exist.
+      fs.rmSync(workdir, { recursive: true, force: true });
+      this.#ownRuns.delete(runId);
+      this.#secrets.delete(runId);
+      throw error;
+    }
+    // Another start with the same id may have won the race between the check above and the insert.
+    const run = inserted.created ? inserted.run : sameRun(inserted.run, tenant, definition.id);
     this.#executor?.wake();
     return this.#handle(run);
   }
@@ -431,4 +443,16 @@ export class Cairn {
   #notify(runId: string): void {
     for (const done of this.#waiters.get(runId) ?? []) done();
   }
+}
+
+/** An idempotent start may only return a run of the same tenant and workflow. */
+function sameRun(run: RunRecord, tenant: string, workflowId: string): RunRecord {
+  // Another tenant's run must not be revealed, not even its workflow: the id is simply taken.
+  if (run.tenant !== tenant)
+    throw new CairnError("CONFLICT", `Run id "${run.id}" is already taken; choose another.`);
+  if (run.workflowId !== workflowId)
+    throw new CairnError("CONFLICT", `Run id "${run.id}" is already a run of workflow "${run.workflowId}".`, {
+      details: { status: run.status },
+    });
+  return run;
 }
