@@ -1,0 +1,148 @@
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Command } from "commander";
+import { CairnError } from "../core/errors.js";
+import type { Cairn } from "../engine/cairn.js";
+import { loadWorkflowFile } from "../loader/load-workflow-file.js";
+import { createApp } from "../server/app.js";
+import { type Listening, listen } from "../server/listen.js";
+import { DEFAULT_BODY_LIMIT_BYTES } from "../server/options.js";
+import { EXIT, exitCodeFor, type GlobalOptions, openCairn } from "./common.js";
+
+const WORKFLOW_EXTENSIONS = new Set([".yaml", ".yml", ".ts", ".mts", ".js", ".mjs"]);
+/** The built web UI, next to the package root (dist/cli/… and src/cli/… are both two levels down). */
+const WEB_DIST = fileURLToPath(new URL("../../web/dist", import.meta.url));
+
+interface ServeOptions {
+  host: string;
+  port: string;
+  workflows?: string[];
+  worker: boolean;
+  auth: boolean;
+  bodyLimit: string;
+}
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command("serve")
+    .description(
+      "serve the HTTP API (and the web UI when built) with the stuck-run reaper and an embedded worker",
+    )
+    .option("--host <host>", "interface to listen on", "127.0.0.1")
+    .option("--port <n>", "port to listen on (0: any free port)", "7420")
+    .option("--workflows <paths...>", "workflow files, or directories of them, to register")
+    .option("--no-worker", "do not execute steps here; leave them to other workers")
+    .option(
+      "--no-auth",
+      'accept requests without tokens as tenant "default" (local development, loopback only)',
+    )
+    .option("--body-limit <bytes>", "largest request body accepted", String(DEFAULT_BODY_LIMIT_BYTES))
+    .action(async (opts: ServeOptions, command: Command) => {
+      process.exitCode = await serve(opts, command.optsWithGlobals() as GlobalOptions);
+    });
+}
+
+async function serve(opts: ServeOptions, global: GlobalOptions): Promise<number> {
+  let cairn: Cairn | undefined;
+  let server: Listening | undefined;
+  try {
+    const port = wholeNumber(opts.port, "--port", 0, 65_535);
+    const bodyLimitBytes = wholeNumber(opts.bodyLimit, "--body-limit", 1, Number.MAX_SAFE_INTEGER);
+    if (!opts.auth && !isLoopback(opts.host))
+      throw new CairnError(
+        "USAGE",
+        `--no-auth is only allowed with a loopback --host (127.0.0.1, ::1 or localhost), not "${opts.host}".`,
+      );
+    cairn = await openCairn(global, {
+      execute: opts.worker,
+      recover: true,
+      onlyOwnRuns: false,
+      trigger: "api",
+    });
+    const workflows = await registerWorkflows(cairn, opts.workflows ?? []);
+    const app = createApp({
+      cairn,
+      auth: opts.auth ? "tokens" : "none",
+      bodyLimitBytes,
+      staticDir: fs.existsSync(WEB_DIST) ? WEB_DIST : null,
+    });
+    server = await listen(app, { host: opts.host, port }).catch((cause: Error) => {
+      throw new CairnError("USAGE", `Cannot listen on ${opts.host}:${port}: ${cause.message}.`, { cause });
+    });
+    if (!opts.auth)
+      process.stderr.write(
+        'cairn: WARNING: --no-auth: every request acts as tenant "default" without a token. Local development only.\n',
+      );
+    const worker = opts.worker ? "worker on" : "no worker";
+    process.stdout.write(
+      `Cairn API listening on ${server.url} (${workflows} workflow${workflows === 1 ? "" : "s"}, ${worker})\n`,
+    );
+    await shutdownSignal();
+    process.stderr.write("cairn: shutting down\n");
+    await server.close();
+    await cairn.close();
+    return EXIT.ok;
+  } catch (error) {
+    process.stderr.write(`cairn: ${error instanceof Error ? error.message : String(error)}\n`);
+    await server?.close();
+    await cairn?.close().catch(() => undefined);
+    return exitCodeFor(error);
+  }
+}
+
+/** Resolves on the first SIGINT or SIGTERM; a second one exits at once. */
+function shutdownSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const onSignal = () => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      const force = () => process.exit(EXIT.interrupted);
+      process.once("SIGINT", force);
+      process.once("SIGTERM", force);
+      resolve();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+}
+
+/** Register every workflow in the given files and directories; returns how many. */
+async function registerWorkflows(cairn: Cairn, specs: readonly string[]): Promise<number> {
+  let count = 0;
+  for (const spec of specs) {
+    const target = spec.split("#")[0]!;
+    const files =
+      fs.existsSync(target) && fs.statSync(target).isDirectory()
+        ? fs
+            .readdirSync(target)
+            .filter(
+              (name) => WORKFLOW_EXTENSIONS.has(path.extname(name)) && !/\.(d|test)\.[mc]?ts$/.test(name),
+            )
+            .sort()
+            .map((name) => path.join(target, name))
+        : [spec];
+    for (const file of files)
+      for (const definition of await loadWorkflowFile(file)) {
+        await cairn.register(definition);
+        count++;
+      }
+  }
+  return count;
+}
+
+function isLoopback(host: string): boolean {
+  return (
+    host === "localhost" ||
+    host === "::1" ||
+    host === "[::1]" ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+  );
+}
+
+function wholeNumber(value: string, flag: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new CairnError("USAGE", `${flag} must be a whole number from ${min} to ${max}, got "${value}".`);
+  return n;
+}

@@ -1,0 +1,76 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { CairnError } from "../core/errors.js";
+import { type AppEnv, authenticate, forbidReadOnlyActions } from "./auth.js";
+import { errorResponse, HttpError } from "./errors.js";
+import { registerSecurityScheme } from "./openapi.js";
+import { type AppOptions, resolveAppOptions } from "./options.js";
+import { registerActionRoutes } from "./routes/actions.js";
+import type { App, RouteContext } from "./routes/common.js";
+import { registerEventRoutes } from "./routes/events.js";
+import { registerRunRoutes } from "./routes/runs.js";
+import { registerStartRoute } from "./routes/start.js";
+import { registerSystemRoutes } from "./routes/system.js";
+import { registerWorkflowRoutes } from "./routes/workflows.js";
+import { serveWebUi } from "./static.js";
+import { validationError } from "./validation.js";
+
+/**
+ * The HTTP API over a `Cairn` client: a Hono app to serve with `listen()` (or to call with
+ * `app.request()`). Every route is declared with its zod schemas, which both validate requests and
+ * generate `GET /api/openapi.json`.
+ *
+ * @example
+ * const cairn = await Cairn.open({ db: ".cairn/cairn.db", trigger: "api" });
+ * const app = createApp({ cairn, auth: "tokens" });
+ * const server = await listen(app, { host: "127.0.0.1", port: 7420 });
+ */
+export function createApp(options: AppOptions): App {
+  const resolved = resolveAppOptions(options);
+  const context: RouteContext = { cairn: options.cairn, options: resolved };
+  const app: App = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw validationError(result.target, result.error);
+    },
+  });
+
+  // Order matters: who is asking, whether they may act, then the body size before anything reads it.
+  app.use("/api/*", authenticate(options.cairn.store, resolved.auth));
+  app.use("/api/*", forbidReadOnlyActions());
+  app.use(
+    "/api/*",
+    bodyLimit({
+      maxSize: resolved.bodyLimitBytes,
+      onError: () => {
+        throw new HttpError(
+          "PAYLOAD_TOO_LARGE",
+          `The request body is over the limit of ${resolved.bodyLimitBytes} bytes.`,
+          {
+            limitBytes: resolved.bodyLimitBytes,
+          },
+        );
+      },
+    }),
+  );
+
+  registerSecurityScheme(app);
+  registerWorkflowRoutes(app, context);
+  registerStartRoute(app, context);
+  registerRunRoutes(app, context);
+  registerActionRoutes(app, context);
+  registerEventRoutes(app, context);
+  registerSystemRoutes(app, context);
+  if (resolved.staticDir) app.get("*", serveWebUi(resolved.staticDir));
+
+  app.notFound((c) => {
+    const { status, body } = errorResponse(
+      new CairnError("NOT_FOUND", `No route ${c.req.method} ${c.req.path}.`),
+    );
+    return c.json(body, status);
+  });
+  app.onError((error, c) => {
+    const { status, body } = errorResponse(error, resolved.onInternalError);
+    return c.json(body, status);
+  });
+  return app;
+}

@@ -1,0 +1,43 @@
+import { CairnError } from "../core/errors.js";
+import type { Cairn } from "../engine/cairn.js";
+import type { AuthMode } from "./auth.js";
+
+export interface AppOptions {
+  cairn: Cairn;
+  /** "tokens" (default): every /api request needs a bearer token. "none": local development only. */
+  auth?: AuthMode;
+  /** Larger request bodies get 413 before any parsing. Default 1 MiB. */
+  bodyLimitBytes?: number;
+  /** How often an SSE stream polls the store for new events. Default 200 ms. */
+  ssePollMs?: number;
+  /** A comment line on idle SSE streams so proxies keep them open. Default 15 s. */
+  sseKeepAliveMs?: number;
+  /** A built web UI to serve at `/` (index.html and hashed assets), when given. */
+  staticDir?: string | null;
+  /** Told about unexpected errors (answered with a bare 500), for the server's log. */
+  onInternalError?: (error: unknown) => void;
+}
+
+export type ResolvedAppOptions = Readonly<Required<Omit<AppOptions, "cairn">>>;
+
+export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+
+export function resolveAppOptions(options: AppOptions): ResolvedAppOptions {
+  const resolved: ResolvedAppOptions = {
+    auth: options.auth ?? "tokens",
+    bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    ssePollMs: options.ssePollMs ?? 200,
+    sseKeepAliveMs: options.sseKeepAliveMs ?? 15_000,
+    staticDir: options.staticDir ?? null,
+    onInternalError: options.onInternalError ?? ((error) => console.error("cairn server:", error)),
+  };
+  if (resolved.auth !== "tokens" && resolved.auth !== "none")
+    throw new CairnError("INVALID_INPUT", `auth must be "tokens" or "none", got "${String(resolved.auth)}".`);
+  for (const key of ["bodyLimitBytes", "ssePollMs", "sseKeepAliveMs"] as const)
+    if (!Number.isInteger(resolved[key]) || resolved[key] < 1)
+      throw new CairnError(
+        "INVALID_INPUT",
+        `Option ${key} must be a positive whole number, got ${resolved[key]}.`,
+      );
+  return resolved;
+}

@@ -1,0 +1,159 @@
+import { z } from "@hono/zod-openapi";
+import { ON_CHANGE } from "../core/resume-plan.js";
+import { RUN_STATUSES } from "../core/types.js";
+import { JsonValue } from "./schemas.js";
+
+/**
+ * Request shapes: every body, query and path parameter is validated against these, and the OpenAPI
+ * document is generated from them. Bodies and queries are strict: an unknown field is a 400, so a
+ * typo (`retryfailed`) is never silently ignored.
+ */
+
+const Id = z.string().min(1).max(128);
+
+export const RunIdParams = z.object({
+  id: Id.openapi({ param: { name: "id", in: "path" }, description: "Run id.", example: "run_0m3k2a1bc4Xy9" }),
+});
+export const WorkflowIdParams = z.object({
+  id: Id.openapi({ param: { name: "id", in: "path" }, description: "Workflow id.", example: "report" }),
+});
+export const StepParams = RunIdParams.extend({
+  stepId: Id.openapi({ param: { name: "stepId", in: "path" }, description: "Step id.", example: "fetch" }),
+});
+
+export const Secrets = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).openapi({
+  description: "Runtime secrets by name. Passed to the steps in memory; never stored, logged or echoed.",
+});
+
+export const StartRunBody = z
+  .strictObject({
+    input: JsonValue.optional().openapi({
+      description: "Run input, validated by the workflow's input schema. Default {}.",
+    }),
+    runId: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,128}$/)
+      .optional()
+      .openapi({
+        description:
+          "Idempotency: when a run with this id exists, it is returned (200) instead of starting another.",
+      }),
+    secrets: Secrets.optional(),
+  })
+  .openapi("StartRunRequest");
+
+export const ResumeBody = z
+  .strictObject({
+    retryFailed: z
+      .boolean()
+      .optional()
+      .openapi({ description: "Execute failed steps again (default true)." }),
+    resetRunning: z
+      .boolean()
+      .optional()
+      .openapi({ description: "Execute steps that were running again (default true)." }),
+    onChange: z
+      .enum(ON_CHANGE)
+      .optional()
+      .openapi({ description: "Succeeded steps whose definition changed (default error)." }),
+    maxAttempts: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .optional()
+      .openapi({ description: "Total executions a step may have across resumes." }),
+    resetAttempts: z.boolean().optional().openapi({ description: "Forget the attempts already used." }),
+    markDone: z
+      .strictObject({ stepId: Id, output: JsonValue })
+      .optional()
+      .openapi({ description: "Record this step as succeeded with this output, then continue." }),
+    secrets: Secrets.optional(),
+  })
+  .openapi("ResumeRequest");
+
+export const RestartBody = z.strictObject({ secrets: Secrets.optional() }).openapi("RestartRequest");
+
+export const RerunBody = z
+  .union([
+    z.strictObject({ from: z.array(Id).min(1).max(1000), secrets: Secrets.optional() }),
+    z.strictObject({ failed: z.literal(true), secrets: Secrets.optional() }),
+  ])
+  .openapi("RerunRequest", {
+    description:
+      "`{ from: [stepIds] }` or `{ failed: true }`; the selected steps and their downstream run again.",
+  });
+
+export const EmptyBody = z.strictObject({}).openapi("EmptyRequest");
+
+/** `?flag=true|false` — a query string has no booleans. */
+const QueryBoolean = z.enum(["true", "false"]).transform((v) => v === "true");
+/** A whole number in a query string, documented as one. */
+const queryInt = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,15}$/)
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .openapi({ type: "integer", minimum: min, maximum: max });
+
+export const PlanQuery = z.strictObject({
+  retryFailed: QueryBoolean.optional().openapi({ description: "As in the resume request (default true)." }),
+  resetRunning: QueryBoolean.optional().openapi({ description: "As in the resume request (default true)." }),
+  onChange: z
+    .enum(ON_CHANGE)
+    .optional()
+    .openapi({ description: "As in the resume request (default error)." }),
+  maxAttempts: queryInt(1, 100).optional().openapi({ description: "As in the resume request." }),
+  resetAttempts: QueryBoolean.optional().openapi({ description: "As in the resume request." }),
+});
+
+export interface Cursor {
+  createdAt: number;
+  id: string;
+}
+
+export function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify([cursor.createdAt, cursor.id])).toString("base64url");
+}
+
+function decodeCursor(text: string): Cursor | null {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(text, "base64url").toString("utf8"));
+    if (Array.isArray(value) && Number.isInteger(value[0]) && typeof value[1] === "string")
+      return { createdAt: value[0] as number, id: value[1] };
+  } catch {
+    // fall through: reported as a validation issue below
+  }
+  return null;
+}
+
+export const ListRunsQuery = z.strictObject({
+  status: z.enum(RUN_STATUSES).optional().openapi({ description: "Only runs in this status." }),
+  workflow: Id.optional().openapi({ description: "Only runs of this workflow." }),
+  limit: queryInt(1, 500).optional().openapi({ description: "Runs per page (default 50)." }),
+  cursor: z
+    .string()
+    .max(512)
+    .transform((text, ctx) => {
+      const cursor = decodeCursor(text);
+      if (!cursor) ctx.addIssue({ code: "custom", message: "not a cursor returned by this API" });
+      return cursor ?? { createdAt: 0, id: "" };
+    })
+    .optional()
+    .openapi({ description: "`nextCursor` of the previous page." }),
+});
+
+export const EventsQuery = z.strictObject({
+  after: queryInt(0, Number.MAX_SAFE_INTEGER).optional().openapi({
+    description: "Start after this event seq (default 0: from the beginning). `Last-Event-ID` wins.",
+  }),
+});
+
+export const EventsHeaders = z.object({
+  "last-event-id": z
+    .string()
+    .regex(/^\d{1,15}$/)
+    .optional()
+    .openapi({ description: "Sent by reconnecting SSE clients: the seq of the last event received." }),
+});

@@ -1,0 +1,129 @@
+import { createRoute } from "@hono/zod-openapi";
+import type { ResumeOptions } from "../../core/resume-plan.js";
+import type { Json } from "../../core/types.js";
+import { EmptyBody, RerunBody, RestartBody, ResumeBody, RunIdParams } from "../requests.js";
+import { ResumeResultSchema, RunDetailSchema, RunSchema } from "../schemas.js";
+import { runView } from "../views.js";
+import {
+  type App,
+  actorOf,
+  BEARER,
+  errors,
+  json,
+  jsonBody,
+  ownRun,
+  type RouteContext,
+  runDetail,
+} from "./common.js";
+
+const ACTION_ERRORS = errors(400, 401, 403, 404, 409, 413, 415, 422);
+
+const resume = createRoute({
+  method: "post",
+  path: "/api/runs/{id}/resume",
+  tags: ["actions"],
+  summary: "Continue a failed, cancelled, paused or interrupted run in place",
+  description:
+    "Keeps what succeeded and executes what did not, with the workflow's current definition. 409 when the run succeeded, is still running, or another resume won the race. The body may be omitted.",
+  security: BEARER,
+  request: { params: RunIdParams, body: jsonBody(ResumeBody, false) },
+  responses: {
+    200: json(ResumeResultSchema, "The resumed run and the plan that was applied."),
+    ...ACTION_ERRORS,
+  },
+});
+
+const restart = createRoute({
+  method: "post",
+  path: "/api/runs/{id}/restart",
+  tags: ["actions"],
+  summary: "A new run of the same workflow and input, from scratch",
+  security: BEARER,
+  request: { params: RunIdParams, body: jsonBody(RestartBody, false) },
+  responses: { 201: json(RunDetailSchema, "The new run."), ...ACTION_ERRORS },
+});
+
+const rerun = createRoute({
+  method: "post",
+  path: "/api/runs/{id}/rerun",
+  tags: ["actions"],
+  summary: "A new run executing chosen (or all failed) steps and their downstream, reusing the rest",
+  security: BEARER,
+  request: { params: RunIdParams, body: jsonBody(RerunBody, true) },
+  responses: { 201: json(RunDetailSchema, "The new run."), ...ACTION_ERRORS },
+});
+
+const cancel = createRoute({
+  method: "post",
+  path: "/api/runs/{id}/cancel",
+  tags: ["actions"],
+  summary: "Cancel a run: no new steps; running steps are aborted",
+  security: BEARER,
+  request: { params: RunIdParams, body: jsonBody(EmptyBody, false) },
+  responses: { 200: json(RunSchema, "The cancelled run."), ...ACTION_ERRORS },
+});
+
+const pause = createRoute({
+  method: "post",
+  path: "/api/runs/{id}/pause",
+  tags: ["actions"],
+  summary: "Pause a run: no new steps; running ones finish",
+  security: BEARER,
+  request: { params: RunIdParams, body: jsonBody(EmptyBody, false) },
+  responses: { 200: json(RunSchema, "The paused run."), ...ACTION_ERRORS },
+});
+
+export function registerActionRoutes(app: App, { cairn }: RouteContext): void {
+  app.openapi(resume, async (c) => {
+    const { id } = c.req.valid("param");
+    const principal = c.get("principal");
+    await ownRun(cairn, principal, id);
+    const { markDone, ...body } = c.req.valid("json");
+    const options: ResumeOptions & { secrets?: Record<string, string> } = {
+      ...body,
+      ...(markDone
+        ? { markDone: { stepId: markDone.stepId, output: (markDone.output ?? null) as Json } }
+        : {}),
+    };
+    const handle = await cairn.resume(id, { ...options, ...actorOf(principal) });
+    return c.json({ run: await runDetail(cairn, handle.id), plan: handle.plan }, 200);
+  });
+
+  app.openapi(restart, async (c) => {
+    const { id } = c.req.valid("param");
+    const principal = c.get("principal");
+    await ownRun(cairn, principal, id);
+    const handle = await cairn.restart(id, { ...c.req.valid("json"), ...actorOf(principal) });
+    return c.json(await runDetail(cairn, handle.id), 201);
+  });
+
+  app.openapi(rerun, async (c) => {
+    const { id } = c.req.valid("param");
+    const principal = c.get("principal");
+    await ownRun(cairn, principal, id);
+    const { secrets, ...selection } = c.req.valid("json");
+    const handle = await cairn.rerun(
+      id,
+      "failed" in selection ? { failed: true } : { from: selection.from },
+      {
+        ...(secrets ? { secrets } : {}),
+        ...actorOf(principal),
+      },
+    );
+    return c.json(await runDetail(cairn, handle.id), 201);
+  });
+
+  app.openapi(cancel, async (c) => {
+    const { id } = c.req.valid("param");
+    const principal = c.get("principal");
+    await ownRun(cairn, principal, id);
+    return c.json(runView(await cairn.cancel(id, actorOf(principal))), 200);
+  });
+
+  app.openapi(pause, async (c) => {
+    const { id } = c.req.valid("param");
+    const principal = c.get("principal");
+    await ownRun(cairn, principal, id);
+    return c.json(runView(await cairn.pause(id, actorOf(principal))), 200);
+  });
+}

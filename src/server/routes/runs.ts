@@ -1,0 +1,121 @@
+import { createRoute } from "@hono/zod-openapi";
+import { CairnError } from "../../core/errors.js";
+import { encodeCursor, ListRunsQuery, PlanQuery, RunIdParams, StepParams } from "../requests.js";
+import {
+  HistorySchema,
+  ResumePlanResponseSchema,
+  RunDetailSchema,
+  RunPageSchema,
+  StepDetailSchema,
+} from "../schemas.js";
+import { attemptView, labelsOf, runView, stepDetailView } from "../views.js";
+import { type App, BEARER, errors, json, ownRun, type RouteContext, runDetail } from "./common.js";
+
+const listRuns = createRoute({
+  method: "get",
+  path: "/api/runs",
+  tags: ["runs"],
+  summary: "List the tenant's runs, newest first",
+  description:
+    "Cursor pagination: pass `nextCursor` as `cursor` for the next page. A run recorded as running whose owner died is shown as interrupted.",
+  security: BEARER,
+  request: { query: ListRunsQuery },
+  responses: { 200: json(RunPageSchema, "One page of runs."), ...errors(400, 401) },
+});
+
+const getRun = createRoute({
+  method: "get",
+  path: "/api/runs/{id}",
+  tags: ["runs"],
+  summary: "A run with its steps, lineage and attempt",
+  security: BEARER,
+  request: { params: RunIdParams },
+  responses: { 200: json(RunDetailSchema, "The run."), ...errors(400, 401, 404) },
+});
+
+const getStep = createRoute({
+  method: "get",
+  path: "/api/runs/{id}/steps/{stepId}",
+  tags: ["runs"],
+  summary: "One step of a run with its logs, checkpoint and error",
+  security: BEARER,
+  request: { params: StepParams },
+  responses: { 200: json(StepDetailSchema, "The step."), ...errors(400, 401, 404) },
+});
+
+const history = createRoute({
+  method: "get",
+  path: "/api/runs/{id}/history",
+  tags: ["runs"],
+  summary: "Every start and resume of a run: when, who, strategy, outcome",
+  security: BEARER,
+  request: { params: RunIdParams },
+  responses: { 200: json(HistorySchema, "The run attempts, oldest first."), ...errors(400, 401, 404) },
+});
+
+const resumePlan = createRoute({
+  method: "get",
+  path: "/api/runs/{id}/resume-plan",
+  tags: ["actions"],
+  summary: "What resume would do with every step, and why (a dry run)",
+  description:
+    "Takes the resume options as query parameters and changes nothing. Secrets are not checked here (they are never sent in a URL); `secretsNeeded` lists the names the resume request must carry.",
+  security: BEARER,
+  request: { params: RunIdParams, query: PlanQuery },
+  responses: { 200: json(ResumePlanResponseSchema, "The plan."), ...errors(400, 401, 404, 409, 422) },
+});
+
+export function registerRunRoutes(app: App, { cairn }: RouteContext): void {
+  app.openapi(listRuns, async (c) => {
+    const q = c.req.valid("query");
+    const limit = q.limit ?? 50;
+    const rows = await cairn.list({
+      tenant: c.get("principal").tenant,
+      ...(q.status ? { status: q.status } : {}),
+      ...(q.workflow ? { workflowId: q.workflow } : {}),
+      ...(q.cursor ? { before: q.cursor } : {}),
+      limit,
+    });
+    const last = rows.at(-1);
+    const nextCursor = rows.length === limit && last ? encodeCursor(last) : null;
+    // A running run whose owner died reads as interrupted; a page may then be shorter than `limit`.
+    const views = await Promise.all(
+      rows.map(async (r) => (r.status === "running" ? ((await cairn.get(r.id))?.run ?? r) : r)),
+    );
+    const runs = views.filter((r) => q.status === undefined || r.status === q.status).map(runView);
+    return c.json({ runs, nextCursor }, 200);
+  });
+
+  app.openapi(getRun, async (c) => {
+    const { id } = c.req.valid("param");
+    await ownRun(cairn, c.get("principal"), id);
+    return c.json(await runDetail(cairn, id), 200);
+  });
+
+  app.openapi(getStep, async (c) => {
+    const { id, stepId } = c.req.valid("param");
+    const run = await ownRun(cairn, c.get("principal"), id);
+    const [step] = await cairn.store.getSteps(id, [stepId]);
+    if (!step) throw new CairnError("NOT_FOUND", `Run "${id}" has no step "${stepId}".`);
+    const [logs, workflow] = await Promise.all([
+      cairn.logs(id, stepId),
+      cairn.store.getWorkflow(run.workflowId),
+    ]);
+    return c.json(stepDetailView(step, labelsOf(workflow), logs), 200);
+  });
+
+  app.openapi(history, async (c) => {
+    const { id } = c.req.valid("param");
+    await ownRun(cairn, c.get("principal"), id);
+    return c.json({ attempts: (await cairn.history(id)).map(attemptView) }, 200);
+  });
+
+  app.openapi(resumePlan, async (c) => {
+    const { id } = c.req.valid("param");
+    const run = await ownRun(cairn, c.get("principal"), id);
+    // The plan needs only the names of the secrets a resume would bring.
+    const names = Object.fromEntries(run.secretNames.map((name) => [name, ""]));
+    const plan = await cairn.resumePlan(id, { ...c.req.valid("query"), secrets: names });
+    return c.json({ ...plan, secretsNeeded: run.secretNames }, 200);
+  });
+}

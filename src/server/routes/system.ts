@@ -1,0 +1,62 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { CairnError } from "../../core/errors.js";
+import { Metrics } from "../metrics.js";
+import { openApiDocument } from "../openapi.js";
+import { ErrorSchema, HealthSchema } from "../schemas.js";
+import { type App, BEARER, errors, json, type RouteContext } from "./common.js";
+
+const healthz = createRoute({
+  method: "get",
+  path: "/healthz",
+  tags: ["system"],
+  summary: "Liveness: 200 when the store answers",
+  security: [],
+  responses: {
+    200: json(HealthSchema, "The store is reachable."),
+    503: json(ErrorSchema, "The store is not reachable."),
+  },
+});
+
+const metrics = createRoute({
+  method: "get",
+  path: "/metrics",
+  tags: ["system"],
+  summary: "Prometheus metrics (text exposition format)",
+  description:
+    "Runs by status, steps started/succeeded/failed/retried, a step duration histogram, the ready-queue depth and recoveries, counted from the store's event log and tables.",
+  security: [],
+  responses: { 200: { description: "Metrics.", content: { "text/plain": { schema: z.string() } } } },
+});
+
+const openapi = createRoute({
+  method: "get",
+  path: "/api/openapi.json",
+  tags: ["system"],
+  summary: "This OpenAPI 3.1 document",
+  security: BEARER,
+  responses: { 200: json(z.record(z.string(), z.unknown()), "The document."), ...errors(401) },
+});
+
+export function registerSystemRoutes(app: App, { cairn }: RouteContext): void {
+  const collector = new Metrics(cairn.store);
+  let document: ReturnType<typeof openApiDocument> | undefined;
+
+  app.openapi(healthz, async (c) => {
+    // A read through the store's own connection: fails when the file or server is gone.
+    try {
+      await cairn.store.getRun("healthz");
+    } catch (cause) {
+      throw new CairnError("STORE", "The store is not reachable.", { cause });
+    }
+    return c.json({ status: "ok" as const }, 200);
+  });
+
+  app.openapi(metrics, async (c) =>
+    c.text(await collector.render(), 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" }),
+  );
+
+  app.openapi(openapi, (c) => {
+    document ??= openApiDocument(app);
+    return c.json(document as unknown as Record<string, unknown>, 200);
+  });
+}

@@ -1,0 +1,60 @@
+import { createRoute } from "@hono/zod-openapi";
+import { CairnError } from "../../core/errors.js";
+import { WorkflowIdParams } from "../requests.js";
+import { LatestFailedSchema, WorkflowListSchema, WorkflowSchema } from "../schemas.js";
+import { runView, workflowSummaryView, workflowView } from "../views.js";
+import { type App, BEARER, errors, json, type RouteContext } from "./common.js";
+
+const listWorkflows = createRoute({
+  method: "get",
+  path: "/api/workflows",
+  tags: ["workflows"],
+  summary: "List registered workflows",
+  security: BEARER,
+  responses: { 200: json(WorkflowListSchema, "Every registered workflow, by id."), ...errors(401) },
+});
+
+const getWorkflow = createRoute({
+  method: "get",
+  path: "/api/workflows/{id}",
+  tags: ["workflows"],
+  summary: "A workflow's graph: steps, needs, labels",
+  security: BEARER,
+  request: { params: WorkflowIdParams },
+  responses: { 200: json(WorkflowSchema, "The workflow."), ...errors(400, 401, 404) },
+});
+
+const latestFailed = createRoute({
+  method: "get",
+  path: "/api/workflows/{id}/latest-failed",
+  tags: ["workflows"],
+  summary: "The latest failed run of a workflow and its failed steps",
+  description:
+    "Failed steps come in the workflow's topological order, then by id, with labels and the first line of each error. 404 when the workflow has no failed run (of the caller's tenant).",
+  security: BEARER,
+  request: { params: WorkflowIdParams },
+  responses: { 200: json(LatestFailedSchema, "The run and its failed steps."), ...errors(400, 401, 404) },
+});
+
+export function registerWorkflowRoutes(app: App, { cairn }: RouteContext): void {
+  app.openapi(listWorkflows, async (c) => {
+    const workflows = await cairn.workflows();
+    return c.json({ workflows: workflows.map(workflowSummaryView) }, 200);
+  });
+
+  app.openapi(getWorkflow, async (c) => {
+    const { id } = c.req.valid("param");
+    const record = await cairn.store.getWorkflow(id);
+    if (!record) throw new CairnError("NOT_FOUND", `Workflow "${id}" is not registered.`);
+    return c.json(workflowView(record), 200);
+  });
+
+  app.openapi(latestFailed, async (c) => {
+    const { id } = c.req.valid("param");
+    if (!(await cairn.store.getWorkflow(id)))
+      throw new CairnError("NOT_FOUND", `Workflow "${id}" is not registered.`);
+    const latest = await cairn.latestFailed(id, c.get("principal").tenant);
+    if (!latest) throw new CairnError("NOT_FOUND", `Workflow "${id}" has no failed run.`);
+    return c.json({ run: runView(latest.run), failed: latest.failed }, 200);
+  });
+}

@@ -1,0 +1,237 @@
+import { z } from "@hono/zod-openapi";
+import { PLAN_ACTIONS } from "../core/resume-plan.js";
+import {
+  EVENT_TYPES,
+  PROVENANCE_KINDS,
+  RERUN_REASONS,
+  RUN_ORIGINS,
+  RUN_STATUSES,
+  STEP_STATUSES,
+} from "../core/types.js";
+import { API_ERROR_CODES } from "./errors.js";
+
+/**
+ * Response shapes. Hono checks these only at compile time, so the API tests parse every response
+ * with them too. Times are milliseconds since the Unix epoch.
+ */
+
+export const JsonValue = z.unknown().openapi({ description: "Any JSON value." });
+const Millis = z.number().int().openapi({ description: "Milliseconds since the Unix epoch." });
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      code: z.enum(API_ERROR_CODES as [string, ...string[]]),
+      message: z.string().openapi({ description: "One sentence a person can act on. Never a stack trace." }),
+      details: JsonValue.openapi({
+        description:
+          "Machine-readable specifics: `status` on 409, `unknown`/`missing`/`issues` on 422, `issues` on 400; null otherwise.",
+      }),
+    }),
+  })
+  .openapi("Error");
+
+export const StepErrorSchema = z
+  .object({ message: z.string(), code: z.string().optional() })
+  .openapi("StepError", { description: "Why a step or run failed (the stack stays on the server)." });
+
+export const ProvenanceSchema = z
+  .object({
+    kind: z.enum(PROVENANCE_KINDS),
+    fromRunId: z.string().optional(),
+    reason: z.enum(RERUN_REASONS).optional(),
+    by: z.string().optional(),
+    fingerprint: z.string().optional(),
+  })
+  .openapi("Provenance", { description: "How a step's current result came to be." });
+
+export const RunSchema = z
+  .object({
+    id: z.string(),
+    workflowId: z.string(),
+    tenant: z.string(),
+    status: z.enum(RUN_STATUSES),
+    input: JsonValue,
+    output: JsonValue,
+    error: StepErrorSchema.nullable(),
+    createdAt: Millis,
+    updatedAt: Millis,
+    finishedAt: Millis.nullable(),
+    origin: z.enum(RUN_ORIGINS),
+    parentRunId: z.string().nullable(),
+    rootRunId: z.string(),
+    attempt: z.number().int().openapi({ description: "Run attempts: 1 for the first start, +1 per resume." }),
+    reason: z.string().nullable().openapi({ description: "Why the run is interrupted, or what stopped it." }),
+    secretNames: z
+      .array(z.string())
+      .openapi({ description: "Secrets the run needs at resume (names only)." }),
+  })
+  .openapi("Run");
+
+export const StepSchema = z
+  .object({
+    id: z.string(),
+    label: z.string().nullable(),
+    status: z.enum(STEP_STATUSES),
+    needs: z.array(z.string()),
+    attempts: z.number().int(),
+    recoveries: z.number().int(),
+    startedAt: Millis.nullable(),
+    finishedAt: Millis.nullable(),
+    durationMs: z.number().int().nullable(),
+    output: JsonValue,
+    error: StepErrorSchema.nullable(),
+    provenance: ProvenanceSchema.nullable(),
+  })
+  .openapi("Step");
+
+export const RunDetailSchema = RunSchema.extend({
+  steps: z.array(StepSchema),
+  lineage: z.object({
+    parentRunId: z.string().nullable(),
+    rootRunId: z.string(),
+    children: z.array(
+      z.object({ id: z.string(), origin: z.enum(RUN_ORIGINS), status: z.enum(RUN_STATUSES) }),
+    ),
+  }),
+  orphaned: z.string().nullable().openapi({
+    description: "Set when the run is recorded as running but nobody drives it (shown as interrupted).",
+  }),
+}).openapi("RunDetail");
+
+export const LogLineSchema = z
+  .object({
+    attempt: z.number().int(),
+    at: Millis,
+    stream: z.enum(["stdout", "stderr", "log"]),
+    line: z.string(),
+  })
+  .openapi("LogLine");
+
+export const StepDetailSchema = StepSchema.extend({
+  runId: z.string(),
+  checkpoint: JsonValue,
+  vars: JsonValue,
+  logs: z.array(LogLineSchema),
+}).openapi("StepDetail");
+
+export const RunPageSchema = z
+  .object({
+    runs: z.array(RunSchema),
+    nextCursor: z
+      .string()
+      .nullable()
+      .openapi({ description: "Pass as `cursor` for the next (older) page; null on the last page." }),
+  })
+  .openapi("RunPage");
+
+export const RunAttemptSchema = z
+  .object({
+    number: z.number().int(),
+    at: Millis,
+    trigger: z.string(),
+    actor: z.string().nullable(),
+    action: z.enum(["start", "resume"]),
+    strategy: JsonValue,
+    stepsDone: z.number().int(),
+    stepsTotal: z.number().int(),
+    outcome: z.enum(RUN_STATUSES).nullable(),
+    endedAt: Millis.nullable(),
+    note: z.string().nullable(),
+  })
+  .openapi("RunAttempt");
+
+export const HistorySchema = z.object({ attempts: z.array(RunAttemptSchema) }).openapi("History");
+
+export const PlanSchema = z
+  .object({
+    steps: z.array(
+      z.object({
+        stepId: z.string(),
+        status: z.union([z.enum(STEP_STATUSES), z.literal("new")]),
+        action: z.enum(PLAN_ACTIONS),
+        why: z.string(),
+        cause: z.enum(RERUN_REASONS).nullable(),
+      }),
+    ),
+    changed: z.array(z.string()),
+    unknown: z.array(z.string()),
+    refusal: z.string().nullable().openapi({ description: "Why resume would be refused, or null." }),
+    summary: z.record(z.enum(PLAN_ACTIONS), z.number().int()),
+  })
+  .openapi("ResumePlan");
+
+export const ResumePlanResponseSchema = PlanSchema.extend({
+  secretsNeeded: z
+    .array(z.string())
+    .openapi({ description: "Secrets the resume request must carry (names)." }),
+}).openapi("ResumePlanResponse");
+
+export const ResumeResultSchema = z
+  .object({ run: RunDetailSchema, plan: PlanSchema })
+  .openapi("ResumeResult");
+
+export const WorkflowStepSchema = z
+  .object({
+    id: z.string(),
+    needs: z.array(z.string()),
+    label: z.string().nullable(),
+    effects: z.enum(["idempotent", "non-idempotent"]),
+    timeoutMs: z.number().int().nullable(),
+    retry: z.object({
+      attempts: z.number().int(),
+      initialMs: z.number(),
+      factor: z.number(),
+      maxMs: z.number(),
+    }),
+    outputs: z.array(z.string()),
+  })
+  .openapi("WorkflowStep");
+
+export const WorkflowSummarySchema = z
+  .object({
+    id: z.string(),
+    fingerprint: z.string(),
+    updatedAt: Millis,
+    stepCount: z.number().int(),
+    secrets: z.array(z.string()),
+    hasInputSchema: z.boolean(),
+  })
+  .openapi("WorkflowSummary");
+
+export const WorkflowListSchema = z
+  .object({ workflows: z.array(WorkflowSummarySchema) })
+  .openapi("WorkflowList");
+
+export const WorkflowSchema = WorkflowSummarySchema.extend({
+  steps: z.array(WorkflowStepSchema),
+  failFast: z.boolean(),
+  recovery: z.enum(["auto", "manual"]),
+  maxRecoveries: z.number().int(),
+}).openapi("Workflow", { description: "A workflow's graph: enough to draw it." });
+
+export const LatestFailedSchema = z
+  .object({
+    run: RunSchema,
+    failed: z.array(
+      z.object({
+        stepId: z.string(),
+        label: z.string().nullable(),
+        error: z.string().openapi({ description: "First line of the step's error." }),
+      }),
+    ),
+  })
+  .openapi("LatestFailed");
+
+export const EventSchema = z
+  .object({
+    seq: z.number().int().openapi({ description: "Store sequence number; also the SSE `id:`." }),
+    runId: z.string(),
+    stepId: z.string().nullable(),
+    type: z.enum(EVENT_TYPES),
+    at: Millis,
+    data: JsonValue,
+  })
+  .openapi("Event", { description: "One run or step transition; sent as the `data:` of an SSE message." });
+
+export const HealthSchema = z.object({ status: z.literal("ok") }).openapi("Health");

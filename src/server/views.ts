@@ -1,0 +1,169 @@
+import type { z } from "@hono/zod-openapi";
+import type {
+  CairnEvent,
+  LogLine,
+  RunAttemptRecord,
+  RunRecord,
+  StepError,
+  StepRecord,
+  WorkflowRecord,
+} from "../core/types.js";
+import type { RunView } from "../engine/run-view.js";
+import type {
+  EventSchema,
+  RunAttemptSchema,
+  RunDetailSchema,
+  RunSchema,
+  StepDetailSchema,
+  StepSchema,
+  WorkflowSchema,
+  WorkflowSummarySchema,
+} from "./schemas.js";
+
+/**
+ * Records as the API shows them. Internal fields (worker ids, leases, the run's directory on the
+ * server) stay inside, and an error keeps only its message and code: never a stack trace.
+ */
+
+type Out<T extends z.ZodType> = z.output<T>;
+
+function errorView(error: StepError | null): { message: string; code?: string } | null {
+  if (!error) return null;
+  return error.code === undefined ? { message: error.message } : { message: error.message, code: error.code };
+}
+
+export function runView(run: RunRecord): Out<typeof RunSchema> {
+  return {
+    id: run.id,
+    workflowId: run.workflowId,
+    tenant: run.tenant,
+    status: run.status,
+    input: run.input,
+    output: run.output,
+    error: errorView(run.error),
+    createdAt: run.createdAt,
+    updatedAt: run.updatedAt,
+    finishedAt: run.finishedAt,
+    origin: run.origin,
+    parentRunId: run.parentRunId,
+    rootRunId: run.rootRunId,
+    attempt: run.attempt,
+    reason: run.reason,
+    secretNames: run.secretNames,
+  };
+}
+
+export function stepView(
+  step: StepRecord,
+  labels: ReadonlyMap<string, string | null>,
+): Out<typeof StepSchema> {
+  return {
+    id: step.stepId,
+    label: labels.get(step.stepId) ?? null,
+    status: step.status,
+    needs: step.needs,
+    attempts: step.attempts,
+    recoveries: step.recoveries,
+    startedAt: step.startedAt,
+    finishedAt: step.finishedAt,
+    durationMs: step.startedAt !== null && step.finishedAt !== null ? step.finishedAt - step.startedAt : null,
+    output: step.output,
+    error: errorView(step.error),
+    provenance: step.provenance,
+  };
+}
+
+export function runDetailView(
+  view: RunView,
+  children: readonly RunRecord[],
+  labels: ReadonlyMap<string, string | null>,
+): Out<typeof RunDetailSchema> {
+  return {
+    ...runView(view.run),
+    steps: view.steps.map((s) => stepView(s, labels)),
+    lineage: {
+      parentRunId: view.run.parentRunId,
+      rootRunId: view.run.rootRunId,
+      children: children.map((c) => ({ id: c.id, origin: c.origin, status: c.status })),
+    },
+    orphaned: view.orphaned,
+  };
+}
+
+export function stepDetailView(
+  step: StepRecord,
+  labels: ReadonlyMap<string, string | null>,
+  logs: readonly LogLine[],
+): Out<typeof StepDetailSchema> {
+  return {
+    ...stepView(step, labels),
+    runId: step.runId,
+    checkpoint: step.checkpoint,
+    vars: step.vars,
+    logs: logs.map((l) => ({ attempt: l.attempt, at: l.at, stream: l.stream, line: l.line })),
+  };
+}
+
+export function attemptView(a: RunAttemptRecord): Out<typeof RunAttemptSchema> {
+  const { runId: _runId, ...rest } = a;
+  return rest;
+}
+
+export function eventView(e: CairnEvent): Out<typeof EventSchema> {
+  return { seq: e.seq, runId: e.runId, stepId: e.stepId, type: e.type, at: e.at, data: e.data };
+}
+
+interface StoredGraph {
+  steps: Out<typeof WorkflowSchema>["steps"];
+  failFast?: boolean;
+  recovery?: "auto" | "manual";
+  maxRecoveries?: number;
+  secrets?: string[];
+  hasInputSchema?: boolean;
+}
+
+function graphOf(record: WorkflowRecord): StoredGraph {
+  const graph = (record.graph ?? {}) as Partial<StoredGraph>;
+  return { ...graph, steps: graph.steps ?? [] };
+}
+
+export function workflowSummaryView(record: WorkflowRecord): Out<typeof WorkflowSummarySchema> {
+  const graph = graphOf(record);
+  return {
+    id: record.id,
+    fingerprint: record.fingerprint,
+    updatedAt: record.updatedAt,
+    stepCount: graph.steps.length,
+    secrets: graph.secrets ?? [],
+    hasInputSchema: graph.hasInputSchema ?? false,
+  };
+}
+
+export function workflowView(record: WorkflowRecord): Out<typeof WorkflowSchema> {
+  const graph = graphOf(record);
+  return {
+    ...workflowSummaryView(record),
+    steps: graph.steps.map((s) => ({
+      id: s.id,
+      needs: s.needs,
+      label: s.label ?? null,
+      effects: s.effects,
+      timeoutMs: s.timeoutMs ?? null,
+      retry: {
+        attempts: s.retry.attempts,
+        initialMs: s.retry.initialMs,
+        factor: s.retry.factor,
+        maxMs: s.retry.maxMs,
+      },
+      outputs: s.outputs ?? [],
+    })),
+    failFast: graph.failFast ?? false,
+    recovery: graph.recovery ?? "auto",
+    maxRecoveries: graph.maxRecoveries ?? 3,
+  };
+}
+
+/** Step labels of a workflow, by step id (for runs' step lists). */
+export function labelsOf(record: WorkflowRecord | undefined): Map<string, string | null> {
+  return new Map(record ? graphOf(record).steps.map((s) => [s.id, s.label ?? null]) : []);
+}
