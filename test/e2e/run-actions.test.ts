@@ -1,0 +1,198 @@
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { type Browser, chromiumMissing, launchBrowser, signIn } from "./helpers/browser.js";
+import { type Server, startServer } from "./helpers/server.js";
+import {
+  borderRgb,
+  currentRunId,
+  graphNode,
+  nextRun,
+  nodeStatus,
+  openRun,
+  overflowing,
+  planRows,
+  runStatus,
+  toast,
+} from "./helpers/ui.js";
+
+// The web UI in a real headless Chromium against `cairn serve`: resume, rerun of failed nodes,
+// rerun from a picked node, restart. What executed is read from the steps' side-effect ledger.
+const ARTIFACTS = path.resolve("test-artifacts/e2e");
+const missing = chromiumMissing();
+
+describe("web UI: resume, rerun, restart", { skip: missing ?? false, timeout: 240_000 }, () => {
+  let server: Server;
+  let browser: Browser;
+  const runs: Record<string, string> = {};
+
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser(server.url);
+    await signIn(browser.page, server.url, server.token);
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  async function start(workflow: string): Promise<string> {
+    const { status, body } = await server.api<{ id: string }>("POST", `/api/workflows/${workflow}/runs`, {
+      input: {},
+    });
+    assert.equal(status, 201);
+    return body.id;
+  }
+
+  test("a run failed at its middle step is resumed from the plan dialog; completed steps do not run again", async () => {
+    const { page } = browser;
+    const runId = await start("ui-resume");
+    await openRun(page, server.url, runId);
+    await runStatus(page, "failed");
+    assert.match(await nodeStatus(page, "flaky", "failed"), /Call flaky service.*failed/);
+    const [r, g, b] = await borderRgb(graphNode(page, "flaky"));
+    assert.ok(r > 150 && g < 90 && b < 90, `the failed node is red, got rgb(${r}, ${g}, ${b})`);
+    assert.match(await nodeStatus(page, "prepare", "succeeded"), /succeeded/);
+
+    fs.writeFileSync(path.join(server.dir, `fixed-${runId}`), "");
+    await page.getByTestId("resume").click();
+    assert.deepEqual(await planRows(page), { prepare: "keep", flaky: "retry", publish: "run" });
+    const flakyRow = page.getByTestId("plan-dialog").locator('[data-step-id="flaky"]');
+    assert.match(
+      await flakyRow.innerText(),
+      /retry[\s\S]*failed: Command exited with code 3: connection refused/,
+    );
+
+    // Hold the request to see the in-flight state a person would see on a slow network.
+    let release: (value?: unknown) => void = () => undefined;
+    const held = new Promise((resolve) => (release = resolve));
+    await page.route("**/api/runs/*/resume", async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.getByTestId("confirm-resume").click();
+    const resume = page.getByTestId("resume");
+    await page.locator('[data-testid="resume"]:disabled', { hasText: "Resuming…" }).waitFor();
+    assert.equal(await resume.isDisabled(), true);
+    release();
+    await toast(page, "success", /Resumed run/);
+    await page.unroute("**/api/runs/*/resume");
+
+    await runStatus(page, "succeeded");
+    assert.deepEqual(server.executed(runId), ["prepare", "flaky", "flaky", "publish"]);
+    // The history follows the run live: the resume is listed with its outcome once it settles.
+    await page.locator('[data-testid="history-attempt"][data-outcome="succeeded"]').waitFor();
+    const history = await page.getByTestId("history-attempt").allInnerTexts();
+    assert.equal(history.length, 2);
+    assert.match(history[0]!, /#1 start\s+failed/);
+    assert.match(history[1]!, /#2 resume\s+succeeded/);
+    assert.match(await page.getByTestId("run-attempt").innerText(), /attempt 2/);
+    runs.resumed = runId;
+  });
+
+  test("two failed parallel branches: 'rerun all failed nodes' makes a linked run that reuses the rest and succeeds", async () => {
+    const { page } = browser;
+    const parent = await start("ui-parallel");
+    await openRun(page, server.url, parent);
+    await runStatus(page, "failed");
+    await nodeStatus(page, "left", "failed");
+    await nodeStatus(page, "right", "failed");
+    await nodeStatus(page, "join", "skipped");
+
+    fs.writeFileSync(path.join(server.dir, "fixed-ui-parallel"), "");
+    await page.getByTestId("rerun-failed").click();
+    const child = await nextRun(page, parent);
+    await toast(page, "success", new RegExp(`Started run ${child}, a rerun of ${parent}`));
+    assert.match(
+      await page.getByTestId("lineage-marker").first().innerText(),
+      new RegExp(`rerun of ${parent}`),
+    );
+    assert.equal(await page.getByTestId("lineage-parent").innerText(), parent);
+    assert.match(await nodeStatus(page, "extract", "reused"), /reused/);
+    await runStatus(page, "succeeded");
+    assert.deepEqual(server.executed(child).sort(), ["join", "left", "right"]);
+
+    // The list shows the new run with its lineage, and the parent lists it as a child.
+    await page.goto(`${server.url}/#/runs`);
+    const row = page.locator(`[data-testid="run-row"][data-run-id="${child}"]`);
+    assert.match(await row.innerText(), new RegExp(`succeeded[\\s\\S]*rerun of ${parent}`));
+    await openRun(page, server.url, parent);
+    assert.match(await page.getByTestId("lineage-child").innerText(), new RegExp(`rerun ${child}`));
+    runs.parallel = child;
+  });
+
+  test("rerun from a node picked in the graph executes it and its downstream only", async () => {
+    const { page } = browser;
+    const source = await start("ui-chain");
+    await openRun(page, server.url, source);
+    await runStatus(page, "succeeded");
+    assert.equal(
+      await page.getByTestId("rerun-failed").getAttribute("aria-disabled"),
+      "true",
+      "nothing failed",
+    );
+
+    await page.getByTestId("rerun-menu-toggle").click();
+    await page.getByRole("menuitem", { name: "Rerun from selected node…" }).click();
+    await page.getByTestId("pick-banner").waitFor();
+    await graphNode(page, "b").getByRole("button").click();
+    const dialog = page.getByTestId("rerun-from-dialog");
+    assert.match(
+      await dialog.innerText(),
+      /executes b and everything downstream of it \(2 steps\), and reuses the recorded outputs of the other 2/,
+    );
+    await dialog.getByRole("button", { name: "Rerun from b" }).click();
+
+    const rerun = await nextRun(page, source);
+    await runStatus(page, "succeeded");
+    assert.deepEqual(server.executed(rerun), ["b", "c"]);
+    await nodeStatus(page, "a", "reused");
+    await nodeStatus(page, "d", "reused");
+    runs.chain = source;
+  });
+
+  test("restart creates a new run that executes every step", async () => {
+    const { page } = browser;
+    const source = runs.chain!;
+    await openRun(page, server.url, source);
+    await page.getByTestId("restart").click();
+    const dialog = page.getByTestId("restart-dialog");
+    assert.match(await dialog.innerText(), /from scratch with the same input/);
+    await dialog.getByTestId("confirm-action").click();
+    const restarted = await nextRun(page, source);
+    assert.match(
+      await page.getByTestId("lineage-marker").first().innerText(),
+      new RegExp(`restart of ${source}`),
+    );
+    await runStatus(page, "succeeded");
+    assert.deepEqual(server.executed(restarted).sort(), ["a", "b", "c", "d"]);
+    for (const step of ["a", "b", "c", "d"]) await nodeStatus(page, step, "succeeded");
+  });
+
+  test("screenshots of the runs list and a run's page, at 1280×800 and 390 wide", async () => {
+    const { page } = browser;
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    const shots: Array<[string, { width: number; height: number }]> = [
+      ["1280x800", { width: 1280, height: 800 }],
+      ["390x844", { width: 390, height: 844 }],
+    ];
+    for (const [name, size] of shots) {
+      await page.setViewportSize(size);
+      await page.goto(`${server.url}/#/runs`);
+      await page.reload(); // a fresh page: the earlier tests' toasts gone, the token still in the session
+      await page.getByTestId("run-row").nth(5).waitFor();
+      await page.screenshot({ path: path.join(ARTIFACTS, `runs-list-${name}.png`) });
+      // Nothing may stick out sideways (a phone would scroll the whole page).
+      assert.deepEqual(await overflowing(page), []);
+      await page.goto(`${server.url}/#/runs/${runs.resumed}?step=flaky`);
+      await runStatus(page, "succeeded");
+      await page.getByTestId("step-panel").waitFor();
+      await page.screenshot({ path: path.join(ARTIFACTS, `run-detail-${name}.png`), fullPage: true });
+      assert.deepEqual(await overflowing(page), []);
+    }
+    assert.equal(currentRunId(page), runs.resumed);
+    assert.deepEqual(browser.external, [], "no request left the server under test");
+    assert.deepEqual(browser.pageErrors, []);
+  });
+});

@@ -1,0 +1,168 @@
+import { ApiError, apiErrorOf } from "./errors";
+import type {
+  LatestFailed,
+  OnChange,
+  ResumePlan,
+  Run,
+  RunAttempt,
+  RunDetail,
+  RunPage,
+  RunStatus,
+  StepDetail,
+  Workflow,
+  WorkflowSummary,
+} from "./types";
+
+export interface ListRunsQuery {
+  status?: RunStatus | undefined;
+  workflow?: string | undefined;
+  cursor?: string | undefined;
+  limit?: number | undefined;
+}
+
+export interface ResumeRequest {
+  onChange?: OnChange;
+  secrets?: Record<string, string>;
+}
+
+export type RerunRequest =
+  | { from: string[]; secrets?: Record<string, string> }
+  | { failed: true; secrets?: Record<string, string> };
+
+/**
+ * The typed client of Cairn's HTTP API. Every request carries `Authorization: Bearer <token>`; a 401
+ * calls `onUnauthorized` (the app forgets the token and shows the token screen) before it throws.
+ */
+export class ApiClient {
+  readonly #token: string;
+  readonly #onUnauthorized: () => void;
+  readonly #base: string;
+
+  constructor(options: { token: string; onUnauthorized: () => void; baseUrl?: string }) {
+    this.#token = options.token;
+    this.#onUnauthorized = options.onUnauthorized;
+    this.#base = options.baseUrl ?? "";
+  }
+
+  get token(): string {
+    return this.#token;
+  }
+
+  /** The headers of an authenticated request (the SSE client uses them too). */
+  headers(extra: Record<string, string> = {}): Record<string, string> {
+    return { Authorization: `Bearer ${this.#token}`, Accept: "application/json", ...extra };
+  }
+
+  url(path: string): string {
+    return `${this.#base}${path}`;
+  }
+
+  unauthorized(): void {
+    this.#onUnauthorized();
+  }
+
+  async request<T>(method: "GET" | "POST", path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    const init: RequestInit = {
+      method,
+      headers: this.headers(body === undefined ? {} : { "Content-Type": "application/json" }),
+    };
+    if (body !== undefined) init.body = JSON.stringify(body);
+    if (signal) init.signal = signal;
+    const response = await fetch(this.url(path), init);
+    if (response.status === 401) {
+      const error = await apiErrorOf(response);
+      this.#onUnauthorized();
+      throw error;
+    }
+    if (!response.ok) throw await apiErrorOf(response);
+    return (await response.json()) as T;
+  }
+
+  listWorkflows(signal?: AbortSignal): Promise<{ workflows: WorkflowSummary[] }> {
+    return this.request("GET", "/api/workflows", undefined, signal);
+  }
+
+  getWorkflow(id: string, signal?: AbortSignal): Promise<Workflow> {
+    return this.request("GET", `/api/workflows/${enc(id)}`, undefined, signal);
+  }
+
+  /** The latest failed run of a workflow, or null when it has none (the API answers 404). */
+  async latestFailed(workflowId: string, signal?: AbortSignal): Promise<LatestFailed | null> {
+    try {
+      return await this.request<LatestFailed>(
+        "GET",
+        `/api/workflows/${enc(workflowId)}/latest-failed`,
+        undefined,
+        signal,
+      );
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return null;
+      throw error;
+    }
+  }
+
+  startRun(
+    workflowId: string,
+    body: { input: unknown; secrets?: Record<string, string> },
+  ): Promise<RunDetail> {
+    return this.request("POST", `/api/workflows/${enc(workflowId)}/runs`, body);
+  }
+
+  listRuns(query: ListRunsQuery, signal?: AbortSignal): Promise<RunPage> {
+    const params = new URLSearchParams();
+    if (query.status) params.set("status", query.status);
+    if (query.workflow) params.set("workflow", query.workflow);
+    if (query.cursor) params.set("cursor", query.cursor);
+    if (query.limit) params.set("limit", String(query.limit));
+    const qs = params.toString();
+    return this.request("GET", `/api/runs${qs ? `?${qs}` : ""}`, undefined, signal);
+  }
+
+  getRun(id: string, signal?: AbortSignal): Promise<RunDetail> {
+    return this.request("GET", `/api/runs/${enc(id)}`, undefined, signal);
+  }
+
+  getStep(runId: string, stepId: string, signal?: AbortSignal): Promise<StepDetail> {
+    return this.request("GET", `/api/runs/${enc(runId)}/steps/${enc(stepId)}`, undefined, signal);
+  }
+
+  history(runId: string, signal?: AbortSignal): Promise<{ attempts: RunAttempt[] }> {
+    return this.request("GET", `/api/runs/${enc(runId)}/history`, undefined, signal);
+  }
+
+  resumePlan(
+    runId: string,
+    options: { onChange?: OnChange } = {},
+    signal?: AbortSignal,
+  ): Promise<ResumePlan> {
+    const qs = options.onChange ? `?onChange=${enc(options.onChange)}` : "";
+    return this.request("GET", `/api/runs/${enc(runId)}/resume-plan${qs}`, undefined, signal);
+  }
+
+  resume(
+    runId: string,
+    body: ResumeRequest = {},
+  ): Promise<{ run: RunDetail; plan: Omit<ResumePlan, "secretsNeeded"> }> {
+    return this.request("POST", `/api/runs/${enc(runId)}/resume`, body);
+  }
+
+  restart(runId: string, body: { secrets?: Record<string, string> } = {}): Promise<RunDetail> {
+    return this.request("POST", `/api/runs/${enc(runId)}/restart`, body);
+  }
+
+  rerun(runId: string, body: RerunRequest): Promise<RunDetail> {
+    return this.request("POST", `/api/runs/${enc(runId)}/rerun`, body);
+  }
+
+  cancel(runId: string): Promise<Run> {
+    return this.request("POST", `/api/runs/${enc(runId)}/cancel`, {});
+  }
+
+  pause(runId: string): Promise<Run> {
+    return this.request("POST", `/api/runs/${enc(runId)}/pause`, {});
+  }
+}
+
+function enc(part: string): string {
+  return encodeURIComponent(part);
+}

@@ -1,0 +1,214 @@
+/**
+ * The HTTP API's response shapes, as the UI reads them. They mirror src/server/schemas.ts (the
+ * OpenAPI document is generated from those); test/web/api-types.test.ts checks them against it.
+ * Times are milliseconds since the Unix epoch.
+ */
+
+export const RUN_STATUSES = ["running", "paused", "succeeded", "failed", "cancelled", "interrupted"] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export const STEP_STATUSES = ["pending", "ready", "running", "succeeded", "failed", "cancelled"] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+/** Statuses from which resume continues a run in place (core/types.ts RESUMABLE_RUN_STATUSES). */
+export const RESUMABLE: readonly RunStatus[] = ["failed", "cancelled", "paused", "interrupted"];
+/** Statuses from which restart and rerun start a new run (core/types.ts FINISHED_RUN_STATUSES). */
+export const FINISHED: readonly RunStatus[] = ["succeeded", "failed", "cancelled", "interrupted"];
+
+export type RunOrigin = "start" | "restart" | "rerun";
+export type ProvenanceKind = "executed" | "reused" | "recovered" | "manual";
+export type RerunReason =
+  | "failed"
+  | "was-running"
+  | "was-cancelled"
+  | "definition-changed"
+  | "declared-file-changed"
+  | "selected"
+  | "downstream"
+  | "crash-recovery";
+
+export interface StepError {
+  message: string;
+  code?: string;
+}
+
+export interface Provenance {
+  kind: ProvenanceKind;
+  fromRunId?: string;
+  reason?: RerunReason;
+  by?: string;
+  fingerprint?: string;
+}
+
+export interface Run {
+  id: string;
+  workflowId: string;
+  tenant: string;
+  status: RunStatus;
+  input: unknown;
+  output: unknown;
+  error: StepError | null;
+  createdAt: number;
+  updatedAt: number;
+  finishedAt: number | null;
+  origin: RunOrigin;
+  parentRunId: string | null;
+  rootRunId: string;
+  /** Run attempts: 1 for the first start, +1 per resume. */
+  attempt: number;
+  reason: string | null;
+  secretNames: string[];
+}
+
+export interface Step {
+  id: string;
+  label: string | null;
+  status: StepStatus;
+  needs: string[];
+  attempts: number;
+  recoveries: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  durationMs: number | null;
+  output: unknown;
+  error: StepError | null;
+  provenance: Provenance | null;
+}
+
+export interface RunDetail extends Run {
+  steps: Step[];
+  lineage: {
+    parentRunId: string | null;
+    rootRunId: string;
+    children: Array<{ id: string; origin: RunOrigin; status: RunStatus }>;
+  };
+  orphaned: string | null;
+}
+
+export interface LogLine {
+  attempt: number;
+  at: number;
+  stream: "stdout" | "stderr" | "log";
+  line: string;
+}
+
+export interface StepDetail extends Step {
+  runId: string;
+  checkpoint: unknown;
+  vars: unknown;
+  logs: LogLine[];
+}
+
+export interface RunPage {
+  runs: Run[];
+  nextCursor: string | null;
+}
+
+export interface RunAttempt {
+  number: number;
+  at: number;
+  trigger: string;
+  actor: string | null;
+  action: "start" | "resume";
+  strategy: unknown;
+  stepsDone: number;
+  stepsTotal: number;
+  outcome: RunStatus | null;
+  endedAt: number | null;
+  note: string | null;
+}
+
+export const PLAN_ACTIONS = ["keep", "retry", "reset", "run", "rerun", "blocked", "mark-done"] as const;
+export type PlanAction = (typeof PLAN_ACTIONS)[number];
+export const ON_CHANGE = ["error", "rerun", "keep"] as const;
+export type OnChange = (typeof ON_CHANGE)[number];
+
+export interface PlanStep {
+  stepId: string;
+  status: StepStatus | "new";
+  action: PlanAction;
+  why: string;
+  cause: RerunReason | null;
+}
+
+/** core/resume-plan.ts ResumePlan, plus the secrets a resume must carry. */
+export interface ResumePlan {
+  steps: PlanStep[];
+  changed: string[];
+  unknown: string[];
+  refusal: string | null;
+  summary: Record<PlanAction, number>;
+  secretsNeeded: string[];
+}
+
+export interface WorkflowSummary {
+  id: string;
+  fingerprint: string;
+  updatedAt: number;
+  stepCount: number;
+  secrets: string[];
+  hasInputSchema: boolean;
+}
+
+export interface WorkflowStep {
+  id: string;
+  needs: string[];
+  label: string | null;
+  effects: "idempotent" | "non-idempotent";
+  timeoutMs: number | null;
+  retry: { attempts: number; initialMs: number; factor: number; maxMs: number };
+  outputs: string[];
+}
+
+export interface Workflow extends WorkflowSummary {
+  steps: WorkflowStep[];
+  failFast: boolean;
+  recovery: "auto" | "manual";
+  maxRecoveries: number;
+}
+
+export interface FailedStep {
+  stepId: string;
+  label: string | null;
+  /** First line of the step's error. */
+  error: string;
+}
+
+export interface LatestFailed {
+  run: Run;
+  failed: FailedStep[];
+}
+
+export type EventType =
+  | "run.created"
+  | "run.resumed"
+  | "run.succeeded"
+  | "run.failed"
+  | "run.cancelled"
+  | "run.paused"
+  | "run.interrupted"
+  | "step.ready"
+  | "step.started"
+  | "step.succeeded"
+  | "step.failed"
+  | "step.retrying"
+  | "step.cancelled"
+  | "step.reset"
+  | "step.reused"
+  | "step.recovered"
+  | "step.marked-done"
+  | "step.completion-rejected";
+
+/** One run or step transition: the `data:` of an SSE message; `seq` is also its `id:`. */
+export interface CairnEvent {
+  seq: number;
+  runId: string;
+  stepId: string | null;
+  type: EventType;
+  at: number;
+  data: unknown;
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string; details: unknown };
+}

@@ -1,0 +1,43 @@
+import type { RunDetail } from "../api/types";
+import { RunLink } from "../components/run-link";
+import { StatusBadge } from "../components/status-badge";
+
+/** Where the run came from (parent, root) and the runs made from it (children). */
+export function LineagePanel({ run }: { run: RunDetail }) {
+  const { parentRunId, rootRunId, children } = run.lineage;
+  return (
+    <section className="panel lineage-panel" aria-labelledby="lineage-title" data-testid="lineage-panel">
+      <div className="panel-head">
+        <h2 id="lineage-title">Lineage</h2>
+      </div>
+      <dl className="facts">
+        <dt>Origin</dt>
+        <dd>{run.origin === "start" ? "started" : run.origin}</dd>
+        <dt>Parent</dt>
+        <dd data-testid="lineage-parent">
+          {parentRunId ? <RunLink runId={parentRunId} /> : <span className="muted">none</span>}
+        </dd>
+        {rootRunId !== run.id && rootRunId !== parentRunId && (
+          <>
+            <dt>Root</dt>
+            <dd>
+              <RunLink runId={rootRunId} />
+            </dd>
+          </>
+        )}
+      </dl>
+      <h3>Runs made from this one</h3>
+      {children.length === 0 ? (
+        <p className="muted">none</p>
+      ) : (
+        <ul className="children">
+          {children.map((c) => (
+            <li key={c.id} data-testid="lineage-child">
+              <StatusBadge status={c.status} compact /> {c.origin} <RunLink runId={c.id} />
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}

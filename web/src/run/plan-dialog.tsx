@@ -1,0 +1,169 @@
+import { ON_CHANGE, type OnChange, type ResumePlan } from "../api/types";
+import { Modal } from "../components/modal";
+import { VirtualList } from "../components/virtual-list";
+import { ACTION_TEXT, ON_CHANGE_TEXT, planViewModel } from "./plan-model";
+
+const ROW_HEIGHT = 40;
+
+export interface PlanDialogProps {
+  runId: string;
+  plan: ResumePlan | null;
+  loading: boolean;
+  /** Why the plan could not be fetched. */
+  error: string | null;
+  onChange: OnChange;
+  onChangeChoice: (value: OnChange) => void;
+  secrets: Readonly<Record<string, string>>;
+  onSecret: (name: string, value: string) => void;
+  labels: ReadonlyMap<string, string | null>;
+  busy: boolean;
+  onConfirm: () => void;
+  onClose: () => void;
+}
+
+/**
+ * Resume's confirm dialog: what resume will do with every step and why (the API's dry-run plan), the
+ * onChange choices when the definition changed, and the secrets the run needs.
+ */
+export function PlanDialog(props: PlanDialogProps) {
+  const { plan, loading, error, busy } = props;
+  const model = plan
+    ? planViewModel(plan, { labels: props.labels, secrets: props.secrets, busy, onChange: props.onChange })
+    : null;
+  return (
+    <Modal
+      title={`Resume run ${props.runId}?`}
+      onClose={props.onClose}
+      wide
+      testId="plan-dialog"
+      footer={
+        <>
+          <button type="button" className="button" onClick={props.onClose}>
+            Cancel
+          </button>
+          <button
+            type="button"
+            className="button primary"
+            disabled={!model?.canConfirm || loading}
+            onClick={props.onConfirm}
+            data-testid="confirm-resume"
+          >
+            {model?.confirmLabel ?? "Resume run"}
+          </button>
+        </>
+      }
+    >
+      {loading && !plan && <p aria-live="polite">Computing the resume plan…</p>}
+      {error && (
+        <p className="field-error" role="alert">
+          {error}
+        </p>
+      )}
+      {plan && model && (
+        <>
+          <p>
+            Resume continues this run in place: steps marked <strong>keep</strong> are not executed again;{" "}
+            {model.executes} step{model.executes === 1 ? "" : "s"} will execute.
+          </p>
+          <p className="plan-summary" data-testid="plan-summary">
+            {model.counts.map((c) => (
+              <span key={c.action} className={`plan-count action-${c.action}`}>
+                {c.count} {ACTION_TEXT[c.action].label}
+              </span>
+            ))}
+          </p>
+          {model.offerOnChange && (
+            <fieldset className="on-change" data-testid="on-change">
+              <legend>
+                The definition changed since the run started for{" "}
+                {plan.changed.map((id, i) => (
+                  <span key={id}>
+                    {i > 0 && ", "}
+                    <code>{id}</code>
+                  </span>
+                ))}
+                . What should resume do with {plan.changed.length === 1 ? "it" : "them"}?
+              </legend>
+              {ON_CHANGE.map((value) => (
+                <label key={value} className="radio">
+                  <input
+                    type="radio"
+                    name="on-change"
+                    value={value}
+                    checked={props.onChange === value}
+                    onChange={() => props.onChangeChoice(value)}
+                    disabled={loading || busy}
+                  />
+                  <span>
+                    <strong>{ON_CHANGE_TEXT[value].label}</strong>{" "}
+                    <span className="muted">{ON_CHANGE_TEXT[value].description}</span>
+                  </span>
+                </label>
+              ))}
+            </fieldset>
+          )}
+          {model.refusal && (
+            <p className="refusal" role="alert" data-testid="plan-refusal">
+              {model.refusal}
+            </p>
+          )}
+          {plan.secretsNeeded.length > 0 && (
+            <fieldset className="secrets">
+              <legend>This run needs its secrets again (they are never stored):</legend>
+              {plan.secretsNeeded.map((name) => (
+                <label key={name}>
+                  <span className="mono">{name}</span>
+                  <input
+                    type="password"
+                    autoComplete="off"
+                    value={props.secrets[name] ?? ""}
+                    onChange={(e) => props.onSecret(name, e.target.value)}
+                  />
+                </label>
+              ))}
+            </fieldset>
+          )}
+          <div className="plan-table">
+            <div className="plan-row plan-head" aria-hidden="true">
+              <span>Step</span>
+              <span>Action</span>
+              <span>Why</span>
+            </div>
+            <VirtualList
+              items={model.rows}
+              rowHeight={ROW_HEIGHT}
+              maxHeight={ROW_HEIGHT * 9}
+              label="Resume plan: what happens to each step"
+              renderRow={(row, _index, style) => (
+                <li
+                  key={row.stepId}
+                  className="plan-row"
+                  style={style}
+                  data-testid="plan-row"
+                  data-step-id={row.stepId}
+                  data-action={row.action}
+                >
+                  <span className="plan-cell plan-step" title={row.stepId}>
+                    {row.label ?? row.stepId}
+                  </span>
+                  <span className="plan-cell">
+                    <span
+                      className={`plan-action action-${row.action}`}
+                      title={ACTION_TEXT[row.action].meaning}
+                    >
+                      {ACTION_TEXT[row.action].label}
+                    </span>
+                  </span>
+                  <span className="plan-cell plan-why" title={row.why}>
+                    <span className="sr-only">because </span>
+                    {row.why}
+                  </span>
+                </li>
+              )}
+            />
+          </div>
+        </>
+      )}
+    </Modal>
+  );
+}

@@ -1,0 +1,124 @@
+import { useState } from "react";
+import type { RunDetail } from "../api/types";
+import { ActionButton } from "../components/action-button";
+import { ConfirmDialog } from "../components/confirm-dialog";
+import { cancelReason, pauseReason, restartReason, resumeReason } from "./action-rules";
+import { PlanDialog } from "./plan-dialog";
+import { RunFromFailedButton } from "./run-from-failed";
+import { failedNodes } from "./run-from-failed-model";
+import type { RunActionsApi } from "./use-run-actions";
+
+/** The run's action bar: Resume, Restart, Run from failed node, Cancel, Pause, and their dialogs. */
+export function RunActions({
+  run,
+  actions,
+  onPick,
+}: {
+  run: RunDetail;
+  actions: RunActionsApi;
+  onPick: () => void;
+}) {
+  const [confirm, setConfirm] = useState<"restart" | "cancel" | null>(null);
+  const { inFlight } = actions;
+  const locked = inFlight !== null;
+  const labels = new Map(run.steps.map((s) => [s.id, s.label]));
+  const failed = failedNodes(run.steps);
+  return (
+    <div className="actions" role="toolbar" aria-label="Run actions">
+      <ActionButton
+        label="Resume"
+        busyLabel="Resuming…"
+        busy={inFlight === "resume"}
+        locked={locked}
+        disabledReason={resumeReason(run.status)}
+        onClick={actions.openResume}
+        primary
+        testId="resume"
+      />
+      <ActionButton
+        label="Restart"
+        busyLabel="Restarting…"
+        busy={inFlight === "restart"}
+        locked={locked}
+        disabledReason={restartReason(run.status)}
+        onClick={() => setConfirm("restart")}
+        testId="restart"
+      />
+      <RunFromFailedButton
+        status={run.status}
+        failed={failed}
+        busy={inFlight === "rerun"}
+        locked={locked && inFlight !== "rerun"}
+        onRerunFailed={() => actions.rerun({ failed: true })}
+        onRerunFrom={(stepId) => actions.rerun({ from: [stepId] })}
+        onPick={onPick}
+      />
+      <ActionButton
+        label="Pause"
+        busyLabel="Pausing…"
+        busy={inFlight === "pause"}
+        locked={locked}
+        disabledReason={pauseReason(run.status)}
+        onClick={actions.pause}
+        testId="pause"
+      />
+      <ActionButton
+        label="Cancel run"
+        busyLabel="Cancelling…"
+        busy={inFlight === "cancel"}
+        locked={locked}
+        disabledReason={cancelReason(run.status)}
+        onClick={() => setConfirm("cancel")}
+        danger
+        testId="cancel"
+      />
+
+      {actions.resumeDialog && (
+        <PlanDialog
+          runId={run.id}
+          plan={actions.resumeDialog.plan}
+          loading={actions.resumeDialog.loading}
+          error={actions.resumeDialog.error}
+          onChange={actions.resumeDialog.onChange}
+          onChangeChoice={actions.chooseOnChange}
+          secrets={actions.resumeDialog.secrets}
+          onSecret={actions.setSecret}
+          labels={labels}
+          busy={inFlight === "resume"}
+          onConfirm={actions.confirmResume}
+          onClose={actions.closeResume}
+        />
+      )}
+      {confirm === "restart" && (
+        <ConfirmDialog
+          title={`Restart run ${run.id}?`}
+          confirmLabel="Restart from scratch"
+          onConfirm={actions.restart}
+          onClose={() => setConfirm(null)}
+          testId="restart-dialog"
+        >
+          <p>
+            Restart starts a <strong>new run</strong> of <code>{run.workflowId}</code> from scratch with the
+            same input: every one of its {run.steps.length} steps executes again, nothing is reused. This run
+            stays as it is and is linked as the new run's parent.
+          </p>
+        </ConfirmDialog>
+      )}
+      {confirm === "cancel" && (
+        <ConfirmDialog
+          title={`Cancel run ${run.id}?`}
+          confirmLabel="Cancel run"
+          danger
+          onConfirm={actions.cancel}
+          onClose={() => setConfirm(null)}
+          testId="cancel-dialog"
+        >
+          <p>
+            No new step starts, and running steps are stopped (shell commands get SIGTERM, then SIGKILL).
+            Steps that succeeded keep their results: you can resume the run later.
+          </p>
+        </ConfirmDialog>
+      )}
+    </div>
+  );
+}

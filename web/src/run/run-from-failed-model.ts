@@ -1,0 +1,73 @@
+import type { RunStatus, Step } from "../api/types";
+import { firstLine } from "../format";
+import { topologicalOrder } from "./graph";
+
+export interface FailedNode {
+  stepId: string;
+  label: string | null;
+  /** First line of the step's error. */
+  error: string;
+}
+
+export type MenuItem =
+  | { kind: "failed"; key: string; stepId: string; text: string; detail: string }
+  | { kind: "pick"; key: string; text: string };
+
+export interface SplitButtonState {
+  primary: { label: string; disabled: boolean; busy: boolean; reason: string | null };
+  toggle: { disabled: boolean; reason: string | null };
+  items: MenuItem[];
+}
+
+/** The failed steps of a run in a deterministic order: topological, ties by step id. */
+export function failedNodes(steps: readonly Step[]): FailedNode[] {
+  const byId = new Map(steps.map((s) => [s.id, s]));
+  return topologicalOrder(steps)
+    .map((id) => byId.get(id)!)
+    .filter((s) => s.status === "failed")
+    .map((s) => ({ stepId: s.id, label: s.label, error: firstLine(s.error?.message) || "no message" }));
+}
+
+/**
+ * The "Run from failed node" split button in every state. Rerun makes a new run from a finished
+ * one (succeeded, failed, cancelled or interrupted), like the API.
+ */
+export function runFromFailedState(input: {
+  status: RunStatus;
+  failed: readonly FailedNode[];
+  /** A rerun request is in flight. */
+  busy: boolean;
+  /** Another action is in flight. */
+  locked: boolean;
+}): SplitButtonState {
+  const { status, failed, busy, locked } = input;
+  const finishedReason =
+    status === "running"
+      ? "The run is still running: wait for it, or cancel it first."
+      : status === "paused"
+        ? "The run is paused: resume it, or cancel it first."
+        : null;
+  const primaryReason =
+    finishedReason ??
+    (failed.length === 0
+      ? "This run has no failed nodes. Pick a node with “Rerun from selected node…”, or restart it."
+      : null);
+  const items: MenuItem[] = failed.map((f) => ({
+    kind: "failed",
+    key: `failed:${f.stepId}`,
+    stepId: f.stepId,
+    text: `Rerun from ${f.label ?? f.stepId}`,
+    detail: f.error,
+  }));
+  items.push({ kind: "pick", key: "pick", text: "Rerun from selected node…" });
+  return {
+    primary: {
+      label: busy ? "Rerunning…" : "Rerun all failed nodes",
+      disabled: busy || locked || primaryReason !== null,
+      busy,
+      reason: primaryReason,
+    },
+    toggle: { disabled: busy || locked || finishedReason !== null, reason: finishedReason },
+    items,
+  };
+}

@@ -1,0 +1,47 @@
+import { Handle, type Node, type NodeProps, Position } from "@xyflow/react";
+import { memo } from "react";
+import { Icon } from "../components/icon";
+import { STATUS_META, type StepDisplayStatus } from "../components/status";
+
+export type StepNodeData = {
+  stepId: string;
+  label: string | null;
+  status: StepDisplayStatus | null;
+  attempts: number;
+  selected: boolean;
+  picking: boolean;
+};
+
+export type StepNodeType = Node<StepNodeData, "step">;
+
+/**
+ * One step in the graph: a real button (keyboard and screen readers reach it) whose text says the
+ * status, so colour is never the only cue.
+ */
+export const StepNode = memo(function StepNode({ data }: NodeProps<StepNodeType>) {
+  const status = data.status;
+  const meta = status ? STATUS_META[status] : null;
+  const title = data.label ?? data.stepId;
+  return (
+    <div
+      className={`step-node ${status ? `status-${status}` : "status-none"}${data.selected ? " is-selected" : ""}${data.picking ? " is-picking" : ""}`}
+      data-testid="graph-node"
+      data-step-id={data.stepId}
+      data-status={status ?? "none"}
+    >
+      <Handle type="target" position={Position.Left} isConnectable={false} />
+      <button type="button" className="step-node-button nodrag" aria-pressed={data.selected}>
+        <span className="step-node-title">{title}</span>
+        {data.label && data.label !== data.stepId && <span className="step-node-id mono">{data.stepId}</span>}
+        {meta && (
+          <span className="step-node-meta">
+            <Icon name={meta.icon} />
+            <span>{meta.label}</span>
+            {data.attempts > 1 && <span className="muted">· {data.attempts} attempts</span>}
+          </span>
+        )}
+      </button>
+      <Handle type="source" position={Position.Right} isConnectable={false} />
+    </div>
+  );
+});

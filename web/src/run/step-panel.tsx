@@ -1,0 +1,164 @@
+import { useEffect, useState } from "react";
+import { useApi } from "../api/context";
+import { messageOf } from "../api/errors";
+import type { LogLine, RunStatus, Step, StepDetail } from "../api/types";
+import { useNow } from "../api/use-event-stream";
+import { JsonView } from "../components/json-view";
+import { RunLink } from "../components/run-link";
+import { stepDisplayStatus } from "../components/status";
+import { StatusBadge } from "../components/status-badge";
+import { VirtualList } from "../components/virtual-list";
+import { formatDuration, formatTime } from "../format";
+import { provenanceText } from "./provenance";
+
+/** Optional parts the API may add later; shown when present. */
+type StepDetailPlus = StepDetail & {
+  error: (StepDetail["error"] & { stack?: string }) | null;
+  memos?: Array<{ key: string; at?: number; value?: unknown }>;
+};
+
+/** Everything about one step of a run: attempts, timing, output, error, checkpoint, logs, provenance. */
+export function StepPanel(props: { runId: string; step: Step; runStatus: RunStatus; onClose: () => void }) {
+  const { runId, step, runStatus, onClose } = props;
+  const client = useApi();
+  const [detail, setDetail] = useState<StepDetailPlus | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  // Fetched again whenever the step moves on (a new attempt, a new status), and every 2 s while it
+  // runs: its log lines and checkpoints are not in the event stream.
+  const tick = useNow(2000, step.status === "running");
+  const version = `${step.status}:${step.attempts}:${step.finishedAt ?? ""}:${step.status === "running" ? tick : ""}`;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: version is the refetch trigger
+  useEffect(() => {
+    const abort = new AbortController();
+    client
+      .getStep(runId, step.id, abort.signal)
+      .then((d) => {
+        setDetail(d);
+        setError(null);
+      })
+      .catch((e: unknown) => {
+        if (!abort.signal.aborted) setError(messageOf(e));
+      });
+    return () => abort.abort();
+  }, [client, runId, step.id, version]);
+
+  const provenance = provenanceText(step.provenance, step.attempts);
+  const shown = detail && detail.id === step.id ? detail : null;
+  return (
+    <aside className="panel step-panel" aria-labelledby="step-panel-title" data-testid="step-panel">
+      <div className="panel-head">
+        <h2 id="step-panel-title">{step.label ?? step.id}</h2>
+        <button type="button" className="icon-button" onClick={onClose} aria-label="Close step details">
+          ×
+        </button>
+      </div>
+      <dl className="facts">
+        <dt>Step</dt>
+        <dd className="mono">{step.id}</dd>
+        <dt>Status</dt>
+        <dd>
+          <StatusBadge status={stepDisplayStatus(step, runStatus)} />
+        </dd>
+        <dt>Attempts</dt>
+        <dd data-testid="step-attempts">
+          {step.attempts}
+          {step.recoveries > 0 && ` (${step.recoveries} crash recover${step.recoveries === 1 ? "y" : "ies"})`}
+        </dd>
+        <dt>Duration</dt>
+        <dd>{formatDuration(step.durationMs)}</dd>
+        <dt>Started</dt>
+        <dd>{formatTime(step.startedAt)}</dd>
+        <dt>Provenance</dt>
+        <dd data-testid="step-provenance">
+          {provenance.text}
+          {provenance.fromRunId && (
+            <>
+              {" "}
+              <RunLink runId={provenance.fromRunId} stepId={step.id} />
+            </>
+          )}
+        </dd>
+        {step.needs.length > 0 && (
+          <>
+            <dt>Needs</dt>
+            <dd className="mono">{step.needs.join(", ")}</dd>
+          </>
+        )}
+      </dl>
+      {step.error && (
+        <section className="step-error" aria-label="Error">
+          <h3>Error{step.error.code ? ` (${step.error.code})` : ""}</h3>
+          <pre className="error-text">{step.error.message}</pre>
+          {shown?.error?.stack && (
+            <details>
+              <summary>Stack trace</summary>
+              <pre className="error-text">{shown.error.stack}</pre>
+            </details>
+          )}
+        </section>
+      )}
+      {error && (
+        <p className="field-error" role="alert">
+          {error}
+        </p>
+      )}
+      <h3>Output</h3>
+      <JsonView value={step.output} label="output" />
+      {shown && (
+        <>
+          <h3>Last checkpoint</h3>
+          <JsonView value={shown.checkpoint} label="checkpoint" />
+          {shown.memos && (
+            <>
+              <h3>Memoized sub-steps</h3>
+              {shown.memos.length === 0 ? (
+                <p className="muted">none</p>
+              ) : (
+                <ul className="memos">
+                  {shown.memos.map((m) => (
+                    <li key={m.key} className="mono">
+                      {m.key}
+                      {m.at ? ` · ${formatTime(m.at)}` : ""}
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </>
+          )}
+          {shown.vars !== null &&
+            shown.vars !== undefined &&
+            Object.keys(shown.vars as object).length > 0 && (
+              <>
+                <h3>Variables set</h3>
+                <JsonView value={shown.vars} label="variables" />
+              </>
+            )}
+          <h3>Logs</h3>
+          <Logs lines={shown.logs} />
+        </>
+      )}
+    </aside>
+  );
+}
+
+function Logs({ lines }: { lines: readonly LogLine[] }) {
+  if (lines.length === 0) return <p className="muted">no output</p>;
+  return (
+    <VirtualList
+      className="logs mono"
+      items={lines}
+      rowHeight={20}
+      maxHeight={260}
+      label="Step logs"
+      renderRow={(l, i, style) => (
+        <li key={i} style={style} className={`log-line log-${l.stream}`}>
+          <span className="log-attempt" title={`attempt ${l.attempt}, ${l.stream}`}>
+            #{l.attempt}
+          </span>
+          {l.stream === "stderr" && <span className="sr-only">stderr: </span>}
+          {l.line}
+        </li>
+      )}
+    />
+  );
+}

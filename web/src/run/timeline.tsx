@@ -1,0 +1,124 @@
+import { useMemo } from "react";
+import type { CairnEvent, RunStatus, Step } from "../api/types";
+import { useNow } from "../api/use-event-stream";
+import { stepDisplayStatus } from "../components/status";
+import { StatusBadge } from "../components/status-badge";
+import { VirtualList } from "../components/virtual-list";
+import { formatDuration } from "../format";
+import { type Bar, buildTimeline, span } from "./timeline-model";
+
+const ROW_HEIGHT = 34;
+
+/** A Gantt-like chart of every step attempt, one row per step (virtualised for big runs). */
+export function TimelineView(props: {
+  steps: readonly Step[];
+  order: readonly string[];
+  events: readonly CairnEvent[];
+  runStatus: RunStatus;
+  selectedId: string | null;
+  onSelect: (stepId: string) => void;
+}) {
+  const { steps, order, events, runStatus, selectedId, onSelect } = props;
+  const now = useNow(1000, runStatus === "running");
+  const timeline = useMemo(() => buildTimeline(events, now), [events, now]);
+  const byId = useMemo(() => new Map(steps.map((s) => [s.id, s])), [steps]);
+  const rows = useMemo(
+    () => order.map((id) => byId.get(id)).filter((s): s is Step => s !== undefined),
+    [order, byId],
+  );
+  return (
+    <section className="panel timeline" aria-labelledby="timeline-title">
+      <div className="panel-head">
+        <h2 id="timeline-title">Timeline</h2>
+        <span className="muted small">
+          {formatDuration(timeline.end - timeline.start)} · each bar is one attempt
+        </span>
+      </div>
+      <div className="timeline-legend small" aria-hidden="true">
+        <span className="bar-swatch bar-succeeded" /> succeeded <span className="bar-swatch bar-failed" />{" "}
+        failed
+        <span className="bar-swatch bar-retrying" /> retried <span className="bar-swatch bar-running" />{" "}
+        running
+        <span className="bar-swatch bar-cancelled" /> cancelled / interrupted
+      </div>
+      <div className="timeline-body">
+        <div className="timeline-marks" aria-hidden="true">
+          {timeline.marks.map((m) => {
+            const left = span(timeline, m.at, m.at).left;
+            // Near the right end the label goes on the left of its line, so it stays inside.
+            return (
+              <span
+                key={`${m.at}-${m.label}`}
+                className={`timeline-mark${left > 60 ? " label-left" : ""}`}
+                style={{ left: `${left}%` }}
+              >
+                <span className="timeline-mark-label">{m.label}</span>
+              </span>
+            );
+          })}
+        </div>
+        <VirtualList
+          items={rows}
+          rowHeight={ROW_HEIGHT}
+          maxHeight={ROW_HEIGHT * 12}
+          label="Step attempts"
+          renderRow={(step, _i, style) => {
+            const bars = timeline.bars.get(step.id) ?? [];
+            return (
+              <li
+                key={step.id}
+                className="timeline-row"
+                style={style}
+                data-testid="timeline-row"
+                data-step-id={step.id}
+              >
+                <button
+                  type="button"
+                  className={`timeline-step${step.id === selectedId ? " is-selected" : ""}`}
+                  onClick={() => onSelect(step.id)}
+                  aria-pressed={step.id === selectedId}
+                >
+                  <span className="timeline-step-name">{step.label ?? step.id}</span>
+                  <StatusBadge status={stepDisplayStatus(step, runStatus)} compact />
+                </button>
+                <div className="timeline-track">
+                  {bars.map((bar) => (
+                    <BarView key={`${bar.attempt}-${bar.start}`} bar={bar} timeline={timeline} now={now} />
+                  ))}
+                  <span className="sr-only">{describe(bars, now)}</span>
+                </div>
+              </li>
+            );
+          }}
+        />
+      </div>
+    </section>
+  );
+}
+
+function BarView({
+  bar,
+  timeline,
+  now,
+}: {
+  bar: Bar;
+  timeline: ReturnType<typeof buildTimeline>;
+  now: number;
+}) {
+  const { left, width } = span(timeline, bar.start, bar.end ?? now);
+  return (
+    <span
+      className={`timeline-bar bar-${bar.outcome}`}
+      style={{ left: `${left}%`, width: `${width}%` }}
+      title={`attempt ${bar.attempt}: ${bar.outcome}, ${formatDuration((bar.end ?? now) - bar.start)}`}
+      data-testid="timeline-bar"
+    />
+  );
+}
+
+function describe(bars: readonly Bar[], now: number): string {
+  if (bars.length === 0) return "not executed in this run";
+  return bars
+    .map((b) => `attempt ${b.attempt} ${b.outcome} after ${formatDuration((b.end ?? now) - b.start)}`)
+    .join("; ");
+}

@@ -1,0 +1,145 @@
+import { useCallback, useEffect, useRef, useState } from "react";
+import { useApi } from "../api/context";
+import { messageOf } from "../api/errors";
+import type { StreamState } from "../api/sse";
+import type { CairnEvent, Run, RunStatus } from "../api/types";
+import { useEventStream } from "../api/use-event-stream";
+import { lastRunEvents, RUN_STATUS_AFTER } from "./run-events";
+
+const PAGE_SIZE = 50;
+/** Events this much older than the page load (browser and server clocks differ a little) are history. */
+const CLOCK_SLACK_MS = 5000;
+
+export interface RunsState {
+  runs: Run[];
+  loading: boolean;
+  error: string | null;
+  hasMore: boolean;
+  loadMore: () => void;
+  stream: StreamState;
+}
+
+/**
+ * One filtered, cursor-paginated list of runs (newest first), kept live from `/api/events`: a
+ * listed run's badge follows its events, and a new run that matches the filters appears on top.
+ */
+export function useRuns(filters: { status: RunStatus | null; workflow: string | null }): RunsState {
+  const client = useApi();
+  const [runs, setRuns] = useState<Run[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState<string | null>(null);
+  const runsRef = useRef(runs);
+  runsRef.current = runs;
+  const cursorRef = useRef(cursor);
+  cursorRef.current = cursor;
+  const loadedAt = useRef(Date.now());
+  const { status, workflow } = filters;
+
+  useEffect(() => {
+    const abort = new AbortController();
+    setLoading(true);
+    setError(null);
+    client
+      .listRuns(
+        { status: status ?? undefined, workflow: workflow ?? undefined, limit: PAGE_SIZE },
+        abort.signal,
+      )
+      .then((page) => {
+        loadedAt.current = Date.now();
+        setRuns(page.runs);
+        setCursor(page.nextCursor);
+      })
+      .catch((e: unknown) => {
+        if (!abort.signal.aborted) setError(messageOf(e));
+      })
+      .finally(() => {
+        if (!abort.signal.aborted) setLoading(false);
+      });
+    return () => abort.abort();
+  }, [client, status, workflow]);
+
+  const loadMore = useCallback(() => {
+    if (!cursor) return;
+    setLoading(true);
+    client
+      .listRuns({ status: status ?? undefined, workflow: workflow ?? undefined, limit: PAGE_SIZE, cursor })
+      .then((page) => {
+        setRuns((list) => {
+          const seen = new Set(list.map((r) => r.id));
+          return [...list, ...page.runs.filter((r) => !seen.has(r.id))];
+        });
+        setCursor(page.nextCursor);
+      })
+      .catch((e: unknown) => setError(messageOf(e)))
+      .finally(() => setLoading(false));
+  }, [client, cursor, status, workflow]);
+
+  // Runs to fetch again, gathered for a moment so that a burst of events costs one request per run.
+  const pending = useRef(new Set<string>());
+  const timer = useRef<number | undefined>(undefined);
+  const refetch = useCallback(
+    (ids: string[]) => {
+      for (const id of ids) pending.current.add(id);
+      if (timer.current !== undefined) return;
+      timer.current = window.setTimeout(() => {
+        timer.current = undefined;
+        const batch = [...pending.current];
+        pending.current.clear();
+        for (const id of batch)
+          client
+            .getRun(id)
+            .then((detail) => {
+              const { steps: _steps, lineage: _lineage, orphaned: _orphaned, ...run } = detail;
+              setRuns((list) => upsert(list, run, { status, workflow }, cursorRef.current !== null));
+            })
+            .catch(() => undefined);
+      }, 150);
+    },
+    [client, status, workflow],
+  );
+  useEffect(() => () => window.clearTimeout(timer.current), []);
+
+  const onEvents = useCallback(
+    (events: CairnEvent[]) => {
+      const byId = new Map(runsRef.current.map((r) => [r.id, r]));
+      const changed = new Map<string, RunStatus>();
+      const fetch: string[] = [];
+      for (const [runId, event] of lastRunEvents(events)) {
+        const known = byId.get(runId);
+        // The stream replays the log from the start: only what is newer than the loaded list counts.
+        if (known ? event.at < known.updatedAt : event.at < loadedAt.current - CLOCK_SLACK_MS) continue;
+        if (known) changed.set(runId, RUN_STATUS_AFTER[event.type]!);
+        fetch.push(runId);
+      }
+      if (changed.size > 0)
+        setRuns((current) =>
+          current.map((r) => (changed.has(r.id) ? { ...r, status: changed.get(r.id)! } : r)),
+        );
+      if (fetch.length > 0) refetch(fetch);
+    },
+    [refetch],
+  );
+  const stream = useEventStream("/api/events", onEvents);
+
+  return { runs, loading, error, hasMore: cursor !== null, loadMore, stream };
+}
+
+/**
+ * Put a fresh copy of a run in the list if it matches the filters (new runs on top); a run older than
+ * the last loaded one belongs to a page not loaded yet.
+ */
+function upsert(
+  list: Run[],
+  run: Run,
+  filters: { status: RunStatus | null; workflow: string | null },
+  hasMore: boolean,
+): Run[] {
+  const index = list.findIndex((r) => r.id === run.id);
+  if (index >= 0) return list.map((r, i) => (i === index ? run : r));
+  if (filters.workflow && run.workflowId !== filters.workflow) return list;
+  if (filters.status && run.status !== filters.status) return list;
+  const oldest = list.at(-1);
+  if (hasMore && oldest && run.createdAt < oldest.createdAt) return list;
+  return [run, ...list].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
+}

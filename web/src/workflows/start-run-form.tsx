@@ -1,0 +1,110 @@
+import { type FormEvent, useId, useState } from "react";
+import { useApi } from "../api/context";
+import { ApiError, messageOf } from "../api/errors";
+import type { Workflow } from "../api/types";
+import { useToasts } from "../components/toasts";
+import { navigate, runHref } from "../router";
+import { checkInput, type JsonSchema } from "./input-check";
+
+/**
+ * Start a run: the input as JSON, checked before it is sent (syntax, and the workflow's input schema
+ * when the API gives it), then any secrets the workflow declares.
+ */
+export function StartRunForm({ workflow }: { workflow: Workflow & { inputSchema?: JsonSchema | null } }) {
+  const client = useApi();
+  const toasts = useToasts();
+  const [text, setText] = useState("{}");
+  const [secrets, setSecrets] = useState<Record<string, string>>({});
+  const [problems, setProblems] = useState<string[]>([]);
+  const [busy, setBusy] = useState(false);
+  const errorId = useId();
+  const inputId = useId();
+  const schema = workflow.inputSchema ?? null;
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const checked = checkInput(text, schema);
+    if (!checked.ok) {
+      setProblems(checked.problems);
+      return;
+    }
+    const missing = workflow.secrets.filter((s) => !secrets[s]);
+    if (missing.length > 0) {
+      setProblems(missing.map((s) => `Secret ${s} is needed.`));
+      return;
+    }
+    setProblems([]);
+    setBusy(true);
+    try {
+      const run = await client.startRun(workflow.id, {
+        input: checked.value,
+        ...(workflow.secrets.length > 0 ? { secrets } : {}),
+      });
+      toasts.success(`Started run ${run.id} of ${workflow.id}.`);
+      navigate(runHref(run.id));
+    } catch (error) {
+      // A 422 is the server's own schema check: show it next to the editor, like the local one.
+      if (error instanceof ApiError && error.status === 422)
+        setProblems([error.message, ...issuesOf(error.details)]);
+      else toasts.error(messageOf(error));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form className="panel start-form" onSubmit={submit} aria-labelledby={`${inputId}-title`} noValidate>
+      <h2 id={`${inputId}-title`}>Start a run</h2>
+      <label htmlFor={inputId}>
+        Input (JSON){workflow.hasInputSchema ? ", checked against the workflow's input schema" : ""}
+      </label>
+      <textarea
+        id={inputId}
+        className="mono json-editor"
+        rows={8}
+        spellCheck={false}
+        value={text}
+        onChange={(e) => {
+          setText(e.target.value);
+          if (problems.length > 0) setProblems([]);
+        }}
+        aria-invalid={problems.length > 0 || undefined}
+        aria-describedby={problems.length > 0 ? errorId : undefined}
+        data-testid="input-editor"
+      />
+      {workflow.secrets.map((name) => (
+        <label key={name} className="secret-field">
+          <span>
+            Secret <span className="mono">{name}</span>
+          </span>
+          <input
+            type="password"
+            autoComplete="off"
+            value={secrets[name] ?? ""}
+            onChange={(e) => setSecrets((s) => ({ ...s, [name]: e.target.value }))}
+          />
+        </label>
+      ))}
+      {problems.length > 0 && (
+        <ul id={errorId} className="field-error" role="alert" data-testid="input-problems">
+          {problems.map((p) => (
+            <li key={p}>{p}</li>
+          ))}
+        </ul>
+      )}
+      <button type="submit" className="button primary" disabled={busy} data-testid="start-run">
+        {busy ? "Starting…" : "Start run"}
+      </button>
+    </form>
+  );
+}
+
+function issuesOf(details: unknown): string[] {
+  const issues = (details as { issues?: unknown } | null)?.issues;
+  if (!Array.isArray(issues)) return [];
+  return issues.map((i) => {
+    const issue = i as { path?: unknown[]; message?: string };
+    const where = Array.isArray(issue.path) && issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
+    return `${where}${issue.message ?? JSON.stringify(i)}`;
+  });
+}
