@@ -31,19 +31,23 @@ export function findCycle(nodes: readonly GraphNode[]): string[] | null {
   return null;
 }
 
-/** Ids in topological order; ties broken by declaration order, so the order is deterministic. */
+/**
+ * Ids in topological order; among steps that become ready together the smaller id comes first, so
+ * the order is deterministic and does not depend on declaration order (the web UI uses the same rule).
+ */
 export function topologicalOrder(nodes: readonly GraphNode[]): string[] {
   const indegree = new Map(nodes.map((n) => [n.id, n.needs.length]));
   const dependents = successorsOf(nodes);
+  const ready = nodes.filter((n) => n.needs.length === 0).map((n) => n.id);
   const order: string[] = [];
-  const queue = nodes.filter((n) => n.needs.length === 0).map((n) => n.id);
-  while (queue.length > 0) {
-    const id = queue.shift()!;
+  while (ready.length > 0) {
+    ready.sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
+    const id = ready.pop()!;
     order.push(id);
     for (const next of dependents.get(id) ?? []) {
       const left = indegree.get(next)! - 1;
       indegree.set(next, left);
-      if (left === 0) queue.push(next);
+      if (left === 0) ready.push(next);
     }
   }
   return order;

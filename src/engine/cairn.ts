@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { toDefinition, type WorkflowLike } from "../core/builder.js";
 import { validateInput } from "../core/definition.js";
-import { CairnError, firstLine } from "../core/errors.js";
+import { CairnError } from "../core/errors.js";
 import type { ResumeOptions, ResumePlan } from "../core/resume-plan.js";
 import type { CairnEvent, LogLine, RunAttemptRecord, RunRecord, WorkflowRecord } from "../core/types.js";
 import { loadOneWorkflow } from "../loader/load-workflow-file.js";
@@ -16,6 +16,7 @@ import { cancelRun, pauseRun, releaseDrivenRuns } from "./control.js";
 import { insertRun } from "./create-run.js";
 import { Executor } from "./executor.js";
 import { newId } from "./ids.js";
+import { latestFailed } from "./latest-failed.js";
 import { copyWorkdir, type RerunSelection, rerunRun, restartRun } from "./lineage.js";
 import { type RecoveryReport, recoverOrphans } from "./recovery.js";
 import { type LoadedWorkflow, loadWorkflow, toWorkflowRecord } from "./registry.js";
@@ -79,7 +80,13 @@ export class Cairn {
           clock: options.clock,
         })
       : null;
-    this.#executor?.on("settled", (run) => this.#notify(run.id));
+    this.#executor?.on("settled", (run) => {
+      // A finished run needs neither: a resume adds them again. A long-lived process must not grow
+      // with every run it has finished.
+      this.#ownRuns.delete(run.id);
+      this.#secrets.delete(run.id);
+      this.#notify(run.id);
+    });
     this.#executor?.on("error", (error) => {
       if (process.env.CAIRN_DEBUG) console.error("cairn executor:", error);
     });
@@ -139,7 +146,8 @@ export class Cairn {
     const workdir = this.#workdir(runId);
     fs.mkdirSync(workdir, { recursive: true });
     if (options.secrets) this.#secrets.set(runId, { ...options.secrets });
-    this.#ownRuns.add(runId);
+    // A detached run is left to other workers, even when this instance executes only its own runs.
+    if (!options.detach) this.#ownRuns.add(runId);
     let inserted: { run: RunRecord; created: boolean };
     try {
       inserted = await this.store.transaction((tx) =>
@@ -229,7 +237,7 @@ export class Cairn {
       }),
     );
     if (options.secrets) this.#secrets.set(runId, { ...options.secrets });
-    this.#ownRuns.add(runId);
+    if (!options.detach) this.#ownRuns.add(runId);
     this.#executor?.wake();
     return { ...this.#handle(run), plan };
   }
@@ -275,24 +283,7 @@ export class Cairn {
   ): Promise<
     { run: RunRecord; failed: Array<{ stepId: string; label: string | null; error: string }> } | undefined
   > {
-    const run = await this.store.latestRun(workflowId, "failed", tenant);
-    if (!run) return undefined;
-    const record = await this.store.getWorkflow(workflowId);
-    const graph = (record?.graph ?? { steps: [] }) as { steps: Array<{ id: string; label: string | null }> };
-    const order = new Map(graph.steps.map((s, i) => [s.id, i]));
-    const steps = (await this.store.getSteps(run.id)).filter((s) => s.status === "failed");
-    steps.sort(
-      (a, b) =>
-        (order.get(a.stepId) ?? 1e9) - (order.get(b.stepId) ?? 1e9) || a.stepId.localeCompare(b.stepId),
-    );
-    return {
-      run,
-      failed: steps.map((s) => ({
-        stepId: s.stepId,
-        label: graph.steps.find((g) => g.id === s.stepId)?.label ?? null,
-        error: firstLine(s.error?.message),
-      })),
-    };
+    return latestFailed(this.store, workflowId, tenant);
   }
 
   /** Apply recovery policies to runs of registered workflows whose owner died. */
@@ -313,15 +304,14 @@ export class Cairn {
   /** Wait until a run is no longer running, without polling faster than `pollIntervalMs`. */
   async wait(runId: string): Promise<RunRecord> {
     for (;;) {
-      const view = await this.get(runId);
-      if (!view) throw new CairnError("NOT_FOUND", `Run "${runId}" does not exist.`);
-      const busy = view.steps.some((s) => s.status === "running") && view.orphaned === null;
-      if (view.run.status !== "running" && !busy) return view.run;
+      const settled = await this.#settled(runId);
+      if (settled) return settled;
       await new Promise<void>((resolve) => {
         const waiters = this.#waiters.get(runId) ?? new Set();
         const done = () => {
           clearTimeout(timer);
           waiters.delete(done);
+          if (waiters.size === 0 && this.#waiters.get(runId) === waiters) this.#waiters.delete(runId);
           resolve();
         };
         const timer = setTimeout(done, this.#options.pollIntervalMs);
@@ -329,6 +319,25 @@ export class Cairn {
         this.#waiters.set(runId, waiters);
       });
     }
+  }
+
+  /**
+   * The run once nothing of it is running any more (shown as interrupted when its owner died), or
+   * null. Cheap while this process drives the run: reading every step on each wake-up made waiting
+   * on a 100,000-step run quadratic.
+   */
+  async #settled(runId: string): Promise<RunRecord | null> {
+    const run = await this.store.getRun(runId);
+    if (!run) throw new CairnError("NOT_FOUND", `Run "${runId}" does not exist.`);
+    if (run.status === "running" && run.driverId === this.workerId && this.#executor && !this.#closed)
+      return null;
+    if (run.status !== "running") {
+      const { running } = await this.store.read((tx) => tx.runActivity(runId));
+      return running ? null : run;
+    }
+    const view = await this.get(runId);
+    if (!view) throw new CairnError("NOT_FOUND", `Run "${runId}" does not exist.`);
+    return view.run.status !== "running" ? view.run : null;
   }
 
   /** Stop: in-flight steps finish (or, with `abort`, are cancelled); runs this process drove become interrupted. */
@@ -363,7 +372,7 @@ export class Cairn {
     if (copyFiles) copyWorkdir(source.workdir, workdir);
     else fs.mkdirSync(workdir, { recursive: true });
     if (options.secrets) this.#secrets.set(newRunId, { ...options.secrets });
-    this.#ownRuns.add(newRunId);
+    if (!options.detach) this.#ownRuns.add(newRunId);
     try {
       const run = await this.store.transaction((tx) =>
         create(tx, {

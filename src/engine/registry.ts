@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { WorkflowDefinition } from "../core/definition.js";
 import { stepFingerprints, workflowFingerprint } from "../core/fingerprint.js";
 import { successorsOf, topologicalOrder } from "../core/graph.js";
@@ -46,6 +47,7 @@ export function toWorkflowRecord(workflow: LoadedWorkflow, now: number): Workflo
     maxRecoveries: d.maxRecoveries,
     secrets: [...d.secrets],
     hasInputSchema: d.inputSchema !== null,
+    inputSchema: inputJsonSchema(d),
   };
   return {
     id: d.id,
@@ -76,4 +78,15 @@ export function storedPolicy(record: WorkflowRecord | undefined): StoredPolicy {
     effects: new Map((graph.steps ?? []).map((s) => [s.id, s.effects])),
     timeouts: new Map((graph.steps ?? []).map((s) => [s.id, s.timeoutMs])),
   };
+}
+
+/** The input schema as JSON Schema, for clients (the UI's start form); null when it cannot be expressed. */
+function inputJsonSchema(definition: WorkflowDefinition): Json {
+  const schema = definition.inputSchema as unknown;
+  if (!schema || typeof schema !== "object" || !("_zod" in schema)) return null;
+  try {
+    return JSON.parse(JSON.stringify(z.toJSONSchema(schema as z.ZodType))) as Json;
+  } catch {
+    return null;
+  }
 }

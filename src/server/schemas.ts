@@ -110,8 +110,21 @@ export const LogLineSchema = z
 
 export const StepDetailSchema = StepSchema.extend({
   runId: z.string(),
+  error: z
+    .object({
+      message: z.string(),
+      code: z.string().optional(),
+      stack: z
+        .string()
+        .optional()
+        .openapi({ description: "The stack the step's own code threw (secrets masked)." }),
+    })
+    .nullable(),
   checkpoint: JsonValue,
   vars: JsonValue,
+  memos: z
+    .array(z.object({ key: z.string(), at: Millis, value: JsonValue }))
+    .openapi({ description: "Memoized sub-steps recorded by `ctx.memo` in this run." }),
   logs: z.array(LogLineSchema),
 }).openapi("StepDetail");
 
@@ -208,6 +221,9 @@ export const WorkflowSchema = WorkflowSummarySchema.extend({
   failFast: z.boolean(),
   recovery: z.enum(["auto", "manual"]),
   maxRecoveries: z.number().int(),
+  inputSchema: JsonValue.nullable().openapi({
+    description: "The run input's JSON Schema, when the workflow has one.",
+  }),
 }).openapi("Workflow", { description: "A workflow's graph: enough to draw it." });
 
 export const LatestFailedSchema = z

@@ -1,6 +1,7 @@
 import type { z } from "@hono/zod-openapi";
 import type {
   CairnEvent,
+  Json,
   LogLine,
   RunAttemptRecord,
   RunRecord,
@@ -94,12 +95,18 @@ export function stepDetailView(
   step: StepRecord,
   labels: ReadonlyMap<string, string | null>,
   logs: readonly LogLine[],
+  memos: ReadonlyArray<{ key: string; at: number; value: Json }>,
 ): Out<typeof StepDetailSchema> {
   return {
     ...stepView(step, labels),
     runId: step.runId,
+    // The step's own stack is the user's data (masked like everything else); the server's never leaves.
+    error: step.error
+      ? { ...errorView(step.error)!, ...(step.error.stack ? { stack: step.error.stack } : {}) }
+      : null,
     checkpoint: step.checkpoint,
     vars: step.vars,
+    memos: memos.map((m) => ({ key: m.key, at: m.at, value: m.value })),
     logs: logs.map((l) => ({ attempt: l.attempt, at: l.at, stream: l.stream, line: l.line })),
   };
 }
@@ -120,6 +127,7 @@ interface StoredGraph {
   maxRecoveries?: number;
   secrets?: string[];
   hasInputSchema?: boolean;
+  inputSchema?: Json | null;
 }
 
 function graphOf(record: WorkflowRecord): StoredGraph {
@@ -160,6 +168,7 @@ export function workflowView(record: WorkflowRecord): Out<typeof WorkflowSchema>
     failFast: graph.failFast ?? false,
     recovery: graph.recovery ?? "auto",
     maxRecoveries: graph.maxRecoveries ?? 3,
+    inputSchema: graph.inputSchema ?? null,
   };
 }
 

@@ -42,6 +42,10 @@ test("GET /api/workflows lists every registered workflow; GET /api/workflows/:id
       ["report", ["parse"], null],
     ],
   );
+  assert.equal(graph.body.inputSchema, null);
+  const typed = await s.api("/api/workflows/typed", { token: s.tokens.acme });
+  assert.deepEqual(typed.body.inputSchema.properties, { name: { type: "string", minLength: 1 } });
+  assert.deepEqual(typed.body.inputSchema.required, ["name"]);
 });
 
 test("POST /api/workflows/:id/runs: 201 with the run; the same runId answers 200 with that run, never a second one", async () => {
@@ -248,7 +252,7 @@ test("GET /api/runs: newest first, cursor pagination without gaps or repeats, fi
   assert.ok(succeededFlaky.body.runs.every((r: { workflowId: string }) => r.workflowId === "flaky"));
 });
 
-test("GET /api/runs/:id/steps/:stepId: the step with its logs, checkpoint and error (no stack)", async () => {
+test("GET /api/runs/:id/steps/:stepId: the step with its logs, checkpoint, memos and its own code's stack; no server stack anywhere", async () => {
   controls.failParse = true;
   const started = await s.api("/api/workflows/flaky/runs", { token: s.tokens.acme, json: {} });
   await s.waitForStatus(started.body.id, ["failed"]);
@@ -258,7 +262,9 @@ test("GET /api/runs/:id/steps/:stepId: the step with its logs, checkpoint and er
   assert.equal(step.body.status, "failed");
   assert.equal(step.body.label, "Parse rows");
   assert.match(step.body.error.message, /^parse exploded at row 3/);
-  assert.equal("stack" in step.body.error, false);
+  // The step detail carries the stack the step's own code threw (the UI's side panel shows it)…
+  assert.match(step.body.error.stack, /parse exploded at row 3[\s\S]*\n\s+at /);
+  assert.ok(Array.isArray(step.body.memos));
   assert.deepEqual(step.body.checkpoint, { parsed: 2 });
   assert.ok(
     step.body.logs.some((l: { line: string }) => l.line.includes("parsing 3 rows")),
@@ -266,7 +272,8 @@ test("GET /api/runs/:id/steps/:stepId: the step with its logs, checkpoint and er
   );
 
   const run = await s.api(`/api/runs/${started.body.id}`, { token: s.tokens.acme });
-  assert.doesNotMatch(run.text, /\n\s+at /, "no stack trace in the run either");
+  // …but the run and its step list never do.
+  assert.doesNotMatch(run.text, /\n\s+at /, "no stack trace in the run");
   assertErrorShape(
     await s.api(`/api/runs/${started.body.id}/steps/nope`, { token: s.tokens.acme }),
     404,

@@ -97,11 +97,12 @@ export function registerRunRoutes(app: App, { cairn }: RouteContext): void {
     const run = await ownRun(cairn, c.get("principal"), id);
     const [step] = await cairn.store.getSteps(id, [stepId]);
     if (!step) throw new CairnError("NOT_FOUND", `Run "${id}" has no step "${stepId}".`);
-    const [logs, workflow] = await Promise.all([
+    const [logs, workflow, memos] = await Promise.all([
       cairn.logs(id, stepId),
       cairn.store.getWorkflow(run.workflowId),
+      cairn.store.listMemos({ runId: id, stepId }),
     ]);
-    return c.json(stepDetailView(step, labelsOf(workflow), logs), 200);
+    return c.json(stepDetailView(step, labelsOf(workflow), logs, memos), 200);
   });
 
   app.openapi(history, async (c) => {

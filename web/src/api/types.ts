@@ -92,10 +92,14 @@ export interface LogLine {
   line: string;
 }
 
-export interface StepDetail extends Step {
+export interface StepDetail extends Omit<Step, "error"> {
   runId: string;
+  /** The step code's own error, with its stack (secrets masked). */
+  error: { message: string; code?: string; stack?: string } | null;
   checkpoint: unknown;
   vars: unknown;
+  /** Memoized sub-steps recorded by `ctx.memo`. */
+  memos: Array<{ key: string; at: number; value: unknown }>;
   logs: LogLine[];
 }
 
@@ -165,6 +169,8 @@ export interface Workflow extends WorkflowSummary {
   failFast: boolean;
   recovery: "auto" | "manual";
   maxRecoveries: number;
+  /** The run input's JSON Schema, when the workflow has one. */
+  inputSchema: unknown;
 }
 
 export interface FailedStep {

@@ -10,7 +10,7 @@ import { checkInput, type JsonSchema } from "./input-check";
  * Start a run: the input as JSON, checked before it is sent (syntax, and the workflow's input schema
  * when the API gives it), then any secrets the workflow declares.
  */
-export function StartRunForm({ workflow }: { workflow: Workflow & { inputSchema?: JsonSchema | null } }) {
+export function StartRunForm({ workflow }: { workflow: Workflow }) {
   const client = useApi();
   const toasts = useToasts();
   const [text, setText] = useState("{}");
@@ -19,7 +19,7 @@ export function StartRunForm({ workflow }: { workflow: Workflow & { inputSchema?
   const [busy, setBusy] = useState(false);
   const errorId = useId();
   const inputId = useId();
-  const schema = workflow.inputSchema ?? null;
+  const schema = (workflow.inputSchema ?? null) as JsonSchema | null;
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
