@@ -36,6 +36,15 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
   readonly #committer: GroupCommitter<StepOutcome, OutcomeResult>;
   #pumping = false;
   #pumpAgain = false;
+  /** The pump in progress (or the last one): `stop` waits for it. */
+  #pumped: Promise<void> = Promise.resolve();
+  /**
+   * Ready work may be waiting that no claim took (a claim filled every free slot, a wake came while
+   * full, a step was readied but not claimed, an outcome was not a success): the next step to leave
+   * pumps. Otherwise a finished step does not: its successors were claimed with its completion, and
+   * a claim per step (with the nextReadyAt that follows) doubled the cost of a sequential step.
+   */
+  #backlog = false;
   #stopped = false;
   #wakeTimer: NodeJS.Timeout | undefined;
   #heartbeatTimer: NodeJS.Timeout | undefined;
@@ -51,8 +60,10 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
   ) {
     super();
     this.#committer = new GroupCommitter(
-      (outcomes) =>
-        store.transaction((tx) =>
+      (outcomes) => {
+        // A retry becomes ready later and a failure may stop a run: a pump recomputes the next wake-up.
+        if (outcomes.some((o) => o.kind !== "succeeded")) this.#backlog = true;
+        return store.transaction((tx) =>
           recordOutcomes(tx, outcomes, {
             workflow: (id) => workflows.get(id),
             claimFor: {
@@ -61,7 +72,8 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
               limit: Math.max(0, options.concurrency - this.#inFlight.size + outcomes.length),
             },
           }),
-        ),
+        );
+      },
       (result) => this.#afterCommit(result),
     );
   }
@@ -85,7 +97,7 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
       this.#pumpAgain = true;
       return;
     }
-    void this.#pump();
+    this.#pumped = this.#pump();
   }
 
   /** Abort this executor's in-flight steps of a run (cancel, or a lost lease). */
@@ -98,6 +110,8 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
     this.#stopped = true;
     clearTimeout(this.#wakeTimer);
     this.#unsubscribe?.();
+    // A claim in flight may still launch steps: wait for it, so they are counted (and waited for) below.
+    await this.#pumped;
     if (options.abort)
       for (const f of this.#inFlight.values()) f.controller.abort("shutdown" satisfies AbortCause);
     if (this.#inFlight.size > 0 || this.#committer.pending > 0)
@@ -112,11 +126,14 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
       do {
         this.#pumpAgain = false;
         const free = this.options.concurrency - this.#inFlight.size;
+        if (free <= 0) this.#backlog = true;
         if (free <= 0 || this.#stopped) break;
+        const runs = new Map<string, RunRecord>();
         const claimed = await this.store.transaction((tx) =>
-          claimSteps(tx, this.#claimFilter(free), this.options.leaseMs),
+          claimSteps(tx, this.#claimFilter(free), this.options.leaseMs, runs),
         );
-        for (const step of claimed) this.#launch(step);
+        this.#backlog = claimed.length === free;
+        for (const step of claimed) this.#launch(step, runs.get(step.runId));
         if (claimed.length === free) this.#pumpAgain = true;
       } while (this.#pumpAgain);
       await this.#scheduleWake();
@@ -140,6 +157,8 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
   async #scheduleWake(): Promise<void> {
     if (this.#stopped) return;
     clearTimeout(this.#wakeTimer);
+    // Full: the next step to finish wakes the pump. A timer now would spin while ready steps wait.
+    if (this.#inFlight.size >= this.options.concurrency) return;
     const { limit: _limit, ...filter } = this.#claimFilter(1);
     const next = await this.store.read((tx) => tx.nextReadyAt(filter));
     const delay = next === null ? this.options.pollIntervalMs : Math.max(0, next - this.options.clock());
@@ -147,22 +166,23 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
     this.#wakeTimer.unref();
   }
 
-  #launch(step: StepRecord): void {
+  /** `run`: the step's run as read in the transaction that claimed it, when the caller has it. */
+  #launch(step: StepRecord, run?: RunRecord): void {
     const key = `${step.runId}/${step.stepId}`;
     const controller = new AbortController();
     this.#inFlight.set(key, { step, controller });
-    void this.#execute(step, controller)
+    void this.#execute(step, controller, run)
       .catch((error: unknown) => this.emit("error", error))
       .finally(() => {
         this.#inFlight.delete(key);
         if (this.#inFlight.size === 0 && this.#committer.pending === 0)
           for (const resolve of this.#idle.splice(0)) resolve();
-        this.wake();
+        if (this.#backlog) this.wake();
       });
   }
 
-  async #execute(step: StepRecord, controller: AbortController): Promise<void> {
-    const run = await this.store.getRun(step.runId);
+  async #execute(step: StepRecord, controller: AbortController, claimedWith?: RunRecord): Promise<void> {
+    const run = claimedWith ?? (await this.store.getRun(step.runId));
     const workflow = run && this.workflows.get(run.workflowId);
     if (!run || !workflow) return;
     const outcome = await executeStep({
@@ -171,7 +191,7 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
       run,
       step,
       secrets: this.secrets.get(run.id) ?? {},
-      signal: controller.signal,
+      controller,
       abortGraceMs: this.options.abortGraceMs,
       clock: this.options.clock,
     });
@@ -190,8 +210,9 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
   }
 
   #afterCommit(result: OutcomeResult): void {
-    for (const step of result.claimed) this.#launch(step);
+    for (const step of result.claimed) this.#launch(step, result.runs.get(step.runId));
     for (const run of result.settled) this.emit("settled", run);
+    if (result.rejected.length > 0) this.#backlog = true;
     if (result.readied) this.wake();
   }
 

@@ -152,7 +152,7 @@ async function recordAutomaticResume(tx: StoreTx, run: RunRecord, reason: string
   await tx.updateRunAttempt(run.id, run.attempt, { outcome: "interrupted", endedAt: now, note: reason });
   const attempt = run.attempt + 1;
   await tx.updateRun(run.id, { attempt, updatedAt: now }, ["running"]);
-  const steps = await tx.getSteps(run.id);
+  const steps = await tx.getSteps(run.id, undefined, { outputs: false });
   await tx.insertRunAttempt({
     runId: run.id,
     number: attempt,

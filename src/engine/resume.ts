@@ -5,7 +5,7 @@ import type { StoreTx } from "../store/store.js";
 import { changedFiles } from "./declared-files.js";
 import { orphanReason } from "./liveness.js";
 import type { LoadedWorkflow } from "./registry.js";
-import { event, finishRunIfDone, progressOf } from "./transitions.js";
+import { event, finishRunIfDone } from "./transitions.js";
 
 export interface ResumeRequest {
   readonly runId: string;
@@ -29,7 +29,9 @@ export async function planResume(
 ): Promise<{ run: RunRecord; steps: StepRecord[]; plan: ResumePlan }> {
   const run = await tx.getRun(req.runId);
   if (!run) throw new CairnError("NOT_FOUND", `Run "${req.runId}" does not exist.`);
-  const steps = await tx.getSteps(run.id);
+  // Statuses only: outputs are read by each step when it runs. Reading all 10,000 outputs of a long
+  // run here took longer than the rest of its resume.
+  const steps = await tx.getSteps(run.id, undefined, { outputs: false });
   const timeoutOf = (s: StepRecord) => req.workflow.steps.get(s.stepId)?.timeoutMs ?? null;
   if (run.status === "succeeded")
     throw new CairnError(
@@ -196,8 +198,9 @@ export async function resumeRun(
       provenance: step.cause ? { kind: "executed" as const, reason: step.cause } : null,
       ...(step.action === "rerun" ? { output: null, vars: null, files: null, checkpoint: null } : {}),
     };
-    if (row) await tx.updateStep(ref, patch);
-    else fresh.push({ ...blankStep(run.id, step.stepId, needs), ...patch });
+    // A step that never ran usually needs no write at all (half of a run killed half way).
+    if (row && !(step.action !== "rerun" && sameFields(row, patch))) await tx.updateStep(ref, patch);
+    else if (!row) fresh.push({ ...blankStep(run.id, step.stepId, needs), ...patch });
     if (step.action === "rerun") rerun.push(step.stepId);
     if (row && step.cause)
       events.push(event(run, "step.reset", now, step.stepId, { action: step.action, why: step.why }));
@@ -212,7 +215,8 @@ export async function resumeRun(
       await tx.updateStep({ runId: run.id, stepId: step.stepId }, { status: "ready", readyAt: now });
     }
   }
-  const progress = progressOf(await tx.getSteps(run.id));
+  // Progress as the plan left it, without reading every step again.
+  const progress = { done: [...final.values()].filter((s) => s === "succeeded").length, total: final.size };
   await tx.insertRunAttempt({
     runId: run.id,
     number: attempt,
@@ -231,6 +235,13 @@ export async function resumeRun(
   const resumed = (await tx.getRun(run.id))!;
   const settled = await finishRunIfDone(tx, resumed, req.workflow, now);
   return { run: settled ?? resumed, plan };
+}
+
+/** Whether a patch would change nothing in the row (compared as stored: JSON). */
+function sameFields(row: StepRecord, patch: Partial<StepRecord>): boolean {
+  return (Object.keys(patch) as Array<keyof StepRecord>).every(
+    (key) => JSON.stringify(row[key] ?? null) === JSON.stringify(patch[key] ?? null),
+  );
 }
 
 function strategyOf(options: ResumeOptions): Json {

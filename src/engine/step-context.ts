@@ -19,7 +19,8 @@ export interface ContextParams {
   readonly secrets: Readonly<Record<string, string>>;
   readonly redactor: Redactor;
   readonly lastCheckpoint: Json | undefined;
-  readonly memos: ReadonlyMap<string, Json>;
+  /** The step's recorded memos, read on the first `memo()` call: most steps never make one. */
+  readonly loadMemos: () => Promise<ReadonlyMap<string, Json>>;
   readonly checkpointIntervalMs: number;
   /** Called when a fenced write finds the lease gone: the execution must stop. */
   readonly onLeaseLost: () => void;
@@ -34,6 +35,7 @@ export class ExecutionState {
   checkpointsWritten = 0;
   #lastCheckpointAt = Number.NEGATIVE_INFINITY;
   readonly #memoKeys = new Set<string>();
+  #memos: Promise<ReadonlyMap<string, Json>> | undefined;
   readonly context: StepContext<Json, Record<string, Json>>;
 
   constructor(readonly p: ContextParams) {
@@ -118,7 +120,9 @@ export class ExecutionState {
         `Memo key "${key}" is used twice in one execution of step "${this.p.ref.stepId}"; keys must be unique.`,
       );
     this.#memoKeys.add(key);
-    if (this.p.memos.has(key)) return this.p.memos.get(key) as T;
+    this.#memos ??= this.p.loadMemos();
+    const memos = await this.#memos;
+    if (memos.has(key)) return memos.get(key) as T;
     const result = await fn();
     const value = this.p.redactor.json(toJsonValue(result, `memo "${key}"`));
     const ok = await this.p.store.transaction((tx) => tx.putMemo(this.p.ref, key, value));

@@ -21,8 +21,11 @@ export interface ExecuteParams {
   readonly run: RunRecord;
   readonly step: StepRecord;
   readonly secrets: Readonly<Record<string, string>>;
-  /** Aborted by the executor with an AbortCause as reason. */
-  readonly signal: AbortSignal;
+  /**
+   * Aborted by the executor with an AbortCause as reason, and here on a timeout or a lost lease. One
+   * controller per execution: linking a second one to it cost more than the rest of a trivial step.
+   */
+  readonly controller: AbortController;
   /** How long an aborted handler may take to settle before it is abandoned. */
   readonly abortGraceMs: number;
   readonly clock: () => number;
@@ -36,8 +39,9 @@ class StepTimeout extends Error {
 }
 
 /**
- * Execute one claimed step: load what it needs (its own checkpoint and memos, its needs' outputs
- * and variables — nothing else), call the handler under its timeout, and describe the outcome.
+ * Execute one claimed step: load what it needs (its needs' outputs and variables — nothing else; its
+ * own checkpoint came with the claim, its memos are read on first use), call the handler under its
+ * timeout, and describe the outcome.
  * No transaction is open while the handler runs.
  */
 export async function executeStep(p: ExecuteParams): Promise<StepOutcome> {
@@ -46,7 +50,8 @@ export async function executeStep(p: ExecuteParams): Promise<StepOutcome> {
   const ref = { runId: run.id, stepId: step.stepId, epoch: step.leaseEpoch };
   const fingerprint = workflow.fingerprints.get(step.stepId)!;
   const redactor = new Redactor(p.secrets);
-  const rows = await p.store.getSteps(run.id, [step.stepId, ...definition.needs]);
+  // Only the outputs this step needs, read now; its own row came with its claim.
+  const rows = definition.needs.length > 0 ? await p.store.getSteps(run.id, definition.needs) : [];
   const byId = new Map(rows.map((r) => [r.stepId, r]));
   const needs: Record<string, Json> = {};
   const inheritedVars: Record<string, Json> = {};
@@ -55,11 +60,8 @@ export async function executeStep(p: ExecuteParams): Promise<StepOutcome> {
     needs[need] = row?.output ?? null;
     Object.assign(inheritedVars, row?.vars ?? {});
   }
-  const memos = new Map((await p.store.listMemos(ref)).map((m) => [m.key, m.value]));
 
-  const controller = new AbortController();
-  const onOuterAbort = () => controller.abort(p.signal.reason);
-  p.signal.addEventListener("abort", onOuterAbort, { once: true });
+  const { controller } = p;
   const state = new ExecutionState({
     store: p.store,
     ref,
@@ -72,8 +74,8 @@ export async function executeStep(p: ExecuteParams): Promise<StepOutcome> {
     signal: controller.signal,
     secrets: p.secrets,
     redactor,
-    lastCheckpoint: byId.get(step.stepId)?.checkpoint ?? undefined,
-    memos,
+    lastCheckpoint: step.checkpoint ?? undefined,
+    loadMemos: async () => new Map((await p.store.listMemos(ref)).map((m) => [m.key, m.value])),
     checkpointIntervalMs: workflow.definition.checkpointIntervalMs,
     onLeaseLost: () => controller.abort("lease-lost" satisfies AbortCause),
     clock: p.clock,
@@ -143,7 +145,6 @@ export async function executeStep(p: ExecuteParams): Promise<StepOutcome> {
     return { ...base, kind: "failed", error, retryAt, checkpoint };
   } finally {
     clearTimeout(timer);
-    p.signal.removeEventListener("abort", onOuterAbort);
   }
 }
 

@@ -32,6 +32,8 @@ export interface OutcomeResult {
   settled: RunRecord[];
   /** Whether any step became ready that was not claimed here. */
   readied: boolean;
+  /** The runs read in this transaction, by id: those of the claimed steps among them. */
+  runs: Map<string, RunRecord>;
 }
 
 export function event(
@@ -49,11 +51,12 @@ export async function claimSteps(
   tx: StoreTx,
   filter: Omit<ClaimFilter, "now">,
   leaseMs: number,
+  /** Filled with the runs of the claimed steps, as read here: the executor then needs no read of its own. */
+  runs = new Map<string, RunRecord>(),
 ): Promise<StepRecord[]> {
   const now = await tx.now();
   const refs = await tx.selectClaimable({ ...filter, now });
   const claimed: StepRecord[] = [];
-  const runs = new Map<string, RunRecord>();
   for (const ref of refs) {
     let run = runs.get(ref.runId);
     if (!run) {
@@ -73,9 +76,10 @@ async function claimOne(
   workerId: string,
   now: number,
   leaseMs: number,
+  from: "ready" | "pending" = "ready",
 ): Promise<StepRecord | null> {
   const [step] = await tx.getSteps(run.id, [stepId]);
-  if (step?.status !== "ready") return null;
+  if (step?.status !== from) return null;
   const patch = {
     status: "running" as const,
     attempts: step.attempts + 1,
@@ -85,7 +89,7 @@ async function claimOne(
     startedAt: now,
     readyAt: null,
   };
-  if (!(await tx.updateStep({ runId: run.id, stepId }, patch, ["ready"]))) return null;
+  if (!(await tx.updateStep({ runId: run.id, stepId }, patch, [from]))) return null;
   await tx.appendEvents([
     event(run, "step.started", now, stepId, {
       attempt: patch.attempts,
@@ -109,10 +113,11 @@ export async function recordOutcomes(
   },
 ): Promise<OutcomeResult> {
   const now = await tx.now();
-  const result: OutcomeResult = { claimed: [], rejected: [], settled: [], readied: false };
   const touched = new Map<string, RunRecord>();
+  const result: OutcomeResult = { claimed: [], rejected: [], settled: [], readied: false, runs: touched };
   const logs: LogLine[] = [];
-  let room = deps.claimFor?.limit ?? 0;
+  // Per run: the steps that succeeded in this batch and the successors to look at once all are written.
+  const succeeded = new Map<string, { workflow: LoadedWorkflow; done: Set<string>; next: Set<string> }>();
 
   // Runs are touched in id order so that two concurrent batches lock them in the same order.
   const ordered = [...outcomes].sort((a, b) =>
@@ -136,43 +141,68 @@ export async function recordOutcomes(
       ]);
       continue;
     }
-    // The completion's event goes in before any successor's "started" event.
+    // The completions' events go in before any successor's "started" event.
     await tx.appendEvents([outcomeEvent(run, outcome, now)]);
-    if (outcome.kind !== "succeeded") continue;
     const workflow = deps.workflow(run.workflowId);
-    if (!workflow) continue;
-    for (const next of workflow.successors.get(ref.stepId) ?? []) {
-      const needs = workflow.steps.get(next)?.needs ?? [];
-      if ((await tx.countUnsucceeded(run.id, needs)) > 0) continue;
-      if (
-        !(await tx.updateStep({ runId: run.id, stepId: next }, { status: "ready", readyAt: now }, [
-          "pending",
-        ]))
-      )
-        continue;
-      const claimable = run.status === "running" && !(run.failFast && (await tx.runActivity(run.id)).failed);
-      if (
-        deps.claimFor &&
-        room > 0 &&
-        claimable &&
-        (run.driverId === null || run.driverId === deps.claimFor.workerId)
-      ) {
-        const claimed = await claimOne(tx, run, next, deps.claimFor.workerId, now, deps.claimFor.leaseMs);
-        if (claimed) {
-          room--;
-          result.claimed.push(claimed);
-          continue;
-        }
-      }
-      result.readied = true;
-    }
+    if (outcome.kind !== "succeeded" || !workflow) continue;
+    const entry = succeeded.get(run.id) ?? { workflow, done: new Set<string>(), next: new Set<string>() };
+    succeeded.set(run.id, entry);
+    entry.done.add(ref.stepId);
+    for (const next of workflow.successors.get(ref.stepId) ?? []) entry.next.add(next);
   }
   if (logs.length > 0) await tx.appendLogs(logs);
+  const room = { left: deps.claimFor?.limit ?? 0 };
+  const claimedRuns = new Set<string>();
+  for (const [runId, { workflow, done, next }] of succeeded) {
+    const run = touched.get(runId)!;
+    for (const stepId of next) {
+      // A join whose parents finish in one batch is looked at once; a step whose needs all succeeded
+      // in this batch (a chain's next step) needs no query to know it.
+      const needs = workflow.steps.get(stepId)?.needs ?? [];
+      if (!needs.every((n) => done.has(n)) && (await tx.countUnsucceeded(run.id, needs)) > 0) continue;
+      const claimed = await readyOrClaim(tx, run, stepId, now, deps.claimFor, room);
+      if (claimed === "readied") result.readied = true;
+      else if (claimed) {
+        result.claimed.push(claimed);
+        claimedRuns.add(run.id);
+      }
+    }
+  }
   for (const run of touched.values()) {
+    // A run with a step claimed just now is still running.
+    if (claimedRuns.has(run.id)) continue;
     const settled = await finishRunIfDone(tx, run, deps.workflow(run.workflowId), now);
     if (settled) result.settled.push(settled);
   }
   return result;
+}
+
+/** Make a pending step ready, and claim it for the caller when it has room and may drive the run. */
+async function readyOrClaim(
+  tx: StoreTx,
+  run: RunRecord,
+  stepId: string,
+  now: number,
+  claimFor: { workerId: string; leaseMs: number } | undefined,
+  room: { left: number },
+): Promise<StepRecord | "readied" | null> {
+  const mayClaim =
+    claimFor &&
+    room.left > 0 &&
+    run.status === "running" &&
+    (run.driverId === null || run.driverId === claimFor.workerId) &&
+    !(run.failFast && (await tx.runActivity(run.id)).failed);
+  if (mayClaim) {
+    // Straight from pending to running: one write instead of "ready" and then "running".
+    const claimed = await claimOne(tx, run, stepId, claimFor.workerId, now, claimFor.leaseMs, "pending");
+    if (claimed) {
+      room.left--;
+      return claimed;
+    }
+  }
+  if (!(await tx.updateStep({ runId: run.id, stepId }, { status: "ready", readyAt: now }, ["pending"])))
+    return null;
+  return "readied";
 }
 
 async function writeOutcome(tx: StoreTx, outcome: StepOutcome, now: number): Promise<boolean> {
@@ -241,7 +271,7 @@ export async function finishRunIfDone(
     patch.error = null;
     patch.reason = null;
   } else {
-    const failed = (await tx.getSteps(run.id)).filter(
+    const failed = (await tx.getSteps(run.id, undefined, { outputs: false })).filter(
       (s) => s.status === "failed" || s.status === "cancelled",
     );
     const first = failed[0];

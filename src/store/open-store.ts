@@ -11,8 +11,9 @@ export interface OpenStoreOptions {
 }
 
 /**
- * Open the store a location names: a PostgreSQL URL (`postgres://…`, optionally `?schema=name`) or a
- * SQLite file path. Without one, `CAIRN_DB` or `.cairn/cairn.db` under the current directory.
+ * Open the store a location names: a PostgreSQL URL (`postgres://…`, optionally with
+ * `?schema=name&pool_size=n`) or a SQLite file path. Without one, `CAIRN_DB` or `.cairn/cairn.db`
+ * under the current directory.
  */
 export async function openStore(location?: string, options: OpenStoreOptions = {}): Promise<Store> {
   const target = location ?? process.env.CAIRN_DB ?? DEFAULT_DB;
@@ -20,8 +21,11 @@ export async function openStore(location?: string, options: OpenStoreOptions = {
   return SqliteStore.open(path.resolve(target), options);
 }
 
-/** `?schema=name` selects the schema holding Cairn's tables; the rest of the URL goes to the driver. */
-function openPostgres(location: string): Promise<Store> {
+/**
+ * Cairn's own URL parameters are taken out before the URL goes to the driver: `schema` (the schema
+ * holding Cairn's tables) and `pool_size` (connections this process may open; default 10).
+ */
+async function openPostgres(location: string): Promise<Store> {
   let url: URL;
   try {
     url = new URL(location);
@@ -32,6 +36,16 @@ function openPostgres(location: string): Promise<Store> {
     );
   }
   const schema = url.searchParams.get("schema");
+  const poolSize = url.searchParams.get("pool_size");
   url.searchParams.delete("schema");
-  return PostgresStore.open(url.toString(), schema ? { schema } : {});
+  url.searchParams.delete("pool_size");
+  if (poolSize !== null && !/^[1-9][0-9]*$/.test(poolSize))
+    throw new CairnError(
+      "USAGE",
+      `pool_size in the PostgreSQL URL must be a positive whole number, got "${poolSize}".`,
+    );
+  return PostgresStore.open(url.toString(), {
+    ...(schema ? { schema } : {}),
+    ...(poolSize !== null ? { poolSize: Number(poolSize) } : {}),
+  });
 }

@@ -97,7 +97,12 @@ export interface StoreTx {
   /** Runs in a status, oldest first. */
   listRunsByStatus(statuses: readonly RunStatus[], limit: number): Promise<RunRecord[]>;
 
-  getSteps(runId: string, stepIds?: readonly string[]): Promise<StepRecord[]>;
+  /**
+   * A run's steps: all (in insertion order) or the given ones. `{ outputs: false }` may leave out
+   * each step's output, vars and checkpoint (they come back null): for callers that need statuses
+   * only, such as a resume plan, which would otherwise read every output of a long run.
+   */
+  getSteps(runId: string, stepIds?: readonly string[], options?: StepReadOptions): Promise<StepRecord[]>;
   insertSteps(steps: readonly StepRecord[]): Promise<void>;
   /** Unfenced update (resume, rerun, recovery, readiness), optionally only from given statuses. */
   updateStep(ref: StepRef, patch: StepPatch, fromStatuses?: readonly StepStatus[]): Promise<boolean>;
@@ -137,9 +142,14 @@ export interface StoreTx {
 }
 
 /** Read operations that need no transaction. */
+export interface StepReadOptions {
+  /** false: output, vars and checkpoint may be left out (null). Default true. */
+  readonly outputs?: boolean;
+}
+
 export interface StoreReader {
   getRun(runId: string): Promise<RunRecord | undefined>;
-  getSteps(runId: string, stepIds?: readonly string[]): Promise<StepRecord[]>;
+  getSteps(runId: string, stepIds?: readonly string[], options?: StepReadOptions): Promise<StepRecord[]>;
   listRuns(filter: RunFilter): Promise<RunRecord[]>;
   listChildRuns(runId: string): Promise<RunRecord[]>;
   listWorkflows(): Promise<WorkflowRecord[]>;

@@ -14,7 +14,15 @@ import type {
 } from "../../core/types.js";
 import { ATTEMPT_COLUMNS, fromRow, RUN_COLUMNS, TOKEN_COLUMNS, WORKFLOW_COLUMNS } from "../columns.js";
 import { Mutex } from "../mutex.js";
-import type { RunFilter, StepRef, Store, StoreStats, StoreTx, TokenRecord } from "../store.js";
+import type {
+  RunFilter,
+  StepReadOptions,
+  StepRef,
+  Store,
+  StoreStats,
+  StoreTx,
+  TokenRecord,
+} from "../store.js";
 import { SQLITE_MIGRATIONS } from "./migrations.js";
 import { SqliteTx, StatementCache } from "./sqlite-tx.js";
 
@@ -101,8 +109,8 @@ export class SqliteStore implements Store {
     return this.#read(() => this.#tx.getRun(runId));
   }
 
-  getSteps(runId: string, stepIds?: readonly string[]): Promise<StepRecord[]> {
-    return this.#read(() => this.#tx.getSteps(runId, stepIds));
+  getSteps(runId: string, stepIds?: readonly string[], options?: StepReadOptions): Promise<StepRecord[]> {
+    return this.#read(() => this.#tx.getSteps(runId, stepIds, options));
   }
 
   listRuns(filter: RunFilter): Promise<RunRecord[]> {

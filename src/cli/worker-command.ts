@@ -1,0 +1,121 @@
+import fs from "node:fs";
+import path from "node:path";
+import type { Command } from "commander";
+import { CairnError } from "../core/errors.js";
+import type { Cairn } from "../engine/cairn.js";
+import { loadWorkflowFile } from "../loader/load-workflow-file.js";
+import { EXIT, exitCodeFor, type GlobalOptions, openCairn } from "./common.js";
+
+/** Files a workflow directory contributes. */
+const WORKFLOW_EXTENSIONS = new Set([".yaml", ".yml", ".ts", ".mts", ".js", ".mjs"]);
+
+interface WorkerOptions {
+  workflows: string[];
+  concurrency: string;
+  leaseMs: string;
+  heartbeatMs?: string;
+}
+
+/**
+ * `cairn worker`: execute ready steps of the registered workflows until SIGTERM/SIGINT. Start one per
+ * machine (or several) against one PostgreSQL database; they share the work.
+ */
+export function registerWorkerCommand(program: Command): void {
+  program
+    .command("worker")
+    .description("execute ready steps of the given workflows until stopped; run many, on many machines")
+    .requiredOption(
+      "--workflows <paths...>",
+      "workflow files, or directories of them (.yaml .yml .ts .js .mts .mjs)",
+    )
+    .option("--concurrency <n>", "steps executed at once by this worker", "8")
+    .option("--lease-ms <n>", "how long a claimed step stays this worker's without a heartbeat", "30000")
+    .option(
+      "--heartbeat-ms <n>",
+      "how often leases are extended (default: a third of the lease, at most 1000)",
+    )
+    .action(async (opts: WorkerOptions, command: Command) => {
+      process.exitCode = await work(opts, command.optsWithGlobals() as GlobalOptions);
+    });
+}
+
+async function work(opts: WorkerOptions, global: GlobalOptions): Promise<number> {
+  let cairn: Cairn | undefined;
+  try {
+    const concurrency = positiveInt(opts.concurrency, "--concurrency");
+    const leaseMs = positiveInt(opts.leaseMs, "--lease-ms");
+    const heartbeatMs =
+      opts.heartbeatMs === undefined ? undefined : positiveInt(opts.heartbeatMs, "--heartbeat-ms");
+    const files = workflowFiles(opts.workflows);
+    const definitions = [];
+    for (const file of files) definitions.push(...(await loadWorkflowFile(file)));
+    if (definitions.length === 0)
+      throw new CairnError("USAGE", `No workflow files found in ${opts.workflows.join(", ")}.`);
+    cairn = await openCairn(global, {
+      execute: true,
+      recover: true,
+      onlyOwnRuns: false,
+      trigger: "worker",
+      concurrency,
+      leaseMs,
+      ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),
+      // Look for steps of dead workers at least once per lease: a takeover then waits at most ~two leases.
+      recoveryIntervalMs: Math.min(5000, leaseMs),
+    });
+    for (const definition of definitions) await cairn.register(definition);
+    const ids = definitions.map((d) => d.id).join(", ");
+    process.stdout.write(
+      `cairn worker ${cairn.workerId} ready (pid ${process.pid}; ${definitions.length} workflow${definitions.length === 1 ? "" : "s"}: ${ids}; concurrency ${concurrency}, lease ${leaseMs} ms)\n`,
+    );
+    await shutdownSignal();
+    process.stderr.write(`cairn: worker ${cairn.workerId} stopping; steps in flight finish first\n`);
+    await cairn.close();
+    process.stderr.write(`cairn: worker ${cairn.workerId} stopped\n`);
+    return EXIT.ok;
+  } catch (error) {
+    process.stderr.write(`cairn: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (global.verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    await cairn?.close({ abort: true }).catch(() => undefined);
+    return exitCodeFor(error);
+  }
+}
+
+/** The files named, with directories expanded to their workflow files (sorted, tests and .d.ts left out). */
+function workflowFiles(specs: readonly string[]): string[] {
+  const files: string[] = [];
+  for (const spec of specs) {
+    const target = spec.split("#")[0]!;
+    if (!fs.existsSync(target)) throw new CairnError("USAGE", `Workflow path ${target} does not exist.`);
+    if (!fs.statSync(target).isDirectory()) {
+      files.push(spec);
+      continue;
+    }
+    for (const name of fs.readdirSync(target).sort())
+      if (WORKFLOW_EXTENSIONS.has(path.extname(name)) && !/\.(d|test)\.[mc]?ts$/.test(name))
+        files.push(path.join(target, name));
+  }
+  return files;
+}
+
+/** Resolves on the first SIGINT or SIGTERM; a second one exits at once (leases then expire and others take over). */
+function shutdownSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const onSignal = () => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      const force = () => process.exit(EXIT.interrupted);
+      process.once("SIGINT", force);
+      process.once("SIGTERM", force);
+      resolve();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+}
+
+function positiveInt(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new CairnError("USAGE", `${flag} must be a positive whole number, got "${value}".`);
+  return n;
+}

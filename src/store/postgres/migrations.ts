@@ -1,0 +1,117 @@
+import { CairnError } from "../../core/errors.js";
+import type { Queryable } from "./pg-sql.js";
+
+/**
+ * Versioned, forward-only migrations. The column names are SQLite's (one column map in columns.ts
+ * serves both stores); JSON is TEXT, times are BIGINT milliseconds, flags are INTEGER 0/1.
+ * `steps.row_order` is PostgreSQL-only: SQLite returns a run's steps in rowid (definition) order.
+ */
+export const PG_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE workflows (
+    id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, graph TEXT NOT NULL, source TEXT,
+    updated_at BIGINT NOT NULL);
+  CREATE TABLE workers (
+    id TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, pid_start TEXT, boot_id TEXT,
+    started_at BIGINT NOT NULL, heartbeat_at BIGINT NOT NULL, lease_ms INTEGER NOT NULL, stopped_at BIGINT);
+  CREATE TABLE runs (
+    id TEXT PRIMARY KEY, workflow_id TEXT NOT NULL, tenant TEXT NOT NULL, status TEXT NOT NULL,
+    input TEXT NOT NULL, output TEXT, error TEXT,
+    created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, finished_at BIGINT,
+    origin TEXT NOT NULL, parent_run_id TEXT, root_run_id TEXT NOT NULL, attempt INTEGER NOT NULL,
+    driver_id TEXT, reason TEXT, workdir TEXT NOT NULL, secret_names TEXT NOT NULL,
+    fingerprint TEXT NOT NULL, fail_fast INTEGER NOT NULL DEFAULT 0);
+  CREATE INDEX runs_by_tenant ON runs (tenant, created_at DESC, id DESC);
+  CREATE INDEX runs_by_created ON runs (created_at DESC, id DESC);
+  CREATE INDEX runs_by_workflow ON runs (workflow_id, status, created_at DESC);
+  CREATE INDEX runs_by_status ON runs (status, created_at);
+  CREATE INDEX runs_by_parent ON runs (parent_run_id);
+  CREATE TABLE steps (
+    run_id TEXT NOT NULL, step_id TEXT NOT NULL, status TEXT NOT NULL, needs TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0, attempt_base INTEGER NOT NULL DEFAULT 0, recoveries INTEGER NOT NULL DEFAULT 0,
+    output TEXT, vars TEXT, error TEXT, checkpoint TEXT, files TEXT,
+    started_at BIGINT, finished_at BIGINT, ready_at BIGINT,
+    lease_owner TEXT, lease_expires_at BIGINT, lease_epoch INTEGER NOT NULL DEFAULT 0,
+    fingerprint TEXT, provenance TEXT,
+    row_order BIGINT GENERATED ALWAYS AS IDENTITY,
+    PRIMARY KEY (run_id, step_id));
+  CREATE INDEX steps_by_status ON steps (run_id, status);
+  CREATE INDEX steps_active ON steps (status, ready_at) WHERE status IN ('ready', 'running');
+  CREATE TABLE memos (
+    run_id TEXT NOT NULL, step_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, at BIGINT NOT NULL,
+    PRIMARY KEY (run_id, step_id, key));
+  CREATE TABLE events (
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, run_id TEXT NOT NULL, tenant TEXT NOT NULL, step_id TEXT,
+    type TEXT NOT NULL, at BIGINT NOT NULL, data TEXT);
+  CREATE INDEX events_by_run ON events (run_id, seq);
+  CREATE INDEX events_by_tenant ON events (tenant, seq);
+  CREATE TABLE logs (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, run_id TEXT NOT NULL, step_id TEXT NOT NULL,
+    attempt INTEGER NOT NULL, at BIGINT NOT NULL, stream TEXT NOT NULL, line TEXT NOT NULL);
+  CREATE INDEX logs_by_step ON logs (run_id, step_id, id);
+  CREATE TABLE run_attempts (
+    run_id TEXT NOT NULL, number INTEGER NOT NULL, at BIGINT NOT NULL, trigger TEXT NOT NULL, actor TEXT,
+    action TEXT NOT NULL, strategy TEXT, steps_done INTEGER NOT NULL, steps_total INTEGER NOT NULL,
+    outcome TEXT, ended_at BIGINT, note TEXT,
+    PRIMARY KEY (run_id, number));
+  CREATE TABLE tokens (
+    id TEXT PRIMARY KEY, tenant TEXT NOT NULL, name TEXT, hash TEXT NOT NULL UNIQUE,
+    read_only INTEGER NOT NULL, created_at BIGINT NOT NULL, revoked_at BIGINT);
+  `,
+];
+
+/**
+ * Advisory lock keys (two-int form: class, hashtext(schema)), so stores in different schemas of one
+ * database never wait for each other. "Cair" in ASCII, plus one.
+ */
+export const MIGRATION_LOCK = 0x43616972;
+export const EVENTS_LOCK = 0x43616973;
+
+/**
+ * Bring the schema up to date. Runs in one transaction under `pg_advisory_xact_lock`, so when several
+ * workers start at once the first applies the migrations and the others wait, then find nothing to do.
+ */
+export async function migrate(client: Queryable, schema: string | null, where: string): Promise<void> {
+  const known = PG_MIGRATIONS.length;
+  await client.query("BEGIN");
+  try {
+    await client.query(
+      "SELECT pg_advisory_xact_lock($1, hashtext(coalesce($2::text, current_schema()::text)))",
+      [MIGRATION_LOCK, schema],
+    );
+    if (schema !== null) {
+      // Only when missing: CREATE SCHEMA checks the CREATE privilege even with IF NOT EXISTS.
+      const { rows } = await client.query("SELECT to_regnamespace($1) IS NULL AS missing", [
+        quoteIdent(schema),
+      ]);
+      if (rows[0]?.missing) await client.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
+    }
+    const { rows: metaRows } = await client.query("SELECT to_regclass('meta') IS NOT NULL AS present");
+    let current = 0;
+    if (metaRows[0]?.present) {
+      const { rows } = await client.query("SELECT value FROM meta WHERE key = 'schema_version'");
+      current = Number(rows[0]?.value ?? 0);
+    }
+    if (current > known)
+      throw new CairnError(
+        "STORE",
+        `The store at ${where} was created by a newer Cairn (schema version ${current}; this Cairn knows up to ${known}). Upgrade Cairn to open it.`,
+      );
+    for (let version = current + 1; version <= known; version++) {
+      await client.query(PG_MIGRATIONS[version - 1]!);
+      await client.query(
+        "INSERT INTO meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [String(version)],
+      );
+    }
+    await client.query("COMMIT");
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  }
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}

@@ -1,0 +1,277 @@
+import path from "node:path";
+import pg from "pg";
+import { CairnError } from "../../core/errors.js";
+import type {
+  CairnEvent,
+  Json,
+  LogLine,
+  RunAttemptRecord,
+  RunRecord,
+  RunStatus,
+  StepRecord,
+  WorkflowRecord,
+} from "../../core/types.js";
+import type { RunFilter, StepRef, Store, StoreStats, StoreTx, TokenRecord } from "../store.js";
+import { commitOutcome, connectionConfig, redact, retrying } from "./connection.js";
+import { migrate } from "./migrations.js";
+import { isConnectionError, type Queryable } from "./pg-sql.js";
+import { PostgresReader } from "./postgres-reader.js";
+import { PostgresTx } from "./postgres-tx.js";
+import { WorkListener } from "./work-listener.js";
+
+export interface PostgresStoreOptions {
+  /** Keep Cairn's tables in this schema (created when missing). Default: the connection's search_path. */
+  schema?: string;
+  /** Connections in this process's pool. Default 10. */
+  poolSize?: number;
+  /** How long a call keeps retrying while the database is unreachable (restart, failover) before it fails. Default 30 s. */
+  reconnectMs?: number;
+  /**
+   * The server ends a session whose transaction sits idle this long, releasing its row locks. Cairn's
+   * transactions are never idle on purpose; this bounds how long a frozen process (GC pause, SIGSTOP)
+   * can block others. Default 10 s.
+   */
+  idleInTransactionTimeoutMs?: number;
+}
+
+/** NOTIFY channel; the payload names the schema, so stores in other schemas ignore it. */
+const WORK_CHANNEL = "cairn_work";
+
+/**
+ * The PostgreSQL store, for any number of worker processes on any number of machines. Times that
+ * decide leases come from the database clock. Steps are claimed with FOR UPDATE SKIP LOCKED; idle
+ * workers are woken by LISTEN/NOTIFY.
+ *
+ * @example
+ * const store = await PostgresStore.open("postgres://cairn@db.internal/cairn", { schema: "cairn" });
+ * const cairn = await Cairn.open({ db: store });
+ */
+export class PostgresStore implements Store {
+  readonly kind = "postgres" as const;
+  readonly stats: StoreStats = { commits: 0 };
+  readonly dataDir = path.resolve(".cairn");
+  /** The database (password removed) and schema, for messages. */
+  readonly where: string;
+  readonly #pool: pg.Pool;
+  readonly #reader: PostgresReader;
+  readonly #listener: WorkListener;
+  readonly #reconnectMs: number;
+  readonly #schemaName: string;
+  #closed = false;
+
+  private constructor(
+    pool: pg.Pool,
+    listener: WorkListener,
+    where: string,
+    schemaName: string,
+    reconnectMs: number,
+  ) {
+    this.#pool = pool;
+    this.#reader = new PostgresReader(pool as unknown as Queryable);
+    this.#listener = listener;
+    this.where = where;
+    this.#schemaName = schemaName;
+    this.#reconnectMs = reconnectMs;
+  }
+
+  static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    const schema = options.schema ?? null;
+    if (schema !== null && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema))
+      throw new CairnError("STORE", `Schema name "${schema}" must be letters, digits and "_" (at most 63).`);
+    const where = `${redact(url)}${schema ? ` (schema ${schema})` : ""}`;
+    const config = connectionConfig(url, {
+      schema,
+      idleInTransactionTimeoutMs: options.idleInTransactionTimeoutMs ?? 10_000,
+    });
+    const pool = new pg.Pool({ ...config, max: options.poolSize ?? 10 });
+    // An idle connection that dies (database restart) is dropped by the pool; without a handler the
+    // 'error' event would crash the process.
+    pool.on("error", () => undefined);
+    const reconnectMs = options.reconnectMs ?? 30_000;
+    let schemaName: string;
+    try {
+      // Waits while the server is full or starting up; an unreachable server fails at once.
+      schemaName = await retrying(() => prepareSchema(pool, schema, where), {
+        reconnectMs,
+        closed: () => false,
+        only: (error) => ["53300", "57P03"].includes((error as { code?: string }).code ?? ""),
+      });
+    } catch (cause) {
+      await pool.end().catch(() => undefined);
+      if (cause instanceof CairnError) throw cause;
+      throw new CairnError("STORE", `Cannot open the store at ${where}: ${(cause as Error).message}.`, {
+        cause,
+      });
+    }
+    const listener = new WorkListener(() => new pg.Client(config), WORK_CHANNEL, schemaName);
+    return new PostgresStore(pool, listener, where, schemaName, reconnectMs);
+  }
+
+  /**
+   * One transaction (READ COMMITTED) on one connection. When the connection is lost before COMMIT the
+   * server rolled everything back and `fn` runs again on a new connection (until `reconnectMs`); when
+   * it is lost during COMMIT the outcome is read back with pg_xact_status instead of guessed.
+   */
+  async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return this.#retrying(() => this.#transactionOnce(fn));
+  }
+
+  async #transactionOnce<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    this.#assertOpen();
+    const client = await this.#pool.connect();
+    // A checked-out client that loses its connection emits 'error': handled here, reported by the query.
+    const onError = () => undefined;
+    client.on("error", onError);
+    let released = false;
+    const release = (error?: Error) => {
+      if (released) return;
+      released = true;
+      client.removeListener("error", onError);
+      client.release(error);
+    };
+    try {
+      await client.query("BEGIN ISOLATION LEVEL READ COMMITTED");
+      const tx = new PostgresTx(client as unknown as Queryable, { write: true });
+      let result: T;
+      try {
+        result = await fn(tx);
+      } catch (error) {
+        if (!isConnectionError(error)) await client.query("ROLLBACK").catch((e: Error) => release(e));
+        throw error;
+      }
+      const witness = await tx.prepareCommit({ channel: WORK_CHANNEL, payload: this.#schemaName });
+      try {
+        await client.query("COMMIT");
+      } catch (error) {
+        release(error as Error);
+        // No witness: nothing was written, so the outcome does not matter.
+        if (witness === null) return result;
+        const outcome = await commitOutcome(this.#pool as unknown as Queryable, witness, {
+          reconnectMs: this.#reconnectMs,
+          where: this.where,
+        });
+        if (outcome === "aborted") throw error;
+      }
+      this.stats.commits++;
+      return result;
+    } catch (error) {
+      release(isConnectionError(error) ? (error as Error) : undefined);
+      throw error;
+    } finally {
+      release();
+    }
+  }
+
+  #retrying<T>(attempt: () => Promise<T>): Promise<T> {
+    return retrying(attempt, { reconnectMs: this.#reconnectMs, closed: () => this.#closed });
+  }
+
+  read<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return this.#retrying(() => {
+      this.#assertOpen();
+      return fn(new PostgresTx(this.#pool as unknown as Queryable, { write: false }));
+    });
+  }
+
+  #reading<T>(fn: (reader: PostgresReader) => Promise<T>): Promise<T> {
+    return this.#retrying(() => {
+      this.#assertOpen();
+      return fn(this.#reader);
+    });
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new CairnError("STORE", "The store is closed.");
+  }
+
+  onWork(listener: () => void): () => void {
+    return this.#listener.subscribe(listener);
+  }
+
+  getRun(runId: string): Promise<RunRecord | undefined> {
+    return this.read((tx) => tx.getRun(runId));
+  }
+
+  getSteps(runId: string, stepIds?: readonly string[]): Promise<StepRecord[]> {
+    return this.read((tx) => tx.getSteps(runId, stepIds));
+  }
+
+  getWorkflow(id: string): Promise<WorkflowRecord | undefined> {
+    return this.read((tx) => tx.getWorkflow(id));
+  }
+
+  listMemos(ref: StepRef): Promise<Array<{ key: string; value: Json; at: number }>> {
+    return this.read((tx) => tx.listMemos(ref));
+  }
+
+  listRuns(filter: RunFilter): Promise<RunRecord[]> {
+    return this.#reading((r) => r.listRuns(filter));
+  }
+
+  listChildRuns(runId: string): Promise<RunRecord[]> {
+    return this.#reading((r) => r.listChildRuns(runId));
+  }
+
+  listWorkflows(): Promise<WorkflowRecord[]> {
+    return this.#reading((r) => r.listWorkflows());
+  }
+
+  listRunAttempts(runId: string): Promise<RunAttemptRecord[]> {
+    return this.#reading((r) => r.listRunAttempts(runId));
+  }
+
+  readEvents(filter: {
+    runId?: string;
+    tenant?: string;
+    afterSeq?: number;
+    limit?: number;
+  }): Promise<CairnEvent[]> {
+    return this.#reading((r) => r.readEvents(filter));
+  }
+
+  readLogs(runId: string, stepId?: string): Promise<LogLine[]> {
+    return this.#reading((r) => r.readLogs(runId, stepId));
+  }
+
+  latestRun(workflowId: string, status: RunStatus, tenant?: string): Promise<RunRecord | undefined> {
+    return this.#reading((r) => r.latestRun(workflowId, status, tenant));
+  }
+
+  countRunsByStatus(): Promise<Array<{ status: RunStatus; count: number }>> {
+    return this.#reading((r) => r.countRunsByStatus());
+  }
+
+  findTokenByHash(hash: string): Promise<TokenRecord | undefined> {
+    return this.#reading((r) => r.findTokenByHash(hash));
+  }
+
+  listTokens(): Promise<TokenRecord[]> {
+    return this.#reading((r) => r.listTokens());
+  }
+
+  checkIntegrity(): Promise<string> {
+    return this.#reading((r) => r.checkIntegrity());
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#listener.close();
+    await this.#pool.end();
+  }
+}
+
+/** Create the schema and tables when needed (under the migration lock); the schema's actual name. */
+async function prepareSchema(pool: pg.Pool, schema: string | null, where: string): Promise<string> {
+  const client = await pool.connect();
+  client.on("error", () => undefined);
+  try {
+    await migrate(client as unknown as Queryable, schema, where);
+    const { rows } = await client.query("SELECT current_schema() AS name");
+    client.release();
+    return String(rows[0]?.name ?? "public");
+  } catch (error) {
+    client.release(error as Error);
+    throw error;
+  }
+}

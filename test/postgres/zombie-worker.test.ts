@@ -1,0 +1,87 @@
+// A worker frozen past its lease (SIGSTOP) wakes up after another worker completed its step: the
+// late completion is rejected by the lease epoch and logged; the taker's result stands.
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { Cairn, loadOneWorkflow } from "../../src/index.js";
+import { pgTestDb } from "../helpers/pg.js";
+import { readLines, tempDir, until } from "../helpers/temp.js";
+import { startWorkers } from "../helpers/workers.js";
+
+const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures");
+
+test("a zombie worker's late completion is rejected and logged; the taker's output is recorded", async (t) => {
+  const db = await pgTestDb(t);
+  if (!db) return;
+  const dir = tempDir();
+  process.chdir(dir);
+  const ledger = path.join(dir, "ledger.txt");
+  const hold = path.join(dir, "hold");
+  fs.writeFileSync(hold, "");
+  const workers = await startWorkers(t, 2, {
+    db: db.url,
+    workflows: [path.join(FIXTURES, "hold.mjs")],
+    env: { CAIRN_TEST_LEDGER: ledger, CAIRN_TEST_HOLD: hold },
+    leaseMs: 1500,
+    heartbeatMs: 300,
+  });
+  t.after(() => {
+    for (const w of workers) if (w.child.exitCode === null) w.child.kill("SIGCONT");
+  });
+  const store = await db.open();
+  const client = await Cairn.open({ db: store, execute: false });
+  t.after(() => client.close());
+  const { id } = await client.start(
+    await loadOneWorkflow(path.join(FIXTURES, "hold.mjs")),
+    {},
+    { detach: true },
+  );
+
+  const startLine = (pid?: number) =>
+    readLines(ledger).find(
+      (l) => l.startsWith(`${id} held start`) && (pid === undefined || !l.endsWith(` ${pid}`)),
+    );
+  const zombiePid = Number((await until(() => startLine(), "the held step to start")).split(" ").pop());
+  const zombie = workers.find((w) => w.pid === zombiePid)!;
+  zombie.child.kill("SIGSTOP");
+
+  // Its lease expires (judged by the database clock); the other worker recovers the step and starts it.
+  const takerPid = Number(
+    (await until(() => startLine(zombiePid), "the other worker to take the step over", 30_000))
+      .split(" ")
+      .pop(),
+  );
+  const taker = workers.find((w) => w.pid === takerPid)!;
+  assert.ok(taker && taker !== zombie);
+  fs.rmSync(hold);
+  await until(
+    async () => (await store.getRun(id))?.status === "succeeded",
+    "the run to succeed",
+    30_000,
+    100,
+  );
+
+  zombie.child.kill("SIGCONT");
+  const rejected = await until(
+    async () => (await store.readEvents({ runId: id })).find((e) => e.type === "step.completion-rejected"),
+    "the zombie's completion to be rejected",
+    30_000,
+    100,
+  );
+  assert.equal(rejected.stepId, "held");
+  assert.equal((rejected.data as { epoch: number }).epoch, 1, "the rejected write carried the old epoch");
+
+  const [held] = await store.getSteps(id, ["held"]);
+  assert.equal(held?.status, "succeeded");
+  assert.deepEqual(held?.output, { by: takerPid }, "the taker's output stands");
+  assert.equal(held?.leaseEpoch, 2);
+  const run = await store.getRun(id);
+  assert.equal(run?.status, "succeeded");
+  assert.deepEqual(run?.output, { by: takerPid });
+  const events = await store.readEvents({ runId: id });
+  assert.equal(events.filter((e) => e.type === "step.succeeded" && e.stepId === "held").length, 1);
+  assert.equal(readLines(ledger).filter((l) => l.startsWith(`${id} after done`)).length, 1);
+  for (const w of workers) assert.equal((await w.stop()).code, 0, w.stdout());
+});
