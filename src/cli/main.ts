@@ -37,7 +37,10 @@ function reportError(error: unknown, verbose: boolean): number {
 export function buildProgram(): Command {
   const program = new Command("cairn")
     .description("Durable workflow runs that pick up exactly where they stopped.")
-    .option("--db <path>", "store: a SQLite file (default $CAIRN_DB or .cairn/cairn.db)")
+    .option(
+      "--db <location>",
+      "store: a SQLite file or a postgres:// URL (default $CAIRN_DB or .cairn/cairn.db)",
+    )
     .option("--durability <mode>", "SQLite durability: full (default) or normal")
     .option("--json", "machine-readable JSON on stdout, nothing else")
     .option("--verbose", "stack traces on errors")
