@@ -7,6 +7,7 @@ import { toDefinition } from "../src/core/builder.js";
 import type { NewEvent, RunRecord, StepRecord } from "../src/core/types.js";
 import { insertRun } from "../src/engine/create-run.js";
 import { loadWorkflow } from "../src/engine/registry.js";
+import { blankStep } from "../src/engine/resume.js";
 import { claimSteps, recordOutcomes } from "../src/engine/transitions.js";
 import { Cairn, workflow } from "../src/index.js";
 import { SqliteStore } from "../src/store/sqlite/sqlite-store.js";
@@ -93,29 +94,7 @@ function runRecord(id: string, overrides: Partial<RunRecord> = {}): RunRecord {
 }
 
 function stepRecord(runId: string, stepId: string, overrides: Partial<StepRecord> = {}): StepRecord {
-  return {
-    runId,
-    stepId,
-    status: "pending",
-    needs: [],
-    attempts: 0,
-    attemptBase: 0,
-    recoveries: 0,
-    output: null,
-    vars: null,
-    error: null,
-    checkpoint: null,
-    files: null,
-    startedAt: null,
-    finishedAt: null,
-    readyAt: null,
-    leaseOwner: null,
-    leaseExpiresAt: null,
-    leaseEpoch: 0,
-    fingerprint: null,
-    provenance: null,
-    ...overrides,
-  };
+  return { ...blankStep(runId, stepId, []), ...overrides };
 }
 
 function eventOf(

@@ -40,6 +40,14 @@ export async function openCairn(global: GlobalOptions, options: CairnOptions = {
   });
 }
 
+/** A flag's value as a whole number of at least 1; one clear sentence when it is not. */
+export function positiveInt(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new CairnError("USAGE", `${flag} must be a positive whole number, got "${value}".`);
+  return n;
+}
+
 /** A JSON value given on the command line or in a file; one clear sentence when it is not JSON. */
 export function parseJson(text: string, what: string): Json {
   try {

@@ -8,7 +8,11 @@ import { progressLine } from "./format.js";
  * Ctrl-C stops this process: in-flight steps are cancelled and the run is left interrupted, ready
  * for `cairn resume`.
  */
-export async function follow(cairn: Cairn, runId: string, options: { quiet: boolean; afterSeq?: number }): Promise<RunRecord> {
+export async function follow(
+  cairn: Cairn,
+  runId: string,
+  options: { quiet: boolean; afterSeq?: number },
+): Promise<RunRecord> {
   let seq = options.afterSeq ?? 0;
   const startedAt = new Map<string, number>();
   let settled: RunRecord | undefined;
@@ -16,7 +20,9 @@ export async function follow(cairn: Cairn, runId: string, options: { quiet: bool
     settled = run;
   });
   const onSignal = () => {
-    process.stderr.write("\nStopping: in-flight steps are cancelled; the run can be resumed with `cairn resume`.\n");
+    process.stderr.write(
+      "\nStopping: in-flight steps are cancelled; the run can be resumed with `cairn resume`.\n",
+    );
     void cairn.close({ abort: true }).finally(() => process.exit(EXIT.interrupted));
   };
   process.once("SIGINT", onSignal);

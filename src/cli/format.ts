@@ -87,7 +87,11 @@ export function planText(plan: ResumePlan): string {
     .filter(([, n]) => n > 0)
     .map(([a, n]) => `${n} ${a}`)
     .join(", ");
-  return [`resume plan: ${summary}`, ...lines, ...(plan.refusal ? ["", pc.red(`refused: ${plan.refusal}`)] : [])].join("\n");
+  return [
+    `resume plan: ${summary}`,
+    ...lines,
+    ...(plan.refusal ? ["", pc.red(`refused: ${plan.refusal}`)] : []),
+  ].join("\n");
 }
 
 export function historyText(attempts: readonly RunAttemptRecord[]): string {

@@ -12,6 +12,7 @@ import {
   keepStdoutForJson,
   openCairn,
   parseJson,
+  positiveInt,
   printJson,
   readInput,
   registerFile,
@@ -216,13 +217,6 @@ export function registerRunCommands(program: Command, runner: Runner): void {
         ),
       );
   }
-}
-
-function positiveInt(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new CairnError("USAGE", `${flag} must be a positive whole number, got "${value}".`);
-  return n;
 }
 
 export { openCairn };

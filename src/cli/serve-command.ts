@@ -1,16 +1,15 @@
 import fs from "node:fs";
-import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { CairnError } from "../core/errors.js";
 import type { Cairn } from "../engine/cairn.js";
-import { loadWorkflowFile } from "../loader/load-workflow-file.js";
 import { createApp } from "../server/app.js";
 import { type Listening, listen } from "../server/listen.js";
 import { DEFAULT_BODY_LIMIT_BYTES } from "../server/options.js";
 import { EXIT, exitCodeFor, type GlobalOptions, openCairn } from "./common.js";
+import { shutdownSignal } from "./signals.js";
+import { registerWorkflows } from "./workflow-files.js";
 
-const WORKFLOW_EXTENSIONS = new Set([".yaml", ".yml", ".ts", ".mts", ".js", ".mjs"]);
 /** The built web UI, next to the package root (dist/cli/… and src/cli/… are both two levels down). */
 const WEB_DIST = fileURLToPath(new URL("../../web/dist", import.meta.url));
 
@@ -89,46 +88,6 @@ async function serve(opts: ServeOptions, global: GlobalOptions): Promise<number>
     await cairn?.close().catch(() => undefined);
     return exitCodeFor(error);
   }
-}
-
-/** Resolves on the first SIGINT or SIGTERM; a second one exits at once. */
-function shutdownSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const onSignal = () => {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-      const force = () => process.exit(EXIT.interrupted);
-      process.once("SIGINT", force);
-      process.once("SIGTERM", force);
-      resolve();
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-  });
-}
-
-/** Register every workflow in the given files and directories; returns how many. */
-async function registerWorkflows(cairn: Cairn, specs: readonly string[]): Promise<number> {
-  let count = 0;
-  for (const spec of specs) {
-    const target = spec.split("#")[0]!;
-    const files =
-      fs.existsSync(target) && fs.statSync(target).isDirectory()
-        ? fs
-            .readdirSync(target)
-            .filter(
-              (name) => WORKFLOW_EXTENSIONS.has(path.extname(name)) && !/\.(d|test)\.[mc]?ts$/.test(name),
-            )
-            .sort()
-            .map((name) => path.join(target, name))
-        : [spec];
-    for (const file of files)
-      for (const definition of await loadWorkflowFile(file)) {
-        await cairn.register(definition);
-        count++;
-      }
-  }
-  return count;
 }
 
 function isLoopback(host: string): boolean {

@@ -1,13 +1,9 @@
-import fs from "node:fs";
-import path from "node:path";
 import type { Command } from "commander";
 import { CairnError } from "../core/errors.js";
 import type { Cairn } from "../engine/cairn.js";
-import { loadWorkflowFile } from "../loader/load-workflow-file.js";
-import { EXIT, exitCodeFor, type GlobalOptions, openCairn } from "./common.js";
-
-/** Files a workflow directory contributes. */
-const WORKFLOW_EXTENSIONS = new Set([".yaml", ".yml", ".ts", ".mts", ".js", ".mjs"]);
+import { EXIT, exitCodeFor, type GlobalOptions, openCairn, positiveInt } from "./common.js";
+import { shutdownSignal } from "./signals.js";
+import { loadWorkflows } from "./workflow-files.js";
 
 interface WorkerOptions {
   workflows: string[];
@@ -46,9 +42,7 @@ async function work(opts: WorkerOptions, global: GlobalOptions): Promise<number>
     const leaseMs = positiveInt(opts.leaseMs, "--lease-ms");
     const heartbeatMs =
       opts.heartbeatMs === undefined ? undefined : positiveInt(opts.heartbeatMs, "--heartbeat-ms");
-    const files = workflowFiles(opts.workflows);
-    const definitions = [];
-    for (const file of files) definitions.push(...(await loadWorkflowFile(file)));
+    const definitions = await loadWorkflows(opts.workflows);
     if (definitions.length === 0)
       throw new CairnError("USAGE", `No workflow files found in ${opts.workflows.join(", ")}.`);
     cairn = await openCairn(global, {
@@ -78,44 +72,4 @@ async function work(opts: WorkerOptions, global: GlobalOptions): Promise<number>
     await cairn?.close({ abort: true }).catch(() => undefined);
     return exitCodeFor(error);
   }
-}
-
-/** The files named, with directories expanded to their workflow files (sorted, tests and .d.ts left out). */
-function workflowFiles(specs: readonly string[]): string[] {
-  const files: string[] = [];
-  for (const spec of specs) {
-    const target = spec.split("#")[0]!;
-    if (!fs.existsSync(target)) throw new CairnError("USAGE", `Workflow path ${target} does not exist.`);
-    if (!fs.statSync(target).isDirectory()) {
-      files.push(spec);
-      continue;
-    }
-    for (const name of fs.readdirSync(target).sort())
-      if (WORKFLOW_EXTENSIONS.has(path.extname(name)) && !/\.(d|test)\.[mc]?ts$/.test(name))
-        files.push(path.join(target, name));
-  }
-  return files;
-}
-
-/** Resolves on the first SIGINT or SIGTERM; a second one exits at once (leases then expire and others take over). */
-function shutdownSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const onSignal = () => {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-      const force = () => process.exit(EXIT.interrupted);
-      process.once("SIGINT", force);
-      process.once("SIGTERM", force);
-      resolve();
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-  });
-}
-
-function positiveInt(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new CairnError("USAGE", `${flag} must be a positive whole number, got "${value}".`);
-  return n;
 }
