@@ -49,7 +49,12 @@ test("the CLI flow: a run fails (exit 1), resume --dry-run explains, resume cont
   assert.deepEqual(readLines(ledger), ["plan", "build", "build", "build", "ship"], "plan ran once");
 
   const history = await cli(["history", "p1", "--json"], { cwd: dir, env });
-  const attempts = JSON.parse(history.stdout) as Array<{ number: number; action: string; trigger: string; outcome: string }>;
+  const attempts = JSON.parse(history.stdout) as Array<{
+    number: number;
+    action: string;
+    trigger: string;
+    outcome: string;
+  }>;
   assert.deepEqual(
     attempts.map((a) => [a.number, a.action, a.trigger, a.outcome]),
     [
@@ -61,7 +66,10 @@ test("the CLI flow: a run fails (exit 1), resume --dry-run explains, resume cont
 
   const again = await cli(["resume", "p1"], { cwd: dir, env });
   assert.equal(again.code, 3, "a succeeded run is refused because of its state");
-  assert.match(again.stderr, /^cairn: Run "p1" already succeeded, so there is nothing to resume\. Use restart/);
+  assert.match(
+    again.stderr,
+    /^cairn: Run "p1" already succeeded, so there is nothing to resume\. Use restart/,
+  );
   assert.ok(!again.stderr.includes("    at "), "no stack trace without --verbose");
 });
 
@@ -77,16 +85,29 @@ test("restart and rerun from the CLI, and a workflow file that moved (--file)", 
   fs.renameSync(file, moved);
   const lost = await cli(["rerun", "--latest-failed", "pipeline", "--failed"], { cwd: dir, env });
   assert.equal(lost.code, 2);
-  assert.match(lost.stderr, /was loaded from .*pipeline\.yaml, which no longer exists; pass its new location with --file/);
+  assert.match(
+    lost.stderr,
+    /was loaded from .*pipeline\.yaml, which no longer exists; pass its new location with --file/,
+  );
 
   fs.writeFileSync(ledger, "");
-  const rerun = await cli(["rerun", "--latest-failed", "pipeline", "--failed", "--file", moved, "--json"], { cwd: dir, env });
+  const rerun = await cli(["rerun", "--latest-failed", "pipeline", "--failed", "--file", moved, "--json"], {
+    cwd: dir,
+    env,
+  });
   assert.equal(rerun.code, 0, rerun.stderr);
-  const rerunRun = JSON.parse(rerun.stdout) as { origin: string; parentRunId: string; steps: Array<{ id: string; provenance: unknown }> };
+  const rerunRun = JSON.parse(rerun.stdout) as {
+    origin: string;
+    parentRunId: string;
+    steps: Array<{ id: string; provenance: unknown }>;
+  };
   assert.equal(rerunRun.origin, "rerun");
   assert.equal(rerunRun.parentRunId, "r1");
   assert.deepEqual(readLines(ledger), ["build", "ship"], "plan was reused");
-  assert.deepEqual(rerunRun.steps.find((s) => s.id === "plan")!.provenance, { kind: "reused", fromRunId: "r1" });
+  assert.deepEqual(rerunRun.steps.find((s) => s.id === "plan")!.provenance, {
+    kind: "reused",
+    fromRunId: "r1",
+  });
 
   fs.writeFileSync(ledger, "");
   const restart = await cli(["restart", "r1", "--file", moved, "--json"], { cwd: dir, env });

@@ -4,7 +4,17 @@ import type { Store } from "../store/store.js";
 export interface CairnOptions {
   /** A SQLite file path (default `CAIRN_DB` or `.cairn/cairn.db`), or an open store. */
   db?: string | Store;
-  /** SQLite durability: "full" (default) or "normal". */
+  /**
+   * SQLite only (a PostgreSQL server applies its own `synchronous_commit`). Default "full".
+   * - "full": `synchronous=FULL`. Each commit (a step's completion among them) is fsynced to the WAL
+   *   before it returns: a recorded step survives a process crash, an OS crash and a power loss. It
+   *   costs one fsync per commit; group commit shares one among steps that finish together.
+   * - "normal": `synchronous=NORMAL`. The WAL is fsynced only at checkpoints (every ~1,000 WAL pages,
+   *   about 130 recorded steps). A recorded step survives a process crash (the write has reached the
+   *   OS); an OS crash or power loss may lose the commits since the last checkpoint. The file stays
+   *   consistent (no half transaction), and the lost steps run again on resume or recovery, so they
+   *   must be safe to repeat, as for a retry. docs/performance.md has the measured cost of each.
+   */
   durability?: "full" | "normal";
   /** Tenant of runs started through this instance. Default "default". */
   tenant?: string;

@@ -148,7 +148,12 @@ export async function recoverOrphans(
  * An automatic recovery is a resume nobody asked for: the crashed run attempt ends as interrupted
  * (with the reason) and a new attempt by "auto" begins, so the run's history shows both.
  */
-async function recordAutomaticResume(tx: StoreTx, run: RunRecord, reason: string, now: number): Promise<void> {
+async function recordAutomaticResume(
+  tx: StoreTx,
+  run: RunRecord,
+  reason: string,
+  now: number,
+): Promise<void> {
   await tx.updateRunAttempt(run.id, run.attempt, { outcome: "interrupted", endedAt: now, note: reason });
   const attempt = run.attempt + 1;
   await tx.updateRun(run.id, { attempt, updatedAt: now }, ["running"]);

@@ -140,7 +140,7 @@ export async function resumeRun(
     const ref = { runId: run.id, stepId: step.stepId };
     if (step.action === "keep") {
       final.set(step.stepId, "succeeded");
-      if (row && JSON.stringify(row.needs) !== JSON.stringify(needs)) await tx.updateStep(ref, { needs });
+      if (row && !sameFields(row, { needs })) await tx.updateStep(ref, { needs });
       continue;
     }
     if (step.action === "mark-done") {
@@ -239,9 +239,13 @@ export async function resumeRun(
 
 /** Whether a patch would change nothing in the row (compared as stored: JSON). */
 function sameFields(row: StepRecord, patch: Partial<StepRecord>): boolean {
-  return (Object.keys(patch) as Array<keyof StepRecord>).every(
-    (key) => JSON.stringify(row[key] ?? null) === JSON.stringify(patch[key] ?? null),
-  );
+  return (Object.keys(patch) as Array<keyof StepRecord>).every((key) => {
+    const a = row[key] ?? null;
+    const b = patch[key] ?? null;
+    return (
+      a === b || (typeof a === "object" && typeof b === "object" && JSON.stringify(a) === JSON.stringify(b))
+    );
+  });
 }
 
 function strategyOf(options: ResumeOptions): Json {

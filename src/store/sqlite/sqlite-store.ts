@@ -29,7 +29,8 @@ import { SqliteTx, StatementCache } from "./sqlite-tx.js";
 export interface SqliteStoreOptions {
   /**
    * "full" (default): a step reported as recorded survives a power loss (synchronous=FULL).
-   * "normal": survives a process crash; a power loss may lose the last moments, and those steps run again.
+   * "normal": survives a process crash; an OS crash or power loss may lose the commits since the last
+   * WAL checkpoint (at most ~1,000 pages), and those steps run again. See CairnOptions.durability.
    */
   durability?: "full" | "normal";
   busyTimeoutMs?: number;

@@ -73,21 +73,34 @@ export class StatementCache {
 const STEP_KEYS = Object.keys(STEP_COLUMNS.columns) as Array<keyof StepRecord>;
 /** What a step produced: left out of reads that need statuses only (`{ outputs: false }`). */
 const STEP_DATA: ReadonlySet<keyof StepRecord> = new Set(["output", "vars", "checkpoint"]);
-const STEP_STATUS_KEYS = STEP_KEYS.filter((k) => !STEP_DATA.has(k));
-const selectSteps = (keys: ReadonlyArray<keyof StepRecord>) =>
-  `SELECT ${keys.map((k) => STEP_COLUMNS.columns[k]).join(", ")} FROM steps`;
-const SELECT_STEPS = selectSteps(STEP_KEYS);
-const SELECT_STEP_STATUSES = selectSteps(STEP_STATUS_KEYS);
 
-/** A step read as an array of `keys` columns; columns not read come back null. */
-function stepFromArray(keys: ReadonlyArray<keyof StepRecord>, row: readonly unknown[]): StepRecord {
+/** A column list to read steps with, in raw (array) mode. */
+interface StepColumns {
+  readonly keys: ReadonlyArray<keyof StepRecord>;
+  /** Per position: whether the column holds JSON. */
+  readonly json: readonly boolean[];
+  readonly select: string;
+}
+const stepColumns = (keys: ReadonlyArray<keyof StepRecord>): StepColumns => ({
+  keys,
+  json: keys.map((k) => STEP_COLUMNS.json.has(k)),
+  select: `SELECT ${keys.map((k) => STEP_COLUMNS.columns[k]).join(", ")} FROM steps`,
+});
+const ALL_STEP_COLUMNS = stepColumns(STEP_KEYS);
+const STATUS_STEP_COLUMNS = stepColumns(STEP_KEYS.filter((k) => !STEP_DATA.has(k)));
+
+/** A step read as an array of `columns`; columns not read come back null. */
+function stepFromArray(columns: StepColumns, row: readonly unknown[]): StepRecord {
   const record: Record<string, unknown> = {};
   for (const key of STEP_KEYS) record[key] = null;
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!;
+  for (let i = 0; i < columns.keys.length; i++) {
     const raw = row[i];
     if (raw === null || raw === undefined) continue;
-    record[key] = STEP_COLUMNS.json.has(key) ? JSON.parse(raw as string) : typeof raw === "bigint" ? Number(raw) : raw;
+    record[columns.keys[i]!] = columns.json[i]
+      ? JSON.parse(raw as string)
+      : typeof raw === "bigint"
+        ? Number(raw)
+        : raw;
   }
   return record as unknown as StepRecord;
 }
@@ -191,19 +204,22 @@ export class SqliteTx implements StoreTx {
       .map((r) => fromRow(RUN_COLUMNS, r));
   }
 
-  async getSteps(runId: string, stepIds?: readonly string[], options: StepReadOptions = {}): Promise<StepRecord[]> {
-    const keys = options.outputs === false ? STEP_STATUS_KEYS : STEP_KEYS;
-    const select = options.outputs === false ? SELECT_STEP_STATUSES : SELECT_STEPS;
+  async getSteps(
+    runId: string,
+    stepIds?: readonly string[],
+    options: StepReadOptions = {},
+  ): Promise<StepRecord[]> {
+    const columns = options.outputs === false ? STATUS_STEP_COLUMNS : ALL_STEP_COLUMNS;
     const rows = stepIds
       ? stepIds.length === 0
         ? []
         : this.#sql.rows(
-            `${select} WHERE run_id = ? AND step_id IN (${placeholders(stepIds.length)})`,
+            `${columns.select} WHERE run_id = ? AND step_id IN (${placeholders(stepIds.length)})`,
             runId,
             ...stepIds,
           )
-      : this.#sql.rows(`${select} WHERE run_id = ? ORDER BY rowid`, runId);
-    return rows.map((r) => stepFromArray(keys, r));
+      : this.#sql.rows(`${columns.select} WHERE run_id = ? ORDER BY rowid`, runId);
+    return rows.map((r) => stepFromArray(columns, r));
   }
 
   async insertSteps(steps: readonly StepRecord[]): Promise<void> {
