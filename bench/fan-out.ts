@@ -1,9 +1,11 @@
 import fs from "node:fs";
-import { type BenchContext, childArgs, repeat, reply, runChild } from "./report.js";
+import { type BenchContext, type Columns, childArgs, repeat, reply, runChild } from "./report.js";
 import { fanOut, openBench, warmUp } from "./workflows.js";
 
 /** root → width parallel steps → join: wall time, and how many commits group commit needed. */
+// The repetitions run in one child (with a fresh store each): nothing here measures memory.
 interface Args {
+  reps: number;
   width: number;
   durability: "full" | "normal";
   concurrency: number | null;
@@ -16,7 +18,6 @@ interface Result {
 async function child({ width, durability, concurrency }: Args): Promise<Result> {
   const { cairn, dir } = await openBench("fan", { durability, ...(concurrency ? { concurrency } : {}) });
   const wf = fanOut(`fan-${width}`, width);
-  await warmUp(cairn, fanOut("warm-up", 50));
   await warmUp(cairn, fanOut("warm-up", 50));
   await cairn.register(wf);
   const commits = cairn.store.stats.commits;
@@ -37,9 +38,12 @@ export async function fanOutScenario(ctx: BenchContext): Promise<void> {
       for (const concurrency of [null, width]) {
         const label = `1→${width}→1, ${durability.toUpperCase()}, concurrency ${concurrency ?? "default (8)"}`;
         ctx.log(`fan-out ${label}`);
-        const r = await repeat(ctx.reps, () =>
-          runChild<Result>("fan-out.ts", { width, durability, concurrency } satisfies Args),
-        );
+        const r = await runChild<Columns<Result>>("fan-out.ts", {
+          reps: ctx.reps,
+          width,
+          durability,
+          concurrency,
+        } satisfies Args);
         const floor = durability === "full" ? "sqlite-full" : "sqlite-normal";
         ctx.figures.push(
           { scenario: "fan-out", name: `${label}: wall`, unit: "ms", values: r.wallMs, floor },
@@ -56,4 +60,4 @@ export async function fanOutScenario(ctx: BenchContext): Promise<void> {
 }
 
 const args = childArgs<Args>(import.meta.url);
-if (args) reply(await child(args));
+if (args) reply(await repeat(args.reps, () => child(args)));

@@ -6,6 +6,7 @@ import { Cairn, type Store } from "../src/index.js";
 import {
   BENCH_DIR,
   type BenchContext,
+  type Columns,
   childArgs,
   connectPg,
   PG_URL,
@@ -21,7 +22,7 @@ const STEPS = 10;
 const tenSteps = () => chain("ten-steps", STEPS);
 
 type Args =
-  | { mode: "sqlite"; runs: number; durability: "full" | "normal" }
+  | { mode: "sqlite"; reps: number; runs: number; durability: "full" | "normal" }
   | { mode: "pg-worker"; schema: string };
 
 interface Result {
@@ -161,15 +162,19 @@ async function pgScenario(
 }
 
 export async function manyRuns(ctx: BenchContext): Promise<void> {
-  const runs = ctx.quick ? 100 : 1000;
+  const runs = ctx.quick ? 50 : 1000;
   const size = `${runs.toLocaleString("en-US")} runs × ${STEPS} steps`;
-  const pgRuns = ctx.quick ? 40 : 1000;
+  const pgRuns = ctx.quick ? 20 : 1000;
   const pgSize = `${pgRuns.toLocaleString("en-US")} runs × ${STEPS} steps`;
   for (const durability of ["full", "normal"] as const) {
     ctx.log(`many runs SQLite ${durability.toUpperCase()}`);
-    const r = await repeat(ctx.reps, () =>
-      runChild<Result>("many-runs.ts", { mode: "sqlite", runs, durability } satisfies Args),
-    );
+    // All repetitions in one child (a fresh store each): nothing here measures memory.
+    const r = await runChild<Columns<Result>>("many-runs.ts", {
+      mode: "sqlite",
+      reps: ctx.reps,
+      runs,
+      durability,
+    } satisfies Args);
     const floor = durability === "full" ? "sqlite-full" : "sqlite-normal";
     const label = `SQLite ${durability.toUpperCase()}, ${size}`;
     ctx.figures.push(
@@ -228,5 +233,8 @@ export async function manyRuns(ctx: BenchContext): Promise<void> {
 }
 
 const args = childArgs<Args>(import.meta.url);
-if (args?.mode === "sqlite") reply(await sqliteChild(args.runs, args.durability));
+if (args?.mode === "sqlite") {
+  const { reps, runs, durability } = args;
+  reply(await repeat(reps, () => sqliteChild(runs, durability)));
+}
 if (args?.mode === "pg-worker") await pgWorker(args.schema);

@@ -12,8 +12,8 @@ export async function memory(ctx: BenchContext): Promise<void> {
     ctx.skipped.push({ scenario: "memory", reason: unbuilt });
     return;
   }
-  const n = ctx.quick ? 5000 : 100_000;
-  const runs = ctx.quick ? 1000 : 10_000;
+  const n = ctx.quick ? 2000 : 100_000;
+  const runs = ctx.quick ? 500 : 10_000;
   const label = (k: number) => k.toLocaleString("en-US");
   ctx.log(`memory: one run of ${label(n)} steps`);
   const long = await repeat(ctx.reps, () =>
@@ -52,8 +52,8 @@ export async function memory(ctx: BenchContext): Promise<void> {
       values: many.runsPerSec,
     },
   );
-  const rounds = ctx.quick ? 4 : 5;
-  const per = ctx.quick ? 250 : 1000;
+  const rounds = ctx.quick ? 3 : 5;
+  const per = ctx.quick ? 200 : 1000;
   ctx.log(`memory: ${rounds} rounds of ${label(per)} finished runs`);
   const g = await repeat(ctx.reps, () =>
     runChild<{ firstRoundHeapMiB: number; lastRoundHeapMiB: number; kibPerThousandRuns: number }>(

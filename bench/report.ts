@@ -240,6 +240,8 @@ export function peakRssMiB(): number {
   return process.resourceUsage().maxRSS / 1024;
 }
 
+export type Columns<T> = { [K in keyof T]: number[] };
+
 /** Run `once` `reps` times, collecting each named number into a figure's values. */
 export async function repeat<T extends { [K in keyof T]: number }>(
   reps: number,

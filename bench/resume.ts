@@ -42,7 +42,7 @@ export function ensureDist(ctx: BenchContext): string | null {
       .reduce((m, e) => Math.max(m, fs.statSync(path.join(e.parentPath, e.name)).mtimeMs), 0);
   const built = path.join(ROOT, "dist/index.js");
   if (fs.existsSync(built) && fs.statSync(built).mtimeMs >= newest(path.join(ROOT, "src"))) return null;
-  ctx.log("resume: dist/ is older than src/; building it (npm run build)");
+  ctx.log("dist/ is older than src/; building it (npm run build)");
   const tsc = path.join(ROOT, "node_modules/typescript/bin/tsc");
   const build = spawnSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], {
     cwd: ROOT,
@@ -63,7 +63,7 @@ export async function resume(ctx: BenchContext): Promise<void> {
     ctx.skipped.push({ scenario: "resume", reason: unbuilt });
     return;
   }
-  const n = ctx.quick ? 1000 : 10_000;
+  const n = ctx.quick ? 500 : 10_000;
   const cases = [
     { kind: "fail", at: n - 2, label: `failed at step ${(n - 1).toLocaleString("en-US")}` },
     { kind: "kill", at: n / 2 - 1, label: `SIGKILL at step ${(n / 2).toLocaleString("en-US")}` },

@@ -17,7 +17,7 @@ interface Result {
 async function child({ n, durability }: Args): Promise<Result> {
   const { cairn, dir } = await openBench("seq", { durability });
   const wf = chain(`chain-${n}`, n);
-  await warmUp(cairn, chain("warm-up", 300));
+  await warmUp(cairn, chain("warm-up", 200));
   await cairn.register(wf);
   const commits = cairn.store.stats.commits;
   const t0 = performance.now();
@@ -36,7 +36,7 @@ async function child({ n, durability }: Args): Promise<Result> {
 }
 
 export async function sequential(ctx: BenchContext): Promise<void> {
-  for (const n of ctx.quick ? [1000] : [1000, 10_000]) {
+  for (const n of ctx.quick ? [500] : [1000, 10_000]) {
     for (const durability of ["full", "normal"] as const) {
       const label = `${durability.toUpperCase()}, N=${n.toLocaleString("en-US")}`;
       ctx.log(`sequential ${label}`);
