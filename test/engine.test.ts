@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { workflow } from "../src/index.js";
 import { gate, openTemp } from "./helpers/engine.js";
+import { until } from "./helpers/temp.js";
 
 test("parallel branches run concurrently and the join receives both outputs", async () => {
   const { cairn } = await openTemp();
@@ -60,8 +61,12 @@ test("a step that exhausts its retries fails the run; independent branches keep 
       throw new Error("upstream API said no");
     })
     .step("after-bad", { needs: ["bad"] }, async () => ran.push("after-bad"))
-    .step("good", { needs: [] }, async () => {
-      await new Promise((r) => setTimeout(r, 50));
+    .step("good", { needs: [] }, async ({ run }) => {
+      // Still in flight when the failure of `bad` is recorded.
+      await until(
+        async () => (await cairn.store.getSteps(run.id, ["bad"]))[0]?.status === "failed",
+        "bad to fail",
+      );
       ran.push("good");
       return 1;
     })
@@ -89,9 +94,13 @@ test("failFast stops scheduling new steps once a step failed; steps in flight fi
     const ran: string[] = [];
     const slowStarted = gate();
     const wf = workflow("ff", { failFast })
-      .step("slow", { needs: [] }, async () => {
+      .step("slow", { needs: [] }, async ({ run }) => {
         slowStarted.open();
-        await new Promise((r) => setTimeout(r, 150));
+        // Still in flight when the failure of `fails` is recorded.
+        await until(
+          async () => (await cairn.store.getSteps(run.id, ["fails"]))[0]?.status === "failed",
+          "fails to fail",
+        );
         ran.push("slow");
       })
       .step("fails", { needs: [] }, async () => {
