@@ -115,7 +115,8 @@ export class Cairn {
   async register(workflow: WorkflowLike): Promise<LoadedWorkflow> {
     const loaded = loadWorkflow(toDefinition(workflow));
     this.#workflows.set(loaded.definition.id, loaded);
-    await this.store.transaction((tx) => tx.upsertWorkflow(toWorkflowRecord(loaded, this.#options.clock())));
+    const record = await toWorkflowRecord(loaded, this.#options.clock());
+    await this.store.transaction((tx) => tx.upsertWorkflow(record));
     if (this.#executor && this.#options.recover) await this.recover();
     this.#executor?.wake();
     return loaded;

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import type { ZodType } from "zod";
 import type { WorkflowDefinition } from "../core/definition.js";
 import { stepFingerprints, workflowFingerprint } from "../core/fingerprint.js";
 import { successorsOf, topologicalOrder } from "../core/graph.js";
@@ -30,7 +30,7 @@ export function loadWorkflow(definition: WorkflowDefinition): LoadedWorkflow {
 }
 
 /** The stored form of a workflow: its graph and policies, enough to draw it and to recover its runs. */
-export function toWorkflowRecord(workflow: LoadedWorkflow, now: number): WorkflowRecord {
+export async function toWorkflowRecord(workflow: LoadedWorkflow, now: number): Promise<WorkflowRecord> {
   const d = workflow.definition;
   const graph = {
     steps: d.steps.map((s) => ({
@@ -47,7 +47,7 @@ export function toWorkflowRecord(workflow: LoadedWorkflow, now: number): Workflo
     maxRecoveries: d.maxRecoveries,
     secrets: [...d.secrets],
     hasInputSchema: d.inputSchema !== null,
-    inputSchema: inputJsonSchema(d),
+    inputSchema: await inputJsonSchema(d),
   };
   return {
     id: d.id,
@@ -81,11 +81,13 @@ export function storedPolicy(record: WorkflowRecord | undefined): StoredPolicy {
 }
 
 /** The input schema as JSON Schema, for clients (the UI's start form); null when it cannot be expressed. */
-function inputJsonSchema(definition: WorkflowDefinition): Json {
+async function inputJsonSchema(definition: WorkflowDefinition): Promise<Json> {
   const schema = definition.inputSchema as unknown;
   if (!schema || typeof schema !== "object" || !("_zod" in schema)) return null;
+  // Loaded only for a workflow that has a zod schema (its module has loaded zod already).
+  const { z } = await import("zod");
   try {
-    return JSON.parse(JSON.stringify(z.toJSONSchema(schema as z.ZodType))) as Json;
+    return JSON.parse(JSON.stringify(z.toJSONSchema(schema as ZodType))) as Json;
   } catch {
     return null;
   }

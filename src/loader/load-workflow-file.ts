@@ -3,7 +3,6 @@ import path from "node:path";
 import { isWorkflowBuilder } from "../core/builder.js";
 import type { WorkflowDefinition } from "../core/definition.js";
 import { CairnError } from "../core/errors.js";
-import { loadYamlWorkflow } from "../yaml/load-yaml.js";
 import { importModule, JS_EXTENSIONS, loadErrorText, TS_EXTENSIONS } from "./import-module.js";
 
 /** A named export, or (for a CommonJS module seen through `default`) a property of the default export. */
@@ -27,7 +26,11 @@ export async function loadWorkflowFile(spec: string): Promise<WorkflowDefinition
   if (fs.statSync(file).isDirectory())
     throw new CairnError("USAGE", `${target} is a directory, not a workflow file.`);
   const ext = path.extname(file);
-  if (ext === ".yaml" || ext === ".yml") return [await loadYamlWorkflow(file, importFunction)];
+  if (ext === ".yaml" || ext === ".yml") {
+    // Loaded on demand: the YAML parser and its schema cost start-up time a TypeScript workflow does not need.
+    const { loadYamlWorkflow } = await import("../yaml/load-yaml.js");
+    return [await loadYamlWorkflow(file, importFunction)];
+  }
   if (!TS_EXTENSIONS.has(ext) && !JS_EXTENSIONS.has(ext))
     throw new CairnError(
       "USAGE",

@@ -1,6 +1,5 @@
 import path from "node:path";
 import { CairnError } from "../core/errors.js";
-import { PostgresStore } from "./postgres/postgres-store.js";
 import { SqliteStore } from "./sqlite/sqlite-store.js";
 import type { Store } from "./store.js";
 
@@ -44,6 +43,8 @@ async function openPostgres(location: string): Promise<Store> {
       "USAGE",
       `pool_size in the PostgreSQL URL must be a positive whole number, got "${poolSize}".`,
     );
+  // Loaded on demand: the pg driver costs ~30 ms of start-up that a SQLite process does not need.
+  const { PostgresStore } = await import("./postgres/postgres-store.js");
   return PostgresStore.open(url.toString(), {
     ...(schema ? { schema } : {}),
     ...(poolSize !== null ? { poolSize: Number(poolSize) } : {}),
