@@ -1,10 +1,11 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { StepDefinition, WorkflowDefinition } from "./definition.js";
 import { topologicalOrder } from "./graph.js";
 
 /** 64 bits of SHA-256 in hex: plenty to tell two versions of one step apart, small to store. */
 export function shortHash(text: string): string {
-  return createHash("sha256").update(text).digest("hex").slice(0, 16);
+  // One-shot hash: a third of the cost of createHash().update().digest() for short texts.
+  return hash("sha256", text, "hex").slice(0, 16);
 }
 
 /**
@@ -12,10 +13,13 @@ export function shortHash(text: string): string {
  * settings, its declared files, and its upstream steps' fingerprints. A change anywhere upstream
  * therefore changes every fingerprint downstream of it.
  */
-export function stepFingerprints(definition: WorkflowDefinition): Map<string, string> {
+export function stepFingerprints(
+  definition: WorkflowDefinition,
+  order: readonly string[] = topologicalOrder(definition.steps),
+): Map<string, string> {
   const byId = new Map(definition.steps.map((s) => [s.id, s]));
   const result = new Map<string, string>();
-  for (const id of topologicalOrder(definition.steps)) {
+  for (const id of order) {
     const step = byId.get(id) as StepDefinition;
     const upstream = [...step.needs].sort().map((need) => `${need}=${result.get(need)}`);
     result.set(

@@ -16,14 +16,15 @@ export interface LoadedWorkflow {
 }
 
 export function loadWorkflow(definition: WorkflowDefinition): LoadedWorkflow {
-  const fingerprints = stepFingerprints(definition);
+  const order = topologicalOrder(definition.steps);
+  const fingerprints = stepFingerprints(definition, order);
   const successors = successorsOf(definition.steps);
   return {
     definition,
     fingerprints,
     fingerprint: workflowFingerprint(fingerprints),
     successors,
-    order: topologicalOrder(definition.steps),
+    order,
     sinks: definition.steps.filter((s) => successors.get(s.id)?.length === 0).map((s) => s.id),
     steps: new Map(definition.steps.map((s) => [s.id, s])),
   };

@@ -242,9 +242,12 @@ function sameFields(row: StepRecord, patch: Partial<StepRecord>): boolean {
   return (Object.keys(patch) as Array<keyof StepRecord>).every((key) => {
     const a = row[key] ?? null;
     const b = patch[key] ?? null;
-    return (
-      a === b || (typeof a === "object" && typeof b === "object" && JSON.stringify(a) === JSON.stringify(b))
-    );
+    if (a === b) return true;
+    if (Array.isArray(a) && Array.isArray(b))
+      return (
+        a.length === b.length && a.every((x, i) => x === b[i] || JSON.stringify(x) === JSON.stringify(b[i]))
+      );
+    return typeof a === "object" && typeof b === "object" && JSON.stringify(a) === JSON.stringify(b);
   });
 }
 
