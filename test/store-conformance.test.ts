@@ -11,7 +11,7 @@ import { blankStep } from "../src/engine/resume.js";
 import { claimSteps, recordOutcomes } from "../src/engine/transitions.js";
 import { Cairn, workflow } from "../src/index.js";
 import { SqliteStore } from "../src/store/sqlite/sqlite-store.js";
-import type { Store, TokenRecord, WorkerRecord } from "../src/store/store.js";
+import type { Store, StoreTx, TokenRecord, WorkerRecord } from "../src/store/store.js";
 import { pgTestDb } from "./helpers/pg.js";
 import { tempDir } from "./helpers/temp.js";
 
@@ -66,6 +66,11 @@ const harnesses: Harness[] = [
     },
   },
 ];
+
+/** Steps and events belong to a run: insert the runs they name first. */
+async function insertRuns(tx: StoreTx, ...ids: Array<string | [string, Partial<RunRecord>]>): Promise<void> {
+  for (const id of ids) await tx.insertRun(typeof id === "string" ? runRecord(id) : runRecord(id[0], id[1]));
+}
 
 function runRecord(id: string, overrides: Partial<RunRecord> = {}): RunRecord {
   return {
@@ -315,9 +320,10 @@ for (const harness of harnesses) {
     });
 
     it("updateStep applies only from the given statuses", async ({ store }) => {
-      await store.transaction((tx) =>
-        tx.insertSteps([stepRecord("r1", "a"), stepRecord("r1", "b", { status: "succeeded" })]),
-      );
+      await store.transaction(async (tx) => {
+        await insertRuns(tx, "r1");
+        await tx.insertSteps([stepRecord("r1", "a"), stepRecord("r1", "b", { status: "succeeded" })]);
+      });
       const results = await store.transaction(async (tx) => ({
         fromPending: await tx.updateStep({ runId: "r1", stepId: "a" }, { status: "ready", readyAt: 5 }, [
           "pending",
@@ -339,12 +345,13 @@ for (const harness of harnesses) {
     it("fencing: updateOwnedStep with a stale epoch or a non-running status affects nothing", async ({
       store,
     }) => {
-      await store.transaction((tx) =>
-        tx.insertSteps([
+      await store.transaction(async (tx) => {
+        await insertRuns(tx, "r1");
+        await tx.insertSteps([
           stepRecord("r1", "live", { status: "running", leaseEpoch: 2, leaseOwner: "w2" }),
           stepRecord("r1", "done", { status: "succeeded", leaseEpoch: 1, output: "original" }),
-        ]),
-      );
+        ]);
+      });
       const results = await store.transaction(async (tx) => ({
         stale: await tx.updateOwnedStep(
           { runId: "r1", stepId: "live", epoch: 1 },
@@ -362,12 +369,13 @@ for (const harness of harnesses) {
     });
 
     it("memos: fenced like every owner write; read, overwrite, list and delete", async ({ store }) => {
-      await store.transaction((tx) =>
-        tx.insertSteps([
+      await store.transaction(async (tx) => {
+        await insertRuns(tx, "r1");
+        await tx.insertSteps([
           stepRecord("r1", "s", { status: "running", leaseEpoch: 3 }),
           stepRecord("r1", "finished", { status: "succeeded", leaseEpoch: 1 }),
-        ]),
-      );
+        ]);
+      });
       const writes = await store.transaction(async (tx) => ({
         current: await tx.putMemo({ runId: "r1", stepId: "s", epoch: 3 }, "k1", { rows: 10 }),
         overwrite: await tx.putMemo({ runId: "r1", stepId: "s", epoch: 3 }, "k1", { rows: 11 }),
@@ -395,8 +403,9 @@ for (const harness of harnesses) {
     });
 
     it("countUnsucceeded, runActivity and runningSteps describe a run's steps", async ({ store }) => {
-      await store.transaction((tx) =>
-        tx.insertSteps([
+      await store.transaction(async (tx) => {
+        await insertRuns(tx, "r1", "r2", "r3");
+        await tx.insertSteps([
           stepRecord("r1", "ok", { status: "succeeded" }),
           stepRecord("r1", "run1", { status: "running", leaseOwner: "w1" }),
           stepRecord("r1", "run2", { status: "running", leaseOwner: "w2" }),
@@ -404,8 +413,8 @@ for (const harness of harnesses) {
           stepRecord("r2", "ok", { status: "succeeded" }),
           stepRecord("r3", "bad", { status: "failed" }),
           stepRecord("r3", "next", { status: "ready", readyAt: 1 }),
-        ]),
-      );
+        ]);
+      });
       const seen = await store.read(async (tx) => ({
         unsucceeded: await tx.countUnsucceeded("r1", ["ok", "run1", "wait"]),
         none: await tx.countUnsucceeded("r1", []),
@@ -606,13 +615,14 @@ for (const harness of harnesses) {
     });
 
     it("events: appended in order, read after a sequence number, by run or by tenant", async ({ store }) => {
-      await store.transaction((tx) =>
-        tx.appendEvents([
+      await store.transaction(async (tx) => {
+        await insertRuns(tx, "r1", ["r2", { tenant: "acme" }]);
+        await tx.appendEvents([
           eventOf("r1", "run.created"),
           eventOf("r2", "run.created", "acme"),
           eventOf("r1", "step.started", "default", "s"),
-        ]),
-      );
+        ]);
+      });
       await store.transaction((tx) => tx.appendEvents([eventOf("r1", "run.succeeded")]));
       const all = await store.readEvents({});
       assert.deepEqual(
@@ -644,6 +654,7 @@ for (const harness of harnesses) {
 
     it("a reader following afterSeq while many transactions commit events misses none", async ({ store }) => {
       let writing = true;
+      await store.transaction((tx) => insertRuns(tx, ...Array.from({ length: 8 }, (_, w) => `w${w}`)));
       const writers = Promise.all(
         Array.from({ length: 8 }, async (_, w) => {
           for (let i = 0; i < 15; i++)

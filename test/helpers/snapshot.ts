@@ -29,7 +29,9 @@ export function snapshot(dbFile: string, runId: string): Snapshot {
         | { status: string }
         | undefined;
       const rows = db
-        .prepare("SELECT step_id, status, output, checkpoint FROM steps WHERE run_id = ?")
+        .prepare(
+          "SELECT step_id, status, output, checkpoint FROM steps WHERE run_key = (SELECT key FROM runs WHERE id = ?)",
+        )
         .all(runId) as Array<{
         step_id: string;
         status: string;

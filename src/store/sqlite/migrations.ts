@@ -60,4 +60,61 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   DROP INDEX steps_by_status;
   CREATE INDEX steps_unfinished ON steps (run_id, status) WHERE status <> 'succeeded';
   `,
+  // 3. The 23-character run id was stored with every step and event, in their rows and in their
+  // indexes: ~150 of the ~550 bytes a recorded step cost. Runs get an integer key (a rowid alias, so
+  // it survives VACUUM) that steps and events refer to; an event's tenant is its run's. Steps are
+  // clustered on (run_key, step_id) (WITHOUT ROWID: no second copy of the key in an index) and keep
+  // their insertion order in `pos`.
+  `
+  CREATE TABLE runs_v3 (
+    key INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, workflow_id TEXT NOT NULL, tenant TEXT NOT NULL,
+    status TEXT NOT NULL, input TEXT NOT NULL, output TEXT, error TEXT,
+    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, finished_at INTEGER,
+    origin TEXT NOT NULL, parent_run_id TEXT, root_run_id TEXT NOT NULL, attempt INTEGER NOT NULL,
+    driver_id TEXT, reason TEXT, workdir TEXT NOT NULL, secret_names TEXT NOT NULL,
+    fingerprint TEXT NOT NULL, fail_fast INTEGER NOT NULL DEFAULT 0);
+  INSERT INTO runs_v3 (id, workflow_id, tenant, status, input, output, error, created_at, updated_at,
+    finished_at, origin, parent_run_id, root_run_id, attempt, driver_id, reason, workdir, secret_names,
+    fingerprint, fail_fast)
+  SELECT id, workflow_id, tenant, status, input, output, error, created_at, updated_at,
+    finished_at, origin, parent_run_id, root_run_id, attempt, driver_id, reason, workdir, secret_names,
+    fingerprint, fail_fast
+  FROM runs ORDER BY rowid;
+  DROP TABLE runs;
+  ALTER TABLE runs_v3 RENAME TO runs;
+  CREATE INDEX runs_by_tenant ON runs (tenant, created_at DESC, id DESC);
+  CREATE INDEX runs_by_workflow ON runs (workflow_id, status, created_at DESC);
+  CREATE INDEX runs_by_status ON runs (status, created_at);
+  CREATE INDEX runs_by_parent ON runs (parent_run_id);
+
+  CREATE TABLE steps_v3 (
+    run_key INTEGER NOT NULL, step_id TEXT NOT NULL, pos INTEGER NOT NULL,
+    status TEXT NOT NULL, needs TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0, attempt_base INTEGER NOT NULL DEFAULT 0, recoveries INTEGER NOT NULL DEFAULT 0,
+    output TEXT, vars TEXT, error TEXT, checkpoint TEXT, files TEXT,
+    started_at INTEGER, finished_at INTEGER, ready_at INTEGER,
+    lease_owner TEXT, lease_expires_at INTEGER, lease_epoch INTEGER NOT NULL DEFAULT 0,
+    fingerprint TEXT, provenance TEXT,
+    PRIMARY KEY (run_key, step_id)) WITHOUT ROWID;
+  INSERT INTO steps_v3 (run_key, step_id, pos, status, needs, attempts, attempt_base, recoveries, output,
+    vars, error, checkpoint, files, started_at, finished_at, ready_at, lease_owner, lease_expires_at,
+    lease_epoch, fingerprint, provenance)
+  SELECT r.key, s.step_id, s.rowid, s.status, s.needs, s.attempts, s.attempt_base, s.recoveries, s.output,
+    s.vars, s.error, s.checkpoint, s.files, s.started_at, s.finished_at, s.ready_at, s.lease_owner,
+    s.lease_expires_at, s.lease_epoch, s.fingerprint, s.provenance
+  FROM steps s JOIN runs r ON r.id = s.run_id;
+  DROP TABLE steps;
+  ALTER TABLE steps_v3 RENAME TO steps;
+  CREATE INDEX steps_unfinished ON steps (run_key, status) WHERE status <> 'succeeded';
+  CREATE INDEX steps_active ON steps (status, ready_at) WHERE status IN ('ready', 'running');
+
+  CREATE TABLE events_v3 (
+    seq INTEGER PRIMARY KEY, run_key INTEGER NOT NULL, step_id TEXT, type TEXT NOT NULL,
+    at INTEGER NOT NULL, data TEXT);
+  INSERT INTO events_v3 (seq, run_key, step_id, type, at, data)
+  SELECT e.seq, r.key, e.step_id, e.type, e.at, e.data FROM events e JOIN runs r ON r.id = e.run_id;
+  DROP TABLE events;
+  ALTER TABLE events_v3 RENAME TO events;
+  CREATE INDEX events_by_run ON events (run_key, seq);
+  `,
 ];

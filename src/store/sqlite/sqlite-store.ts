@@ -177,19 +177,21 @@ export class SqliteStore implements Store {
     limit?: number;
   }): Promise<CairnEvent[]> {
     return this.#read(() => {
-      const where = ["seq > ?"];
+      const where = ["e.seq > ?"];
       const params: unknown[] = [filter.afterSeq ?? 0];
       if (filter.runId !== undefined) {
-        where.push("run_id = ?");
+        where.push("e.run_key = (SELECT key FROM runs WHERE id = ?)");
         params.push(filter.runId);
       }
       if (filter.tenant !== undefined) {
-        where.push("tenant = ?");
+        where.push("r.tenant = ?");
         params.push(filter.tenant);
       }
       return this.#sql
         .all(
-          `SELECT * FROM events WHERE ${where.join(" AND ")} ORDER BY seq LIMIT ?`,
+          `SELECT e.seq, r.id AS run_id, r.tenant, e.step_id, e.type, e.at, e.data
+           FROM events e JOIN runs r ON r.key = e.run_key
+           WHERE ${where.join(" AND ")} ORDER BY e.seq LIMIT ?`,
           ...params,
           filter.limit ?? 1000,
         )

@@ -70,7 +70,15 @@ export class StatementCache {
   }
 }
 
+/**
+ * Steps and events refer to their run by its integer key (schema version 3), found by the statement
+ * itself from the run id the port speaks: `WHERE run_key = (SELECT key FROM runs WHERE id = ?)`.
+ */
+const RUN_KEY = "(SELECT key FROM runs WHERE id = ?)";
+
 const STEP_KEYS = Object.keys(STEP_COLUMNS.columns) as Array<keyof StepRecord>;
+/** The step fields stored in columns of their own (the run id is the run_key column). */
+const STORED_STEP_KEYS = STEP_KEYS.filter((k) => k !== "runId");
 /** What a step produced: left out of reads that need statuses only (`{ outputs: false }`). */
 const STEP_DATA: ReadonlySet<keyof StepRecord> = new Set(["output", "vars", "checkpoint"]);
 
@@ -86,13 +94,18 @@ const stepColumns = (keys: ReadonlyArray<keyof StepRecord>): StepColumns => ({
   json: keys.map((k) => STEP_COLUMNS.json.has(k)),
   select: `SELECT ${keys.map((k) => STEP_COLUMNS.columns[k]).join(", ")} FROM steps`,
 });
-const ALL_STEP_COLUMNS = stepColumns(STEP_KEYS);
-const STATUS_STEP_COLUMNS = stepColumns(STEP_KEYS.filter((k) => !STEP_DATA.has(k)));
+const ALL_STEP_COLUMNS = stepColumns(STORED_STEP_KEYS);
+const STATUS_STEP_COLUMNS = stepColumns(STORED_STEP_KEYS.filter((k) => !STEP_DATA.has(k)));
+const INSERT_STEP = `INSERT INTO steps (run_key, pos, ${STORED_STEP_KEYS.map((k) => STEP_COLUMNS.columns[k]).join(", ")})
+  VALUES (${RUN_KEY}, ?, ${STORED_STEP_KEYS.map(() => "?").join(", ")})`;
+/** A step row with the id of its run, for reads across runs (fromRow maps it). */
+const STEP_ROW_WITH_RUN_ID = "SELECT r.id AS run_id, s.* FROM steps s JOIN runs r ON r.key = s.run_key";
 
-/** A step read as an array of `columns`; columns not read come back null. */
-function stepFromArray(columns: StepColumns, row: readonly unknown[]): StepRecord {
+/** A step of run `runId` read as an array of `columns`; columns not read come back null. */
+function stepFromArray(columns: StepColumns, row: readonly unknown[], runId: string): StepRecord {
   const record: Record<string, unknown> = {};
   for (const key of STEP_KEYS) record[key] = null;
+  record.runId = runId;
   for (let i = 0; i < columns.keys.length; i++) {
     const raw = row[i];
     if (raw === null || raw === undefined) continue;
@@ -214,17 +227,34 @@ export class SqliteTx implements StoreTx {
       ? stepIds.length === 0
         ? []
         : this.#sql.rows(
-            `${columns.select} WHERE run_id = ? AND step_id IN (${placeholders(stepIds.length)})`,
+            `${columns.select} WHERE run_key = ${RUN_KEY} AND step_id IN (${placeholders(stepIds.length)})`,
             runId,
             ...stepIds,
           )
-      : this.#sql.rows(`${columns.select} WHERE run_id = ? ORDER BY rowid`, runId);
-    return rows.map((r) => stepFromArray(columns, r));
+      : this.#sql.rows(`${columns.select} WHERE run_key = ${RUN_KEY} ORDER BY pos`, runId);
+    return rows.map((r) => stepFromArray(columns, r, runId));
   }
 
   async insertSteps(steps: readonly StepRecord[]): Promise<void> {
-    const sql = insertSql(STEP_COLUMNS);
-    for (const step of steps) this.#sql.run(sql, ...values(STEP_COLUMNS, step));
+    // Steps keep the order they were inserted in (`pos`), after any the run already has.
+    const nextPos = new Map<string, number>();
+    for (const step of steps) {
+      const pos =
+        nextPos.get(step.runId) ??
+        Number(
+          this.#sql.one(
+            `SELECT coalesce(max(pos) + 1, 0) AS pos FROM steps WHERE run_key = ${RUN_KEY}`,
+            step.runId,
+          )!.pos,
+        );
+      nextPos.set(step.runId, pos + 1);
+      this.#sql.run(
+        INSERT_STEP,
+        step.runId,
+        pos,
+        ...STORED_STEP_KEYS.map((k) => toColumn(STEP_COLUMNS, k, step[k])),
+      );
+    }
   }
 
   async updateStep(ref: StepRef, patch: StepPatch, fromStatuses?: readonly string[]): Promise<boolean> {
@@ -232,7 +262,7 @@ export class SqliteTx implements StoreTx {
     const guard = fromStatuses ? ` AND status IN (${placeholders(fromStatuses.length)})` : "";
     return (
       this.#sql.run(
-        `UPDATE steps SET ${set.sql} WHERE run_id = ? AND step_id = ?${guard}`,
+        `UPDATE steps SET ${set.sql} WHERE run_key = ${RUN_KEY} AND step_id = ?${guard}`,
         ...set.params,
         ref.runId,
         ref.stepId,
@@ -245,7 +275,7 @@ export class SqliteTx implements StoreTx {
     const set = setClause<StepRecord>(STEP_COLUMNS, patch);
     return (
       this.#sql.run(
-        `UPDATE steps SET ${set.sql} WHERE run_id = ? AND step_id = ? AND lease_epoch = ? AND status = 'running'`,
+        `UPDATE steps SET ${set.sql} WHERE run_key = ${RUN_KEY} AND step_id = ? AND lease_epoch = ? AND status = 'running'`,
         ...set.params,
         ref.runId,
         ref.stepId,
@@ -257,7 +287,7 @@ export class SqliteTx implements StoreTx {
   async countUnsucceeded(runId: string, stepIds: readonly string[]): Promise<number> {
     if (stepIds.length === 0) return 0;
     const row = this.#sql.one(
-      `SELECT count(*) AS n FROM steps WHERE run_id = ? AND status <> 'succeeded' AND step_id IN (${placeholders(stepIds.length)})`,
+      `SELECT count(*) AS n FROM steps WHERE run_key = ${RUN_KEY} AND status <> 'succeeded' AND step_id IN (${placeholders(stepIds.length)})`,
       runId,
       ...stepIds,
     );
@@ -268,11 +298,11 @@ export class SqliteTx implements StoreTx {
     // Four EXISTS probes of the steps_unfinished index (`status <> 'succeeded'` selects it): constant
     // cost however many steps the run has.
     const row = this.#sql.one(
-      `SELECT
-         EXISTS (SELECT 1 FROM steps WHERE run_id = @run AND status = 'running' AND status <> 'succeeded') AS running,
-         EXISTS (SELECT 1 FROM steps WHERE run_id = @run AND status = 'ready' AND status <> 'succeeded') AS ready,
-         EXISTS (SELECT 1 FROM steps WHERE run_id = @run AND status = 'failed' AND status <> 'succeeded') AS failed,
-         EXISTS (SELECT 1 FROM steps WHERE run_id = @run AND status <> 'succeeded') AS unfinished`,
+      `WITH k AS (SELECT key FROM runs WHERE id = @run) SELECT
+         EXISTS (SELECT 1 FROM steps WHERE run_key = (SELECT key FROM k) AND status = 'running' AND status <> 'succeeded') AS running,
+         EXISTS (SELECT 1 FROM steps WHERE run_key = (SELECT key FROM k) AND status = 'ready' AND status <> 'succeeded') AS ready,
+         EXISTS (SELECT 1 FROM steps WHERE run_key = (SELECT key FROM k) AND status = 'failed' AND status <> 'succeeded') AS failed,
+         EXISTS (SELECT 1 FROM steps WHERE run_key = (SELECT key FROM k) AND status <> 'succeeded') AS unfinished`,
       { run: runId },
     ) as Row;
     return {
@@ -286,9 +316,11 @@ export class SqliteTx implements StoreTx {
   async runningSteps(ownerId?: string): Promise<StepRecord[]> {
     const rows =
       ownerId === undefined
-        ? this.#sql.all("SELECT * FROM steps WHERE status = 'running' AND status IN ('ready', 'running')")
+        ? this.#sql.all(
+            `${STEP_ROW_WITH_RUN_ID} WHERE s.status = 'running' AND s.status IN ('ready', 'running')`,
+          )
         : this.#sql.all(
-            "SELECT * FROM steps WHERE status = 'running' AND status IN ('ready', 'running') AND lease_owner = ?",
+            `${STEP_ROW_WITH_RUN_ID} WHERE s.status = 'running' AND s.status IN ('ready', 'running') AND s.lease_owner = ?`,
             ownerId,
           );
     return rows.map((r) => fromRow(STEP_COLUMNS, r));
@@ -300,10 +332,10 @@ export class SqliteTx implements StoreTx {
     let sql = `s.status = 'ready' AND s.status IN ('ready', 'running') AND r.status = 'running'
       AND (r.driver_id IS NULL OR r.driver_id = ?)
       AND (r.fail_fast = 0 OR NOT EXISTS (
-        SELECT 1 FROM steps f WHERE f.run_id = r.id AND f.status = 'failed' AND f.status <> 'succeeded'))`;
+        SELECT 1 FROM steps f WHERE f.run_key = r.key AND f.status = 'failed' AND f.status <> 'succeeded'))`;
     const params: unknown[] = [filter.workerId];
     if (filter.runIds) {
-      sql += ` AND s.run_id IN (${placeholders(filter.runIds.length)})`;
+      sql += ` AND r.id IN (${placeholders(filter.runIds.length)})`;
       params.push(...filter.runIds);
     }
     if (filter.workflowIds) {
@@ -316,7 +348,7 @@ export class SqliteTx implements StoreTx {
   async nextReadyAt(filter: Omit<ClaimFilter, "limit" | "now">): Promise<number | null> {
     const where = this.#claimWhere(filter);
     const row = this.#sql.one(
-      `SELECT min(s.ready_at) AS at FROM steps s JOIN runs r ON r.id = s.run_id WHERE ${where.sql}`,
+      `SELECT min(s.ready_at) AS at FROM steps s JOIN runs r ON r.key = s.run_key WHERE ${where.sql}`,
       ...where.params,
     );
     return row?.at === null || row?.at === undefined ? null : Number(row.at);
@@ -327,7 +359,7 @@ export class SqliteTx implements StoreTx {
     const where = this.#claimWhere(filter);
     return this.#sql
       .all(
-        `SELECT s.run_id, s.step_id FROM steps s JOIN runs r ON r.id = s.run_id
+        `SELECT r.id AS run_id, s.step_id FROM steps s JOIN runs r ON r.key = s.run_key
          WHERE ${where.sql} AND s.ready_at <= ? ORDER BY s.ready_at, r.created_at LIMIT ?`,
         ...where.params,
         filter.now,
@@ -351,7 +383,7 @@ export class SqliteTx implements StoreTx {
     const changes = this.#sql.run(
       `INSERT OR REPLACE INTO memos (run_id, step_id, key, value, at)
        SELECT ?, ?, ?, ?, ? WHERE EXISTS (
-         SELECT 1 FROM steps WHERE run_id = ? AND step_id = ? AND lease_epoch = ? AND status = 'running')`,
+         SELECT 1 FROM steps WHERE run_key = ${RUN_KEY} AND step_id = ? AND lease_epoch = ? AND status = 'running')`,
       ref.runId,
       ref.stepId,
       key,
@@ -384,17 +416,10 @@ export class SqliteTx implements StoreTx {
   }
 
   async appendEvents(events: readonly NewEvent[]): Promise<void> {
-    const sql = "INSERT INTO events (run_id, tenant, step_id, type, at, data) VALUES (?, ?, ?, ?, ?, ?)";
+    // An event's tenant is its run's: it is not stored again with each event.
+    const sql = `INSERT INTO events (run_key, step_id, type, at, data) VALUES (${RUN_KEY}, ?, ?, ?, ?)`;
     for (const e of events)
-      this.#sql.run(
-        sql,
-        e.runId,
-        e.tenant,
-        e.stepId,
-        e.type,
-        e.at,
-        e.data === null ? null : JSON.stringify(e.data),
-      );
+      this.#sql.run(sql, e.runId, e.stepId, e.type, e.at, e.data === null ? null : JSON.stringify(e.data));
   }
 
   async appendLogs(lines: readonly LogLine[]): Promise<void> {
