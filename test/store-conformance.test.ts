@@ -342,6 +342,51 @@ for (const harness of harnesses) {
       assert.equal(b?.output, "kept");
     });
 
+    it("claimStep moves a step from the given status to running, once, with a new attempt and epoch", async ({
+      store,
+    }) => {
+      await store.transaction(async (tx) => {
+        await insertRuns(tx, "r1");
+        await tx.insertSteps([
+          stepRecord("r1", "retry", {
+            status: "ready",
+            readyAt: 5,
+            attempts: 1,
+            leaseEpoch: 1,
+            finishedAt: 4,
+            checkpoint: { page: 2 },
+          }),
+          stepRecord("r1", "later", { status: "pending" }),
+        ]);
+      });
+      const lease = { workerId: "w1", now: 100, leaseMs: 30 };
+      const claimed = await store.transaction(async (tx) => ({
+        retry: await tx.claimStep({ runId: "r1", stepId: "retry" }, "ready", lease),
+        again: await tx.claimStep({ runId: "r1", stepId: "retry" }, "ready", { ...lease, workerId: "w2" }),
+        notPending: await tx.claimStep({ runId: "r1", stepId: "later" }, "ready", lease),
+        later: await tx.claimStep({ runId: "r1", stepId: "later" }, "pending", lease),
+        missing: await tx.claimStep({ runId: "r1", stepId: "zz" }, "ready", lease),
+      }));
+      const expected = {
+        status: "running",
+        leaseOwner: "w1",
+        leaseExpiresAt: 130,
+        startedAt: 100,
+        finishedAt: null,
+        readyAt: null,
+      };
+      assert.deepEqual(claimed.retry, {
+        ...stepRecord("r1", "retry", { attempts: 2, leaseEpoch: 2, checkpoint: { page: 2 } }),
+        ...expected,
+      });
+      assert.deepEqual(claimed.later, {
+        ...stepRecord("r1", "later", { attempts: 1, leaseEpoch: 1 }),
+        ...expected,
+      });
+      assert.deepEqual([claimed.again, claimed.notPending, claimed.missing], [null, null, null]);
+      assert.deepEqual(await store.getSteps("r1"), [claimed.retry, claimed.later]);
+    });
+
     it("fencing: updateOwnedStep with a stale epoch or a non-running status affects nothing", async ({
       store,
     }) => {

@@ -78,26 +78,16 @@ async function claimOne(
   leaseMs: number,
   from: "ready" | "pending" = "ready",
 ): Promise<StepRecord | null> {
-  const [step] = await tx.getSteps(run.id, [stepId]);
-  if (step?.status !== from) return null;
-  const patch = {
-    status: "running" as const,
-    attempts: step.attempts + 1,
-    leaseOwner: workerId,
-    leaseExpiresAt: now + leaseMs,
-    leaseEpoch: step.leaseEpoch + 1,
-    startedAt: now,
-    readyAt: null,
-  };
-  if (!(await tx.updateStep({ runId: run.id, stepId }, patch, [from]))) return null;
+  const step = await tx.claimStep({ runId: run.id, stepId }, from, { workerId, now, leaseMs });
+  if (!step) return null;
   await tx.appendEvents([
     event(run, "step.started", now, stepId, {
-      attempt: patch.attempts,
-      epoch: patch.leaseEpoch,
+      attempt: step.attempts,
+      epoch: step.leaseEpoch,
       worker: workerId,
     }),
   ]);
-  return { ...step, ...patch, finishedAt: null };
+  return step;
 }
 
 /**

@@ -80,6 +80,12 @@ export interface RunFilter {
   before?: { createdAt: number; id: string };
 }
 
+export interface StepLease {
+  readonly workerId: string;
+  readonly now: number;
+  readonly leaseMs: number;
+}
+
 export interface StoreTx {
   /** The store's clock in ms (the database's `now()` on PostgreSQL). */
   now(): Promise<number>;
@@ -108,6 +114,12 @@ export interface StoreTx {
   updateStep(ref: StepRef, patch: StepPatch, fromStatuses?: readonly StepStatus[]): Promise<boolean>;
   /** Fenced update by the step's owner: applies only while running under this epoch. */
   updateOwnedStep(ref: FencedStepRef, patch: StepPatch): Promise<boolean>;
+  /**
+   * Claim a step that is in status `from` for a worker, in one statement: it becomes running, its
+   * attempts and lease epoch go up by one, its lease runs until `now + leaseMs`. Returns the step as
+   * claimed, or null when it was not in `from` (someone else moved it first).
+   */
+  claimStep(ref: StepRef, from: StepStatus, lease: StepLease): Promise<StepRecord | null>;
   /** How many of these steps of the run are not succeeded. */
   countUnsucceeded(runId: string, stepIds: readonly string[]): Promise<number>;
   runActivity(runId: string): Promise<RunActivity>;

@@ -21,6 +21,7 @@ import type {
   FencedStepRef,
   RunActivity,
   RunPatch,
+  StepLease,
   StepPatch,
   StepRef,
   StoreTx,
@@ -170,6 +171,19 @@ export class PostgresTx implements StoreTx {
     const ok = (await this.#exec(sql, p.values)) === 1;
     if (ok) this.#noteStatus(ref, patch.status);
     return ok;
+  }
+
+  async claimStep(ref: StepRef, from: string, lease: StepLease): Promise<StepRecord | null> {
+    const [row] = await this.#rows(
+      `UPDATE steps SET status = 'running', attempts = attempts + 1, lease_epoch = lease_epoch + 1,
+         lease_owner = $1, lease_expires_at = $2, started_at = $3, finished_at = NULL, ready_at = NULL
+       WHERE run_id = $4 AND step_id = $5 AND status = $6
+       RETURNING *`,
+      [lease.workerId, lease.now + lease.leaseMs, lease.now, ref.runId, ref.stepId, from],
+    );
+    if (!row) return null;
+    this.#noteStatus(ref, "running");
+    return fromRow(STEP_COLUMNS, row);
   }
 
   /** A step made ready is work for others, unless this transaction then claimed (or finished) it itself. */

@@ -24,6 +24,7 @@ import type {
   FencedStepRef,
   RunActivity,
   RunPatch,
+  StepLease,
   StepPatch,
   StepReadOptions,
   StepRef,
@@ -87,11 +88,14 @@ interface StepColumns {
   readonly keys: ReadonlyArray<keyof StepRecord>;
   /** Per position: whether the column holds JSON. */
   readonly json: readonly boolean[];
+  /** The column names, comma-separated. */
+  readonly list: string;
   readonly select: string;
 }
 const stepColumns = (keys: ReadonlyArray<keyof StepRecord>): StepColumns => ({
   keys,
   json: keys.map((k) => STEP_COLUMNS.json.has(k)),
+  list: keys.map((k) => STEP_COLUMNS.columns[k]).join(", "),
   select: `SELECT ${keys.map((k) => STEP_COLUMNS.columns[k]).join(", ")} FROM steps`,
 });
 const ALL_STEP_COLUMNS = stepColumns(STORED_STEP_KEYS);
@@ -282,6 +286,22 @@ export class SqliteTx implements StoreTx {
         ref.epoch,
       ) === 1
     );
+  }
+
+  async claimStep(ref: StepRef, from: string, lease: StepLease): Promise<StepRecord | null> {
+    const [row] = this.#sql.rows(
+      `UPDATE steps SET status = 'running', attempts = attempts + 1, lease_epoch = lease_epoch + 1,
+         lease_owner = ?, lease_expires_at = ?, started_at = ?, finished_at = NULL, ready_at = NULL
+       WHERE run_key = ${RUN_KEY} AND step_id = ? AND status = ?
+       RETURNING ${ALL_STEP_COLUMNS.list}`,
+      lease.workerId,
+      lease.now + lease.leaseMs,
+      lease.now,
+      ref.runId,
+      ref.stepId,
+      from,
+    );
+    return row ? stepFromArray(ALL_STEP_COLUMNS, row, ref.runId) : null;
   }
 
   async countUnsucceeded(runId: string, stepIds: readonly string[]): Promise<number> {
