@@ -24,7 +24,8 @@ import type {
   TokenRecord,
 } from "../store.js";
 import { SQLITE_MIGRATIONS } from "./migrations.js";
-import { SqliteTx, StatementCache } from "./sqlite-tx.js";
+import { SqliteTx } from "./sqlite-tx.js";
+import { RUN_KEY, StatementCache } from "./statements.js";
 
 export interface SqliteStoreOptions {
   /**
@@ -180,7 +181,7 @@ export class SqliteStore implements Store {
       const where = ["e.seq > ?"];
       const params: unknown[] = [filter.afterSeq ?? 0];
       if (filter.runId !== undefined) {
-        where.push("e.run_key = (SELECT key FROM runs WHERE id = ?)");
+        where.push(`e.run_key = ${RUN_KEY}`);
         params.push(filter.runId);
       }
       if (filter.tenant !== undefined) {

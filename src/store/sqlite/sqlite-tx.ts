@@ -1,4 +1,3 @@
-import type Database from "better-sqlite3";
 import type {
   Json,
   LogLine,
@@ -10,7 +9,6 @@ import type {
 } from "../../core/types.js";
 import {
   ATTEMPT_COLUMNS,
-  type ColumnMap,
   fromRow,
   RUN_COLUMNS,
   STEP_COLUMNS,
@@ -32,121 +30,23 @@ import type {
   TokenRecord,
   WorkerRecord,
 } from "../store.js";
-
-type Row = Record<string, unknown>;
-
-/** Prepared statements are cached by their SQL text and reused for the life of the connection. */
-export class StatementCache {
-  readonly #db: Database.Database;
-  readonly #cache = new Map<string, Database.Statement>();
-  readonly #raw = new Map<string, Database.Statement>();
-  constructor(db: Database.Database) {
-    this.#db = db;
-  }
-  get(sql: string): Database.Statement {
-    let statement = this.#cache.get(sql);
-    if (!statement) {
-      statement = this.#db.prepare(sql);
-      this.#cache.set(sql, statement);
-    }
-    return statement;
-  }
-  all(sql: string, ...params: unknown[]): Row[] {
-    return this.get(sql).all(...params) as Row[];
-  }
-  one(sql: string, ...params: unknown[]): Row | undefined {
-    return this.get(sql).get(...params) as Row | undefined;
-  }
-  run(sql: string, ...params: unknown[]): number {
-    return this.get(sql).run(...params).changes;
-  }
-  /** Rows as arrays in column order: a quarter of the cost of row objects for many-column rows. */
-  rows(sql: string, ...params: unknown[]): unknown[][] {
-    let statement = this.#raw.get(sql);
-    if (!statement) {
-      statement = this.#db.prepare(sql).raw(true);
-      this.#raw.set(sql, statement);
-    }
-    return statement.all(...params) as unknown[][];
-  }
-}
-
-/**
- * Steps and events refer to their run by its integer key (schema version 3), found by the statement
- * itself from the run id the port speaks: `WHERE run_key = (SELECT key FROM runs WHERE id = ?)`.
- */
-const RUN_KEY = "(SELECT key FROM runs WHERE id = ?)";
-
-const STEP_KEYS = Object.keys(STEP_COLUMNS.columns) as Array<keyof StepRecord>;
-/** The step fields stored in columns of their own (the run id is the run_key column). */
-const STORED_STEP_KEYS = STEP_KEYS.filter((k) => k !== "runId");
-/** What a step produced: left out of reads that need statuses only (`{ outputs: false }`). */
-const STEP_DATA: ReadonlySet<keyof StepRecord> = new Set(["output", "vars", "checkpoint"]);
-
-/** A column list to read steps with, in raw (array) mode. */
-interface StepColumns {
-  readonly keys: ReadonlyArray<keyof StepRecord>;
-  /** Per position: whether the column holds JSON. */
-  readonly json: readonly boolean[];
-  /** The column names, comma-separated. */
-  readonly list: string;
-  readonly select: string;
-}
-const stepColumns = (keys: ReadonlyArray<keyof StepRecord>): StepColumns => ({
-  keys,
-  json: keys.map((k) => STEP_COLUMNS.json.has(k)),
-  list: keys.map((k) => STEP_COLUMNS.columns[k]).join(", "),
-  select: `SELECT ${keys.map((k) => STEP_COLUMNS.columns[k]).join(", ")} FROM steps`,
-});
-const ALL_STEP_COLUMNS = stepColumns(STORED_STEP_KEYS);
-const STATUS_STEP_COLUMNS = stepColumns(STORED_STEP_KEYS.filter((k) => !STEP_DATA.has(k)));
-const INSERT_STEP = `INSERT INTO steps (run_key, pos, ${STORED_STEP_KEYS.map((k) => STEP_COLUMNS.columns[k]).join(", ")})
-  VALUES (${RUN_KEY}, ?, ${STORED_STEP_KEYS.map(() => "?").join(", ")})`;
-/** A step row with the id of its run, for reads across runs (fromRow maps it). */
-const STEP_ROW_WITH_RUN_ID = "SELECT r.id AS run_id, s.* FROM steps s JOIN runs r ON r.key = s.run_key";
-
-/** A step of run `runId` read as an array of `columns`; columns not read come back null. */
-function stepFromArray(columns: StepColumns, row: readonly unknown[], runId: string): StepRecord {
-  const record: Record<string, unknown> = {};
-  for (const key of STEP_KEYS) record[key] = null;
-  record.runId = runId;
-  for (let i = 0; i < columns.keys.length; i++) {
-    const raw = row[i];
-    if (raw === null || raw === undefined) continue;
-    record[columns.keys[i]!] = columns.json[i]
-      ? JSON.parse(raw as string)
-      : typeof raw === "bigint"
-        ? Number(raw)
-        : raw;
-  }
-  return record as unknown as StepRecord;
-}
-
-function insertSql<T>(map: ColumnMap<T>, mode = "INSERT"): string {
-  const cols = Object.values(map.columns) as string[];
-  return `${mode} INTO ${map.table} (${cols.join(", ")}) VALUES (${cols.map(() => "?").join(", ")})`;
-}
-
-function values<T>(map: ColumnMap<T>, record: T): unknown[] {
-  return (Object.keys(map.columns) as Array<keyof T>).map((k) => toColumn(map, k, record[k]));
-}
-
-function setClause<T>(map: ColumnMap<T>, patch: Partial<T>): { sql: string; params: unknown[] } {
-  const keys = (Object.keys(patch) as Array<keyof T>).filter((k) => patch[k] !== undefined);
-  return {
-    sql: keys.map((k) => `${map.columns[k]} = ?`).join(", "),
-    params: keys.map((k) => toColumn(map, k, patch[k])),
-  };
-}
-
-const PLACEHOLDERS: string[] = [];
-function placeholders(n: number): string {
-  const cached = PLACEHOLDERS[n];
-  if (cached !== undefined) return cached;
-  const text = Array.from({ length: n }, () => "?").join(", ");
-  if (n <= 64) PLACEHOLDERS[n] = text;
-  return text;
-}
+import {
+  insertSql,
+  placeholders,
+  type Row,
+  RUN_KEY,
+  type StatementCache,
+  setClause,
+  values,
+} from "./statements.js";
+import {
+  ALL_STEP_COLUMNS,
+  INSERT_STEP,
+  STATUS_STEP_COLUMNS,
+  STEP_ROW_WITH_RUN_ID,
+  STORED_STEP_KEYS,
+  stepFromArray,
+} from "./step-rows.js";
 
 /** SQLite row operations. Only ever used inside the store's BEGIN IMMEDIATE transaction or for reads. */
 export class SqliteTx implements StoreTx {
