@@ -10,7 +10,7 @@ const args = JSON.parse(process.argv[2]);
 const payload = "x".repeat(100);
 const peakRssMiB = () => process.resourceUsage().maxRSS / 1024;
 
-/** s0 → … → s(n-1); steps handed over as one array (adding them one by one is quadratic). */
+/** s0 → … → s(n-1); steps handed over as one array, as bench/workflows.ts does. */
 function chain(id, n) {
   const steps = Array.from({ length: n }, (_, i) => {
     const handler = async () => ({ i, payload });

@@ -48,6 +48,25 @@ describe("the TypeScript builder accepts a valid workflow", () => {
     );
   });
 
+  test("builders are values: steps added to one never show up in another built from the same start", () => {
+    const ids = (w: { definition(): { steps: readonly { id: string; needs: readonly string[] }[] } }) =>
+      w.definition().steps.map((s) => `${s.id}<${s.needs.join(",")}`);
+    const base = workflow("branches").step("a", noop);
+    const left = base.step("b", noop);
+    const right = base.step("c", noop).step("d", noop);
+    const leftLonger = left.step("e", noop);
+    const fromRight = right.step("f", { needs: ["a"] }, noop);
+    assert.deepEqual(ids(base), ["a<"]);
+    assert.deepEqual(ids(left), ["a<", "b<a"]);
+    assert.deepEqual(ids(right), ["a<", "c<a", "d<c"]);
+    assert.deepEqual(ids(leftLonger), ["a<", "b<a", "e<b"]);
+    assert.deepEqual(ids(fromRight), ["a<", "c<a", "d<c", "f<a"]);
+    // An unknown option on one branch is not a problem of the other.
+    const bad = base.step("x", { retries: 3 } as never, noop);
+    assert.match(invalid(() => bad.definition()).message, /unknown option "retries"/);
+    assert.deepEqual(ids(base.step("y", noop)), ["a<", "y<a"]);
+  });
+
   test("retry and timeout are normalised to milliseconds; defaults apply", () => {
     const d = workflow("opts", { failFast: true, recovery: "manual" })
       .step(

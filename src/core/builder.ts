@@ -70,7 +70,13 @@ function unknownKeys(options: unknown, known: readonly string[], where: string):
 export class Workflow<I = unknown, O extends Record<string, unknown> = {}, Last extends string = never> {
   readonly id: string;
   readonly #options: WorkflowOptions<I>;
-  readonly #steps: RawStep[];
+  /**
+   * Steps shared along a chain of builders: this builder's are the first `#count`. `.step()` on the
+   * newest builder of a chain appends in place (a chain of n steps costs O(n), not O(n²)); on an older
+   * one (branching from a common start) it copies that builder's steps first.
+   */
+  #steps: RawStep[];
+  #count: number;
   /** Unknown option keys met so far; thrown with the rest by `definition()`. */
   readonly #problems: readonly string[];
   #definition: WorkflowDefinition | null = null;
@@ -78,12 +84,13 @@ export class Workflow<I = unknown, O extends Record<string, unknown> = {}, Last 
   constructor(
     id: string,
     options: WorkflowOptions<I> = {},
-    steps: RawStep[] = [],
+    steps: readonly RawStep[] = [],
     problems?: readonly string[],
   ) {
     this.id = id;
     this.#options = options ?? {};
-    this.#steps = steps;
+    this.#steps = [...steps];
+    this.#count = steps.length;
     this.#problems = problems ?? unknownKeys(options, WORKFLOW_OPTION_KEYS, "");
   }
 
@@ -99,8 +106,9 @@ export class Workflow<I = unknown, O extends Record<string, unknown> = {}, Last 
   step(id: string, a: unknown, b?: unknown): unknown {
     const options = (typeof a === "function" ? {} : (a ?? {})) as StepOptions<string>;
     const handler = (typeof a === "function" ? a : b) as StepHandler;
-    const problems = [...this.#problems, ...unknownKeys(options, STEP_OPTION_KEYS, `step "${id}": `)];
-    const previous = this.#steps.at(-1);
+    const unknown = unknownKeys(options, STEP_OPTION_KEYS, `step "${id}": `);
+    const problems = unknown.length > 0 ? [...this.#problems, ...unknown] : this.#problems;
+    const previous = this.#count > 0 ? this.#steps[this.#count - 1] : undefined;
     const needs = options.needs ?? (previous ? [previous.id] : []);
     const raw: RawStep = {
       id,
@@ -115,7 +123,12 @@ export class Workflow<I = unknown, O extends Record<string, unknown> = {}, Last 
         (typeof handler === "function" ? handler.toString() : "") +
         (options.version === undefined ? "" : `\nversion: ${String(options.version)}`),
     };
-    return new Workflow(this.id, this.#options, [...this.#steps, raw], problems);
+    const steps = this.#steps.length === this.#count ? this.#steps : this.#steps.slice(0, this.#count);
+    steps.push(raw);
+    const next = new Workflow(this.id, this.#options, [], problems);
+    next.#steps = steps;
+    next.#count = steps.length;
+    return next;
   }
 
   /** The validated definition; throws INVALID_DEFINITION listing every problem. */
@@ -123,7 +136,7 @@ export class Workflow<I = unknown, O extends Record<string, unknown> = {}, Last 
     if (this.#definition && this.#definition.sourceFile === sourceFile) return this.#definition;
     this.#definition = defineWorkflow({
       id: this.id,
-      steps: this.#steps,
+      steps: this.#steps.slice(0, this.#count),
       inputSchema: this.#options.input ?? null,
       failFast: this.#options.failFast,
       recovery: this.#options.recovery,
