@@ -306,7 +306,11 @@ export class Cairn {
   async wait(runId: string): Promise<RunRecord> {
     for (;;) {
       const settled = await this.#settled(runId);
-      if (settled) return settled;
+      if (settled) {
+        // Read from a commit that may still be on its way to the disk: reported once it is there.
+        await this.store.flushed();
+        return settled;
+      }
       await new Promise<void>((resolve) => {
         const waiters = this.#waiters.get(runId) ?? new Set();
         const done = () => {

@@ -63,7 +63,9 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
       (outcomes) => {
         // A retry becomes ready later and a failure may stop a run: a pump recomputes the next wake-up.
         if (outcomes.some((o) => o.kind !== "succeeded")) this.#backlog = true;
-        return store.transaction((tx) => this.#record(tx, outcomes));
+        // Not waiting for the sync: successors start while it runs. What acknowledges a commit (a
+        // settled run) or must not run twice (a non-idempotent step) waits for store.flushed() below.
+        return store.transaction((tx) => this.#record(tx, outcomes), { sync: "later" });
       },
       (result) => this.#afterCommit(result),
     );
@@ -139,8 +141,9 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
         if (free <= 0) this.#backlog = true;
         if (free <= 0 || this.#stopped) break;
         const runs = new Map<string, RunRecord>();
-        const claimed = await this.store.transaction((tx) =>
-          claimSteps(tx, this.#claimFilter(free), this.options.leaseMs, runs),
+        const claimed = await this.store.transaction(
+          (tx) => claimSteps(tx, this.#claimFilter(free), this.options.leaseMs, runs),
+          { sync: "later" },
         );
         this.#backlog = claimed.length === free;
         for (const step of claimed) this.#launch(step, runs.get(step.runId));
@@ -195,6 +198,9 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
     const run = claimedWith ?? (await this.store.getRun(step.runId));
     const workflow = run && this.workflows.get(run.workflowId);
     if (!run || !workflow) return;
+    // A step that must not run twice starts only once its claim is on disk: after a power loss it is
+    // then found running and left to a person, never silently started again.
+    if (workflow.steps.get(step.stepId)?.effects === "non-idempotent") await this.store.flushed();
     const outcome = await executeStep({
       store: this.store,
       workflow,
@@ -221,7 +227,14 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
 
   #afterCommit(result: OutcomeResult): void {
     for (const step of result.claimed) this.#launch(step, result.runs.get(step.runId));
-    for (const run of result.settled) this.emit("settled", run);
+    // A run is reported finished only once its last commit is on disk.
+    if (result.settled.length > 0)
+      this.store.flushed().then(
+        () => {
+          for (const run of result.settled) this.emit("settled", run);
+        },
+        (error: unknown) => this.emit("error", error),
+      );
     if (result.rejected.length > 0) this.#backlog = true;
     if (result.readied) this.wake();
   }

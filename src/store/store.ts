@@ -186,6 +186,20 @@ export interface StoreReader {
 export interface StoreStats {
   /** Write transactions committed by this store handle since it was opened. */
   commits: number;
+  /** SQLite, durability "full": fdatasyncs of the WAL issued so far. */
+  syncs?: number;
+  /** SQLite, durability "full": commits that wrote and are not known to be on disk yet. */
+  unsynced?: number;
+}
+
+export interface TransactionOptions {
+  /**
+   * "now" (default): `transaction` resolves once the commit is durable. "later": it resolves as soon as
+   * the commit is visible, and the caller must wait for `flushed()` before acknowledging anything the
+   * transaction wrote or starting anything that must not run twice (a non-idempotent step). Stores
+   * whose commits are durable when they return treat both alike.
+   */
+  readonly sync?: "now" | "later";
 }
 
 export interface Store extends StoreReader {
@@ -194,7 +208,9 @@ export interface Store extends StoreReader {
   /** Where runs' working directories live by default. */
   readonly dataDir: string;
   /** Run `fn` in one write transaction; committed when it resolves, rolled back when it throws. */
-  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /** Resolves once every transaction committed so far is durable. */
+  flushed(): Promise<void>;
   /** Run `fn` with the row operations but no write transaction: for reads only. */
   read<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   /**

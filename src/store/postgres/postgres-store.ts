@@ -11,7 +11,15 @@ import type {
   StepRecord,
   WorkflowRecord,
 } from "../../core/types.js";
-import type { RunFilter, StepRef, Store, StoreStats, StoreTx, TokenRecord } from "../store.js";
+import type {
+  RunFilter,
+  StepRef,
+  Store,
+  StoreStats,
+  StoreTx,
+  TokenRecord,
+  TransactionOptions,
+} from "../store.js";
 import { commitOutcome, connectionConfig, redact, retrying } from "./connection.js";
 import { migrate } from "./migrations.js";
 import { isConnectionError, type Queryable } from "./pg-sql.js";
@@ -112,8 +120,13 @@ export class PostgresStore implements Store {
    * server rolled everything back and `fn` runs again on a new connection (until `reconnectMs`); when
    * it is lost during COMMIT the outcome is read back with pg_xact_status instead of guessed.
    */
-  async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+  /** A PostgreSQL commit is durable when it returns (the server's own synchronous_commit). */
+  async transaction<T>(fn: (tx: StoreTx) => Promise<T>, _options?: TransactionOptions): Promise<T> {
     return this.#retrying(() => this.#transactionOnce(fn));
+  }
+
+  flushed(): Promise<void> {
+    return Promise.resolve();
   }
 
   async #transactionOnce<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {

@@ -22,14 +22,17 @@ import type {
   StoreStats,
   StoreTx,
   TokenRecord,
+  TransactionOptions,
 } from "../store.js";
 import { SQLITE_MIGRATIONS } from "./migrations.js";
 import { SqliteTx } from "./sqlite-tx.js";
 import { RUN_KEY, StatementCache } from "./statements.js";
+import { WalSync } from "./wal-sync.js";
 
 export interface SqliteStoreOptions {
   /**
-   * "full" (default): a step reported as recorded survives a power loss (synchronous=FULL).
+   * "full" (default): a step reported as recorded survives a power loss: every commit that wrote is
+   * fdatasynced, as `synchronous=FULL` does, but on a background thread (see WalSync).
    * "normal": survives a process crash; an OS crash or power loss may lose the commits since the last
    * WAL checkpoint (at most ~1,000 pages), and those steps run again. See CairnOptions.durability.
    */
@@ -40,31 +43,43 @@ export interface SqliteStoreOptions {
 /** The embedded default store: one SQLite file in WAL mode; every write transaction is BEGIN IMMEDIATE. */
 export class SqliteStore implements Store {
   readonly kind = "sqlite" as const;
-  readonly stats: StoreStats = { commits: 0 };
+  #commits = 0;
   readonly dataDir: string;
   readonly file: string;
   readonly #db: Database.Database;
   readonly #sql: StatementCache;
   readonly #tx: SqliteTx;
   readonly #mutex = new Mutex();
+  /** null with durability "normal": commits are then not synced (beyond SQLite's checkpoints). */
+  readonly #wal: WalSync | null;
   #closed = false;
 
-  private constructor(file: string, db: Database.Database) {
+  private constructor(file: string, db: Database.Database, wal: WalSync | null) {
     this.file = file;
     this.dataDir = path.dirname(file);
     this.#db = db;
     this.#sql = new StatementCache(db);
     this.#tx = new SqliteTx(this.#sql);
+    this.#wal = wal;
+  }
+
+  get stats(): StoreStats {
+    if (!this.#wal) return { commits: this.#commits };
+    return { commits: this.#commits, ...this.#wal.stats };
   }
 
   static open(file: string, options: SqliteStoreOptions = {}): SqliteStore {
     const absolute = path.resolve(file);
     fs.mkdirSync(path.dirname(absolute), { recursive: true });
     let db: Database.Database;
+    let walMode: boolean;
+    const full = options.durability !== "normal";
     try {
       db = new Database(absolute, { timeout: options.busyTimeoutMs ?? 5000 });
-      db.pragma("journal_mode = WAL");
-      db.pragma(`synchronous = ${options.durability === "normal" ? "NORMAL" : "FULL"}`);
+      walMode = db.pragma("journal_mode = WAL", { simple: true }) === "wal";
+      // In WAL mode, FULL's fdatasync after each commit is done by WalSync, off the main thread. A file
+      // system without WAL support keeps SQLite's rollback journal and its own syncs.
+      db.pragma(`synchronous = ${full && !walMode ? "FULL" : "NORMAL"}`);
       db.pragma("foreign_keys = ON");
     } catch (cause) {
       throw new CairnError("STORE", `Cannot open the store at ${absolute}: ${(cause as Error).message}.`, {
@@ -72,23 +87,54 @@ export class SqliteStore implements Store {
       });
     }
     migrate(db, absolute);
-    return new SqliteStore(absolute, db);
+    let wal: WalSync | null = null;
+    if (full && walMode) {
+      try {
+        wal = new WalSync(`${absolute}-wal`);
+      } catch (cause) {
+        db.close();
+        throw new CairnError(
+          "STORE",
+          `Cannot open the store's log at ${absolute}-wal: ${(cause as Error).message}.`,
+          {
+            cause,
+          },
+        );
+      }
+    }
+    return new SqliteStore(absolute, db, wal);
   }
 
-  async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
-    return this.#mutex.run(async () => {
+  async transaction<T>(fn: (tx: StoreTx) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    const result = await this.#mutex.run(async () => {
       this.#assertOpen();
+      this.#wal?.assertHealthy();
       this.#sql.run("BEGIN IMMEDIATE");
       try {
+        const changesBefore = this.#wal ? this.#totalChanges() : 0;
         const result = await fn(this.#tx);
+        // A transaction that wrote nothing (a claim that found no work) needs no sync.
+        const wrote = this.#wal !== null && this.#totalChanges() !== changesBefore;
         this.#sql.run("COMMIT");
-        this.stats.commits++;
+        this.#commits++;
+        if (wrote) this.#wal?.committed();
         return result;
       } catch (error) {
         if (this.#db.inTransaction) this.#sql.run("ROLLBACK");
         throw error;
       }
     });
+    // Synced outside the lock: other transactions commit meanwhile and share the next fdatasync.
+    if (options.sync !== "later") await this.flushed();
+    return result;
+  }
+
+  flushed(): Promise<void> {
+    return this.#wal ? this.#wal.sync() : Promise.resolve();
+  }
+
+  #totalChanges(): number {
+    return Number(this.#sql.one("SELECT total_changes() AS n")!.n);
   }
 
   read<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
@@ -273,6 +319,8 @@ export class SqliteStore implements Store {
     await this.#mutex.run(async () => {
       if (this.#closed) return;
       this.#closed = true;
+      // Whatever was committed reaches the disk before the descriptor and the database close.
+      await this.#wal?.close();
       this.#db.close();
     });
   }

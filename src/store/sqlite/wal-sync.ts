@@ -1,0 +1,87 @@
+import fs from "node:fs";
+import { CairnError } from "../../core/errors.js";
+
+/**
+ * The fsync that makes commits durable, run off the main thread.
+ *
+ * With `synchronous=FULL`, SQLite in WAL mode does exactly one thing more than with `NORMAL`: an
+ * fdatasync of the WAL file after each commit, on the thread that commits, while nothing else runs.
+ * The store opens the file with `NORMAL` and does that fdatasync here instead, on libuv's thread pool:
+ * the caller decides what must wait for it (see `Store.transaction`'s `sync` option), and every commit
+ * made while one fdatasync runs shares the next one. The WAL file is never reopened or truncated here;
+ * this descriptor only flushes it, and stays open until the store closes.
+ */
+export class WalSync {
+  readonly #fd: number;
+  /** Commits made so far, and how many of them the last finished fdatasync covered. */
+  #committed = 0;
+  #durable = 0;
+  #syncs = 0;
+  #running: Promise<void> | null = null;
+  /** The fdatasync queued behind the running one, shared by everyone who asks meanwhile. */
+  #queued: Promise<void> | null = null;
+  #failure: Error | null = null;
+
+  constructor(walFile: string) {
+    this.#fd = fs.openSync(walFile, "r");
+  }
+
+  /** Note a commit that wrote to the WAL. */
+  committed(): void {
+    this.#committed++;
+  }
+
+  get stats(): { syncs: number; unsynced: number } {
+    return { syncs: this.#syncs, unsynced: this.#committed - this.#durable };
+  }
+
+  /** Resolves once every commit noted so far is on disk. */
+  sync(): Promise<void> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    if (this.#durable === this.#committed) return Promise.resolve();
+    if (!this.#running) return this.#start();
+    // The running fdatasync may have started before the commits being waited for: the next one covers them.
+    this.#queued ??= this.#running
+      .catch(() => undefined)
+      .then(() => {
+        this.#queued = null;
+        return this.sync();
+      });
+    return this.#queued;
+  }
+
+  /** Throws when an earlier fdatasync failed: what was committed since may not be on disk. */
+  assertHealthy(): void {
+    if (this.#failure) throw this.#failure;
+  }
+
+  #start(): Promise<void> {
+    const covers = this.#committed;
+    this.#running = new Promise<void>((resolve, reject) => {
+      fs.fdatasync(this.#fd, (error) => {
+        this.#running = null;
+        if (error) {
+          // After a failed fdatasync the kernel may have dropped the dirty pages: a retry that succeeds
+          // proves nothing. The store refuses further writes instead.
+          this.#failure ??= new CairnError(
+            "STORE",
+            `The store could not write its log to disk (${error.message}); restart the process to recover from the file.`,
+            { cause: error },
+          );
+          reject(this.#failure);
+          return;
+        }
+        this.#syncs++;
+        this.#durable = Math.max(this.#durable, covers);
+        resolve();
+      });
+    });
+    return this.#running;
+  }
+
+  /** Wait for the fdatasync in flight (and the one queued), then close the descriptor. */
+  async close(): Promise<void> {
+    await this.sync().catch(() => undefined);
+    fs.closeSync(this.#fd);
+  }
+}

@@ -1,0 +1,86 @@
+// Durability "full" on SQLite: every commit that wrote is fdatasynced, off the main thread, and
+// nothing is acknowledged (a transaction's promise, a run's result) or started that must not run
+// twice (a non-idempotent step) before the commits it depends on are on disk.
+import assert from "node:assert/strict";
+import path from "node:path";
+import { test } from "node:test";
+import { blankStep } from "../src/engine/resume.js";
+import { workflow } from "../src/index.js";
+import { SqliteStore } from "../src/store/sqlite/sqlite-store.js";
+import { openTemp } from "./helpers/engine.js";
+import { tempDir } from "./helpers/temp.js";
+
+test("a transaction resolves once its commit is on disk, unless the caller syncs later itself", async (t) => {
+  const store = SqliteStore.open(path.join(tempDir(), "cairn.db"));
+  t.after(() => store.close());
+  const insertRun = (id: string) =>
+    store.transaction(async (tx) => {
+      await tx.insertRun({
+        id,
+        workflowId: "wf",
+        tenant: "default",
+        status: "running",
+        input: {},
+        output: null,
+        error: null,
+        createdAt: 1,
+        updatedAt: 1,
+        finishedAt: null,
+        origin: "start",
+        parentRunId: null,
+        rootRunId: id,
+        attempt: 1,
+        driverId: null,
+        reason: null,
+        workdir: "/tmp",
+        secretNames: [],
+        fingerprint: "fp",
+        failFast: false,
+      });
+    });
+  await insertRun("r1");
+  const afterFirst = store.stats;
+  assert.equal(afterFirst.unsynced, 0);
+  assert.ok((afterFirst.syncs ?? 0) >= 1, "the commit was fdatasynced");
+
+  await store.transaction((tx) => tx.insertSteps([blankStep("r1", "a", [])]), { sync: "later" });
+  assert.equal(store.stats.unsynced, 1, "committed, not yet synced");
+  await store.flushed();
+  assert.equal(store.stats.unsynced, 0);
+
+  // A transaction that wrote nothing (a claim that found no work) costs no sync.
+  const syncs = store.stats.syncs;
+  await store.transaction((tx) => tx.getSteps("r1"));
+  assert.deepEqual([store.stats.syncs, store.stats.unsynced], [syncs, 0]);
+});
+
+test("a run's steps start while the previous commit syncs; its result and non-idempotent steps wait for the disk", async () => {
+  const { cairn } = await openTemp({ recover: false });
+  const seen: Record<string, number> = {};
+  const note = (id: string) => {
+    seen[id] = cairn.store.stats.unsynced ?? -1;
+  };
+  const wf = workflow("pipelined")
+    .step("first", async () => note("first"))
+    .step("second", async () => note("second"))
+    .step("charge", { effects: "non-idempotent" }, async () => note("charge"))
+    .step("last", async () => note("last"));
+  const run = await (await cairn.start(wf, {})).result();
+  assert.equal(run.status, "succeeded");
+  assert.equal(cairn.store.stats.unsynced, 0, "the result came once every commit was on disk");
+  // "second" was claimed in the commit that recorded "first" and started before that commit synced.
+  assert.ok(seen.second! > 0, `second started with ${seen.second} unsynced commits`);
+  assert.equal(seen.charge, 0, "the non-idempotent step started only once its claim was on disk");
+});
+
+test('durability "normal" issues no syncs of its own', async () => {
+  const { cairn } = await openTemp({ recover: false, durability: "normal" });
+  const run = await (
+    await cairn.start(
+      workflow("quick").step("only", async () => 1),
+      {},
+    )
+  ).result();
+  assert.equal(run.status, "succeeded");
+  assert.equal(cairn.store.stats.syncs, undefined);
+});
