@@ -162,6 +162,18 @@ for (const harness of harnesses) {
         ["a", "b"],
       );
       assert.equal(await store.getWorkflow("missing"), undefined);
+      // Registering the same definition again (every worker does at start) writes nothing: updatedAt
+      // stays the time the definition last changed.
+      await store.transaction((tx) =>
+        tx.upsertWorkflow({
+          id: "b",
+          fingerprint: "f2",
+          graph: { steps: [{ id: "y" }] },
+          source: "/w/b.ts",
+          updatedAt: 4,
+        }),
+      );
+      assert.equal((await store.getWorkflow("b"))?.updatedAt, 3);
     });
 
     it("workers: upsert replaces, getWorkers returns the known ones", async ({ store }) => {

@@ -83,8 +83,16 @@ export class PostgresTx implements StoreTx {
   }
 
   async upsertWorkflow(workflow: WorkflowRecord): Promise<void> {
+    // Every worker registers its workflows when it starts; an unchanged record is not written again
+    // (a 10,000-step graph is 1.6 MB of WAL), so updated_at is when the stored definition last changed.
     const p = new Params();
-    await this.#exec(upsertSql(WORKFLOW_COLUMNS, workflow, "id", p), p.values);
+    await this.#exec(
+      `${upsertSql(WORKFLOW_COLUMNS, workflow, "id", p)}
+       WHERE workflows.fingerprint IS DISTINCT FROM excluded.fingerprint
+         OR workflows.graph IS DISTINCT FROM excluded.graph
+         OR workflows.source IS DISTINCT FROM excluded.source`,
+      p.values,
+    );
   }
 
   async getWorkflow(id: string): Promise<WorkflowRecord | undefined> {
