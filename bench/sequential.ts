@@ -17,7 +17,9 @@ interface Result {
 async function child({ n, durability }: Args): Promise<Result> {
   const { cairn, dir } = await openBench("seq", { durability });
   const wf = chain(`chain-${n}`, n);
-  await warmUp(cairn, chain("warm-up", 200));
+  // 2,000 steps: after 200 the JIT had not finished optimising the hot path (a first 1,000-step run
+  // measured ~230 µs per step, a second one ~185).
+  await warmUp(cairn, chain("warm-up", 2000));
   await cairn.register(wf);
   const commits = cairn.store.stats.commits;
   const t0 = performance.now();
