@@ -56,6 +56,20 @@ async function concurrentRuns(runs) {
   return { peakRssMiB: peakRssMiB(), runsPerSec: runs / s };
 }
 
+/** Least-squares slope of ys over their indexes. */
+function slope(ys) {
+  const n = ys.length;
+  const meanX = (n - 1) / 2;
+  const meanY = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  ys.forEach((y, x) => {
+    num += (x - meanX) * (y - meanY);
+    den += (x - meanX) ** 2;
+  });
+  return den === 0 ? 0 : num / den;
+}
+
 async function growth(rounds, runs) {
   const { cairn, dir } = await open({ concurrency: 64 });
   const wf = chain("small", 2);
@@ -70,8 +84,9 @@ async function growth(rounds, runs) {
   }
   await cairn.close();
   fs.rmSync(dir, { recursive: true, force: true });
-  // Growth after the first round (which warms caches), per 1,000 further finished runs.
-  const perThousand = ((heap.at(-1) - heap[0]) / ((rounds - 1) * runs)) * 1000;
+  // Growth after the first round (which warms caches), per 1,000 further finished runs: the slope of
+  // a least-squares line through the rounds, less sensitive to one noisy reading than last − first.
+  const perThousand = (slope(heap.slice(1)) / runs) * 1000;
   return {
     firstRoundHeapMiB: heap[0] / 1048576,
     lastRoundHeapMiB: heap.at(-1) / 1048576,

@@ -52,7 +52,7 @@ export async function memory(ctx: BenchContext): Promise<void> {
       values: many.runsPerSec,
     },
   );
-  const rounds = ctx.quick ? 3 : 5;
+  const rounds = ctx.quick ? 3 : 10;
   const per = ctx.quick ? 200 : 1000;
   ctx.log(`memory: ${rounds} rounds of ${label(per)} finished runs`);
   const g = await repeat(ctx.reps, () =>
