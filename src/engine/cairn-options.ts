@@ -6,9 +6,11 @@ export interface CairnOptions {
   db?: string | Store;
   /**
    * SQLite only (a PostgreSQL server applies its own `synchronous_commit`). Default "full".
-   * - "full": `synchronous=FULL`. Each commit (a step's completion among them) is fsynced to the WAL
-   *   before it returns: a recorded step survives a process crash, an OS crash and a power loss. It
-   *   costs one fsync per commit; group commit shares one among steps that finish together.
+   * - "full": every commit (a step's completion among them) is fdatasynced to the WAL, as
+   *   `synchronous=FULL` does, on a background thread: a recorded step survives a process crash, an OS
+   *   crash and a power loss. A run's result, API and CLI actions and the start of a non-idempotent
+   *   step wait for the sync; the next idempotent step of a chain runs while it happens, and commits
+   *   made meanwhile share the next sync.
    * - "normal": `synchronous=NORMAL`. The WAL is fsynced only at checkpoints (every ~1,000 WAL pages,
    *   about 130 recorded steps). A recorded step survives a process crash (the write has reached the
    *   OS); an OS crash or power loss may lose the commits since the last checkpoint. The file stays
