@@ -2,13 +2,16 @@
 // nothing is acknowledged (a transaction's promise, a run's result) or started that must not run
 // twice (a non-idempotent step) before the commits it depends on are on disk.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
 import { blankStep } from "../src/engine/resume.js";
-import { workflow } from "../src/index.js";
+import { type CairnError, workflow } from "../src/index.js";
 import { SqliteStore } from "../src/store/sqlite/sqlite-store.js";
+import { WalSync } from "../src/store/sqlite/wal-sync.js";
 import { openTemp } from "./helpers/engine.js";
-import { tempDir } from "./helpers/temp.js";
+import { tempDir, until } from "./helpers/temp.js";
 
 test("a transaction resolves once its commit is on disk, unless the caller syncs later itself", async (t) => {
   const store = SqliteStore.open(path.join(tempDir(), "cairn.db"));
@@ -48,6 +51,11 @@ test("a transaction resolves once its commit is on disk, unless the caller syncs
   await store.flushed();
   assert.equal(store.stats.unsynced, 0);
 
+  // "later" does not mean "when someone asks": the sync starts with the commit.
+  await store.transaction((tx) => tx.insertSteps([blankStep("r1", "b", [])]), { sync: "later" });
+  assert.equal(store.stats.unsynced, 1);
+  await until(() => store.stats.unsynced === 0, "the background sync of a later commit");
+
   // A transaction that wrote nothing (a claim that found no work) costs no sync.
   const syncs = store.stats.syncs;
   await store.transaction((tx) => tx.getSteps("r1"));
@@ -83,4 +91,49 @@ test('durability "normal" issues no syncs of its own', async () => {
   ).result();
   assert.equal(run.status, "succeeded");
   assert.equal(cairn.store.stats.syncs, undefined);
+});
+
+test("a commit made while an fdatasync runs waits for the next one, which covers every such commit", async () => {
+  const file = path.join(tempDir(), "log");
+  fs.writeFileSync(file, "x");
+  const wal = new WalSync(file);
+  wal.committed();
+  const first = wal.sync();
+  wal.committed(); // after the first fdatasync started
+  const second = wal.sync();
+  const third = wal.sync();
+  await first;
+  assert.equal(wal.stats.unsynced, 1, "the first fdatasync does not cover the commit made after it started");
+  await Promise.all([second, third]);
+  assert.deepEqual(wal.stats, { syncs: 2, unsynced: 0 });
+  await wal.close();
+});
+
+test("after a failed fdatasync the commit is reported as made but unsynced, and writes are refused", async () => {
+  // fdatasync on a FIFO fails (EINVAL): a real failure of the call, without a fake file system.
+  const fifo = path.join(tempDir(), "fifo");
+  execFileSync("mkfifo", [fifo]);
+  const wal = new WalSync(fifo);
+  wal.committed();
+  await assert.rejects(wal.sync(), (error: CairnError) => {
+    assert.equal(error.code, "STORE");
+    assert.deepEqual(error.details, { committed: true });
+    assert.match(error.message, /could not write its log to disk/);
+    return true;
+  });
+  assert.throws(() => wal.assertHealthy(), /refuses writes/);
+  await assert.rejects(wal.sync(), /could not write its log to disk/);
+  await wal.close();
+});
+
+test("a database reached through a symlink has its real WAL synced", async (t) => {
+  const dir = tempDir();
+  fs.mkdirSync(path.join(dir, "real"));
+  const link = path.join(dir, "cairn.db");
+  fs.symlinkSync(path.join(dir, "real", "cairn.db"), link);
+  const store = SqliteStore.open(link);
+  t.after(() => store.close());
+  await store.transaction((tx) => tx.insertSteps([]));
+  assert.equal(fs.existsSync(`${link}-wal`), false, "no WAL beside the link");
+  assert.ok(fs.existsSync(path.join(dir, "real", "cairn.db-wal")));
 });

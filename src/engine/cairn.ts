@@ -141,7 +141,11 @@ export class Cairn {
       );
     const tenant = options.tenant ?? this.#options.tenant;
     const existing = await this.store.getRun(runId);
-    if (existing) return this.#handle(sameRun(existing, tenant, definition.id));
+    if (existing) {
+      // Found, but perhaps committed by this process a moment ago and not yet on disk.
+      await this.store.flushed();
+      return this.#handle(sameRun(existing, tenant, definition.id));
+    }
     const value = await validateInput(definition, input);
     this.#checkSecrets(definition.secrets, options.secrets, `Workflow "${definition.id}"`);
     const workdir = this.#workdir(runId);
@@ -166,6 +170,7 @@ export class Cairn {
         }),
       );
     } catch (error) {
+      if (committedUnsynced(error)) throw error;
       // Nothing half-made is left behind: no directory, no in-memory secrets for a run that does not exist.
       fs.rmSync(workdir, { recursive: true, force: true });
       this.#ownRuns.delete(runId);
@@ -180,6 +185,8 @@ export class Cairn {
 
   /** The run with its steps; a running run whose owner died is reported as interrupted. */
   async get(runId: string): Promise<RunView | undefined> {
+    // What this process committed is reported once it is on disk.
+    await this.store.flushed();
     const run = await this.store.getRun(runId);
     return run && viewRun(this.store, runId, this.#workflows.get(run.workflowId));
   }
@@ -350,9 +357,12 @@ export class Cairn {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#recoveryTimer);
-    await this.#executor?.stop(options);
-    if (this.#executor) await this.#releaseDrivenRuns();
-    if (this.#ownsStore) await this.store.close();
+    try {
+      await this.#executor?.stop(options);
+      if (this.#executor) await this.#releaseDrivenRuns();
+    } finally {
+      if (this.#ownsStore) await this.store.close();
+    }
   }
 
   async #releaseDrivenRuns(): Promise<void> {
@@ -393,6 +403,7 @@ export class Cairn {
       this.#executor?.wake();
       return this.#handle(run);
     } catch (error) {
+      if (committedUnsynced(error)) throw error;
       fs.rmSync(workdir, { recursive: true, force: true });
       this.#ownRuns.delete(newRunId);
       this.#secrets.delete(newRunId);
@@ -469,4 +480,14 @@ function sameRun(run: RunRecord, tenant: string, workflowId: string): RunRecord 
       details: { status: run.status },
     });
   return run;
+}
+
+/**
+ * The transaction committed but its sync failed: the rows exist (and may be on disk), so what was made
+ * for them (the run's directory) stays. The store refuses further writes until the process restarts.
+ */
+function committedUnsynced(error: unknown): boolean {
+  return (
+    error instanceof CairnError && (error.details as { committed?: boolean } | undefined)?.committed === true
+  );
 }

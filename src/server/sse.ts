@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
-import type { StoreReader } from "../store/store.js";
+import type { Store, StoreReader } from "../store/store.js";
 import { eventView } from "./views.js";
 
 /** Events read per store query; a backlog is sent in batches this size without waiting. */
@@ -22,7 +22,11 @@ export interface EventStreamOptions {
  * assigned in commit order (SQLite has one writer at a time), so nothing is missed or sent twice.
  * The store is polled: it works the same whichever process wrote the events.
  */
-export function streamEvents(c: Context, store: StoreReader, options: EventStreamOptions): Response {
+export function streamEvents(
+  c: Context,
+  store: StoreReader & Pick<Store, "flushed">,
+  options: EventStreamOptions,
+): Response {
   return streamSSE(c, async (stream) => {
     let after = options.afterSeq;
     let lastWriteAt = Date.now();
@@ -32,6 +36,9 @@ export function streamEvents(c: Context, store: StoreReader, options: EventStrea
       // A first line at once, so clients (and tests) know the stream is open before any event.
       await stream.write(": connected\n\n");
       while (!stream.aborted) {
+        // Only what this process committed and synced is sent: an event lost to a power loss would
+        // otherwise have a seq that a later event reuses, and a reconnecting client would skip it.
+        await store.flushed();
         const events = await store.readEvents({ ...options.filter, afterSeq: after, limit: BATCH });
         for (const event of events) {
           if (stream.aborted) return;

@@ -90,7 +90,11 @@ export class SqliteStore implements Store {
     let wal: WalSync | null = null;
     if (full && walMode) {
       try {
-        wal = new WalSync(`${absolute}-wal`);
+        // The WAL is next to the file SQLite opened: with a symlinked path, next to its target.
+        const main = (db.pragma("database_list") as Array<{ name: string; file: string }>).find(
+          (d) => d.name === "main",
+        );
+        wal = new WalSync(`${main?.file || absolute}-wal`);
       } catch (cause) {
         db.close();
         throw new CairnError(
@@ -124,8 +128,12 @@ export class SqliteStore implements Store {
         throw error;
       }
     });
-    // Synced outside the lock: other transactions commit meanwhile and share the next fdatasync.
-    if (options.sync !== "later") await this.flushed();
+    // The sync starts now, outside the lock: other transactions commit meanwhile and share the next
+    // fdatasync. "later": the caller goes on and waits for flushed() where it must; a failure is kept
+    // by WalSync and refuses every later write.
+    const synced = this.flushed();
+    if (options.sync === "later") synced.catch(() => undefined);
+    else await synced;
     return result;
   }
 

@@ -20,10 +20,13 @@ export class WalSync {
   #running: Promise<void> | null = null;
   /** The fdatasync queued behind the running one, shared by everyone who asks meanwhile. */
   #queued: Promise<void> | null = null;
+  /** Why an fdatasync failed: every later sync and write is refused. */
   #failure: Error | null = null;
 
+  /** `walFile`: the WAL SQLite writes (next to the database file symlinks resolved, as SQLite does). */
   constructor(walFile: string) {
-    this.#fd = fs.openSync(walFile, "r");
+    // Read-write: flushing a file needs write access on some systems (Windows).
+    this.#fd = fs.openSync(walFile, "r+");
   }
 
   /** Note a commit that wrote to the WAL. */
@@ -35,9 +38,13 @@ export class WalSync {
     return { syncs: this.#syncs, unsynced: this.#committed - this.#durable };
   }
 
-  /** Resolves once every commit noted so far is on disk. */
+  /**
+   * Resolves once every commit noted so far is on disk. Rejects, when an fdatasync fails, with a
+   * STORE error whose details say `committed: true`: the commits happened, whether they are on disk
+   * is unknown.
+   */
   sync(): Promise<void> {
-    if (this.#failure) return Promise.reject(this.#failure);
+    if (this.#failure) return Promise.reject(this.#syncError());
     if (this.#durable === this.#committed) return Promise.resolve();
     if (!this.#running) return this.#start();
     // The running fdatasync may have started before the commits being waited for: the next one covers them.
@@ -50,9 +57,22 @@ export class WalSync {
     return this.#queued;
   }
 
-  /** Throws when an earlier fdatasync failed: what was committed since may not be on disk. */
+  /** Throws when an earlier fdatasync failed: nothing more is written until the process restarts. */
   assertHealthy(): void {
-    if (this.#failure) throw this.#failure;
+    if (this.#failure)
+      throw new CairnError(
+        "STORE",
+        `The store refuses writes: writing its log to disk failed earlier (${this.#failure.message}); restart the process to recover from the file.`,
+        { cause: this.#failure },
+      );
+  }
+
+  #syncError(): CairnError {
+    return new CairnError(
+      "STORE",
+      `The store could not write its log to disk (${this.#failure?.message}); what was just committed may be lost on a power failure. Restart the process to recover from the file.`,
+      { cause: this.#failure, details: { committed: true } },
+    );
   }
 
   #start(): Promise<void> {
@@ -63,12 +83,8 @@ export class WalSync {
         if (error) {
           // After a failed fdatasync the kernel may have dropped the dirty pages: a retry that succeeds
           // proves nothing. The store refuses further writes instead.
-          this.#failure ??= new CairnError(
-            "STORE",
-            `The store could not write its log to disk (${error.message}); restart the process to recover from the file.`,
-            { cause: error },
-          );
-          reject(this.#failure);
+          this.#failure ??= error;
+          reject(this.#syncError());
           return;
         }
         this.#syncs++;
