@@ -128,12 +128,11 @@ export class SqliteStore implements Store {
         throw error;
       }
     });
-    // The sync starts now, outside the lock: other transactions commit meanwhile and share the next
-    // fdatasync. "later": the caller goes on and waits for flushed() where it must; a failure is kept
-    // by WalSync and refuses every later write.
-    const synced = this.flushed();
-    if (options.sync === "later") synced.catch(() => undefined);
-    else await synced;
+    // "later": synced within a millisecond, shared with the commits made meanwhile; the caller waits for
+    // flushed() where it must. Otherwise synced now, outside the lock, so other transactions commit
+    // meanwhile and share the next fdatasync.
+    if (options.sync === "later") this.#wal?.syncSoon();
+    else await this.flushed();
     return result;
   }
 
