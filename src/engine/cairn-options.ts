@@ -9,8 +9,9 @@ export interface CairnOptions {
    * - "full": every commit (a step's completion among them) is fdatasynced to the WAL, as
    *   `synchronous=FULL` does, on a background thread: a recorded step survives a process crash, an OS
    *   crash and a power loss. A run's result, API and CLI actions and the start of a non-idempotent
-   *   step wait for the sync; the next idempotent step of a chain runs while it happens, and commits
-   *   made meanwhile share the next sync.
+   *   step wait for the sync; the executor's own commits, which nobody waits for, are synced within
+   *   1 ms, sharing one fdatasync, while the next idempotent step of a chain runs. After a power loss
+   *   only those last unsynced steps run again; nothing acknowledged is lost.
    * - "normal": `synchronous=NORMAL`. The WAL is fsynced only at checkpoints (every ~1,000 WAL pages,
    *   about 130 recorded steps). A recorded step survives a process crash (the write has reached the
    *   OS); an OS crash or power loss may lose the commits since the last checkpoint. The file stays
