@@ -11,36 +11,13 @@ import { type CairnError, workflow } from "../src/index.js";
 import { SqliteStore } from "../src/store/sqlite/sqlite-store.js";
 import { WalSync } from "../src/store/sqlite/wal-sync.js";
 import { openTemp } from "./helpers/engine.js";
+import { runRecord } from "./helpers/records.js";
 import { tempDir, until } from "./helpers/temp.js";
 
 test("a transaction resolves once its commit is on disk, unless the caller syncs later itself", async (t) => {
   const store = SqliteStore.open(path.join(tempDir(), "cairn.db"));
   t.after(() => store.close());
-  const insertRun = (id: string) =>
-    store.transaction(async (tx) => {
-      await tx.insertRun({
-        id,
-        workflowId: "wf",
-        tenant: "default",
-        status: "running",
-        input: {},
-        output: null,
-        error: null,
-        createdAt: 1,
-        updatedAt: 1,
-        finishedAt: null,
-        origin: "start",
-        parentRunId: null,
-        rootRunId: id,
-        attempt: 1,
-        driverId: null,
-        reason: null,
-        workdir: "/tmp",
-        secretNames: [],
-        fingerprint: "fp",
-        failFast: false,
-      });
-    });
+  const insertRun = (id: string) => store.transaction((tx) => tx.insertRun(runRecord(id)));
   await insertRun("r1");
   const afterFirst = store.stats;
   assert.equal(afterFirst.unsynced, 0);

@@ -13,6 +13,7 @@ import { Cairn, workflow } from "../src/index.js";
 import { SqliteStore } from "../src/store/sqlite/sqlite-store.js";
 import type { Store, StoreTx, TokenRecord, WorkerRecord } from "../src/store/store.js";
 import { pgTestDb } from "./helpers/pg.js";
+import { runRecord } from "./helpers/records.js";
 import { tempDir } from "./helpers/temp.js";
 
 interface Subject {
@@ -70,32 +71,6 @@ const harnesses: Harness[] = [
 /** Steps and events belong to a run: insert the runs they name first. */
 async function insertRuns(tx: StoreTx, ...ids: Array<string | [string, Partial<RunRecord>]>): Promise<void> {
   for (const id of ids) await tx.insertRun(typeof id === "string" ? runRecord(id) : runRecord(id[0], id[1]));
-}
-
-function runRecord(id: string, overrides: Partial<RunRecord> = {}): RunRecord {
-  return {
-    id,
-    workflowId: "wf",
-    tenant: "default",
-    status: "running",
-    input: { topic: "tides", n: [1, 2] },
-    output: null,
-    error: null,
-    createdAt: 1_700_000_000_000,
-    updatedAt: 1_700_000_000_000,
-    finishedAt: null,
-    origin: "start",
-    parentRunId: null,
-    rootRunId: id,
-    attempt: 1,
-    driverId: null,
-    reason: null,
-    workdir: "/tmp/cairn-conformance",
-    secretNames: [],
-    fingerprint: "fp",
-    failFast: false,
-    ...overrides,
-  };
 }
 
 function stepRecord(runId: string, stepId: string, overrides: Partial<StepRecord> = {}): StepRecord {
