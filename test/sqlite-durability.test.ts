@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
 import { blankStep } from "../src/engine/resume.js";
-import { type CairnError, workflow } from "../src/index.js";
+import { Cairn, type CairnError, CairnError as CairnErrorClass, workflow } from "../src/index.js";
 import { SqliteStore } from "../src/store/sqlite/sqlite-store.js";
 import { WalSync } from "../src/store/sqlite/wal-sync.js";
 import { openTemp } from "./helpers/engine.js";
@@ -94,13 +94,14 @@ test("after a failed fdatasync the commit is reported as made but unsynced, and 
   wal.committed();
   await assert.rejects(wal.sync(), (error: CairnError) => {
     assert.equal(error.code, "STORE");
-    assert.deepEqual(error.details, { committed: true });
+    assert.deepEqual(error.details, { fatal: true, committed: true });
     assert.match(error.message, /could not write its log to disk/);
     return true;
   });
   assert.throws(() => wal.assertHealthy(), /refuses writes/);
   await assert.rejects(wal.sync(), /could not write its log to disk/);
-  await wal.close();
+  // Closing says so too: the last commits may not be on disk.
+  await assert.rejects(wal.close(), /could not write its log to disk/);
 });
 
 test("a database reached through a symlink has its real WAL synced", async (t) => {
@@ -113,4 +114,38 @@ test("a database reached through a symlink has its real WAL synced", async (t) =
   await store.transaction((tx) => tx.insertSteps([]));
   assert.equal(fs.existsSync(`${link}-wal`), false, "no WAL beside the link");
   assert.ok(fs.existsSync(path.join(dir, "real", "cairn.db-wal")));
+});
+
+test("when the store fails for good, a run's waiters get the error and close does not hang", {
+  timeout: 30_000,
+}, async () => {
+  // A real store whose writes start failing the way a failed fdatasync makes them fail: a real
+  // fdatasync of SQLite's own WAL cannot be made to fail on demand.
+  const real = SqliteStore.open(path.join(tempDir(), "cairn.db"));
+  const failure = new CairnErrorClass("STORE", "The store could not write its log to disk (EIO).", {
+    details: { fatal: true, committed: true },
+  });
+  let broken = false;
+  const store = new Proxy(real, {
+    get(target, prop) {
+      if (prop === "transaction")
+        return (fn: never, options: never) =>
+          broken ? Promise.reject(failure) : target.transaction(fn, options);
+      if (prop === "flushed") return () => (broken ? Promise.reject(failure) : target.flushed());
+      const value = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  const cairn = await Cairn.open({ db: store, recover: false });
+  const wf = workflow("doomed")
+    .step("breaks", async () => {
+      broken = true;
+      return 1;
+    })
+    .step("never", async () => 2);
+  const handle = await cairn.start(wf, {});
+  await assert.rejects(handle.result(), /could not write its log to disk/);
+  await cairn.close().catch(() => undefined);
+  broken = false;
+  await real.close();
 });

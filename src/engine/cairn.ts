@@ -61,6 +61,8 @@ export class Cairn {
   readonly #ownRuns = new Set<string>();
   readonly #executor: Executor | null;
   readonly #waiters = new Map<string, Set<() => void>>();
+  /** Set when the store failed for good (see isStoreFailure): waits end with it. */
+  #fatal: unknown = null;
   #recoveryTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -86,6 +88,11 @@ export class Cairn {
       this.#ownRuns.delete(run.id);
       this.#secrets.delete(run.id);
       this.#notify(run.id);
+    });
+    this.#executor?.on("fatal", (error) => {
+      // The store refuses writes: every waiter gets the error instead of waiting for a run that cannot move.
+      this.#fatal ??= error;
+      for (const runId of [...this.#waiters.keys()]) this.#notify(runId);
     });
     this.#executor?.on("error", (error) => {
       if (process.env.CAIRN_DEBUG) console.error("cairn executor:", error);
@@ -185,10 +192,11 @@ export class Cairn {
 
   /** The run with its steps; a running run whose owner died is reported as interrupted. */
   async get(runId: string): Promise<RunView | undefined> {
-    // What this process committed is reported once it is on disk.
-    await this.store.flushed();
     const run = await this.store.getRun(runId);
-    return run && viewRun(this.store, runId, this.#workflows.get(run.workflowId));
+    const view = run && (await viewRun(this.store, runId, this.#workflows.get(run.workflowId)));
+    // Reported once what was read is on disk (read first: a commit made after a sync is not covered by it).
+    await this.store.flushed();
+    return view;
   }
 
   list(filter: RunFilter = {}): Promise<RunRecord[]> {
@@ -312,6 +320,7 @@ export class Cairn {
   /** Wait until a run is no longer running, without polling faster than `pollIntervalMs`. */
   async wait(runId: string): Promise<RunRecord> {
     for (;;) {
+      if (this.#fatal) throw this.#fatal;
       const settled = await this.#settled(runId);
       if (settled) {
         // Read from a commit that may still be on its way to the disk: reported once it is there.

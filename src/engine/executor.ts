@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { RunRecord, StepRecord } from "../core/types.js";
-import type { Store, StoreTx } from "../store/store.js";
+import { isStoreFailure, type Store, type StoreTx } from "../store/store.js";
 import { GroupCommitter } from "./group-commit.js";
 import { describeThisProcess } from "./owner.js";
 import type { LoadedWorkflow } from "./registry.js";
@@ -31,7 +31,7 @@ interface InFlight {
  * Claims ready steps, executes them, records their outcomes through the group committer, and keeps
  * their leases alive. All state lives in the store: the executor holds only what is in flight.
  */
-export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unknown] }> {
+export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unknown]; fatal: [unknown] }> {
   readonly #inFlight = new Map<string, InFlight>();
   readonly #committer: GroupCommitter<StepOutcome, OutcomeResult>;
   #pumping = false;
@@ -46,6 +46,7 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
    */
   #backlog = false;
   #stopped = false;
+  #fatal = false;
   #wakeTimer: NodeJS.Timeout | undefined;
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #idle: Array<() => void> = [];
@@ -151,6 +152,7 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
       } while (this.#pumpAgain);
       await this.#scheduleWake();
     } catch (error) {
+      if (this.#failed(error)) return;
       this.emit("error", error);
       this.#wakeTimer = setTimeout(() => this.wake(), this.options.pollIntervalMs);
     } finally {
@@ -218,11 +220,27 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
         await this.#committer.submit(outcome);
         return;
       } catch (error) {
+        if (this.#failed(error)) return;
         this.emit("error", error);
         if (this.#stopped && controller.signal.aborted) return;
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
+  }
+
+  /**
+   * A store that refuses writes for good (a failed fdatasync): stop claiming, drop the outcome (the step
+   * stays running in the store, for recovery after a restart) and report it once, as fatal.
+   */
+  #failed(error: unknown): boolean {
+    if (!isStoreFailure(error)) return false;
+    if (!this.#fatal) {
+      this.#fatal = true;
+      this.#stopped = true;
+      clearTimeout(this.#wakeTimer);
+      this.emit("fatal", error);
+    }
+    return true;
   }
 
   #afterCommit(result: OutcomeResult): void {
@@ -233,7 +251,9 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
         () => {
           for (const run of result.settled) this.emit("settled", run);
         },
-        (error: unknown) => this.emit("error", error),
+        (error: unknown) => {
+          if (!this.#failed(error)) this.emit("error", error);
+        },
       );
     if (result.rejected.length > 0) this.#backlog = true;
     if (result.readied) this.wake();

@@ -36,10 +36,11 @@ export function streamEvents(
       // A first line at once, so clients (and tests) know the stream is open before any event.
       await stream.write(": connected\n\n");
       while (!stream.aborted) {
-        // Only what this process committed and synced is sent: an event lost to a power loss would
-        // otherwise have a seq that a later event reuses, and a reconnecting client would skip it.
-        await store.flushed();
         const events = await store.readEvents({ ...options.filter, afterSeq: after, limit: BATCH });
+        // Sent once what was read is synced (read first: a sync covers the commits made before it).
+        // An event lost to a power loss would otherwise have a seq that a later event reuses, and a
+        // reconnecting client would skip that one.
+        if (events.length > 0) await store.flushed();
         for (const event of events) {
           if (stream.aborted) return;
           await stream.writeSSE({ id: String(event.seq), data: JSON.stringify(eventView(event)) });

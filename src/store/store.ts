@@ -192,6 +192,19 @@ export interface StoreStats {
   unsynced?: number;
 }
 
+/**
+ * A store that can no longer promise durability (SQLite: an fdatasync failed) refuses every write until
+ * the process restarts: its errors say so in their details (`fatal: true`), and retrying is pointless.
+ */
+export function isStoreFailure(error: unknown): boolean {
+  return (
+    typeof error === "object" &&
+    error !== null &&
+    (error as { code?: unknown }).code === "STORE" &&
+    (error as { details?: { fatal?: unknown } }).details?.fatal === true
+  );
+}
+
 export interface TransactionOptions {
   /**
    * "now" (default): `transaction` resolves once the commit is durable. "later": it resolves as soon as

@@ -327,8 +327,11 @@ export class SqliteStore implements Store {
       if (this.#closed) return;
       this.#closed = true;
       // Whatever was committed reaches the disk before the descriptor and the database close.
-      await this.#wal?.close();
-      this.#db.close();
+      try {
+        await this.#wal?.close();
+      } finally {
+        this.#db.close();
+      }
     });
   }
 }

@@ -84,7 +84,7 @@ export class WalSync {
       throw new CairnError(
         "STORE",
         `The store refuses writes: writing its log to disk failed earlier (${this.#failure.message}); restart the process to recover from the file.`,
-        { cause: this.#failure },
+        { cause: this.#failure, details: { fatal: true } },
       );
   }
 
@@ -92,7 +92,7 @@ export class WalSync {
     return new CairnError(
       "STORE",
       `The store could not write its log to disk (${this.#failure?.message}); what was just committed may be lost on a power failure. Restart the process to recover from the file.`,
-      { cause: this.#failure, details: { committed: true } },
+      { cause: this.#failure, details: { fatal: true, committed: true } },
     );
   }
 
@@ -116,11 +116,17 @@ export class WalSync {
     return this.#running;
   }
 
-  /** Wait for the fdatasync in flight (and the one queued), then close the descriptor. */
+  /**
+   * Sync what is left, then close the descriptor. Throws when that sync (or an earlier one) failed:
+   * the last commits may not be on disk, and whoever closes should say so.
+   */
   async close(): Promise<void> {
     if (this.#soon) clearTimeout(this.#soon);
     this.#soon = null;
-    await this.sync().catch(() => undefined);
-    fs.closeSync(this.#fd);
+    try {
+      await this.sync();
+    } finally {
+      fs.closeSync(this.#fd);
+    }
   }
 }
