@@ -245,16 +245,10 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
 
   #afterCommit(result: OutcomeResult): void {
     for (const step of result.claimed) this.#launch(step, result.runs.get(step.runId));
-    // A run is reported finished only once its last commit is on disk.
-    if (result.settled.length > 0)
-      this.store.flushed().then(
-        () => {
-          for (const run of result.settled) this.emit("settled", run);
-        },
-        (error: unknown) => {
-          if (!this.#failed(error)) this.emit("error", error);
-        },
-      );
+    // Emitted at commit, so that the bookkeeping of a finished run (its secrets, among them) is done
+    // before anyone can act on it (a resume brings new secrets). Waiters wake here and report the run
+    // only once it is on disk (Cairn.wait awaits store.flushed()).
+    for (const run of result.settled) this.emit("settled", run);
     if (result.rejected.length > 0) this.#backlog = true;
     if (result.readied) this.wake();
   }
