@@ -87,3 +87,24 @@ steps:
   await cairn.close();
   assert.ok(!storeBytes(dir).includes(SECRET));
 });
+
+test("a resumed step finds the secrets given to the resume, however soon the executor looks for work", async () => {
+  // The executor polls every millisecond: it may claim the resumed step the moment the resume commits.
+  const { cairn } = await openTemp({ pollIntervalMs: 1 });
+  let fail = true;
+  const seen: string[] = [];
+  const wf = workflow("keyed", { secrets: ["KEY"] }).step("use", async ({ secrets }) => {
+    seen.push(secrets.KEY ?? "(none)");
+    if (fail) throw new Error("not yet");
+    return "ok";
+  });
+  for (let i = 0; i < 30; i++) {
+    fail = true;
+    const handle = await cairn.start(wf, {}, { secrets: { KEY: `first-key-${i}` } });
+    assert.equal((await handle.result()).status, "failed");
+    fail = false;
+    const run = await (await cairn.resume(handle.id, { secrets: { KEY: `second-key-${i}` } })).result();
+    assert.equal(run.status, "succeeded");
+    assert.equal(seen.at(-1), `second-key-${i}`, `resume ${i}`);
+  }
+});

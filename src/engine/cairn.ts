@@ -241,20 +241,25 @@ export class Cairn {
     options: ResumeOptions & { secrets?: Record<string, string>; actor?: string; detach?: boolean } = {},
   ): Promise<RunHandle & { plan: ResumePlan }> {
     const workflow = await this.#workflowOfRun(runId);
-    const { run, plan } = await this.store.transaction((tx) =>
-      resumeRun(tx, {
-        runId,
-        workflow,
-        options,
-        secretNames: Object.keys(options.secrets ?? {}),
-        trigger: this.#options.trigger,
-        actor: options.actor ?? null,
-        driverId: this.#driver(options.detach),
-      }),
+    // Not waiting for the sync before the secrets are in place: the executor may claim the resumed
+    // steps as soon as the commit is visible, and must find them. Acknowledged after the sync below.
+    const { run, plan } = await this.store.transaction(
+      (tx) =>
+        resumeRun(tx, {
+          runId,
+          workflow,
+          options,
+          secretNames: Object.keys(options.secrets ?? {}),
+          trigger: this.#options.trigger,
+          actor: options.actor ?? null,
+          driverId: this.#driver(options.detach),
+        }),
+      { sync: "later" },
     );
     if (options.secrets) this.#secrets.set(runId, { ...options.secrets });
     if (!options.detach) this.#ownRuns.add(runId);
     this.#executor?.wake();
+    await this.store.flushed();
     return { ...this.#handle(run), plan };
   }
 
@@ -276,10 +281,13 @@ export class Cairn {
   }
 
   async cancel(runId: string, options: { actor?: string } = {}): Promise<RunRecord> {
-    const run = await this.store.transaction((tx) =>
-      cancelRun(tx, runId, options.actor ?? this.#options.trigger),
+    // The run's steps here are stopped as soon as the cancel commits; the caller hears once it is synced.
+    const run = await this.store.transaction(
+      (tx) => cancelRun(tx, runId, options.actor ?? this.#options.trigger),
+      { sync: "later" },
     );
     this.#executor?.abortRun(runId, "cancelled");
+    await this.store.flushed();
     this.#notify(runId);
     return run;
   }
