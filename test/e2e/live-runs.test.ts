@@ -2,10 +2,11 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
+import { until } from "../helpers/temp.js";
 import { type Browser, chromiumMissing, launchBrowser, signIn } from "./helpers/browser.js";
+import { isAlive } from "./helpers/process.js";
 import { type Server, startServer } from "./helpers/server.js";
 import { currentRunId, graphNode, nodeStatus, openRun, planRows, runStatus, toast } from "./helpers/ui.js";
-import { isAlive, until } from "./helpers/wait.js";
 
 // The web UI on live runs: the list follows runs over SSE, cancel stops a running shell step's
 // processes and resume continues the run, a stale page gets the API's 409 in a toast, and a
@@ -26,20 +27,12 @@ describe("web UI: live runs", { skip: missing ?? false, timeout: 240_000 }, () =
     await server?.stop();
   });
 
-  async function start(workflow: string): Promise<string> {
-    const { status, body } = await server.api<{ id: string }>("POST", `/api/workflows/${workflow}/runs`, {
-      input: {},
-    });
-    assert.equal(status, 201);
-    return body.id;
-  }
-
   test("the runs list shows a new run and its status changes without a reload", async () => {
     const { page } = browser;
     await page.goto(`${server.url}/#/runs`);
     await page.getByTestId("live-indicator").and(page.locator('[data-state="open"]')).waitFor();
     await page.evaluate(() => Object.assign(globalThis, { notReloaded: true }));
-    const runId = await start("ui-resume");
+    const runId = await server.startRun("ui-resume");
     const row = page.locator(`[data-testid="run-row"][data-run-id="${runId}"]`);
     await row.waitFor();
     await page.locator(`[data-testid="run-row"][data-run-id="${runId}"][data-status="failed"]`).waitFor();
@@ -65,6 +58,7 @@ describe("web UI: live runs", { skip: missing ?? false, timeout: 240_000 }, () =
       await until(
         () => fs.existsSync(pidFile) && fs.readFileSync(pidFile, "utf8").trim(),
         "the long step's pid",
+        20_000,
       ),
     );
     assert.ok(isAlive(pid), "the long step's process runs");
@@ -92,7 +86,7 @@ describe("web UI: live runs", { skip: missing ?? false, timeout: 240_000 }, () =
 
   test("resuming from a stale page shows the API's 409 message in a toast", async () => {
     const { page } = browser;
-    const runId = await start("ui-resume");
+    const runId = await server.startRun("ui-resume");
     await openRun(page, server.url, runId);
     await runStatus(page, "failed");
     await page.getByTestId("resume").click();
@@ -105,6 +99,7 @@ describe("web UI: live runs", { skip: missing ?? false, timeout: 240_000 }, () =
       async () =>
         (await server.api<{ status: string }>("GET", `/api/runs/${runId}`)).body.status === "succeeded",
       "the other resume to finish",
+      20_000,
     );
 
     await page.getByTestId("confirm-resume").click();
@@ -121,7 +116,7 @@ describe("web UI: live runs", { skip: missing ?? false, timeout: 240_000 }, () =
 
   test("a 500-step run renders, lists only what is in view, and answers clicks", async () => {
     const { page } = browser;
-    const runId = await start("ui-large");
+    const runId = await server.startRun("ui-large");
     const startedAt = Date.now();
     await openRun(page, server.url, runId);
     await runStatus(page, "succeeded", 60_000);

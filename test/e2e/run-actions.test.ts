@@ -37,17 +37,9 @@ describe("web UI: resume, rerun, restart", { skip: missing ?? false, timeout: 24
     await server?.stop();
   });
 
-  async function start(workflow: string): Promise<string> {
-    const { status, body } = await server.api<{ id: string }>("POST", `/api/workflows/${workflow}/runs`, {
-      input: {},
-    });
-    assert.equal(status, 201);
-    return body.id;
-  }
-
   test("a run failed at its middle step is resumed from the plan dialog; completed steps do not run again", async () => {
     const { page } = browser;
-    const runId = await start("ui-resume");
+    const runId = await server.startRun("ui-resume");
     await openRun(page, server.url, runId);
     await runStatus(page, "failed");
     assert.match(await nodeStatus(page, "flaky", "failed"), /Call flaky service.*failed/);
@@ -93,7 +85,7 @@ describe("web UI: resume, rerun, restart", { skip: missing ?? false, timeout: 24
 
   test("two failed parallel branches: 'rerun all failed nodes' makes a linked run that reuses the rest and succeeds", async () => {
     const { page } = browser;
-    const parent = await start("ui-parallel");
+    const parent = await server.startRun("ui-parallel");
     await openRun(page, server.url, parent);
     await runStatus(page, "failed");
     await nodeStatus(page, "left", "failed");
@@ -124,7 +116,7 @@ describe("web UI: resume, rerun, restart", { skip: missing ?? false, timeout: 24
 
   test("rerun from a node picked in the graph executes it and its downstream only", async () => {
     const { page } = browser;
-    const source = await start("ui-chain");
+    const source = await server.startRun("ui-chain");
     await openRun(page, server.url, source);
     await runStatus(page, "succeeded");
     assert.equal(

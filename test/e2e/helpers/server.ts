@@ -19,6 +19,8 @@ export interface Server {
     apiPath: string,
     body?: unknown,
   ): Promise<{ status: number; body: T }>;
+  /** Start a run of a fixture workflow through the API (no input); its id. */
+  startRun(workflow: string): Promise<string>;
   /** Step ids a run executed, in order, from the side-effect ledger. */
   executed(runId: string): string[];
   stop(): Promise<void>;
@@ -56,6 +58,13 @@ export async function startServer(): Promise<Server> {
     token,
     dir,
     api,
+    startRun: async (workflow) => {
+      const { status, body } = await api<{ id: string }>("POST", `/api/workflows/${workflow}/runs`, {
+        input: {},
+      });
+      if (status !== 201) throw new Error(`starting ${workflow}: HTTP ${status} ${JSON.stringify(body)}`);
+      return body.id;
+    },
     executed: (runId) => {
       const file = path.join(dir, "ledger");
       if (!fs.existsSync(file)) return [];
