@@ -1,39 +1,15 @@
 // SIGKILL a worker in the middle of a step: another worker takes the step over and the run completes.
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import path from "node:path";
 import { test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { Cairn, loadOneWorkflow } from "../../src/index.js";
 import { pgTestDb } from "../helpers/pg.js";
-import { readLines, tempDir, until } from "../helpers/temp.js";
-import { startWorkers } from "../helpers/workers.js";
-
-const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures");
+import { readLines, until } from "../helpers/temp.js";
+import { startHeldRun } from "./helpers/held-run.js";
 
 test("SIGKILL one of three workers mid-step: another takes the step over, nothing finished runs again", async (t) => {
   const db = await pgTestDb(t);
   if (!db) return;
-  const dir = tempDir();
-  process.chdir(dir);
-  const ledger = path.join(dir, "ledger.txt");
-  const hold = path.join(dir, "hold");
-  fs.writeFileSync(hold, "");
-  const workers = await startWorkers(t, 3, {
-    db: db.url,
-    workflows: [path.join(FIXTURES, "hold.mjs")],
-    env: { CAIRN_TEST_LEDGER: ledger, CAIRN_TEST_HOLD: hold },
-    leaseMs: 1500,
-    heartbeatMs: 300,
-  });
-  const store = await db.open();
-  const client = await Cairn.open({ db: store, execute: false });
-  t.after(() => client.close());
-  const { id } = await client.start(
-    await loadOneWorkflow(path.join(FIXTURES, "hold.mjs")),
-    {},
-    { detach: true },
-  );
+  const { id, workers, store, ledger, hold } = await startHeldRun(t, db, 3);
 
   const started = await until(
     () => readLines(ledger).find((l) => l.startsWith(`${id} held start`)),

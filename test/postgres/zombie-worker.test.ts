@@ -2,42 +2,18 @@
 // late completion is rejected by the lease epoch and logged; the taker's result stands.
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import path from "node:path";
 import { test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { Cairn, loadOneWorkflow } from "../../src/index.js";
 import { pgTestDb } from "../helpers/pg.js";
-import { readLines, tempDir, until } from "../helpers/temp.js";
-import { startWorkers } from "../helpers/workers.js";
-
-const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures");
+import { readLines, until } from "../helpers/temp.js";
+import { startHeldRun } from "./helpers/held-run.js";
 
 test("a zombie worker's late completion is rejected and logged; the taker's output is recorded", async (t) => {
   const db = await pgTestDb(t);
   if (!db) return;
-  const dir = tempDir();
-  process.chdir(dir);
-  const ledger = path.join(dir, "ledger.txt");
-  const hold = path.join(dir, "hold");
-  fs.writeFileSync(hold, "");
-  const workers = await startWorkers(t, 2, {
-    db: db.url,
-    workflows: [path.join(FIXTURES, "hold.mjs")],
-    env: { CAIRN_TEST_LEDGER: ledger, CAIRN_TEST_HOLD: hold },
-    leaseMs: 1500,
-    heartbeatMs: 300,
-  });
+  const { id, workers, store, ledger, hold } = await startHeldRun(t, db, 2);
   t.after(() => {
     for (const w of workers) if (w.child.exitCode === null) w.child.kill("SIGCONT");
   });
-  const store = await db.open();
-  const client = await Cairn.open({ db: store, execute: false });
-  t.after(() => client.close());
-  const { id } = await client.start(
-    await loadOneWorkflow(path.join(FIXTURES, "hold.mjs")),
-    {},
-    { detach: true },
-  );
 
   const startLine = (pid?: number) =>
     readLines(ledger).find(
