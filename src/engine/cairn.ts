@@ -7,7 +7,7 @@ import type { ResumeOptions, ResumePlan } from "../core/resume-plan.js";
 import type { CairnEvent, LogLine, RunAttemptRecord, RunRecord, WorkflowRecord } from "../core/types.js";
 import { loadOneWorkflow } from "../loader/load-workflow-file.js";
 import { openStore } from "../store/open-store.js";
-import type { RunFilter, Store } from "../store/store.js";
+import { isCommittedUnsynced, type RunFilter, type Store } from "../store/store.js";
 import { type CairnOptions, type ResolvedOptions, resolveOptions } from "./cairn-options.js";
 
 export type { CairnOptions };
@@ -22,6 +22,7 @@ import { type RecoveryReport, recoverOrphans } from "./recovery.js";
 import { type LoadedWorkflow, loadWorkflow, toWorkflowRecord } from "./registry.js";
 import { planResume, resumeRun } from "./resume.js";
 import { type RunView, viewRun } from "./run-view.js";
+import { WakeUps } from "./wake-ups.js";
 
 /** What start, resume, restart and rerun return: the run id and a way to wait for it. */
 export interface RunHandle {
@@ -60,9 +61,7 @@ export class Cairn {
   readonly #secrets = new Map<string, Readonly<Record<string, string>>>();
   readonly #ownRuns = new Set<string>();
   readonly #executor: Executor | null;
-  readonly #waiters = new Map<string, Set<() => void>>();
-  /** Set when the store failed for good (see isStoreFailure): waits end with it. */
-  #fatal: unknown = null;
+  readonly #wakeUps: WakeUps;
   #recoveryTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -70,6 +69,7 @@ export class Cairn {
     this.store = store;
     this.#ownsStore = ownsStore;
     this.#options = options;
+    this.#wakeUps = new WakeUps(options.pollIntervalMs);
     this.#executor = options.execute
       ? new Executor(store, this.#workflows, this.#secrets, {
           workerId: this.workerId,
@@ -87,13 +87,10 @@ export class Cairn {
       // with every run it has finished.
       this.#ownRuns.delete(run.id);
       this.#secrets.delete(run.id);
-      this.#notify(run.id);
+      this.#wakeUps.notify(run.id);
     });
-    this.#executor?.on("fatal", (error) => {
-      // The store refuses writes: every waiter gets the error instead of waiting for a run that cannot move.
-      this.#fatal ??= error;
-      for (const runId of [...this.#waiters.keys()]) this.#notify(runId);
-    });
+    // The store refuses writes: every waiter gets the error instead of waiting for a run that cannot move.
+    this.#executor?.on("fatal", (error) => this.#wakeUps.fail(error));
     this.#executor?.on("error", (error) => {
       if (process.env.CAIRN_DEBUG) console.error("cairn executor:", error);
     });
@@ -177,7 +174,7 @@ export class Cairn {
         }),
       );
     } catch (error) {
-      if (committedUnsynced(error)) throw error;
+      if (isCommittedUnsynced(error)) throw error;
       // Nothing half-made is left behind: no directory, no in-memory secrets for a run that does not exist.
       fs.rmSync(workdir, { recursive: true, force: true });
       this.#ownRuns.delete(runId);
@@ -288,7 +285,7 @@ export class Cairn {
     );
     this.#executor?.abortRun(runId, "cancelled");
     await this.store.flushed();
-    this.#notify(runId);
+    this.#wakeUps.notify(runId);
     return run;
   }
 
@@ -296,7 +293,7 @@ export class Cairn {
     const run = await this.store.transaction((tx) =>
       pauseRun(tx, runId, options.actor ?? this.#options.trigger),
     );
-    this.#notify(runId);
+    this.#wakeUps.notify(runId);
     return run;
   }
 
@@ -316,7 +313,7 @@ export class Cairn {
       .transaction((tx) => recoverOrphans(tx, { workflows: this.#workflows, onlyRegistered: true }))
       .then((report) => {
         if (report.recovered.length > 0) this.#executor?.wake();
-        for (const r of report.interrupted) this.#notify(r.runId);
+        for (const r of report.interrupted) this.#wakeUps.notify(r.runId);
         return report;
       });
   }
@@ -328,25 +325,13 @@ export class Cairn {
   /** Wait until a run is no longer running, without polling faster than `pollIntervalMs`. */
   async wait(runId: string): Promise<RunRecord> {
     for (;;) {
-      if (this.#fatal) throw this.#fatal;
       const settled = await this.#settled(runId);
       if (settled) {
         // Read from a commit that may still be on its way to the disk: reported once it is there.
         await this.store.flushed();
         return settled;
       }
-      await new Promise<void>((resolve) => {
-        const waiters = this.#waiters.get(runId) ?? new Set();
-        const done = () => {
-          clearTimeout(timer);
-          waiters.delete(done);
-          if (waiters.size === 0 && this.#waiters.get(runId) === waiters) this.#waiters.delete(runId);
-          resolve();
-        };
-        const timer = setTimeout(done, this.#options.pollIntervalMs);
-        waiters.add(done);
-        this.#waiters.set(runId, waiters);
-      });
+      await this.#wakeUps.next(runId);
     }
   }
 
@@ -420,7 +405,7 @@ export class Cairn {
       this.#executor?.wake();
       return this.#handle(run);
     } catch (error) {
-      if (committedUnsynced(error)) throw error;
+      if (isCommittedUnsynced(error)) throw error;
       fs.rmSync(workdir, { recursive: true, force: true });
       this.#ownRuns.delete(newRunId);
       this.#secrets.delete(newRunId);
@@ -481,10 +466,6 @@ export class Cairn {
   #handle(run: RunRecord): RunHandle {
     return { id: run.id, run, result: () => this.wait(run.id) };
   }
-
-  #notify(runId: string): void {
-    for (const done of this.#waiters.get(runId) ?? []) done();
-  }
 }
 
 /** An idempotent start may only return a run of the same tenant and workflow. */
@@ -497,14 +478,4 @@ function sameRun(run: RunRecord, tenant: string, workflowId: string): RunRecord 
       details: { status: run.status },
     });
   return run;
-}
-
-/**
- * The transaction committed but its sync failed: the rows exist (and may be on disk), so what was made
- * for them (the run's directory) stays. The store refuses further writes until the process restarts.
- */
-function committedUnsynced(error: unknown): boolean {
-  return (
-    error instanceof CairnError && (error.details as { committed?: boolean } | undefined)?.committed === true
-  );
 }

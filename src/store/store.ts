@@ -205,6 +205,14 @@ export function isStoreFailure(error: unknown): boolean {
   );
 }
 
+/**
+ * The transaction committed but its sync failed: the rows exist (and may be on disk), so what was made
+ * for them (a run's directory) stays. The store refuses further writes until the process restarts.
+ */
+export function isCommittedUnsynced(error: unknown): boolean {
+  return isStoreFailure(error) && (error as { details: { committed?: unknown } }).details.committed === true;
+}
+
 export interface TransactionOptions {
   /**
    * "now" (default): `transaction` resolves once the commit is durable. "later": it resolves as soon as
