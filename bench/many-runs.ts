@@ -9,6 +9,8 @@ import {
   type Columns,
   childArgs,
   connectPg,
+  type Figure,
+  type FloorKey,
   PG_URL,
   ROOT,
   repeat,
@@ -177,18 +179,7 @@ export async function manyRuns(ctx: BenchContext): Promise<void> {
     } satisfies Args);
     const floor = durability === "full" ? "sqlite-full" : "sqlite-normal";
     const label = `SQLite ${durability.toUpperCase()}, ${size}`;
-    ctx.figures.push(
-      { scenario: "many runs", name: `${label}: runs/s`, unit: "/s", values: r.runsPerSec },
-      {
-        scenario: "many runs",
-        name: `${label}: steps/s`,
-        unit: "/s",
-        values: r.stepsPerSec,
-        floor,
-        perSecond: true,
-      },
-      { scenario: "many runs", name: `${label}: commits per step`, unit: "", values: r.commitsPerStep },
-    );
+    ctx.figures.push(...throughput(label, r, floor));
   }
   const pg = await connectPg();
   await pg?.end();
@@ -211,18 +202,7 @@ export async function manyRuns(ctx: BenchContext): Promise<void> {
         commitsPerStep: results.map((x) => x.commitsPerStep),
       };
       const label = `PostgreSQL, ${workers} worker process${workers > 1 ? "es" : ""}, ${pgSize}`;
-      ctx.figures.push(
-        { scenario: "many runs", name: `${label}: runs/s`, unit: "/s", values: r.runsPerSec },
-        {
-          scenario: "many runs",
-          name: `${label}: steps/s`,
-          unit: "/s",
-          values: r.stepsPerSec,
-          floor: "postgres",
-          perSecond: true,
-        },
-        { scenario: "many runs", name: `${label}: commits per step`, unit: "", values: r.commitsPerStep },
-      );
+      ctx.figures.push(...throughput(label, r, "postgres"));
     } catch (error) {
       ctx.skipped.push({
         scenario: "many runs",
@@ -230,6 +210,26 @@ export async function manyRuns(ctx: BenchContext): Promise<void> {
       });
     }
   }
+}
+
+/** The three figures of one many-runs configuration. */
+function throughput(
+  label: string,
+  r: { runsPerSec: number[]; stepsPerSec: number[]; commitsPerStep: number[] },
+  floor: FloorKey,
+): Figure[] {
+  return [
+    { scenario: "many runs", name: `${label}: runs/s`, unit: "/s", values: r.runsPerSec },
+    {
+      scenario: "many runs",
+      name: `${label}: steps/s`,
+      unit: "/s",
+      values: r.stepsPerSec,
+      floor,
+      perSecond: true,
+    },
+    { scenario: "many runs", name: `${label}: commits per step`, unit: "", values: r.commitsPerStep },
+  ];
 }
 
 const args = childArgs<Args>(import.meta.url);

@@ -186,18 +186,23 @@ export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `cairn-bench-${prefix}-`));
 }
 
-/**
- * Run a scenario file in its own process (so its peak RSS is its own) and return the JSON it prints
- * on its last stdout line. `script` is a bench file name; TypeScript files run through tsx.
- */
-export function runChild<T>(
+/** How a child process ended, with everything it printed. */
+export interface ChildExit {
+  code: number | null;
+  signal: string | null;
+  out: string;
+  err: string;
+}
+
+/** Run a bench file in its own process and collect its output; TypeScript files run through tsx. */
+export function spawnChild(
   script: string,
   args: Record<string, unknown>,
   options: { nodeArgs?: string[]; timeoutMs?: number } = {},
-): Promise<T> {
+): Promise<ChildExit> {
   const file = path.join(BENCH_DIR, script);
   const loader = file.endsWith(".ts") ? ["--import", "tsx"] : [];
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
       [...loader, ...(options.nodeArgs ?? []), file, JSON.stringify(args)],
@@ -213,15 +218,27 @@ export function runChild<T>(
     const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 300_000);
     child.on("close", (code, signal) => {
       clearTimeout(timer);
-      const last = out.trim().split("\n").at(-1) ?? "";
-      if (code !== 0) return reject(new Error(`${script} exited with ${code ?? signal}\n${out}\n${err}`));
-      try {
-        resolve(JSON.parse(last) as T);
-      } catch {
-        reject(new Error(`${script} printed no JSON result\n${out}\n${err}`));
-      }
+      resolve({ code, signal, out, err });
     });
   });
+}
+
+/**
+ * Run a scenario file in its own process (so its peak RSS is its own) and return the JSON it prints
+ * on its last stdout line.
+ */
+export async function runChild<T>(
+  script: string,
+  args: Record<string, unknown>,
+  options: { nodeArgs?: string[]; timeoutMs?: number } = {},
+): Promise<T> {
+  const { code, signal, out, err } = await spawnChild(script, args, options);
+  if (code !== 0) throw new Error(`${script} exited with ${code ?? signal}\n${out}\n${err}`);
+  try {
+    return JSON.parse(out.trim().split("\n").at(-1) ?? "") as T;
+  } catch {
+    throw new Error(`${script} printed no JSON result\n${out}\n${err}`);
+  }
 }
 
 /** In a child: the arguments the parent passed, or null when this file was not started as a child. */

@@ -1,7 +1,7 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { BENCH_DIR, type BenchContext, ROOT, tempDir } from "./report.js";
+import { type BenchContext, type ChildExit, ROOT, spawnChild, tempDir } from "./report.js";
 
 /**
  * Resume of a long run, in a fresh process on the built package: after a failure at step N-1, and
@@ -17,21 +17,8 @@ interface Marks {
   done: number;
 }
 
-function node(
-  args: Record<string, unknown>,
-): Promise<{ code: number | null; signal: string | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(BENCH_DIR, "resume-child.mjs"), JSON.stringify(args)], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (err += d));
-    child.on("close", (code, signal) => resolve({ code, signal, out, err }));
-  });
-}
+/** resume-child.mjs with no time limit beyond the default: it is SIGKILLed on purpose in "kill" mode. */
+const node = (args: Record<string, unknown>): Promise<ChildExit> => spawnChild("resume-child.mjs", args);
 
 /** dist/ must be at least as new as src/, or the resuming process would time old code. */
 export function ensureDist(ctx: BenchContext): string | null {
