@@ -1,5 +1,5 @@
-import type { RetryPolicy } from "./definition.js";
 import { parseDuration } from "./duration.js";
+import type { RetryPolicy } from "./retry.js";
 
 /** The checks `defineWorkflow` applies to each value, shared by both front doors. */
 

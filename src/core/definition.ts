@@ -1,6 +1,7 @@
 import { checkId, durationIn, LIMITS, normaliseRetry, numberProblem, Problems } from "./definition-checks.js";
 import { CairnError } from "./errors.js";
 import { findCycle, type GraphNode } from "./graph.js";
+import type { RetryPolicy } from "./retry.js";
 import type { Json } from "./types.js";
 
 /** The slice of the Standard Schema interface (zod 4, valibot, arktype…) Cairn uses for run input. */
@@ -58,12 +59,6 @@ export interface StepContext<I = unknown, N = Record<string, unknown>> {
 
 export type StepHandler = (ctx: StepContext<never, never>) => unknown;
 
-export interface RetryPolicy {
-  /** Total executions allowed, including the first. */
-  readonly attempts: number;
-  readonly backoff: { readonly initialMs: number; readonly factor: number; readonly maxMs: number };
-}
-
 export const STEP_EFFECTS = ["idempotent", "non-idempotent"] as const;
 export type StepEffects = (typeof STEP_EFFECTS)[number];
 export const RECOVERY_POLICIES = ["auto", "manual"] as const;
@@ -98,6 +93,7 @@ export interface WorkflowDefinition {
 }
 
 export { DEFAULT_RETRY, LIMITS } from "./definition-checks.js";
+export type { RetryPolicy } from "./retry.js";
 
 /** Raw, unvalidated options shared by both front doors. */
 export interface RawStep {

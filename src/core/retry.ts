@@ -1,4 +1,9 @@
-import type { RetryPolicy } from "./definition.js";
+/** How often a step is executed before it fails for good, and how long to wait between executions. */
+export interface RetryPolicy {
+  /** Total executions allowed, including the first. */
+  readonly attempts: number;
+  readonly backoff: { readonly initialMs: number; readonly factor: number; readonly maxMs: number };
+}
 
 /** Delay before the next execution after the `failuresInCycle`-th failure (1-based): exponential, capped. */
 export function backoffMs(policy: RetryPolicy, failuresInCycle: number): number {

@@ -5,9 +5,17 @@ import type { WorkflowDefinition } from "../core/definition.js";
 import { CairnError } from "../core/errors.js";
 import { importModule, JS_EXTENSIONS, loadErrorText, TS_EXTENSIONS } from "./import-module.js";
 
-/** A named export, or (for a CommonJS module seen through `default`) a property of the default export. */
+/**
+ * A named export, or (for a CommonJS module seen through `default`) a property of the default export.
+ * Rejects with one line saying why the module did not load.
+ */
 async function importFunction(file: string, exportName: string): Promise<unknown> {
-  const module = await importModule(file);
+  let module: Record<string, unknown>;
+  try {
+    module = await importModule(file);
+  } catch (cause) {
+    throw new Error(loadErrorText(cause), { cause });
+  }
   if (exportName in module) return module[exportName];
   const fallback = module.default;
   return exportName !== "default" && typeof fallback === "object" && fallback !== null

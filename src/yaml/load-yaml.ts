@@ -10,7 +10,6 @@ import {
 } from "../core/definition.js";
 import { isRecord } from "../core/definition-checks.js";
 import { CairnError } from "../core/errors.js";
-import { loadErrorText } from "../loader/import-module.js";
 import { shellStep } from "./shell-step.js";
 import { displayPath, parseYamlSource, type YamlSource } from "./yaml-source.js";
 
@@ -40,6 +39,7 @@ export const STEP_KEYS = [
   "outputs",
 ] as const;
 
+/** Imports a `uses:` target's export (given by the loader, which owns module loading); rejects with one line. */
 export type ImportFunction = (file: string, exportName: string) => Promise<unknown>;
 
 /** Problems found while reading the file, each with the file, line and column it is about. */
@@ -237,7 +237,7 @@ async function resolveUses(
   try {
     fn = await importFunction(file, exportName);
   } catch (cause) {
-    return `cannot load ${target}: ${loadErrorText(cause)}`;
+    return `cannot load ${target}: ${firstLineOf(cause)}`;
   }
   if (typeof fn !== "function") return `${target} has no exported function "${exportName}"`;
   return fn as StepHandler;
