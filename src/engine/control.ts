@@ -1,5 +1,6 @@
 import { CairnError } from "../core/errors.js";
-import type { RunRecord, RunStatus } from "../core/types.js";
+import { refusal } from "../core/run-actions.js";
+import type { RunRecord } from "../core/types.js";
 import type { StoreTx } from "../store/store.js";
 import { event } from "./transitions.js";
 
@@ -8,28 +9,24 @@ import { event } from "./transitions.js";
  * next heartbeat, or at once in the same process); the run can be resumed later.
  */
 export async function cancelRun(tx: StoreTx, runId: string, by: string): Promise<RunRecord> {
-  return setStatus(tx, runId, "cancelled", ["running", "paused", "interrupted"], by);
+  return setStatus(tx, runId, "cancelled", by);
 }
 
 /** Pause: no new step starts; running ones finish; resume continues the run. */
 export async function pauseRun(tx: StoreTx, runId: string, by: string): Promise<RunRecord> {
-  return setStatus(tx, runId, "paused", ["running"], by);
+  return setStatus(tx, runId, "paused", by);
 }
 
 async function setStatus(
   tx: StoreTx,
   runId: string,
   status: "cancelled" | "paused",
-  from: readonly RunStatus[],
   by: string,
 ): Promise<RunRecord> {
   const run = await tx.getRun(runId);
   if (!run) throw new CairnError("NOT_FOUND", `Run "${runId}" does not exist.`);
-  const verb = status === "cancelled" ? "cancel" : "pause";
-  if (!from.includes(run.status))
-    throw new CairnError("CONFLICT", `Cannot ${verb} run "${run.id}": it is ${run.status}.`, {
-      details: { status: run.status },
-    });
+  const refused = refusal(status === "cancelled" ? "cancel" : "pause", run.id, run.status);
+  if (refused) throw new CairnError("CONFLICT", refused, { details: { status: run.status } });
   const now = await tx.now();
   const patch = {
     status,

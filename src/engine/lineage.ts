@@ -1,8 +1,8 @@
 import fs from "node:fs";
 import { CairnError } from "../core/errors.js";
 import { downstreamClosure } from "../core/graph.js";
+import { type RunAction, refusal } from "../core/run-actions.js";
 import type { Provenance, RunRecord, StepRecord } from "../core/types.js";
-import { FINISHED_RUN_STATUSES } from "../core/types.js";
 import type { StoreTx } from "../store/store.js";
 import { insertRun, type NewRunParams } from "./create-run.js";
 import type { LoadedWorkflow } from "./registry.js";
@@ -19,15 +19,11 @@ export interface LineageRequest {
   readonly actor: string | null;
 }
 
-async function finishedSource(tx: StoreTx, runId: string, action: string): Promise<RunRecord> {
+async function finishedSource(tx: StoreTx, runId: string, action: RunAction): Promise<RunRecord> {
   const run = await tx.getRun(runId);
   if (!run) throw new CairnError("NOT_FOUND", `Run "${runId}" does not exist.`);
-  if (!FINISHED_RUN_STATUSES.includes(run.status))
-    throw new CairnError(
-      "CONFLICT",
-      `Run "${run.id}" is ${run.status}; ${action} needs a finished run (succeeded, failed, cancelled or interrupted). ${run.status === "paused" ? "Resume it, or cancel it first." : "Wait for it, or cancel it first."}`,
-      { details: { status: run.status } },
-    );
+  const refused = refusal(action, run.id, run.status);
+  if (refused) throw new CairnError("CONFLICT", refused, { details: { status: run.status } });
   return run;
 }
 

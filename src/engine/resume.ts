@@ -1,5 +1,6 @@
 import { CairnError } from "../core/errors.js";
 import { computeResumePlan, type ResumeOptions, type ResumePlan } from "../core/resume-plan.js";
+import { refusal } from "../core/run-actions.js";
 import type { Json, NewEvent, RunRecord, StepRecord, StepStatus } from "../core/types.js";
 import type { StoreTx } from "../store/store.js";
 import { changedFiles } from "./declared-files.js";
@@ -33,21 +34,11 @@ export async function planResume(
   // run here took longer than the rest of its resume.
   const steps = await tx.getSteps(run.id, undefined, { outputs: false });
   const timeoutOf = (s: StepRecord) => req.workflow.steps.get(s.stepId)?.timeoutMs ?? null;
-  if (run.status === "succeeded")
-    throw new CairnError(
-      "CONFLICT",
-      `Run "${run.id}" already succeeded, so there is nothing to resume. Use restart for a fresh run, or rerun to execute chosen steps again.`,
-      { details: { status: run.status } },
-    );
-  if (run.status === "running") {
-    const reason = await orphanReason(tx, run, steps, timeoutOf);
-    if (!reason)
-      throw new CairnError(
-        "CONFLICT",
-        `Run "${run.id}" is still running. Wait for it to finish, or cancel or pause it first.`,
-        { details: { status: run.status } },
-      );
-  } else {
+  // A `running` run may be resumed once its owner is found dead (it is interrupted in all but name).
+  const refused = refusal("resume", run.id, run.status);
+  if (refused && !(run.status === "running" && (await orphanReason(tx, run, steps, timeoutOf))))
+    throw new CairnError("CONFLICT", refused, { details: { status: run.status } });
+  if (run.status !== "running") {
     const live = steps.filter((s) => s.status === "running");
     if (live.length > 0 && !(await orphanReason(tx, { ...run, status: "running" }, live, timeoutOf)))
       throw new CairnError(
