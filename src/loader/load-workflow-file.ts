@@ -52,7 +52,7 @@ export async function loadWorkflowFile(spec: string): Promise<WorkflowDefinition
       "INVALID_DEFINITION",
       exportName
         ? `${target} has no workflow export named "${exportName}".`
-        : `${target} exports no workflow (use workflow("id") from "cairn").`,
+        : `${target} exports no workflow (use workflow("id") from "cairn-runs").`,
     );
   return unique.map((w) =>
     (w as { definition(source: string): WorkflowDefinition }).definition(
