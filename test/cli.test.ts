@@ -355,7 +355,7 @@ describe("a TypeScript workflow file", () => {
     const cwd = tempDir();
     fs.writeFileSync(
       path.join(cwd, "broken.ts"),
-      'import { workflow } from "cairn";\nexport default workflow("x").step("a", (: number) => 1);\n',
+      'import { workflow } from "cairn-runs";\nexport default workflow("x").step("a", (: number) => 1);\n',
     );
     const result = await cairn(cwd, "run", "broken.ts");
     assert.equal(result.code, 2);

@@ -84,6 +84,19 @@ describe("malformed YAML is reported with file, line and column", () => {
     assert.equal(message, `${file}:4:10: this quoted value is never closed (missing closing quote).`);
   });
 
+  test('a run: value containing ": " says to quote it or use a block', async () => {
+    const file = yamlFile('id: w\nsteps:\n  - id: a\n    run: echo "a: b"\n');
+    const { message } = await loadError(file);
+    assert.equal(
+      message,
+      `${file}:4:10: the value of "run" contains ": ", which YAML reads as a nested mapping; quote the whole value (run: 'echo "a: b"') or write it as a block (run: | and the value on the next line, indented).`,
+    );
+    // Both suggestions load and run the command as written.
+    const quoted = yamlFile("id: w\nsteps:\n  - id: a\n    run: 'echo \"a: b\"'\n");
+    const block = yamlFile('id: w\nsteps:\n  - id: a\n    run: |\n      echo "a: b"\n');
+    for (const f of [quoted, block]) assert.equal((await loadOneWorkflow(f)).steps[0]!.id, "a");
+  });
+
   test("a tab used as indentation", async () => {
     const file = yamlFile("id: w\nsteps:\n\t- id: a\n");
     const { message } = await loadError(file);

@@ -22,7 +22,7 @@ export function registerWorkerCommand(program: Command): void {
     .description("execute ready steps of the given workflows until stopped; run many, on many machines")
     .requiredOption(
       "--workflows <paths...>",
-      "workflow files, or directories of them (.yaml .yml .ts .js .mts .mjs)",
+      "workflow files, or directories of them (.yaml .yml .ts .mts .cts .js .mjs .cjs)",
     )
     .option("--concurrency <n>", "steps executed at once by this worker", "8")
     .option("--lease-ms <n>", "how long a claimed step stays this worker's without a heartbeat", "30000")

@@ -6,7 +6,7 @@ import type { Cairn } from "../engine/cairn.js";
 import { loadWorkflowFile } from "../loader/load-workflow-file.js";
 
 /** Files a workflow directory contributes. */
-const WORKFLOW_EXTENSIONS = new Set([".yaml", ".yml", ".ts", ".mts", ".js", ".mjs"]);
+const WORKFLOW_EXTENSIONS = new Set([".yaml", ".yml", ".ts", ".mts", ".cts", ".js", ".mjs", ".cjs"]);
 
 /**
  * The files named by `--workflows`, with directories expanded to their workflow files (sorted; tests

@@ -6,9 +6,20 @@ import { CairnError } from "../core/errors.js";
 import { importModule, JS_EXTENSIONS, loadErrorText, TS_EXTENSIONS } from "./import-module.js";
 
 /**
- * A named export, or (for a CommonJS module seen through `default`) a property of the default export.
- * Rejects with one line saying why the module did not load.
+ * The exports of a module as its author wrote them. A CommonJS module (a `.cts`/`.cjs` file, or a
+ * `.ts`/`.js` file outside a `"type": "module"` package, which tsx compiles to CommonJS) arrives from
+ * `import()` as `{ default: module.exports }`, and a compiled `export default x` then sits at
+ * `module.exports.default`: the author's exports are the properties of `default`.
  */
+function authoredExports(module: Record<string, unknown>): Record<string, unknown> {
+  const inner = module.default;
+  if (typeof inner !== "object" || inner === null || isWorkflowBuilder(inner)) return module;
+  const commonJs = inner as Record<string, unknown>;
+  const named = Object.fromEntries(Object.entries(module).filter(([name]) => name !== "default"));
+  return { ...commonJs, ...named, default: "default" in commonJs ? commonJs.default : undefined };
+}
+
+/** A module's export by name; rejects with one line saying why the module did not load. */
 async function importFunction(file: string, exportName: string): Promise<unknown> {
   let module: Record<string, unknown>;
   try {
@@ -16,11 +27,7 @@ async function importFunction(file: string, exportName: string): Promise<unknown
   } catch (cause) {
     throw new Error(loadErrorText(cause), { cause });
   }
-  if (exportName in module) return module[exportName];
-  const fallback = module.default;
-  return exportName !== "default" && typeof fallback === "object" && fallback !== null
-    ? (fallback as Record<string, unknown>)[exportName]
-    : undefined;
+  return authoredExports(module)[exportName];
 }
 
 /**
@@ -42,11 +49,11 @@ export async function loadWorkflowFile(spec: string): Promise<WorkflowDefinition
   if (!TS_EXTENSIONS.has(ext) && !JS_EXTENSIONS.has(ext))
     throw new CairnError(
       "USAGE",
-      `${target} is not a workflow file: use a .yaml/.yml file or a TypeScript/JavaScript module (.ts, .mts, .js, .mjs).`,
+      `${target} is not a workflow file: use a .yaml/.yml file or a TypeScript/JavaScript module (.ts, .mts, .cts, .js, .mjs, .cjs).`,
     );
   let module: Record<string, unknown>;
   try {
-    module = await importModule(file);
+    module = authoredExports(await importModule(file));
   } catch (cause) {
     if (cause instanceof CairnError) throw cause;
     throw new CairnError("INVALID_DEFINITION", `Cannot load ${target}: ${loadErrorText(cause)}`, { cause });
@@ -60,7 +67,7 @@ export async function loadWorkflowFile(spec: string): Promise<WorkflowDefinition
       "INVALID_DEFINITION",
       exportName
         ? `${target} has no workflow export named "${exportName}".`
-        : `${target} exports no workflow (use workflow("id") from "cairn").`,
+        : `${target} exports no workflow (use workflow("id") from "cairn-runs").`,
     );
   return unique.map((w) =>
     (w as { definition(source: string): WorkflowDefinition }).definition(

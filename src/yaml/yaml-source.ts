@@ -25,7 +25,7 @@ export function parseYamlSource(file: string, text: string): YamlSource {
     return `${shown}:${line}:${col}`;
   };
   if (doc.errors.length > 0) {
-    const lines = doc.errors.slice(0, 5).map((e) => `${where(errorOffset(doc, e))}: ${errorText(e)}`);
+    const lines = doc.errors.slice(0, 5).map((e) => `${where(errorOffset(doc, e))}: ${errorText(e, text)}`);
     const message =
       lines.length === 1 ? `${lines[0]}.` : `${shown} is not valid YAML:\n  - ${lines.join("\n  - ")}`;
     throw new CairnError("INVALID_DEFINITION", message, { details: { problems: lines } });
@@ -60,12 +60,29 @@ export function displayPath(file: string): string {
   return relative && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative : file;
 }
 
-function errorText(error: YAMLError): string {
+function errorText(error: YAMLError, source: string): string {
   const text = error.message.split("\n")[0] ?? error.code;
+  const colonHint = colonInValueHint(error, source);
+  if (colonHint) return colonHint;
   if (error.code === "DUPLICATE_KEY") return `${text} (a key appears twice in one mapping)`;
   if (error.code === "MISSING_CHAR" && /quote/i.test(text))
     return "this quoted value is never closed (missing closing quote)";
   return text;
+}
+
+/**
+ * `run: echo "a: b"` is a nested mapping to YAML (an unquoted value may not contain ": "), and the
+ * parser's own words ("Nested mappings are not allowed in compact mappings") do not say what to do.
+ */
+function colonInValueHint(error: YAMLError, source: string): string | undefined {
+  if (error.code !== "BLOCK_AS_IMPLICIT_KEY") return undefined;
+  const start = source.lastIndexOf("\n", error.pos[0] - 1) + 1;
+  const end = source.indexOf("\n", start);
+  const line = source.slice(start, end === -1 ? undefined : end);
+  const match = /^\s*(?:-\s+)?([\w.-]+):\s+(\S.*)$/.exec(line);
+  if (!match || !match[2]!.includes(": ")) return undefined;
+  const [, key, value] = match;
+  return `the value of "${key}" contains ": ", which YAML reads as a nested mapping; quote the whole value (${key}: '${value!.replaceAll("'", "''")}') or write it as a block (${key}: | and the value on the next line, indented)`;
 }
 
 /**
