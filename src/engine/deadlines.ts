@@ -61,10 +61,13 @@ export class DeadlineTimers {
     const armed = this.#timers.get(run.id);
     if (at === null || armed?.at === at) return;
     clearTimeout(armed?.timer);
-    const timer = setTimeout(() => {
-      this.#timers.delete(run.id);
-      this.onDue(run.id);
-    }, Math.max(0, at - this.clock()));
+    const timer = setTimeout(
+      () => {
+        this.#timers.delete(run.id);
+        this.onDue(run.id);
+      },
+      Math.max(0, at - this.clock()),
+    );
     timer.unref();
     this.#timers.set(run.id, { at, timer });
   }
