@@ -11,6 +11,9 @@ import { JsonValue } from "./schemas.js";
 
 const Id = z.string().min(1).max(128);
 
+/** The query of a route that declares no parameters: any parameter is a 400, like an unknown body field. */
+export const NoQuery = z.strictObject({});
+
 export const RunIdParams = z.object({
   id: Id.openapi({ param: { name: "id", in: "path" }, description: "Run id.", example: "run_0m3k2a1bc4Xy9" }),
 });
