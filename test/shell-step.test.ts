@@ -228,3 +228,28 @@ test("input over 64 KiB is passed in $CAIRN_INPUT_FILE only", async () => {
   );
   assert.deepEqual(step("size").output, ["", 70_000]);
 });
+
+test("a failed command's error shows its last stderr lines where a stack would be, never Cairn's own stack", async () => {
+  const lines = Array.from({ length: 25 }, (_, i) => `echo "problem ${i + 1}" >&2`).join("\n      ");
+  const { step } = await runYaml(`steps:
+  - id: noisy
+    run: |
+      ${lines}
+      exit 2
+  - id: quiet
+    needs: []
+    run: exit 4
+`);
+  const noisy = step("noisy").error!;
+  assert.equal(noisy.code, "COMMAND_FAILED");
+  assert.equal(noisy.message, "Command exited with code 2: problem 23 | problem 24 | problem 25");
+  assert.equal(
+    noisy.stack,
+    Array.from({ length: 20 }, (_, i) => `problem ${i + 6}`).join("\n"),
+    "the last 20 stderr lines",
+  );
+  assert.doesNotMatch(noisy.stack ?? "", /shell-step|step-runner|\n\s+at /);
+  const quiet = step("quiet").error!;
+  assert.equal(quiet.message, "Command exited with code 4");
+  assert.equal(quiet.stack, undefined, "nothing on stderr: no stack at all");
+});

@@ -185,11 +185,17 @@ for (const harness of harnesses) {
         secretNames: ["TOKEN"],
         failFast: true,
         tenant: "acme",
+        timeoutMs: 300_000,
+        deadlineAt: 1_700_000_300_000,
       });
       await store.transaction((tx) => tx.insertRun(run));
       assert.deepEqual(await store.getRun("r1"), run);
       assert.deepEqual(await store.read((tx) => tx.getRun("r1")), run);
       assert.equal(await store.getRun("missing"), undefined);
+      await store.transaction((tx) => tx.updateRun("r1", { deadlineAt: 1_700_000_900_123 }));
+      assert.equal((await store.getRun("r1"))?.deadlineAt, 1_700_000_900_123);
+      await store.transaction((tx) => tx.updateRun("r1", { deadlineAt: null, timeoutMs: null }));
+      assert.deepEqual(await store.getRun("r1"), { ...run, deadlineAt: null, timeoutMs: null });
     });
 
     it("updateRun is a compare-and-set on the run's status", async ({ store }) => {

@@ -1,8 +1,10 @@
 import fs from "node:fs";
+import path from "node:path";
 import { CairnError, type ErrorCode } from "../core/errors.js";
 import type { Json } from "../core/types.js";
 import { Cairn, type CairnOptions } from "../engine/cairn.js";
 import { loadOneWorkflow } from "../loader/load-workflow-file.js";
+import { isPostgresLocation, storeLocation } from "../store/open-store.js";
 
 /** Exit codes: 0 the run succeeded, 1 it failed, 2 bad usage or definition, 3 refused by the run's state. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, refused: 3, interrupted: 130 } as const;
@@ -29,7 +31,21 @@ export interface GlobalOptions {
   verbose?: boolean;
 }
 
-export async function openCairn(global: GlobalOptions, options: CairnOptions = {}): Promise<Cairn> {
+/**
+ * Open the store the command names. `mustExist`: for commands about runs that already exist (ls,
+ * show, resume…), a SQLite store that is not there is an error, not a new empty store.
+ */
+export async function openCairn(
+  global: GlobalOptions,
+  options: CairnOptions = {},
+  { mustExist = false }: { mustExist?: boolean } = {},
+): Promise<Cairn> {
+  const location = storeLocation(global.db);
+  if (mustExist && !isPostgresLocation(location) && !fs.existsSync(location))
+    throw new CairnError(
+      "NOT_FOUND",
+      `There is no store at ${path.resolve(location)}: nothing has run here yet (pass --db or set CAIRN_DB to use another).`,
+    );
   return Cairn.open({
     ...(global.db ? { db: global.db } : {}),
     ...(global.durability ? { durability: global.durability } : {}),

@@ -8,6 +8,19 @@ import { registerServeCommand } from "./serve-command.js";
 import { registerTokenCommands } from "./token-commands.js";
 import { registerWorkerCommand } from "./worker-command.js";
 
+/** Commands about runs that already exist: they never create a store (see openCairn's `mustExist`). */
+const NEED_A_STORE = new Set([
+  "ls",
+  "show",
+  "logs",
+  "history",
+  "resume",
+  "restart",
+  "rerun",
+  "cancel",
+  "pause",
+]);
+
 /** Run one command against a Cairn instance; errors become one sentence on stderr and an exit code. */
 const runner: Runner = async (command, action, options = {}) => {
   const global = command.optsWithGlobals() as GlobalOptions;
@@ -18,7 +31,11 @@ const runner: Runner = async (command, action, options = {}) => {
       throw new CairnError("USAGE", `--durability must be "full" or "normal".`);
     // Checks that need no store run first, so a typo never creates a .cairn/ directory.
     await options.prepare?.();
-    cairn = await openCairn(global, { execute: options.execute ?? true });
+    cairn = await openCairn(
+      global,
+      { execute: options.execute ?? true },
+      { mustExist: NEED_A_STORE.has(command.name()) },
+    );
     code = await action(cairn, global);
   } catch (error) {
     code = reportError(error, global.verbose === true);

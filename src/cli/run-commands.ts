@@ -56,6 +56,7 @@ export function registerRunCommands(program: Command, runner: Runner): void {
     .option("--input-file <path>", "run input from a JSON file")
     .option("--id <runId>", "run id; an existing id returns that run instead of starting another")
     .option("--secret <NAME=VALUE>", "a runtime secret (repeatable; never stored)", collectSecret)
+    .option("--timeout <duration>", "the run's deadline (30s, 5m, 2h); default: the workflow's `timeout`")
     .option("--detach", "only record the run and exit; a worker executes it")
     .action(async (file: string, opts, command: Command) => {
       let definition: WorkflowDefinition;
@@ -72,6 +73,7 @@ export function registerRunCommands(program: Command, runner: Runner): void {
           const handle = await cairn.start(definition.id, input, {
             ...(opts.id ? { runId: opts.id } : {}),
             ...(opts.secret ? { secrets: opts.secret } : {}),
+            ...(opts.timeout !== undefined ? { timeout: opts.timeout as string } : {}),
             detach: opts.detach === true,
           });
           return finish(cairn, handle, global, opts.detach === true);
@@ -96,6 +98,7 @@ export function registerRunCommands(program: Command, runner: Runner): void {
     .option("--output <json>", "the output for --mark-done", (v) => parseJson(v, "--output"))
     .option("--secret <NAME=VALUE>", "a runtime secret (repeatable; never stored)", collectSecret)
     .option("--file <path>", "load the workflow from this file (when it moved)")
+    .option("--timeout <duration>", "a deadline for this resume; default: the run's own, counted afresh")
     .option("--detach", "resume and exit; a worker executes it")
     .action(async (runId: string, opts, command: Command) =>
       runner(
@@ -127,7 +130,11 @@ export function registerRunCommands(program: Command, runner: Runner): void {
             else process.stdout.write(`${planText(plan)}\n`);
             return plan.refusal ? EXIT.refused : EXIT.ok;
           }
-          const handle = await cairn.resume(runId, { ...options, detach: opts.detach === true });
+          const handle = await cairn.resume(runId, {
+            ...options,
+            ...(opts.timeout !== undefined ? { timeout: opts.timeout as string } : {}),
+            detach: opts.detach === true,
+          });
           if (!global.json) process.stdout.write(`${planText(handle.plan)}\n`);
           return finish(cairn, handle, global, opts.detach === true);
         },

@@ -38,6 +38,13 @@ export interface WorkflowOptions<I> {
   secrets?: readonly string[];
   /** Minimum time between two checkpoint writes of one step. Default "1s". */
   checkpointInterval?: Duration;
+  /**
+   * The run's deadline, counted from its start (and again from each resume): once it passes, the
+   * steps in flight are aborted and the run fails with "deadline exceeded after …"; it can be resumed.
+   */
+  timeout?: Duration;
+  /** The timeout of every step that declares none, so that a forgotten hang ends in a clear failure. */
+  stepTimeout?: Duration;
 }
 
 const STEP_OPTION_KEYS = ["needs", "retry", "timeout", "effects", "label", "outputs", "version"];
@@ -48,6 +55,8 @@ const WORKFLOW_OPTION_KEYS = [
   "maxRecoveries",
   "secrets",
   "checkpointInterval",
+  "timeout",
+  "stepTimeout",
 ];
 
 /** Unknown keys in an options object, as problems; reported with every other problem at `definition()`. */
@@ -143,6 +152,8 @@ export class Workflow<I = unknown, O extends Record<string, unknown> = {}, Last 
       maxRecoveries: this.#options.maxRecoveries,
       secrets: this.#options.secrets,
       checkpointInterval: this.#options.checkpointInterval,
+      timeout: this.#options.timeout,
+      stepTimeout: this.#options.stepTimeout,
       sourceFile,
       problems: this.#problems,
     });

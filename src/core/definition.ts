@@ -88,6 +88,10 @@ export interface WorkflowDefinition {
   readonly maxRecoveries: number;
   readonly secrets: readonly string[];
   readonly checkpointIntervalMs: number;
+  /** The run's deadline, from its start or resume: past it the run fails and in-flight steps are aborted. */
+  readonly timeoutMs: number | null;
+  /** The timeout of every step that declares none (already applied to `steps`). */
+  readonly stepTimeoutMs: number | null;
   /** The file it was loaded from, when it came from one. */
   readonly sourceFile: string | null;
 }
@@ -119,6 +123,8 @@ export interface RawWorkflow {
   maxRecoveries?: unknown;
   secrets?: readonly unknown[];
   checkpointInterval?: unknown;
+  timeout?: unknown;
+  stepTimeout?: unknown;
   sourceFile?: string | null;
   /** Problems the front door found itself (unknown keys…), reported with all the others. */
   problems?: readonly string[];
@@ -134,8 +140,13 @@ export function defineWorkflow(raw: RawWorkflow): WorkflowDefinition {
   const id = checkId(raw.id, "workflow id", problems);
   if (raw.steps.length === 0) problems.add("", "the workflow has no steps; add at least one");
   if (raw.steps.length > LIMITS.steps) problems.add("", `the workflow has more than ${LIMITS.steps} steps`);
-  const steps = checkSteps(raw.steps, problems);
+  const declared = checkSteps(raw.steps, problems);
   const options = checkWorkflowOptions(raw, problems);
+  const steps = declared.map((step) =>
+    step.timeoutMs === null && options.stepTimeoutMs !== null
+      ? { ...step, timeoutMs: options.stepTimeoutMs }
+      : step,
+  );
   if (problems.list.length > 0) {
     const head = id ? `Workflow "${id}" is invalid` : "Workflow is invalid";
     const message =
@@ -243,6 +254,8 @@ function checkWorkflowOptions(raw: RawWorkflow, problems: Problems): WorkflowOpt
     if (typeof ms === "string") problems.add("", `checkpointInterval ${ms}`);
     else checkpointIntervalMs = ms;
   }
+  const timeoutMs = optionalDuration(raw.timeout, "timeout", problems);
+  const stepTimeoutMs = optionalDuration(raw.stepTimeout, "stepTimeout", problems);
   const secrets: string[] = [];
   for (const name of raw.secrets ?? []) {
     if (typeof name !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
@@ -256,7 +269,20 @@ function checkWorkflowOptions(raw: RawWorkflow, problems: Problems): WorkflowOpt
     maxRecoveries: maxRecoveriesProblem ? 3 : (maxRecoveries as number),
     secrets,
     checkpointIntervalMs,
+    timeoutMs,
+    stepTimeoutMs,
   };
+}
+
+/** A run or step timeout (1 ms to 7 days), or null when not given. */
+function optionalDuration(value: unknown, what: string, problems: Problems): number | null {
+  if (value === undefined || value === null) return null;
+  const ms = durationIn(value, 1, LIMITS.timeoutMs);
+  if (typeof ms === "string") {
+    problems.add("", `${what} ${ms}`);
+    return null;
+  }
+  return ms;
 }
 
 /** Validate a run's input against the workflow's schema; returns the parsed value. */

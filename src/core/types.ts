@@ -107,6 +107,10 @@ export interface RunRecord {
   fingerprint: string;
   /** Stop scheduling new steps once a step failed (from the workflow definition). */
   failFast: boolean;
+  /** The run's time limit per start or resume (from the workflow, or given at start or resume). */
+  timeoutMs: number | null;
+  /** When the current start or resume runs out of time: past it the run fails (`deadline exceeded`). */
+  deadlineAt: number | null;
 }
 
 export interface StepRecord {

@@ -14,6 +14,7 @@ export type { CairnOptions };
 
 import { cancelRun, pauseRun, releaseDrivenRuns } from "./control.js";
 import { insertRun } from "./create-run.js";
+import { parseRunTimeout } from "./deadlines.js";
 import { Executor } from "./executor.js";
 import { newId } from "./ids.js";
 import { latestFailed } from "./latest-failed.js";
@@ -40,6 +41,8 @@ export interface StartOptions {
   detach?: boolean;
   /** Tenant of the new run (the API passes the token's). Default: this instance's tenant. */
   tenant?: string;
+  /** The run's deadline ("30m", or milliseconds); default: the workflow's `timeout`. */
+  timeout?: number | string;
 }
 
 /**
@@ -151,6 +154,7 @@ export class Cairn {
       return this.#handle(sameRun(existing, tenant, definition.id));
     }
     const value = await validateInput(definition, input);
+    const timeoutMs = parseRunTimeout(options.timeout);
     this.#checkSecrets(definition.secrets, options.secrets, `Workflow "${definition.id}"`);
     const workdir = this.#workdir(runId);
     fs.mkdirSync(workdir, { recursive: true });
@@ -171,6 +175,7 @@ export class Cairn {
           driverId: this.#driver(options.detach),
           trigger: this.#options.trigger,
           actor: options.actor ?? null,
+          ...(timeoutMs === undefined ? {} : { timeoutMs }),
         }),
       );
     } catch (error) {
@@ -235,8 +240,15 @@ export class Cairn {
   /** Continue a failed, cancelled, paused or interrupted run in place, with the current definition. */
   async resume(
     runId: string,
-    options: ResumeOptions & { secrets?: Record<string, string>; actor?: string; detach?: boolean } = {},
+    options: ResumeOptions & {
+      secrets?: Record<string, string>;
+      actor?: string;
+      detach?: boolean;
+      /** A deadline for this resume ("30m", or milliseconds); default: the run's own time limit, afresh. */
+      timeout?: number | string;
+    } = {},
   ): Promise<RunHandle & { plan: ResumePlan }> {
+    const timeoutMs = parseRunTimeout(options.timeout);
     const workflow = await this.#workflowOfRun(runId);
     // Not waiting for the sync before the secrets are in place: the executor may claim the resumed
     // steps as soon as the commit is visible, and must find them. Acknowledged after the sync below.
@@ -250,6 +262,7 @@ export class Cairn {
           trigger: this.#options.trigger,
           actor: options.actor ?? null,
           driverId: this.#driver(options.detach),
+          ...(timeoutMs === undefined ? {} : { timeoutMs }),
         }),
       { sync: "later" },
     );

@@ -21,6 +21,8 @@ export interface NewRunParams {
   /** For reruns: why each executed step runs. */
   readonly reasons?: ReadonlyMap<string, Provenance["reason"]>;
   readonly note?: string | null;
+  /** The run's time limit; default: the workflow's `timeout`. */
+  readonly timeoutMs?: number | null;
 }
 
 /**
@@ -32,6 +34,7 @@ export async function insertRun(tx: StoreTx, p: NewRunParams): Promise<{ run: Ru
   if (existing) return { run: existing, created: false };
   const now = await tx.now();
   const { definition } = p.workflow;
+  const timeoutMs = p.timeoutMs ?? definition.timeoutMs;
   const run: RunRecord = {
     id: p.runId,
     workflowId: definition.id,
@@ -53,6 +56,8 @@ export async function insertRun(tx: StoreTx, p: NewRunParams): Promise<{ run: Ru
     secretNames: [...definition.secrets],
     fingerprint: p.workflow.fingerprint,
     failFast: definition.failFast,
+    timeoutMs,
+    deadlineAt: timeoutMs === null ? null : now + timeoutMs,
   };
   const reused = p.reused ?? new Map<string, StepRecord>();
   const steps: StepRecord[] = definition.steps.map((step) => {

@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import type { RunRecord, StepRecord } from "../core/types.js";
 import { isStoreFailure, type Store, type StoreTx } from "../store/store.js";
+import { DeadlineTimers, expireRun, pastDeadline } from "./deadlines.js";
 import { GroupCommitter } from "./group-commit.js";
 import { describeThisProcess } from "./owner.js";
 import type { LoadedWorkflow } from "./registry.js";
@@ -49,6 +50,8 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
   #fatal = false;
   #wakeTimer: NodeJS.Timeout | undefined;
   #heartbeatTimer: NodeJS.Timeout | undefined;
+  /** The deadlines of the runs this executor has executed a step of. */
+  readonly #deadlines: DeadlineTimers;
   #idle: Array<() => void> = [];
   #unsubscribe: (() => void) | undefined;
   readonly #startedAt = Date.now();
@@ -60,6 +63,7 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
     private readonly options: ExecutorOptions,
   ) {
     super();
+    this.#deadlines = new DeadlineTimers((runId) => void this.#expire(runId), options.clock);
     this.#committer = new GroupCommitter(
       (outcomes) => {
         // A retry becomes ready later and a failure may stop a run: a pump recomputes the next wake-up.
@@ -130,6 +134,7 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
     if (this.#inFlight.size > 0 || this.#committer.pending > 0)
       await new Promise<void>((resolve) => this.#idle.push(resolve));
     clearInterval(this.#heartbeatTimer);
+    this.#deadlines.clearAll();
     await this.#touchWorker(this.options.clock());
   }
 
@@ -200,6 +205,7 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
     const run = claimedWith ?? (await this.store.getRun(step.runId));
     const workflow = run && this.workflows.get(run.workflowId);
     if (!run || !workflow) return;
+    this.#deadlines.arm(run);
     // A step that must not run twice starts only once its claim is on disk: after a power loss it is
     // then found running and left to a person, never silently started again.
     if (workflow.steps.get(step.stepId)?.effects === "non-idempotent") await this.store.flushed();
@@ -248,9 +254,27 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
     // Emitted at commit, so that the bookkeeping of a finished run (its secrets, among them) is done
     // before anyone can act on it (a resume brings new secrets). Waiters wake here and report the run
     // only once it is on disk (Cairn.wait awaits store.flushed()).
-    for (const run of result.settled) this.emit("settled", run);
+    for (const run of result.settled) this.#settled(run);
     if (result.rejected.length > 0) this.#backlog = true;
     if (result.readied) this.wake();
+  }
+
+  #settled(run: RunRecord): void {
+    this.#deadlines.clear(run.id);
+    this.emit("settled", run);
+  }
+
+  /** The deadline passed: fail the run and abort its steps in flight here (their process groups too). */
+  async #expire(runId: string): Promise<void> {
+    try {
+      const run = await this.store.transaction((tx) => expireRun(tx, runId));
+      if (!run) return;
+      this.abortRun(runId, "deadline");
+      await this.store.flushed();
+      this.#settled(run);
+    } catch (error) {
+      if (!this.#failed(error)) this.emit("error", error);
+    }
   }
 
   async #touchWorker(stoppedAt: number | null): Promise<void> {
@@ -271,7 +295,7 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
   async #heartbeat(): Promise<void> {
     const inFlight = [...this.#inFlight.values()];
     try {
-      const { lost, cancelled } = await this.store.transaction(async (tx) => {
+      const { lost, cancelled, expired } = await this.store.transaction(async (tx) => {
         const now = await tx.now();
         await tx.upsertWorker({
           id: this.options.workerId,
@@ -283,21 +307,29 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
         });
         const lostSteps: StepRecord[] = [];
         const cancelledRuns = new Set<string>();
+        const expiredRuns = new Map<string, RunRecord | null>();
         // Runs first, in id order, then their steps: the order every transaction locks them in
         // (PostgreSQL locks a run row read in a write transaction), so a heartbeat never deadlocks.
         for (const runId of [...new Set(inFlight.map((f) => f.step.runId))].sort()) {
-          if ((await tx.getRun(runId))?.status === "cancelled") cancelledRuns.add(runId);
+          const run = await tx.getRun(runId);
+          if (run?.status === "cancelled") cancelledRuns.add(runId);
+          // Past its deadline: failed here, or already by another process (then only aborted here).
+          else if (run && pastDeadline(run, now)) expiredRuns.set(runId, await expireRun(tx, runId));
         }
         for (const { step } of inFlight) {
           const ref = { runId: step.runId, stepId: step.stepId, epoch: step.leaseEpoch };
           if (!(await tx.updateOwnedStep(ref, { leaseExpiresAt: now + this.options.leaseMs })))
             lostSteps.push(step);
         }
-        return { lost: lostSteps, cancelled: cancelledRuns };
+        return { lost: lostSteps, cancelled: cancelledRuns, expired: expiredRuns };
       });
       for (const step of lost)
         this.#inFlight.get(`${step.runId}/${step.stepId}`)?.controller.abort("lease-lost");
       for (const runId of cancelled) this.abortRun(runId, "cancelled");
+      for (const [runId, run] of expired) {
+        this.abortRun(runId, "deadline");
+        if (run) this.#settled(run);
+      }
     } catch (error) {
       this.emit("error", error);
     }

@@ -18,6 +18,8 @@ export interface ResumeRequest {
   readonly actor: string | null;
   /** The worker that will drive the resumed run in-process, or null for any worker. */
   readonly driverId: string | null;
+  /** A time limit for this resume; default: the run's own (its deadline starts afresh). */
+  readonly timeoutMs?: number | null;
 }
 
 /**
@@ -93,6 +95,7 @@ export async function resumeRun(
     });
   const now = await tx.now();
   const attempt = run.attempt + 1;
+  const timeoutMs = req.timeoutMs ?? run.timeoutMs ?? req.workflow.definition.timeoutMs;
   const swapped = await tx.updateRun(
     run.id,
     {
@@ -106,6 +109,8 @@ export async function resumeRun(
       updatedAt: now,
       fingerprint: req.workflow.fingerprint,
       failFast: req.workflow.definition.failFast,
+      timeoutMs,
+      deadlineAt: timeoutMs === null ? null : now + timeoutMs,
     },
     [run.status],
   );

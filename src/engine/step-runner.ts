@@ -4,6 +4,7 @@ import { Redactor } from "../core/redact.js";
 import { backoffMs, mayRetry } from "../core/retry.js";
 import type { Json, RunRecord, StepError, StepRecord } from "../core/types.js";
 import type { Store } from "../store/store.js";
+import { deadlineReason } from "./deadlines.js";
 import { digestFiles } from "./declared-files.js";
 import type { LoadedWorkflow } from "./registry.js";
 import { ExecutionState } from "./step-context.js";
@@ -13,7 +14,7 @@ import type { StepOutcome } from "./transitions.js";
 export const LARGE_OUTPUT_BYTES = 1024 * 1024;
 
 /** Why an execution was aborted from outside; decides how the outcome is recorded. */
-export type AbortCause = "cancelled" | "lease-lost" | "shutdown";
+export type AbortCause = "cancelled" | "lease-lost" | "shutdown" | "deadline";
 
 export interface ExecuteParams {
   readonly store: Store;
@@ -101,7 +102,7 @@ export async function executeStep(p: ExecuteParams): Promise<StepOutcome> {
     const raw = await Promise.race([handlerDone, aborted]);
     // A handler that finished despite a cancel did its work: keep it. A timeout or a lost lease does not.
     const reason: unknown = controller.signal.reason;
-    if (reason instanceof StepTimeout || reason === "lease-lost") throw reason;
+    if (reason instanceof StepTimeout || reason === "lease-lost" || reason === "deadline") throw reason;
     const output = redactor.json(toJsonValue(raw));
     const size = Buffer.byteLength(JSON.stringify(output));
     if (size > LARGE_OUTPUT_BYTES)
@@ -135,11 +136,14 @@ export async function executeStep(p: ExecuteParams): Promise<StepOutcome> {
               : "The worker shut down while this step ran.",
         },
       };
-    const error = describeError(cause instanceof StepTimeout ? cause : thrown, redactor);
+    const error =
+      cause === "deadline"
+        ? { message: `Aborted: the run's ${deadlineReason(run)}.` }
+        : describeError(cause instanceof StepTimeout ? cause : thrown, redactor);
     state.line("stderr", `attempt ${step.attempts} failed: ${firstLine(error.message)}`);
     const retry = definition.retry;
     const retryAt =
-      cause !== "lease-lost" && mayRetry(retry, step.attempts, step.attemptBase)
+      cause !== "lease-lost" && cause !== "deadline" && mayRetry(retry, step.attempts, step.attemptBase)
         ? p.clock() + backoffMs(retry, step.attempts - step.attemptBase)
         : null;
     return { ...base, kind: "failed", error, retryAt, checkpoint };

@@ -5,6 +5,7 @@ import { type AppEnv, authenticate, forbidReadOnlyActions } from "./auth.js";
 import { errorResponse, HttpError } from "./errors.js";
 import { registerSecurityScheme } from "./openapi.js";
 import { type AppOptions, resolveAppOptions } from "./options.js";
+import { NoQuery } from "./requests.js";
 import { registerActionRoutes } from "./routes/actions.js";
 import type { App, RouteContext } from "./routes/common.js";
 import { registerEventRoutes } from "./routes/events.js";
@@ -53,6 +54,7 @@ export function createApp(options: AppOptions): App {
     }),
   );
 
+  refuseUndeclaredQueries(app);
   registerSecurityScheme(app);
   registerWorkflowRoutes(app, context);
   registerStartRoute(app, context);
@@ -73,4 +75,14 @@ export function createApp(options: AppOptions): App {
     return c.json(body, status);
   });
   return app;
+}
+
+/**
+ * Every route validates its query string: a route that declares no parameters gets an empty strict
+ * schema, so `?limt=5` or `?tokn=…` is a 400 naming the parameter instead of being silently ignored.
+ */
+function refuseUndeclaredQueries(app: App): void {
+  const register = app.openapi.bind(app);
+  app.openapi = ((route, handler, hook) =>
+    register({ ...route, request: { query: NoQuery, ...route.request } }, handler, hook)) as App["openapi"];
 }

@@ -11,6 +11,9 @@ import { JsonValue } from "./schemas.js";
 
 const Id = z.string().min(1).max(128);
 
+/** The query of a route that declares no parameters: any parameter is a 400, like an unknown body field. */
+export const NoQuery = z.strictObject({});
+
 export const RunIdParams = z.object({
   id: Id.openapi({ param: { name: "id", in: "path" }, description: "Run id.", example: "run_0m3k2a1bc4Xy9" }),
 });
@@ -39,6 +42,14 @@ export const StartRunBody = z
           "Idempotency: when a run with this id exists, it is returned (200) instead of starting another.",
       }),
     secrets: Secrets.optional(),
+    timeout: z
+      .union([z.string(), z.number().int().min(1)])
+      .optional()
+      .openapi({
+        description:
+          'The run\'s deadline: a duration ("30s", "5m", "2h") or milliseconds. Default: the workflow\'s `timeout`. Past it the steps in flight are aborted and the run fails (`deadline exceeded after …`); it can be resumed.',
+        example: "30m",
+      }),
   })
   .openapi("StartRunRequest");
 
@@ -64,6 +75,14 @@ export const ResumeBody = z
       .optional()
       .openapi({ description: "Total executions a step may have across resumes." }),
     resetAttempts: z.boolean().optional().openapi({ description: "Forget the attempts already used." }),
+    timeout: z
+      .union([z.string(), z.number().int().min(1)])
+      .optional()
+      .openapi({
+        description:
+          "A deadline for this resume (a duration or milliseconds). Default: the run's own time limit, counted afresh.",
+        example: "30m",
+      }),
     markDone: z
       .strictObject({ stepId: Id, output: JsonValue })
       .optional()

@@ -35,6 +35,8 @@ export const RUN_COLUMNS: ColumnMap<RunRecord> = {
     secretNames: "secret_names",
     fingerprint: "fingerprint",
     failFast: "fail_fast",
+    timeoutMs: "timeout_ms",
+    deadlineAt: "deadline_at",
   },
   json: new Set(["input", "output", "error", "secretNames"]),
   booleans: new Set(["failFast"]),

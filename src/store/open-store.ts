@@ -15,9 +15,18 @@ export interface OpenStoreOptions {
  * under the current directory.
  */
 export async function openStore(location?: string, options: OpenStoreOptions = {}): Promise<Store> {
-  const target = location ?? process.env.CAIRN_DB ?? DEFAULT_DB;
-  if (/^postgres(ql)?:\/\//.test(target)) return openPostgres(target);
+  const target = storeLocation(location);
+  if (isPostgresLocation(target)) return openPostgres(target);
   return SqliteStore.open(path.resolve(target), options);
+}
+
+/** The location a store is opened from: the one given, else `CAIRN_DB`, else `.cairn/cairn.db`. */
+export function storeLocation(location?: string): string {
+  return location ?? process.env.CAIRN_DB ?? DEFAULT_DB;
+}
+
+export function isPostgresLocation(location: string): boolean {
+  return /^postgres(ql)?:\/\//.test(location);
 }
 
 /**

@@ -23,6 +23,8 @@ export const WORKFLOW_KEYS = [
   "maxRecoveries",
   "secrets",
   "checkpointInterval",
+  "timeout",
+  "stepTimeout",
   "env",
   "steps",
 ] as const;
@@ -143,6 +145,8 @@ export async function loadYamlWorkflow(
     maxRecoveries: data.maxRecoveries,
     secrets: (data.secrets as string[] | undefined) ?? [],
     checkpointInterval: data.checkpointInterval,
+    timeout: data.timeout,
+    stepTimeout: data.stepTimeout,
     sourceFile: path.resolve(file),
     problems: problems.list,
   });

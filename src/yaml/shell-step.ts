@@ -9,6 +9,23 @@ import type { Json } from "../core/types.js";
 /** How long a shell step gets between SIGTERM and SIGKILL when it is cancelled or times out. */
 export const KILL_GRACE_MS = 5000;
 
+/** The command's last stderr lines kept with its failure (the whole stream is in the step's log). */
+export const STDERR_TAIL_LINES = 20;
+
+/**
+ * A command that failed. What the user needs is what the command said, not where in Cairn the
+ * failure was noticed: its "stack" (shown under the error by `show --json`, the API and the UI) is
+ * the command's last stderr lines.
+ */
+export class CommandFailed extends Error {
+  readonly code = "COMMAND_FAILED";
+  constructor(message: string, stderrTail: readonly string[]) {
+    super(message);
+    this.name = "CommandFailed";
+    this.stack = stderrTail.join("\n");
+  }
+}
+
 export interface ShellStepSpec {
   readonly command: string;
   readonly env: Readonly<Record<string, string>>;
@@ -55,10 +72,11 @@ export function shellStep(spec: ShellStepSpec): StepHandler {
         CAIRN_IDEMPOTENCY_KEY: ctx.idempotencyKey,
       };
       const exit = await runCommand(spec.command, ctx, env);
-      if (exit.signal) throw new Error(`Command was killed by ${exit.signal}.`);
+      if (exit.signal) throw new CommandFailed(`Command was killed by ${exit.signal}.`, exit.stderrTail);
       if (exit.code !== 0) {
-        const tail = exit.stderrTail.length > 0 ? `: ${exit.stderrTail.join(" | ")}` : "";
-        throw new Error(`Command exited with code ${exit.code}${tail}`);
+        const last = exit.stderrTail.slice(-3);
+        const tail = last.length > 0 ? `: ${last.join(" | ")}` : "";
+        throw new CommandFailed(`Command exited with code ${exit.code}${tail}`, exit.stderrTail);
       }
       if (!fs.existsSync(files.output)) return null;
       const text = fs.readFileSync(files.output, "utf8");
@@ -96,7 +114,7 @@ function runCommand(
     );
     createInterface({ input: child.stderr }).on("line", (line) => {
       stderrTail.push(line);
-      if (stderrTail.length > 3) stderrTail.shift();
+      if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
       if (log.stream) log.stream("stderr", line);
       else ctx.log.error(line);
     });

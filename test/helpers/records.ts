@@ -23,6 +23,8 @@ export function runRecord(id: string, overrides: Partial<RunRecord> = {}): RunRe
     secretNames: [],
     fingerprint: "fp",
     failFast: false,
+    timeoutMs: null,
+    deadlineAt: null,
     ...overrides,
   };
 }

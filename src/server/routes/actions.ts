@@ -79,7 +79,7 @@ export function registerActionRoutes(app: App, { cairn }: RouteContext): void {
     const principal = c.get("principal");
     await ownRun(cairn, principal, id);
     const { markDone, ...body } = c.req.valid("json");
-    const options: ResumeOptions & { secrets?: Record<string, string> } = {
+    const options: ResumeOptions & { secrets?: Record<string, string>; timeout?: string | number } = {
       ...body,
       ...(markDone
         ? { markDone: { stepId: markDone.stepId, output: (markDone.output ?? null) as Json } }

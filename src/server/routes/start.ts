@@ -59,6 +59,7 @@ export function registerStartRoute(app: App, { cairn }: RouteContext): void {
       const handle = await cairn.start(workflowId, body.input ?? {}, {
         ...(body.runId !== undefined ? { runId: body.runId } : {}),
         ...(body.secrets ? { secrets: body.secrets } : {}),
+        ...(body.timeout !== undefined ? { timeout: body.timeout } : {}),
         tenant: principal.tenant,
         ...actorOf(principal),
       });

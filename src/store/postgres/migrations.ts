@@ -59,6 +59,11 @@ export const PG_MIGRATIONS: readonly string[] = [
     id TEXT PRIMARY KEY, tenant TEXT NOT NULL, name TEXT, hash TEXT NOT NULL UNIQUE,
     read_only INTEGER NOT NULL, created_at BIGINT NOT NULL, revoked_at BIGINT);
   `,
+  // Run deadlines: the time limit of each start or resume, and when the current one runs out.
+  `
+  ALTER TABLE runs ADD COLUMN timeout_ms BIGINT;
+  ALTER TABLE runs ADD COLUMN deadline_at BIGINT;
+  `,
 ];
 
 /**

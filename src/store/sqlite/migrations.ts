@@ -117,4 +117,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ALTER TABLE events_v3 RENAME TO events;
   CREATE INDEX events_by_run ON events (run_key, seq);
   `,
+  // Run deadlines: the time limit of each start or resume, and when the current one runs out.
+  `
+  ALTER TABLE runs ADD COLUMN timeout_ms INTEGER;
+  ALTER TABLE runs ADD COLUMN deadline_at INTEGER;
+  `,
 ];

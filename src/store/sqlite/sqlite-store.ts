@@ -70,7 +70,7 @@ export class SqliteStore implements Store {
 
   static open(file: string, options: SqliteStoreOptions = {}): SqliteStore {
     const absolute = path.resolve(file);
-    fs.mkdirSync(path.dirname(absolute), { recursive: true });
+    makeDirectories(path.dirname(absolute));
     let db: Database.Database;
     let walMode: boolean;
     const full = options.durability !== "normal";
@@ -366,5 +366,31 @@ function migrate(db: Database.Database, file: string): void {
     if (db.inTransaction) db.exec("ROLLBACK");
     db.close();
     throw error;
+  }
+}
+
+/**
+ * `mkdir -p` one level at a time: Node's recursive mkdirSync never returns for a path under /proc
+ * (it retries ENOENT forever, at full CPU), and each level's error names the directory at fault.
+ */
+function makeDirectories(dir: string): void {
+  const missing: string[] = [];
+  for (let d = dir; !fs.existsSync(d); d = path.dirname(d)) {
+    missing.unshift(d);
+    if (path.dirname(d) === d) break;
+  }
+  for (const d of missing) {
+    try {
+      fs.mkdirSync(d);
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code === "EEXIST") continue;
+      throw new CairnError(
+        "STORE",
+        `Cannot create the directory ${d} for the store: ${(cause as Error).message}.`,
+        {
+          cause,
+        },
+      );
+    }
   }
 }

@@ -91,7 +91,7 @@ export function StepPanel(props: { runId: string; step: Step; runStatus: RunStat
           <pre className="error-text">{step.error.message}</pre>
           {shown?.error?.stack && (
             <details>
-              <summary>Stack trace</summary>
+              <summary>{step.error.code === "COMMAND_FAILED" ? "Last stderr lines" : "Stack trace"}</summary>
               <pre className="error-text">{shown.error.stack}</pre>
             </details>
           )}
