@@ -22,6 +22,15 @@ export interface ExecutorOptions {
   readonly clock: () => number;
 }
 
+/**
+ * An execution is known by its claim (run, step and lease epoch), never by run and step alone: this
+ * worker may claim a step again (its old lease expired and was recovered) while the old execution is
+ * still winding down, and losing the old claim must touch only the old execution.
+ */
+function executionKey(step: StepRecord): string {
+  return `${step.runId}/${step.stepId}#${step.leaseEpoch}`;
+}
+
 interface InFlight {
   readonly step: StepRecord;
   readonly controller: AbortController;
@@ -79,7 +88,11 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
    * 1 → 100 → 1 at concurrency 8).
    */
   async #record(tx: StoreTx, outcomes: StepOutcome[]): Promise<OutcomeResult> {
-    const limit = Math.max(0, this.options.concurrency - this.#inFlight.size + outcomes.length);
+    // A stopping executor claims nothing, not even the successors of what it records: they are left
+    // ready for other workers (the transaction that readies them wakes them).
+    const limit = this.#stopped
+      ? 0
+      : Math.max(0, this.options.concurrency - this.#inFlight.size + outcomes.length);
     const claimFor = { workerId: this.options.workerId, leaseMs: this.options.leaseMs, limit };
     const result = await recordOutcomes(tx, outcomes, { workflow: (id) => this.workflows.get(id), claimFor });
     const room = limit - result.claimed.length;
@@ -183,7 +196,7 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
 
   /** `run`: the step's run as read in the transaction that claimed it, when the caller has it. */
   #launch(step: StepRecord, run?: RunRecord): void {
-    const key = `${step.runId}/${step.stepId}`;
+    const key = executionKey(step);
     const controller = new AbortController();
     this.#inFlight.set(key, { step, controller });
     void this.#execute(step, controller, run)
@@ -295,8 +308,8 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
         }
         return { lost: lostSteps, cancelled: cancelledRuns };
       });
-      for (const step of lost)
-        this.#inFlight.get(`${step.runId}/${step.stepId}`)?.controller.abort("lease-lost");
+      // By claim: when an old claim of a step is lost, a newer execution of the same step stays.
+      for (const step of lost) this.#inFlight.get(executionKey(step))?.controller.abort("lease-lost");
       for (const runId of cancelled) this.abortRun(runId, "cancelled");
     } catch (error) {
       this.emit("error", error);
