@@ -419,7 +419,10 @@ for (const harness of harnesses) {
       assert.deepEqual(writes, { current: true, stale: false, notRunning: false });
       const ref = { runId: "r1", stepId: "s" };
       assert.deepEqual(await store.read((tx) => tx.getStepProcess(ref)), { epoch: 3, ...group(100) });
-      assert.equal(await store.read((tx) => tx.getStepProcess({ runId: "r1", stepId: "finished" })), undefined);
+      assert.equal(
+        await store.read((tx) => tx.getStepProcess({ runId: "r1", stepId: "finished" })),
+        undefined,
+      );
       // The step is claimed again (epoch 4): its new execution's group replaces the old one.
       await store.transaction((tx) => tx.updateStep(ref, { leaseEpoch: 4 }));
       await store.transaction((tx) =>

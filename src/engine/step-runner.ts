@@ -5,6 +5,7 @@ import { backoffMs, mayRetry } from "../core/retry.js";
 import type { Json, RunRecord, StepError, StepRecord } from "../core/types.js";
 import type { Store } from "../store/store.js";
 import { digestFiles } from "./declared-files.js";
+import { endEarlierExecution } from "./process-groups.js";
 import type { LoadedWorkflow } from "./registry.js";
 import { ExecutionState } from "./step-context.js";
 import type { StepOutcome } from "./transitions.js";
@@ -84,6 +85,8 @@ export async function executeStep(p: ExecuteParams): Promise<StepOutcome> {
   let timer: NodeJS.Timeout | undefined;
   const base = { ref, fingerprint, logs: state.logs };
   try {
+    // An earlier execution whose owner died may still be running on this machine: it ends first.
+    await endEarlierExecution(p.store, ref);
     const handlerDone = Promise.resolve().then(() => definition.handler(state.context as never));
     const aborted = new Promise<never>((_, reject) => {
       const onAbort = () => {

@@ -3,10 +3,14 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
+import type { Writable } from "node:stream";
 import type { StepContext, StepHandler } from "../core/definition.js";
 import type { Json } from "../core/types.js";
 
-/** How long a shell step gets between SIGTERM and SIGKILL when it is cancelled or times out. */
+/**
+ * How long a shell step gets between SIGTERM and SIGKILL when it is cancelled, times out, or its owner
+ * died (the same grace as the engine's ORPHAN_KILL_GRACE_MS).
+ */
 export const KILL_GRACE_MS = 5000;
 
 export interface ShellStepSpec {
@@ -77,24 +81,45 @@ export function shellStep(spec: ShellStepSpec): StepHandler {
   return handler as StepHandler;
 }
 
+/**
+ * The command runs under a small wrapper (`sh`, the group's leader) that first waits for a "go" line
+ * on fd 3, then starts a watchdog in the group and `exec`s the command in its own place (so the pid,
+ * the exit code and a killing signal are the command's own). The owner sends "go" once the group is
+ * recorded on the step (a later execution on this machine ends it first), and "done" when the command
+ * exited. The watchdog blocks reading fd 3: end of file there means the owner died (the kernel closes
+ * the owner's end of the pipe however it dies, SIGKILL included), and it ends the group: SIGTERM, then
+ * SIGKILL after the grace period. A pipe was chosen over polling the owner's pid because it needs no
+ * timer, reacts at once, and cannot be fooled by a reused pid; prctl(PR_SET_PDEATHSIG) is not
+ * reachable from Node and covers one process, not a group.
+ */
+const WRAPPER = [
+  "IFS= read -r go <&3 || exit 125",
+  `{ trap '' TERM; if IFS= read -r _; then exit 0; fi; kill -TERM 0; sleep ${KILL_GRACE_MS / 1000}; kill -KILL 0; } <&3 >/dev/null 2>&1 &`,
+  'exec sh -c "$1" 3<&-',
+].join("\n");
+
+type StepProcessHook = { recordProcess?: (pgid: number) => Promise<void> };
+
 function runCommand(
   command: string,
   ctx: StepContext<Json, Record<string, Json>>,
   env: NodeJS.ProcessEnv,
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderrTail: string[] }> {
   return new Promise((resolve, reject) => {
-    const child = spawn("sh", ["-c", command], {
+    const child = spawn("sh", ["-c", WRAPPER, "cairn-step", command], {
       cwd: ctx.run.workdir,
       env,
       detached: true, // its own process group: cancel kills the whole tree
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: ["ignore", "pipe", "pipe", "pipe"],
     });
+    const owner = child.stdio[3] as Writable;
+    owner.on("error", () => undefined); // the watchdog is gone already (its group was killed)
     const stderrTail: string[] = [];
     const log = ctx.log as unknown as { stream?: (s: "stdout" | "stderr", line: string) => void };
-    createInterface({ input: child.stdout }).on("line", (line) =>
+    createInterface({ input: child.stdout! }).on("line", (line) =>
       log.stream ? log.stream("stdout", line) : ctx.log(line),
     );
-    createInterface({ input: child.stderr }).on("line", (line) => {
+    createInterface({ input: child.stderr! }).on("line", (line) => {
       stderrTail.push(line);
       if (stderrTail.length > 3) stderrTail.shift();
       if (log.stream) log.stream("stderr", line);
@@ -106,15 +131,30 @@ function runCommand(
       killTimer = setTimeout(() => signalGroup(child.pid, "SIGKILL"), KILL_GRACE_MS);
       killTimer.unref();
     };
+    let refused: unknown;
+    const go = async () => {
+      const hook = (ctx as StepProcessHook).recordProcess;
+      if (hook && child.pid !== undefined) await hook(child.pid);
+      owner.write("go\n");
+    };
+    go().catch((error: unknown) => {
+      // Not recorded (the lease moved on): the command never starts; the wrapper exits at end of file.
+      refused = error;
+      owner.destroy();
+    });
     if (ctx.signal.aborted) kill();
     else ctx.signal.addEventListener("abort", kill, { once: true });
     child.on("error", reject);
+    // The command exited: the watchdog leaves (what the command left behind in the group is kept,
+    // as before) and the pipe closes, so "close" follows once stdout and stderr are drained.
+    child.on("exit", () => owner.end("done\n"));
     child.on("close", (code, signal) => {
       clearTimeout(killTimer);
       ctx.signal.removeEventListener("abort", kill);
       // The group may still hold children that ignored SIGTERM; make sure nothing outlives the step.
       if (ctx.signal.aborted) signalGroup(child.pid, "SIGKILL");
-      resolve({ code, signal, stderrTail });
+      if (refused !== undefined) reject(refused);
+      else resolve({ code, signal, stderrTail });
     });
   });
 }

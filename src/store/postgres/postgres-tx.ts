@@ -16,6 +16,7 @@ import {
   WORKER_COLUMNS,
   WORKFLOW_COLUMNS,
 } from "../columns.js";
+import { stepProcessFromRow } from "../step-processes.js";
 import type {
   ClaimFilter,
   FencedStepRef,
@@ -29,7 +30,6 @@ import type {
   TokenRecord,
   WorkerRecord,
 } from "../store.js";
-import { stepProcessFromRow } from "../step-processes.js";
 import { nextReadyAt, selectClaimable } from "./claims.js";
 import { insertEvents, insertLogs } from "./history.js";
 import * as memos from "./memos.js";

@@ -17,6 +17,7 @@ import {
   WORKER_COLUMNS,
   WORKFLOW_COLUMNS,
 } from "../columns.js";
+import { stepProcessFromRow } from "../step-processes.js";
 import type {
   ClaimFilter,
   FencedStepRef,
@@ -24,8 +25,8 @@ import type {
   RunPatch,
   StepLease,
   StepPatch,
-  StepReadOptions,
   StepProcess,
+  StepReadOptions,
   StepRef,
   StoreTx,
   TokenRecord,
@@ -40,7 +41,6 @@ import {
   setClause,
   values,
 } from "./statements.js";
-import { stepProcessFromRow } from "../step-processes.js";
 import {
   ALL_STEP_COLUMNS,
   INSERT_STEP,
