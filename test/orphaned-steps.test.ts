@@ -11,10 +11,11 @@ import { BIN, cli } from "./helpers/cli.js";
 import { orphanWorkflow, overlaps, parseMarks } from "./helpers/orphan-marks.js";
 import { tempDir, until } from "./helpers/temp.js";
 
-function setup(recovery: "auto" | "manual") {
+function setup(recovery: "auto" | "manual", windDownS: number) {
   const dir = tempDir();
   const marks = path.join(dir, "marks.log");
-  const file = orphanWorkflow(dir, marks, recovery);
+  // A wind-down longer than a CLI start: without the wait for the orphan, resume would overlap it.
+  const file = orphanWorkflow(dir, marks, { recovery, windDownS });
   return { dir, marks, file, db: path.join(dir, "cairn.db") };
 }
 
@@ -26,7 +27,7 @@ async function startOwner(s: ReturnType<typeof setup>) {
 }
 
 test("SIGKILL of `cairn run` mid shell step, then `cairn resume`: the two executions never overlap", async () => {
-  const s = setup("manual");
+  const s = setup("manual", 4);
   const { owner, first } = await startOwner(s);
   owner.child.kill("SIGKILL");
   await owner.exited;
@@ -39,7 +40,7 @@ test("SIGKILL of `cairn run` mid shell step, then `cairn resume`: the two execut
 });
 
 test("SIGKILL of `cairn run` mid shell step, recovered by `cairn serve` (recovery auto): no overlap", async () => {
-  const s = setup("auto");
+  const s = setup("auto", 4);
   const serve = spawnNode(BIN, ["--db", s.db, "serve", "--no-auth", "--port", "0", "--workflows", s.file], {
     NO_COLOR: "1",
   });
@@ -70,7 +71,7 @@ test("SIGKILL of `cairn run` mid shell step, recovered by `cairn serve` (recover
 });
 
 test("SIGKILL of `cairn run` mid shell step and nobody resumes: the step's processes end on their own", async () => {
-  const s = setup("manual");
+  const s = setup("manual", 0);
   const { owner, first } = await startOwner(s);
   assert.ok(groupAlive(first.pid), "the step's process group runs");
   const killedAt = Date.now();

@@ -3,23 +3,28 @@ import path from "node:path";
 
 /**
  * A one-step YAML workflow whose shell step appends start and end marks (with nanosecond times) to a
- * ledger. Its first execution holds for 20 s; on SIGTERM it takes two more seconds to wind down and
- * still writes its end mark, so an execution that starts before those are over overlaps it.
+ * ledger. Its first execution holds for 20 s; on SIGTERM it takes `windDownS` more seconds to wind
+ * down (less than the 5 s grace) and still writes its end mark, so an execution that starts before
+ * that is over overlaps it.
  * Its output goes to a file: once its owner is gone, a write to the step's stdout or stderr (a pipe
  * nobody reads) would end it with SIGPIPE before its SIGTERM trap runs.
  */
-export function orphanWorkflow(dir: string, marks: string, recovery: "auto" | "manual"): string {
+export function orphanWorkflow(
+  dir: string,
+  marks: string,
+  options: { recovery: "auto" | "manual"; windDownS: number },
+): string {
   const file = path.join(dir, "orphan.yaml");
   const first = path.join(dir, "first-execution");
   fs.writeFileSync(
     file,
     `id: orphan
-recovery: ${recovery}
+recovery: ${options.recovery}
 steps:
   - id: work
     run: |
       exec >> ${marks}.out 2>&1
-      trap 'trap "" TERM; echo "term $$" >> ${marks}; sleep 2; echo "end $$ $(date +%s%N)" >> ${marks}; exit 1' TERM
+      trap 'trap "" TERM; echo "term $$" >> ${marks}; sleep ${options.windDownS}; echo "end $$ $(date +%s%N)" >> ${marks}; exit 1' TERM
       echo "start $$ $(date +%s%N) $CAIRN_RUN_ID" >> ${marks}
       if mkdir ${first} 2>/dev/null; then sleep 20; fi
       echo "end $$ $(date +%s%N)" >> ${marks}
