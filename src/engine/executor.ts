@@ -34,6 +34,8 @@ function executionKey(step: StepRecord): string {
 interface InFlight {
   readonly step: StepRecord;
   readonly controller: AbortController;
+  /** Until when (this process's clock) the lease is known to be ours: the last renewal's start + lease. */
+  leaseUntil: number;
 }
 
 /**
@@ -198,7 +200,7 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
   #launch(step: StepRecord, run?: RunRecord): void {
     const key = executionKey(step);
     const controller = new AbortController();
-    this.#inFlight.set(key, { step, controller });
+    this.#inFlight.set(key, { step, controller, leaseUntil: this.options.clock() + this.options.leaseMs });
     void this.#execute(step, controller, run)
       .catch((error: unknown) => this.emit("error", error))
       .finally(() => {
@@ -216,7 +218,7 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
     // A step that must not run twice starts only once its claim is on disk: after a power loss it is
     // then found running and left to a person, never silently started again.
     if (workflow.steps.get(step.stepId)?.effects === "non-idempotent") await this.store.flushed();
-    const outcome = await executeStep({
+    const executed = await executeStep({
       store: this.store,
       workflow,
       run,
@@ -226,6 +228,20 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
       abortGraceMs: this.options.abortGraceMs,
       clock: this.options.clock,
     });
+    // Given up because the lease could not be renewed: the step is handed back, not failed, and
+    // another execution (here or elsewhere) runs it; a fenced write keeps a taker's claim intact.
+    const outcome: StepOutcome =
+      controller.signal.reason === "lease-expired"
+        ? {
+            ...executed,
+            kind: "released",
+            release: {
+              attempts: Math.max(step.attemptBase, step.attempts - 1),
+              recoveries: step.recoveries + 1,
+              reason: "its worker could not renew the lease (database unreachable)",
+            },
+          }
+        : executed;
     // A commit that fails (database restarting, busy) is retried while we may still hold the lease;
     // if the lease moves on meanwhile, the fenced write is rejected and the new owner's result stands.
     for (let delay = 50; ; delay = Math.min(delay * 2, 5000)) {
@@ -280,8 +296,16 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
     );
   }
 
-  /** Extend the leases of in-flight steps; abort those whose lease moved on or whose run was cancelled. */
+  /**
+   * Extend the leases of in-flight steps; abort those whose lease moved on or whose run was cancelled,
+   * and those whose lease ran out without a renewal (the store was unreachable for a whole lease):
+   * another worker may be taking them over, so their processes end now rather than overlap it.
+   */
   async #heartbeat(): Promise<void> {
+    const startedAt = this.options.clock();
+    for (const f of this.#inFlight.values())
+      if (f.leaseUntil <= startedAt && !f.controller.signal.aborted)
+        f.controller.abort("lease-expired" satisfies AbortCause);
     const inFlight = [...this.#inFlight.values()];
     try {
       const { lost, cancelled } = await this.store.transaction(async (tx) => {
@@ -308,6 +332,7 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
         }
         return { lost: lostSteps, cancelled: cancelledRuns };
       });
+      for (const f of inFlight) f.leaseUntil = Math.max(f.leaseUntil, startedAt + this.options.leaseMs);
       // By claim: when an old claim of a step is lost, a newer execution of the same step stays.
       for (const step of lost) this.#inFlight.get(executionKey(step))?.controller.abort("lease-lost");
       for (const runId of cancelled) this.abortRun(runId, "cancelled");

@@ -13,8 +13,12 @@ import type { StepOutcome } from "./transitions.js";
 /** Outputs above this size are stored, with a warning in the step's log. */
 export const LARGE_OUTPUT_BYTES = 1024 * 1024;
 
-/** Why an execution was aborted from outside; decides how the outcome is recorded. */
-export type AbortCause = "cancelled" | "lease-lost" | "shutdown";
+/**
+ * Why an execution was aborted from outside; decides how the outcome is recorded. "lease-expired": the
+ * owner could not renew its lease (database unreachable) for as long as the lease lasts; another worker
+ * may take the step over, so the execution ends and the step is given back.
+ */
+export type AbortCause = "cancelled" | "lease-lost" | "lease-expired" | "shutdown";
 
 export interface ExecuteParams {
   readonly store: Store;
