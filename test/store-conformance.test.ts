@@ -406,6 +406,43 @@ for (const harness of harnesses) {
       assert.equal(done?.output, "original");
     });
 
+    it("step processes: fenced like every owner write; a newer execution's replaces the older", async ({
+      store,
+    }) => {
+      await store.transaction(async (tx) => {
+        await insertRuns(tx, "r1");
+        await tx.insertSteps([
+          stepRecord("r1", "s", { status: "running", leaseEpoch: 3 }),
+          stepRecord("r1", "finished", { status: "succeeded", leaseEpoch: 1 }),
+        ]);
+      });
+      const group = (pgid: number) => ({ host: "h1", bootId: "b1", pgid, pidStart: "123456" });
+      const writes = await store.transaction(async (tx) => ({
+        current: await tx.recordStepProcess({ runId: "r1", stepId: "s", epoch: 3 }, group(100)),
+        stale: await tx.recordStepProcess({ runId: "r1", stepId: "s", epoch: 2 }, group(200)),
+        notRunning: await tx.recordStepProcess({ runId: "r1", stepId: "finished", epoch: 1 }, group(300)),
+      }));
+      assert.deepEqual(writes, { current: true, stale: false, notRunning: false });
+      const ref = { runId: "r1", stepId: "s" };
+      assert.deepEqual(await store.read((tx) => tx.getStepProcess(ref)), { epoch: 3, ...group(100) });
+      assert.equal(
+        await store.read((tx) => tx.getStepProcess({ runId: "r1", stepId: "finished" })),
+        undefined,
+      );
+      // The step is claimed again (epoch 4): its new execution's group replaces the old one.
+      await store.transaction((tx) => tx.updateStep(ref, { leaseEpoch: 4 }));
+      await store.transaction((tx) =>
+        tx.recordStepProcess({ ...ref, epoch: 4 }, { host: "h2", bootId: null, pgid: 400, pidStart: null }),
+      );
+      assert.deepEqual(await store.read((tx) => tx.getStepProcess(ref)), {
+        epoch: 4,
+        host: "h2",
+        bootId: null,
+        pgid: 400,
+        pidStart: null,
+      });
+    });
+
     it("memos: fenced like every owner write; read, overwrite, list and delete", async ({ store }) => {
       await store.transaction(async (tx) => {
         await insertRuns(tx, "r1");

@@ -23,9 +23,20 @@ export interface ExecutorOptions {
   readonly clock: () => number;
 }
 
+/**
+ * An execution is known by its claim (run, step and lease epoch), never by run and step alone: this
+ * worker may claim a step again (its old lease expired and was recovered) while the old execution is
+ * still winding down, and losing the old claim must touch only the old execution.
+ */
+function executionKey(step: StepRecord): string {
+  return `${step.runId}/${step.stepId}#${step.leaseEpoch}`;
+}
+
 interface InFlight {
   readonly step: StepRecord;
   readonly controller: AbortController;
+  /** Until when (this process's clock) the lease is known to be ours: the last renewal's start + lease. */
+  leaseUntil: number;
 }
 
 /**
@@ -83,7 +94,11 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
    * 1 → 100 → 1 at concurrency 8).
    */
   async #record(tx: StoreTx, outcomes: StepOutcome[]): Promise<OutcomeResult> {
-    const limit = Math.max(0, this.options.concurrency - this.#inFlight.size + outcomes.length);
+    // A stopping executor claims nothing, not even the successors of what it records: they are left
+    // ready for other workers (the transaction that readies them wakes them).
+    const limit = this.#stopped
+      ? 0
+      : Math.max(0, this.options.concurrency - this.#inFlight.size + outcomes.length);
     const claimFor = { workerId: this.options.workerId, leaseMs: this.options.leaseMs, limit };
     const result = await recordOutcomes(tx, outcomes, { workflow: (id) => this.workflows.get(id), claimFor });
     const room = limit - result.claimed.length;
@@ -188,9 +203,9 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
 
   /** `run`: the step's run as read in the transaction that claimed it, when the caller has it. */
   #launch(step: StepRecord, run?: RunRecord): void {
-    const key = `${step.runId}/${step.stepId}`;
+    const key = executionKey(step);
     const controller = new AbortController();
-    this.#inFlight.set(key, { step, controller });
+    this.#inFlight.set(key, { step, controller, leaseUntil: this.options.clock() + this.options.leaseMs });
     void this.#execute(step, controller, run)
       .catch((error: unknown) => this.emit("error", error))
       .finally(() => {
@@ -209,7 +224,7 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
     // A step that must not run twice starts only once its claim is on disk: after a power loss it is
     // then found running and left to a person, never silently started again.
     if (workflow.steps.get(step.stepId)?.effects === "non-idempotent") await this.store.flushed();
-    const outcome = await executeStep({
+    const executed = await executeStep({
       store: this.store,
       workflow,
       run,
@@ -219,6 +234,20 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
       abortGraceMs: this.options.abortGraceMs,
       clock: this.options.clock,
     });
+    // Given up because the lease could not be renewed: the step is handed back, not failed, and
+    // another execution (here or elsewhere) runs it; a fenced write keeps a taker's claim intact.
+    const outcome: StepOutcome =
+      controller.signal.reason === "lease-expired"
+        ? {
+            ...executed,
+            kind: "released",
+            release: {
+              attempts: Math.max(step.attemptBase, step.attempts - 1),
+              recoveries: step.recoveries + 1,
+              reason: "its worker could not renew the lease (database unreachable)",
+            },
+          }
+        : executed;
     // A commit that fails (database restarting, busy) is retried while we may still hold the lease;
     // if the lease moves on meanwhile, the fenced write is rejected and the new owner's result stands.
     for (let delay = 50; ; delay = Math.min(delay * 2, 5000)) {
@@ -291,8 +320,16 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
     );
   }
 
-  /** Extend the leases of in-flight steps; abort those whose lease moved on or whose run was cancelled. */
+  /**
+   * Extend the leases of in-flight steps; abort those whose lease moved on or whose run was cancelled,
+   * and those whose lease ran out without a renewal (the store was unreachable for a whole lease):
+   * another worker may be taking them over, so their processes end now rather than overlap it.
+   */
   async #heartbeat(): Promise<void> {
+    const startedAt = this.options.clock();
+    for (const f of this.#inFlight.values())
+      if (f.leaseUntil <= startedAt && !f.controller.signal.aborted)
+        f.controller.abort("lease-expired" satisfies AbortCause);
     const inFlight = [...this.#inFlight.values()];
     try {
       const { lost, cancelled, expired } = await this.store.transaction(async (tx) => {
@@ -323,8 +360,9 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
         }
         return { lost: lostSteps, cancelled: cancelledRuns, expired: expiredRuns };
       });
-      for (const step of lost)
-        this.#inFlight.get(`${step.runId}/${step.stepId}`)?.controller.abort("lease-lost");
+      for (const f of inFlight) f.leaseUntil = Math.max(f.leaseUntil, startedAt + this.options.leaseMs);
+      // By claim: when an old claim of a step is lost, a newer execution of the same step stays.
+      for (const step of lost) this.#inFlight.get(executionKey(step))?.controller.abort("lease-lost");
       for (const runId of cancelled) this.abortRun(runId, "cancelled");
       for (const [runId, run] of expired) {
         this.abortRun(runId, "deadline");

@@ -4,7 +4,7 @@ import type { WorkerRecord } from "../store/store.js";
 
 const HOST = os.hostname();
 
-function readProcStart(pid: number): string | null {
+export function readProcStart(pid: number): string | null {
   try {
     // Field 22 of /proc/<pid>/stat is the start time in clock ticks since boot; the command name
     // (field 2) may contain spaces, so count fields after its closing parenthesis.
@@ -24,6 +24,11 @@ function readBootId(): string | null {
 }
 
 const BOOT_ID = readBootId();
+
+/** This machine as a worker row or a step's process record names it. */
+export function thisMachine(): { host: string; bootId: string | null } {
+  return { host: HOST, bootId: BOOT_ID };
+}
 
 export function describeThisProcess(): Pick<WorkerRecord, "host" | "pid" | "pidStart" | "bootId"> {
   return { host: HOST, pid: process.pid, pidStart: readProcStart(process.pid), bootId: BOOT_ID };

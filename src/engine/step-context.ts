@@ -5,6 +5,7 @@ import { toJsonValue } from "../core/json-value.js";
 import type { Redactor } from "../core/redact.js";
 import type { Json, LogLine } from "../core/types.js";
 import type { FencedStepRef, Store } from "../store/store.js";
+import { describeGroup } from "./process-groups.js";
 
 export interface ContextParams {
   readonly store: Store;
@@ -47,7 +48,7 @@ export class ExecutionState {
       },
       all: () => ({ ...p.inheritedVars, ...Object.fromEntries(this.ownVars) }),
     };
-    this.context = {
+    const context: StepContext<Json, Record<string, Json>> = {
       input: p.input,
       needs: p.needs,
       run: { id: p.ref.runId, attempt: p.runAttempt, workdir: p.workdir },
@@ -62,6 +63,8 @@ export class ExecutionState {
       secrets: p.secrets,
       epoch: p.ref.epoch,
     };
+    // For shell steps (like `log.stream`): not part of the public StepContext.
+    this.context = Object.assign(context, { recordProcess: (pgid: number) => this.#recordProcess(pgid) });
   }
 
   /** Add a line to the step's log (secrets masked). Lines are stored with the step's completion. */
@@ -109,6 +112,16 @@ export class ExecutionState {
     const ok = await this.p.store.transaction((tx) => tx.updateOwnedStep(this.p.ref, { checkpoint: value }));
     if (!ok) this.#lost();
     this.checkpointsWritten++;
+  }
+
+  /** Remember the process group a shell step just started, so that a later execution here ends it first. */
+  async #recordProcess(pgid: number): Promise<void> {
+    // "later": a crash of this process leaves the commit in the WAL; only a power loss could drop it,
+    // and that ends the group too.
+    const ok = await this.p.store.transaction((tx) => tx.recordStepProcess(this.p.ref, describeGroup(pgid)), {
+      sync: "later",
+    });
+    if (!ok) this.#lost();
   }
 
   async #memo<T>(key: string, fn: () => T | Promise<T>): Promise<T> {

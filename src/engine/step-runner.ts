@@ -6,6 +6,7 @@ import type { Json, RunRecord, StepError, StepRecord } from "../core/types.js";
 import type { Store } from "../store/store.js";
 import { deadlineReason } from "./deadlines.js";
 import { digestFiles } from "./declared-files.js";
+import { endEarlierExecution } from "./process-groups.js";
 import type { LoadedWorkflow } from "./registry.js";
 import { ExecutionState } from "./step-context.js";
 import type { StepOutcome } from "./transitions.js";
@@ -13,8 +14,12 @@ import type { StepOutcome } from "./transitions.js";
 /** Outputs above this size are stored, with a warning in the step's log. */
 export const LARGE_OUTPUT_BYTES = 1024 * 1024;
 
-/** Why an execution was aborted from outside; decides how the outcome is recorded. */
-export type AbortCause = "cancelled" | "lease-lost" | "shutdown" | "deadline";
+/**
+ * Why an execution was aborted from outside; decides how the outcome is recorded. "lease-expired": the
+ * owner could not renew its lease (database unreachable) for as long as the lease lasts; another worker
+ * may take the step over, so the execution ends and the step is given back.
+ */
+export type AbortCause = "cancelled" | "lease-lost" | "lease-expired" | "shutdown" | "deadline";
 
 export interface ExecuteParams {
   readonly store: Store;
@@ -85,6 +90,8 @@ export async function executeStep(p: ExecuteParams): Promise<StepOutcome> {
   let timer: NodeJS.Timeout | undefined;
   const base = { ref, fingerprint, logs: state.logs };
   try {
+    // An earlier execution whose owner died may still be running on this machine: it ends first.
+    await endEarlierExecution(p.store, ref);
     const handlerDone = Promise.resolve().then(() => definition.handler(state.context as never));
     const aborted = new Promise<never>((_, reject) => {
       const onAbort = () => {

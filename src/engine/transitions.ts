@@ -10,7 +10,8 @@ import type { LoadedWorkflow } from "./registry.js";
 
 export interface StepOutcome {
   readonly ref: FencedStepRef;
-  readonly kind: "succeeded" | "failed" | "cancelled";
+  /** "released": the owner gave the step up unfinished (its lease could not be kept); it is ready again. */
+  readonly kind: "succeeded" | "failed" | "cancelled" | "released";
   readonly output?: Json;
   readonly vars?: Record<string, Json> | null;
   readonly files?: Record<string, string> | null;
@@ -21,6 +22,8 @@ export interface StepOutcome {
   readonly fingerprint: string;
   /** A checkpoint the step asked for but that was still throttled: kept next to the error. */
   readonly checkpoint?: Json | undefined;
+  /** For "released": the step's counters once given back (a crash consumes no attempt). */
+  readonly release?: { readonly attempts: number; readonly recoveries: number; readonly reason: string };
 }
 
 export interface OutcomeResult {
@@ -219,6 +222,18 @@ async function writeOutcome(tx: StoreTx, outcome: StepOutcome, now: number): Pro
         fingerprint: outcome.fingerprint,
         ...(outcome.checkpoint !== undefined ? { checkpoint: outcome.checkpoint } : {}),
       });
+    case "released":
+      // Like an automatic recovery, by the owner itself: ready at once, no attempt consumed.
+      return tx.updateOwnedStep(outcome.ref, {
+        ...lease,
+        status: "ready",
+        readyAt: now,
+        ...(outcome.release
+          ? { attempts: outcome.release.attempts, recoveries: outcome.release.recoveries }
+          : {}),
+        provenance: { kind: "recovered", reason: "crash-recovery" },
+        ...(outcome.checkpoint !== undefined ? { checkpoint: outcome.checkpoint } : {}),
+      });
     case "cancelled":
       return tx.updateOwnedStep(outcome.ref, {
         ...lease,
@@ -234,6 +249,8 @@ function outcomeEvent(run: RunRecord, outcome: StepOutcome, now: number): NewEve
   const stepId = outcome.ref.stepId;
   if (outcome.kind === "succeeded") return event(run, "step.succeeded", now, stepId);
   if (outcome.kind === "cancelled") return event(run, "step.cancelled", now, stepId);
+  if (outcome.kind === "released")
+    return event(run, "step.recovered", now, stepId, { reason: outcome.release?.reason ?? "" });
   const data = { error: outcome.error?.message ?? "failed", retryAt: outcome.retryAt ?? null };
   return event(run, outcome.retryAt ? "step.retrying" : "step.failed", now, stepId, data);
 }

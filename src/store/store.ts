@@ -41,6 +41,21 @@ export interface WorkerRecord {
   stoppedAt: number | null;
 }
 
+/**
+ * The process group a step's execution started (a shell step), so that a later execution of the step
+ * on the same machine can end it first: a step whose owner died must not overlap its re-run.
+ */
+export interface StepProcess {
+  /** The lease epoch of the execution that started it. */
+  readonly epoch: number;
+  readonly host: string;
+  readonly bootId: string | null;
+  /** The group's id, which is its leader's pid. */
+  readonly pgid: number;
+  /** The leader's start time as the kernel reports it: tells the original leader from a reused pid. */
+  readonly pidStart: string | null;
+}
+
 export interface RunActivity {
   running: boolean;
   ready: boolean;
@@ -132,6 +147,14 @@ export interface StoreTx {
    * transaction so no other worker picks the same ones. The caller then claims them.
    */
   selectClaimable(filter: ClaimFilter): Promise<StepRef[]>;
+
+  /**
+   * Fenced: remember the process group this execution of a step started (replacing an earlier
+   * execution's); false when the step is no longer running under this epoch.
+   */
+  recordStepProcess(ref: FencedStepRef, process: Omit<StepProcess, "epoch">): Promise<boolean>;
+  /** The process group recorded for a step's latest execution that started one. */
+  getStepProcess(ref: StepRef): Promise<StepProcess | undefined>;
 
   getMemo(ref: StepRef, key: string): Promise<{ value: Json } | undefined>;
   putMemo(ref: FencedStepRef, key: string, value: Json): Promise<boolean>;

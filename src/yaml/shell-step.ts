@@ -3,10 +3,14 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
+import type { Writable } from "node:stream";
 import type { StepContext, StepHandler } from "../core/definition.js";
 import type { Json } from "../core/types.js";
 
-/** How long a shell step gets between SIGTERM and SIGKILL when it is cancelled or times out. */
+/**
+ * How long a shell step gets between SIGTERM and SIGKILL when it is cancelled, times out, or its owner
+ * died (the same grace as the engine's ORPHAN_KILL_GRACE_MS).
+ */
 export const KILL_GRACE_MS = 5000;
 
 /** The command's last stderr lines kept with its failure (the whole stream is in the step's log). */
@@ -95,24 +99,53 @@ export function shellStep(spec: ShellStepSpec): StepHandler {
   return handler as StepHandler;
 }
 
+/**
+ * The command starts only on the owner's word: `sh` (the group's leader) waits for a line on fd 3, then
+ * `exec`s the command in its own place (so the pid, the exit code and a killing signal are the
+ * command's own). The owner sends it once the group is recorded on the step, so that a later execution
+ * on this machine can always find and end it. If the owner dies first, the command never starts.
+ */
+const GATED = ["IFS= read -r go <&3 || exit 125", 'exec sh -c "$1" 3<&-'].join("\n");
+
+/**
+ * The watchdog: a second small `sh`, in a process group of its own (so that waiting for the step's
+ * group to be gone does not wait for it), blocked reading its stdin, a pipe from the owner. A "done"
+ * line (the command exited) lets it go quietly; end of file means the owner died (the kernel closes
+ * the owner's end however it dies, SIGKILL included), and it ends the step's group: SIGTERM, then
+ * SIGKILL after the grace period. A pipe was chosen over polling the owner's pid because it needs no
+ * timer, reacts at once and cannot be fooled by a reused pid; prctl(PR_SET_PDEATHSIG) is not reachable
+ * from Node and covers one process, not a group.
+ */
+const WATCHDOG = [
+  "if IFS= read -r _; then exit 0; fi",
+  'kill -TERM "-$1" 2>/dev/null',
+  'i=0; while [ "$i" -lt "$2" ] && kill -0 "-$1" 2>/dev/null; do sleep 1; i=$((i + 1)); done',
+  'if kill -0 "-$1" 2>/dev/null; then kill -KILL "-$1"; fi',
+].join("\n");
+
+type StepProcessHook = { recordProcess?: (pgid: number) => Promise<void> };
+
 function runCommand(
   command: string,
   ctx: StepContext<Json, Record<string, Json>>,
   env: NodeJS.ProcessEnv,
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderrTail: string[] }> {
   return new Promise((resolve, reject) => {
-    const child = spawn("sh", ["-c", command], {
+    const child = spawn("sh", ["-c", GATED, "cairn-step", command], {
       cwd: ctx.run.workdir,
       env,
       detached: true, // its own process group: cancel kills the whole tree
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: ["ignore", "pipe", "pipe", "pipe"],
     });
+    const gate = child.stdio[3] as Writable;
+    gate.on("error", () => undefined); // the wrapper is gone already (its group was killed)
+    const watchdog = startWatchdog(child.pid);
     const stderrTail: string[] = [];
     const log = ctx.log as unknown as { stream?: (s: "stdout" | "stderr", line: string) => void };
-    createInterface({ input: child.stdout }).on("line", (line) =>
+    createInterface({ input: child.stdout! }).on("line", (line) =>
       log.stream ? log.stream("stdout", line) : ctx.log(line),
     );
-    createInterface({ input: child.stderr }).on("line", (line) => {
+    createInterface({ input: child.stderr! }).on("line", (line) => {
       stderrTail.push(line);
       if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
       if (log.stream) log.stream("stderr", line);
@@ -124,17 +157,47 @@ function runCommand(
       killTimer = setTimeout(() => signalGroup(child.pid, "SIGKILL"), KILL_GRACE_MS);
       killTimer.unref();
     };
+    let refused: unknown;
+    const go = async () => {
+      const hook = (ctx as StepProcessHook).recordProcess;
+      if (hook && child.pid !== undefined) await hook(child.pid);
+      gate.end("go\n");
+    };
+    go().catch((error: unknown) => {
+      // Not recorded (the lease moved on): the command never starts; the wrapper exits at end of file.
+      refused = error;
+      gate.destroy();
+    });
     if (ctx.signal.aborted) kill();
     else ctx.signal.addEventListener("abort", kill, { once: true });
     child.on("error", reject);
+    // The command exited: the watchdog leaves (what the command left behind in the group is kept).
+    child.on("exit", () => watchdog?.end("done\n"));
     child.on("close", (code, signal) => {
       clearTimeout(killTimer);
       ctx.signal.removeEventListener("abort", kill);
       // The group may still hold children that ignored SIGTERM; make sure nothing outlives the step.
       if (ctx.signal.aborted) signalGroup(child.pid, "SIGKILL");
-      resolve({ code, signal, stderrTail });
+      if (refused !== undefined) reject(refused);
+      else resolve({ code, signal, stderrTail });
     });
   });
+}
+
+function startWatchdog(pgid: number | undefined): Writable | undefined {
+  if (pgid === undefined) return undefined;
+  const watchdog = spawn(
+    "sh",
+    ["-c", WATCHDOG, "cairn-watchdog", String(pgid), String(KILL_GRACE_MS / 1000)],
+    {
+      detached: true,
+      stdio: ["pipe", "ignore", "ignore"],
+    },
+  );
+  watchdog.on("error", () => undefined);
+  watchdog.unref();
+  watchdog.stdin!.on("error", () => undefined);
+  return watchdog.stdin!;
 }
 
 function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {

@@ -59,10 +59,18 @@ export const PG_MIGRATIONS: readonly string[] = [
     id TEXT PRIMARY KEY, tenant TEXT NOT NULL, name TEXT, hash TEXT NOT NULL UNIQUE,
     read_only INTEGER NOT NULL, created_at BIGINT NOT NULL, revoked_at BIGINT);
   `,
-  // Run deadlines: the time limit of each start or resume, and when the current one runs out.
+  // 2. Run deadlines: the time limit of each start or resume, and when the current one runs out.
   `
   ALTER TABLE runs ADD COLUMN timeout_ms BIGINT;
   ALTER TABLE runs ADD COLUMN deadline_at BIGINT;
+  `,
+  // 3. The process group of a step's execution (a shell step), so that a re-run on the same machine
+  // ends an orphaned one first.
+  `
+  CREATE TABLE step_processes (
+    run_id TEXT NOT NULL, step_id TEXT NOT NULL, epoch INTEGER NOT NULL,
+    host TEXT NOT NULL, boot_id TEXT, pgid INTEGER NOT NULL, pid_start TEXT,
+    PRIMARY KEY (run_id, step_id));
   `,
 ];
 

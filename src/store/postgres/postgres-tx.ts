@@ -16,6 +16,7 @@ import {
   WORKER_COLUMNS,
   WORKFLOW_COLUMNS,
 } from "../columns.js";
+import { stepProcessFromRow } from "../step-processes.js";
 import type {
   ClaimFilter,
   FencedStepRef,
@@ -23,6 +24,7 @@ import type {
   RunPatch,
   StepLease,
   StepPatch,
+  StepProcess,
   StepRef,
   StoreTx,
   TokenRecord,
@@ -245,6 +247,28 @@ export class PostgresTx implements StoreTx {
 
   async selectClaimable(filter: ClaimFilter): Promise<StepRef[]> {
     return selectClaimable(this.#db, filter, { lock: this.#write });
+  }
+
+  async recordStepProcess(ref: FencedStepRef, process: Omit<StepProcess, "epoch">): Promise<boolean> {
+    // FOR SHARE: a takeover cannot slip in between the check and the write (as for memos).
+    return (
+      (await this.#exec(
+        `INSERT INTO step_processes (run_id, step_id, epoch, host, boot_id, pgid, pid_start)
+         SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (
+           SELECT 1 FROM steps WHERE run_id = $1 AND step_id = $2 AND lease_epoch = $3 AND status = 'running' FOR SHARE)
+         ON CONFLICT (run_id, step_id) DO UPDATE SET epoch = excluded.epoch, host = excluded.host,
+           boot_id = excluded.boot_id, pgid = excluded.pgid, pid_start = excluded.pid_start`,
+        [ref.runId, ref.stepId, ref.epoch, process.host, process.bootId, process.pgid, process.pidStart],
+      )) === 1
+    );
+  }
+
+  async getStepProcess(ref: StepRef): Promise<StepProcess | undefined> {
+    const [row] = await this.#rows(
+      "SELECT epoch, host, boot_id, pgid, pid_start FROM step_processes WHERE run_id = $1 AND step_id = $2",
+      [ref.runId, ref.stepId],
+    );
+    return row && stepProcessFromRow(row);
   }
 
   getMemo(ref: StepRef, memoKey: string): Promise<{ value: Json } | undefined> {

@@ -117,9 +117,17 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ALTER TABLE events_v3 RENAME TO events;
   CREATE INDEX events_by_run ON events (run_key, seq);
   `,
-  // Run deadlines: the time limit of each start or resume, and when the current one runs out.
+  // 4. Run deadlines: the time limit of each start or resume, and when the current one runs out.
   `
   ALTER TABLE runs ADD COLUMN timeout_ms INTEGER;
   ALTER TABLE runs ADD COLUMN deadline_at INTEGER;
+  `,
+  // 5. The process group of a step's execution (a shell step), so that a re-run on the same machine
+  // ends an orphaned one first.
+  `
+  CREATE TABLE step_processes (
+    run_id TEXT NOT NULL, step_id TEXT NOT NULL, epoch INTEGER NOT NULL,
+    host TEXT NOT NULL, boot_id TEXT, pgid INTEGER NOT NULL, pid_start TEXT,
+    PRIMARY KEY (run_id, step_id)) WITHOUT ROWID;
   `,
 ];

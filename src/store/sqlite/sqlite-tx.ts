@@ -17,6 +17,7 @@ import {
   WORKER_COLUMNS,
   WORKFLOW_COLUMNS,
 } from "../columns.js";
+import { stepProcessFromRow } from "../step-processes.js";
 import type {
   ClaimFilter,
   FencedStepRef,
@@ -24,6 +25,7 @@ import type {
   RunPatch,
   StepLease,
   StepPatch,
+  StepProcess,
   StepReadOptions,
   StepRef,
   StoreTx,
@@ -294,6 +296,34 @@ export class SqliteTx implements StoreTx {
         filter.limit,
       )
       .map((r) => ({ runId: r.run_id as string, stepId: r.step_id as string }));
+  }
+
+  async recordStepProcess(ref: FencedStepRef, process: Omit<StepProcess, "epoch">): Promise<boolean> {
+    const changes = this.#sql.run(
+      `INSERT OR REPLACE INTO step_processes (run_id, step_id, epoch, host, boot_id, pgid, pid_start)
+       SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (
+         SELECT 1 FROM steps WHERE run_key = ${RUN_KEY} AND step_id = ? AND lease_epoch = ? AND status = 'running')`,
+      ref.runId,
+      ref.stepId,
+      ref.epoch,
+      process.host,
+      process.bootId,
+      process.pgid,
+      process.pidStart,
+      ref.runId,
+      ref.stepId,
+      ref.epoch,
+    );
+    return changes === 1;
+  }
+
+  async getStepProcess(ref: StepRef): Promise<StepProcess | undefined> {
+    const row = this.#sql.one(
+      "SELECT epoch, host, boot_id, pgid, pid_start FROM step_processes WHERE run_id = ? AND step_id = ?",
+      ref.runId,
+      ref.stepId,
+    );
+    return row && stepProcessFromRow(row);
   }
 
   async getMemo(ref: StepRef, key: string): Promise<{ value: Json } | undefined> {
