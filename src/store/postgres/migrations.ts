@@ -59,6 +59,12 @@ export const PG_MIGRATIONS: readonly string[] = [
     id TEXT PRIMARY KEY, tenant TEXT NOT NULL, name TEXT, hash TEXT NOT NULL UNIQUE,
     read_only INTEGER NOT NULL, created_at BIGINT NOT NULL, revoked_at BIGINT);
   `,
+  // A random token per write transaction, written in it: after a connection lost during COMMIT, the
+  // token's row exists exactly when the transaction committed. Rows older than an hour are deleted.
+  `
+  CREATE TABLE commit_tokens (token TEXT PRIMARY KEY, at BIGINT NOT NULL);
+  CREATE INDEX commit_tokens_by_at ON commit_tokens (at);
+  `,
 ];
 
 /**

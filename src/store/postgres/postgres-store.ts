@@ -20,7 +20,7 @@ import type {
   TokenRecord,
   TransactionOptions,
 } from "../store.js";
-import { commitOutcome, connectionConfig, redact, retrying } from "./connection.js";
+import { commitOutcome, connectionConfig, deleteOldCommitTokens, redact, retrying } from "./connection.js";
 import { migrate } from "./migrations.js";
 import { isConnectionError, type Queryable } from "./pg-sql.js";
 import { PostgresReader } from "./postgres-reader.js";
@@ -44,6 +44,8 @@ export interface PostgresStoreOptions {
 
 /** NOTIFY channel; the payload names the schema, so stores in other schemas ignore it. */
 const WORK_CHANNEL = "cairn_work";
+/** How often each store deletes commit tokens past their retention (a few rows per write transaction). */
+const COMMIT_TOKEN_CLEANUP_MS = 5 * 60 * 1000;
 
 /**
  * The PostgreSQL store, for any number of worker processes on any number of machines. Times that
@@ -65,6 +67,7 @@ export class PostgresStore implements Store {
   readonly #listener: WorkListener;
   readonly #reconnectMs: number;
   readonly #schemaName: string;
+  readonly #cleanupTimer: NodeJS.Timeout;
   #closed = false;
 
   private constructor(
@@ -80,6 +83,11 @@ export class PostgresStore implements Store {
     this.where = where;
     this.#schemaName = schemaName;
     this.#reconnectMs = reconnectMs;
+    this.#cleanupTimer = setInterval(
+      () => void deleteOldCommitTokens(pool as unknown as Queryable).catch(() => undefined),
+      COMMIT_TOKEN_CLEANUP_MS,
+    );
+    this.#cleanupTimer.unref();
   }
 
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
@@ -118,7 +126,7 @@ export class PostgresStore implements Store {
   /**
    * One transaction (READ COMMITTED) on one connection. When the connection is lost before COMMIT the
    * server rolled everything back and `fn` runs again on a new connection (until `reconnectMs`); when
-   * it is lost during COMMIT the outcome is read back with pg_xact_status instead of guessed.
+   * it is lost during COMMIT the outcome is read back by the transaction's commit token, never guessed.
    */
   /** A PostgreSQL commit is durable when it returns (the server's own synchronous_commit). */
   async transaction<T>(fn: (tx: StoreTx) => Promise<T>, _options?: TransactionOptions): Promise<T> {
@@ -152,14 +160,14 @@ export class PostgresStore implements Store {
         if (!isConnectionError(error)) await client.query("ROLLBACK").catch((e: Error) => release(e));
         throw error;
       }
-      const witness = await tx.prepareCommit({ channel: WORK_CHANNEL, payload: this.#schemaName });
+      const token = await tx.prepareCommit({ channel: WORK_CHANNEL, payload: this.#schemaName });
       try {
         await client.query("COMMIT");
       } catch (error) {
         release(error as Error);
-        // No witness: nothing was written, so the outcome does not matter.
-        if (witness === null) return result;
-        const outcome = await commitOutcome(this.#pool as unknown as Queryable, witness, {
+        // No token: nothing was written, so the outcome does not matter.
+        if (token === null) return result;
+        const outcome = await commitOutcome(this.#pool as unknown as Queryable, token, {
           reconnectMs: this.#reconnectMs,
           where: this.where,
         });
@@ -269,6 +277,7 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#cleanupTimer);
     this.#listener.close();
     await this.#pool.end();
   }
