@@ -374,7 +374,7 @@ for (const harness of harnesses) {
       assert.deepEqual(await store.getSteps("r1"), [claimed.retry, claimed.later]);
     });
 
-    it("fencing: updateOwnedStep with a stale epoch or a non-running status affects nothing", async ({
+    it("fencing: updateOwnedStep with a stale epoch, another owner or a non-running status affects nothing", async ({
       store,
     }) => {
       await store.transaction(async (tx) => {
@@ -384,19 +384,28 @@ for (const harness of harnesses) {
           stepRecord("r1", "done", { status: "succeeded", leaseEpoch: 1, output: "original" }),
         ]);
       });
+      const live = { runId: "r1", stepId: "live" };
       const results = await store.transaction(async (tx) => ({
         stale: await tx.updateOwnedStep(
-          { runId: "r1", stepId: "live", epoch: 1 },
+          { ...live, epoch: 1, owner: "w2" },
           { status: "succeeded", output: "zombie" },
         ),
-        notRunning: await tx.updateOwnedStep({ runId: "r1", stepId: "done", epoch: 1 }, { output: "late" }),
-        current: await tx.updateOwnedStep({ runId: "r1", stepId: "live", epoch: 2 }, { leaseExpiresAt: 777 }),
+        // The right epoch under another owner: a worker that wrongly believed its claim committed.
+        otherOwner: await tx.updateOwnedStep(
+          { ...live, epoch: 2, owner: "w1" },
+          { status: "succeeded", output: "impostor" },
+        ),
+        notRunning: await tx.updateOwnedStep(
+          { runId: "r1", stepId: "done", epoch: 1, owner: null },
+          { output: "late" },
+        ),
+        current: await tx.updateOwnedStep({ ...live, epoch: 2, owner: "w2" }, { leaseExpiresAt: 777 }),
       }));
-      assert.deepEqual(results, { stale: false, notRunning: false, current: true });
-      const [live, done] = await store.getSteps("r1");
-      assert.equal(live?.status, "running");
-      assert.equal(live?.output, null);
-      assert.equal(live?.leaseExpiresAt, 777);
+      assert.deepEqual(results, { stale: false, otherOwner: false, notRunning: false, current: true });
+      const [after, done] = await store.getSteps("r1");
+      assert.equal(after?.status, "running");
+      assert.equal(after?.output, null);
+      assert.equal(after?.leaseExpiresAt, 777);
       assert.equal(done?.output, "original");
     });
 
@@ -404,22 +413,29 @@ for (const harness of harnesses) {
       await store.transaction(async (tx) => {
         await insertRuns(tx, "r1");
         await tx.insertSteps([
-          stepRecord("r1", "s", { status: "running", leaseEpoch: 3 }),
+          stepRecord("r1", "s", { status: "running", leaseEpoch: 3, leaseOwner: "w1" }),
           stepRecord("r1", "finished", { status: "succeeded", leaseEpoch: 1 }),
         ]);
       });
+      const s = { runId: "r1", stepId: "s", owner: "w1" };
       const writes = await store.transaction(async (tx) => ({
-        current: await tx.putMemo({ runId: "r1", stepId: "s", epoch: 3 }, "k1", { rows: 10 }),
-        overwrite: await tx.putMemo({ runId: "r1", stepId: "s", epoch: 3 }, "k1", { rows: 11 }),
-        second: await tx.putMemo({ runId: "r1", stepId: "s", epoch: 3 }, "k2", "two"),
-        stale: await tx.putMemo({ runId: "r1", stepId: "s", epoch: 2 }, "k3", "zombie"),
-        notRunning: await tx.putMemo({ runId: "r1", stepId: "finished", epoch: 1 }, "k1", "late"),
+        current: await tx.putMemo({ ...s, epoch: 3 }, "k1", { rows: 10 }),
+        overwrite: await tx.putMemo({ ...s, epoch: 3 }, "k1", { rows: 11 }),
+        second: await tx.putMemo({ ...s, epoch: 3 }, "k2", "two"),
+        stale: await tx.putMemo({ ...s, epoch: 2 }, "k3", "zombie"),
+        otherOwner: await tx.putMemo({ ...s, epoch: 3, owner: "w2" }, "k4", "impostor"),
+        notRunning: await tx.putMemo(
+          { runId: "r1", stepId: "finished", epoch: 1, owner: null },
+          "k1",
+          "late",
+        ),
       }));
       assert.deepEqual(writes, {
         current: true,
         overwrite: true,
         second: true,
         stale: false,
+        otherOwner: false,
         notRunning: false,
       });
       const ref = { runId: "r1", stepId: "s" };
@@ -578,7 +594,12 @@ for (const harness of harnesses) {
               tx,
               [
                 {
-                  ref: { runId: step.runId, stepId: step.stepId, epoch: step.leaseEpoch },
+                  ref: {
+                    runId: step.runId,
+                    stepId: step.stepId,
+                    epoch: step.leaseEpoch,
+                    owner: step.leaseOwner,
+                  },
                   kind: "succeeded",
                   output: step.stepId,
                   logs: [],
@@ -626,7 +647,7 @@ for (const harness of harnesses) {
       );
       assert.equal(second?.leaseEpoch, 2);
       const outcome = (step: StepRecord, output: string) => ({
-        ref: { runId: step.runId, stepId: step.stepId, epoch: step.leaseEpoch },
+        ref: { runId: step.runId, stepId: step.stepId, epoch: step.leaseEpoch, owner: step.leaseOwner },
         kind: "succeeded" as const,
         output,
         logs: [],

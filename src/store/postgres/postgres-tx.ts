@@ -167,7 +167,8 @@ export class PostgresTx implements StoreTx {
     const p = new Params();
     const set = setClause<StepRecord>(STEP_COLUMNS, patch, p) ?? "status = status";
     const sql = `UPDATE steps SET ${set} WHERE run_id = ${p.add(ref.runId)} AND step_id = ${p.add(ref.stepId)}
-      AND lease_epoch = ${p.add(ref.epoch)} AND status = 'running'`;
+      AND lease_epoch = ${p.add(ref.epoch)} AND lease_owner IS NOT DISTINCT FROM ${p.add(ref.owner)}::text
+      AND status = 'running'`;
     const ok = (await this.#exec(sql, p.values)) === 1;
     if (ok) this.#noteStatus(ref, patch.status);
     return ok;
