@@ -845,6 +845,12 @@ for (const harness of harnesses) {
       assert.equal(await store.checkIntegrity(), "ok");
     });
 
+    it("schemaVersion: an opened store is at the latest version this Cairn knows", async ({ store }) => {
+      const version = await store.schemaVersion();
+      assert.ok(version.known >= 1);
+      assert.deepEqual(version, { current: version.known, known: version.known });
+    });
+
     it("now() is the store's clock in milliseconds", async ({ store }) => {
       const before = Date.now();
       const now = await store.read((tx) => tx.now());

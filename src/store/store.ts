@@ -248,5 +248,10 @@ export interface Store extends StoreReader {
   onWork?(listener: () => void): () => void;
   /** Check the store's own consistency (SQLite: PRAGMA integrity_check). */
   checkIntegrity(): Promise<string>;
+  /**
+   * The schema version recorded in the store, read now in one attempt (no waiting for a database
+   * that is down: readiness probes ask this), and the latest version this Cairn knows.
+   */
+  schemaVersion(): Promise<{ current: number; known: number }>;
   close(): Promise<void>;
 }

@@ -21,14 +21,17 @@ import type {
   TransactionOptions,
 } from "../store.js";
 import { commitOutcome, connectionConfig, deleteOldCommitTokens, redact, retrying } from "./connection.js";
-import { migrate } from "./migrations.js";
+import { migrate, PG_MIGRATIONS } from "./migrations.js";
 import { isConnectionError, type Queryable } from "./pg-sql.js";
 import { PostgresReader } from "./postgres-reader.js";
 import { PostgresTx } from "./postgres-tx.js";
 import { WorkListener } from "./work-listener.js";
 
 export interface PostgresStoreOptions {
-  /** Keep Cairn's tables in this schema (created when missing). Default: the connection's search_path. */
+  /**
+   * Keep Cairn's tables in this schema (created when missing). Default `cairn`, so that a database
+   * whose `public` schema already has tables named `events` or `runs` works.
+   */
   schema?: string;
   /** Connections in this process's pool. Default 10. */
   poolSize?: number;
@@ -44,6 +47,8 @@ export interface PostgresStoreOptions {
 
 /** NOTIFY channel; the payload names the schema, so stores in other schemas ignore it. */
 const WORK_CHANNEL = "cairn_work";
+/** The schema holding Cairn's tables unless `schema` (or `?schema=`) names another. */
+export const DEFAULT_SCHEMA = "cairn";
 /** How often each store deletes commit tokens past their retention (a few rows per write transaction). */
 const COMMIT_TOKEN_CLEANUP_MS = 5 * 60 * 1000;
 
@@ -91,10 +96,10 @@ export class PostgresStore implements Store {
   }
 
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
-    const schema = options.schema ?? null;
-    if (schema !== null && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema))
+    const schema = options.schema ?? DEFAULT_SCHEMA;
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema))
       throw new CairnError("STORE", `Schema name "${schema}" must be letters, digits and "_" (at most 63).`);
-    const where = `${redact(url)}${schema ? ` (schema ${schema})` : ""}`;
+    const where = `${redact(url)} (schema ${schema})`;
     const config = connectionConfig(url, {
       schema,
       idleInTransactionTimeoutMs: options.idleInTransactionTimeoutMs ?? 10_000,
@@ -274,6 +279,12 @@ export class PostgresStore implements Store {
     return this.#reading((r) => r.checkIntegrity());
   }
 
+  async schemaVersion(): Promise<{ current: number; known: number }> {
+    this.#assertOpen();
+    const { rows } = await this.#pool.query("SELECT value FROM meta WHERE key = 'schema_version'");
+    return { current: Number(rows[0]?.value ?? 0), known: PG_MIGRATIONS.length };
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -284,7 +295,7 @@ export class PostgresStore implements Store {
 }
 
 /** Create the schema and tables when needed (under the migration lock); the schema's actual name. */
-async function prepareSchema(pool: pg.Pool, schema: string | null, where: string): Promise<string> {
+async function prepareSchema(pool: pg.Pool, schema: string, where: string): Promise<string> {
   const client = await pool.connect();
   client.on("error", () => undefined);
   try {
