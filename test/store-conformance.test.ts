@@ -380,7 +380,7 @@ for (const harness of harnesses) {
       assert.deepEqual(await store.getSteps("r1"), [claimed.retry, claimed.later]);
     });
 
-    it("fencing: updateOwnedStep with a stale epoch or a non-running status affects nothing", async ({
+    it("fencing: updateOwnedStep with a stale epoch, another owner or a non-running status affects nothing", async ({
       store,
     }) => {
       await store.transaction(async (tx) => {
@@ -390,19 +390,28 @@ for (const harness of harnesses) {
           stepRecord("r1", "done", { status: "succeeded", leaseEpoch: 1, output: "original" }),
         ]);
       });
+      const live = { runId: "r1", stepId: "live" };
       const results = await store.transaction(async (tx) => ({
         stale: await tx.updateOwnedStep(
-          { runId: "r1", stepId: "live", epoch: 1 },
+          { ...live, epoch: 1, owner: "w2" },
           { status: "succeeded", output: "zombie" },
         ),
-        notRunning: await tx.updateOwnedStep({ runId: "r1", stepId: "done", epoch: 1 }, { output: "late" }),
-        current: await tx.updateOwnedStep({ runId: "r1", stepId: "live", epoch: 2 }, { leaseExpiresAt: 777 }),
+        // The right epoch under another owner: a worker that wrongly believed its claim committed.
+        otherOwner: await tx.updateOwnedStep(
+          { ...live, epoch: 2, owner: "w1" },
+          { status: "succeeded", output: "impostor" },
+        ),
+        notRunning: await tx.updateOwnedStep(
+          { runId: "r1", stepId: "done", epoch: 1, owner: null },
+          { output: "late" },
+        ),
+        current: await tx.updateOwnedStep({ ...live, epoch: 2, owner: "w2" }, { leaseExpiresAt: 777 }),
       }));
-      assert.deepEqual(results, { stale: false, notRunning: false, current: true });
-      const [live, done] = await store.getSteps("r1");
-      assert.equal(live?.status, "running");
-      assert.equal(live?.output, null);
-      assert.equal(live?.leaseExpiresAt, 777);
+      assert.deepEqual(results, { stale: false, otherOwner: false, notRunning: false, current: true });
+      const [after, done] = await store.getSteps("r1");
+      assert.equal(after?.status, "running");
+      assert.equal(after?.output, null);
+      assert.equal(after?.leaseExpiresAt, 777);
       assert.equal(done?.output, "original");
     });
 
@@ -412,17 +421,24 @@ for (const harness of harnesses) {
       await store.transaction(async (tx) => {
         await insertRuns(tx, "r1");
         await tx.insertSteps([
-          stepRecord("r1", "s", { status: "running", leaseEpoch: 3 }),
-          stepRecord("r1", "finished", { status: "succeeded", leaseEpoch: 1 }),
+          stepRecord("r1", "s", { status: "running", leaseEpoch: 3, leaseOwner: "w1" }),
+          stepRecord("r1", "finished", { status: "succeeded", leaseEpoch: 1, leaseOwner: null }),
         ]);
       });
       const group = (pgid: number) => ({ host: "h1", bootId: "b1", pgid, pidStart: "123456" });
       const writes = await store.transaction(async (tx) => ({
-        current: await tx.recordStepProcess({ runId: "r1", stepId: "s", epoch: 3 }, group(100)),
-        stale: await tx.recordStepProcess({ runId: "r1", stepId: "s", epoch: 2 }, group(200)),
-        notRunning: await tx.recordStepProcess({ runId: "r1", stepId: "finished", epoch: 1 }, group(300)),
+        current: await tx.recordStepProcess({ runId: "r1", stepId: "s", epoch: 3, owner: "w1" }, group(100)),
+        stale: await tx.recordStepProcess({ runId: "r1", stepId: "s", epoch: 2, owner: "w1" }, group(200)),
+        otherOwner: await tx.recordStepProcess(
+          { runId: "r1", stepId: "s", epoch: 3, owner: "w2" },
+          group(250),
+        ),
+        notRunning: await tx.recordStepProcess(
+          { runId: "r1", stepId: "finished", epoch: 1, owner: null },
+          group(300),
+        ),
       }));
-      assert.deepEqual(writes, { current: true, stale: false, notRunning: false });
+      assert.deepEqual(writes, { current: true, stale: false, otherOwner: false, notRunning: false });
       const ref = { runId: "r1", stepId: "s" };
       assert.deepEqual(await store.read((tx) => tx.getStepProcess(ref)), { epoch: 3, ...group(100) });
       assert.equal(
@@ -430,9 +446,12 @@ for (const harness of harnesses) {
         undefined,
       );
       // The step is claimed again (epoch 4): its new execution's group replaces the old one.
-      await store.transaction((tx) => tx.updateStep(ref, { leaseEpoch: 4 }));
+      await store.transaction((tx) => tx.updateStep(ref, { leaseEpoch: 4, leaseOwner: "w2" }));
       await store.transaction((tx) =>
-        tx.recordStepProcess({ ...ref, epoch: 4 }, { host: "h2", bootId: null, pgid: 400, pidStart: null }),
+        tx.recordStepProcess(
+          { ...ref, epoch: 4, owner: "w2" },
+          { host: "h2", bootId: null, pgid: 400, pidStart: null },
+        ),
       );
       assert.deepEqual(await store.read((tx) => tx.getStepProcess(ref)), {
         epoch: 4,
@@ -447,22 +466,29 @@ for (const harness of harnesses) {
       await store.transaction(async (tx) => {
         await insertRuns(tx, "r1");
         await tx.insertSteps([
-          stepRecord("r1", "s", { status: "running", leaseEpoch: 3 }),
+          stepRecord("r1", "s", { status: "running", leaseEpoch: 3, leaseOwner: "w1" }),
           stepRecord("r1", "finished", { status: "succeeded", leaseEpoch: 1 }),
         ]);
       });
+      const s = { runId: "r1", stepId: "s", owner: "w1" };
       const writes = await store.transaction(async (tx) => ({
-        current: await tx.putMemo({ runId: "r1", stepId: "s", epoch: 3 }, "k1", { rows: 10 }),
-        overwrite: await tx.putMemo({ runId: "r1", stepId: "s", epoch: 3 }, "k1", { rows: 11 }),
-        second: await tx.putMemo({ runId: "r1", stepId: "s", epoch: 3 }, "k2", "two"),
-        stale: await tx.putMemo({ runId: "r1", stepId: "s", epoch: 2 }, "k3", "zombie"),
-        notRunning: await tx.putMemo({ runId: "r1", stepId: "finished", epoch: 1 }, "k1", "late"),
+        current: await tx.putMemo({ ...s, epoch: 3 }, "k1", { rows: 10 }),
+        overwrite: await tx.putMemo({ ...s, epoch: 3 }, "k1", { rows: 11 }),
+        second: await tx.putMemo({ ...s, epoch: 3 }, "k2", "two"),
+        stale: await tx.putMemo({ ...s, epoch: 2 }, "k3", "zombie"),
+        otherOwner: await tx.putMemo({ ...s, epoch: 3, owner: "w2" }, "k4", "impostor"),
+        notRunning: await tx.putMemo(
+          { runId: "r1", stepId: "finished", epoch: 1, owner: null },
+          "k1",
+          "late",
+        ),
       }));
       assert.deepEqual(writes, {
         current: true,
         overwrite: true,
         second: true,
         stale: false,
+        otherOwner: false,
         notRunning: false,
       });
       const ref = { runId: "r1", stepId: "s" };
@@ -621,7 +647,12 @@ for (const harness of harnesses) {
               tx,
               [
                 {
-                  ref: { runId: step.runId, stepId: step.stepId, epoch: step.leaseEpoch },
+                  ref: {
+                    runId: step.runId,
+                    stepId: step.stepId,
+                    epoch: step.leaseEpoch,
+                    owner: step.leaseOwner,
+                  },
                   kind: "succeeded",
                   output: step.stepId,
                   logs: [],
@@ -669,7 +700,7 @@ for (const harness of harnesses) {
       );
       assert.equal(second?.leaseEpoch, 2);
       const outcome = (step: StepRecord, output: string) => ({
-        ref: { runId: step.runId, stepId: step.stepId, epoch: step.leaseEpoch },
+        ref: { runId: step.runId, stepId: step.stepId, epoch: step.leaseEpoch, owner: step.leaseOwner },
         kind: "succeeded" as const,
         output,
         logs: [],
@@ -865,6 +896,12 @@ for (const harness of harnesses) {
       await store.transaction((tx) => tx.insertRun(runRecord("real")));
       assert.equal(store.stats.commits, before + 1);
       assert.equal(await store.checkIntegrity(), "ok");
+    });
+
+    it("schemaVersion: an opened store is at the latest version this Cairn knows", async ({ store }) => {
+      const version = await store.schemaVersion();
+      assert.ok(version.known >= 1);
+      assert.deepEqual(version, { current: version.known, known: version.known });
     });
 
     it("now() is the store's clock in milliseconds", async ({ store }) => {

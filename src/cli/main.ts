@@ -3,6 +3,7 @@ import { CairnError } from "../core/errors.js";
 import type { Cairn } from "../engine/cairn.js";
 import { EXIT, exitCodeFor, type GlobalOptions, openCairn } from "./common.js";
 import { registerInspectCommands } from "./inspect-commands.js";
+import { registerMigrateCommand } from "./migrate-command.js";
 import { type Runner, registerRunCommands } from "./run-commands.js";
 import { registerServeCommand } from "./serve-command.js";
 import { registerTokenCommands } from "./token-commands.js";
@@ -71,6 +72,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerTokenCommands(program, runner);
   registerWorkerCommand(program);
+  registerMigrateCommand(program);
   return program;
 }
 

@@ -354,7 +354,12 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
           else if (run && pastDeadline(run, now)) expiredRuns.set(runId, await expireRun(tx, runId));
         }
         for (const { step } of inFlight) {
-          const ref = { runId: step.runId, stepId: step.stepId, epoch: step.leaseEpoch };
+          const ref = {
+            runId: step.runId,
+            stepId: step.stepId,
+            epoch: step.leaseEpoch,
+            owner: step.leaseOwner,
+          };
           if (!(await tx.updateOwnedStep(ref, { leaseExpiresAt: now + this.options.leaseMs })))
             lostSteps.push(step);
         }

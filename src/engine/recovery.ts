@@ -78,7 +78,7 @@ export async function recoverOrphans(
     const why = `step "${step.stepId}" was running but ${reason}`;
     // Fenced on the epoch that was judged: when another reaper already recovered the step and a worker
     // claimed it again (a new epoch), this stale judgement changes nothing.
-    const ref = { runId: step.runId, stepId: step.stepId, epoch: step.leaseEpoch };
+    const ref = { runId: step.runId, stepId: step.stepId, epoch: step.leaseEpoch, owner: step.leaseOwner };
     const release = { leaseOwner: null, leaseExpiresAt: null };
     if (run.status === "cancelled") {
       await tx.updateOwnedStep(ref, {

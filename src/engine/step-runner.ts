@@ -53,7 +53,7 @@ class StepTimeout extends Error {
 export async function executeStep(p: ExecuteParams): Promise<StepOutcome> {
   const { step, run, workflow } = p;
   const definition = workflow.steps.get(step.stepId)!;
-  const ref = { runId: run.id, stepId: step.stepId, epoch: step.leaseEpoch };
+  const ref = { runId: run.id, stepId: step.stepId, epoch: step.leaseEpoch, owner: step.leaseOwner };
   const fingerprint = workflow.fingerprints.get(step.stepId)!;
   const redactor = new Redactor(p.secrets);
   // Only the outputs this step needs, read now; its own row came with its claim.

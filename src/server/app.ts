@@ -9,6 +9,7 @@ import { NoQuery } from "./requests.js";
 import { registerActionRoutes } from "./routes/actions.js";
 import type { App, RouteContext } from "./routes/common.js";
 import { registerEventRoutes } from "./routes/events.js";
+import { registerReadinessRoute } from "./routes/readiness.js";
 import { registerRunRoutes } from "./routes/runs.js";
 import { registerStartRoute } from "./routes/start.js";
 import { registerSystemRoutes } from "./routes/system.js";
@@ -62,6 +63,7 @@ export function createApp(options: AppOptions): App {
   registerActionRoutes(app, context);
   registerEventRoutes(app, context);
   registerSystemRoutes(app, context);
+  registerReadinessRoute(app, context);
   if (resolved.staticDir) app.get("*", serveWebUi(resolved.staticDir));
 
   app.notFound((c) => {

@@ -11,7 +11,7 @@ export interface OpenStoreOptions {
 
 /**
  * Open the store a location names: a PostgreSQL URL (`postgres://…`, optionally with
- * `?schema=name&pool_size=n`) or a SQLite file path. Without one, `CAIRN_DB` or `.cairn/cairn.db`
+ * `?schema=name&pool_size=n`; the schema defaults to `cairn`) or a SQLite file path. Without one, `CAIRN_DB` or `.cairn/cairn.db`
  * under the current directory.
  */
 export async function openStore(location?: string, options: OpenStoreOptions = {}): Promise<Store> {
@@ -31,7 +31,7 @@ export function isPostgresLocation(location: string): boolean {
 
 /**
  * Cairn's own URL parameters are taken out before the URL goes to the driver: `schema` (the schema
- * holding Cairn's tables) and `pool_size` (connections this process may open; default 10).
+ * holding Cairn's tables; default `cairn`) and `pool_size` (connections this process may open; default 10).
  */
 async function openPostgres(location: string): Promise<Store> {
   let url: URL;

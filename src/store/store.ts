@@ -24,8 +24,15 @@ export interface StepRef {
   readonly runId: string;
   readonly stepId: string;
 }
+/**
+ * A write by the holder of a step's lease: it applies only while the step is running under this lease
+ * epoch AND this owner. The owner matters too: a worker that wrongly believed a lost commit of its
+ * claim went through must not write under an epoch that another worker's claim now holds.
+ */
 export interface FencedStepRef extends StepRef {
   readonly epoch: number;
+  /** The lease owner (worker id) the write expects; the reaper passes the owner it judged dead. */
+  readonly owner: string | null;
 }
 
 export interface WorkerRecord {
@@ -127,7 +134,7 @@ export interface StoreTx {
   insertSteps(steps: readonly StepRecord[]): Promise<void>;
   /** Unfenced update (resume, rerun, recovery, readiness), optionally only from given statuses. */
   updateStep(ref: StepRef, patch: StepPatch, fromStatuses?: readonly StepStatus[]): Promise<boolean>;
-  /** Fenced update by the step's owner: applies only while running under this epoch. */
+  /** Fenced update by the step's owner: applies only while running under this epoch and owner. */
   updateOwnedStep(ref: FencedStepRef, patch: StepPatch): Promise<boolean>;
   /**
    * Claim a step that is in status `from` for a worker, in one statement: it becomes running, its
@@ -264,5 +271,10 @@ export interface Store extends StoreReader {
   onWork?(listener: () => void): () => void;
   /** Check the store's own consistency (SQLite: PRAGMA integrity_check). */
   checkIntegrity(): Promise<string>;
+  /**
+   * The schema version recorded in the store, read now in one attempt (no waiting for a database
+   * that is down: readiness probes ask this), and the latest version this Cairn knows.
+   */
+  schemaVersion(): Promise<{ current: number; known: number }>;
   close(): Promise<void>;
 }

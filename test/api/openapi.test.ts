@@ -28,6 +28,7 @@ const EXPECTED = [
   "GET /api/events",
   "GET /api/openapi.json",
   "GET /healthz",
+  "GET /readyz",
   "GET /metrics",
 ].sort();
 

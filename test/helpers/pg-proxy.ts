@@ -1,8 +1,12 @@
 import net from "node:net";
 import type { TestContext } from "node:test";
 
-/** What the proxy does to the next COMMIT it sees. */
-export type CommitFault = "drop-before-commit" | "drop-after-commit";
+/**
+ * What the proxy does to the next COMMIT it sees: cut the connection before the COMMIT reaches the
+ * server or after the server answered it; or hold it (never sent; the client waits for an answer,
+ * whatever happens to the server meanwhile) until `dropHeld()` cuts the client's connection.
+ */
+export type CommitFault = "drop-before-commit" | "drop-after-commit" | "hold-commit";
 
 export interface PgProxy {
   /** The target URL with host and port replaced by the proxy's. */
@@ -11,6 +15,8 @@ export interface PgProxy {
   failNextCommit(fault: CommitFault): void;
   /** Whether the armed fault has happened. */
   readonly faulted: boolean;
+  /** Cut the client connection whose COMMIT is held ("hold-commit"). */
+  dropHeld(): void;
   /** Cut every open connection, as a network failure or a server restart would. */
   cutAll(): void;
 }
@@ -26,11 +32,13 @@ export async function pgProxy(t: TestContext, targetUrl: string): Promise<PgProx
   const sockets = new Set<net.Socket>();
   let armed: CommitFault | null = null;
   let faulted = false;
+  let held: net.Socket | null = null;
   const server = net.createServer((client) => {
     const upstream = net.connect(Number(target.port || 5432), target.hostname);
     sockets.add(client).add(upstream);
     let commitSent = false;
     const cut = () => {
+      if (held === client) return upstream.destroy();
       client.destroy();
       upstream.destroy();
     };
@@ -42,6 +50,10 @@ export async function pgProxy(t: TestContext, targetUrl: string): Promise<PgProx
         armed = null;
         faulted = true;
         if (fault === "drop-before-commit") return cut();
+        if (fault === "hold-commit") {
+          held = client;
+          return;
+        }
         commitSent = true;
       }
       upstream.write(chunk);
@@ -77,6 +89,11 @@ export async function pgProxy(t: TestContext, targetUrl: string): Promise<PgProx
     },
     get faulted() {
       return faulted;
+    },
+    dropHeld() {
+      const socket = held;
+      held = null;
+      socket?.destroy();
     },
     cutAll() {
       for (const s of sockets) s.destroy();

@@ -64,7 +64,7 @@ test("two reapers and concurrent resumes: no step is recovered twice, exactly on
   await setup.transaction(async (tx) => {
     for (const step of held)
       await tx.updateOwnedStep(
-        { ...step, epoch: step.leaseEpoch },
+        { ...step, epoch: step.leaseEpoch, owner: step.leaseOwner },
         { leaseExpiresAt: (await tx.now()) - 30_000 },
       );
   });

@@ -1,7 +1,6 @@
 import pg from "pg";
 import { CairnError } from "../../core/errors.js";
-import { isConnectionError, isTransientConflict, type Queryable } from "./pg-sql.js";
-import type { CommitWitness } from "./postgres-tx.js";
+import { isConnectionError, isTransientConflict, NOW_MS, type Queryable } from "./pg-sql.js";
 
 const INT8_OID = 20;
 /** Deadlocks and serialization failures are retried this many times (each is a fresh transaction). */
@@ -67,40 +66,49 @@ export async function retrying<T>(
 }
 
 /**
- * Whether a transaction whose COMMIT lost its connection committed, asked on a fresh connection.
- * While the server kept running, pg_xact_status is exact. After a server restart a transaction id
- * whose WAL never reached disk can be handed out again, so the status could describe someone else's
- * transaction: then the transaction's last event row decides (event numbers are never reused), and a
- * transaction without events counts as aborted and runs again (those are idempotent: heartbeats,
- * checkpoints, memos, workflow records).
+ * Whether a transaction whose COMMIT lost its connection committed, asked on a fresh connection by
+ * inserting its commit token again. The token is random, so only that transaction could have written
+ * it: a unique violation means it committed; a successful insert means it did not (and since the
+ * token is now taken, it never will). While the transaction is still committing (or its session still
+ * holds the row), the insert waits for it, so the answer is never "in progress". Transaction ids and
+ * sequence values are not used: after a crash restart PostgreSQL can hand them out again.
  */
 export async function commitOutcome(
   db: Queryable,
-  witness: CommitWitness,
+  token: string,
   options: { reconnectMs: number; where: string },
 ): Promise<"committed" | "aborted"> {
   const deadline = Date.now() + options.reconnectMs;
   for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
     try {
-      const { rows } = await db.query("SELECT pg_postmaster_start_time()::text AS server_start");
-      if (rows[0]?.server_start !== witness.serverStart) {
-        if (witness.lastSeq === null) return "aborted";
-        const found = await db.query("SELECT 1 FROM events WHERE seq = $1", [witness.lastSeq]);
-        return found.rows.length > 0 ? "committed" : "aborted";
-      }
-      const { rows: status } = await db.query("SELECT pg_xact_status($1::xid8) AS status", [witness.xid]);
-      if (status[0]?.status === "committed" || status[0]?.status === "aborted") return status[0].status;
-      // "in progress": the server received the COMMIT and has not finished it yet.
+      const { rowCount } = await db.query(
+        `INSERT INTO commit_tokens (token, at) VALUES ($1, ${NOW_MS}) ON CONFLICT (token) DO NOTHING`,
+        [token],
+      );
+      return rowCount === 0 ? "committed" : "aborted";
     } catch (error) {
       if (!isConnectionError(error)) throw error;
     }
     if (Date.now() > deadline)
       throw new CairnError(
         "STORE",
-        `The connection to ${options.where} was lost while committing transaction ${witness.xid}, and its outcome could not be read back within ${options.reconnectMs} ms.`,
+        `The connection to ${options.where} was lost while committing, and the outcome could not be read back within ${options.reconnectMs} ms.`,
       );
     await sleep(delay);
   }
+}
+
+/** How long commit tokens are kept: far longer than any process takes to read its outcome back. */
+export const COMMIT_TOKEN_RETENTION_MS = 60 * 60 * 1000;
+
+/** Delete old commit tokens (a batch; rows another process is deleting are skipped, never waited for). */
+export async function deleteOldCommitTokens(db: Queryable): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM commit_tokens WHERE token IN (
+       SELECT token FROM commit_tokens WHERE at < ${NOW_MS} - $1 LIMIT 10000 FOR UPDATE SKIP LOCKED)`,
+    [COMMIT_TOKEN_RETENTION_MS],
+  );
+  return rowCount ?? 0;
 }
 
 /** A connection URL without its password, for messages. */

@@ -1,12 +1,13 @@
 import type { LogLine, NewEvent } from "../../core/types.js";
 import { EVENTS_LOCK } from "./migrations.js";
-import type { Queryable, Row } from "./pg-sql.js";
+import { NOW_MS, type Queryable, type Row } from "./pg-sql.js";
 
 /** The append-only history of runs: events (numbered in commit order) and step log lines. */
 
 /**
  * Insert events (in order) under a transaction-level advisory lock, and select `extraColumns` (which
- * may use `ins`, the inserted rows, and parameters from $8 on, given in `extraValues`).
+ * may use `ins`, the inserted rows, and parameters from $9 on, given in `extraValues`). With a
+ * `commitToken`, its row is written by the same statement (see commitOutcome).
  *
  * Why the lock: sequence numbers are handed out at INSERT but become visible at COMMIT. Without it,
  * a transaction could commit seq 11 while seq 10 is still uncommitted, and a reader following
@@ -19,6 +20,7 @@ export function insertEvents(
   events: readonly NewEvent[],
   extraColumns: string,
   extraValues: readonly unknown[],
+  commitToken: string | null = null,
 ): Promise<Row[]> {
   const column = <K extends keyof NewEvent>(k: K) => events.map((e) => e[k]);
   return db
@@ -30,7 +32,8 @@ export function insertEvents(
          FROM lock, unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[])
            WITH ORDINALITY AS e(run_id, tenant, step_id, type, at, data, n)
          ORDER BY e.n
-         RETURNING seq)
+         RETURNING seq),
+       token AS (INSERT INTO commit_tokens (token, at) SELECT $8::text, ${NOW_MS} WHERE $8::text IS NOT NULL)
        SELECT (SELECT count(*) FROM ins) AS n${extraColumns}`,
       [
         EVENTS_LOCK,
@@ -40,6 +43,7 @@ export function insertEvents(
         column("type"),
         column("at"),
         events.map((e) => (e.data === null ? null : JSON.stringify(e.data))),
+        commitToken,
         ...extraValues,
       ],
     )

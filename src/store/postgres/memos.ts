@@ -23,9 +23,10 @@ export async function putMemo(db: Queryable, ref: FencedStepRef, key: string, va
   const { rowCount } = await db.query(
     `INSERT INTO memos (run_id, step_id, key, value, at)
      SELECT $1, $2, $3, $4, ${NOW_MS} WHERE EXISTS (
-       SELECT 1 FROM steps WHERE run_id = $1 AND step_id = $2 AND lease_epoch = $5 AND status = 'running' FOR SHARE)
+       SELECT 1 FROM steps WHERE run_id = $1 AND step_id = $2 AND lease_epoch = $5
+         AND lease_owner IS NOT DISTINCT FROM $6::text AND status = 'running' FOR SHARE)
      ON CONFLICT (run_id, step_id, key) DO UPDATE SET value = excluded.value, at = excluded.at`,
-    [ref.runId, ref.stepId, key, JSON.stringify(value), ref.epoch],
+    [ref.runId, ref.stepId, key, JSON.stringify(value), ref.epoch, ref.owner],
   );
   return rowCount === 1;
 }

@@ -72,6 +72,12 @@ export const PG_MIGRATIONS: readonly string[] = [
     host TEXT NOT NULL, boot_id TEXT, pgid INTEGER NOT NULL, pid_start TEXT,
     PRIMARY KEY (run_id, step_id));
   `,
+  // 4. A random token per write transaction, written in it: after a connection lost during COMMIT, the
+  // token's row exists exactly when the transaction committed. Rows older than an hour are deleted.
+  `
+  CREATE TABLE commit_tokens (token TEXT PRIMARY KEY, at BIGINT NOT NULL);
+  CREATE INDEX commit_tokens_by_at ON commit_tokens (at);
+  `,
 ];
 
 /**

@@ -20,15 +20,18 @@ import type {
   TokenRecord,
   TransactionOptions,
 } from "../store.js";
-import { commitOutcome, connectionConfig, redact, retrying } from "./connection.js";
-import { migrate } from "./migrations.js";
+import { commitOutcome, connectionConfig, deleteOldCommitTokens, redact, retrying } from "./connection.js";
+import { migrate, PG_MIGRATIONS } from "./migrations.js";
 import { isConnectionError, type Queryable } from "./pg-sql.js";
 import { PostgresReader } from "./postgres-reader.js";
 import { PostgresTx } from "./postgres-tx.js";
 import { WorkListener } from "./work-listener.js";
 
 export interface PostgresStoreOptions {
-  /** Keep Cairn's tables in this schema (created when missing). Default: the connection's search_path. */
+  /**
+   * Keep Cairn's tables in this schema (created when missing). Default `cairn`, so that a database
+   * whose `public` schema already has tables named `events` or `runs` works.
+   */
   schema?: string;
   /** Connections in this process's pool. Default 10. */
   poolSize?: number;
@@ -44,6 +47,10 @@ export interface PostgresStoreOptions {
 
 /** NOTIFY channel; the payload names the schema, so stores in other schemas ignore it. */
 const WORK_CHANNEL = "cairn_work";
+/** The schema holding Cairn's tables unless `schema` (or `?schema=`) names another. */
+export const DEFAULT_SCHEMA = "cairn";
+/** How often each store deletes commit tokens past their retention (a few rows per write transaction). */
+const COMMIT_TOKEN_CLEANUP_MS = 5 * 60 * 1000;
 
 /**
  * The PostgreSQL store, for any number of worker processes on any number of machines. Times that
@@ -65,6 +72,7 @@ export class PostgresStore implements Store {
   readonly #listener: WorkListener;
   readonly #reconnectMs: number;
   readonly #schemaName: string;
+  readonly #cleanupTimer: NodeJS.Timeout;
   #closed = false;
 
   private constructor(
@@ -80,13 +88,18 @@ export class PostgresStore implements Store {
     this.where = where;
     this.#schemaName = schemaName;
     this.#reconnectMs = reconnectMs;
+    this.#cleanupTimer = setInterval(
+      () => void deleteOldCommitTokens(pool as unknown as Queryable).catch(() => undefined),
+      COMMIT_TOKEN_CLEANUP_MS,
+    );
+    this.#cleanupTimer.unref();
   }
 
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
-    const schema = options.schema ?? null;
-    if (schema !== null && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema))
+    const schema = options.schema ?? DEFAULT_SCHEMA;
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema))
       throw new CairnError("STORE", `Schema name "${schema}" must be letters, digits and "_" (at most 63).`);
-    const where = `${redact(url)}${schema ? ` (schema ${schema})` : ""}`;
+    const where = `${redact(url)} (schema ${schema})`;
     const config = connectionConfig(url, {
       schema,
       idleInTransactionTimeoutMs: options.idleInTransactionTimeoutMs ?? 10_000,
@@ -118,7 +131,7 @@ export class PostgresStore implements Store {
   /**
    * One transaction (READ COMMITTED) on one connection. When the connection is lost before COMMIT the
    * server rolled everything back and `fn` runs again on a new connection (until `reconnectMs`); when
-   * it is lost during COMMIT the outcome is read back with pg_xact_status instead of guessed.
+   * it is lost during COMMIT the outcome is read back by the transaction's commit token, never guessed.
    */
   /** A PostgreSQL commit is durable when it returns (the server's own synchronous_commit). */
   async transaction<T>(fn: (tx: StoreTx) => Promise<T>, _options?: TransactionOptions): Promise<T> {
@@ -152,14 +165,14 @@ export class PostgresStore implements Store {
         if (!isConnectionError(error)) await client.query("ROLLBACK").catch((e: Error) => release(e));
         throw error;
       }
-      const witness = await tx.prepareCommit({ channel: WORK_CHANNEL, payload: this.#schemaName });
+      const token = await tx.prepareCommit({ channel: WORK_CHANNEL, payload: this.#schemaName });
       try {
         await client.query("COMMIT");
       } catch (error) {
         release(error as Error);
-        // No witness: nothing was written, so the outcome does not matter.
-        if (witness === null) return result;
-        const outcome = await commitOutcome(this.#pool as unknown as Queryable, witness, {
+        // No token: nothing was written, so the outcome does not matter.
+        if (token === null) return result;
+        const outcome = await commitOutcome(this.#pool as unknown as Queryable, token, {
           reconnectMs: this.#reconnectMs,
           where: this.where,
         });
@@ -266,16 +279,23 @@ export class PostgresStore implements Store {
     return this.#reading((r) => r.checkIntegrity());
   }
 
+  async schemaVersion(): Promise<{ current: number; known: number }> {
+    this.#assertOpen();
+    const { rows } = await this.#pool.query("SELECT value FROM meta WHERE key = 'schema_version'");
+    return { current: Number(rows[0]?.value ?? 0), known: PG_MIGRATIONS.length };
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#cleanupTimer);
     this.#listener.close();
     await this.#pool.end();
   }
 }
 
 /** Create the schema and tables when needed (under the migration lock); the schema's actual name. */
-async function prepareSchema(pool: pg.Pool, schema: string | null, where: string): Promise<string> {
+async function prepareSchema(pool: pg.Pool, schema: string, where: string): Promise<string> {
   const client = await pool.connect();
   client.on("error", () => undefined);
   try {

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type {
   Json,
   LogLine,
@@ -37,15 +38,6 @@ import { insertSql, NOW_MS, Params, type Queryable, type Row, setClause, upsertS
 
 /** Rows per multi-row INSERT: 1000 steps × 20 columns stays well under PostgreSQL's 65,535 parameters. */
 const INSERT_CHUNK = 1000;
-
-/** What identifies a transaction after its connection is lost during COMMIT. */
-export interface CommitWitness {
-  readonly xid: string;
-  /** The last event it inserted: that row exists exactly when it committed. */
-  readonly lastSeq: number | null;
-  /** When the server started: a different value later means it restarted (and may reuse the xid). */
-  readonly serverStart: string;
-}
 
 const key = (ref: StepRef) => `${ref.runId}\u0000${ref.stepId}`;
 
@@ -177,7 +169,8 @@ export class PostgresTx implements StoreTx {
     const p = new Params();
     const set = setClause<StepRecord>(STEP_COLUMNS, patch, p) ?? "status = status";
     const sql = `UPDATE steps SET ${set} WHERE run_id = ${p.add(ref.runId)} AND step_id = ${p.add(ref.stepId)}
-      AND lease_epoch = ${p.add(ref.epoch)} AND status = 'running'`;
+      AND lease_epoch = ${p.add(ref.epoch)} AND lease_owner IS NOT DISTINCT FROM ${p.add(ref.owner)}::text
+      AND status = 'running'`;
     const ok = (await this.#exec(sql, p.values)) === 1;
     if (ok) this.#noteStatus(ref, patch.status);
     return ok;
@@ -255,10 +248,20 @@ export class PostgresTx implements StoreTx {
       (await this.#exec(
         `INSERT INTO step_processes (run_id, step_id, epoch, host, boot_id, pgid, pid_start)
          SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (
-           SELECT 1 FROM steps WHERE run_id = $1 AND step_id = $2 AND lease_epoch = $3 AND status = 'running' FOR SHARE)
+           SELECT 1 FROM steps WHERE run_id = $1 AND step_id = $2 AND lease_epoch = $3
+             AND lease_owner IS NOT DISTINCT FROM $8 AND status = 'running' FOR SHARE)
          ON CONFLICT (run_id, step_id) DO UPDATE SET epoch = excluded.epoch, host = excluded.host,
            boot_id = excluded.boot_id, pgid = excluded.pgid, pid_start = excluded.pid_start`,
-        [ref.runId, ref.stepId, ref.epoch, process.host, process.bootId, process.pgid, process.pidStart],
+        [
+          ref.runId,
+          ref.stepId,
+          ref.epoch,
+          process.host,
+          process.bootId,
+          process.pgid,
+          process.pidStart,
+          ref.owner,
+        ],
       )) === 1
     );
   }
@@ -296,41 +299,36 @@ export class PostgresTx implements StoreTx {
     if (!this.#write) await this.#writeEvents("");
   }
 
-  #writeEvents(extra: string, extraValues: readonly unknown[] = []): Promise<Row[]> {
+  #writeEvents(
+    extra: string,
+    extraValues: readonly unknown[] = [],
+    token: string | null = null,
+  ): Promise<Row[]> {
     const events = this.#events;
     this.#events = [];
-    return insertEvents(this.#db, events, extra, extraValues);
+    return insertEvents(this.#db, events, extra, extraValues, token);
   }
 
   /**
    * The last statement before COMMIT: write the buffered events, notify idle workers when steps became
-   * ready (delivered at commit), and note what is needed to learn the outcome of a COMMIT whose
-   * connection is lost. null when the transaction wrote nothing.
+   * ready (delivered at commit), and write a random commit token, by which the outcome of a COMMIT whose
+   * connection is lost is read back (commitOutcome). null when the transaction wrote nothing.
    */
-  async prepareCommit(notify: { channel: string; payload: string }): Promise<CommitWitness | null> {
+  async prepareCommit(notify: { channel: string; payload: string }): Promise<string | null> {
     if (!this.#wrote) return null;
+    const token = randomUUID();
     const values = this.#wakeFor.size > 0 ? [notify.channel, notify.payload] : [];
-    const known = "pg_postmaster_start_time()::text AS server_start";
-    let row: Row | undefined;
     if (this.#events.length > 0) {
-      const notifies = values.length > 0 ? ", pg_notify($8, $9) AS notified" : "";
-      [row] = await this.#writeEvents(
-        `, (SELECT max(seq) FROM ins) AS last_seq, pg_current_xact_id()::text AS xid, ${known}${notifies}`,
-        values,
-      );
+      const notifies = values.length > 0 ? ", pg_notify($9, $10) AS notified" : "";
+      await this.#writeEvents(notifies, values, token);
     } else {
-      const notifies = values.length > 0 ? ", pg_notify($1, $2) AS notified" : "";
-      [row] = await this.#rows(
-        `SELECT pg_current_xact_id_if_assigned()::text AS xid, ${known}${notifies}`,
-        values,
+      const notifies = values.length > 0 ? ", pg_notify($2, $3) AS notified" : "";
+      await this.#rows(
+        `WITH token AS (INSERT INTO commit_tokens (token, at) VALUES ($1, ${NOW_MS})) SELECT 1 AS done${notifies}`,
+        [token, ...values],
       );
     }
-    if (!row || row.xid === null || row.xid === undefined) return null;
-    return {
-      xid: row.xid as string,
-      lastSeq: row.last_seq === undefined || row.last_seq === null ? null : Number(row.last_seq),
-      serverStart: row.server_start as string,
-    };
+    return token;
   }
 
   async appendLogs(lines: readonly LogLine[]): Promise<void> {

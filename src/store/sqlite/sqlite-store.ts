@@ -318,6 +318,13 @@ export class SqliteStore implements Store {
     );
   }
 
+  schemaVersion(): Promise<{ current: number; known: number }> {
+    return this.#read(() => {
+      const row = this.#sql.one("SELECT value FROM meta WHERE key = 'schema_version'");
+      return { current: Number(row?.value ?? 0), known: SQLITE_MIGRATIONS.length };
+    });
+  }
+
   checkIntegrity(): Promise<string> {
     return this.#read(() => String(this.#db.pragma("integrity_check", { simple: true })));
   }

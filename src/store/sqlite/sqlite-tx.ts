@@ -181,11 +181,12 @@ export class SqliteTx implements StoreTx {
     const set = setClause<StepRecord>(STEP_COLUMNS, patch);
     return (
       this.#sql.run(
-        `UPDATE steps SET ${set.sql} WHERE run_key = ${RUN_KEY} AND step_id = ? AND lease_epoch = ? AND status = 'running'`,
+        `UPDATE steps SET ${set.sql} WHERE run_key = ${RUN_KEY} AND step_id = ? AND lease_epoch = ? AND lease_owner IS ? AND status = 'running'`,
         ...set.params,
         ref.runId,
         ref.stepId,
         ref.epoch,
+        ref.owner,
       ) === 1
     );
   }
@@ -302,7 +303,7 @@ export class SqliteTx implements StoreTx {
     const changes = this.#sql.run(
       `INSERT OR REPLACE INTO step_processes (run_id, step_id, epoch, host, boot_id, pgid, pid_start)
        SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (
-         SELECT 1 FROM steps WHERE run_key = ${RUN_KEY} AND step_id = ? AND lease_epoch = ? AND status = 'running')`,
+         SELECT 1 FROM steps WHERE run_key = ${RUN_KEY} AND step_id = ? AND lease_epoch = ? AND lease_owner IS ? AND status = 'running')`,
       ref.runId,
       ref.stepId,
       ref.epoch,
@@ -313,6 +314,7 @@ export class SqliteTx implements StoreTx {
       ref.runId,
       ref.stepId,
       ref.epoch,
+      ref.owner,
     );
     return changes === 1;
   }
@@ -341,7 +343,7 @@ export class SqliteTx implements StoreTx {
     const changes = this.#sql.run(
       `INSERT OR REPLACE INTO memos (run_id, step_id, key, value, at)
        SELECT ?, ?, ?, ?, ? WHERE EXISTS (
-         SELECT 1 FROM steps WHERE run_key = ${RUN_KEY} AND step_id = ? AND lease_epoch = ? AND status = 'running')`,
+         SELECT 1 FROM steps WHERE run_key = ${RUN_KEY} AND step_id = ? AND lease_epoch = ? AND lease_owner IS ? AND status = 'running')`,
       ref.runId,
       ref.stepId,
       key,
@@ -350,6 +352,7 @@ export class SqliteTx implements StoreTx {
       ref.runId,
       ref.stepId,
       ref.epoch,
+      ref.owner,
     );
     return changes === 1;
   }
