@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { CairnError } from "../core/errors.js";
 import type { Cairn } from "../engine/cairn.js";
 import { EXIT, exitCodeFor, type GlobalOptions, openCairn } from "./common.js";
+import { registerFilesCommand } from "./files-command.js";
 import { registerInspectCommands } from "./inspect-commands.js";
 import { type Runner, registerRunCommands } from "./run-commands.js";
 import { registerServeCommand } from "./serve-command.js";
@@ -51,6 +52,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerRunCommands(program, runner);
   registerInspectCommands(program, runner);
+  registerFilesCommand(program, runner);
   registerServeCommand(program);
   registerTokenCommands(program, runner);
   registerWorkerCommand(program);

@@ -8,6 +8,7 @@ import { type AppOptions, resolveAppOptions } from "./options.js";
 import { registerActionRoutes } from "./routes/actions.js";
 import type { App, RouteContext } from "./routes/common.js";
 import { registerEventRoutes } from "./routes/events.js";
+import { registerFileRoutes } from "./routes/files.js";
 import { registerRunRoutes } from "./routes/runs.js";
 import { registerStartRoute } from "./routes/start.js";
 import { registerSystemRoutes } from "./routes/system.js";
@@ -57,6 +58,7 @@ export function createApp(options: AppOptions): App {
   registerWorkflowRoutes(app, context);
   registerStartRoute(app, context);
   registerRunRoutes(app, context);
+  registerFileRoutes(app, context);
   registerActionRoutes(app, context);
   registerEventRoutes(app, context);
   registerSystemRoutes(app, context);

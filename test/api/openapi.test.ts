@@ -24,6 +24,8 @@ const EXPECTED = [
   "POST /api/runs/{id}/cancel",
   "POST /api/runs/{id}/pause",
   "GET /api/runs/{id}/history",
+  "GET /api/runs/{id}/files",
+  "GET /api/runs/{id}/files/{path}",
   "GET /api/runs/{id}/events",
   "GET /api/events",
   "GET /api/openapi.json",
