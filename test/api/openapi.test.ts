@@ -132,7 +132,10 @@ test("every route the app serves is in the document (none added around the schem
   const documented = new Set(operations(doc).map((o) => o.key.replace(/\{(\w+)\}/g, ":$1")));
   const app = createApp({ cairn: s.cairn });
   const served = new Set(
-    app.routes.filter((r) => r.method !== "ALL" && !r.path.endsWith("*")).map((r) => `${r.method} ${r.path}`),
+    app.routes
+      .filter((r) => r.method !== "ALL" && !r.path.endsWith("*"))
+      // A parameter's pattern (`:path{.+}`, a file path with slashes) is not part of its name.
+      .map((r) => `${r.method} ${r.path.replace(/(:\w+)\{[^}]*\}/g, "$1")}`),
   );
   assert.deepEqual([...served].sort(), [...documented].sort());
 });
