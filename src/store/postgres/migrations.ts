@@ -59,6 +59,14 @@ export const PG_MIGRATIONS: readonly string[] = [
     id TEXT PRIMARY KEY, tenant TEXT NOT NULL, name TEXT, hash TEXT NOT NULL UNIQUE,
     read_only INTEGER NOT NULL, created_at BIGINT NOT NULL, revoked_at BIGINT);
   `,
+  // Retention (cairn gc, DELETE /api/runs/{id}): a deleted run leaves a tombstone, so that lineage
+  // can say "deleted" and a gc killed between the rows and the directory finishes on the next one.
+  `
+  CREATE TABLE deleted_runs (
+    id TEXT PRIMARY KEY, workflow_id TEXT NOT NULL, tenant TEXT NOT NULL, workdir TEXT NOT NULL,
+    deleted_at BIGINT NOT NULL, workdir_removed_at BIGINT);
+  CREATE INDEX deleted_runs_pending ON deleted_runs (deleted_at) WHERE workdir_removed_at IS NULL;
+  `,
 ];
 
 /**
