@@ -4,6 +4,7 @@ import { pipeline } from "node:stream/promises";
 import type { Command } from "commander";
 import { CairnError } from "../core/errors.js";
 import { listRunFiles, type RunFileListing, resolveRunFile } from "../engine/run-files.js";
+import { humanBytes } from "./bytes.js";
 import { EXIT, printJson } from "./common.js";
 import type { Runner } from "./run-commands.js";
 
@@ -48,23 +49,11 @@ function listingText(workdir: string, listing: RunFileListing): string {
   if (!listing.present) return `The run directory ${workdir} is not on this machine (or was removed).\n`;
   const lines = listing.files.map((f) => {
     const mark = f.declared ? `  output of ${f.declared.stepId}: ${f.declared.state}` : "";
-    return `${humanSize(f.size).padStart(8)}  ${new Date(f.modifiedAt).toISOString()}  ${f.path}${mark}`;
+    return `${humanBytes(f.size).padStart(8)}  ${new Date(f.modifiedAt).toISOString()}  ${f.path}${mark}`;
   });
   for (const d of listing.declared.filter((x) => x.state === "missing"))
     lines.push(`${"-".padStart(8)}  ${"-".padEnd(24)}  ${d.path}  output of ${d.stepId}: missing`);
   if (listing.truncated) lines.push(`(listing stopped at ${listing.files.length} files)`);
   const header = `${path.resolve(workdir)}`;
   return `${[header, ...(lines.length ? lines : ["No files."])].join("\n")}\n`;
-}
-
-function humanSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let n = bytes / 1024;
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  return `${n.toFixed(1)} ${units[i]}`;
 }

@@ -39,14 +39,14 @@ export function runLine(run: RunRecord): string {
   return `${icon(run.status)} ${run.id}  ${run.workflowId}  ${run.status}  ${duration(run.createdAt, run.finishedAt ?? (run.status === "running" ? null : run.updatedAt))}  attempt ${run.attempt}${lineage}`;
 }
 
-export function showRun(view: RunView): string {
+export function showRun(view: RunView, parentDeleted = false): string {
   const { run, steps } = view;
   const lines = [
     `run       ${run.id}`,
     `workflow  ${run.workflowId}`,
     `status    ${icon(run.status)} ${run.status}${run.reason ? ` — ${run.reason}` : ""}`,
     `attempt   ${run.attempt}`,
-    `origin    ${run.origin}${run.parentRunId ? ` of ${run.parentRunId} (root ${run.rootRunId})` : ""}`,
+    `origin    ${run.origin}${run.parentRunId ? ` of ${run.parentRunId}${parentDeleted ? " (deleted)" : ""} (root ${run.rootRunId})` : ""}`,
     `workdir   ${run.workdir}`,
   ];
   if (run.error) lines.push(`error     ${firstLine(run.error.message)}`);

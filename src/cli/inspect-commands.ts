@@ -58,7 +58,11 @@ export function registerInspectCommands(program: Command, runner: Runner): void 
               ...runJson(view, await declaredFiles(view.run, view.steps)),
               history: await cairn.history(runId),
             });
-          else process.stdout.write(`${showRun(view)}\n`);
+          else {
+            const parent = view.run.parentRunId;
+            const deleted = parent ? await cairn.store.read((tx) => tx.getDeletedRuns([parent])) : [];
+            process.stdout.write(`${showRun(view, deleted.length > 0)}\n`);
+          }
           return EXIT.ok;
         },
         { execute: false },

@@ -3,6 +3,7 @@ import { CairnError } from "../core/errors.js";
 import type { Cairn } from "../engine/cairn.js";
 import { EXIT, exitCodeFor, type GlobalOptions, openCairn } from "./common.js";
 import { registerFilesCommand } from "./files-command.js";
+import { registerGcCommand } from "./gc-command.js";
 import { registerInspectCommands } from "./inspect-commands.js";
 import { type Runner, registerRunCommands } from "./run-commands.js";
 import { registerServeCommand } from "./serve-command.js";
@@ -53,6 +54,7 @@ export function buildProgram(): Command {
   registerRunCommands(program, runner);
   registerInspectCommands(program, runner);
   registerFilesCommand(program, runner);
+  registerGcCommand(program, runner);
   registerServeCommand(program);
   registerTokenCommands(program, runner);
   registerWorkerCommand(program);

@@ -7,6 +7,7 @@ import { registerSecurityScheme } from "./openapi.js";
 import { type AppOptions, resolveAppOptions } from "./options.js";
 import { registerActionRoutes } from "./routes/actions.js";
 import type { App, RouteContext } from "./routes/common.js";
+import { registerDeleteRunRoute } from "./routes/delete-run.js";
 import { registerEventRoutes } from "./routes/events.js";
 import { registerFileRoutes } from "./routes/files.js";
 import { registerRunRoutes } from "./routes/runs.js";
@@ -59,6 +60,7 @@ export function createApp(options: AppOptions): App {
   registerStartRoute(app, context);
   registerRunRoutes(app, context);
   registerFileRoutes(app, context);
+  registerDeleteRunRoute(app, context);
   registerActionRoutes(app, context);
   registerEventRoutes(app, context);
   registerSystemRoutes(app, context);
