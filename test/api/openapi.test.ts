@@ -25,6 +25,7 @@ const EXPECTED = [
   "POST /api/runs/{id}/pause",
   "GET /api/runs/{id}/history",
   "GET /api/runs/{id}/files",
+  "DELETE /api/runs/{id}",
   "GET /api/runs/{id}/files/{path}",
   "GET /api/runs/{id}/events",
   "GET /api/events",
