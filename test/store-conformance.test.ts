@@ -11,7 +11,7 @@ import { blankStep } from "../src/engine/resume.js";
 import { claimSteps, recordOutcomes } from "../src/engine/transitions.js";
 import { Cairn, workflow } from "../src/index.js";
 import { SqliteStore } from "../src/store/sqlite/sqlite-store.js";
-import type { Store, StoreTx, TokenRecord, WorkerRecord } from "../src/store/store.js";
+import type { RetentionFilter, Store, StoreTx, TokenRecord, WorkerRecord } from "../src/store/store.js";
 import { pgTestDb } from "./helpers/pg.js";
 import { runRecord } from "./helpers/records.js";
 import { tempDir } from "./helpers/temp.js";
@@ -878,6 +878,144 @@ for (const harness of harnesses) {
       assert.deepEqual(await store.listRunAttempts("r1"), [
         { ...attempt, outcome: "failed", endedAt: 15, note: "step b failed" },
         { ...attempt, number: 2, action: "resume", strategy: { retryFailed: true }, at: 20 },
+      ]);
+    });
+
+    it("selectRunsForRetention: finished before a time, by status, workflow and tenant, sparing the newest N per workflow", async ({
+      store,
+    }) => {
+      const run = (
+        id: string,
+        workflowId: string,
+        status: RunRecord["status"],
+        at: number,
+        tenant = "default",
+      ) =>
+        [id, { workflowId, status, tenant, createdAt: at, updatedAt: at, finishedAt: at }] as [
+          string,
+          Partial<RunRecord>,
+        ];
+      await store.transaction((tx) =>
+        insertRuns(
+          tx,
+          run("a1", "a", "succeeded", 100),
+          run("a2", "a", "failed", 200),
+          run("a3", "a", "succeeded", 300),
+          run("a4", "a", "running", 400),
+          run("b1", "b", "cancelled", 150),
+          run("b2", "b", "succeeded", 900),
+          run("g1", "a", "succeeded", 50, "globex"),
+          [
+            "i1",
+            { workflowId: "a", status: "interrupted", createdAt: 120, updatedAt: 130, finishedAt: null },
+          ],
+        ),
+      );
+      const select = (f: Partial<RetentionFilter>) =>
+        store.read(async (tx) =>
+          (
+            await tx.selectRunsForRetention({
+              statuses: ["succeeded", "failed", "cancelled", "interrupted"],
+              limit: 100,
+              ...f,
+            })
+          ).map((r) => r.id),
+        );
+      assert.deepEqual(await select({}), ["g1", "a1", "i1", "b1", "a2", "a3", "b2"], "oldest first");
+      assert.deepEqual(await select({ finishedBefore: 200 }), ["g1", "a1", "i1", "b1"]);
+      assert.deepEqual(await select({ statuses: ["failed", "cancelled"] }), ["b1", "a2"]);
+      assert.deepEqual(await select({ workflowId: "b" }), ["b1", "b2"]);
+      assert.deepEqual(await select({ tenant: "globex" }), ["g1"]);
+      assert.deepEqual(await select({ limit: 2 }), ["g1", "a1"]);
+      // Each tenant keeps the newest two runs of each workflow: of a, a4 (running) and a3; of b, both;
+      // globex's only run of a.
+      assert.deepEqual(await select({ keepLast: 2 }), ["a1", "i1", "a2"]);
+      assert.deepEqual(await select({ keepLast: 2, workflowId: "a" }), ["a1", "i1", "a2"]);
+      assert.deepEqual(await select({ keepLast: 1, tenant: "globex" }), []);
+      assert.deepEqual(await select({ keepLast: 3, finishedBefore: 125 }), ["a1"]);
+      assert.deepEqual(await select({ statuses: [] }), []);
+    });
+
+    it("deleteRun removes a finished run with everything recorded for it, and leaves a tombstone", async ({
+      store,
+    }) => {
+      const log = (runId: string) => ({
+        runId,
+        stepId: "s",
+        attempt: 1,
+        at: 5,
+        stream: "stdout" as const,
+        line: `log of ${runId}`,
+      });
+      const attempt = (runId: string) => ({
+        runId,
+        number: 1,
+        at: 10,
+        trigger: "cli",
+        actor: null,
+        action: "start" as const,
+        strategy: null,
+        stepsDone: 0,
+        stepsTotal: 1,
+        outcome: null,
+        endedAt: null,
+        note: null,
+      });
+      await store.transaction(async (tx) => {
+        await insertRuns(
+          tx,
+          ["gone", { status: "succeeded", workflowId: "w", workdir: "/runs/gone" }],
+          ["kept", { status: "succeeded" }],
+          ["live", { status: "running" }],
+        );
+        for (const id of ["gone", "kept", "live"]) {
+          await tx.insertSteps([stepRecord(id, "s", { status: "running", leaseEpoch: 1, leaseOwner: "w1" })]);
+          await tx.putMemo({ runId: id, stepId: "s", epoch: 1, owner: "w1" }, "k", id);
+          await tx.recordStepProcess(
+            { runId: id, stepId: "s", epoch: 1, owner: "w1" },
+            { host: "h1", bootId: null, pgid: 100, pidStart: null },
+          );
+          await tx.appendEvents([eventOf(id, "run.created")]);
+          await tx.appendLogs([log(id)]);
+          await tx.insertRunAttempt(attempt(id));
+        }
+      });
+      const deleted = await store.transaction(async (tx) => ({
+        live: await tx.deleteRun("live", ["succeeded", "failed"], 1000),
+        missing: await tx.deleteRun("nope", ["succeeded"], 1000),
+        gone: await tx.deleteRun("gone", ["succeeded", "failed"], 1000),
+      }));
+      assert.deepEqual(deleted, { live: false, missing: false, gone: true });
+      assert.equal(await store.getRun("gone"), undefined);
+      assert.deepEqual(await store.getSteps("gone"), []);
+      assert.deepEqual(await store.listMemos({ runId: "gone", stepId: "s" }), []);
+      assert.deepEqual(await store.readEvents({ runId: "gone" }), []);
+      assert.deepEqual(await store.readLogs("gone"), []);
+      assert.deepEqual(await store.listRunAttempts("gone"), []);
+      assert.equal(await store.read((tx) => tx.getStepProcess({ runId: "gone", stepId: "s" })), undefined);
+      for (const id of ["kept", "live"]) {
+        assert.equal((await store.read((tx) => tx.getStepProcess({ runId: id, stepId: "s" })))?.pgid, 100);
+        assert.equal((await store.getRun(id))?.id, id);
+        assert.equal((await store.getSteps(id)).length, 1);
+        assert.equal((await store.listMemos({ runId: id, stepId: "s" })).length, 1);
+        assert.equal((await store.readEvents({ runId: id })).length, 1);
+        assert.equal((await store.readLogs(id)).length, 1);
+        assert.equal((await store.listRunAttempts(id)).length, 1);
+      }
+      const tombstone = {
+        id: "gone",
+        workflowId: "w",
+        tenant: "default",
+        workdir: "/runs/gone",
+        deletedAt: 1000,
+        workdirRemovedAt: null,
+      };
+      assert.deepEqual(await store.read((tx) => tx.getDeletedRuns(["gone", "kept"])), [tombstone]);
+      assert.deepEqual(await store.read((tx) => tx.pendingWorkdirRemovals(10)), [tombstone]);
+      await store.transaction((tx) => tx.markWorkdirRemoved("gone", 2000));
+      assert.deepEqual(await store.read((tx) => tx.pendingWorkdirRemovals(10)), []);
+      assert.deepEqual(await store.read((tx) => tx.getDeletedRuns(["gone"])), [
+        { ...tombstone, workdirRemovedAt: 2000 },
       ]);
     });
 

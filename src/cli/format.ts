@@ -3,6 +3,7 @@ import { formatDuration } from "../core/duration.js";
 import { firstLine } from "../core/errors.js";
 import type { ResumePlan } from "../core/resume-plan.js";
 import type { CairnEvent, RunAttemptRecord, RunRecord, StepRecord } from "../core/types.js";
+import type { DeclaredFile } from "../engine/run-files.js";
 import type { RunView } from "../engine/run-view.js";
 
 const ICONS: Record<string, string> = {
@@ -38,14 +39,14 @@ export function runLine(run: RunRecord): string {
   return `${icon(run.status)} ${run.id}  ${run.workflowId}  ${run.status}  ${duration(run.createdAt, run.finishedAt ?? (run.status === "running" ? null : run.updatedAt))}  attempt ${run.attempt}${lineage}`;
 }
 
-export function showRun(view: RunView): string {
+export function showRun(view: RunView, parentDeleted = false): string {
   const { run, steps } = view;
   const lines = [
     `run       ${run.id}`,
     `workflow  ${run.workflowId}`,
     `status    ${icon(run.status)} ${run.status}${run.reason ? ` — ${run.reason}` : ""}`,
     `attempt   ${run.attempt}`,
-    `origin    ${run.origin}${run.parentRunId ? ` of ${run.parentRunId} (root ${run.rootRunId})` : ""}`,
+    `origin    ${run.origin}${run.parentRunId ? ` of ${run.parentRunId}${parentDeleted ? " (deleted)" : ""} (root ${run.rootRunId})` : ""}`,
     `workdir   ${run.workdir}`,
   ];
   if (run.error) lines.push(`error     ${firstLine(run.error.message)}`);
@@ -61,7 +62,18 @@ export function showRun(view: RunView): string {
   return lines.join("\n");
 }
 
-export function stepJson(s: StepRecord) {
+/**
+ * A step as `--json` shows it. `files`: its declared outputs, with the digest recorded when it
+ * succeeded and (when `declared` was read from the run directory) whether the file still matches.
+ */
+export function stepJson(s: StepRecord, declared: readonly DeclaredFile[] = []) {
+  const files = s.files
+    ? Object.entries(s.files).map(([path, digest]) => ({
+        path,
+        digest,
+        state: declared.find((d) => d.stepId === s.stepId && d.path === path)?.state ?? null,
+      }))
+    : null;
   return {
     id: s.stepId,
     status: s.status,
@@ -73,11 +85,12 @@ export function stepJson(s: StepRecord) {
     error: s.error,
     checkpoint: s.checkpoint,
     provenance: s.provenance,
+    files,
   };
 }
 
-export function runJson(view: RunView) {
-  return { ...view.run, steps: view.steps.map(stepJson) };
+export function runJson(view: RunView, declared: readonly DeclaredFile[] = []) {
+  return { ...view.run, steps: view.steps.map((s) => stepJson(s, declared)) };
 }
 
 export function planText(plan: ResumePlan): string {

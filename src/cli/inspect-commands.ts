@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { CairnError } from "../core/errors.js";
 import { RUN_STATUSES, type RunStatus } from "../core/types.js";
+import { declaredFiles } from "../engine/run-files.js";
 import { EXIT, printJson } from "./common.js";
 import { historyText, runJson, runLine, showRun } from "./format.js";
 import type { Runner } from "./run-commands.js";
@@ -52,8 +53,16 @@ export function registerInspectCommands(program: Command, runner: Runner): void 
         async (cairn, global) => {
           const view = await cairn.get(runId);
           if (!view) throw new CairnError("NOT_FOUND", `Run "${runId}" does not exist.`);
-          if (global.json) printJson({ ...runJson(view), history: await cairn.history(runId) });
-          else process.stdout.write(`${showRun(view)}\n`);
+          if (global.json)
+            printJson({
+              ...runJson(view, await declaredFiles(view.run, view.steps)),
+              history: await cairn.history(runId),
+            });
+          else {
+            const parent = view.run.parentRunId;
+            const deleted = parent ? await cairn.store.read((tx) => tx.getDeletedRuns([parent])) : [];
+            process.stdout.write(`${showRun(view, deleted.length > 0)}\n`);
+          }
           return EXIT.ok;
         },
         { execute: false },

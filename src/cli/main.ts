@@ -2,6 +2,8 @@ import { Command, CommanderError } from "commander";
 import { CairnError } from "../core/errors.js";
 import type { Cairn } from "../engine/cairn.js";
 import { EXIT, exitCodeFor, type GlobalOptions, openCairn } from "./common.js";
+import { registerFilesCommand } from "./files-command.js";
+import { registerGcCommand } from "./gc-command.js";
 import { registerInspectCommands } from "./inspect-commands.js";
 import { registerMigrateCommand } from "./migrate-command.js";
 import { type Runner, registerRunCommands } from "./run-commands.js";
@@ -69,6 +71,8 @@ export function buildProgram(): Command {
     .exitOverride();
   registerRunCommands(program, runner);
   registerInspectCommands(program, runner);
+  registerFilesCommand(program, runner);
+  registerGcCommand(program, runner);
   registerServeCommand(program);
   registerTokenCommands(program, runner);
   registerWorkerCommand(program);

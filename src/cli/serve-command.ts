@@ -6,13 +6,19 @@ import type { Cairn } from "../engine/cairn.js";
 import type { Listening } from "../server/listen.js";
 import { DEFAULT_BODY_LIMIT_BYTES } from "../server/options.js";
 import { EXIT, exitCodeFor, type GlobalOptions, openCairn } from "./common.js";
+import {
+  addRetentionOptions,
+  type RetentionOptionFlags,
+  retentionRules,
+  startRetentionFromFlags,
+} from "./retention-options.js";
 import { shutdownSignal } from "./signals.js";
 import { registerWorkflows } from "./workflow-files.js";
 
 /** The built web UI, next to the package root (dist/cli/… and src/cli/… are both two levels down). */
 const WEB_DIST = fileURLToPath(new URL("../../web/dist", import.meta.url));
 
-interface ServeOptions {
+interface ServeOptions extends RetentionOptionFlags {
   host: string;
   port: string;
   workflows?: string[];
@@ -22,7 +28,7 @@ interface ServeOptions {
 }
 
 export function registerServeCommand(program: Command): void {
-  program
+  const command = program
     .command("serve")
     .description(
       "serve the HTTP API (and the web UI when built) with the stuck-run reaper and an embedded worker",
@@ -35,15 +41,16 @@ export function registerServeCommand(program: Command): void {
       "--no-auth",
       'accept requests without tokens as tenant "default" (local development, loopback only)',
     )
-    .option("--body-limit <bytes>", "largest request body accepted", String(DEFAULT_BODY_LIMIT_BYTES))
-    .action(async (opts: ServeOptions, command: Command) => {
-      process.exitCode = await serve(opts, command.optsWithGlobals() as GlobalOptions);
-    });
+    .option("--body-limit <bytes>", "largest request body accepted", String(DEFAULT_BODY_LIMIT_BYTES));
+  addRetentionOptions(command).action(async (opts: ServeOptions, cmd: Command) => {
+    process.exitCode = await serve(opts, cmd.optsWithGlobals() as GlobalOptions);
+  });
 }
 
 async function serve(opts: ServeOptions, global: GlobalOptions): Promise<number> {
   let cairn: Cairn | undefined;
   let server: Listening | undefined;
+  let retaining: { stop(): Promise<void> } = { stop: async () => undefined };
   try {
     const port = wholeNumber(opts.port, "--port", 0, 65_535);
     const bodyLimitBytes = wholeNumber(opts.bodyLimit, "--body-limit", 1, Number.MAX_SAFE_INTEGER);
@@ -52,6 +59,7 @@ async function serve(opts: ServeOptions, global: GlobalOptions): Promise<number>
         "USAGE",
         `--no-auth is only allowed with a loopback --host (127.0.0.1, ::1 or localhost), not "${opts.host}".`,
       );
+    const retention = retentionRules(opts);
     cairn = await openCairn(global, {
       execute: opts.worker,
       recover: true,
@@ -59,6 +67,7 @@ async function serve(opts: ServeOptions, global: GlobalOptions): Promise<number>
       trigger: "api",
     });
     const workflows = await registerWorkflows(cairn, opts.workflows ?? []);
+    retaining = startRetentionFromFlags(cairn, retention);
     // The HTTP stack (hono, zod and the OpenAPI schemas) loads only for `serve`: the other commands
     // start ~100 ms sooner without it.
     const [{ createApp }, { listen }] = await Promise.all([
@@ -84,11 +93,13 @@ async function serve(opts: ServeOptions, global: GlobalOptions): Promise<number>
     );
     await shutdownSignal();
     process.stderr.write("cairn: shutting down\n");
+    await retaining.stop();
     await server.close();
     await cairn.close();
     return EXIT.ok;
   } catch (error) {
     process.stderr.write(`cairn: ${error instanceof Error ? error.message : String(error)}\n`);
+    await retaining.stop();
     await server?.close();
     await cairn?.close().catch(() => undefined);
     return exitCodeFor(error);

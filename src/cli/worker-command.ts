@@ -2,10 +2,16 @@ import type { Command } from "commander";
 import { CairnError } from "../core/errors.js";
 import type { Cairn } from "../engine/cairn.js";
 import { EXIT, exitCodeFor, type GlobalOptions, openCairn, positiveInt } from "./common.js";
+import {
+  addRetentionOptions,
+  type RetentionOptionFlags,
+  retentionRules,
+  startRetentionFromFlags,
+} from "./retention-options.js";
 import { shutdownSignal } from "./signals.js";
 import { loadWorkflows } from "./workflow-files.js";
 
-interface WorkerOptions {
+interface WorkerOptions extends RetentionOptionFlags {
   workflows: string[];
   concurrency: string;
   leaseMs: string;
@@ -17,7 +23,7 @@ interface WorkerOptions {
  * machine (or several) against one PostgreSQL database; they share the work.
  */
 export function registerWorkerCommand(program: Command): void {
-  program
+  const command = program
     .command("worker")
     .description("execute ready steps of the given workflows until stopped; run many, on many machines")
     .requiredOption(
@@ -29,10 +35,10 @@ export function registerWorkerCommand(program: Command): void {
     .option(
       "--heartbeat-ms <n>",
       "how often leases are extended (default: a third of the lease, at most 1000)",
-    )
-    .action(async (opts: WorkerOptions, command: Command) => {
-      process.exitCode = await work(opts, command.optsWithGlobals() as GlobalOptions);
-    });
+    );
+  addRetentionOptions(command).action(async (opts: WorkerOptions, cmd: Command) => {
+    process.exitCode = await work(opts, cmd.optsWithGlobals() as GlobalOptions);
+  });
 }
 
 async function work(opts: WorkerOptions, global: GlobalOptions): Promise<number> {
@@ -42,6 +48,7 @@ async function work(opts: WorkerOptions, global: GlobalOptions): Promise<number>
     const leaseMs = positiveInt(opts.leaseMs, "--lease-ms");
     const heartbeatMs =
       opts.heartbeatMs === undefined ? undefined : positiveInt(opts.heartbeatMs, "--heartbeat-ms");
+    const retention = retentionRules(opts);
     const definitions = await loadWorkflows(opts.workflows);
     if (definitions.length === 0)
       throw new CairnError("USAGE", `No workflow files found in ${opts.workflows.join(", ")}.`);
@@ -57,12 +64,14 @@ async function work(opts: WorkerOptions, global: GlobalOptions): Promise<number>
       recoveryIntervalMs: Math.min(5000, leaseMs),
     });
     for (const definition of definitions) await cairn.register(definition);
+    const retaining = startRetentionFromFlags(cairn, retention);
     const ids = definitions.map((d) => d.id).join(", ");
     process.stdout.write(
       `cairn worker ${cairn.workerId} ready (pid ${process.pid}; ${definitions.length} workflow${definitions.length === 1 ? "" : "s"}: ${ids}; concurrency ${concurrency}, lease ${leaseMs} ms)\n`,
     );
     await shutdownSignal();
     process.stderr.write(`cairn: worker ${cairn.workerId} stopping; steps in flight finish first\n`);
+    await retaining.stop();
     await cairn.close();
     process.stderr.write(`cairn: worker ${cairn.workerId} stopped\n`);
     return EXIT.ok;

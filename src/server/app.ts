@@ -8,7 +8,9 @@ import { type AppOptions, resolveAppOptions } from "./options.js";
 import { NoQuery } from "./requests.js";
 import { registerActionRoutes } from "./routes/actions.js";
 import type { App, RouteContext } from "./routes/common.js";
+import { registerDeleteRunRoute } from "./routes/delete-run.js";
 import { registerEventRoutes } from "./routes/events.js";
+import { registerFileRoutes } from "./routes/files.js";
 import { registerReadinessRoute } from "./routes/readiness.js";
 import { registerRunRoutes } from "./routes/runs.js";
 import { registerStartRoute } from "./routes/start.js";
@@ -60,6 +62,8 @@ export function createApp(options: AppOptions): App {
   registerWorkflowRoutes(app, context);
   registerStartRoute(app, context);
   registerRunRoutes(app, context);
+  registerFileRoutes(app, context);
+  registerDeleteRunRoute(app, context);
   registerActionRoutes(app, context);
   registerEventRoutes(app, context);
   registerSystemRoutes(app, context);

@@ -46,7 +46,7 @@ export function forbidReadOnlyActions(): MiddlewareHandler<AppEnv> {
     if (c.req.method !== "GET" && c.req.method !== "HEAD" && c.get("principal").readOnly)
       throw new HttpError(
         "FORBIDDEN",
-        "This token is read-only; it cannot start, resume, restart, rerun, cancel or pause runs.",
+        "This token is read-only; it cannot start, resume, restart, rerun, cancel, pause or delete runs.",
       );
     return next();
   };

@@ -89,6 +89,9 @@ export const RunDetailSchema = RunSchema.extend({
   steps: z.array(StepSchema),
   lineage: z.object({
     parentRunId: z.string().nullable(),
+    parentDeleted: z.boolean().openapi({
+      description: "The parent run was deleted (gc, DELETE); this run's reused outputs are its own copies.",
+    }),
     rootRunId: z.string(),
     children: z.array(
       z.object({ id: z.string(), origin: z.enum(RUN_ORIGINS), status: z.enum(RUN_STATUSES) }),

@@ -78,12 +78,14 @@ export function runDetailView(
   view: RunView,
   children: readonly RunRecord[],
   labels: ReadonlyMap<string, string | null>,
+  parentDeleted = false,
 ): Out<typeof RunDetailSchema> {
   return {
     ...runView(view.run),
     steps: view.steps.map((s) => stepView(s, labels)),
     lineage: {
       parentRunId: view.run.parentRunId,
+      parentDeleted,
       rootRunId: view.run.rootRunId,
       children: children.map((c) => ({ id: c.id, origin: c.origin, status: c.status })),
     },

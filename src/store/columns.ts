@@ -1,5 +1,5 @@
 import type { RunAttemptRecord, RunRecord, StepRecord, WorkflowRecord } from "../core/types.js";
-import type { TokenRecord, WorkerRecord } from "./store.js";
+import type { DeletedRunRecord, TokenRecord, WorkerRecord } from "./store.js";
 
 /**
  * Column maps shared by the SQL stores: record field -> column name, and which fields hold JSON.
@@ -155,4 +155,17 @@ export const TOKEN_COLUMNS: ColumnMap<TokenRecord> = {
   },
   json: new Set(),
   booleans: new Set(["readOnly"]),
+};
+
+export const DELETED_RUN_COLUMNS: ColumnMap<DeletedRunRecord> = {
+  table: "deleted_runs",
+  columns: {
+    id: "id",
+    workflowId: "workflow_id",
+    tenant: "tenant",
+    workdir: "workdir",
+    deletedAt: "deleted_at",
+    workdirRemovedAt: "workdir_removed_at",
+  },
+  json: new Set(),
 };

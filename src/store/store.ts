@@ -102,6 +102,30 @@ export interface RunFilter {
   before?: { createdAt: number; id: string };
 }
 
+/** Which finished runs retention (`cairn gc`) may delete. */
+export interface RetentionFilter {
+  /** Only runs in these statuses (finished ones: the engine never asks for running or paused). */
+  readonly statuses: readonly RunStatus[];
+  /** Only runs that finished (or last changed) before this time, in ms. */
+  readonly finishedBefore?: number;
+  readonly workflowId?: string;
+  readonly tenant?: string;
+  /** Spare the newest N runs of each workflow, whatever their status. */
+  readonly keepLast?: number;
+  readonly limit: number;
+}
+
+/** A deleted run's tombstone: lineage can say "deleted", and gc finishes removing its directory. */
+export interface DeletedRunRecord {
+  id: string;
+  workflowId: string;
+  tenant: string;
+  workdir: string;
+  deletedAt: number;
+  /** null until the run's working directory is gone (a gc killed in between leaves it for the next). */
+  workdirRemovedAt: number | null;
+}
+
 export interface StepLease {
   readonly workerId: string;
   readonly now: number;
@@ -174,6 +198,20 @@ export interface StoreTx {
   insertToken(token: TokenRecord): Promise<void>;
   /** Marks a token revoked; false when no such (unrevoked) token exists. */
   revokeToken(id: string, at: number): Promise<boolean>;
+
+  /** Runs retention may delete, oldest first (see RetentionFilter). */
+  selectRunsForRetention(filter: RetentionFilter): Promise<RunRecord[]>;
+  /**
+   * Delete a run and everything recorded for it (steps, events, memos, logs, run attempts), only
+   * while its status is one of `expect` (compare-and-set), and leave a tombstone whose directory is
+   * still to be removed. False when the run does not exist or is in another status.
+   */
+  deleteRun(runId: string, expect: readonly RunStatus[], at: number): Promise<boolean>;
+  /** Tombstones of the given run ids (lineage shows these as deleted). */
+  getDeletedRuns(runIds: readonly string[]): Promise<DeletedRunRecord[]>;
+  /** Tombstones whose directory has not been removed yet, oldest first. */
+  pendingWorkdirRemovals(limit: number): Promise<DeletedRunRecord[]>;
+  markWorkdirRemoved(runId: string, at: number): Promise<void>;
 
   insertRunAttempt(attempt: RunAttemptRecord): Promise<void>;
   updateRunAttempt(

@@ -64,11 +64,13 @@ export async function ownRun(cairn: Cairn, principal: Principal, runId: string):
 export async function runDetail(cairn: Cairn, runId: string) {
   const view = await cairn.get(runId);
   if (!view) throw new CairnError("NOT_FOUND", `Run "${runId}" does not exist.`);
-  const [children, workflow] = await Promise.all([
+  const parent = view.run.parentRunId;
+  const [children, workflow, deleted] = await Promise.all([
     cairn.store.listChildRuns(runId),
     cairn.store.getWorkflow(view.run.workflowId),
+    parent ? cairn.store.read((tx) => tx.getDeletedRuns([parent])) : [],
   ]);
-  return runDetailView(view, children, labelsOf(workflow));
+  return runDetailView(view, children, labelsOf(workflow), deleted.length > 0);
 }
 
 /** Who asked, as recorded in a run's history and in cancel/pause reasons. */

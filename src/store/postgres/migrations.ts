@@ -78,6 +78,14 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE TABLE commit_tokens (token TEXT PRIMARY KEY, at BIGINT NOT NULL);
   CREATE INDEX commit_tokens_by_at ON commit_tokens (at);
   `,
+  // 5. Retention (cairn gc, DELETE /api/runs/{id}): a deleted run leaves a tombstone, so that lineage
+  // can say "deleted" and a gc killed between the rows and the directory finishes on the next one.
+  `
+  CREATE TABLE deleted_runs (
+    id TEXT PRIMARY KEY, workflow_id TEXT NOT NULL, tenant TEXT NOT NULL, workdir TEXT NOT NULL,
+    deleted_at BIGINT NOT NULL, workdir_removed_at BIGINT);
+  CREATE INDEX deleted_runs_pending ON deleted_runs (deleted_at) WHERE workdir_removed_at IS NULL;
+  `,
 ];
 
 /**

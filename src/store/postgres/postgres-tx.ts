@@ -5,6 +5,7 @@ import type {
   NewEvent,
   RunAttemptRecord,
   RunRecord,
+  RunStatus,
   StepRecord,
   WorkflowRecord,
 } from "../../core/types.js";
@@ -20,7 +21,9 @@ import {
 import { stepProcessFromRow } from "../step-processes.js";
 import type {
   ClaimFilter,
+  DeletedRunRecord,
   FencedStepRef,
+  RetentionFilter,
   RunActivity,
   RunPatch,
   StepLease,
@@ -35,6 +38,7 @@ import { nextReadyAt, selectClaimable } from "./claims.js";
 import { insertEvents, insertLogs } from "./history.js";
 import * as memos from "./memos.js";
 import { insertSql, NOW_MS, Params, type Queryable, type Row, setClause, upsertSql } from "./pg-sql.js";
+import * as retention from "./retention.js";
 
 /** Rows per multi-row INSERT: 1000 steps × 20 columns stays well under PostgreSQL's 65,535 parameters. */
 const INSERT_CHUNK = 1000;
@@ -349,6 +353,28 @@ export class PostgresTx implements StoreTx {
         id,
       ])) === 1
     );
+  }
+
+  async selectRunsForRetention(filter: RetentionFilter): Promise<RunRecord[]> {
+    return retention.selectRunsForRetention(this.#db, filter);
+  }
+
+  async deleteRun(runId: string, expect: readonly RunStatus[], at: number): Promise<boolean> {
+    this.#wrote = true;
+    return retention.deleteRun(this.#db, runId, expect, at);
+  }
+
+  async getDeletedRuns(runIds: readonly string[]): Promise<DeletedRunRecord[]> {
+    return retention.getDeletedRuns(this.#db, runIds);
+  }
+
+  async pendingWorkdirRemovals(limit: number): Promise<DeletedRunRecord[]> {
+    return retention.pendingWorkdirRemovals(this.#db, limit);
+  }
+
+  async markWorkdirRemoved(runId: string, at: number): Promise<void> {
+    this.#wrote = true;
+    await retention.markWorkdirRemoved(this.#db, runId, at);
   }
 
   async insertRunAttempt(attempt: RunAttemptRecord): Promise<void> {

@@ -130,4 +130,12 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     host TEXT NOT NULL, boot_id TEXT, pgid INTEGER NOT NULL, pid_start TEXT,
     PRIMARY KEY (run_id, step_id)) WITHOUT ROWID;
   `,
+  // 6. Retention (cairn gc, DELETE /api/runs/{id}): a deleted run leaves a tombstone, so that lineage
+  // can say "deleted" and a gc killed between the rows and the directory finishes on the next one.
+  `
+  CREATE TABLE deleted_runs (
+    id TEXT PRIMARY KEY, workflow_id TEXT NOT NULL, tenant TEXT NOT NULL, workdir TEXT NOT NULL,
+    deleted_at INTEGER NOT NULL, workdir_removed_at INTEGER);
+  CREATE INDEX deleted_runs_pending ON deleted_runs (deleted_at) WHERE workdir_removed_at IS NULL;
+  `,
 ];

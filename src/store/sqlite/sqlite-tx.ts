@@ -4,6 +4,7 @@ import type {
   NewEvent,
   RunAttemptRecord,
   RunRecord,
+  RunStatus,
   StepRecord,
   WorkflowRecord,
 } from "../../core/types.js";
@@ -20,7 +21,9 @@ import {
 import { stepProcessFromRow } from "../step-processes.js";
 import type {
   ClaimFilter,
+  DeletedRunRecord,
   FencedStepRef,
+  RetentionFilter,
   RunActivity,
   RunPatch,
   StepLease,
@@ -32,6 +35,7 @@ import type {
   TokenRecord,
   WorkerRecord,
 } from "../store.js";
+import * as retention from "./retention.js";
 import {
   insertSql,
   placeholders,
@@ -396,6 +400,26 @@ export class SqliteTx implements StoreTx {
     return (
       this.#sql.run("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", at, id) === 1
     );
+  }
+
+  async selectRunsForRetention(filter: RetentionFilter): Promise<RunRecord[]> {
+    return retention.selectRunsForRetention(this.#sql, filter);
+  }
+
+  async deleteRun(runId: string, expect: readonly RunStatus[], at: number): Promise<boolean> {
+    return retention.deleteRun(this.#sql, runId, expect, at);
+  }
+
+  async getDeletedRuns(runIds: readonly string[]): Promise<DeletedRunRecord[]> {
+    return retention.getDeletedRuns(this.#sql, runIds);
+  }
+
+  async pendingWorkdirRemovals(limit: number): Promise<DeletedRunRecord[]> {
+    return retention.pendingWorkdirRemovals(this.#sql, limit);
+  }
+
+  async markWorkdirRemoved(runId: string, at: number): Promise<void> {
+    retention.markWorkdirRemoved(this.#sql, runId, at);
   }
 
   async insertRunAttempt(attempt: RunAttemptRecord): Promise<void> {

@@ -79,6 +79,8 @@ export interface RunDetail extends Run {
   steps: Step[];
   lineage: {
     parentRunId: string | null;
+    /** The parent was deleted (gc, DELETE): shown as text, not as a link. */
+    parentDeleted: boolean;
     rootRunId: string;
     children: Array<{ id: string; origin: RunOrigin; status: RunStatus }>;
   };

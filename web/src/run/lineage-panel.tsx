@@ -4,7 +4,7 @@ import { StatusBadge } from "../components/status-badge";
 
 /** Where the run came from (parent, root) and the runs made from it (children). */
 export function LineagePanel({ run }: { run: RunDetail }) {
-  const { parentRunId, rootRunId, children } = run.lineage;
+  const { parentRunId, parentDeleted, rootRunId, children } = run.lineage;
   return (
     <section className="panel lineage-panel" aria-labelledby="lineage-title" data-testid="lineage-panel">
       <div className="panel-head">
@@ -15,7 +15,13 @@ export function LineagePanel({ run }: { run: RunDetail }) {
         <dd>{run.origin === "start" ? "started" : run.origin}</dd>
         <dt>Parent</dt>
         <dd data-testid="lineage-parent">
-          {parentRunId ? <RunLink runId={parentRunId} /> : <span className="muted">none</span>}
+          {parentRunId && parentDeleted ? (
+            <span className="muted">{parentRunId} (deleted)</span>
+          ) : parentRunId ? (
+            <RunLink runId={parentRunId} />
+          ) : (
+            <span className="muted">none</span>
+          )}
         </dd>
         {rootRunId !== run.id && rootRunId !== parentRunId && (
           <>
