@@ -1,11 +1,13 @@
 import type { Command } from "commander";
 import { CairnError } from "../core/errors.js";
 import type { Cairn } from "../engine/cairn.js";
+import type { Listening } from "../server/listen.js";
 import { EXIT, exitCodeFor, type GlobalOptions, openCairn, positiveInt } from "./common.js";
+import { addMetricsPortOptions, type MetricsPortOptions, startMetricsPort } from "./metrics-port.js";
 import { shutdownSignal } from "./signals.js";
 import { loadWorkflows } from "./workflow-files.js";
 
-interface WorkerOptions {
+interface WorkerOptions extends MetricsPortOptions {
   workflows: string[];
   concurrency: string;
   leaseMs: string;
@@ -17,7 +19,7 @@ interface WorkerOptions {
  * machine (or several) against one PostgreSQL database; they share the work.
  */
 export function registerWorkerCommand(program: Command): void {
-  program
+  const command = program
     .command("worker")
     .description("execute ready steps of the given workflows until stopped; run many, on many machines")
     .requiredOption(
@@ -29,14 +31,15 @@ export function registerWorkerCommand(program: Command): void {
     .option(
       "--heartbeat-ms <n>",
       "how often leases are extended (default: a third of the lease, at most 1000)",
-    )
-    .action(async (opts: WorkerOptions, command: Command) => {
-      process.exitCode = await work(opts, command.optsWithGlobals() as GlobalOptions);
-    });
+    );
+  addMetricsPortOptions(command).action(async (opts: WorkerOptions, command: Command) => {
+    process.exitCode = await work(opts, command.optsWithGlobals() as GlobalOptions);
+  });
 }
 
 async function work(opts: WorkerOptions, global: GlobalOptions): Promise<number> {
   let cairn: Cairn | undefined;
+  let metrics: Listening | undefined;
   try {
     const concurrency = positiveInt(opts.concurrency, "--concurrency");
     const leaseMs = positiveInt(opts.leaseMs, "--lease-ms");
@@ -56,6 +59,7 @@ async function work(opts: WorkerOptions, global: GlobalOptions): Promise<number>
       // Look for steps of dead workers at least once per lease: a takeover then waits at most ~two leases.
       recoveryIntervalMs: Math.min(5000, leaseMs),
     });
+    metrics = await startMetricsPort(cairn, opts);
     for (const definition of definitions) await cairn.register(definition);
     const ids = definitions.map((d) => d.id).join(", ");
     process.stdout.write(
@@ -64,12 +68,14 @@ async function work(opts: WorkerOptions, global: GlobalOptions): Promise<number>
     await shutdownSignal();
     process.stderr.write(`cairn: worker ${cairn.workerId} stopping; steps in flight finish first\n`);
     await cairn.close();
+    await metrics?.close();
     process.stderr.write(`cairn: worker ${cairn.workerId} stopped\n`);
     return EXIT.ok;
   } catch (error) {
     process.stderr.write(`cairn: ${error instanceof Error ? error.message : String(error)}\n`);
     if (global.verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     await cairn?.close({ abort: true }).catch(() => undefined);
+    await metrics?.close();
     return exitCodeFor(error);
   }
 }
