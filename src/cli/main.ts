@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { CairnError } from "../core/errors.js";
 import type { Cairn } from "../engine/cairn.js";
 import { EXIT, exitCodeFor, type GlobalOptions, openCairn } from "./common.js";
+import { bindEnvironment } from "./environment.js";
 import { registerInspectCommands } from "./inspect-commands.js";
 import { type Runner, registerRunCommands } from "./run-commands.js";
 import { registerServeCommand } from "./serve-command.js";
@@ -54,6 +55,10 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerTokenCommands(program, runner);
   registerWorkerCommand(program);
+  // The long-running commands are configured from the environment too (containers, systemd units).
+  for (const command of program.commands)
+    if (command.name() === "serve" || command.name() === "worker") bindEnvironment(command);
+  bindEnvironment(program, { only: ["--durability"] });
   return program;
 }
 
