@@ -42,9 +42,10 @@ Every error response has the same shape, and never carries a stack trace:
 | status | code | when |
 |---|---|---|
 | 400 | \`BAD_REQUEST\` | malformed JSON, wrong types, unknown fields or query parameters (\`details.issues\` names each field) |
-| 401 | \`UNAUTHORIZED\` | no \`Authorization: Bearer\` header, or an unknown or revoked token (a token in the query string is never read) |
+| 401 | \`UNAUTHORIZED\` | no \`Authorization: Bearer\` header, or an unknown or revoked token (a token in the query string is never read); the response carries \`WWW-Authenticate: Bearer realm="cairn"\` |
 | 403 | \`FORBIDDEN\` | a read-only token asked for an action (any POST) |
 | 404 | \`NOT_FOUND\` | an unknown id — or another tenant's, with exactly the same body |
+| 405 | \`METHOD_NOT_ALLOWED\` | a known path asked with a method it does not answer; \`Allow\` (and \`details.allow\`) lists those it does |
 | 409 | \`CONFLICT\` | the run's state forbids the action (resume of a succeeded or live run, a lost race); \`details.status\` is its current status |
 | 413 | \`PAYLOAD_TOO_LARGE\` | the body is over the server's limit (\`--body-limit\`, default 1 MiB), checked before parsing |
 | 415 | \`UNSUPPORTED_MEDIA_TYPE\` | a body that is not \`application/json\` |
@@ -121,11 +122,11 @@ export function renderApiDocs(doc: Node): string {
     "",
     "## Endpoints",
     "",
-    "| method | path | summary |",
-    "|---|---|---|",
+    "| method | path | operationId | summary |",
+    "|---|---|---|---|",
     ...operations.map(
       ({ method, path: p, op }) =>
-        `| ${method.toUpperCase()} | [\`${p}\`](#${slug(`${method} ${p}`)}) | ${cell(String(op.summary ?? ""))} |`,
+        `| ${method.toUpperCase()} | [\`${p}\`](#${slug(`${method} ${p}`)}) | \`${String(op.operationId)}\` | ${cell(String(op.summary ?? ""))} |`,
     ),
     "",
     CURL_EXAMPLES,
@@ -144,7 +145,12 @@ export function renderApiDocs(doc: Node): string {
 }
 
 function renderOperation(method: string, p: string, op: Node): string[] {
-  const lines = [`### ${method.toUpperCase()} ${p}`, "", String(op.summary ?? ""), ""];
+  const lines = [
+    `### ${method.toUpperCase()} ${p}`,
+    "",
+    `${String(op.summary ?? "")} (operationId \`${String(op.operationId)}\`)`,
+    "",
+  ];
   if (op.description) lines.push(String(op.description), "");
   const security = op.security as unknown[] | undefined;
   lines.push(`**Auth:** ${security && security.length > 0 ? "`Authorization: Bearer <token>`" : "none"}`, "");

@@ -285,6 +285,47 @@ for (const harness of harnesses) {
       assert.deepEqual(counts, { failed: 1, running: 1, succeeded: 4 });
     });
 
+    it("metric counts: runs per workflow and status; ready steps of running runs per workflow, uncapped", async ({
+      store,
+    }) => {
+      assert.deepEqual(await store.countForMetrics(), { runs: [], readySteps: [] });
+      const running = 1200;
+      await store.transaction(async (tx) => {
+        for (let i = 0; i < running; i++) {
+          await tx.insertRun(runRecord(`a${i}`, { workflowId: "alpha" }));
+          // Two ready steps each (one waiting for a retry later still counts), one running, one pending.
+          await tx.insertSteps([
+            stepRecord(`a${i}`, "x", { status: "ready", readyAt: 1 }),
+            stepRecord(`a${i}`, "y", { status: "ready", readyAt: 9_999_999_999_999 }),
+            stepRecord(`a${i}`, "z", { status: "running" }),
+            stepRecord(`a${i}`, "w", { status: "pending" }),
+          ]);
+        }
+        // Ready steps of a paused run wait for a person, not for a worker: not in the queue.
+        await insertRuns(tx, ["p1", { workflowId: "beta", status: "paused" }]);
+        await tx.insertSteps([stepRecord("p1", "x", { status: "ready", readyAt: 1 })]);
+        await insertRuns(
+          tx,
+          ["b1", { workflowId: "beta" }],
+          ["b2", { workflowId: "beta", status: "failed" }],
+          ["b3", { workflowId: "beta", status: "failed" }],
+          ["g1", { workflowId: "gamma", status: "succeeded" }],
+        );
+        await tx.insertSteps([stepRecord("b1", "only", { status: "ready", readyAt: 1 })]);
+      });
+      const counts = await store.countForMetrics();
+      const byKey = (rows: Array<{ workflowId: string; status?: string; count: number }>) =>
+        Object.fromEntries(rows.map((r) => [`${r.workflowId}${r.status ? `/${r.status}` : ""}`, r.count]));
+      assert.deepEqual(byKey(counts.runs), {
+        "alpha/running": running,
+        "beta/failed": 2,
+        "beta/paused": 1,
+        "beta/running": 1,
+        "gamma/succeeded": 1,
+      });
+      assert.deepEqual(byKey(counts.readySteps), { alpha: 2 * running, beta: 1 });
+    });
+
     it("steps: insert and read back in definition order; a subset by id; nothing for no ids", async ({
       store,
     }) => {

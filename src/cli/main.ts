@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { CairnError } from "../core/errors.js";
 import type { Cairn } from "../engine/cairn.js";
 import { EXIT, exitCodeFor, type GlobalOptions, openCairn } from "./common.js";
+import { bindEnvironment } from "./environment.js";
 import { registerFilesCommand } from "./files-command.js";
 import { registerGcCommand } from "./gc-command.js";
 import { registerInspectCommands } from "./inspect-commands.js";
@@ -77,6 +78,10 @@ export function buildProgram(): Command {
   registerTokenCommands(program, runner);
   registerWorkerCommand(program);
   registerMigrateCommand(program);
+  // The long-running commands are configured from the environment too (containers, systemd units).
+  for (const command of program.commands)
+    if (command.name() === "serve" || command.name() === "worker") bindEnvironment(command);
+  bindEnvironment(program, { only: ["--durability"] });
   return program;
 }
 

@@ -1,7 +1,9 @@
 import type { Command } from "commander";
 import { CairnError } from "../core/errors.js";
 import type { Cairn } from "../engine/cairn.js";
+import type { Listening } from "../server/listen.js";
 import { EXIT, exitCodeFor, type GlobalOptions, openCairn, positiveInt } from "./common.js";
+import { addMetricsPortOptions, type MetricsPortOptions, startMetricsPort } from "./metrics-port.js";
 import {
   addRetentionOptions,
   type RetentionOptionFlags,
@@ -11,7 +13,7 @@ import {
 import { shutdownSignal } from "./signals.js";
 import { loadWorkflows } from "./workflow-files.js";
 
-interface WorkerOptions extends RetentionOptionFlags {
+interface WorkerOptions extends RetentionOptionFlags, MetricsPortOptions {
   workflows: string[];
   concurrency: string;
   leaseMs: string;
@@ -36,13 +38,14 @@ export function registerWorkerCommand(program: Command): void {
       "--heartbeat-ms <n>",
       "how often leases are extended (default: a third of the lease, at most 1000)",
     );
-  addRetentionOptions(command).action(async (opts: WorkerOptions, cmd: Command) => {
+  addMetricsPortOptions(addRetentionOptions(command)).action(async (opts: WorkerOptions, cmd: Command) => {
     process.exitCode = await work(opts, cmd.optsWithGlobals() as GlobalOptions);
   });
 }
 
 async function work(opts: WorkerOptions, global: GlobalOptions): Promise<number> {
   let cairn: Cairn | undefined;
+  let metrics: Listening | undefined;
   try {
     const concurrency = positiveInt(opts.concurrency, "--concurrency");
     const leaseMs = positiveInt(opts.leaseMs, "--lease-ms");
@@ -63,6 +66,7 @@ async function work(opts: WorkerOptions, global: GlobalOptions): Promise<number>
       // Look for steps of dead workers at least once per lease: a takeover then waits at most ~two leases.
       recoveryIntervalMs: Math.min(5000, leaseMs),
     });
+    metrics = await startMetricsPort(cairn, opts);
     for (const definition of definitions) await cairn.register(definition);
     const retaining = startRetentionFromFlags(cairn, retention);
     const ids = definitions.map((d) => d.id).join(", ");
@@ -73,12 +77,14 @@ async function work(opts: WorkerOptions, global: GlobalOptions): Promise<number>
     process.stderr.write(`cairn: worker ${cairn.workerId} stopping; steps in flight finish first\n`);
     await retaining.stop();
     await cairn.close();
+    await metrics?.close();
     process.stderr.write(`cairn: worker ${cairn.workerId} stopped\n`);
     return EXIT.ok;
   } catch (error) {
     process.stderr.write(`cairn: ${error instanceof Error ? error.message : String(error)}\n`);
     if (global.verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     await cairn?.close({ abort: true }).catch(() => undefined);
+    await metrics?.close();
     return exitCodeFor(error);
   }
 }

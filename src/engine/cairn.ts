@@ -12,6 +12,7 @@ import { type CairnOptions, type ResolvedOptions, resolveOptions } from "./cairn
 
 export type { CairnOptions };
 
+import { ActivityFeed } from "./activity.js";
 import { cancelRun, pauseRun, releaseDrivenRuns } from "./control.js";
 import { insertRun } from "./create-run.js";
 import { parseRunTimeout } from "./deadlines.js";
@@ -58,6 +59,8 @@ export interface StartOptions {
 export class Cairn {
   readonly store: Store;
   readonly workerId = newId("w");
+  /** This process's claims, completions, fenced writes and recoveries, as they happen (for metrics). */
+  readonly activity = new ActivityFeed();
   readonly #options: ResolvedOptions;
   readonly #ownsStore: boolean;
   readonly #workflows = new Map<string, LoadedWorkflow>();
@@ -83,6 +86,7 @@ export class Cairn {
           abortGraceMs: options.abortGraceMs,
           onlyRuns: options.onlyOwnRuns ? this.#ownRuns : null,
           clock: options.clock,
+          activity: this.activity,
         })
       : null;
     this.#executor?.on("settled", (run) => {
@@ -325,6 +329,13 @@ export class Cairn {
     return this.store
       .transaction((tx) => recoverOrphans(tx, { workflows: this.#workflows, onlyRegistered: true }))
       .then((report) => {
+        const { recovered, interrupted } = report;
+        if (recovered.length + interrupted.length > 0)
+          this.activity.emit({
+            kind: "recovered",
+            recovered: recovered.length,
+            interrupted: interrupted.length,
+          });
         if (report.recovered.length > 0) this.#executor?.wake();
         for (const r of report.interrupted) this.#wakeUps.notify(r.runId);
         return report;

@@ -1,6 +1,8 @@
 import { EventEmitter } from "node:events";
+import { performance } from "node:perf_hooks";
 import type { RunRecord, StepRecord } from "../core/types.js";
 import { isStoreFailure, type Store, type StoreTx } from "../store/store.js";
+import type { ActivityFeed } from "./activity.js";
 import { DeadlineTimers, expireRun, pastDeadline } from "./deadlines.js";
 import { GroupCommitter } from "./group-commit.js";
 import { describeThisProcess } from "./owner.js";
@@ -21,6 +23,8 @@ export interface ExecutorOptions {
   /** Restrict to these runs (a CLI `run` drives only its own); null: any run of a registered workflow. */
   readonly onlyRuns: Set<string> | null;
   readonly clock: () => number;
+  /** Told about claims, completions and fenced writes (for metrics). */
+  readonly activity?: ActivityFeed;
 }
 
 /**
@@ -66,6 +70,8 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
   #idle: Array<() => void> = [];
   #unsubscribe: (() => void) | undefined;
   readonly #startedAt = Date.now();
+  /** Which workflow each outcome belongs to and how long it took, until its commit is told. */
+  readonly #timings = new WeakMap<StepOutcome, { workflowId: string; durationMs: number }>();
 
   constructor(
     private readonly store: Store,
@@ -83,7 +89,7 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
         // settled run) or must not run twice (a non-idempotent step) waits for store.flushed() below.
         return store.transaction((tx) => this.#record(tx, outcomes), { sync: "later" });
       },
-      (result) => this.#afterCommit(result),
+      (result, outcomes) => this.#afterCommit(result, outcomes),
     );
   }
 
@@ -167,6 +173,7 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
           { sync: "later" },
         );
         this.#backlog = claimed.length === free;
+        this.#tellClaims(claimed, runs);
         for (const step of claimed) this.#launch(step, runs.get(step.runId));
         if (claimed.length === free) this.#pumpAgain = true;
       } while (this.#pumpAgain);
@@ -217,6 +224,7 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
   }
 
   async #execute(step: StepRecord, controller: AbortController, claimedWith?: RunRecord): Promise<void> {
+    const startedAt = performance.now();
     const run = claimedWith ?? (await this.store.getRun(step.runId));
     const workflow = run && this.workflows.get(run.workflowId);
     if (!run || !workflow) return;
@@ -248,6 +256,7 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
             },
           }
         : executed;
+    this.#timings.set(outcome, { workflowId: run.workflowId, durationMs: performance.now() - startedAt });
     // A commit that fails (database restarting, busy) is retried while we may still hold the lease;
     // if the lease moves on meanwhile, the fenced write is rejected and the new owner's result stands.
     for (let delay = 50; ; delay = Math.min(delay * 2, 5000)) {
@@ -278,7 +287,9 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
     return true;
   }
 
-  #afterCommit(result: OutcomeResult): void {
+  #afterCommit(result: OutcomeResult, outcomes: readonly StepOutcome[]): void {
+    this.#tellOutcomes(result, outcomes);
+    this.#tellClaims(result.claimed, result.runs);
     for (const step of result.claimed) this.#launch(step, result.runs.get(step.runId));
     // Emitted at commit, so that the bookkeeping of a finished run (its secrets, among them) is done
     // before anyone can act on it (a resume brings new secrets). Waiters wake here and report the run
@@ -303,6 +314,34 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
       this.#settled(run);
     } catch (error) {
       if (!this.#failed(error)) this.emit("error", error);
+    }
+  }
+
+  #tellClaims(claimed: readonly StepRecord[], runs: ReadonlyMap<string, RunRecord>): void {
+    const { activity } = this.options;
+    if (!activity || claimed.length === 0) return;
+    const byWorkflow = new Map<string, number>();
+    for (const step of claimed) {
+      const workflowId = runs.get(step.runId)?.workflowId ?? "";
+      byWorkflow.set(workflowId, (byWorkflow.get(workflowId) ?? 0) + 1);
+    }
+    for (const [workflowId, count] of byWorkflow) activity.emit({ kind: "claimed", workflowId, count });
+  }
+
+  #tellOutcomes(result: OutcomeResult, outcomes: readonly StepOutcome[]): void {
+    const { activity } = this.options;
+    if (!activity) return;
+    const rejected = new Set(result.rejected);
+    for (const outcome of outcomes) {
+      if (rejected.has(outcome.ref)) {
+        activity.emit({ kind: "fenced", write: "outcome" });
+        continue;
+      }
+      const timing = this.#timings.get(outcome);
+      // A step handed back (its lease could not be renewed) did not complete: it runs again.
+      if (!timing || outcome.kind === "released") continue;
+      const kind = outcome.kind === "failed" && outcome.retryAt != null ? "retrying" : outcome.kind;
+      activity.emit({ kind: "completed", ...timing, stepId: outcome.ref.stepId, outcome: kind });
     }
   }
 
@@ -368,6 +407,7 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
       for (const f of inFlight) f.leaseUntil = Math.max(f.leaseUntil, startedAt + this.options.leaseMs);
       // By claim: when an old claim of a step is lost, a newer execution of the same step stays.
       for (const step of lost) this.#inFlight.get(executionKey(step))?.controller.abort("lease-lost");
+      for (const _ of lost) this.options.activity?.emit({ kind: "fenced", write: "heartbeat" });
       for (const runId of cancelled) this.abortRun(runId, "cancelled");
       for (const [runId, run] of expired) {
         this.abortRun(runId, "deadline");

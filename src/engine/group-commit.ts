@@ -10,7 +10,8 @@ export class GroupCommitter<T, R> {
 
   constructor(
     private readonly commit: (items: T[]) => Promise<R>,
-    private readonly onCommitted: (result: R) => void,
+    /** Told after each commit, with the items it committed. */
+    private readonly onCommitted: (result: R, items: readonly T[]) => void,
   ) {}
 
   submit(item: T): Promise<void> {
@@ -37,7 +38,10 @@ export class GroupCommitter<T, R> {
     try {
       const result = await this.commit(batch.map((b) => b.item));
       for (const b of batch) b.resolve();
-      this.onCommitted(result);
+      this.onCommitted(
+        result,
+        batch.map((b) => b.item),
+      );
     } catch (error) {
       for (const b of batch) b.reject(error);
     } finally {

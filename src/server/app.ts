@@ -3,6 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import { CairnError } from "../core/errors.js";
 import { type AppEnv, authenticate, forbidReadOnlyActions } from "./auth.js";
 import { errorResponse, HttpError } from "./errors.js";
+import { emptyJsonBodyIsNoBody, httpConventions } from "./http-conventions.js";
 import { registerSecurityScheme } from "./openapi.js";
 import { type AppOptions, resolveAppOptions } from "./options.js";
 import { NoQuery } from "./requests.js";
@@ -38,7 +39,9 @@ export function createApp(options: AppOptions): App {
     },
   });
 
-  // Order matters: who is asking, whether they may act, then the body size before anything reads it.
+  // Order matters: known path and method, who is asking, whether they may act, then the body size
+  // before anything reads it.
+  app.use("*", httpConventions(app));
   app.use("/api/*", authenticate(options.cairn.store, resolved.auth));
   app.use("/api/*", forbidReadOnlyActions());
   app.use(
@@ -56,6 +59,7 @@ export function createApp(options: AppOptions): App {
       },
     }),
   );
+  app.use("/api/*", emptyJsonBodyIsNoBody());
 
   refuseUndeclaredQueries(app);
   registerSecurityScheme(app);

@@ -17,6 +17,9 @@ export type AppEnv = { Variables: { principal: Principal } };
 export type AuthMode = "tokens" | "none";
 
 const NO_AUTH: Principal = { tenant: "default", readOnly: false, tokenId: null };
+/** Paths any client may read without a token: the API's own description (for client generators). */
+const PUBLIC_PATHS = new Set(["/api/openapi.json"]);
+const ANONYMOUS: Principal = { tenant: "", readOnly: true, tokenId: null };
 
 /**
  * Bearer tokens from the Authorization header only: a token in a URL ends up in proxy logs and
@@ -29,6 +32,10 @@ export function authenticate(store: Store, mode: AuthMode): MiddlewareHandler<Ap
       return next();
     }
     const header = c.req.header("authorization");
+    if (!header && PUBLIC_PATHS.has(c.req.path)) {
+      c.set("principal", ANONYMOUS);
+      return next();
+    }
     if (!header)
       throw new HttpError("UNAUTHORIZED", "This request needs an Authorization: Bearer <token> header.");
     const match = /^Bearer +(\S+)\s*$/i.exec(header);

@@ -9,6 +9,8 @@ export const HTTP_ERROR_CODES = [
   "UNAUTHORIZED",
   /** A read-only token asked for an action. */
   "FORBIDDEN",
+  /** A known path asked with a method it does not answer (the `Allow` header lists those it does). */
+  "METHOD_NOT_ALLOWED",
   /** The request body is larger than the server's limit. */
   "PAYLOAD_TOO_LARGE",
   /** A request body that is not `application/json`. */
@@ -27,6 +29,7 @@ const STATUS: Record<ApiErrorCode, ContentfulStatusCode> = {
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   FENCED: 409,
   PAYLOAD_TOO_LARGE: 413,

@@ -11,6 +11,8 @@ const DESCRIPTION = [
   "Every `/api` request needs `Authorization: Bearer <token>` (create one with `cairn token create --tenant T`). A token sees and acts on its own tenant's runs only; another tenant's run answers 404 exactly like an id that does not exist. Read-only tokens get 403 on every action.",
   "",
   'Every error has one shape: `{ "error": { "code", "message", "details" } }`.',
+  "",
+  "For generic clients: every operation has an `operationId`; this document is served without a token; a `201` carries `Location` (the new run's URL); a `401` carries `WWW-Authenticate`; a wrong method on a known path is a `405` with `Allow`; a POST whose body is optional may send nothing or an empty body with `Content-Type: application/json`; SSE messages carry `event:` (the event's type).",
 ].join("\n");
 
 /** Declare the bearer scheme once, on the app whose routes reference it. */

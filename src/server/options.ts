@@ -1,6 +1,7 @@
 import { CairnError } from "../core/errors.js";
 import type { Cairn } from "../engine/cairn.js";
 import type { AuthMode } from "./auth.js";
+import type { CairnMetrics } from "./metrics/cairn-metrics.js";
 
 export interface AppOptions {
   cairn: Cairn;
@@ -14,6 +15,8 @@ export interface AppOptions {
   sseKeepAliveMs?: number;
   /** A built web UI to serve at `/` (index.html and hashed assets), when given. */
   staticDir?: string | null;
+  /** The metrics `/metrics` serves; default: new ones, counting from when the app is created. */
+  metrics?: CairnMetrics | null;
   /** Told about unexpected errors (answered with a bare 500), for the server's log. */
   onInternalError?: (error: unknown) => void;
 }
@@ -29,6 +32,7 @@ export function resolveAppOptions(options: AppOptions): ResolvedAppOptions {
     ssePollMs: options.ssePollMs ?? 200,
     sseKeepAliveMs: options.sseKeepAliveMs ?? 15_000,
     staticDir: options.staticDir ?? null,
+    metrics: options.metrics ?? null,
     onInternalError: options.onInternalError ?? ((error) => console.error("cairn server:", error)),
   };
   if (resolved.auth !== "tokens" && resolved.auth !== "none")

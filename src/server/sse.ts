@@ -43,7 +43,11 @@ export function streamEvents(
         if (events.length > 0) await store.flushed();
         for (const event of events) {
           if (stream.aborted) return;
-          await stream.writeSSE({ id: String(event.seq), data: JSON.stringify(eventView(event)) });
+          await stream.writeSSE({
+            id: String(event.seq),
+            event: event.type,
+            data: JSON.stringify(eventView(event)),
+          });
           after = event.seq;
           lastWriteAt = Date.now();
         }

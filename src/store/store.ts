@@ -247,8 +247,18 @@ export interface StoreReader {
   /** The latest run of a workflow with the given status. */
   latestRun(workflowId: string, status: RunStatus, tenant?: string): Promise<RunRecord | undefined>;
   countRunsByStatus(): Promise<Array<{ status: RunStatus; count: number }>>;
+  /**
+   * For metrics, exact and without a limit, through indexes (no per-run reads): runs per workflow and
+   * status, and the queue depth (ready steps of running runs) per workflow. Only non-zero rows.
+   */
+  countForMetrics(): Promise<MetricCounts>;
   findTokenByHash(hash: string): Promise<TokenRecord | undefined>;
   listTokens(): Promise<TokenRecord[]>;
+}
+
+export interface MetricCounts {
+  runs: Array<{ workflowId: string; status: RunStatus; count: number }>;
+  readySteps: Array<{ workflowId: string; count: number }>;
 }
 
 export interface StoreStats {

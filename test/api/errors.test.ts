@@ -184,7 +184,8 @@ test("401 without a valid bearer token in the Authorization header (never from t
   assertErrorShape(await s.api("/api/runs", { token: `cairn_${"A".repeat(43)}` }), 401, "UNAUTHORIZED");
   for (const name of ["token", "access_token", "bearer"])
     assertErrorShape(await s.api(`/api/runs?${name}=${s.tokens.acme}`), 401, "UNAUTHORIZED");
-  assertErrorShape(await s.api("/api/openapi.json"), 401, "UNAUTHORIZED");
+  // The OpenAPI document is public (http-conventions.test.ts); every other /api path is not.
+  assertErrorShape(await s.api("/api/workflows"), 401, "UNAUTHORIZED");
   assertErrorShape(await s.api("/api/workflows/flaky/runs", { json: {} }), 401, "UNAUTHORIZED");
   assert.equal(await storeState(s.cairn), before, "an unauthenticated start started nothing");
 

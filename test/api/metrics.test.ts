@@ -2,90 +2,144 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Cairn } from "../../src/index.js";
 import { HealthSchema } from "../../src/server/schemas.js";
-import { startServer } from "./helpers.js";
-import { controls, flaky, quick } from "./workflows.js";
+import { type Family, parsePrometheusText, sampleValue } from "../helpers/prometheus-text.js";
+import { until } from "../helpers/temp.js";
+import { startServer, type TestServer } from "./helpers.js";
+import { controls, flaky, gated, quick, resetGate } from "./workflows.js";
 
-// `cairn serve --no-worker`: this server only records runs; a separate worker executes them.
-const s = await startServer({ workflows: [quick, flaky], cairn: { execute: false } });
-
-async function metrics(): Promise<Map<string, number>> {
+async function scrape(s: TestServer): Promise<Map<string, Family>> {
   const res = await fetch(`${s.url}/metrics`);
   assert.equal(res.status, 200);
   assert.match(res.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
-  const values = new Map<string, number>();
-  for (const line of (await res.text()).split("\n")) {
-    if (line === "" || line.startsWith("#")) continue;
-    const at = line.lastIndexOf(" ");
-    values.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return values;
+  return parsePrometheusText(await res.text());
 }
 
 test("/healthz answers without a token while the store is reachable", async () => {
+  const s = await startServer({ workflows: [quick] });
   const res = await s.api("/healthz");
   assert.equal(res.status, 200);
   assert.deepEqual(HealthSchema.parse(res.body), { status: "ok" });
 });
 
-test("/metrics counts runs, steps, durations, the ready queue and recoveries from the store", async () => {
-  const empty = await metrics();
-  assert.equal(empty.get('cairn_runs{status="running"}'), 0);
-  assert.equal(empty.get("cairn_steps_started_total"), 0);
+test("/metrics: runs by workflow and status and the queue depth come from the store, for every tenant", async () => {
+  // `cairn serve --no-worker`: this server only records runs; a separate worker executes them.
+  const s = await startServer({ workflows: [quick, flaky], cairn: { execute: false } });
+  const empty = await scrape(s);
+  assert.equal(empty.get("cairn_runs")?.type, "gauge");
+  assert.deepEqual(empty.get("cairn_runs")?.samples, [], "no workflow has runs yet");
+  assert.ok(empty.has("process_cpu_user_seconds_total"), "process metrics");
+  assert.ok(empty.has("nodejs_eventloop_lag_seconds"));
 
-  const quickRun = (await s.api("/api/workflows/quick/runs", { token: s.tokens.acme, json: {} })).body
-    .id as string;
-  const waiting = await metrics();
-  assert.equal(waiting.get('cairn_runs{status="running"}'), 1);
-  assert.equal(waiting.get("cairn_ready_steps"), 2, "both root steps wait for a worker");
-  assert.equal(waiting.get("cairn_steps_started_total"), 0);
+  for (let i = 0; i < 3; i++) await s.api("/api/workflows/quick/runs", { token: s.tokens.acme, json: {} });
+  await s.api("/api/workflows/flaky/runs", { token: s.tokens.globex, json: {} });
+  const waiting = await scrape(s);
+  assert.equal(sampleValue(waiting, "cairn_runs", { workflow: "quick", status: "running" }), 3);
+  assert.equal(sampleValue(waiting, "cairn_runs", { workflow: "quick", status: "failed" }), 0);
+  assert.equal(sampleValue(waiting, "cairn_runs", { workflow: "flaky", status: "running" }), 1);
+  assert.equal(sampleValue(waiting, "cairn_ready_steps", { workflow: "quick" }), 6, "two root steps each");
+  assert.equal(sampleValue(waiting, "cairn_ready_steps", { workflow: "flaky" }), 1);
+  assert.equal(sampleValue(waiting, "cairn_step_claims_total", { workflow: "quick" }), undefined);
 
+  controls.failParse = true;
   const worker = await Cairn.open({ db: s.db, pollIntervalMs: 20 });
   try {
     await worker.register(quick);
     await worker.register(flaky);
-    await s.waitForStatus(quickRun, ["succeeded"]);
-    controls.failParse = true;
-    const flakyRun = (await s.api("/api/workflows/flaky/runs", { token: s.tokens.globex, json: {} })).body
-      .id as string;
-    await s.waitForStatus(flakyRun, ["failed"], s.tokens.globex);
+    await until(async () => {
+      const m = await scrape(s);
+      return sampleValue(m, "cairn_runs", { workflow: "quick", status: "succeeded" }) === 3 &&
+        sampleValue(m, "cairn_runs", { workflow: "flaky", status: "failed" }) === 1
+        ? true
+        : undefined;
+    }, "the worker to finish the runs");
   } finally {
     await worker.close();
   }
-
-  const after = await metrics();
-  assert.equal(after.get('cairn_runs{status="running"}'), 0);
-  assert.equal(after.get('cairn_runs{status="succeeded"}'), 1);
-  assert.equal(after.get('cairn_runs{status="failed"}'), 1, "every tenant is counted");
-  assert.equal(after.get("cairn_ready_steps"), 0);
-  assert.equal(after.get("cairn_steps_started_total"), 4, "one, two, fetch, parse");
-  assert.equal(after.get("cairn_steps_succeeded_total"), 3);
-  assert.equal(after.get("cairn_steps_failed_total"), 1);
-  assert.equal(after.get("cairn_step_duration_seconds_count"), 4);
-  assert.equal(after.get('cairn_step_duration_seconds_bucket{le="+Inf"}'), 4);
-  const buckets = [...after]
-    .filter(([k]) => k.startsWith("cairn_step_duration_seconds_bucket"))
-    .map(([, v]) => v);
-  assert.ok(
-    buckets.every((v, i) => i === 0 || v >= buckets[i - 1]!),
-    "cumulative buckets",
+  const after = await scrape(s);
+  assert.equal(sampleValue(after, "cairn_runs", { workflow: "quick", status: "running" }), 0);
+  assert.equal(sampleValue(after, "cairn_ready_steps", { workflow: "quick" }), 0);
+  assert.equal(
+    sampleValue(after, "cairn_step_claims_total", { workflow: "quick" }),
+    undefined,
+    "another process's claims are that process's to report",
   );
-  assert.ok((after.get("cairn_step_duration_seconds_sum") ?? -1) >= 0);
-  assert.equal(after.get("cairn_recoveries_total"), 0);
+  assert.ok((sampleValue(after, "cairn_store_count_seconds") ?? -1) >= 0);
+});
 
-  // A recovery recorded by any process (here written directly, as recovery would) is counted.
-  const run = (await s.cairn.store.getRun(quickRun))!;
+test("/metrics: claims, completions by outcome and step durations by workflow and step, counted in process", async () => {
+  const s = await startServer({ workflows: [quick, flaky] });
+  const quickRun = (await s.api("/api/workflows/quick/runs", { token: s.tokens.acme, json: {} })).body.id;
+  await s.waitForStatus(quickRun, ["succeeded"]);
+  controls.failParse = true;
+  const flakyRun = (await s.api("/api/workflows/flaky/runs", { token: s.tokens.acme, json: {} })).body.id;
+  await s.waitForStatus(flakyRun, ["failed"]);
+
+  const m = await scrape(s);
+  assert.equal(m.get("cairn_step_claims_total")?.type, "counter");
+  assert.equal(sampleValue(m, "cairn_step_claims_total", { workflow: "quick" }), 2);
+  assert.equal(sampleValue(m, "cairn_step_claims_total", { workflow: "flaky" }), 2, "fetch, parse");
+  const completions = (workflow: string, outcome: string) =>
+    sampleValue(m, "cairn_step_completions_total", { workflow, outcome });
+  assert.equal(completions("quick", "succeeded"), 2);
+  assert.equal(completions("flaky", "succeeded"), 1);
+  assert.equal(completions("flaky", "failed"), 1);
+  assert.equal(completions("flaky", "retrying"), undefined);
+
+  assert.equal(m.get("cairn_step_duration_seconds")?.type, "histogram");
+  for (const [workflow, step] of [
+    ["quick", "one"],
+    ["quick", "two"],
+    ["flaky", "fetch"],
+    ["flaky", "parse"],
+  ] as const) {
+    assert.equal(sampleValue(m, "cairn_step_duration_seconds_count", { workflow, step }), 1, step);
+    assert.equal(sampleValue(m, "cairn_step_duration_seconds_bucket", { workflow, step, le: "+Inf" }), 1);
+    const sum = sampleValue(m, "cairn_step_duration_seconds_sum", { workflow, step }) ?? -1;
+    assert.ok(sum >= 0 && sum < 30, `${step} took ${sum} s`);
+  }
+  assert.equal(
+    sampleValue(m, "cairn_step_duration_seconds_count", { workflow: "flaky", step: "report" }),
+    undefined,
+  );
+  const buckets = m
+    .get("cairn_step_duration_seconds")!
+    .samples.filter((x) => x.name.endsWith("_bucket") && x.labels.step === "one")
+    .map((x) => x.value);
+  assert.ok(buckets.length > 10 && buckets.every((v, i) => i === 0 || v >= buckets[i - 1]!), "cumulative");
+  assert.equal(sampleValue(m, "cairn_fenced_writes_total", { write: "outcome" }), 0);
+  assert.equal(sampleValue(m, "cairn_recoveries_total", { result: "recovered" }), 0);
+});
+
+test("/metrics: a lease taken by another worker counts fenced writes; a dead worker's step counts a recovery", async () => {
+  resetGate();
+  const s = await startServer({ workflows: [gated], cairn: { leaseMs: 600, heartbeatMs: 50 } });
+  const runId = (await s.api("/api/workflows/gated/runs", { token: s.tokens.acme, json: {} })).body.id;
+  const running = await until(async () => {
+    const [step] = await s.cairn.store.getSteps(runId, ["wait"]);
+    return step?.status === "running" ? step : undefined;
+  }, "the wait step to run");
+  // Another worker took the step over (a new lease epoch): this worker's next heartbeat and its
+  // outcome are both refused.
   await s.cairn.store.transaction((tx) =>
-    tx.appendEvents([
-      {
-        runId: run.id,
-        tenant: run.tenant,
-        stepId: "one",
-        type: "step.recovered",
-        at: Date.now(),
-        data: { reason: "test" },
-      },
-    ]),
+    tx.updateStep({ runId, stepId: "wait" }, { leaseEpoch: running.leaseEpoch + 1, leaseOwner: "w-other" }),
   );
-  assert.equal((await metrics()).get("cairn_recoveries_total"), 1);
-  assert.equal((await metrics()).get("cairn_steps_started_total"), 4, "a second scrape counts nothing twice");
+  await until(async () => {
+    const m = await scrape(s);
+    return (sampleValue(m, "cairn_fenced_writes_total", { write: "heartbeat" }) ?? 0) >= 1 &&
+      sampleValue(m, "cairn_fenced_writes_total", { write: "outcome" }) === 1
+      ? true
+      : undefined;
+  }, "the heartbeat and the outcome to be fenced");
+
+  // The other worker "dies": its lease runs out, and the reaper puts the step back to ready.
+  await s.cairn.store.transaction((tx) =>
+    tx.updateStep({ runId, stepId: "wait" }, { leaseExpiresAt: 1, leaseOwner: "w-dead" }),
+  );
+  controls.gate.open();
+  const report = await s.cairn.recover();
+  assert.equal(report.recovered.length, 1);
+  const m = await scrape(s);
+  assert.equal(sampleValue(m, "cairn_recoveries_total", { result: "recovered" }), 1);
+  assert.equal(sampleValue(m, "cairn_recoveries_total", { result: "interrupted" }), 0);
+  await s.waitForStatus(runId, ["succeeded"]);
 });

@@ -64,7 +64,7 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
       </button>
       <header className="topbar">
         <a className="brand" href={runsHref()}>
-          <img src="/favicon.svg" alt="" width="22" height="22" />
+          <img src="favicon.svg" alt="" width="22" height="22" />
           Cairn
         </a>
         <nav aria-label="Main">

@@ -21,6 +21,7 @@ const ACTION_ERRORS = errors(400, 401, 403, 404, 409, 413, 415, 422);
 const resume = createRoute({
   method: "post",
   path: "/api/runs/{id}/resume",
+  operationId: "resumeRun",
   tags: ["actions"],
   summary: "Continue a failed, cancelled, paused or interrupted run in place",
   description:
@@ -36,6 +37,7 @@ const resume = createRoute({
 const restart = createRoute({
   method: "post",
   path: "/api/runs/{id}/restart",
+  operationId: "restartRun",
   tags: ["actions"],
   summary: "A new run of the same workflow and input, from scratch",
   security: BEARER,
@@ -46,6 +48,7 @@ const restart = createRoute({
 const rerun = createRoute({
   method: "post",
   path: "/api/runs/{id}/rerun",
+  operationId: "rerunRun",
   tags: ["actions"],
   summary: "A new run executing chosen (or all failed) steps and their downstream, reusing the rest",
   security: BEARER,
@@ -56,6 +59,7 @@ const rerun = createRoute({
 const cancel = createRoute({
   method: "post",
   path: "/api/runs/{id}/cancel",
+  operationId: "cancelRun",
   tags: ["actions"],
   summary: "Cancel a run: no new steps; running steps are aborted",
   security: BEARER,
@@ -66,6 +70,7 @@ const cancel = createRoute({
 const pause = createRoute({
   method: "post",
   path: "/api/runs/{id}/pause",
+  operationId: "pauseRun",
   tags: ["actions"],
   summary: "Pause a run: no new steps; running ones finish",
   security: BEARER,

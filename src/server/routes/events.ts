@@ -5,13 +5,14 @@ import { startSeq, streamEvents } from "../sse.js";
 import { type App, BEARER, errors, ownRun, type RouteContext } from "./common.js";
 
 const SSE_DESCRIPTION =
-  "A `text/event-stream`. Each message has `id:` = the event's seq and `data:` = one Event as JSON, in seq order. Reconnect with `Last-Event-ID` to continue after the last event received: nothing is missed or repeated. Idle streams get a `: keep-alive` comment.";
+  "A `text/event-stream`. Each message has `id:` = the event's seq, `event:` = the event's type (`run.started`, `step.succeeded`, …) and `data:` = one Event as JSON, in seq order. Reconnect with `Last-Event-ID` to continue after the last event received: nothing is missed or repeated. Idle streams get a `: keep-alive` comment.";
 
 const sse = { description: SSE_DESCRIPTION, content: { "text/event-stream": { schema: EventSchema } } };
 
 const runEvents = createRoute({
   method: "get",
   path: "/api/runs/{id}/events",
+  operationId: "streamRunEvents",
   tags: ["events"],
   summary: "Live events of one run (Server-Sent Events)",
   security: BEARER,
@@ -22,6 +23,7 @@ const runEvents = createRoute({
 const allEvents = createRoute({
   method: "get",
   path: "/api/events",
+  operationId: "streamEvents",
   tags: ["events"],
   summary: "Live events of every run of the caller's tenant (Server-Sent Events)",
   security: BEARER,

@@ -14,6 +14,7 @@ import { type App, BEARER, errors, json, ownRun, type RouteContext, runDetail } 
 const listRuns = createRoute({
   method: "get",
   path: "/api/runs",
+  operationId: "listRuns",
   tags: ["runs"],
   summary: "List the tenant's runs, newest first",
   description:
@@ -26,6 +27,7 @@ const listRuns = createRoute({
 const getRun = createRoute({
   method: "get",
   path: "/api/runs/{id}",
+  operationId: "getRun",
   tags: ["runs"],
   summary: "A run with its steps, lineage and attempt",
   security: BEARER,
@@ -36,6 +38,7 @@ const getRun = createRoute({
 const getStep = createRoute({
   method: "get",
   path: "/api/runs/{id}/steps/{stepId}",
+  operationId: "getStep",
   tags: ["runs"],
   summary: "One step of a run with its logs, checkpoint and error",
   security: BEARER,
@@ -46,6 +49,7 @@ const getStep = createRoute({
 const history = createRoute({
   method: "get",
   path: "/api/runs/{id}/history",
+  operationId: "getRunHistory",
   tags: ["runs"],
   summary: "Every start and resume of a run: when, who, strategy, outcome",
   security: BEARER,
@@ -56,6 +60,7 @@ const history = createRoute({
 const resumePlan = createRoute({
   method: "get",
   path: "/api/runs/{id}/resume-plan",
+  operationId: "getResumePlan",
   tags: ["actions"],
   summary: "What resume would do with every step, and why (a dry run)",
   description:

@@ -7,6 +7,7 @@ import { type App, actorOf, BEARER, errors, json, jsonBody, type RouteContext, r
 const startRun = createRoute({
   method: "post",
   path: "/api/workflows/{id}/runs",
+  operationId: "startRun",
   tags: ["actions"],
   summary: "Start a run",
   description:

@@ -1,13 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { CairnError } from "../../core/errors.js";
-import { Metrics } from "../metrics.js";
+import { CairnMetrics, METRICS_CONTENT_TYPE } from "../metrics/cairn-metrics.js";
 import { openApiDocument } from "../openapi.js";
 import { ErrorSchema, HealthSchema } from "../schemas.js";
-import { type App, BEARER, errors, json, type RouteContext } from "./common.js";
+import { type App, json, type RouteContext } from "./common.js";
 
 const healthz = createRoute({
   method: "get",
   path: "/healthz",
+  operationId: "getHealth",
   tags: ["system"],
   summary: "Liveness: 200 when the store answers",
   security: [],
@@ -20,10 +21,11 @@ const healthz = createRoute({
 const metrics = createRoute({
   method: "get",
   path: "/metrics",
+  operationId: "getMetrics",
   tags: ["system"],
   summary: "Prometheus metrics (text exposition format)",
   description:
-    "Runs by status, steps started/succeeded/failed/retried, a step duration histogram, the ready-queue depth and recoveries, counted from the store's event log and tables.",
+    "Runs by workflow and status and the queue depth (read from the store at scrape time); step claims, completions by outcome, fenced writes, recoveries and step durations by workflow and step (counted by this process); process metrics. docs/operations.md lists them.",
   security: [],
   responses: { 200: { description: "Metrics.", content: { "text/plain": { schema: z.string() } } } },
 });
@@ -31,14 +33,16 @@ const metrics = createRoute({
 const openapi = createRoute({
   method: "get",
   path: "/api/openapi.json",
+  operationId: "getOpenApiDocument",
   tags: ["system"],
   summary: "This OpenAPI 3.1 document",
-  security: BEARER,
-  responses: { 200: json(z.record(z.string(), z.unknown()), "The document."), ...errors(401) },
+  description: "Served without a token, for client generators.",
+  security: [],
+  responses: { 200: json(z.record(z.string(), z.unknown()), "The document.") },
 });
 
-export function registerSystemRoutes(app: App, { cairn }: RouteContext): void {
-  const collector = new Metrics(cairn.store);
+export function registerSystemRoutes(app: App, { cairn, options }: RouteContext): void {
+  const collector = options.metrics ?? new CairnMetrics(cairn);
   let document: ReturnType<typeof openApiDocument> | undefined;
 
   app.openapi(healthz, async (c) => {
@@ -52,7 +56,7 @@ export function registerSystemRoutes(app: App, { cairn }: RouteContext): void {
   });
 
   app.openapi(metrics, async (c) =>
-    c.text(await collector.render(), 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" }),
+    c.text(await collector.render(), 200, { "Content-Type": METRICS_CONTENT_TYPE }),
   );
 
   app.openapi(openapi, (c) => {

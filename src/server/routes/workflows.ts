@@ -8,6 +8,7 @@ import { type App, BEARER, errors, json, type RouteContext } from "./common.js";
 const listWorkflows = createRoute({
   method: "get",
   path: "/api/workflows",
+  operationId: "listWorkflows",
   tags: ["workflows"],
   summary: "List registered workflows",
   security: BEARER,
@@ -17,6 +18,7 @@ const listWorkflows = createRoute({
 const getWorkflow = createRoute({
   method: "get",
   path: "/api/workflows/{id}",
+  operationId: "getWorkflow",
   tags: ["workflows"],
   summary: "A workflow's graph: steps, needs, labels",
   security: BEARER,
@@ -27,6 +29,7 @@ const getWorkflow = createRoute({
 const latestFailed = createRoute({
   method: "get",
   path: "/api/workflows/{id}/latest-failed",
+  operationId: "getLatestFailedRun",
   tags: ["workflows"],
   summary: "The latest failed run of a workflow and its failed steps",
   description:

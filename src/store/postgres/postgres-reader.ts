@@ -8,7 +8,7 @@ import type {
   WorkflowRecord,
 } from "../../core/types.js";
 import { ATTEMPT_COLUMNS, fromRow, RUN_COLUMNS, TOKEN_COLUMNS, WORKFLOW_COLUMNS } from "../columns.js";
-import type { RunFilter, TokenRecord } from "../store.js";
+import type { MetricCounts, RunFilter, TokenRecord } from "../store.js";
 import { Params, type Queryable, type Row } from "./pg-sql.js";
 
 /** The store's reads that need no transaction: listings, event and log tails, tokens. */
@@ -112,6 +112,24 @@ export class PostgresReader {
       "SELECT status, count(*)::int AS n FROM runs GROUP BY status ORDER BY status",
     );
     return rows.map((r) => ({ status: r.status as RunStatus, count: Number(r.n) }));
+  }
+
+  async countForMetrics(): Promise<MetricCounts> {
+    const [runs, ready] = await Promise.all([
+      this.#rows("SELECT workflow_id, status, count(*)::int AS n FROM runs GROUP BY workflow_id, status"),
+      this.#rows(
+        `SELECT r.workflow_id, count(*)::int AS n FROM steps s JOIN runs r ON r.id = s.run_id
+         WHERE s.status = 'ready' AND r.status = 'running' GROUP BY r.workflow_id`,
+      ),
+    ]);
+    return {
+      runs: runs.map((r) => ({
+        workflowId: r.workflow_id as string,
+        status: r.status as RunStatus,
+        count: Number(r.n),
+      })),
+      readySteps: ready.map((r) => ({ workflowId: r.workflow_id as string, count: Number(r.n) })),
+    };
   }
 
   async findTokenByHash(hash: string): Promise<TokenRecord | undefined> {

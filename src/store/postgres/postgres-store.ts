@@ -12,6 +12,7 @@ import type {
   WorkflowRecord,
 } from "../../core/types.js";
 import type {
+  MetricCounts,
   RunFilter,
   StepRef,
   Store,
@@ -265,6 +266,10 @@ export class PostgresStore implements Store {
 
   countRunsByStatus(): Promise<Array<{ status: RunStatus; count: number }>> {
     return this.#reading((r) => r.countRunsByStatus());
+  }
+
+  countForMetrics(): Promise<MetricCounts> {
+    return this.#reading((r) => r.countForMetrics());
   }
 
   findTokenByHash(hash: string): Promise<TokenRecord | undefined> {

@@ -15,6 +15,7 @@ import type {
 import { ATTEMPT_COLUMNS, fromRow, RUN_COLUMNS, TOKEN_COLUMNS, WORKFLOW_COLUMNS } from "../columns.js";
 import { Mutex } from "../mutex.js";
 import type {
+  MetricCounts,
   RunFilter,
   StepReadOptions,
   StepRef,
@@ -303,6 +304,27 @@ export class SqliteStore implements Store {
         .all("SELECT status, count(*) AS n FROM runs GROUP BY status")
         .map((r) => ({ status: r.status as RunStatus, count: Number(r.n) })),
     );
+  }
+
+  countForMetrics(): Promise<MetricCounts> {
+    return this.#read(() => ({
+      // runs_by_workflow (workflow_id, status, …) covers this: no table rows are read.
+      runs: this.#sql
+        .all("SELECT workflow_id, status, count(*) AS n FROM runs GROUP BY workflow_id, status")
+        .map((r) => ({
+          workflowId: r.workflow_id as string,
+          status: r.status as RunStatus,
+          count: Number(r.n),
+        })),
+      // The repeated status term names steps_active's condition, so SQLite reads only that index.
+      readySteps: this.#sql
+        .all(
+          `SELECT r.workflow_id, count(*) AS n FROM steps s JOIN runs r ON r.key = s.run_key
+           WHERE s.status = 'ready' AND s.status IN ('ready', 'running') AND r.status = 'running'
+           GROUP BY r.workflow_id`,
+        )
+        .map((r) => ({ workflowId: r.workflow_id as string, count: Number(r.n) })),
+    }));
   }
 
   findTokenByHash(hash: string): Promise<TokenRecord | undefined> {

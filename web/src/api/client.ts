@@ -41,7 +41,7 @@ export class ApiClient {
   constructor(options: { token: string; onUnauthorized: () => void; baseUrl?: string }) {
     this.#token = options.token;
     this.#onUnauthorized = options.onUnauthorized;
-    this.#base = options.baseUrl ?? "";
+    this.#base = options.baseUrl ?? documentBase();
   }
 
   get token(): string {
@@ -165,4 +165,13 @@ export class ApiClient {
 
 function enc(part: string): string {
   return encodeURIComponent(part);
+}
+
+/**
+ * Where the page was served from, without the trailing slash: "" at the server's root, "/cairn" behind
+ * a proxy that mounts the UI at /cairn/. API paths are resolved against it, like the page's assets.
+ */
+export function documentBase(): string {
+  if (typeof window === "undefined") return "";
+  return window.location.pathname.replace(/\/[^/]*$/, "");
 }

@@ -38,7 +38,7 @@ export function TokenPage({ onToken, notice }: { onToken: (token: string) => voi
     <main className="token-page" id="main">
       <form className="token-card" onSubmit={submit} noValidate>
         <h1>
-          <img src="/favicon.svg" alt="" width="28" height="28" /> Cairn
+          <img src="favicon.svg" alt="" width="28" height="28" /> Cairn
         </h1>
         <p>Enter an API token to see and act on your runs. It is kept for this browser tab only.</p>
         {notice && (

@@ -1,0 +1,43 @@
+import type { Command } from "commander";
+import { CairnError } from "../core/errors.js";
+import type { Cairn } from "../engine/cairn.js";
+import type { Listening } from "../server/listen.js";
+
+export interface MetricsPortOptions {
+  metricsPort?: string;
+  metricsHost: string;
+}
+
+/** `--metrics-port` and `--metrics-host` of `cairn worker`. */
+export function addMetricsPortOptions(command: Command): Command {
+  return command
+    .option("--metrics-port <n>", "serve GET /metrics and GET /healthz on this port (0: any free port)")
+    .option("--metrics-host <host>", "interface of the metrics port", "127.0.0.1");
+}
+
+/**
+ * Start the metrics port when asked for, before any workflow is registered (so the first claims and
+ * recoveries are counted). prom-client loads only then.
+ */
+export async function startMetricsPort(
+  cairn: Cairn,
+  options: MetricsPortOptions,
+): Promise<Listening | undefined> {
+  if (options.metricsPort === undefined) return undefined;
+  const port = Number(options.metricsPort);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new CairnError(
+      "USAGE",
+      `--metrics-port must be a whole number from 0 to 65535, got "${options.metricsPort}".`,
+    );
+  const [{ CairnMetrics }, { serveMetrics }] = await Promise.all([
+    import("../server/metrics/cairn-metrics.js"),
+    import("../server/metrics/metrics-server.js"),
+  ]);
+  const host = options.metricsHost;
+  const server = await serveMetrics(cairn, new CairnMetrics(cairn), { host, port }).catch((cause: Error) => {
+    throw new CairnError("USAGE", `Cannot listen on ${host}:${port}: ${cause.message}.`, { cause });
+  });
+  process.stdout.write(`cairn worker metrics on ${server.url}/metrics and ${server.url}/healthz\n`);
+  return server;
+}
