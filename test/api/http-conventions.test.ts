@@ -46,11 +46,11 @@ test("401 carries WWW-Authenticate: Bearer", async () => {
 });
 
 test("a wrong method on a known path is 405 with Allow; an unknown path stays 404", async () => {
-  const del = await s.api("/api/runs/some-run", { token: s.tokens.acme, method: "DELETE" });
-  assert.equal(del.status, 405);
-  assert.equal(del.headers.get("allow"), "GET");
-  assert.equal(del.body.error.code, "METHOD_NOT_ALLOWED");
-  assert.match(del.body.error.message, /^DELETE is not allowed on \/api\/runs\/some-run; use GET\.$/);
+  const put = await s.api("/api/runs/some-run", { token: s.tokens.acme, method: "PUT" });
+  assert.equal(put.status, 405);
+  assert.equal(put.headers.get("allow"), "DELETE, GET");
+  assert.equal(put.body.error.code, "METHOD_NOT_ALLOWED");
+  assert.match(put.body.error.message, /^PUT is not allowed on \/api\/runs\/some-run; use DELETE, GET\.$/);
   const get = await s.api("/api/runs/some-run/resume", { token: s.tokens.acme });
   assert.equal(get.status, 405);
   assert.equal(get.headers.get("allow"), "POST");

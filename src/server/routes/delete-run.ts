@@ -19,6 +19,7 @@ const DeletedRunSchema = z
 const deleteRun = createRoute({
   method: "delete",
   path: "/api/runs/{id}",
+  operationId: "deleteRun",
   tags: ["actions"],
   summary: "Delete a finished run: its steps, events, memos, logs, history and working directory",
   description:

@@ -44,6 +44,7 @@ const RunFileListSchema = z
 const listFiles = createRoute({
   method: "get",
   path: "/api/runs/{id}/files",
+  operationId: "listRunFiles",
   tags: ["runs"],
   summary: "The files in a run's working directory, with declared outputs' digests",
   description:
@@ -57,6 +58,7 @@ const listFiles = createRoute({
 const getFile = createRoute({
   method: "get",
   path: "/api/runs/{id}/files/{path}",
+  operationId: "getRunFile",
   tags: ["runs"],
   summary: "One file of a run's working directory, streamed",
   description:

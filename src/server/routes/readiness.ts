@@ -13,6 +13,7 @@ const ReadySchema = z
 const readyz = createRoute({
   method: "get",
   path: "/readyz",
+  operationId: "getReadiness",
   tags: ["system"],
   summary: "Readiness: 200 when the store answers and is migrated",
   description:
