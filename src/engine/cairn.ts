@@ -17,7 +17,14 @@ import { insertRun } from "./create-run.js";
 import { Executor } from "./executor.js";
 import { newId } from "./ids.js";
 import { latestFailed } from "./latest-failed.js";
-import { copyWorkdir, type RerunSelection, rerunRun, restartRun } from "./lineage.js";
+import {
+  copyWorkdir,
+  planRerun,
+  type RerunOptions,
+  type RerunSelection,
+  rerunRun,
+  restartRun,
+} from "./lineage.js";
 import { type RecoveryReport, recoverOrphans } from "./recovery.js";
 import { type LoadedWorkflow, loadWorkflow, toWorkflowRecord } from "./registry.js";
 import { planResume, resumeRun } from "./resume.js";
@@ -268,13 +275,36 @@ export class Cairn {
     return this.#newRunFrom(runId, options, (tx, req) => restartRun(tx, req));
   }
 
-  /** A new run executing the selected (or all failed) steps and their downstream; the rest is reused. */
+  /**
+   * A new run executing the selected (or all failed) steps and their downstream; the rest is reused.
+   * Steps whose definition changed since the source run follow `onChange`, as in resume.
+   *
+   * @example
+   * await cairn.rerun(runId, { failed: true }, { onChange: "rerun" });
+   */
   async rerun(
     runId: string,
     selection: RerunSelection,
-    options: { actor?: string; secrets?: Record<string, string>; detach?: boolean } = {},
-  ): Promise<RunHandle> {
-    return this.#newRunFrom(runId, options, (tx, req) => rerunRun(tx, { ...req, selection }), true);
+    options: RerunOptions & { actor?: string; secrets?: Record<string, string>; detach?: boolean } = {},
+  ): Promise<RunHandle & { plan: ResumePlan }> {
+    let plan: ResumePlan | undefined;
+    const handle = await this.#newRunFrom(
+      runId,
+      options,
+      async (tx, req) => {
+        const result = await rerunRun(tx, { ...req, selection, ...options });
+        plan = result.plan;
+        return result.run;
+      },
+      true,
+    );
+    return { ...handle, plan: plan! };
+  }
+
+  /** What a rerun would execute and reuse (from which run), and why; changes nothing. */
+  async rerunPlan(runId: string, selection: RerunSelection, options: RerunOptions = {}): Promise<ResumePlan> {
+    const workflow = await this.#workflowOfRun(runId);
+    return (await this.store.read((tx) => planRerun(tx, runId, workflow, selection, options))).plan;
   }
 
   async cancel(runId: string, options: { actor?: string } = {}): Promise<RunRecord> {
