@@ -185,6 +185,7 @@ for (const harness of harnesses) {
         secretNames: ["TOKEN"],
         failFast: true,
         tenant: "acme",
+        source: "/srv/flows/report.ts#report",
       });
       await store.transaction((tx) => tx.insertRun(run));
       assert.deepEqual(await store.getRun("r1"), run);

@@ -80,7 +80,7 @@ export function runJson(view: RunView) {
   return { ...view.run, steps: view.steps.map(stepJson) };
 }
 
-export function planText(plan: ResumePlan): string {
+export function planText(plan: ResumePlan, title = "resume plan"): string {
   const width = Math.max(...plan.steps.map((s) => s.stepId.length), 4);
   const lines = plan.steps.map((s) => `  ${s.action.padEnd(9)} ${s.stepId.padEnd(width)}  ${pc.dim(s.why)}`);
   const summary = Object.entries(plan.summary)
@@ -88,7 +88,7 @@ export function planText(plan: ResumePlan): string {
     .map(([a, n]) => `${n} ${a}`)
     .join(", ");
   return [
-    `resume plan: ${summary}`,
+    `${title}: ${summary}`,
     ...lines,
     ...(plan.refusal ? ["", pc.red(`refused: ${plan.refusal}`)] : []),
   ].join("\n");

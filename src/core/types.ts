@@ -107,6 +107,8 @@ export interface RunRecord {
   fingerprint: string;
   /** Stop scheduling new steps once a step failed (from the workflow definition). */
   failFast: boolean;
+  /** The file this run's definition was loaded from (`file.ts#export` for one export), or null. */
+  source: string | null;
 }
 
 export interface StepRecord {

@@ -28,6 +28,7 @@ import {
 import { type RecoveryReport, recoverOrphans } from "./recovery.js";
 import { type LoadedWorkflow, loadWorkflow, toWorkflowRecord } from "./registry.js";
 import { planResume, resumeRun } from "./resume.js";
+import { definitionFile } from "./run-source.js";
 import { type RunView, viewRun } from "./run-view.js";
 import { WakeUps } from "./wake-ups.js";
 
@@ -472,25 +473,17 @@ export class Cairn {
     const known = this.#workflows.get(id);
     if (known) return known;
     const record = await this.store.getWorkflow(id);
-    if (!record) throw new CairnError("NOT_FOUND", `Workflow "${id}" is not registered.`);
-    if (!record.source)
-      throw new CairnError(
-        "NOT_FOUND",
-        `Workflow "${id}" was registered by another process and has no source file to load it from; pass the file (--file).`,
-      );
-    if (!fs.existsSync(record.source.split("#")[0]!))
-      throw new CairnError(
-        "NOT_FOUND",
-        `Workflow "${id}" was loaded from ${record.source}, which no longer exists; pass its new location with --file.`,
-      );
-    return this.register(await loadOneWorkflow(record.source, id));
+    return this.register(await loadOneWorkflow(definitionFile(id, null, record), id));
   }
 
-  /** The current definition of a run's workflow: registered here, or loaded again from its file. */
+  /** The current definition of a run's workflow: registered here, or loaded again from the run's own file. */
   async #workflowOfRun(runId: string): Promise<LoadedWorkflow> {
     const run = await this.store.getRun(runId);
     if (!run) throw new CairnError("NOT_FOUND", `Run "${runId}" does not exist.`);
-    return this.#workflowById(run.workflowId);
+    const known = this.#workflows.get(run.workflowId);
+    if (known) return known;
+    const record = await this.store.getWorkflow(run.workflowId);
+    return this.register(await loadOneWorkflow(definitionFile(run.workflowId, run, record), run.workflowId));
   }
 
   #handle(run: RunRecord): RunHandle {

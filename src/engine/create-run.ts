@@ -53,6 +53,7 @@ export async function insertRun(tx: StoreTx, p: NewRunParams): Promise<{ run: Ru
     secretNames: [...definition.secrets],
     fingerprint: p.workflow.fingerprint,
     failFast: definition.failFast,
+    source: definition.sourceFile,
   };
   const reused = p.reused ?? new Map<string, StepRecord>();
   const steps: StepRecord[] = definition.steps.map((step) => {

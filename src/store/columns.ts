@@ -35,6 +35,7 @@ export const RUN_COLUMNS: ColumnMap<RunRecord> = {
     secretNames: "secret_names",
     fingerprint: "fingerprint",
     failFast: "fail_fast",
+    source: "source",
   },
   json: new Set(["input", "output", "error", "secretNames"]),
   booleans: new Set(["failFast"]),

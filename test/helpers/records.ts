@@ -23,6 +23,7 @@ export function runRecord(id: string, overrides: Partial<RunRecord> = {}): RunRe
     secretNames: [],
     fingerprint: "fp",
     failFast: false,
+    source: null,
     ...overrides,
   };
 }

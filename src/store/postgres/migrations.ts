@@ -59,6 +59,9 @@ export const PG_MIGRATIONS: readonly string[] = [
     id TEXT PRIMARY KEY, tenant TEXT NOT NULL, name TEXT, hash TEXT NOT NULL UNIQUE,
     read_only INTEGER NOT NULL, created_at BIGINT NOT NULL, revoked_at BIGINT);
   `,
+  // The file each run's definition came from: a run is resumed with its own file, even when another
+  // file with the same workflow id was loaded since.
+  `ALTER TABLE runs ADD COLUMN source TEXT;`,
 ];
 
 /**

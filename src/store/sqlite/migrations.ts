@@ -117,4 +117,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ALTER TABLE events_v3 RENAME TO events;
   CREATE INDEX events_by_run ON events (run_key, seq);
   `,
+  // The file each run's definition came from: a run is resumed with its own file, even when another
+  // file with the same workflow id was loaded since.
+  `ALTER TABLE runs ADD COLUMN source TEXT;`,
 ];
