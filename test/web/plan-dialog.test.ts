@@ -17,6 +17,7 @@ function plan(over: Partial<ResumePlan> = {}): ResumePlan {
       action: "keep",
       why: "succeeded; its recorded output is returned",
       cause: null,
+      fromRunId: null,
     },
     {
       stepId: "flaky",
@@ -24,8 +25,16 @@ function plan(over: Partial<ResumePlan> = {}): ResumePlan {
       action: "retry",
       why: "failed: connection refused",
       cause: "failed",
+      fromRunId: null,
     },
-    { stepId: "publish", status: "pending", action: "run", why: "had not run yet", cause: null },
+    {
+      stepId: "publish",
+      status: "pending",
+      action: "run",
+      why: "had not run yet",
+      cause: null,
+      fromRunId: null,
+    },
   ];
   const summary = { ...SUMMARY_ZERO };
   for (const s of steps) summary[s.action]++;
@@ -112,8 +121,16 @@ describe("resume plan dialog", () => {
         action: "rerun",
         why: "its definition changed since it ran",
         cause: "definition-changed",
+        fromRunId: null,
       },
-      { stepId: "flaky", status: "failed", action: "retry", why: "failed: boom", cause: "failed" },
+      {
+        stepId: "flaky",
+        status: "failed",
+        action: "retry",
+        why: "failed: boom",
+        cause: "failed",
+        fromRunId: null,
+      },
     ];
     const { root, confirm } = await render({
       plan: plan({ steps, changed: ["prepare"] }),
