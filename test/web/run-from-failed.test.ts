@@ -101,7 +101,7 @@ describe("run from failed node split button", () => {
       ["mid", "Rerun from midCommand exited with code 3: mid failed"],
       ["zeta", "Rerun from zetazeta broke"],
     ]);
-    assert.deepEqual(r.pick, ["Rerun from selected node…"]);
+    assert.deepEqual(r.pick, ["Rerun from selected nodes…"]);
   });
 
   test("a succeeded run: nothing failed to rerun, but any node can still be picked", async () => {
@@ -110,7 +110,7 @@ describe("run from failed node split button", () => {
     assert.match(r.tooltip ?? "", /no failed nodes/);
     assert.equal(isDisabled(r.toggle), false);
     assert.deepEqual(r.menu, []);
-    assert.deepEqual(r.pick, ["Rerun from selected node…"]);
+    assert.deepEqual(r.pick, ["Rerun from selected nodes…"]);
   });
 
   test("a running or paused run cannot be rerun yet, and says why", async () => {

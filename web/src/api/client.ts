@@ -153,12 +153,17 @@ export class ApiClient {
   }
 
   /** What a rerun would execute and reuse (from which run), and why; starts nothing. */
-  rerunPlan(runId: string, selection: RerunSelection, options: { onChange?: OnChange } = {}): Promise<Plan> {
+  rerunPlan(
+    runId: string,
+    selection: RerunSelection,
+    options: { onChange?: OnChange } = {},
+    signal?: AbortSignal,
+  ): Promise<Plan> {
     const query = new URLSearchParams(
       "failed" in selection ? { failed: "true" } : { from: selection.from.join(",") },
     );
     if (options.onChange) query.set("onChange", options.onChange);
-    return this.request("GET", `/api/runs/${enc(runId)}/rerun-plan?${query}`);
+    return this.request("GET", `/api/runs/${enc(runId)}/rerun-plan?${query}`, undefined, signal);
   }
 
   rerun(runId: string, body: RerunRequest): Promise<RunDetail> {
