@@ -100,8 +100,8 @@ export function PlanDialog(props: PlanDialogProps) {
             </p>
           ) : (
             <p>
-              A <strong>new run</strong> executes {model.executes} step{model.executes === 1 ? "" : "s"};
-              steps marked <strong>keep</strong> reuse the recorded output of the run their row names. This
+              A <strong>new run</strong> executes {model.executes} step{model.executes === 1 ? "" : "s"}.
+              Steps marked <strong>keep</strong> reuse the recorded output of the run their row names. This
               run stays as it is.
             </p>
           )}
