@@ -104,6 +104,21 @@ describe("run from failed node split button", () => {
     assert.deepEqual(r.pick, ["Rerun from selected nodes…"]);
   });
 
+  test("a failed node whose rerun plan refuses it alone is shown disabled with the plan's reason", async () => {
+    const refusal = 'Cannot rerun from "alpha": step "zeta" would be reused but has no recorded output.';
+    const r = await render("failed", failedNodes(STEPS), { refusals: new Map([["alpha", refusal]]) });
+    const items = byTestId(r.root, "rerun-failed-item");
+    assert.deepEqual(
+      items.map((el) => [el.attrs["data-step-id"], el.attrs["aria-disabled"] ?? null]),
+      [
+        ["alpha", "true"],
+        ["mid", null],
+        ["zeta", null],
+      ],
+    );
+    assert.deepEqual(byTestId(r.root, "rerun-item-refusal").map(text), [`Not possible alone: ${refusal}`]);
+  });
+
   test("a succeeded run: nothing failed to rerun, but any node can still be picked", async () => {
     const r = await render("succeeded", []);
     assert.equal(isDisabled(r.primary), true);
