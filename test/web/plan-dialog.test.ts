@@ -174,3 +174,34 @@ describe("resume plan dialog", () => {
     assert.equal(isDisabled(failed.confirm), true);
   });
 });
+
+describe("rerun plan dialog", () => {
+  test("the same plan table for a rerun: its own title and words, and a refused plan cannot be started", async () => {
+    const refusal = 'Cannot rerun from "left": step "right" would be reused but has no recorded output.';
+    const html = await renderStatic(PlanDialog, {
+      kind: "rerun",
+      title: "Rerun from left of run run_1?",
+      runId: "run_1",
+      plan: plan({ refusal }),
+      loading: false,
+      error: null,
+      onChange: "error",
+      onChangeChoice: () => undefined,
+      secrets: {},
+      onSecret: () => undefined,
+      labels: new Map(),
+      busy: false,
+      onConfirm: () => undefined,
+      onClose: () => undefined,
+    });
+    const root = parse(html);
+    assert.equal(byTestId(root, "plan-dialog").length, 0);
+    const dialog = byTestId(root, "rerun-plan-dialog")[0]!;
+    assert.match(text(dialog), /Rerun from left of run run_1\?/);
+    assert.match(text(dialog), /A new run executes 2 steps\./);
+    assert.equal(text(byTestId(root, "plan-refusal")[0]!), refusal);
+    const confirm = one(root, (el) => el.attrs["data-testid"] === "confirm-rerun", "confirm button");
+    assert.equal(text(confirm), "Start the rerun");
+    assert.equal(isDisabled(confirm), true);
+  });
+});
