@@ -198,6 +198,8 @@ describe("web UI: resume, rerun, restart", { skip: missing ?? false, timeout: 24
     assert.match(await dialog.innerText(), /Rerun from b, d of run/);
     assert.match(await dialog.locator('[data-step-id="c"]').innerText(), /downstream of selected "b"/);
     assert.match(await dialog.innerText(), /A new run executes 3 steps/);
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, "rerun-plan-1280x800.png") });
     await dialog.getByTestId("confirm-rerun").click();
 
     const rerun = await nextRun(page, source);
