@@ -126,6 +126,14 @@ steps:
   assert.equal((await store.getRun("old"))!.source, first);
   assert.equal((await store.getRun("new"))!.source, copy);
   assert.equal((await store.getRun(rerunId))!.source, copy, "the rerun records its own source");
+
+  fs.rmSync(first);
+  const lost = await cli(args("restart", "old"), { cwd: dir, env });
+  assert.equal(lost.code, 2);
+  assert.equal(
+    lost.stderr.trim(),
+    `cairn: Workflow "first" was loaded from ${first}, which no longer exists; pass its new location with --file (${copy} now defines a workflow with this id).`,
+  );
 }
 
 test("resume of an older run uses the file it was started from after a copy with the same id ran (SQLite)", (t) =>

@@ -209,6 +209,7 @@ export function registerRunCommands(program: Command, runner: Runner): void {
             ...(onChange ? { onChange } : {}),
             ...(opts.secret ? { secrets: opts.secret } : {}),
           });
+          if (!global.json) process.stdout.write(`${planText(handle.plan, "rerun plan")}\n`);
           return finish(cairn, handle, global, opts.detach === true);
         },
         { execute: opts.dryRun !== true },

@@ -133,7 +133,14 @@ export function registerActionRoutes(app: App, { cairn }: RouteContext): void {
     const { from, failed, onChange } = c.req.valid("query");
     if ((from === undefined) === (failed === undefined))
       throw new CairnError("USAGE", "Pass exactly one of failed=true or from=STEP[,STEP…].");
-    const selection = failed ? { failed: true as const } : { from: from!.split(",").map((s) => s.trim()) };
+    const selection = failed
+      ? { failed: true as const }
+      : {
+          from: from!
+            .split(",")
+            .map((s) => s.trim())
+            .filter(Boolean),
+        };
     return c.json(await cairn.rerunPlan(id, selection, onChange ? { onChange } : {}), 200);
   });
 
