@@ -200,17 +200,30 @@ export function computeResumePlan(input: PlanInput): ResumePlan {
       plan.set(id, { ...step, action: "blocked", why: "waits for a blocked step upstream" });
   }
 
-  if (scope && blocked.length > 0)
-    refusal = `Cannot rerun from ${quoted(scope.selected)}: ${blocked.length > 1 ? "steps" : "step"} ${quoted(blocked)} would be reused but ${blocked.length > 1 ? "have" : "has"} no recorded output in run "${scope.sourceRunId}" or its lineage. Rerun from ${blocked.length > 1 ? "them" : "it"} too, or restart the run.`;
-  else if (unknown.length > 0 && !scope)
-    refusal = `Unknown step in checkpoint: ${quoted(unknown)} ${unknown.length > 1 ? "are" : "is"} recorded in the run but not in the current definition. Restore the step or restart the run.`;
-  else if (changed.length > 0 && opts.onChange === "error")
-    refusal = `The definition changed since ${scope ? `run "${scope.sourceRunId}" ran` : "the run started"} for ${quoted(changed)}. Choose onChange "rerun" (--on-change rerun) to execute them and their downstream again, or "keep" to keep their outputs.`;
+  refusal = refusalOf({ scope, blocked, unknown, changed, onChange: opts.onChange }) ?? refusal;
 
   const steps = input.order.map((id) => plan.get(id)!);
   const summary = Object.fromEntries(PLAN_ACTIONS.map((a) => [a, 0])) as Record<PlanAction, number>;
   for (const s of steps) summary[s.action]++;
   return { steps, changed, unknown, refusal, summary };
+}
+
+/** Why the plan cannot be carried out (a rerun without outputs to reuse, unknown or changed steps), or null. */
+function refusalOf(p: {
+  scope: RerunScope | undefined;
+  blocked: readonly string[];
+  unknown: readonly string[];
+  changed: readonly string[];
+  onChange: OnChange;
+}): string | null {
+  const { scope, blocked, unknown, changed } = p;
+  if (scope && blocked.length > 0)
+    return `Cannot rerun from ${quoted(scope.selected)}: ${blocked.length > 1 ? "steps" : "step"} ${quoted(blocked)} would be reused but ${blocked.length > 1 ? "have" : "has"} no recorded output in run "${scope.sourceRunId}" or its lineage. Rerun from ${blocked.length > 1 ? "them" : "it"} too, or restart the run.`;
+  if (unknown.length > 0 && !scope)
+    return `Unknown step in checkpoint: ${quoted(unknown)} ${unknown.length > 1 ? "are" : "is"} recorded in the run but not in the current definition. Restore the step or restart the run.`;
+  if (changed.length > 0 && p.onChange === "error")
+    return `The definition changed since ${scope ? `run "${scope.sourceRunId}" ran` : "the run started"} for ${quoted(changed)}. Choose onChange "rerun" (--on-change rerun) to execute them and their downstream again, or "keep" to keep their outputs.`;
+  return null;
 }
 
 /** "downstream of changed \"a\"" or "downstream of \"a\", which runs again", naming the step it all starts from. */
