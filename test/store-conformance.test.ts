@@ -187,6 +187,7 @@ for (const harness of harnesses) {
         tenant: "acme",
         timeoutMs: 300_000,
         deadlineAt: 1_700_000_300_000,
+        source: "/srv/flows/report.ts#report",
       });
       await store.transaction((tx) => tx.insertRun(run));
       assert.deepEqual(await store.getRun("r1"), run);

@@ -93,7 +93,7 @@ export function runJson(view: RunView, declared: readonly DeclaredFile[] = []) {
   return { ...view.run, steps: view.steps.map((s) => stepJson(s, declared)) };
 }
 
-export function planText(plan: ResumePlan): string {
+export function planText(plan: ResumePlan, title = "resume plan"): string {
   const width = Math.max(...plan.steps.map((s) => s.stepId.length), 4);
   const lines = plan.steps.map((s) => `  ${s.action.padEnd(9)} ${s.stepId.padEnd(width)}  ${pc.dim(s.why)}`);
   const summary = Object.entries(plan.summary)
@@ -101,7 +101,7 @@ export function planText(plan: ResumePlan): string {
     .map(([a, n]) => `${n} ${a}`)
     .join(", ");
   return [
-    `resume plan: ${summary}`,
+    `${title}: ${summary}`,
     ...lines,
     ...(plan.refusal ? ["", pc.red(`refused: ${plan.refusal}`)] : []),
   ].join("\n");

@@ -4,6 +4,7 @@ import { CairnError } from "../core/errors.js";
 import { ON_CHANGE, type OnChange } from "../core/resume-plan.js";
 import type { Json } from "../core/types.js";
 import type { Cairn, RunHandle } from "../engine/cairn.js";
+import { otherSourceNote } from "../engine/run-source.js";
 import { loadOneWorkflow } from "../loader/load-workflow-file.js";
 import {
   collectSecret,
@@ -106,17 +107,14 @@ export function registerRunCommands(program: Command, runner: Runner): void {
         async (cairn, global) => {
           keepStdoutForJson(global);
           await registerFile(cairn, opts.file);
-          if (opts.onChange !== undefined && !ON_CHANGE.includes(opts.onChange))
-            throw new CairnError(
-              "USAGE",
-              `--on-change must be one of ${ON_CHANGE.join(", ")}, got "${opts.onChange}".`,
-            );
+          const onChange = onChangeOption(opts.onChange);
+          await noteOtherSource(cairn, runId, opts.file);
           if (opts.output !== undefined && opts.markDone === undefined)
             throw new CairnError("USAGE", "--output goes with --mark-done STEP.");
           const options = {
             retryFailed: opts.retryFailed as boolean,
             resetRunning: opts.resetRunning as boolean,
-            ...(opts.onChange ? { onChange: opts.onChange as OnChange } : {}),
+            ...(onChange ? { onChange } : {}),
             ...(opts.maxAttempts !== undefined ? { maxAttempts: opts.maxAttempts as number } : {}),
             ...(opts.resetAttempts ? { resetAttempts: true } : {}),
             ...(opts.markDone
@@ -153,6 +151,7 @@ export function registerRunCommands(program: Command, runner: Runner): void {
       runner(command, async (cairn, global) => {
         keepStdoutForJson(global);
         await registerFile(cairn, opts.file);
+        await noteOtherSource(cairn, runId, opts.file);
         const handle = await cairn.restart(runId, {
           detach: opts.detach === true,
           ...(opts.secret ? { secrets: opts.secret } : {}),
@@ -168,38 +167,60 @@ export function registerRunCommands(program: Command, runner: Runner): void {
     .option("--failed", "rerun every failed step")
     .option("--from <ids>", "rerun from these steps (comma-separated)")
     .option("--latest-failed <workflow>", "use the latest failed run of this workflow")
+    .option(
+      "--dry-run",
+      "print what the rerun would execute and reuse (from which run), and why; start nothing",
+    )
+    .option(
+      "--on-change <mode>",
+      `steps whose definition changed since the source run: ${ON_CHANGE.join("|")}`,
+    )
     .option("--file <path>", "load the workflow from this file (when it moved)")
     .option("--secret <NAME=VALUE>", "a runtime secret (repeatable; never stored)", collectSecret)
     .option("--detach", "only record the new run and exit")
     .action(async (runIdArg: string | undefined, opts, command: Command) =>
-      runner(command, async (cairn, global) => {
-        keepStdoutForJson(global);
-        await registerFile(cairn, opts.file);
-        if ((opts.failed === true) === (opts.from !== undefined))
-          throw new CairnError("USAGE", "Choose exactly one of --failed or --from STEP[,STEP…].");
-        if ((runIdArg === undefined) === (opts.latestFailed === undefined))
-          throw new CairnError("USAGE", "Name a run id, or use --latest-failed WORKFLOW.");
-        let runId = runIdArg;
-        if (opts.latestFailed) {
-          const latest = await cairn.latestFailed(opts.latestFailed);
-          if (!latest)
-            throw new CairnError("NOT_FOUND", `Workflow "${opts.latestFailed}" has no failed run.`);
-          runId = latest.run.id;
-        }
-        const selection = opts.failed
-          ? ({ failed: true } as const)
-          : {
-              from: String(opts.from)
-                .split(",")
-                .map((s) => s.trim())
-                .filter(Boolean),
-            };
-        const handle = await cairn.rerun(runId!, selection, {
-          detach: opts.detach === true,
-          ...(opts.secret ? { secrets: opts.secret } : {}),
-        });
-        return finish(cairn, handle, global, opts.detach === true);
-      }),
+      runner(
+        command,
+        async (cairn, global) => {
+          keepStdoutForJson(global);
+          await registerFile(cairn, opts.file);
+          if ((opts.failed === true) === (opts.from !== undefined))
+            throw new CairnError("USAGE", "Choose exactly one of --failed or --from STEP[,STEP…].");
+          if ((runIdArg === undefined) === (opts.latestFailed === undefined))
+            throw new CairnError("USAGE", "Name a run id, or use --latest-failed WORKFLOW.");
+          const onChange = onChangeOption(opts.onChange);
+          let runId = runIdArg;
+          if (opts.latestFailed) {
+            const latest = await cairn.latestFailed(opts.latestFailed);
+            if (!latest)
+              throw new CairnError("NOT_FOUND", `Workflow "${opts.latestFailed}" has no failed run.`);
+            runId = latest.run.id;
+          }
+          await noteOtherSource(cairn, runId!, opts.file);
+          const selection = opts.failed
+            ? ({ failed: true } as const)
+            : {
+                from: String(opts.from)
+                  .split(",")
+                  .map((s) => s.trim())
+                  .filter(Boolean),
+              };
+          if (opts.dryRun) {
+            const plan = await cairn.rerunPlan(runId!, selection, onChange ? { onChange } : {});
+            if (global.json) printJson(plan);
+            else process.stdout.write(`${planText(plan, "rerun plan")}\n`);
+            return plan.refusal ? EXIT.refused : EXIT.ok;
+          }
+          const handle = await cairn.rerun(runId!, selection, {
+            detach: opts.detach === true,
+            ...(onChange ? { onChange } : {}),
+            ...(opts.secret ? { secrets: opts.secret } : {}),
+          });
+          if (!global.json) process.stdout.write(`${planText(handle.plan, "rerun plan")}\n`);
+          return finish(cairn, handle, global, opts.detach === true);
+        },
+        { execute: opts.dryRun !== true },
+      ),
     );
 
   for (const verb of ["cancel", "pause"] as const) {
@@ -224,6 +245,20 @@ export function registerRunCommands(program: Command, runner: Runner): void {
         ),
       );
   }
+}
+
+/** Say so (on stderr) when another file now defines the run's workflow id; the run keeps its own file. */
+async function noteOtherSource(cairn: Cairn, runId: string, file: string | undefined): Promise<void> {
+  const run = file === undefined ? await cairn.store.getRun(runId) : undefined;
+  const note = run && otherSourceNote(run, await cairn.store.getWorkflow(run.workflowId));
+  if (note) process.stderr.write(`cairn: ${note}\n`);
+}
+
+/** The --on-change value, checked. */
+function onChangeOption(value: string | undefined): OnChange | undefined {
+  if (value !== undefined && !ON_CHANGE.includes(value as OnChange))
+    throw new CairnError("USAGE", `--on-change must be one of ${ON_CHANGE.join(", ")}, got "${value}".`);
+  return value as OnChange | undefined;
 }
 
 export { openCairn };

@@ -111,6 +111,8 @@ export interface RunRecord {
   timeoutMs: number | null;
   /** When the current start or resume runs out of time: past it the run fails (`deadline exceeded`). */
   deadlineAt: number | null;
+  /** The file this run's definition was loaded from (`file.ts#export` for one export), or null. */
+  source: string | null;
 }
 
 export interface StepRecord {

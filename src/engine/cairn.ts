@@ -19,10 +19,18 @@ import { parseRunTimeout } from "./deadlines.js";
 import { Executor } from "./executor.js";
 import { newId } from "./ids.js";
 import { latestFailed } from "./latest-failed.js";
-import { copyWorkdir, type RerunSelection, rerunRun, restartRun } from "./lineage.js";
+import {
+  copyWorkdir,
+  planRerun,
+  type RerunOptions,
+  type RerunSelection,
+  rerunRun,
+  restartRun,
+} from "./lineage.js";
 import { type RecoveryReport, recoverOrphans } from "./recovery.js";
 import { type LoadedWorkflow, loadWorkflow, toWorkflowRecord } from "./registry.js";
 import { planResume, resumeRun } from "./resume.js";
+import { definitionFile } from "./run-source.js";
 import { type RunView, viewRun } from "./run-view.js";
 import { WakeUps } from "./wake-ups.js";
 
@@ -285,13 +293,36 @@ export class Cairn {
     return this.#newRunFrom(runId, options, (tx, req) => restartRun(tx, req));
   }
 
-  /** A new run executing the selected (or all failed) steps and their downstream; the rest is reused. */
+  /**
+   * A new run executing the selected (or all failed) steps and their downstream; the rest is reused.
+   * Steps whose definition changed since the source run follow `onChange`, as in resume.
+   *
+   * @example
+   * await cairn.rerun(runId, { failed: true }, { onChange: "rerun" });
+   */
   async rerun(
     runId: string,
     selection: RerunSelection,
-    options: { actor?: string; secrets?: Record<string, string>; detach?: boolean } = {},
-  ): Promise<RunHandle> {
-    return this.#newRunFrom(runId, options, (tx, req) => rerunRun(tx, { ...req, selection }), true);
+    options: RerunOptions & { actor?: string; secrets?: Record<string, string>; detach?: boolean } = {},
+  ): Promise<RunHandle & { plan: ResumePlan }> {
+    let plan: ResumePlan | undefined;
+    const handle = await this.#newRunFrom(
+      runId,
+      options,
+      async (tx, req) => {
+        const result = await rerunRun(tx, { ...req, selection, ...options });
+        plan = result.plan;
+        return result.run;
+      },
+      true,
+    );
+    return { ...handle, plan: plan! };
+  }
+
+  /** What a rerun would execute and reuse (from which run), and why; changes nothing. */
+  async rerunPlan(runId: string, selection: RerunSelection, options: RerunOptions = {}): Promise<ResumePlan> {
+    const workflow = await this.#workflowOfRun(runId);
+    return (await this.store.read((tx) => planRerun(tx, runId, workflow, selection, options))).plan;
   }
 
   async cancel(runId: string, options: { actor?: string } = {}): Promise<RunRecord> {
@@ -466,25 +497,17 @@ export class Cairn {
     const known = this.#workflows.get(id);
     if (known) return known;
     const record = await this.store.getWorkflow(id);
-    if (!record) throw new CairnError("NOT_FOUND", `Workflow "${id}" is not registered.`);
-    if (!record.source)
-      throw new CairnError(
-        "NOT_FOUND",
-        `Workflow "${id}" was registered by another process and has no source file to load it from; pass the file (--file).`,
-      );
-    if (!fs.existsSync(record.source.split("#")[0]!))
-      throw new CairnError(
-        "NOT_FOUND",
-        `Workflow "${id}" was loaded from ${record.source}, which no longer exists; pass its new location with --file.`,
-      );
-    return this.register(await loadOneWorkflow(record.source, id));
+    return this.register(await loadOneWorkflow(definitionFile(id, null, record), id));
   }
 
-  /** The current definition of a run's workflow: registered here, or loaded again from its file. */
+  /** The current definition of a run's workflow: registered here, or loaded again from the run's own file. */
   async #workflowOfRun(runId: string): Promise<LoadedWorkflow> {
     const run = await this.store.getRun(runId);
     if (!run) throw new CairnError("NOT_FOUND", `Run "${runId}" does not exist.`);
-    return this.#workflowById(run.workflowId);
+    const known = this.#workflows.get(run.workflowId);
+    if (known) return known;
+    const record = await this.store.getWorkflow(run.workflowId);
+    return this.register(await loadOneWorkflow(definitionFile(run.workflowId, run, record), run.workflowId));
   }
 
   #handle(run: RunRecord): RunHandle {

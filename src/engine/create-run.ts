@@ -58,6 +58,7 @@ export async function insertRun(tx: StoreTx, p: NewRunParams): Promise<{ run: Ru
     failFast: definition.failFast,
     timeoutMs,
     deadlineAt: timeoutMs === null ? null : now + timeoutMs,
+    source: definition.sourceFile,
   };
   const reused = p.reused ?? new Map<string, StepRecord>();
   const steps: StepRecord[] = definition.steps.map((step) => {

@@ -1,13 +1,20 @@
 import fs from "node:fs";
 import { CairnError } from "../core/errors.js";
 import { downstreamClosure } from "../core/graph.js";
+import { computeResumePlan, type OnChange, type ResumePlan } from "../core/resume-plan.js";
 import { type RunAction, refusal } from "../core/run-actions.js";
 import type { Provenance, RunRecord, StepRecord } from "../core/types.js";
 import type { StoreTx } from "../store/store.js";
 import { insertRun, type NewRunParams } from "./create-run.js";
+import { declaredFilesChanged } from "./declared-files.js";
 import type { LoadedWorkflow } from "./registry.js";
 
 export type RerunSelection = { from: readonly string[] } | { failed: true };
+
+export interface RerunOptions {
+  /** Steps whose definition changed since the source run: refuse (default), execute again, or keep. */
+  readonly onChange?: OnChange;
+}
 
 export interface LineageRequest {
   readonly source: string;
@@ -48,73 +55,93 @@ export async function restartRun(tx: StoreTx, req: LineageRequest): Promise<RunR
   return (await insertRun(tx, params(req, source, "restart"))).run;
 }
 
-/** Which steps a rerun executes and which it reuses; throws when the request cannot be honoured. */
+/** Which steps a rerun selects: the failed ones, or the chosen ones (checked against the workflow). */
+function selectedSteps(
+  source: RunRecord,
+  steps: readonly StepRecord[],
+  workflow: LoadedWorkflow,
+  selection: RerunSelection,
+): string[] {
+  if ("failed" in selection) {
+    const failed = workflow.order.filter((id) => steps.find((s) => s.stepId === id)?.status === "failed");
+    if (failed.length === 0)
+      throw new CairnError(
+        "UNPROCESSABLE",
+        `Run "${source.id}" has no failed steps to rerun. Use restart to run it again from scratch.`,
+      );
+    return failed;
+  }
+  const unknown = selection.from.filter((id) => !workflow.steps.has(id));
+  if (unknown.length > 0)
+    throw new CairnError(
+      "INVALID_INPUT",
+      `Unknown step${unknown.length > 1 ? "s" : ""} ${unknown.map((s) => `"${s}"`).join(", ")} in workflow "${workflow.definition.id}".`,
+      { details: { unknown } },
+    );
+  if (selection.from.length === 0)
+    throw new CairnError("INVALID_INPUT", "Choose at least one step to rerun from.");
+  return workflow.order.filter((id) => selection.from.includes(id));
+}
+
+/**
+ * What a rerun would execute and reuse, and why (the resume plan's rule with the rerun's selection).
+ * Throws NOT_FOUND, CONFLICT (the source is not finished) or INVALID_INPUT / UNPROCESSABLE (the
+ * selection names no step); a plan the rerun cannot carry out carries its `refusal`.
+ */
 export async function planRerun(
   tx: StoreTx,
   sourceId: string,
   workflow: LoadedWorkflow,
   selection: RerunSelection,
-): Promise<{ source: RunRecord; execute: Set<string>; reused: Map<string, StepRecord>; selected: string[] }> {
+  options: RerunOptions = {},
+): Promise<{ source: RunRecord; steps: StepRecord[]; plan: ResumePlan }> {
   const source = await finishedSource(tx, sourceId, "rerun");
   const steps = await tx.getSteps(source.id);
-  let selected: string[];
-  if ("failed" in selection) {
-    selected = workflow.order.filter((id) => steps.find((s) => s.stepId === id)?.status === "failed");
-    if (selected.length === 0)
-      throw new CairnError(
-        "UNPROCESSABLE",
-        `Run "${source.id}" has no failed steps to rerun. Use restart to run it again from scratch.`,
-      );
-  } else {
-    const unknown = selection.from.filter((id) => !workflow.steps.has(id));
-    if (unknown.length > 0)
-      throw new CairnError(
-        "INVALID_INPUT",
-        `Unknown step${unknown.length > 1 ? "s" : ""} ${unknown.map((s) => `"${s}"`).join(", ")} in workflow "${workflow.definition.id}".`,
-        { details: { unknown } },
-      );
-    if (selection.from.length === 0)
-      throw new CairnError("INVALID_INPUT", "Choose at least one step to rerun from.");
-    selected = [...new Set(selection.from)];
-  }
-  const execute = downstreamClosure(workflow.definition.steps, selected);
-  const byId = new Map(steps.map((s) => [s.stepId, s]));
-  const reused = new Map<string, StepRecord>();
-  const missing: string[] = [];
-  for (const id of workflow.order) {
-    if (execute.has(id)) continue;
-    const row = byId.get(id);
-    if (row?.status === "succeeded") reused.set(id, row);
-    else missing.push(id);
-  }
-  if (missing.length > 0)
-    throw new CairnError(
-      "UNPROCESSABLE",
-      `Cannot rerun from ${selected.map((s) => `"${s}"`).join(", ")}: step${missing.length > 1 ? "s" : ""} ${missing.map((s) => `"${s}"`).join(", ")} would be reused but ${missing.length > 1 ? "have" : "has"} no recorded output in run "${source.id}" or its lineage. Rerun from ${missing.length > 1 ? "them" : "it"} too, or restart the run.`,
-      { details: { missing } },
-    );
-  return { source, execute, reused, selected };
+  const selected = selectedSteps(source, steps, workflow, selection);
+  const plan = computeResumePlan({
+    nodes: workflow.definition.steps,
+    order: workflow.order,
+    fingerprints: workflow.fingerprints,
+    steps,
+    options: options.onChange ? { onChange: options.onChange } : {},
+    changedFiles: declaredFilesChanged(source.workdir, steps, workflow),
+    rerun: { sourceRunId: source.id, selected },
+  });
+  return { source, steps, plan };
 }
 
 /**
- * A new run that executes the selected steps and everything downstream of them, reusing every other
- * step's recorded output and variables from the source run (which may itself have reused them).
+ * A new run that executes the selected steps and everything downstream of them (and, with
+ * onChange "rerun", the changed steps and theirs), reusing every other step's recorded output and
+ * variables from the source run (which may itself have reused them).
  */
 export async function rerunRun(
   tx: StoreTx,
-  req: LineageRequest & { selection: RerunSelection },
-): Promise<RunRecord> {
-  const { source, execute, reused, selected } = await planRerun(tx, req.source, req.workflow, req.selection);
+  req: LineageRequest & RerunOptions & { selection: RerunSelection },
+): Promise<{ run: RunRecord; plan: ResumePlan }> {
+  const { source, steps, plan } = await planRerun(tx, req.source, req.workflow, req.selection, req);
+  if (plan.refusal)
+    throw new CairnError("UNPROCESSABLE", plan.refusal, {
+      details: {
+        changed: plan.changed,
+        missing: plan.steps.filter((s) => s.action === "blocked").map((s) => s.stepId),
+      },
+    });
+  const rows = new Map(steps.map((s) => [s.stepId, s]));
+  const reused = new Map<string, StepRecord>();
   const reasons = new Map<string, Provenance["reason"]>();
-  for (const id of execute) reasons.set(id, selected.includes(id) ? "selected" : "downstream");
-  return (
-    await insertRun(tx, {
-      ...params(req, source, "rerun"),
-      reused,
-      reasons,
-      note: `from ${selected.join(", ")}`,
-    })
-  ).run;
+  for (const step of plan.steps) {
+    if (step.action === "keep") reused.set(step.stepId, rows.get(step.stepId)!);
+    else if (step.cause) reasons.set(step.stepId, step.cause);
+  }
+  const selected = plan.steps.filter((s) => s.cause === "selected").map((s) => s.stepId);
+  const { run } = await insertRun(tx, {
+    ...params(req, source, "rerun"),
+    reused,
+    reasons,
+    note: `from ${selected.join(", ")}`,
+  });
+  return { run, plan };
 }
 
 /** A rerun's working directory starts as a copy of its source's, so reused steps' files are there. */

@@ -3,7 +3,7 @@ import { computeResumePlan, type ResumeOptions, type ResumePlan } from "../core/
 import { refusal } from "../core/run-actions.js";
 import type { Json, NewEvent, RunRecord, StepRecord, StepStatus } from "../core/types.js";
 import type { StoreTx } from "../store/store.js";
-import { changedFiles } from "./declared-files.js";
+import { declaredFilesChanged } from "./declared-files.js";
 import { orphanReason } from "./liveness.js";
 import type { LoadedWorkflow } from "./registry.js";
 import { event, finishRunIfDone } from "./transitions.js";
@@ -64,21 +64,13 @@ export async function planResume(
         details: { unknown: [req.options.markDone.stepId] },
       },
     );
-  const filesChanged = new Map<string, string[]>();
-  for (const step of steps) {
-    const declared = req.workflow.steps.get(step.stepId)?.outputs ?? [];
-    if (step.status === "succeeded" && declared.length > 0) {
-      const files = changedFiles(run.workdir, step.files as Record<string, string> | null, declared);
-      if (files.length > 0) filesChanged.set(step.stepId, files);
-    }
-  }
   const plan = computeResumePlan({
     nodes: req.workflow.definition.steps,
     order: req.workflow.order,
     fingerprints: req.workflow.fingerprints,
     steps,
     options: req.options,
-    changedFiles: filesChanged,
+    changedFiles: declaredFilesChanged(run.workdir, steps, req.workflow),
   });
   return { run, steps, plan };
 }

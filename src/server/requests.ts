@@ -93,10 +93,19 @@ export const ResumeBody = z
 
 export const RestartBody = z.strictObject({ secrets: Secrets.optional() }).openapi("RestartRequest");
 
+const RerunOnChange = z.enum(ON_CHANGE).optional().openapi({
+  description:
+    "Steps whose definition changed since the source run: error (refuse, the default), rerun (execute them and their downstream) or keep.",
+});
+
 export const RerunBody = z
   .union([
-    z.strictObject({ from: z.array(Id).min(1).max(1000), secrets: Secrets.optional() }),
-    z.strictObject({ failed: z.literal(true), secrets: Secrets.optional() }),
+    z.strictObject({
+      from: z.array(Id).min(1).max(1000),
+      onChange: RerunOnChange,
+      secrets: Secrets.optional(),
+    }),
+    z.strictObject({ failed: z.literal(true), onChange: RerunOnChange, secrets: Secrets.optional() }),
   ])
   .openapi("RerunRequest", {
     description:
@@ -125,6 +134,17 @@ export const PlanQuery = z.strictObject({
     .openapi({ description: "As in the resume request (default error)." }),
   maxAttempts: queryInt(1, 100).optional().openapi({ description: "As in the resume request." }),
   resetAttempts: QueryBoolean.optional().openapi({ description: "As in the resume request." }),
+});
+
+export const RerunPlanQuery = z.strictObject({
+  from: z
+    .string()
+    .min(1)
+    .max(10_000)
+    .optional()
+    .openapi({ description: "Rerun from these steps (comma-separated); or `failed=true`." }),
+  failed: z.literal("true").optional().openapi({ description: "Rerun every failed step; or `from`." }),
+  onChange: RerunOnChange,
 });
 
 export interface Cursor {

@@ -168,11 +168,18 @@ export const PlanSchema = z
         action: z.enum(PLAN_ACTIONS),
         why: z.string(),
         cause: z.enum(RERUN_REASONS).nullable(),
+        fromRunId: z
+          .string()
+          .nullable()
+          .openapi({ description: "For a kept step: the run whose recorded output is used." }),
       }),
     ),
     changed: z.array(z.string()),
     unknown: z.array(z.string()),
-    refusal: z.string().nullable().openapi({ description: "Why resume would be refused, or null." }),
+    refusal: z
+      .string()
+      .nullable()
+      .openapi({ description: "Why the resume (or rerun) would be refused, or null." }),
     summary: z.record(z.enum(PLAN_ACTIONS), z.number().int()),
   })
   .openapi("ResumePlan");

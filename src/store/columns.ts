@@ -37,6 +37,7 @@ export const RUN_COLUMNS: ColumnMap<RunRecord> = {
     failFast: "fail_fast",
     timeoutMs: "timeout_ms",
     deadlineAt: "deadline_at",
+    source: "source",
   },
   json: new Set(["input", "output", "error", "secretNames"]),
   booleans: new Set(["failFast"]),

@@ -21,6 +21,7 @@ const EXPECTED = [
   "GET /api/runs/{id}/resume-plan",
   "POST /api/runs/{id}/restart",
   "POST /api/runs/{id}/rerun",
+  "GET /api/runs/{id}/rerun-plan",
   "POST /api/runs/{id}/cancel",
   "POST /api/runs/{id}/pause",
   "GET /api/runs/{id}/history",

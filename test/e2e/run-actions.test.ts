@@ -92,8 +92,35 @@ describe("web UI: resume, rerun, restart", { skip: missing ?? false, timeout: 24
     await nodeStatus(page, "right", "failed");
     await nodeStatus(page, "join", "skipped");
 
+    // A rerun from one branch alone is refused by its plan (the other branch has no output to reuse).
+    await page.getByTestId("rerun-menu-toggle").click();
+    const left = page.locator('[data-testid="rerun-failed-item"][data-step-id="left"]');
+    assert.equal(await left.getAttribute("aria-disabled"), "true");
+    assert.match(
+      await left.getByTestId("rerun-item-refusal").innerText(),
+      /Not possible alone: Cannot rerun from "left": step "right" would be reused but has no recorded output/,
+    );
+    await left.dispatchEvent("click");
+    assert.equal(await page.getByTestId("rerun-plan-dialog").count(), 0, "a refused item starts nothing");
+    await page.keyboard.press("Escape");
+
     fs.writeFileSync(path.join(server.dir, "fixed-ui-parallel"), "");
     await page.getByTestId("rerun-failed").click();
+    const dialog = page.getByTestId("rerun-plan-dialog");
+    assert.deepEqual(await planRows(page, "rerun-plan-dialog"), {
+      extract: "keep",
+      left: "rerun",
+      right: "rerun",
+      join: "run",
+    });
+    assert.match(await dialog.innerText(), /Rerun all failed nodes of run/);
+    assert.match(
+      await dialog.locator('[data-step-id="extract"]').innerText(),
+      new RegExp(`keep[\\s\\S]*output reused from run ${parent}`),
+    );
+    assert.match(await dialog.locator('[data-step-id="join"]').innerText(), /downstream of selected "left"/);
+    assert.deepEqual(server.executed(parent).length, 3, "nothing started before the plan is confirmed");
+    await dialog.getByTestId("confirm-rerun").click();
     const child = await nextRun(page, parent);
     await toast(page, "success", new RegExp(`Started run ${child}, a rerun of ${parent}`));
     assert.match(
@@ -114,7 +141,34 @@ describe("web UI: resume, rerun, restart", { skip: missing ?? false, timeout: 24
     runs.parallel = child;
   });
 
-  test("rerun from a node picked in the graph executes it and its downstream only", async () => {
+  test("rerun from one failed node: its plan first, then a new run from it", async () => {
+    const { page } = browser;
+    const source = await server.startRun("ui-resume");
+    await openRun(page, server.url, source);
+    await runStatus(page, "failed");
+    await page.getByTestId("rerun-menu-toggle").click();
+    const item = page.locator('[data-testid="rerun-failed-item"][data-step-id="flaky"]');
+    assert.equal(await item.getAttribute("aria-disabled"), null, "the plan allows it");
+    await item.click();
+    const dialog = page.getByTestId("rerun-plan-dialog");
+    assert.deepEqual(await planRows(page, "rerun-plan-dialog"), {
+      prepare: "keep",
+      flaky: "rerun",
+      publish: "run",
+    });
+    assert.match(await dialog.innerText(), /Rerun from Call flaky service of run/);
+    assert.match(
+      await dialog.locator('[data-step-id="flaky"]').innerText(),
+      /failed: Command exited with code 3: connection refused by flaky\.example; selected to run again/,
+    );
+    await dialog.getByTestId("confirm-rerun").click();
+    const rerun = await nextRun(page, source);
+    await runStatus(page, "failed");
+    assert.deepEqual(server.executed(rerun), ["flaky"], "prepare was reused");
+    await nodeStatus(page, "prepare", "reused");
+  });
+
+  test("rerun from several nodes picked in the graph executes them and their downstream only", async () => {
     const { page } = browser;
     const source = await server.startRun("ui-chain");
     await openRun(page, server.url, source);
@@ -126,21 +180,32 @@ describe("web UI: resume, rerun, restart", { skip: missing ?? false, timeout: 24
     );
 
     await page.getByTestId("rerun-menu-toggle").click();
-    await page.getByRole("menuitem", { name: "Rerun from selected node…" }).click();
+    await page.getByRole("menuitem", { name: "Rerun from selected nodes…" }).click();
     await page.getByTestId("pick-banner").waitFor();
     await graphNode(page, "b").getByRole("button").click();
-    const dialog = page.getByTestId("rerun-from-dialog");
-    assert.match(
-      await dialog.innerText(),
-      /executes b and everything downstream of it \(2 steps\), and reuses the recorded outputs of the other 2/,
-    );
-    await dialog.getByRole("button", { name: "Rerun from b" }).click();
+    await graphNode(page, "c").getByRole("button").click();
+    await graphNode(page, "c").getByRole("button").click(); // again: unchosen
+    await graphNode(page, "d").getByRole("button").click();
+    assert.equal(await page.getByTestId("pick-chosen").innerText(), "Chosen: b, d");
+    await page.getByTestId("pick-confirm").click();
+    const dialog = page.getByTestId("rerun-plan-dialog");
+    assert.deepEqual(await planRows(page, "rerun-plan-dialog"), {
+      a: "keep",
+      b: "rerun",
+      c: "rerun",
+      d: "rerun",
+    });
+    assert.match(await dialog.innerText(), /Rerun from b, d of run/);
+    assert.match(await dialog.locator('[data-step-id="c"]').innerText(), /downstream of selected "b"/);
+    assert.match(await dialog.innerText(), /A new run executes 3 steps/);
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, "rerun-plan-1280x800.png") });
+    await dialog.getByTestId("confirm-rerun").click();
 
     const rerun = await nextRun(page, source);
     await runStatus(page, "succeeded");
-    assert.deepEqual(server.executed(rerun), ["b", "c"]);
+    assert.deepEqual(server.executed(rerun).sort(), ["b", "c", "d"]);
     await nodeStatus(page, "a", "reused");
-    await nodeStatus(page, "d", "reused");
     runs.chain = source;
   });
 

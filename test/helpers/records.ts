@@ -25,6 +25,7 @@ export function runRecord(id: string, overrides: Partial<RunRecord> = {}): RunRe
     failFast: false,
     timeoutMs: null,
     deadlineAt: null,
+    source: null,
     ...overrides,
   };
 }

@@ -16,6 +16,7 @@ import type {
   EventSchema,
   HistorySchema,
   LatestFailedSchema,
+  PlanSchema,
   ResumePlanResponseSchema,
   RunDetailSchema,
   RunPageSchema,
@@ -36,6 +37,7 @@ const checks: {
   stepDetail: Same<web.StepDetail, Out<typeof StepDetailSchema>>;
   history: Same<{ attempts: web.RunAttempt[] }, Out<typeof HistorySchema>>;
   plan: Same<web.ResumePlan, Out<typeof ResumePlanResponseSchema>>;
+  rerunPlan: Same<web.Plan, Out<typeof PlanSchema>>;
   workflow: Same<web.Workflow, Out<typeof WorkflowSchema>>;
   workflows: Same<{ workflows: web.WorkflowSummary[] }, Out<typeof WorkflowListSchema>>;
   latestFailed: Same<web.LatestFailed, Out<typeof LatestFailedSchema>>;
@@ -46,6 +48,7 @@ const checks: {
   stepDetail: true,
   history: true,
   plan: true,
+  rerunPlan: true,
   workflow: true,
   workflows: true,
   latestFailed: true,

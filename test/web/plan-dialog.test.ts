@@ -17,6 +17,7 @@ function plan(over: Partial<ResumePlan> = {}): ResumePlan {
       action: "keep",
       why: "succeeded; its recorded output is returned",
       cause: null,
+      fromRunId: null,
     },
     {
       stepId: "flaky",
@@ -24,8 +25,16 @@ function plan(over: Partial<ResumePlan> = {}): ResumePlan {
       action: "retry",
       why: "failed: connection refused",
       cause: "failed",
+      fromRunId: null,
     },
-    { stepId: "publish", status: "pending", action: "run", why: "had not run yet", cause: null },
+    {
+      stepId: "publish",
+      status: "pending",
+      action: "run",
+      why: "had not run yet",
+      cause: null,
+      fromRunId: null,
+    },
   ];
   const summary = { ...SUMMARY_ZERO };
   for (const s of steps) summary[s.action]++;
@@ -112,8 +121,16 @@ describe("resume plan dialog", () => {
         action: "rerun",
         why: "its definition changed since it ran",
         cause: "definition-changed",
+        fromRunId: null,
       },
-      { stepId: "flaky", status: "failed", action: "retry", why: "failed: boom", cause: "failed" },
+      {
+        stepId: "flaky",
+        status: "failed",
+        action: "retry",
+        why: "failed: boom",
+        cause: "failed",
+        fromRunId: null,
+      },
     ];
     const { root, confirm } = await render({
       plan: plan({ steps, changed: ["prepare"] }),
@@ -155,5 +172,36 @@ describe("resume plan dialog", () => {
     const alert = one(failed.root, (el) => el.attrs.role === "alert", "alert");
     assert.match(text(alert), /already succeeded/);
     assert.equal(isDisabled(failed.confirm), true);
+  });
+});
+
+describe("rerun plan dialog", () => {
+  test("the same plan table for a rerun: its own title and words, and a refused plan cannot be started", async () => {
+    const refusal = 'Cannot rerun from "left": step "right" would be reused but has no recorded output.';
+    const html = await renderStatic(PlanDialog, {
+      kind: "rerun",
+      title: "Rerun from left of run run_1?",
+      runId: "run_1",
+      plan: plan({ refusal }),
+      loading: false,
+      error: null,
+      onChange: "error",
+      onChangeChoice: () => undefined,
+      secrets: {},
+      onSecret: () => undefined,
+      labels: new Map(),
+      busy: false,
+      onConfirm: () => undefined,
+      onClose: () => undefined,
+    });
+    const root = parse(html);
+    assert.equal(byTestId(root, "plan-dialog").length, 0);
+    const dialog = byTestId(root, "rerun-plan-dialog")[0]!;
+    assert.match(text(dialog), /Rerun from left of run run_1\?/);
+    assert.match(text(dialog), /A new run executes 2 steps\./);
+    assert.equal(text(byTestId(root, "plan-refusal")[0]!), refusal);
+    const confirm = one(root, (el) => el.attrs["data-testid"] === "confirm-rerun", "confirm button");
+    assert.equal(text(confirm), "Start the rerun");
+    assert.equal(isDisabled(confirm), true);
   });
 });

@@ -101,7 +101,22 @@ describe("run from failed node split button", () => {
       ["mid", "Rerun from midCommand exited with code 3: mid failed"],
       ["zeta", "Rerun from zetazeta broke"],
     ]);
-    assert.deepEqual(r.pick, ["Rerun from selected node…"]);
+    assert.deepEqual(r.pick, ["Rerun from selected nodes…"]);
+  });
+
+  test("a failed node whose rerun plan refuses it alone is shown disabled with the plan's reason", async () => {
+    const refusal = 'Cannot rerun from "alpha": step "zeta" would be reused but has no recorded output.';
+    const r = await render("failed", failedNodes(STEPS), { refusals: new Map([["alpha", refusal]]) });
+    const items = byTestId(r.root, "rerun-failed-item");
+    assert.deepEqual(
+      items.map((el) => [el.attrs["data-step-id"], el.attrs["aria-disabled"] ?? null]),
+      [
+        ["alpha", "true"],
+        ["mid", null],
+        ["zeta", null],
+      ],
+    );
+    assert.deepEqual(byTestId(r.root, "rerun-item-refusal").map(text), [`Not possible alone: ${refusal}`]);
   });
 
   test("a succeeded run: nothing failed to rerun, but any node can still be picked", async () => {
@@ -110,7 +125,7 @@ describe("run from failed node split button", () => {
     assert.match(r.tooltip ?? "", /no failed nodes/);
     assert.equal(isDisabled(r.toggle), false);
     assert.deepEqual(r.menu, []);
-    assert.deepEqual(r.pick, ["Rerun from selected node…"]);
+    assert.deepEqual(r.pick, ["Rerun from selected nodes…"]);
   });
 
   test("a running or paused run cannot be rerun yet, and says why", async () => {

@@ -1,8 +1,9 @@
 import { createRoute } from "@hono/zod-openapi";
+import { CairnError } from "../../core/errors.js";
 import type { ResumeOptions } from "../../core/resume-plan.js";
 import type { Json } from "../../core/types.js";
-import { EmptyBody, RerunBody, RestartBody, ResumeBody, RunIdParams } from "../requests.js";
-import { ResumeResultSchema, RunDetailSchema, RunSchema } from "../schemas.js";
+import { EmptyBody, RerunBody, RerunPlanQuery, RestartBody, ResumeBody, RunIdParams } from "../requests.js";
+import { PlanSchema, ResumeResultSchema, RunDetailSchema, RunSchema } from "../schemas.js";
 import { runView } from "../views.js";
 import {
   type App,
@@ -56,6 +57,18 @@ const rerun = createRoute({
   responses: { 201: json(RunDetailSchema, "The new run."), ...ACTION_ERRORS },
 });
 
+const rerunPlan = createRoute({
+  method: "get",
+  path: "/api/runs/{id}/rerun-plan",
+  tags: ["actions"],
+  summary: "What a rerun would execute and reuse (from which run), and why (a dry run)",
+  description:
+    "Takes `failed=true` or `from=a,b` and `onChange` as query parameters; starts nothing. A plan with a `refusal` is one the rerun request would refuse with 422.",
+  security: BEARER,
+  request: { params: RunIdParams, query: RerunPlanQuery },
+  responses: { 200: json(PlanSchema, "The plan."), ...errors(400, 401, 404, 409, 422) },
+});
+
 const cancel = createRoute({
   method: "post",
   path: "/api/runs/{id}/cancel",
@@ -106,16 +119,34 @@ export function registerActionRoutes(app: App, { cairn }: RouteContext): void {
     const { id } = c.req.valid("param");
     const principal = c.get("principal");
     await ownRun(cairn, principal, id);
-    const { secrets, ...selection } = c.req.valid("json");
+    const { secrets, onChange, ...selection } = c.req.valid("json");
     const handle = await cairn.rerun(
       id,
       "failed" in selection ? { failed: true } : { from: selection.from },
       {
         ...(secrets ? { secrets } : {}),
+        ...(onChange ? { onChange } : {}),
         ...actorOf(principal),
       },
     );
     return c.json(await runDetail(cairn, handle.id), 201);
+  });
+
+  app.openapi(rerunPlan, async (c) => {
+    const { id } = c.req.valid("param");
+    await ownRun(cairn, c.get("principal"), id);
+    const { from, failed, onChange } = c.req.valid("query");
+    if ((from === undefined) === (failed === undefined))
+      throw new CairnError("USAGE", "Pass exactly one of failed=true or from=STEP[,STEP…].");
+    const selection = failed
+      ? { failed: true as const }
+      : {
+          from: from!
+            .split(",")
+            .map((s) => s.trim())
+            .filter(Boolean),
+        };
+    return c.json(await cairn.rerunPlan(id, selection, onChange ? { onChange } : {}), 200);
   });
 
   app.openapi(cancel, async (c) => {

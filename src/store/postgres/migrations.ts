@@ -86,6 +86,9 @@ export const PG_MIGRATIONS: readonly string[] = [
     deleted_at BIGINT NOT NULL, workdir_removed_at BIGINT);
   CREATE INDEX deleted_runs_pending ON deleted_runs (deleted_at) WHERE workdir_removed_at IS NULL;
   `,
+  // 6. The file each run's definition came from: a run is resumed with its own file, even when another
+  // file with the same workflow id was loaded since.
+  `ALTER TABLE runs ADD COLUMN source TEXT;`,
 ];
 
 /**

@@ -138,4 +138,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     deleted_at INTEGER NOT NULL, workdir_removed_at INTEGER);
   CREATE INDEX deleted_runs_pending ON deleted_runs (deleted_at) WHERE workdir_removed_at IS NULL;
   `,
+  // 7. The file each run's definition came from: a run is resumed with its own file, even when another
+  // file with the same workflow id was loaded since.
+  `ALTER TABLE runs ADD COLUMN source TEXT;`,
 ];

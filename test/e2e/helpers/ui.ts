@@ -69,9 +69,9 @@ export async function borderRgb(node: Locator): Promise<[number, number, number]
   return [r ?? 0, g ?? 0, b ?? 0];
 }
 
-/** The plan dialog's rows as step → action. */
-export async function planRows(page: Page): Promise<Record<string, string>> {
-  const rows = page.getByTestId("plan-dialog").getByTestId("plan-row");
+/** The plan dialog's rows as step → action (resume's dialog, or "rerun-plan-dialog"). */
+export async function planRows(page: Page, dialog = "plan-dialog"): Promise<Record<string, string>> {
+  const rows = page.getByTestId(dialog).getByTestId("plan-row");
   await rows.first().waitFor();
   const out: Record<string, string> = {};
   for (const row of await rows.all())

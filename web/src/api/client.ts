@@ -2,6 +2,7 @@ import { ApiError, apiErrorOf } from "./errors";
 import type {
   LatestFailed,
   OnChange,
+  Plan,
   ResumePlan,
   Run,
   RunAttempt,
@@ -25,9 +26,10 @@ export interface ResumeRequest {
   secrets?: Record<string, string>;
 }
 
-export type RerunRequest =
-  | { from: string[]; secrets?: Record<string, string> }
-  | { failed: true; secrets?: Record<string, string> };
+/** Which steps a rerun executes again: the chosen ones, or every failed one. */
+export type RerunSelection = { from: string[] } | { failed: true };
+
+export type RerunRequest = RerunSelection & { onChange?: OnChange; secrets?: Record<string, string> };
 
 /**
  * The typed client of Cairn's HTTP API. Every request carries `Authorization: Bearer <token>`; a 401
@@ -148,6 +150,20 @@ export class ApiClient {
 
   restart(runId: string, body: { secrets?: Record<string, string> } = {}): Promise<RunDetail> {
     return this.request("POST", `/api/runs/${enc(runId)}/restart`, body);
+  }
+
+  /** What a rerun would execute and reuse (from which run), and why; starts nothing. */
+  rerunPlan(
+    runId: string,
+    selection: RerunSelection,
+    options: { onChange?: OnChange } = {},
+    signal?: AbortSignal,
+  ): Promise<Plan> {
+    const query = new URLSearchParams(
+      "failed" in selection ? { failed: "true" } : { from: selection.from.join(",") },
+    );
+    if (options.onChange) query.set("onChange", options.onChange);
+    return this.request("GET", `/api/runs/${enc(runId)}/rerun-plan?${query}`, undefined, signal);
   }
 
   rerun(runId: string, body: RerunRequest): Promise<RunDetail> {

@@ -135,15 +135,21 @@ export interface PlanStep {
   action: PlanAction;
   why: string;
   cause: RerunReason | null;
+  /** For a kept step: the run whose recorded output is used. */
+  fromRunId: string | null;
 }
 
-/** core/resume-plan.ts ResumePlan, plus the secrets a resume must carry. */
-export interface ResumePlan {
+/** core/resume-plan.ts ResumePlan: what a resume or a rerun would do with every step. */
+export interface Plan {
   steps: PlanStep[];
   changed: string[];
   unknown: string[];
   refusal: string | null;
   summary: Record<PlanAction, number>;
+}
+
+/** A plan plus the secrets the resume (or rerun) request must carry. */
+export interface ResumePlan extends Plan {
   secretsNeeded: string[];
 }
 

@@ -11,7 +11,6 @@ import { GraphView } from "../run/graph-view";
 import { HistoryList } from "../run/history-list";
 import { LineagePanel } from "../run/lineage-panel";
 import { PickBanner } from "../run/pick-banner";
-import { RerunFromDialog } from "../run/rerun-from-dialog";
 import { RunActions } from "../run/run-actions";
 import { StepPanel } from "../run/step-panel";
 import { TimelineView } from "../run/timeline";
@@ -20,23 +19,25 @@ import { useRunActions } from "../run/use-run-actions";
 
 export function RunPage({ runId, stepId }: { runId: string; stepId: string | null }) {
   const { run, history, events, error, notFound, stream, refresh } = useRun(runId);
-  const actions = useRunActions(runId, refresh);
+  const actions = useRunActions(runId, refresh, run?.secretNames);
   const [picking, setPicking] = useState(false);
-  const [rerunFrom, setRerunFrom] = useState<string | null>(null);
+  const [picked, setPicked] = useState<string[]>([]);
   const now = useNow(1000, run?.status === "running");
 
   const select = useCallback(
     (id: string | null) => {
       if (picking && id) {
-        setPicking(false);
-        setRerunFrom(id);
+        setPicked((p) => (p.includes(id) ? p.filter((x) => x !== id) : [...p, id]));
         return;
       }
       navigate(runHref(runId, id), { replace: true });
     },
     [picking, runId],
   );
-  const stopPicking = useCallback(() => setPicking(false), []);
+  const stopPicking = useCallback(() => {
+    setPicking(false);
+    setPicked([]);
+  }, []);
 
   const steps = run?.steps;
   const order = useMemo(() => (steps ? topologicalOrder(steps) : []), [steps]);
@@ -101,13 +102,25 @@ export function RunPage({ runId, stepId }: { runId: string; stepId: string | nul
         </p>
       )}
       <RunActions run={run} actions={actions} onPick={() => setPicking(true)} />
-      {picking && <PickBanner steps={run.steps} onPick={(id) => select(id)} onCancel={stopPicking} />}
+      {picking && (
+        <PickBanner
+          steps={run.steps}
+          chosen={picked}
+          onToggle={(id) => select(id)}
+          onConfirm={() => {
+            actions.openRerun({ from: picked });
+            stopPicking();
+          }}
+          onCancel={stopPicking}
+        />
+      )}
       <div className={`run-main${selected ? " with-panel" : ""}`}>
         <GraphView
           steps={graphSteps}
           selectedId={selected?.id ?? null}
           onSelect={select}
           picking={picking}
+          picked={picked}
           label={`Graph of run ${run.id}`}
         />
         {selected && (
@@ -126,14 +139,6 @@ export function RunPage({ runId, stepId }: { runId: string; stepId: string | nul
         <HistoryList attempts={history} />
         <LineagePanel run={run} />
       </div>
-      {rerunFrom && (
-        <RerunFromDialog
-          run={run}
-          stepId={rerunFrom}
-          onConfirm={() => actions.rerun({ from: [rerunFrom] })}
-          onClose={() => setRerunFrom(null)}
-        />
-      )}
     </main>
   );
 }

@@ -42,6 +42,8 @@ const HANDLES: NodeHandle[] = [
 /** Above this many steps only the nodes in view are rendered. */
 const LARGE = 150;
 
+const NONE: readonly string[] = [];
+
 /**
  * The DAG of a run (or of a workflow, without statuses), laid out once by dagre. Statuses change the
  * nodes' data only; positions are recomputed only if the graph's shape changes.
@@ -51,9 +53,11 @@ export function GraphView(props: {
   selectedId?: string | null;
   onSelect?: (stepId: string) => void;
   picking?: boolean;
+  /** Nodes chosen in pick mode, shown selected. */
+  picked?: readonly string[];
   label: string;
 }) {
-  const { steps, selectedId = null, onSelect, picking = false } = props;
+  const { steps, selectedId = null, onSelect, picking = false, picked = NONE } = props;
   const key = shapeKey(steps);
   // biome-ignore lint/correctness/useExhaustiveDependencies: the layout depends on the shape only (key)
   const positions = useMemo(() => layoutGraph(steps), [key]);
@@ -71,11 +75,11 @@ export function GraphView(props: {
           label: s.label,
           status: s.status,
           attempts: s.attempts,
-          selected: s.id === selectedId,
+          selected: s.id === selectedId || picked.includes(s.id),
           picking,
         },
       })),
-    [steps, positions, selectedId, picking],
+    [steps, positions, selectedId, picking, picked],
   );
   const edges = useMemo<Edge[]>(() => {
     const status = new Map(steps.map((s) => [s.id, s.status]));

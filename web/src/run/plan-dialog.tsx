@@ -5,7 +5,31 @@ import { ACTION_TEXT, ON_CHANGE_TEXT, planViewModel } from "./plan-model";
 
 const ROW_HEIGHT = 40;
 
+/** The words that differ between resume's dialog and a rerun's. */
+const KIND_TEXT = {
+  resume: {
+    testId: "plan-dialog",
+    confirmTestId: "confirm-resume",
+    loading: "Computing the resume plan…",
+    changedSince: "since the run started",
+    who: "resume",
+    listLabel: "Resume plan: what happens to each step",
+  },
+  rerun: {
+    testId: "rerun-plan-dialog",
+    confirmTestId: "confirm-rerun",
+    loading: "Computing the rerun plan…",
+    changedSince: "since this run ran",
+    who: "the rerun",
+    listLabel: "Rerun plan: what happens to each step",
+  },
+} as const;
+
 export interface PlanDialogProps {
+  /** Resume this run in place (default), or rerun it as a new run. */
+  kind?: "resume" | "rerun";
+  /** The dialog's title; default "Resume run ID?". */
+  title?: string;
   runId: string;
   plan: ResumePlan | null;
   loading: boolean;
@@ -27,15 +51,23 @@ export interface PlanDialogProps {
  */
 export function PlanDialog(props: PlanDialogProps) {
   const { plan, loading, error, busy } = props;
+  const kind = props.kind ?? "resume";
+  const text = KIND_TEXT[kind];
   const model = plan
-    ? planViewModel(plan, { labels: props.labels, secrets: props.secrets, busy, onChange: props.onChange })
+    ? planViewModel(plan, {
+        labels: props.labels,
+        secrets: props.secrets,
+        busy,
+        onChange: props.onChange,
+        kind,
+      })
     : null;
   return (
     <Modal
-      title={`Resume run ${props.runId}?`}
+      title={props.title ?? `Resume run ${props.runId}?`}
       onClose={props.onClose}
       wide
-      testId="plan-dialog"
+      testId={text.testId}
       footer={
         <>
           <button type="button" className="button" onClick={props.onClose}>
@@ -46,14 +78,14 @@ export function PlanDialog(props: PlanDialogProps) {
             className="button primary"
             disabled={!model?.canConfirm || loading}
             onClick={props.onConfirm}
-            data-testid="confirm-resume"
+            data-testid={text.confirmTestId}
           >
-            {model?.confirmLabel ?? "Resume run"}
+            {model?.confirmLabel ?? (kind === "resume" ? "Resume run" : "Start the rerun")}
           </button>
         </>
       }
     >
-      {loading && !plan && <p aria-live="polite">Computing the resume plan…</p>}
+      {loading && !plan && <p aria-live="polite">{text.loading}</p>}
       {error && (
         <p className="field-error" role="alert">
           {error}
@@ -61,10 +93,18 @@ export function PlanDialog(props: PlanDialogProps) {
       )}
       {plan && model && (
         <>
-          <p>
-            Resume continues this run in place: steps marked <strong>keep</strong> are not executed again;{" "}
-            {model.executes} step{model.executes === 1 ? "" : "s"} will execute.
-          </p>
+          {kind === "resume" ? (
+            <p>
+              Resume continues this run in place: steps marked <strong>keep</strong> are not executed again;{" "}
+              {model.executes} step{model.executes === 1 ? "" : "s"} will execute.
+            </p>
+          ) : (
+            <p>
+              A <strong>new run</strong> executes {model.executes} step{model.executes === 1 ? "" : "s"}.
+              Steps marked <strong>keep</strong> reuse the recorded output of the run their row names. This
+              run stays as it is.
+            </p>
+          )}
           <p className="plan-summary" data-testid="plan-summary">
             {model.counts.map((c) => (
               <span key={c.action} className={`plan-count action-${c.action}`}>
@@ -75,14 +115,14 @@ export function PlanDialog(props: PlanDialogProps) {
           {model.offerOnChange && (
             <fieldset className="on-change" data-testid="on-change">
               <legend>
-                The definition changed since the run started for{" "}
+                The definition changed {text.changedSince} for{" "}
                 {plan.changed.map((id, i) => (
                   <span key={id}>
                     {i > 0 && ", "}
                     <code>{id}</code>
                   </span>
                 ))}
-                . What should resume do with {plan.changed.length === 1 ? "it" : "them"}?
+                . What should {text.who} do with {plan.changed.length === 1 ? "it" : "them"}?
               </legend>
               {ON_CHANGE.map((value) => (
                 <label key={value} className="radio">
@@ -133,7 +173,7 @@ export function PlanDialog(props: PlanDialogProps) {
               items={model.rows}
               rowHeight={ROW_HEIGHT}
               maxHeight={ROW_HEIGHT * 9}
-              label="Resume plan: what happens to each step"
+              label={text.listLabel}
               renderRow={(row, _index, style) => (
                 <li
                   key={row.stepId}

@@ -12,7 +12,7 @@ export const ACTION_TEXT: Record<PlanAction, { label: string; meaning: string }>
 };
 
 export const ON_CHANGE_TEXT: Record<OnChange, { label: string; description: string }> = {
-  error: { label: "Refuse", description: "Do not resume while a step's definition changed (the default)." },
+  error: { label: "Refuse", description: "Start nothing while a step's definition changed (the default)." },
   rerun: {
     label: "Run changed steps again",
     description: "Execute the changed steps and everything downstream of them.",
@@ -43,7 +43,7 @@ export interface PlanViewModel {
 
 const EXECUTES: ReadonlySet<PlanAction> = new Set(["retry", "reset", "run", "rerun"]);
 
-/** Everything the resume dialog shows, derived from the API's plan (no rules of its own). */
+/** Everything the resume (or rerun) dialog shows, derived from the API's plan (no rules of its own). */
 export function planViewModel(
   plan: ResumePlan,
   options: {
@@ -51,6 +51,7 @@ export function planViewModel(
     secrets?: Readonly<Record<string, string>>;
     busy?: boolean;
     onChange?: OnChange;
+    kind?: "resume" | "rerun";
   },
 ): PlanViewModel {
   const rows = plan.steps.map((s) => ({
@@ -72,6 +73,13 @@ export function planViewModel(
     refusal: plan.refusal,
     missingSecrets,
     canConfirm: !busy && plan.refusal === null && missingSecrets.length === 0,
-    confirmLabel: busy ? "Resuming…" : "Resume run",
+    confirmLabel:
+      options.kind === "rerun"
+        ? busy
+          ? "Rerunning…"
+          : "Start the rerun"
+        : busy
+          ? "Resuming…"
+          : "Resume run",
   };
 }

@@ -1,4 +1,5 @@
 import { useState } from "react";
+import type { RerunSelection } from "../api/client";
 import type { RunDetail } from "../api/types";
 import { ActionButton } from "../components/action-button";
 import { ConfirmDialog } from "../components/confirm-dialog";
@@ -6,7 +7,18 @@ import { cancelReason, pauseReason, restartReason, resumeReason } from "./action
 import { PlanDialog } from "./plan-dialog";
 import { RunFromFailedButton } from "./run-from-failed";
 import { failedNodes } from "./run-from-failed-model";
+import { useRerunRefusals } from "./use-rerun-refusals";
 import type { RunActionsApi } from "./use-run-actions";
+
+/** "Rerun all failed nodes of run X?", "Rerun from Load rows of run X?", "Rerun from b, c of run X?". */
+function rerunTitle(
+  runId: string,
+  selection: RerunSelection,
+  labels: ReadonlyMap<string, string | null>,
+): string {
+  if ("failed" in selection) return `Rerun all failed nodes of run ${runId}?`;
+  return `Rerun from ${selection.from.map((id) => labels.get(id) ?? id).join(", ")} of run ${runId}?`;
+}
 
 /** The run's action bar: Resume, Restart, Run from failed node, Cancel, Pause, and their dialogs. */
 export function RunActions({
@@ -23,6 +35,8 @@ export function RunActions({
   const locked = inFlight !== null;
   const labels = new Map(run.steps.map((s) => [s.id, s.label]));
   const failed = failedNodes(run.steps);
+  const refusals = useRerunRefusals(run, failed);
+  const dialog = actions.resumeDialog;
   return (
     <div className="actions" role="toolbar" aria-label="Run actions">
       <ActionButton
@@ -49,8 +63,9 @@ export function RunActions({
         failed={failed}
         busy={inFlight === "rerun"}
         locked={locked && inFlight !== "rerun"}
-        onRerunFailed={() => actions.rerun({ failed: true })}
-        onRerunFrom={(stepId) => actions.rerun({ from: [stepId] })}
+        refusals={refusals}
+        onRerunFailed={() => actions.openRerun({ failed: true })}
+        onRerunFrom={(stepId) => actions.openRerun({ from: [stepId] })}
         onPick={onPick}
       />
       <ActionButton
@@ -73,18 +88,20 @@ export function RunActions({
         testId="cancel"
       />
 
-      {actions.resumeDialog && (
+      {dialog && (
         <PlanDialog
+          kind={dialog.kind}
+          title={dialog.selection ? rerunTitle(run.id, dialog.selection, labels) : `Resume run ${run.id}?`}
           runId={run.id}
-          plan={actions.resumeDialog.plan}
-          loading={actions.resumeDialog.loading}
-          error={actions.resumeDialog.error}
-          onChange={actions.resumeDialog.onChange}
+          plan={dialog.plan}
+          loading={dialog.loading}
+          error={dialog.error}
+          onChange={dialog.onChange}
           onChangeChoice={actions.chooseOnChange}
-          secrets={actions.resumeDialog.secrets}
+          secrets={dialog.secrets}
           onSecret={actions.setSecret}
           labels={labels}
-          busy={inFlight === "resume"}
+          busy={inFlight === dialog.kind}
           onConfirm={actions.confirmResume}
           onClose={actions.closeResume}
         />

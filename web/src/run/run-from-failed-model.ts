@@ -10,7 +10,15 @@ export interface FailedNode {
 }
 
 export type MenuItem =
-  | { kind: "failed"; key: string; stepId: string; text: string; detail: string }
+  | {
+      kind: "failed";
+      key: string;
+      stepId: string;
+      text: string;
+      detail: string;
+      /** Why the rerun plan refuses a rerun from this node alone, or null. */
+      refusal: string | null;
+    }
   | { kind: "pick"; key: string; text: string };
 
 export interface SplitButtonState {
@@ -39,6 +47,8 @@ export function runFromFailedState(input: {
   busy: boolean;
   /** Another action is in flight. */
   locked: boolean;
+  /** Failed nodes the rerun plan refuses to rerun from alone, with the plan's reason. */
+  refusals?: ReadonlyMap<string, string>;
 }): SplitButtonState {
   const { status, failed, busy, locked } = input;
   const finishedReason =
@@ -50,7 +60,7 @@ export function runFromFailedState(input: {
   const primaryReason =
     finishedReason ??
     (failed.length === 0
-      ? "This run has no failed nodes. Pick a node with “Rerun from selected node…”, or restart it."
+      ? "This run has no failed nodes. Pick nodes with “Rerun from selected nodes…”, or restart it."
       : null);
   const items: MenuItem[] = failed.map((f) => ({
     kind: "failed",
@@ -58,8 +68,9 @@ export function runFromFailedState(input: {
     stepId: f.stepId,
     text: `Rerun from ${f.label ?? f.stepId}`,
     detail: f.error,
+    refusal: input.refusals?.get(f.stepId) ?? null,
   }));
-  items.push({ kind: "pick", key: "pick", text: "Rerun from selected node…" });
+  items.push({ kind: "pick", key: "pick", text: "Rerun from selected nodes…" });
   return {
     primary: {
       label: busy ? "Rerunning…" : "Rerun all failed nodes",

@@ -11,13 +11,15 @@ export interface RunFromFailedProps {
   onRerunFailed: () => void;
   onRerunFrom: (stepId: string) => void;
   onPick: () => void;
+  /** Failed nodes the rerun plan refuses to rerun from alone, with the plan's reason. */
+  refusals?: ReadonlyMap<string, string>;
   /** Start with the menu open (tests). */
   defaultOpen?: boolean;
 }
 
 /**
  * Split button: the primary part reruns all failed nodes; the menu lists each failed node (with its
- * first error line) and "Rerun from selected node…". Arrow keys move through the menu, Escape
+ * first error line) and "Rerun from selected nodes…". Arrow keys move through the menu, Escape
  * closes it and returns focus to the toggle.
  */
 export function RunFromFailedButton(props: RunFromFailedProps) {
@@ -43,7 +45,7 @@ export function RunFromFailedButton(props: RunFromFailedProps) {
   const choose = (item: MenuItem) => {
     setOpen(false);
     if (item.kind === "pick") props.onPick();
-    else props.onRerunFrom(item.stepId);
+    else if (!item.refusal) props.onRerunFrom(item.stepId);
   };
 
   const onMenuKey = (event: KeyboardEvent) => {
@@ -124,12 +126,18 @@ export function RunFromFailedButton(props: RunFromFailedProps) {
               role="menuitem"
               tabIndex={-1}
               className={`menu-item menu-${item.kind}`}
+              aria-disabled={item.kind === "failed" && item.refusal ? true : undefined}
               onClick={() => choose(item)}
               data-testid={item.kind === "pick" ? "rerun-pick" : "rerun-failed-item"}
               data-step-id={item.kind === "failed" ? item.stepId : undefined}
             >
               <span className="menu-text">{item.text}</span>
               {item.kind === "failed" && <span className="menu-detail">{item.detail}</span>}
+              {item.kind === "failed" && item.refusal && (
+                <span className="menu-detail menu-refusal" data-testid="rerun-item-refusal">
+                  Not possible alone: {item.refusal}
+                </span>
+              )}
             </button>
           ))}
         </div>

@@ -1,5 +1,5 @@
 import { useCallback, useState } from "react";
-import type { RerunRequest } from "../api/client";
+import type { RerunSelection } from "../api/client";
 import { useApi } from "../api/context";
 import { messageOf } from "../api/errors";
 import type { OnChange, ResumePlan } from "../api/types";
@@ -9,6 +9,10 @@ import { navigate, runHref } from "../router";
 export type ActionName = "resume" | "restart" | "rerun" | "cancel" | "pause";
 
 export interface ResumeDialogState {
+  /** Resume in place, or a rerun of the chosen steps as a new run. */
+  kind: "resume" | "rerun";
+  /** For a rerun: which steps execute again. */
+  selection: RerunSelection | null;
   plan: ResumePlan | null;
   loading: boolean;
   error: string | null;
@@ -18,9 +22,10 @@ export interface ResumeDialogState {
 
 /**
  * The run's actions against the API: one in flight at a time; success and error toasts carry the
- * API's own message; restart and rerun open the new run.
+ * API's own message; restart and rerun open the new run. Resume and every rerun first show the API's
+ * plan in a dialog and start only once it is confirmed.
  */
-export function useRunActions(runId: string, refresh: () => void) {
+export function useRunActions(runId: string, refresh: () => void, secretNames: readonly string[] = []) {
   const client = useApi();
   const toasts = useToasts();
   const [inFlight, setInFlight] = useState<ActionName | null>(null);
@@ -42,20 +47,33 @@ export function useRunActions(runId: string, refresh: () => void) {
   );
 
   const loadPlan = useCallback(
-    (onChange: OnChange) => {
+    (onChange: OnChange, rerun: RerunSelection | null) => {
       setResumeDialog((d) => ({
+        kind: rerun ? "rerun" : "resume",
+        selection: rerun,
         plan: d?.plan ?? null,
         loading: true,
         error: null,
         onChange,
         secrets: d?.secrets ?? {},
       }));
-      client
-        .resumePlan(runId, onChange === "error" ? {} : { onChange })
+      const options = onChange === "error" ? {} : { onChange };
+      const plan: Promise<ResumePlan> = rerun
+        ? client.rerunPlan(runId, rerun, options).then((p) => ({ ...p, secretsNeeded: [...secretNames] }))
+        : client.resumePlan(runId, options);
+      plan
         .then((plan) => setResumeDialog((d) => d && { ...d, plan, loading: false }))
         .catch((e: unknown) => setResumeDialog((d) => d && { ...d, loading: false, error: messageOf(e) }));
     },
-    [client, runId],
+    [client, runId, secretNames],
+  );
+
+  const newRun = useCallback(
+    (verb: string) => (created: { id: string }) => {
+      toasts.success(`Started run ${created.id}, a ${verb} of ${runId}.`);
+      navigate(runHref(created.id));
+    },
+    [toasts, runId],
   );
 
   const confirmResume = useCallback(() => {
@@ -66,6 +84,11 @@ export function useRunActions(runId: string, refresh: () => void) {
       ...(dialog.onChange !== "error" ? { onChange: dialog.onChange } : {}),
       ...(Object.keys(dialog.secrets).length > 0 ? { secrets: dialog.secrets } : {}),
     };
+    if (dialog.selection) {
+      const request = { ...dialog.selection, ...body };
+      void run("rerun", () => client.rerun(runId, request), newRun("rerun"));
+      return;
+    }
     void run(
       "resume",
       () => client.resume(runId, body),
@@ -78,24 +101,20 @@ export function useRunActions(runId: string, refresh: () => void) {
         );
       },
     );
-  }, [client, resumeDialog, run, runId, toasts]);
-
-  const newRun = (verb: string) => (created: { id: string }) => {
-    toasts.success(`Started run ${created.id}, a ${verb} of ${runId}.`);
-    navigate(runHref(created.id));
-  };
+  }, [client, resumeDialog, run, runId, toasts, newRun]);
 
   return {
     inFlight,
     resumeDialog,
-    openResume: () => loadPlan("error"),
-    chooseOnChange: (value: OnChange) => loadPlan(value),
+    openResume: () => loadPlan("error", null),
+    /** Show what a rerun of these steps would do; it starts once confirmed. */
+    openRerun: (selection: RerunSelection) => loadPlan("error", selection),
+    chooseOnChange: (value: OnChange) => loadPlan(value, resumeDialog?.selection ?? null),
     setSecret: (name: string, value: string) =>
       setResumeDialog((d) => d && { ...d, secrets: { ...d.secrets, [name]: value } }),
     closeResume: () => setResumeDialog(null),
     confirmResume,
     restart: () => void run("restart", () => client.restart(runId), newRun("restart")),
-    rerun: (request: RerunRequest) => void run("rerun", () => client.rerun(runId, request), newRun("rerun")),
     cancel: () =>
       void run(
         "cancel",
