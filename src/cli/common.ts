@@ -1,8 +1,10 @@
 import fs from "node:fs";
 import { CairnError, type ErrorCode } from "../core/errors.js";
+import type { Logger, LogLevel } from "../core/logger.js";
 import type { Json } from "../core/types.js";
 import { Cairn, type CairnOptions } from "../engine/cairn.js";
 import { loadOneWorkflow } from "../loader/load-workflow-file.js";
+import { createLogger } from "../logging/create-logger.js";
 
 /** Exit codes: 0 the run succeeded, 1 it failed, 2 bad usage or definition, 3 refused by the run's state. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, refused: 3, interrupted: 130 } as const;
@@ -24,13 +26,24 @@ export function exitCodeFor(error: unknown): number {
 
 export interface GlobalOptions {
   db?: string;
+  logLevel?: string;
   durability?: "full" | "normal";
   json?: boolean;
   verbose?: boolean;
 }
 
+/**
+ * The CLI's logger: level from `--log-level`, else `CAIRN_LOG_LEVEL`, else `fallback` ("info" for the
+ * long-running `serve` and `worker`, "warn" for the rest); JSON lines on stderr, readable on a terminal.
+ */
+export function cliLogger(global: GlobalOptions, fallback: LogLevel = "warn"): Logger {
+  return createLogger({ level: global.logLevel, fallback });
+}
+
 export async function openCairn(global: GlobalOptions, options: CairnOptions = {}): Promise<Cairn> {
+  const logger = options.logger ?? cliLogger(global);
   return Cairn.open({
+    logger,
     ...(global.db ? { db: global.db } : {}),
     ...(global.durability ? { durability: global.durability } : {}),
     trigger: "cli",

@@ -3,6 +3,7 @@ import path from "node:path";
 import { toDefinition, type WorkflowLike } from "../core/builder.js";
 import { validateInput } from "../core/definition.js";
 import { CairnError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
 import type { ResumeOptions, ResumePlan } from "../core/resume-plan.js";
 import type { CairnEvent, LogLine, RunAttemptRecord, RunRecord, WorkflowRecord } from "../core/types.js";
 import { loadOneWorkflow } from "../loader/load-workflow-file.js";
@@ -18,6 +19,7 @@ import { Executor } from "./executor.js";
 import { newId } from "./ids.js";
 import { latestFailed } from "./latest-failed.js";
 import { copyWorkdir, type RerunSelection, rerunRun, restartRun } from "./lineage.js";
+import { logExecutor, logRecovery } from "./log-events.js";
 import { type RecoveryReport, recoverOrphans } from "./recovery.js";
 import { type LoadedWorkflow, loadWorkflow, toWorkflowRecord } from "./registry.js";
 import { planResume, resumeRun } from "./resume.js";
@@ -91,9 +93,12 @@ export class Cairn {
     });
     // The store refuses writes: every waiter gets the error instead of waiting for a run that cannot move.
     this.#executor?.on("fatal", (error) => this.#wakeUps.fail(error));
-    this.#executor?.on("error", (error) => {
-      if (process.env.CAIRN_DEBUG) console.error("cairn executor:", error);
-    });
+    if (this.#executor) logExecutor(this.#executor, this.logger);
+  }
+
+  /** Where this instance logs (the `logger` option). */
+  get logger(): Logger {
+    return this.#options.logger;
   }
 
   static async open(options: CairnOptions = {}): Promise<Cairn> {
@@ -102,12 +107,18 @@ export class Cairn {
     const store =
       typeof options.db === "object"
         ? options.db
-        : await openStore(options.db, options.durability ? { durability: options.durability } : {});
+        : await openStore(options.db, {
+            ...(options.durability ? { durability: options.durability } : {}),
+            logger: resolved.logger,
+          });
     const cairn = new Cairn(store, owns, resolved);
     await cairn.#executor?.start();
     if (resolved.execute && resolved.recover) {
       cairn.#recoveryTimer = setInterval(
-        () => void cairn.recover().catch(() => undefined),
+        () =>
+          void cairn
+            .recover()
+            .catch((error: unknown) => resolved.logger.error({ err: error }, "recovery failed; retrying")),
         resolved.recoveryIntervalMs,
       );
       cairn.#recoveryTimer.unref();
@@ -312,6 +323,7 @@ export class Cairn {
     return this.store
       .transaction((tx) => recoverOrphans(tx, { workflows: this.#workflows, onlyRegistered: true }))
       .then((report) => {
+        logRecovery(report, this.logger);
         if (report.recovered.length > 0) this.#executor?.wake();
         for (const r of report.interrupted) this.#wakeUps.notify(r.runId);
         return report;

@@ -1,6 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { CairnError } from "../core/errors.js";
+import { accessLog } from "./access-log.js";
 import { type AppEnv, authenticate, forbidReadOnlyActions } from "./auth.js";
 import { errorResponse, HttpError } from "./errors.js";
 import { registerSecurityScheme } from "./openapi.js";
@@ -35,7 +36,9 @@ export function createApp(options: AppOptions): App {
     },
   });
 
-  // Order matters: who is asking, whether they may act, then the body size before anything reads it.
+  // Order matters: the access log around everything, who is asking, whether they may act, then the
+  // body size before anything reads it.
+  app.use("*", accessLog(options.cairn.logger));
   app.use("/api/*", authenticate(options.cairn.store, resolved.auth));
   app.use("/api/*", forbidReadOnlyActions());
   app.use(

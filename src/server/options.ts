@@ -14,7 +14,7 @@ export interface AppOptions {
   sseKeepAliveMs?: number;
   /** A built web UI to serve at `/` (index.html and hashed assets), when given. */
   staticDir?: string | null;
-  /** Told about unexpected errors (answered with a bare 500), for the server's log. */
+  /** Told about unexpected errors (answered with a bare 500). Default: logged by the Cairn's logger. */
   onInternalError?: (error: unknown) => void;
 }
 
@@ -29,7 +29,8 @@ export function resolveAppOptions(options: AppOptions): ResolvedAppOptions {
     ssePollMs: options.ssePollMs ?? 200,
     sseKeepAliveMs: options.sseKeepAliveMs ?? 15_000,
     staticDir: options.staticDir ?? null,
-    onInternalError: options.onInternalError ?? ((error) => console.error("cairn server:", error)),
+    onInternalError:
+      options.onInternalError ?? ((error) => options.cairn.logger.error({ err: error }, "internal error")),
   };
   if (resolved.auth !== "tokens" && resolved.auth !== "none")
     throw new CairnError("INVALID_INPUT", `auth must be "tokens" or "none", got "${String(resolved.auth)}".`);

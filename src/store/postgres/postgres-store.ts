@@ -1,6 +1,7 @@
 import path from "node:path";
 import pg from "pg";
 import { CairnError } from "../../core/errors.js";
+import { type Logger, silentLogger } from "../../core/logger.js";
 import type {
   CairnEvent,
   Json,
@@ -22,6 +23,7 @@ import type {
 } from "../store.js";
 import { commitOutcome, connectionConfig, deleteOldCommitTokens, redact, retrying } from "./connection.js";
 import { migrate, PG_MIGRATIONS } from "./migrations.js";
+import { OutageLog } from "./outage.js";
 import { isConnectionError, type Queryable } from "./pg-sql.js";
 import { PostgresReader } from "./postgres-reader.js";
 import { PostgresTx } from "./postgres-tx.js";
@@ -43,6 +45,8 @@ export interface PostgresStoreOptions {
    * can block others. Default 10 s.
    */
   idleInTransactionTimeoutMs?: number;
+  /** Where lost and regained connections are logged (warn, info). Default: nowhere. */
+  logger?: Logger;
 }
 
 /** NOTIFY channel; the payload names the schema, so stores in other schemas ignore it. */
@@ -73,6 +77,7 @@ export class PostgresStore implements Store {
   readonly #reconnectMs: number;
   readonly #schemaName: string;
   readonly #cleanupTimer: NodeJS.Timeout;
+  readonly #outage: OutageLog;
   #closed = false;
 
   private constructor(
@@ -81,6 +86,7 @@ export class PostgresStore implements Store {
     where: string,
     schemaName: string,
     reconnectMs: number,
+    logger: Logger,
   ) {
     this.#pool = pool;
     this.#reader = new PostgresReader(pool as unknown as Queryable);
@@ -88,6 +94,7 @@ export class PostgresStore implements Store {
     this.where = where;
     this.#schemaName = schemaName;
     this.#reconnectMs = reconnectMs;
+    this.#outage = new OutageLog(logger, where);
     this.#cleanupTimer = setInterval(
       () => void deleteOldCommitTokens(pool as unknown as Queryable).catch(() => undefined),
       COMMIT_TOKEN_CLEANUP_MS,
@@ -125,7 +132,7 @@ export class PostgresStore implements Store {
       });
     }
     const listener = new WorkListener(() => new pg.Client(config), WORK_CHANNEL, schemaName);
-    return new PostgresStore(pool, listener, where, schemaName, reconnectMs);
+    return new PostgresStore(pool, listener, where, schemaName, reconnectMs, options.logger ?? silentLogger);
   }
 
   /**
@@ -189,7 +196,18 @@ export class PostgresStore implements Store {
   }
 
   #retrying<T>(attempt: () => Promise<T>): Promise<T> {
-    return retrying(attempt, { reconnectMs: this.#reconnectMs, closed: () => this.#closed });
+    return retrying(
+      async () => {
+        const result = await attempt();
+        this.#outage.reachable();
+        return result;
+      },
+      {
+        reconnectMs: this.#reconnectMs,
+        closed: () => this.#closed,
+        onRetry: (error) => this.#outage.lost(error),
+      },
+    );
   }
 
   read<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
