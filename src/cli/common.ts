@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import { CairnError, type ErrorCode } from "../core/errors.js";
-import type { Logger, LogLevel } from "../core/logger.js";
+import type { CairnLogger, LogLevel } from "../core/logger.js";
 import type { Json } from "../core/types.js";
 import { Cairn, type CairnOptions } from "../engine/cairn.js";
 import { loadOneWorkflow } from "../loader/load-workflow-file.js";
@@ -36,7 +36,7 @@ export interface GlobalOptions {
  * The CLI's logger: level from `--log-level`, else `CAIRN_LOG_LEVEL`, else `fallback` ("info" for the
  * long-running `serve` and `worker`, "warn" for the rest); JSON lines on stderr, readable on a terminal.
  */
-export function cliLogger(global: GlobalOptions, fallback: LogLevel = "warn"): Logger {
+export function cliLogger(global: GlobalOptions, fallback: LogLevel = "warn"): CairnLogger {
   return createLogger({ level: global.logLevel, fallback });
 }
 

@@ -1,5 +1,5 @@
 import { CairnError } from "../core/errors.js";
-import type { Logger } from "../core/logger.js";
+import type { CairnLogger } from "../core/logger.js";
 import { createLogger } from "../logging/create-logger.js";
 import type { Store } from "../store/store.js";
 
@@ -39,7 +39,7 @@ export interface CairnOptions {
    * Where Cairn logs (a pino logger, or anything with pino's error/warn/info/debug/child). Default:
    * JSON lines on stderr (readable lines on a terminal) at level `CAIRN_LOG_LEVEL`, else "warn".
    */
-  logger?: Logger;
+  logger?: CairnLogger;
   /** Recorded as who asked for starts and resumes: "library", "cli", "api". */
   trigger?: string;
   clock?: () => number;

@@ -3,7 +3,7 @@ import path from "node:path";
 import { toDefinition, type WorkflowLike } from "../core/builder.js";
 import { validateInput } from "../core/definition.js";
 import { CairnError } from "../core/errors.js";
-import type { Logger } from "../core/logger.js";
+import type { CairnLogger } from "../core/logger.js";
 import type { ResumeOptions, ResumePlan } from "../core/resume-plan.js";
 import type { CairnEvent, LogLine, RunAttemptRecord, RunRecord, WorkflowRecord } from "../core/types.js";
 import { loadOneWorkflow } from "../loader/load-workflow-file.js";
@@ -97,7 +97,7 @@ export class Cairn {
   }
 
   /** Where this instance logs (the `logger` option). */
-  get logger(): Logger {
+  get logger(): CairnLogger {
     return this.#options.logger;
   }
 

@@ -1,4 +1,4 @@
-import type { Logger } from "../core/logger.js";
+import type { CairnLogger } from "../core/logger.js";
 import type { StepRecord } from "../core/types.js";
 import type { Executor } from "./executor.js";
 import type { RecoveryReport } from "./recovery.js";
@@ -9,7 +9,7 @@ export function stepFields(step: Pick<StepRecord, "runId" | "stepId" | "attempts
 }
 
 /** Log what an executor reports: errors (always), fenced completions and lost leases. */
-export function logExecutor(executor: Executor, logger: Logger): void {
+export function logExecutor(executor: Executor, logger: CairnLogger): void {
   executor.on("error", (error, step) =>
     logger.error(
       { err: error, ...(step ? stepFields(step) : {}) },
@@ -31,7 +31,7 @@ export function logExecutor(executor: Executor, logger: Logger): void {
 }
 
 /** Log a recovery pass: each step taken over from a dead owner, each run left for a person. */
-export function logRecovery(report: RecoveryReport, logger: Logger): void {
+export function logRecovery(report: RecoveryReport, logger: CairnLogger): void {
   for (const r of report.recovered)
     logger.warn(
       { runId: r.runId, stepId: r.stepId, attempt: r.attempt, previousOwner: r.owner, reason: r.reason },

@@ -1,6 +1,6 @@
 import { pino } from "pino";
 import { CairnError } from "../core/errors.js";
-import { LOG_LEVELS, type Logger, type LogLevel } from "../core/logger.js";
+import { type CairnLogger, LOG_LEVELS, type LogLevel } from "../core/logger.js";
 import { prettyLine } from "./pretty.js";
 
 export interface LoggerOptions {
@@ -29,7 +29,7 @@ export function parseLogLevel(value: string, from: string): LogLevel {
  * @example
  * const cairn = await Cairn.open({ logger: createLogger({ level: "info" }) });
  */
-export function createLogger(options: LoggerOptions = {}): Logger {
+export function createLogger(options: LoggerOptions = {}): CairnLogger {
   const level =
     options.level !== undefined
       ? parseLogLevel(options.level, "--log-level")

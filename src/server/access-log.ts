@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
-import type { Logger } from "../core/logger.js";
+import type { CairnLogger } from "../core/logger.js";
 import type { AppEnv } from "./auth.js";
 
 /**
@@ -8,7 +8,7 @@ import type { AppEnv } from "./auth.js";
  * its query string), status, duration and tenant. Never headers, bodies or tokens. Errors (5xx) are
  * logged at warn, the rest at info.
  */
-export function accessLog(logger: Logger): MiddlewareHandler<AppEnv> {
+export function accessLog(logger: CairnLogger): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const started = performance.now();
     await next();

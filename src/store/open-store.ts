@@ -1,6 +1,6 @@
 import path from "node:path";
 import { CairnError } from "../core/errors.js";
-import type { Logger } from "../core/logger.js";
+import type { CairnLogger } from "../core/logger.js";
 import { SqliteStore } from "./sqlite/sqlite-store.js";
 import type { Store } from "./store.js";
 
@@ -9,7 +9,7 @@ export const DEFAULT_DB = ".cairn/cairn.db";
 export interface OpenStoreOptions {
   durability?: "full" | "normal";
   /** PostgreSQL: where lost and regained database connections are logged. */
-  logger?: Logger;
+  logger?: CairnLogger;
 }
 
 /**
@@ -27,7 +27,7 @@ export async function openStore(location?: string, options: OpenStoreOptions = {
  * Cairn's own URL parameters are taken out before the URL goes to the driver: `schema` (the schema
  * holding Cairn's tables; default `cairn`) and `pool_size` (connections this process may open; default 10).
  */
-async function openPostgres(location: string, logger: Logger | undefined): Promise<Store> {
+async function openPostgres(location: string, logger: CairnLogger | undefined): Promise<Store> {
   let url: URL;
   try {
     url = new URL(location);

@@ -1,5 +1,5 @@
 import { pino } from "pino";
-import type { Logger } from "../../src/core/logger.js";
+import type { CairnLogger } from "../../src/core/logger.js";
 
 export type LogEntry = Record<string, unknown> & { level: number; msg: string };
 
@@ -12,7 +12,7 @@ export function jsonLogLines(text: string): LogEntry[] {
 }
 
 /** A real pino logger at level debug whose lines are kept, for asserting what was logged. */
-export function capturedLogger(): { logger: Logger; lines: LogEntry[]; raw: string[] } {
+export function capturedLogger(): { logger: CairnLogger; lines: LogEntry[]; raw: string[] } {
   const raw: string[] = [];
   const lines: LogEntry[] = [];
   const logger = pino(

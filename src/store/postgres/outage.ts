@@ -1,15 +1,15 @@
-import type { Logger } from "../../core/logger.js";
+import type { CairnLogger } from "../../core/logger.js";
 
 /**
  * Logs an outage once when it starts (the first lost connection) and once when it ends (the next
  * call that succeeds), with its length: not one line per retry.
  */
 export class OutageLog {
-  readonly #logger: Logger;
+  readonly #logger: CairnLogger;
   readonly #database: string;
   #since: number | null = null;
 
-  constructor(logger: Logger, database: string) {
+  constructor(logger: CairnLogger, database: string) {
     this.#logger = logger;
     this.#database = database;
   }

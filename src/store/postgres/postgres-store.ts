@@ -1,7 +1,7 @@
 import path from "node:path";
 import pg from "pg";
 import { CairnError } from "../../core/errors.js";
-import { type Logger, silentLogger } from "../../core/logger.js";
+import { type CairnLogger, silentLogger } from "../../core/logger.js";
 import type {
   CairnEvent,
   Json,
@@ -46,7 +46,7 @@ export interface PostgresStoreOptions {
    */
   idleInTransactionTimeoutMs?: number;
   /** Where lost and regained connections are logged (warn, info). Default: nowhere. */
-  logger?: Logger;
+  logger?: CairnLogger;
 }
 
 /** NOTIFY channel; the payload names the schema, so stores in other schemas ignore it. */
@@ -86,7 +86,7 @@ export class PostgresStore implements Store {
     where: string,
     schemaName: string,
     reconnectMs: number,
-    logger: Logger,
+    logger: CairnLogger,
   ) {
     this.#pool = pool;
     this.#reader = new PostgresReader(pool as unknown as Queryable);
