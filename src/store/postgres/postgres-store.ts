@@ -195,7 +195,24 @@ export class PostgresStore implements Store {
     }
   }
 
-  #retrying<T>(attempt: () => Promise<T>): Promise<T> {
+  /**
+   * Run `attempt`, retrying lost connections for up to `reconnectMs`. After that the call fails with a
+   * STORE error naming the database (the API answers 503); the caller may try again later.
+   */
+  async #retrying<T>(attempt: () => Promise<T>): Promise<T> {
+    try {
+      return await this.#retryingRaw(attempt);
+    } catch (cause) {
+      if (!isConnectionError(cause)) throw cause;
+      throw new CairnError(
+        "STORE",
+        `The database at ${this.where} is unreachable (${(cause as Error).message}); gave up after retrying for ${this.#reconnectMs} ms.`,
+        { cause },
+      );
+    }
+  }
+
+  #retryingRaw<T>(attempt: () => Promise<T>): Promise<T> {
     return retrying(
       async () => {
         const result = await attempt();
