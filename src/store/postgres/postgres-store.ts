@@ -96,7 +96,13 @@ export class PostgresStore implements Store {
     this.#reconnectMs = reconnectMs;
     this.#outage = new OutageLog(logger, where);
     this.#cleanupTimer = setInterval(
-      () => void deleteOldCommitTokens(pool as unknown as Queryable).catch(() => undefined),
+      () =>
+        void deleteOldCommitTokens(pool as unknown as Queryable).catch((error: unknown) =>
+          logger.warn(
+            { database: where, err: error },
+            "deleting old commit tokens failed; trying again later",
+          ),
+        ),
       COMMIT_TOKEN_CLEANUP_MS,
     );
     this.#cleanupTimer.unref();
