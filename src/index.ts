@@ -9,11 +9,13 @@ export type {
   WorkflowDefinition,
 } from "./core/definition.js";
 export { CairnError, type ErrorCode } from "./core/errors.js";
+export type { CairnLogger, LogLevel } from "./core/logger.js";
 export type { OnChange, PlanAction, PlanStep, ResumeOptions, ResumePlan } from "./core/resume-plan.js";
 export * from "./core/types.js";
 export { Cairn, type CairnOptions, type RunHandle, type StartOptions } from "./engine/cairn.js";
 export type { RerunOptions, RerunSelection } from "./engine/lineage.js";
 export type { RunView } from "./engine/run-view.js";
 export { loadOneWorkflow, loadWorkflowFile } from "./loader/load-workflow-file.js";
+export { createLogger, type LoggerOptions } from "./logging/create-logger.js";
 export { openStore } from "./store/open-store.js";
 export type { Store } from "./store/store.js";

@@ -1,9 +1,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import { CairnError, type ErrorCode } from "../core/errors.js";
+import type { CairnLogger, LogLevel } from "../core/logger.js";
 import type { Json } from "../core/types.js";
 import { Cairn, type CairnOptions } from "../engine/cairn.js";
 import { loadOneWorkflow } from "../loader/load-workflow-file.js";
+import { createLogger } from "../logging/create-logger.js";
 import { isPostgresLocation, storeLocation } from "../store/open-store.js";
 
 /** Exit codes: 0 the run succeeded, 1 it failed, 2 bad usage or definition, 3 refused by the run's state. */
@@ -26,9 +28,18 @@ export function exitCodeFor(error: unknown): number {
 
 export interface GlobalOptions {
   db?: string;
+  logLevel?: string;
   durability?: "full" | "normal";
   json?: boolean;
   verbose?: boolean;
+}
+
+/**
+ * The CLI's logger: level from `--log-level`, else `CAIRN_LOG_LEVEL`, else `fallback` ("info" for the
+ * long-running `serve` and `worker`, "warn" for the rest); JSON lines on stderr, readable on a terminal.
+ */
+export function cliLogger(global: GlobalOptions, fallback: LogLevel = "warn"): CairnLogger {
+  return createLogger({ level: global.logLevel, fallback });
 }
 
 /**
@@ -46,7 +57,9 @@ export async function openCairn(
       "NOT_FOUND",
       `There is no store at ${path.resolve(location)}: nothing has run here yet (pass --db or set CAIRN_DB to use another).`,
     );
+  const logger = options.logger ?? cliLogger(global);
   return Cairn.open({
+    logger,
     ...(global.db ? { db: global.db } : {}),
     ...(global.durability ? { durability: global.durability } : {}),
     trigger: "cli",

@@ -65,6 +65,10 @@ export function buildProgram(): Command {
     .option("--durability <mode>", "SQLite durability: full (default) or normal")
     .option("--json", "machine-readable JSON on stdout, nothing else")
     .option("--verbose", "stack traces on errors")
+    .option(
+      "--log-level <level>",
+      "fatal, error, warn, info, debug, trace or silent (default $CAIRN_LOG_LEVEL, else info for serve and worker, warn otherwise)",
+    )
     .configureOutput({
       // Usage errors are one sentence like every other error.
       outputError: (text, write) => write(`cairn: ${text.replace(/^error: /, "").trim()} (see --help)\n`),

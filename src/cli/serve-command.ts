@@ -5,7 +5,7 @@ import { CairnError } from "../core/errors.js";
 import type { Cairn } from "../engine/cairn.js";
 import type { Listening } from "../server/listen.js";
 import { DEFAULT_BODY_LIMIT_BYTES } from "../server/options.js";
-import { EXIT, exitCodeFor, type GlobalOptions, openCairn } from "./common.js";
+import { cliLogger, EXIT, exitCodeFor, type GlobalOptions, openCairn } from "./common.js";
 import {
   addRetentionOptions,
   type RetentionOptionFlags,
@@ -65,6 +65,7 @@ async function serve(opts: ServeOptions, global: GlobalOptions): Promise<number>
       recover: true,
       onlyOwnRuns: false,
       trigger: "api",
+      logger: cliLogger(global, "info"),
     });
     const workflows = await registerWorkflows(cairn, opts.workflows ?? []);
     retaining = startRetentionFromFlags(cairn, retention);

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { CairnError } from "../core/errors.js";
 import type { Cairn } from "../engine/cairn.js";
 import type { Listening } from "../server/listen.js";
-import { EXIT, exitCodeFor, type GlobalOptions, openCairn, positiveInt } from "./common.js";
+import { cliLogger, EXIT, exitCodeFor, type GlobalOptions, openCairn, positiveInt } from "./common.js";
 import { addMetricsPortOptions, type MetricsPortOptions, startMetricsPort } from "./metrics-port.js";
 import {
   addRetentionOptions,
@@ -60,6 +60,7 @@ async function work(opts: WorkerOptions, global: GlobalOptions): Promise<number>
       recover: true,
       onlyOwnRuns: false,
       trigger: "worker",
+      logger: cliLogger(global, "info"),
       concurrency,
       leaseMs,
       ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),
@@ -70,6 +71,7 @@ async function work(opts: WorkerOptions, global: GlobalOptions): Promise<number>
     for (const definition of definitions) await cairn.register(definition);
     const retaining = startRetentionFromFlags(cairn, retention);
     const ids = definitions.map((d) => d.id).join(", ");
+    cairn.logger.info({ workerId: cairn.workerId, workflows: ids, concurrency, leaseMs }, "worker ready");
     process.stdout.write(
       `cairn worker ${cairn.workerId} ready (pid ${process.pid}; ${definitions.length} workflow${definitions.length === 1 ? "" : "s"}: ${ids}; concurrency ${concurrency}, lease ${leaseMs} ms)\n`,
     );

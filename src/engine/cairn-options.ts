@@ -1,4 +1,6 @@
 import { CairnError } from "../core/errors.js";
+import type { CairnLogger } from "../core/logger.js";
+import { createLogger } from "../logging/create-logger.js";
 import type { Store } from "../store/store.js";
 
 export interface CairnOptions {
@@ -33,6 +35,11 @@ export interface CairnOptions {
   heartbeatMs?: number;
   pollIntervalMs?: number;
   abortGraceMs?: number;
+  /**
+   * Where Cairn logs (a pino logger, or anything with pino's error/warn/info/debug/child). Default:
+   * JSON lines on stderr (readable lines on a terminal) at level `CAIRN_LOG_LEVEL`, else "warn".
+   */
+  logger?: CairnLogger;
   /** Recorded as who asked for starts and resumes: "library", "cli", "api". */
   trigger?: string;
   clock?: () => number;
@@ -55,6 +62,7 @@ export function resolveOptions(options: CairnOptions): Readonly<ResolvedOptions>
     pollIntervalMs: options.pollIntervalMs ?? 500,
     abortGraceMs: options.abortGraceMs ?? 2000,
     trigger: options.trigger ?? "library",
+    logger: options.logger ?? createLogger(),
     clock: options.clock ?? Date.now,
   };
   for (const key of ["concurrency", "leaseMs", "heartbeatMs", "pollIntervalMs"] as const)

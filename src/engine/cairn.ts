@@ -3,6 +3,7 @@ import path from "node:path";
 import { toDefinition, type WorkflowLike } from "../core/builder.js";
 import { validateInput } from "../core/definition.js";
 import { CairnError } from "../core/errors.js";
+import type { CairnLogger } from "../core/logger.js";
 import type { ResumeOptions, ResumePlan } from "../core/resume-plan.js";
 import type { CairnEvent, LogLine, RunAttemptRecord, RunRecord, WorkflowRecord } from "../core/types.js";
 import { loadOneWorkflow } from "../loader/load-workflow-file.js";
@@ -27,6 +28,7 @@ import {
   rerunRun,
   restartRun,
 } from "./lineage.js";
+import { logExecutor, logRecovery } from "./log-events.js";
 import { type RecoveryReport, recoverOrphans } from "./recovery.js";
 import { type LoadedWorkflow, loadWorkflow, toWorkflowRecord } from "./registry.js";
 import { planResume, resumeRun } from "./resume.js";
@@ -106,9 +108,12 @@ export class Cairn {
     });
     // The store refuses writes: every waiter gets the error instead of waiting for a run that cannot move.
     this.#executor?.on("fatal", (error) => this.#wakeUps.fail(error));
-    this.#executor?.on("error", (error) => {
-      if (process.env.CAIRN_DEBUG) console.error("cairn executor:", error);
-    });
+    if (this.#executor) logExecutor(this.#executor, this.logger);
+  }
+
+  /** Where this instance logs (the `logger` option). */
+  get logger(): CairnLogger {
+    return this.#options.logger;
   }
 
   static async open(options: CairnOptions = {}): Promise<Cairn> {
@@ -117,12 +122,18 @@ export class Cairn {
     const store =
       typeof options.db === "object"
         ? options.db
-        : await openStore(options.db, options.durability ? { durability: options.durability } : {});
+        : await openStore(options.db, {
+            ...(options.durability ? { durability: options.durability } : {}),
+            logger: resolved.logger,
+          });
     const cairn = new Cairn(store, owns, resolved);
     await cairn.#executor?.start();
     if (resolved.execute && resolved.recover) {
       cairn.#recoveryTimer = setInterval(
-        () => void cairn.recover().catch(() => undefined),
+        () =>
+          void cairn
+            .recover()
+            .catch((error: unknown) => resolved.logger.error({ err: error }, "recovery failed; retrying")),
         resolved.recoveryIntervalMs,
       );
       cairn.#recoveryTimer.unref();
@@ -360,6 +371,7 @@ export class Cairn {
     return this.store
       .transaction((tx) => recoverOrphans(tx, { workflows: this.#workflows, onlyRegistered: true }))
       .then((report) => {
+        logRecovery(report, this.logger);
         const { recovered, interrupted } = report;
         if (recovered.length + interrupted.length > 0)
           this.activity.emit({

@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import { performance } from "node:perf_hooks";
 import type { RunRecord, StepRecord } from "../core/types.js";
-import { isStoreFailure, type Store, type StoreTx } from "../store/store.js";
+import { type FencedStepRef, isStoreFailure, type Store, type StoreTx } from "../store/store.js";
 import type { ActivityFeed } from "./activity.js";
 import { DeadlineTimers, expireRun, pastDeadline } from "./deadlines.js";
 import { GroupCommitter } from "./group-commit.js";
@@ -47,7 +47,18 @@ interface InFlight {
  * Claims ready steps, executes them, records their outcomes through the group committer, and keeps
  * their leases alive. All state lives in the store: the executor holds only what is in flight.
  */
-export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unknown]; fatal: [unknown] }> {
+export interface ExecutorEvents {
+  settled: [RunRecord];
+  /** An error while claiming, heartbeating, or recording a step (then its step): retried, and logged. */
+  error: [unknown, StepRecord?];
+  fatal: [unknown];
+  /** A completion refused because the step's lease had moved to another claim (fenced). */
+  rejected: [FencedStepRef, StepRecord?];
+  /** A heartbeat found the step's lease taken over: its execution here is aborted. */
+  "lease-lost": [StepRecord];
+}
+
+export class Executor extends EventEmitter<ExecutorEvents> {
   readonly #inFlight = new Map<string, InFlight>();
   readonly #committer: GroupCommitter<StepOutcome, OutcomeResult>;
   #pumping = false;
@@ -214,7 +225,7 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
     const controller = new AbortController();
     this.#inFlight.set(key, { step, controller, leaseUntil: this.options.clock() + this.options.leaseMs });
     void this.#execute(step, controller, run)
-      .catch((error: unknown) => this.emit("error", error))
+      .catch((error: unknown) => this.emit("error", error, step))
       .finally(() => {
         this.#inFlight.delete(key);
         if (this.#inFlight.size === 0 && this.#committer.pending === 0)
@@ -265,7 +276,7 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
         return;
       } catch (error) {
         if (this.#failed(error)) return;
-        this.emit("error", error);
+        this.emit("error", error, step);
         if (this.#stopped && controller.signal.aborted) return;
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
@@ -295,6 +306,8 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
     // before anyone can act on it (a resume brings new secrets). Waiters wake here and report the run
     // only once it is on disk (Cairn.wait awaits store.flushed()).
     for (const run of result.settled) this.#settled(run);
+    for (const ref of result.rejected)
+      this.emit("rejected", ref, this.#inFlight.get(`${ref.runId}/${ref.stepId}#${ref.epoch}`)?.step);
     if (result.rejected.length > 0) this.#backlog = true;
     if (result.readied) this.wake();
   }
@@ -406,7 +419,10 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
       });
       for (const f of inFlight) f.leaseUntil = Math.max(f.leaseUntil, startedAt + this.options.leaseMs);
       // By claim: when an old claim of a step is lost, a newer execution of the same step stays.
-      for (const step of lost) this.#inFlight.get(executionKey(step))?.controller.abort("lease-lost");
+      for (const step of lost) {
+        this.emit("lease-lost", step);
+        this.#inFlight.get(executionKey(step))?.controller.abort("lease-lost");
+      }
       for (const _ of lost) this.options.activity?.emit({ kind: "fenced", write: "heartbeat" });
       for (const runId of cancelled) this.abortRun(runId, "cancelled");
       for (const [runId, run] of expired) {

@@ -5,8 +5,8 @@ import { type LoadedWorkflow, type StoredPolicy, storedPolicy } from "./registry
 import { event } from "./transitions.js";
 
 export interface RecoveryReport {
-  /** Steps put back to ready for another execution (automatic recovery). */
-  recovered: Array<{ runId: string; stepId: string; reason: string }>;
+  /** Steps put back to ready for another execution (automatic recovery): the attempt that was lost, its owner. */
+  recovered: Array<{ runId: string; stepId: string; reason: string; attempt: number; owner: string | null }>;
   /** Runs now waiting for a person, with the reason. */
   interrupted: Array<{ runId: string; reason: string }>;
 }
@@ -120,7 +120,13 @@ export async function recoverOrphans(
     });
     if (!ok) continue;
     await tx.appendEvents([event(run, "step.recovered", now, step.stepId, { reason: reason ?? "" })]);
-    report.recovered.push({ runId: run.id, stepId: step.stepId, reason: reason ?? "" });
+    report.recovered.push({
+      runId: run.id,
+      stepId: step.stepId,
+      reason: reason ?? "",
+      attempt: step.attempts,
+      owner: step.leaseOwner,
+    });
     if (run.driverId !== null)
       await tx.updateRun(run.id, { driverId: null, updatedAt: now }, ["running", "paused"]);
   }

@@ -1,6 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { CairnError } from "../core/errors.js";
+import { accessLog } from "./access-log.js";
 import { type AppEnv, authenticate, forbidReadOnlyActions } from "./auth.js";
 import { errorResponse, HttpError } from "./errors.js";
 import { emptyJsonBodyIsNoBody, httpConventions } from "./http-conventions.js";
@@ -39,8 +40,9 @@ export function createApp(options: AppOptions): App {
     },
   });
 
-  // Order matters: known path and method, who is asking, whether they may act, then the body size
-  // before anything reads it.
+  // Order matters: the access log around everything, known path and method, who is asking, whether
+  // they may act, then the body size before anything reads it.
+  app.use("*", accessLog(options.cairn.logger));
   app.use("*", httpConventions(app));
   app.use("/api/*", authenticate(options.cairn.store, resolved.auth));
   app.use("/api/*", forbidReadOnlyActions());

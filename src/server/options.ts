@@ -17,7 +17,7 @@ export interface AppOptions {
   staticDir?: string | null;
   /** The metrics `/metrics` serves; default: new ones, counting from when the app is created. */
   metrics?: CairnMetrics | null;
-  /** Told about unexpected errors (answered with a bare 500), for the server's log. */
+  /** Told about unexpected errors (answered with a bare 500). Default: logged by the Cairn's logger. */
   onInternalError?: (error: unknown) => void;
 }
 
@@ -33,7 +33,8 @@ export function resolveAppOptions(options: AppOptions): ResolvedAppOptions {
     sseKeepAliveMs: options.sseKeepAliveMs ?? 15_000,
     staticDir: options.staticDir ?? null,
     metrics: options.metrics ?? null,
-    onInternalError: options.onInternalError ?? ((error) => console.error("cairn server:", error)),
+    onInternalError:
+      options.onInternalError ?? ((error) => options.cairn.logger.error({ err: error }, "internal error")),
   };
   if (resolved.auth !== "tokens" && resolved.auth !== "none")
     throw new CairnError("INVALID_INPUT", `auth must be "tokens" or "none", got "${String(resolved.auth)}".`);

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { CairnError } from "../core/errors.js";
+import type { CairnLogger } from "../core/logger.js";
 import { SqliteStore } from "./sqlite/sqlite-store.js";
 import type { Store } from "./store.js";
 
@@ -7,6 +8,8 @@ export const DEFAULT_DB = ".cairn/cairn.db";
 
 export interface OpenStoreOptions {
   durability?: "full" | "normal";
+  /** PostgreSQL: where lost and regained database connections are logged. */
+  logger?: CairnLogger;
 }
 
 /**
@@ -16,7 +19,7 @@ export interface OpenStoreOptions {
  */
 export async function openStore(location?: string, options: OpenStoreOptions = {}): Promise<Store> {
   const target = storeLocation(location);
-  if (isPostgresLocation(target)) return openPostgres(target);
+  if (isPostgresLocation(target)) return openPostgres(target, options.logger);
   return SqliteStore.open(path.resolve(target), options);
 }
 
@@ -33,7 +36,7 @@ export function isPostgresLocation(location: string): boolean {
  * Cairn's own URL parameters are taken out before the URL goes to the driver: `schema` (the schema
  * holding Cairn's tables; default `cairn`) and `pool_size` (connections this process may open; default 10).
  */
-async function openPostgres(location: string): Promise<Store> {
+async function openPostgres(location: string, logger: CairnLogger | undefined): Promise<Store> {
   let url: URL;
   try {
     url = new URL(location);
@@ -57,5 +60,6 @@ async function openPostgres(location: string): Promise<Store> {
   return PostgresStore.open(url.toString(), {
     ...(schema ? { schema } : {}),
     ...(poolSize !== null ? { poolSize: Number(poolSize) } : {}),
+    ...(logger ? { logger } : {}),
   });
 }

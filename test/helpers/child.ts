@@ -3,6 +3,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 export interface ChildRun {
   child: ChildProcess;
   stdout: () => string;
+  /** What it wrote to stderr so far (the CLI's log lines go there). */
+  stderr: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Resolves when a stdout line matches. */
   line(pattern: RegExp, timeoutMs?: number): Promise<string>;
@@ -50,5 +52,5 @@ export function spawnNode(
       });
     }
   };
-  return { child, stdout: () => `${out}${err ? `\n[stderr] ${err}` : ""}`, exited, line };
+  return { child, stdout: () => `${out}${err ? `\n[stderr] ${err}` : ""}`, stderr: () => err, exited, line };
 }

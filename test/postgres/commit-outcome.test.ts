@@ -66,4 +66,17 @@ test("a COMMIT lost in a crash whose event numbers were handed out again is judg
   const { rows } = await admin.query("SELECT count(*)::int AS n FROM outage.commit_tokens");
   assert.ok(rows[0].n >= 1, "write transactions leave their commit token");
   await admin.end();
+
+  // A database down for longer than the store retries: one STORE error naming it (the API's 503).
+  const brief = await PostgresStore.open(cluster.url, { schema: "outage", reconnectMs: 300 });
+  t.after(() => brief.close());
+  await cluster.stop("fast");
+  await assert.rejects(brief.getRun("r1"), (error: Error & { code?: string }) => {
+    assert.equal(error.code, "STORE");
+    assert.match(
+      error.message,
+      /^The database at postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres \(schema outage\) is unreachable \(.+\); gave up after retrying for 300 ms\.$/,
+    );
+    return true;
+  });
 });

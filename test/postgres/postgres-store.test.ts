@@ -10,7 +10,9 @@ import { loadWorkflow } from "../../src/engine/registry.js";
 import { claimSteps } from "../../src/engine/transitions.js";
 import { workflow } from "../../src/index.js";
 import { openStore } from "../../src/store/open-store.js";
+import { COMMIT_TOKEN_RETENTION_MS, deleteOldCommitTokens } from "../../src/store/postgres/connection.js";
 import { PG_MIGRATIONS } from "../../src/store/postgres/migrations.js";
+import type { Queryable } from "../../src/store/postgres/pg-sql.js";
 import { PostgresStore } from "../../src/store/postgres/postgres-store.js";
 import { type ListenClient, WorkListener } from "../../src/store/postgres/work-listener.js";
 import type { TokenRecord } from "../../src/store/store.js";
@@ -231,6 +233,22 @@ test("six processes opening a new schema at once: migrations run once, all of th
   ]);
   await stores[0]!.transaction((tx) => insertRun(tx, newRun("shared")));
   assert.equal((await stores[5]!.getRun("shared"))?.id, "shared");
+});
+
+test("commit tokens: one per write transaction, none for a read-only one; those past retention are deleted", async (t) => {
+  const db = await pgTestDb(t);
+  if (!db) return;
+  const store = await db.open();
+  const count = async () => Number((await db.sql("SELECT count(*)::int AS n FROM commit_tokens"))[0]!.n);
+  await store.transaction((tx) => insertRun(tx, newRun("r1")));
+  await store.transaction(async (tx) => tx.getRun("r1"));
+  assert.equal(await count(), 1);
+  await db.sql("UPDATE commit_tokens SET at = at - $1", [COMMIT_TOKEN_RETENTION_MS + 1000]);
+  await store.transaction((tx) => tx.insertToken(token));
+  const pool = new pg.Pool({ connectionString: PG_URL, options: `-c search_path=${db.schema}` });
+  t.after(() => pool.end());
+  assert.equal(await deleteOldCommitTokens(pool as unknown as Queryable), 1);
+  assert.equal(await count(), 1, "the recent token stays");
 });
 
 test("openStore opens PostgreSQL from a postgres:// URL, in the schema its ?schema= names", async (t) => {

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { Cairn, loadOneWorkflow } from "../../src/index.js";
 import { PostgresStore } from "../../src/store/postgres/postgres-store.js";
+import { jsonLogLines } from "../helpers/logs.js";
 import { privateCluster } from "../helpers/private-pg.js";
 import { readLines, tempDir, until } from "../helpers/temp.js";
 import { startWorkers } from "../helpers/workers.js";
@@ -92,4 +93,16 @@ test("a worker survives terminated sessions and database restarts, idle or busy,
   });
 
   assert.equal((await worker!.stop()).code, 0, `the worker stopped cleanly\n${worker!.stdout()}`);
+
+  // It said so: JSON lines on stderr (not a terminal), one per outage start and end, with its length.
+  const logs = jsonLogLines(worker!.stderr());
+  assert.ok(logs.some((l) => l.msg === "worker ready" && l.workerId === worker!.id));
+  const lost = logs.filter((l) => l.msg.startsWith("database unreachable"));
+  const back = logs.filter((l) => l.msg.startsWith("database reachable again"));
+  assert.ok(lost.length >= 3 && lost.every((l) => l.level === 40), worker!.stderr());
+  assert.ok(back.length >= 3 && back.every((l) => l.level === 30 && typeof l.outageMs === "number"));
+  assert.match(
+    String(lost[0]!.database),
+    /^postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres \(schema cairn\)$/,
+  );
 });

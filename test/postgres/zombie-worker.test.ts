@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { test } from "node:test";
+import { jsonLogLines } from "../helpers/logs.js";
 import { pgTestDb } from "../helpers/pg.js";
 import { readLines, until } from "../helpers/temp.js";
 import { startHeldRun } from "./helpers/held-run.js";
@@ -59,5 +60,24 @@ test("a zombie worker's late completion is rejected and logged; the taker's outp
   const events = await store.readEvents({ runId: id });
   assert.equal(events.filter((e) => e.type === "step.succeeded" && e.stepId === "held").length, 1);
   assert.equal(readLines(ledger).filter((l) => l.startsWith(`${id} after done`)).length, 1);
+
+  // Both workers said what happened, naming the run, the step and the attempt.
+  const recovered = jsonLogLines(taker.stderr()).find((l) => l.msg.startsWith("step recovered"));
+  assert.deepEqual(
+    recovered && [
+      recovered.level,
+      recovered.runId,
+      recovered.stepId,
+      recovered.attempt,
+      recovered.previousOwner,
+    ],
+    [40, id, "held", 1, zombie.id],
+    taker.stderr(),
+  );
+  const fenced = await until(
+    () => jsonLogLines(zombie.stderr()).find((l) => /^(completion rejected|lease lost)/.test(l.msg)),
+    "the zombie to log its lost lease or rejected completion",
+  );
+  assert.deepEqual([fenced.level, fenced.runId, fenced.stepId, fenced.attempt], [40, id, "held", 1]);
   for (const w of workers) assert.equal((await w.stop()).code, 0, w.stdout());
 });

@@ -43,6 +43,8 @@ export async function retrying<T>(
     closed: () => boolean;
     /** Retry only the errors this accepts (default: lost connections). */
     only?: (error: unknown) => boolean;
+    /** Told about each retryable error before the retry (to log an outage). */
+    onRetry?: (error: unknown) => void;
   },
 ): Promise<T> {
   const retryable = options.only ?? isConnectionError;
@@ -58,6 +60,7 @@ export async function retrying<T>(
         continue;
       }
       if (!retryable(error)) throw error;
+      options.onRetry?.(error);
       deadline ??= Date.now() + options.reconnectMs;
       if (Date.now() > deadline) throw error;
       await sleep(delay);

@@ -1,6 +1,7 @@
 import path from "node:path";
 import pg from "pg";
 import { CairnError } from "../../core/errors.js";
+import { type CairnLogger, silentLogger } from "../../core/logger.js";
 import type {
   CairnEvent,
   Json,
@@ -23,6 +24,7 @@ import type {
 } from "../store.js";
 import { commitOutcome, connectionConfig, deleteOldCommitTokens, redact, retrying } from "./connection.js";
 import { migrate, PG_MIGRATIONS } from "./migrations.js";
+import { OutageLog } from "./outage.js";
 import { isConnectionError, type Queryable } from "./pg-sql.js";
 import { PostgresReader } from "./postgres-reader.js";
 import { PostgresTx } from "./postgres-tx.js";
@@ -44,6 +46,8 @@ export interface PostgresStoreOptions {
    * can block others. Default 10 s.
    */
   idleInTransactionTimeoutMs?: number;
+  /** Where lost and regained connections are logged (warn, info). Default: nowhere. */
+  logger?: CairnLogger;
 }
 
 /** NOTIFY channel; the payload names the schema, so stores in other schemas ignore it. */
@@ -74,6 +78,7 @@ export class PostgresStore implements Store {
   readonly #reconnectMs: number;
   readonly #schemaName: string;
   readonly #cleanupTimer: NodeJS.Timeout;
+  readonly #outage: OutageLog;
   #closed = false;
 
   private constructor(
@@ -82,6 +87,7 @@ export class PostgresStore implements Store {
     where: string,
     schemaName: string,
     reconnectMs: number,
+    logger: CairnLogger,
   ) {
     this.#pool = pool;
     this.#reader = new PostgresReader(pool as unknown as Queryable);
@@ -89,8 +95,15 @@ export class PostgresStore implements Store {
     this.where = where;
     this.#schemaName = schemaName;
     this.#reconnectMs = reconnectMs;
+    this.#outage = new OutageLog(logger, where);
     this.#cleanupTimer = setInterval(
-      () => void deleteOldCommitTokens(pool as unknown as Queryable).catch(() => undefined),
+      () =>
+        void deleteOldCommitTokens(pool as unknown as Queryable).catch((error: unknown) =>
+          logger.warn(
+            { database: where, err: error },
+            "deleting old commit tokens failed; trying again later",
+          ),
+        ),
       COMMIT_TOKEN_CLEANUP_MS,
     );
     this.#cleanupTimer.unref();
@@ -126,7 +139,7 @@ export class PostgresStore implements Store {
       });
     }
     const listener = new WorkListener(() => new pg.Client(config), WORK_CHANNEL, schemaName);
-    return new PostgresStore(pool, listener, where, schemaName, reconnectMs);
+    return new PostgresStore(pool, listener, where, schemaName, reconnectMs, options.logger ?? silentLogger);
   }
 
   /**
@@ -189,8 +202,36 @@ export class PostgresStore implements Store {
     }
   }
 
-  #retrying<T>(attempt: () => Promise<T>): Promise<T> {
-    return retrying(attempt, { reconnectMs: this.#reconnectMs, closed: () => this.#closed });
+  /**
+   * Run `attempt`, retrying lost connections for up to `reconnectMs`. After that the call fails with a
+   * STORE error naming the database (the API answers 503); the caller may try again later.
+   */
+  async #retrying<T>(attempt: () => Promise<T>): Promise<T> {
+    try {
+      return await this.#retryingRaw(attempt);
+    } catch (cause) {
+      if (!isConnectionError(cause)) throw cause;
+      throw new CairnError(
+        "STORE",
+        `The database at ${this.where} is unreachable (${(cause as Error).message}); gave up after retrying for ${this.#reconnectMs} ms.`,
+        { cause },
+      );
+    }
+  }
+
+  #retryingRaw<T>(attempt: () => Promise<T>): Promise<T> {
+    return retrying(
+      async () => {
+        const result = await attempt();
+        this.#outage.reachable();
+        return result;
+      },
+      {
+        reconnectMs: this.#reconnectMs,
+        closed: () => this.#closed,
+        onRetry: (error) => this.#outage.lost(error),
+      },
+    );
   }
 
   read<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
