@@ -367,21 +367,24 @@ export class Cairn {
     return view.run.status !== "running" ? view.run : null;
   }
 
-  /** Stop: in-flight steps finish (or, with `abort`, are cancelled); runs this process drove become interrupted. */
-  async close(options: { abort?: boolean } = {}): Promise<void> {
+  /**
+   * Stop executing (waiting for steps in flight, or aborting them with `abort`) and close the store.
+   * Runs this process drove and did not finish become `interrupted`, with `reason` when given.
+   */
+  async close(options: { abort?: boolean; reason?: string } = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#recoveryTimer);
     try {
       await this.#executor?.stop(options);
-      if (this.#executor) await this.#releaseDrivenRuns();
+      if (this.#executor) await this.#releaseDrivenRuns(options.reason);
     } finally {
       if (this.#ownsStore) await this.store.close();
     }
   }
 
-  async #releaseDrivenRuns(): Promise<void> {
-    await this.store.transaction((tx) => releaseDrivenRuns(tx, this.workerId, this.#options.clock()));
+  async #releaseDrivenRuns(reason?: string): Promise<void> {
+    await this.store.transaction((tx) => releaseDrivenRuns(tx, this.workerId, this.#options.clock(), reason));
   }
 
   async #newRunFrom(

@@ -128,6 +128,7 @@ export async function executeStep(p: ExecuteParams): Promise<StepOutcome> {
       return {
         ...base,
         kind: "cancelled",
+        shutdown: cause === "shutdown",
         checkpoint,
         error: {
           message:

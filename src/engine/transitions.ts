@@ -21,6 +21,11 @@ export interface StepOutcome {
   readonly fingerprint: string;
   /** A checkpoint the step asked for but that was still throttled: kept next to the error. */
   readonly checkpoint?: Json | undefined;
+  /**
+   * Aborted because its process is shutting down, not because the step or the run failed: a run
+   * driven by that process is not settled here; the process releases it as `interrupted` on close.
+   */
+  readonly shutdown?: boolean;
 }
 
 export interface OutcomeResult {
@@ -143,6 +148,10 @@ export async function recordOutcomes(
   if (logs.length > 0) await tx.appendLogs(logs);
   const room = { left: deps.claimFor?.limit ?? 0 };
   const claimedRuns = new Set<string>();
+  // Runs whose driving process is stopping: interrupted by it on close, not failed here.
+  const stopping = new Set(
+    outcomes.filter((o) => o.shutdown && touched.get(o.ref.runId)?.driverId).map((o) => o.ref.runId),
+  );
   for (const [runId, { workflow, done, next }] of succeeded) {
     const run = touched.get(runId)!;
     for (const stepId of next) {
@@ -160,7 +169,7 @@ export async function recordOutcomes(
   }
   for (const run of touched.values()) {
     // A run with a step claimed just now is still running.
-    if (claimedRuns.has(run.id)) continue;
+    if (claimedRuns.has(run.id) || stopping.has(run.id)) continue;
     const settled = await finishRunIfDone(tx, run, deps.workflow(run.workflowId), now);
     if (settled) result.settled.push(settled);
   }
