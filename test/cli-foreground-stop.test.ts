@@ -71,4 +71,28 @@ describe("a foreground cairn run stopped from outside", () => {
     assert.equal(exit.code, 5, paused.stdout());
     assert.equal(JSON.parse((await cairn("show", "pause-me", "--json")).stdout).status, "paused");
   });
+
+  test("SIGKILL: history shows the attempt interrupted with the reason, not running forever", async () => {
+    const { start, cairn, started, go } = setUp();
+    const run = start("killed");
+    await started("killed");
+    run.child.kill("SIGKILL");
+    await run.exited;
+    const history = JSON.parse((await cairn("history", "killed", "--json")).stdout);
+    assert.equal(history.length, 1);
+    assert.equal(history[0].outcome, "interrupted");
+    assert.match(history[0].note, /process \d+ on \S+ is gone|the process driving it is gone/);
+    assert.equal(JSON.parse((await cairn("show", "killed", "--json")).stdout).status, "interrupted");
+
+    go();
+    const resumed = await cairn("resume", "killed");
+    assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
+    const after = JSON.parse((await cairn("history", "killed", "--json")).stdout);
+    assert.deepEqual(
+      after.map((a: { outcome: string }) => a.outcome),
+      ["interrupted", "succeeded"],
+      "the first attempt stays interrupted once the run moved on",
+    );
+    assert.match(after[0].note, /process \d+ on \S+ is gone|the process driving it is gone/);
+  });
 });

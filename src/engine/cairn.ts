@@ -22,7 +22,7 @@ import { copyWorkdir, type RerunSelection, rerunRun, restartRun } from "./lineag
 import { type RecoveryReport, recoverOrphans } from "./recovery.js";
 import { type LoadedWorkflow, loadWorkflow, toWorkflowRecord } from "./registry.js";
 import { planResume, resumeRun } from "./resume.js";
-import { type RunView, viewRun } from "./run-view.js";
+import { type RunView, viewHistory, viewRun } from "./run-view.js";
 import { WakeUps } from "./wake-ups.js";
 
 /** What start, resume, restart and rerun return: the run id and a way to wait for it. */
@@ -213,8 +213,10 @@ export class Cairn {
     return this.store.readLogs(runId, stepId);
   }
 
-  history(runId: string): Promise<RunAttemptRecord[]> {
-    return this.store.listRunAttempts(runId);
+  /** The run's attempts (its start and each resume), each with its outcome once it ended. */
+  async history(runId: string): Promise<RunAttemptRecord[]> {
+    const run = await this.store.getRun(runId);
+    return viewHistory(this.store, runId, run && this.#workflows.get(run.workflowId));
   }
 
   /** What resume would do with every step, and why; changes nothing. */

@@ -28,7 +28,7 @@ export interface ResumeRequest {
 export async function planResume(
   tx: StoreTx,
   req: Omit<ResumeRequest, "driverId">,
-): Promise<{ run: RunRecord; steps: StepRecord[]; plan: ResumePlan }> {
+): Promise<{ run: RunRecord; steps: StepRecord[]; plan: ResumePlan; orphaned: string | null }> {
   const run = await tx.getRun(req.runId);
   if (!run) throw new CairnError("NOT_FOUND", `Run "${req.runId}" does not exist.`);
   // Statuses only: outputs are read by each step when it runs. Reading all 10,000 outputs of a long
@@ -41,8 +41,10 @@ export async function planResume(
       `Run "${run.id}" already succeeded, so there is nothing to resume. Use restart for a fresh run, or rerun to execute chosen steps again.`,
       { details: { status: run.status } },
     );
+  let orphaned: string | null = null;
   if (run.status === "running") {
     const reason = await orphanReason(tx, run, steps, timeoutOf);
+    orphaned = reason;
     if (!reason)
       throw new CairnError(
         "CONFLICT",
@@ -89,7 +91,7 @@ export async function planResume(
     options: req.options,
     changedFiles: filesChanged,
   });
-  return { run, steps, plan };
+  return { run, steps, plan, orphaned };
 }
 
 /** Resume a run in place: a compare-and-set on its status, then the plan applied, in one transaction. */
@@ -97,12 +99,15 @@ export async function resumeRun(
   tx: StoreTx,
   req: ResumeRequest,
 ): Promise<{ run: RunRecord; plan: ResumePlan }> {
-  const { run, steps, plan } = await planResume(tx, req);
+  const { run, steps, plan, orphaned } = await planResume(tx, req);
   if (plan.refusal)
     throw new CairnError("UNPROCESSABLE", plan.refusal, {
       details: { changed: plan.changed, unknown: plan.unknown },
     });
   const now = await tx.now();
+  // The attempt whose process died was never closed: it ended, interrupted, when that was noticed.
+  if (orphaned)
+    await tx.updateRunAttempt(run.id, run.attempt, { outcome: "interrupted", endedAt: now, note: orphaned });
   const attempt = run.attempt + 1;
   const timeoutMs = req.timeoutMs ?? run.timeoutMs ?? req.workflow.definition.timeoutMs;
   const swapped = await tx.updateRun(
