@@ -178,6 +178,11 @@ export interface StoreReader {
   readLogs(runId: string, stepId?: string): Promise<LogLine[]>;
   /** The latest run of a workflow with the given status. */
   latestRun(workflowId: string, status: RunStatus, tenant?: string): Promise<RunRecord | undefined>;
+  /**
+   * The newest failed run of a workflow that its lineage has not healed: no run with the same root
+   * succeeded after it started (a rerun, a restart, or a resume of a run of that lineage).
+   */
+  latestFailedRun(workflowId: string, tenant?: string): Promise<RunRecord | undefined>;
   countRunsByStatus(): Promise<Array<{ status: RunStatus; count: number }>>;
   findTokenByHash(hash: string): Promise<TokenRecord | undefined>;
   listTokens(): Promise<TokenRecord[]>;

@@ -64,6 +64,11 @@ export const PG_MIGRATIONS: readonly string[] = [
   ALTER TABLE runs ADD COLUMN timeout_ms BIGINT;
   ALTER TABLE runs ADD COLUMN deadline_at BIGINT;
   `,
+  // The latest failed run of a workflow skips failures a later success of the same lineage healed:
+  // finding a run's lineage by its root must not scan every run.
+  `
+  CREATE INDEX runs_by_root ON runs (root_run_id, status);
+  `,
 ];
 
 /**

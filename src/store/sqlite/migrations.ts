@@ -122,4 +122,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ALTER TABLE runs ADD COLUMN timeout_ms INTEGER;
   ALTER TABLE runs ADD COLUMN deadline_at INTEGER;
   `,
+  // The latest failed run of a workflow skips failures a later success of the same lineage healed:
+  // finding a run's lineage by its root must not scan every run.
+  `
+  CREATE INDEX runs_by_root ON runs (root_run_id, status);
+  `,
 ];
