@@ -1,5 +1,6 @@
 import type { Json, LogLine, NewEvent, RunRecord, RunStatus, StepError, StepRecord } from "../core/types.js";
 import type { ClaimFilter, FencedStepRef, StoreTx } from "../store/store.js";
+import { expireRun, pastDeadline } from "./deadlines.js";
 import type { LoadedWorkflow } from "./registry.js";
 
 /**
@@ -67,6 +68,12 @@ export async function claimSteps(
     if (!run) {
       run = (await tx.getRun(ref.runId))!;
       runs.set(run.id, run);
+    }
+    // Past its deadline: the run fails instead of starting another step.
+    if (pastDeadline(run, now)) {
+      const expired = run.status === "running" ? await expireRun(tx, run.id, { run, now }) : null;
+      if (expired) runs.set(run.id, expired);
+      continue;
     }
     const step = await claimOne(tx, run, ref.stepId, filter.workerId, now, leaseMs);
     if (step) claimed.push(step);
