@@ -129,3 +129,30 @@ describe("run deadlines (cairn run, a real shell step)", () => {
     assert.deepEqual(JSON.parse(listed.stdout), []);
   });
 });
+
+describe("run deadlines (claims)", () => {
+  test("a run whose deadline passed before any worker took it fails at the claim; no step starts", async () => {
+    const { cairn, db } = await openTemp({ execute: false });
+    const wf = workflow("queued", { timeout: "1h" }).step("a", () => 1);
+    await cairn.register(wf);
+    const queued = await cairn.start(wf, {}, { detach: true });
+    // The hour has passed (backdated): nobody executed it meanwhile.
+    await cairn.store.transaction((tx) => tx.updateRun(queued.id, { deadlineAt: Date.now() - 1 }));
+
+    const { Cairn } = await import("../src/index.js");
+    const worker = await Cairn.open({ db, pollIntervalMs: 50, onlyOwnRuns: false });
+    try {
+      await worker.register(wf);
+      const run = await until(async () => {
+        const found = await worker.store.getRun(queued.id);
+        return found?.status === "failed" ? found : undefined;
+      }, "the run to fail at its deadline");
+      assert.equal(run.reason, "deadline exceeded after 60m0s");
+      const events = await worker.events(queued.id);
+      assert.ok(!events.some((e) => e.type === "step.started"), "no step started after the deadline");
+      assert.equal((await worker.get(queued.id))?.steps[0]?.status, "ready", "a resume will run it");
+    } finally {
+      await worker.close();
+    }
+  });
+});

@@ -327,6 +327,32 @@ for (const harness of harnesses) {
       assert.deepEqual(byKey(counts.readySteps), { alpha: 2 * running, beta: 1 });
     });
 
+    it("latestFailedRun: the newest failed run whose lineage no later success healed", async ({ store }) => {
+      const run = (id: string, createdAt: number, o: Partial<RunRecord> = {}) =>
+        runRecord(id, { workflowId: "wf", status: "failed", createdAt, finishedAt: createdAt + 5, ...o });
+      await store.transaction(async (tx) => {
+        // Lineage a: failed, then healed by a rerun that succeeded.
+        await tx.insertRun(run("a", 10));
+        await tx.insertRun(run("a-rerun", 40, { status: "succeeded", rootRunId: "a", parentRunId: "a" }));
+        // Lineage b: failed; its restart failed too (the newest failure, unhealed).
+        await tx.insertRun(run("b", 20));
+        await tx.insertRun(run("b-restart", 30, { rootRunId: "b", parentRunId: "b" }));
+        // Lineage c: another tenant's, and another workflow's failure.
+        await tx.insertRun(run("c", 50, { tenant: "acme" }));
+        await tx.insertRun(run("d", 60, { workflowId: "other" }));
+      });
+      assert.equal((await store.latestFailedRun("wf", "default"))?.id, "b-restart");
+      assert.equal((await store.latestFailedRun("wf"))?.id, "c");
+      assert.equal((await store.latestFailedRun("wf", "acme"))?.id, "c");
+      // A success that finished after the failure started heals it, even when created before it
+      // (a run of the lineage resumed to success after a rerun of it failed).
+      await store.transaction(async (tx) => {
+        await tx.insertRun(run("b-resumed", 25, { status: "succeeded", finishedAt: 35, rootRunId: "b" }));
+      });
+      assert.equal(await store.latestFailedRun("wf", "default"), undefined);
+      assert.equal(await store.latestFailedRun("nothing"), undefined);
+    });
+
     it("steps: insert and read back in definition order; a subset by id; nothing for no ids", async ({
       store,
     }) => {

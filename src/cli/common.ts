@@ -8,8 +8,20 @@ import { loadOneWorkflow } from "../loader/load-workflow-file.js";
 import { createLogger } from "../logging/create-logger.js";
 import { isPostgresLocation, storeLocation } from "../store/open-store.js";
 
-/** Exit codes: 0 the run succeeded, 1 it failed, 2 bad usage or definition, 3 refused by the run's state. */
-export const EXIT = { ok: 0, failed: 1, usage: 2, refused: 3, interrupted: 130 } as const;
+/**
+ * Exit codes: 0 the run succeeded, 1 it failed, 2 bad usage or definition, 3 refused by the run's
+ * state, 4 the followed run was cancelled, 5 it was paused, 130 this process was stopped (Ctrl-C,
+ * SIGTERM) and the run it drove was left interrupted.
+ */
+export const EXIT = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  refused: 3,
+  cancelled: 4,
+  paused: 5,
+  interrupted: 130,
+} as const;
 
 const EXIT_BY_CODE: Record<ErrorCode, number> = {
   USAGE: EXIT.usage,

@@ -19,11 +19,12 @@ export async function follow(
   const done = cairn.wait(runId).then((run) => {
     settled = run;
   });
-  const onSignal = () => {
+  const onSignal = (signal: NodeJS.Signals) => {
     process.stderr.write(
-      "\nStopping: in-flight steps are cancelled; the run can be resumed with `cairn resume`.\n",
+      `\nStopping: in-flight steps are cancelled; the run is left interrupted, to continue with \`cairn resume ${runId}\`.\n`,
     );
-    void cairn.close({ abort: true }).finally(() => process.exit(EXIT.interrupted));
+    const reason = `stopped by ${signal === "SIGINT" ? "Ctrl-C (SIGINT)" : signal} of the cairn process driving it`;
+    void cairn.close({ abort: true, reason }).finally(() => process.exit(EXIT.interrupted));
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
@@ -45,6 +46,10 @@ export async function follow(
   }
 }
 
+/** 0 succeeded, 4 cancelled, 5 paused (both resumable), 1 anything else (failed, interrupted). */
 export function exitForRun(run: RunRecord): number {
-  return run.status === "succeeded" ? EXIT.ok : EXIT.failed;
+  if (run.status === "succeeded") return EXIT.ok;
+  if (run.status === "cancelled") return EXIT.cancelled;
+  if (run.status === "paused") return EXIT.paused;
+  return EXIT.failed;
 }

@@ -193,7 +193,10 @@ export function registerRunCommands(program: Command, runner: Runner): void {
           if (opts.latestFailed) {
             const latest = await cairn.latestFailed(opts.latestFailed);
             if (!latest)
-              throw new CairnError("NOT_FOUND", `Workflow "${opts.latestFailed}" has no failed run.`);
+              throw new CairnError(
+                "NOT_FOUND",
+                `Workflow "${opts.latestFailed}" has no failed run left to fix (a failed run whose rerun, restart or resume succeeded is not offered).`,
+              );
             runId = latest.run.id;
           }
           await noteOtherSource(cairn, runId!, opts.file);

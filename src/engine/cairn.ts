@@ -33,7 +33,7 @@ import { type RecoveryReport, recoverOrphans } from "./recovery.js";
 import { type LoadedWorkflow, loadWorkflow, toWorkflowRecord } from "./registry.js";
 import { planResume, resumeRun } from "./resume.js";
 import { definitionFile } from "./run-source.js";
-import { type RunView, viewRun } from "./run-view.js";
+import { type RunView, viewHistory, viewRun } from "./run-view.js";
 import { WakeUps } from "./wake-ups.js";
 
 /** What start, resume, restart and rerun return: the run id and a way to wait for it. */
@@ -236,8 +236,10 @@ export class Cairn {
     return this.store.readLogs(runId, stepId);
   }
 
-  history(runId: string): Promise<RunAttemptRecord[]> {
-    return this.store.listRunAttempts(runId);
+  /** The run's attempts (its start and each resume), each with its outcome once it ended. */
+  async history(runId: string): Promise<RunAttemptRecord[]> {
+    const run = await this.store.getRun(runId);
+    return viewHistory(this.store, runId, run && this.#workflows.get(run.workflowId));
   }
 
   /** What resume would do with every step, and why; changes nothing. */
@@ -421,21 +423,24 @@ export class Cairn {
     return view.run.status !== "running" ? view.run : null;
   }
 
-  /** Stop: in-flight steps finish (or, with `abort`, are cancelled); runs this process drove become interrupted. */
-  async close(options: { abort?: boolean } = {}): Promise<void> {
+  /**
+   * Stop executing (waiting for steps in flight, or aborting them with `abort`) and close the store.
+   * Runs this process drove and did not finish become `interrupted`, with `reason` when given.
+   */
+  async close(options: { abort?: boolean; reason?: string } = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#recoveryTimer);
     try {
       await this.#executor?.stop(options);
-      if (this.#executor) await this.#releaseDrivenRuns();
+      if (this.#executor) await this.#releaseDrivenRuns(options.reason);
     } finally {
       if (this.#ownsStore) await this.store.close();
     }
   }
 
-  async #releaseDrivenRuns(): Promise<void> {
-    await this.store.transaction((tx) => releaseDrivenRuns(tx, this.workerId, this.#options.clock()));
+  async #releaseDrivenRuns(reason?: string): Promise<void> {
+    await this.store.transaction((tx) => releaseDrivenRuns(tx, this.workerId, this.#options.clock(), reason));
   }
 
   async #newRunFrom(

@@ -49,14 +49,18 @@ async function setStatus(
  * When a process that drove runs in-process closes: its running runs become `interrupted` (waiting
  * for a resume), its paused runs are released to any process.
  */
-export async function releaseDrivenRuns(tx: StoreTx, workerId: string, now: number): Promise<void> {
+export async function releaseDrivenRuns(
+  tx: StoreTx,
+  workerId: string,
+  now: number,
+  reason = "the process driving it closed before the run finished",
+): Promise<void> {
   for (const run of await tx.listRunsByStatus(["running", "paused"], 10_000)) {
     if (run.driverId !== workerId) continue;
     if (run.status === "paused") {
       await tx.updateRun(run.id, { driverId: null, updatedAt: now }, ["paused"]);
       continue;
     }
-    const reason = "the process driving it closed before the run finished";
     await tx.updateRun(run.id, { status: "interrupted", reason, driverId: null, updatedAt: now }, [
       "running",
     ]);

@@ -3,7 +3,6 @@ import { formatDuration } from "../core/duration.js";
 import { CairnError } from "../core/errors.js";
 import type { RunRecord } from "../core/types.js";
 import type { StoreTx } from "../store/store.js";
-import { event } from "./transitions.js";
 
 /** The reason a run whose deadline passed failed with: "deadline exceeded after 5m0s". */
 export function deadlineReason(run: Pick<RunRecord, "timeoutMs">): string {
@@ -28,9 +27,13 @@ export function pastDeadline(run: Pick<RunRecord, "deadlineAt">, now: number): b
  * in flight abort them (at once in this process, at their next heartbeat elsewhere), and the run can
  * be resumed, with a fresh deadline. Returns the failed run, or null when there was nothing to do.
  */
-export async function expireRun(tx: StoreTx, runId: string): Promise<RunRecord | null> {
-  const run = await tx.getRun(runId);
-  const now = await tx.now();
+export async function expireRun(
+  tx: StoreTx,
+  runId: string,
+  known?: { run: RunRecord; now: number },
+): Promise<RunRecord | null> {
+  const run = known?.run ?? (await tx.getRun(runId));
+  const now = known?.now ?? (await tx.now());
   if (!run || (run.status !== "running" && run.status !== "paused") || !pastDeadline(run, now)) return null;
   const reason = deadlineReason(run);
   const patch = {
@@ -43,7 +46,9 @@ export async function expireRun(tx: StoreTx, runId: string): Promise<RunRecord |
   };
   if (!(await tx.updateRun(run.id, patch, [run.status]))) return null;
   await tx.updateRunAttempt(run.id, run.attempt, { outcome: "failed", endedAt: now, note: reason });
-  await tx.appendEvents([event(run, "run.failed", now, null, { reason })]);
+  await tx.appendEvents([
+    { runId: run.id, tenant: run.tenant, stepId: null, type: "run.failed", at: now, data: { reason } },
+  ]);
   return { ...run, ...patch };
 }
 

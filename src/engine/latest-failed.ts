@@ -9,13 +9,17 @@ export interface LatestFailed {
   failed: Array<{ stepId: string; label: string | null; error: string }>;
 }
 
-/** The latest failed run of a workflow (optionally of one tenant) and its failed steps. */
+/**
+ * The latest failed run of a workflow (optionally of one tenant) and its failed steps. A failed run
+ * whose lineage was healed (a rerun, restart or resume of that lineage succeeded after it started)
+ * is not offered: there is nothing left to fix there.
+ */
 export async function latestFailed(
   store: StoreReader,
   workflowId: string,
   tenant?: string,
 ): Promise<LatestFailed | undefined> {
-  const run = await store.latestRun(workflowId, "failed", tenant);
+  const run = await store.latestFailedRun(workflowId, tenant);
   if (!run) return undefined;
   const steps = await store.getSteps(run.id);
   const graph = ((await store.getWorkflow(workflowId))?.graph ?? { steps: [] }) as {

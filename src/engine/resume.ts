@@ -29,7 +29,7 @@ export interface ResumeRequest {
 export async function planResume(
   tx: StoreTx,
   req: Omit<ResumeRequest, "driverId">,
-): Promise<{ run: RunRecord; steps: StepRecord[]; plan: ResumePlan }> {
+): Promise<{ run: RunRecord; steps: StepRecord[]; plan: ResumePlan; orphaned: string | null }> {
   const run = await tx.getRun(req.runId);
   if (!run) throw new CairnError("NOT_FOUND", `Run "${req.runId}" does not exist.`);
   // Statuses only: outputs are read by each step when it runs. Reading all 10,000 outputs of a long
@@ -37,9 +37,9 @@ export async function planResume(
   const steps = await tx.getSteps(run.id, undefined, { outputs: false });
   const timeoutOf = (s: StepRecord) => req.workflow.steps.get(s.stepId)?.timeoutMs ?? null;
   // A `running` run may be resumed once its owner is found dead (it is interrupted in all but name).
+  const orphaned = run.status === "running" ? await orphanReason(tx, run, steps, timeoutOf) : null;
   const refused = refusal("resume", run.id, run.status);
-  if (refused && !(run.status === "running" && (await orphanReason(tx, run, steps, timeoutOf))))
-    throw new CairnError("CONFLICT", refused, { details: { status: run.status } });
+  if (refused && !orphaned) throw new CairnError("CONFLICT", refused, { details: { status: run.status } });
   if (run.status !== "running") {
     const live = steps.filter((s) => s.status === "running");
     if (live.length > 0 && !(await orphanReason(tx, { ...run, status: "running" }, live, timeoutOf)))
@@ -72,7 +72,7 @@ export async function planResume(
     options: req.options,
     changedFiles: declaredFilesChanged(run.workdir, steps, req.workflow),
   });
-  return { run, steps, plan };
+  return { run, steps, plan, orphaned };
 }
 
 /** Resume a run in place: a compare-and-set on its status, then the plan applied, in one transaction. */
@@ -80,12 +80,15 @@ export async function resumeRun(
   tx: StoreTx,
   req: ResumeRequest,
 ): Promise<{ run: RunRecord; plan: ResumePlan }> {
-  const { run, steps, plan } = await planResume(tx, req);
+  const { run, steps, plan, orphaned } = await planResume(tx, req);
   if (plan.refusal)
     throw new CairnError("UNPROCESSABLE", plan.refusal, {
       details: { changed: plan.changed, unknown: plan.unknown },
     });
   const now = await tx.now();
+  // The attempt whose process died was never closed: it ended, interrupted, when that was noticed.
+  if (orphaned)
+    await tx.updateRunAttempt(run.id, run.attempt, { outcome: "interrupted", endedAt: now, note: orphaned });
   const attempt = run.attempt + 1;
   const timeoutMs = req.timeoutMs ?? run.timeoutMs ?? req.workflow.definition.timeoutMs;
   const swapped = await tx.updateRun(

@@ -1,4 +1,4 @@
-import type { RunRecord, StepRecord } from "../core/types.js";
+import type { RunAttemptRecord, RunRecord, StepRecord } from "../core/types.js";
 import type { Store } from "../store/store.js";
 import { orphanReason } from "./liveness.js";
 import type { LoadedWorkflow } from "./registry.js";
@@ -26,6 +26,23 @@ export async function viewRun(
   return reason
     ? { run: { ...run, status: "interrupted", reason }, steps, orphaned: reason }
     : { run, steps, orphaned: null };
+}
+
+/**
+ * A run's history as a reader sees it: the open attempt of a run whose process died ends
+ * `interrupted`, with the reason, as the run itself is shown (the store records it at the resume).
+ */
+export async function viewHistory(
+  store: Store,
+  runId: string,
+  workflow: LoadedWorkflow | undefined,
+): Promise<RunAttemptRecord[]> {
+  const attempts = await store.listRunAttempts(runId);
+  const last = attempts.at(-1);
+  if (!last || last.outcome !== null) return attempts;
+  const view = await viewRun(store, runId, workflow);
+  if (!view?.orphaned) return attempts;
+  return [...attempts.slice(0, -1), { ...last, outcome: "interrupted", note: view.orphaned }];
 }
 
 /** Statuses in which a run waits for nobody: finished, paused, or waiting for a person. */

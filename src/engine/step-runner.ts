@@ -135,6 +135,7 @@ export async function executeStep(p: ExecuteParams): Promise<StepOutcome> {
       return {
         ...base,
         kind: "cancelled",
+        shutdown: cause === "shutdown",
         checkpoint,
         error: {
           message:

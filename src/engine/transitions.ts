@@ -1,5 +1,6 @@
 import type { Json, LogLine, NewEvent, RunRecord, RunStatus, StepError, StepRecord } from "../core/types.js";
 import type { ClaimFilter, FencedStepRef, StoreTx } from "../store/store.js";
+import { expireRun, pastDeadline } from "./deadlines.js";
 import type { LoadedWorkflow } from "./registry.js";
 
 /**
@@ -24,6 +25,11 @@ export interface StepOutcome {
   readonly checkpoint?: Json | undefined;
   /** For "released": the step's counters once given back (a crash consumes no attempt). */
   readonly release?: { readonly attempts: number; readonly recoveries: number; readonly reason: string };
+  /**
+   * Aborted because its process is shutting down, not because the step or the run failed: a run
+   * driven by that process is not settled here; the process releases it as `interrupted` on close.
+   */
+  readonly shutdown?: boolean;
 }
 
 export interface OutcomeResult {
@@ -65,6 +71,12 @@ export async function claimSteps(
     if (!run) {
       run = (await tx.getRun(ref.runId))!;
       runs.set(run.id, run);
+    }
+    // Past its deadline: the run fails instead of starting another step.
+    if (pastDeadline(run, now)) {
+      const expired = run.status === "running" ? await expireRun(tx, run.id, { run, now }) : null;
+      if (expired) runs.set(run.id, expired);
+      continue;
     }
     const step = await claimOne(tx, run, ref.stepId, filter.workerId, now, leaseMs);
     if (step) claimed.push(step);
@@ -146,6 +158,10 @@ export async function recordOutcomes(
   if (logs.length > 0) await tx.appendLogs(logs);
   const room = { left: deps.claimFor?.limit ?? 0 };
   const claimedRuns = new Set<string>();
+  // Runs whose driving process is stopping: interrupted by it on close, not failed here.
+  const stopping = new Set(
+    outcomes.filter((o) => o.shutdown && touched.get(o.ref.runId)?.driverId).map((o) => o.ref.runId),
+  );
   for (const [runId, { workflow, done, next }] of succeeded) {
     const run = touched.get(runId)!;
     for (const stepId of next) {
@@ -163,7 +179,7 @@ export async function recordOutcomes(
   }
   for (const run of touched.values()) {
     // A run with a step claimed just now is still running.
-    if (claimedRuns.has(run.id)) continue;
+    if (claimedRuns.has(run.id) || stopping.has(run.id)) continue;
     const settled = await finishRunIfDone(tx, run, deps.workflow(run.workflowId), now);
     if (settled) result.settled.push(settled);
   }

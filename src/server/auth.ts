@@ -47,6 +47,20 @@ export function authenticate(store: Store, mode: AuthMode): MiddlewareHandler<Ap
   };
 }
 
+/**
+ * Whether the request's credentials still hold, for a response that outlives the request's check
+ * (an event stream): false once its token was revoked. Without auth there is nothing to revoke.
+ */
+export function credentialsCheck(
+  store: Store,
+  principal: Principal,
+  authorization: string | undefined,
+): () => Promise<boolean> {
+  const token = /^Bearer +(\S+)\s*$/i.exec(authorization ?? "")?.[1];
+  if (principal.tokenId === null || token === undefined) return async () => true;
+  return async () => (await verifyToken(store, token)) !== undefined;
+}
+
 /** Read-only tokens may read everything of their tenant and act on nothing. */
 export function forbidReadOnlyActions(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {

@@ -6,6 +6,12 @@ import { eventView } from "./views.js";
 /** Events read per store query; a backlog is sent in batches this size without waiting. */
 const BATCH = 500;
 
+/**
+ * How often an open stream checks that its token still holds: a revoked token's streams end within
+ * this (one indexed token lookup per stream every 2 s).
+ */
+export const CREDENTIALS_RECHECK_MS = 2000;
+
 export interface EventStreamOptions {
   /** Which events: one run's, or every run's of a tenant. */
   filter: { runId?: string; tenant: string };
@@ -14,6 +20,8 @@ export interface EventStreamOptions {
   pollMs: number;
   keepAliveMs: number;
   onInternalError: (error: unknown) => void;
+  /** False once the stream's credentials no longer hold (its token was revoked): the stream ends. */
+  stillAuthorized: () => Promise<boolean>;
 }
 
 /**
@@ -30,12 +38,20 @@ export function streamEvents(
   return streamSSE(c, async (stream) => {
     let after = options.afterSeq;
     let lastWriteAt = Date.now();
+    let checkedAt = Date.now();
     let wake: () => void = () => undefined;
     stream.onAbort(() => wake());
     try {
       // A first line at once, so clients (and tests) know the stream is open before any event.
       await stream.write(": connected\n\n");
       while (!stream.aborted) {
+        if (Date.now() - checkedAt >= CREDENTIALS_RECHECK_MS) {
+          checkedAt = Date.now();
+          if (!(await options.stillAuthorized())) {
+            await stream.write(": the token was revoked; reconnect with a valid one\n\n");
+            return;
+          }
+        }
         const events = await store.readEvents({ ...options.filter, afterSeq: after, limit: BATCH });
         // Sent once what was read is synced (read first: a sync covers the commits made before it).
         // An event lost to a power loss would otherwise have a seq that a later event reuses, and a

@@ -246,6 +246,11 @@ export interface StoreReader {
   readLogs(runId: string, stepId?: string): Promise<LogLine[]>;
   /** The latest run of a workflow with the given status. */
   latestRun(workflowId: string, status: RunStatus, tenant?: string): Promise<RunRecord | undefined>;
+  /**
+   * The newest failed run of a workflow that its lineage has not healed: no run with the same root
+   * succeeded after it started (a rerun, a restart, or a resume of a run of that lineage).
+   */
+  latestFailedRun(workflowId: string, tenant?: string): Promise<RunRecord | undefined>;
   countRunsByStatus(): Promise<Array<{ status: RunStatus; count: number }>>;
   /**
    * For metrics, exact and without a limit, through indexes (no per-run reads): runs per workflow and

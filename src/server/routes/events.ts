@@ -1,11 +1,12 @@
 import { createRoute } from "@hono/zod-openapi";
+import { credentialsCheck } from "../auth.js";
 import { EventsHeaders, EventsQuery, RunIdParams } from "../requests.js";
 import { EventSchema } from "../schemas.js";
 import { startSeq, streamEvents } from "../sse.js";
 import { type App, BEARER, errors, ownRun, type RouteContext } from "./common.js";
 
 const SSE_DESCRIPTION =
-  "A `text/event-stream`. Each message has `id:` = the event's seq, `event:` = the event's type (`run.started`, `step.succeeded`, …) and `data:` = one Event as JSON, in seq order. Reconnect with `Last-Event-ID` to continue after the last event received: nothing is missed or repeated. Idle streams get a `: keep-alive` comment.";
+  "A `text/event-stream`. Each message has `id:` = the event's seq, `event:` = the event's type (`run.started`, `step.succeeded`, …) and `data:` = one Event as JSON, in seq order. Reconnect with `Last-Event-ID` to continue after the last event received: nothing is missed or repeated. Idle streams get a `: keep-alive` comment. A stream ends within 5 s of its token being revoked (after a `: the token was revoked` comment); reconnecting with that token answers 401.";
 
 const sse = { description: SSE_DESCRIPTION, content: { "text/event-stream": { schema: EventSchema } } };
 
@@ -47,6 +48,7 @@ export function registerEventRoutes(app: App, { cairn, options }: RouteContext):
       ...stream,
       filter: { runId: id, tenant: principal.tenant },
       afterSeq,
+      stillAuthorized: credentialsCheck(cairn.store, principal, c.req.header("authorization")),
     });
   });
 
@@ -56,6 +58,7 @@ export function registerEventRoutes(app: App, { cairn, options }: RouteContext):
       ...stream,
       filter: { tenant: c.get("principal").tenant },
       afterSeq,
+      stillAuthorized: credentialsCheck(cairn.store, c.get("principal"), c.req.header("authorization")),
     });
   });
 }

@@ -33,7 +33,7 @@ const latestFailed = createRoute({
   tags: ["workflows"],
   summary: "The latest failed run of a workflow and its failed steps",
   description:
-    "Failed steps come in the workflow's topological order, then by id, with labels and the first line of each error. 404 when the workflow has no failed run (of the caller's tenant).",
+    "The newest failed run (of the caller's tenant) that its lineage has not healed: a failed run is skipped once a run of the same lineage (a rerun, a restart, or the resume of one of them) succeeded after it started. Failed steps come in the workflow's topological order, then by id, with labels and the first line of each error. 404 when there is no such run.",
   security: BEARER,
   request: { params: WorkflowIdParams },
   responses: { 200: json(LatestFailedSchema, "The run and its failed steps."), ...errors(400, 401, 404) },
@@ -57,7 +57,7 @@ export function registerWorkflowRoutes(app: App, { cairn }: RouteContext): void 
     if (!(await cairn.store.getWorkflow(id)))
       throw new CairnError("NOT_FOUND", `Workflow "${id}" is not registered.`);
     const latest = await cairn.latestFailed(id, c.get("principal").tenant);
-    if (!latest) throw new CairnError("NOT_FOUND", `Workflow "${id}" has no failed run.`);
+    if (!latest) throw new CairnError("NOT_FOUND", `Workflow "${id}" has no failed run left to fix.`);
     return c.json({ run: runView(latest.run), failed: latest.failed }, 200);
   });
 }

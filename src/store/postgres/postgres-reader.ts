@@ -96,6 +96,19 @@ export class PostgresReader {
     }));
   }
 
+  async latestFailedRun(workflowId: string, tenant?: string): Promise<RunRecord | undefined> {
+    const p = new Params();
+    const byTenant = tenant === undefined ? "" : ` AND f.tenant = ${p.add(tenant)}`;
+    const [row] = await this.#rows(
+      `SELECT f.* FROM runs f WHERE f.workflow_id = ${p.add(workflowId)} AND f.status = 'failed'${byTenant}
+       AND NOT EXISTS (SELECT 1 FROM runs s WHERE s.root_run_id = f.root_run_id
+         AND s.status = 'succeeded' AND s.finished_at >= f.created_at)
+       ORDER BY f.created_at DESC, f.id DESC LIMIT 1`,
+      p.values,
+    );
+    return row && fromRow(RUN_COLUMNS, row);
+  }
+
   async latestRun(workflowId: string, status: RunStatus, tenant?: string): Promise<RunRecord | undefined> {
     const p = new Params();
     const byTenant = tenant === undefined ? "" : ` AND tenant = ${p.add(tenant)}`;

@@ -305,6 +305,10 @@ export class PostgresStore implements Store {
     return this.#reading((r) => r.latestRun(workflowId, status, tenant));
   }
 
+  latestFailedRun(workflowId: string, tenant?: string): Promise<RunRecord | undefined> {
+    return this.#reading((r) => r.latestFailedRun(workflowId, tenant));
+  }
+
   countRunsByStatus(): Promise<Array<{ status: RunStatus; count: number }>> {
     return this.#reading((r) => r.countRunsByStatus());
   }

@@ -141,4 +141,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   // 7. The file each run's definition came from: a run is resumed with its own file, even when another
   // file with the same workflow id was loaded since.
   `ALTER TABLE runs ADD COLUMN source TEXT;`,
+  // 8. The latest failed run of a workflow skips failures a later success of the same lineage healed:
+  // finding a run's lineage by its root must not scan every run.
+  `
+  CREATE INDEX runs_by_root ON runs (root_run_id, status);
+  `,
 ];

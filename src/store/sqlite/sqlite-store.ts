@@ -279,6 +279,20 @@ export class SqliteStore implements Store {
     });
   }
 
+  latestFailedRun(workflowId: string, tenant?: string): Promise<RunRecord | undefined> {
+    return this.#read(() => {
+      const byTenant = tenant === undefined ? "" : " AND f.tenant = ?";
+      const row = this.#sql.one(
+        `SELECT f.* FROM runs f WHERE f.workflow_id = ? AND f.status = 'failed'${byTenant}
+         AND NOT EXISTS (SELECT 1 FROM runs s WHERE s.root_run_id = f.root_run_id
+           AND s.status = 'succeeded' AND s.finished_at >= f.created_at)
+         ORDER BY f.created_at DESC, f.id DESC LIMIT 1`,
+        ...(tenant === undefined ? [workflowId] : [workflowId, tenant]),
+      );
+      return row && fromRow(RUN_COLUMNS, row);
+    });
+  }
+
   latestRun(workflowId: string, status: RunStatus, tenant?: string): Promise<RunRecord | undefined> {
     return this.#read(() => {
       const row =
