@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import { test } from "node:test";
-import { Cairn } from "../src/index.js";
+import { Cairn, loadOneWorkflow } from "../src/index.js";
 import { spawnNode } from "./helpers/child.js";
 import { BIN, ROOT } from "./helpers/cli.js";
 import { parsePrometheusText, sampleValue } from "./helpers/prometheus-text.js";
@@ -51,4 +51,22 @@ test("cairn worker --metrics-port refuses a port that is not a number, in one se
   const { code } = await worker.exited;
   assert.equal(code, 2);
   assert.match(worker.stdout(), /--metrics-port must be a whole number from 0 to 65535, got "nine"\./);
+});
+
+test("cairn serve's /metrics counts its embedded worker's claims from the first, a backlog at start included", async (t) => {
+  const db = path.join(tempDir(), "cairn.db");
+  const client = await Cairn.open({ db, execute: false });
+  t.after(() => client.close());
+  await client.register(await loadOneWorkflow(OK_YAML));
+  const waiting = await client.start("ok", {}, { detach: true });
+  const serve = spawnNode(BIN, ["serve", "--db", db, "--port", "0", "--no-auth", "--workflows", OK_YAML]);
+  t.after(async () => {
+    serve.child.kill("SIGTERM");
+    await serve.exited;
+  });
+  const url = /listening on (http:\/\/\S+)/.exec(await serve.line(/listening on/))![1]!;
+  assert.equal((await waiting.result()).status, "succeeded");
+  const m = parsePrometheusText(await (await fetch(`${url}/metrics`)).text());
+  assert.equal(sampleValue(m, "cairn_step_claims_total", { workflow: "ok" }), 2);
+  assert.equal(sampleValue(m, "cairn_step_completions_total", { workflow: "ok", outcome: "succeeded" }), 2);
 });

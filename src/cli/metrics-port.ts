@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { CairnError } from "../core/errors.js";
 import type { Cairn } from "../engine/cairn.js";
 import type { Listening } from "../server/listen.js";
+import type { CairnMetrics } from "../server/metrics/cairn-metrics.js";
 
 export interface MetricsPortOptions {
   metricsPort?: string;
@@ -13,6 +14,12 @@ export function addMetricsPortOptions(command: Command): Command {
   return command
     .option("--metrics-port <n>", "serve GET /metrics and GET /healthz on this port (0: any free port)")
     .option("--metrics-host <host>", "interface of the metrics port", "127.0.0.1");
+}
+
+/** Metrics counting from now: made before workflows are registered, so no claim or recovery is missed. */
+export async function countMetrics(cairn: Cairn): Promise<CairnMetrics> {
+  const { CairnMetrics } = await import("../server/metrics/cairn-metrics.js");
+  return new CairnMetrics(cairn);
 }
 
 /**
@@ -30,14 +37,13 @@ export async function startMetricsPort(
       "USAGE",
       `--metrics-port must be a whole number from 0 to 65535, got "${options.metricsPort}".`,
     );
-  const [{ CairnMetrics }, { serveMetrics }] = await Promise.all([
-    import("../server/metrics/cairn-metrics.js"),
-    import("../server/metrics/metrics-server.js"),
-  ]);
+  const { serveMetrics } = await import("../server/metrics/metrics-server.js");
   const host = options.metricsHost;
-  const server = await serveMetrics(cairn, new CairnMetrics(cairn), { host, port }).catch((cause: Error) => {
-    throw new CairnError("USAGE", `Cannot listen on ${host}:${port}: ${cause.message}.`, { cause });
-  });
+  const server = await serveMetrics(cairn, await countMetrics(cairn), { host, port }).catch(
+    (cause: Error) => {
+      throw new CairnError("USAGE", `Cannot listen on ${host}:${port}: ${cause.message}.`, { cause });
+    },
+  );
   process.stdout.write(`cairn worker metrics on ${server.url}/metrics and ${server.url}/healthz\n`);
   return server;
 }

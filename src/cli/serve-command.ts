@@ -6,6 +6,7 @@ import type { Cairn } from "../engine/cairn.js";
 import type { Listening } from "../server/listen.js";
 import { DEFAULT_BODY_LIMIT_BYTES } from "../server/options.js";
 import { cliLogger, EXIT, exitCodeFor, type GlobalOptions, openCairn } from "./common.js";
+import { countMetrics } from "./metrics-port.js";
 import {
   addRetentionOptions,
   type RetentionOptionFlags,
@@ -67,6 +68,7 @@ async function serve(opts: ServeOptions, global: GlobalOptions): Promise<number>
       trigger: "api",
       logger: cliLogger(global, "info"),
     });
+    const metrics = await countMetrics(cairn);
     const workflows = await registerWorkflows(cairn, opts.workflows ?? []);
     retaining = startRetentionFromFlags(cairn, retention);
     // The HTTP stack (hono, zod and the OpenAPI schemas) loads only for `serve`: the other commands
@@ -80,6 +82,7 @@ async function serve(opts: ServeOptions, global: GlobalOptions): Promise<number>
       auth: opts.auth ? "tokens" : "none",
       bodyLimitBytes,
       staticDir: fs.existsSync(WEB_DIST) ? WEB_DIST : null,
+      metrics,
     });
     server = await listen(app, { host: opts.host, port }).catch((cause: Error) => {
       throw new CairnError("USAGE", `Cannot listen on ${opts.host}:${port}: ${cause.message}.`, { cause });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Cairn } from "../../src/index.js";
+import { CairnMetrics } from "../../src/server/metrics/cairn-metrics.js";
 import { HealthSchema } from "../../src/server/schemas.js";
 import { type Family, parsePrometheusText, sampleValue } from "../helpers/prometheus-text.js";
 import { until } from "../helpers/temp.js";
@@ -142,4 +143,27 @@ test("/metrics: a lease taken by another worker counts fenced writes; a dead wor
   assert.equal(sampleValue(m, "cairn_recoveries_total", { result: "recovered" }), 1);
   assert.equal(sampleValue(m, "cairn_recoveries_total", { result: "interrupted" }), 0);
   await s.waitForStatus(runId, ["succeeded"]);
+});
+
+test("/metrics: when counting the store is slow, a scrape answers with the last counts and counts again behind it", async () => {
+  const s = await startServer({ workflows: [quick], cairn: { execute: false } });
+  // Every count is "slow" (threshold 0 ms): the first scrape counts, later ones answer at once.
+  const metrics = new CairnMetrics(s.cairn, { syncCountBelowMs: 0 });
+  const scrapeSlow = async () => parsePrometheusText(await metrics.render());
+  const first = await scrapeSlow();
+  assert.equal(sampleValue(first, "cairn_runs", { workflow: "quick", status: "running" }), undefined);
+  await s.api("/api/workflows/quick/runs", { token: s.tokens.acme, json: {} });
+
+  const stale = await scrapeSlow();
+  assert.equal(
+    sampleValue(stale, "cairn_runs", { workflow: "quick", status: "running" }),
+    undefined,
+    "the last counts, not a new count",
+  );
+  await metrics.countsSettled();
+  const fresh = await scrapeSlow();
+  assert.equal(sampleValue(fresh, "cairn_runs", { workflow: "quick", status: "running" }), 1);
+  assert.equal(sampleValue(fresh, "cairn_ready_steps", { workflow: "quick" }), 2);
+  assert.ok((sampleValue(fresh, "cairn_store_counts_age_seconds") ?? -1) >= 0);
+  metrics.close();
 });

@@ -2,6 +2,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 import { RUN_STATUSES } from "../../core/types.js";
 import type { Activity } from "../../engine/activity.js";
 import type { Cairn } from "../../engine/cairn.js";
+import { StoreCounts } from "./store-counts.js";
 
 /** Upper bounds (seconds) of the step duration histogram: sub-second handlers up to hour-long jobs. */
 export const DURATION_BUCKETS_S = [
@@ -15,7 +16,9 @@ export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
  * Counters and the step duration histogram count what this process did, as it happened (in memory:
  * a scrape reads no history). Two gauges are read from the store at scrape time with two indexed
  * queries and no cap: runs per workflow and status, and the queue depth. They describe the whole
- * store, so every process reports the same values: aggregate them with max, not sum.
+ * store, so every process reports the same values: aggregate them with max, not sum. When counting
+ * gets slow (a very deep queue), scrapes answer with the last counts while the store counts again in
+ * the background (StoreCounts).
  *
  * @example
  * const metrics = new CairnMetrics(cairn);
@@ -23,19 +26,21 @@ export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
  */
 export class CairnMetrics {
   readonly registry = new Registry();
-  readonly #cairn: Cairn;
+  readonly #counts: StoreCounts;
   readonly #unsubscribe: () => void;
   readonly #runs: Gauge<"workflow" | "status">;
   readonly #ready: Gauge<"workflow">;
   readonly #countSeconds: Gauge;
+  readonly #countAge: Gauge;
   readonly #claims: Counter<"workflow">;
   readonly #completions: Counter<"workflow" | "outcome">;
   readonly #fenced: Counter<"write">;
   readonly #recoveries: Counter<"result">;
   readonly #durations: Histogram<"workflow" | "step">;
 
-  constructor(cairn: Cairn) {
-    this.#cairn = cairn;
+  /** `syncCountBelowMs`: see StoreCounts (default 250 ms). */
+  constructor(cairn: Cairn, options: { syncCountBelowMs?: number } = {}) {
+    this.#counts = new StoreCounts(cairn.store, { syncBelowMs: options.syncCountBelowMs ?? 250 });
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     this.#runs = new Gauge({
@@ -52,7 +57,12 @@ export class CairnMetrics {
     });
     this.#countSeconds = new Gauge({
       name: "cairn_store_count_seconds",
-      help: "How long the store took to count the runs and the queue for this scrape.",
+      help: "How long the store took to count the runs and the queue, the last time it did.",
+      registers,
+    });
+    this.#countAge = new Gauge({
+      name: "cairn_store_counts_age_seconds",
+      help: "How old cairn_runs and cairn_ready_steps are: 0 while counting is fast; when it is slow, a scrape answers with the last counts and counts again in the background.",
       registers,
     });
     this.#claims = new Counter({
@@ -94,9 +104,9 @@ export class CairnMetrics {
 
   /** The text exposition format, with the store's counts read now. */
   async render(): Promise<string> {
-    const started = performance.now();
-    const counts = await this.#cairn.store.countForMetrics();
-    this.#countSeconds.set((performance.now() - started) / 1000);
+    const { counts, ageMs, durationMs } = await this.#counts.read();
+    this.#countSeconds.set(durationMs / 1000);
+    this.#countAge.set(ageMs / 1000);
     this.#runs.reset();
     this.#ready.reset();
     const workflows = new Set(counts.runs.map((r) => r.workflowId));
@@ -107,6 +117,11 @@ export class CairnMetrics {
     for (const r of counts.runs) this.#runs.set({ workflow: r.workflowId, status: r.status }, r.count);
     for (const r of counts.readySteps) this.#ready.set({ workflow: r.workflowId }, r.count);
     return this.registry.metrics();
+  }
+
+  /** Resolves once a background count of the store (if any) is done. */
+  countsSettled(): Promise<void> {
+    return this.#counts.settled();
   }
 
   /** Stop listening to the Cairn instance. */

@@ -1,0 +1,52 @@
+import type { MetricCounts, Store } from "../../store/store.js";
+
+export interface CountsReading {
+  readonly counts: MetricCounts;
+  /** How long ago these counts were read from the store. */
+  readonly ageMs: number;
+  /** How long reading them took. */
+  readonly durationMs: number;
+}
+
+/**
+ * The store's counts for a scrape. While counting is cheap (under `syncBelowMs`, the usual case)
+ * every scrape counts afresh. When it is not — 2.3 s at 2,030,000 ready steps on PostgreSQL — a
+ * scrape answers at once with the last counts and one count runs in the background for the next
+ * scrape: a scrape stays fast however deep the queue, the values are at most one scrape interval
+ * old (`cairn_store_counts_age_seconds` says how old), and the store never counts twice at once.
+ */
+export class StoreCounts {
+  readonly #store: Pick<Store, "countForMetrics">;
+  readonly #syncBelowMs: number;
+  #last: { counts: MetricCounts; at: number; durationMs: number } | undefined;
+  #refreshing: Promise<void> | undefined;
+
+  constructor(store: Pick<Store, "countForMetrics">, options: { syncBelowMs?: number } = {}) {
+    this.#store = store;
+    this.#syncBelowMs = options.syncBelowMs ?? 250;
+  }
+
+  async read(): Promise<CountsReading> {
+    const last = this.#last;
+    if (!last || last.durationMs < this.#syncBelowMs) await this.#refresh();
+    else this.#refreshing ??= this.#refresh().catch(() => (this.#last = undefined));
+    const current = this.#last ?? last!;
+    return { counts: current.counts, ageMs: Date.now() - current.at, durationMs: current.durationMs };
+  }
+
+  /** Resolves once a count in progress (if any) is done. */
+  async settled(): Promise<void> {
+    await this.#refreshing;
+  }
+
+  async #refresh(): Promise<void> {
+    try {
+      const started = performance.now();
+      const at = Date.now();
+      const counts = await this.#store.countForMetrics();
+      this.#last = { counts, at, durationMs: performance.now() - started };
+    } finally {
+      this.#refreshing = undefined;
+    }
+  }
+}
