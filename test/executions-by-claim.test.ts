@@ -21,9 +21,13 @@ test("losing an old claim aborts only the old execution, never a newer execution
   let executions = 0;
   const wf = workflow("twice").step("s", async ({ signal }) => {
     const which = ++executions === 1 ? "first" : "second";
-    const aborted = new Promise((resolve) =>
-      signal.addEventListener("abort", () => resolve((reasons[which] = signal.reason)), { once: true }),
-    );
+    const aborted = new Promise((resolve) => {
+      const onAbort = () => {
+        reasons[which] = signal.reason;
+        resolve(signal.reason);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
     if (which === "first") return aborted; // the old execution winds down only when aborted
     await until(() => "first" in reasons || "second" in reasons, "an abort", 10_000, 10);
     return "second";
