@@ -60,6 +60,8 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
   #fatal = false;
   #wakeTimer: NodeJS.Timeout | undefined;
   #heartbeatTimer: NodeJS.Timeout | undefined;
+  /** Heartbeat transactions still under way, and whether the last one failed. */
+  readonly #renewals = { pending: 0, failed: false };
   #idle: Array<() => void> = [];
   #unsubscribe: (() => void) | undefined;
   readonly #startedAt = Date.now();
@@ -303,10 +305,14 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
    */
   async #heartbeat(): Promise<void> {
     const startedAt = this.options.clock();
-    for (const f of this.#inFlight.values())
-      if (f.leaseUntil <= startedAt && !f.controller.signal.aborted)
-        f.controller.abort("lease-expired" satisfies AbortCause);
+    // Only while renewals are failing or hanging: a process whose event loop was merely blocked past
+    // the lease (a CPU-bound step) tries to renew first, and keeps its steps if nobody took them.
+    if (this.#renewals.pending > 0 || this.#renewals.failed)
+      for (const f of this.#inFlight.values())
+        if (f.leaseUntil <= startedAt && !f.controller.signal.aborted)
+          f.controller.abort("lease-expired" satisfies AbortCause);
     const inFlight = [...this.#inFlight.values()];
+    this.#renewals.pending++;
     try {
       const { lost, cancelled } = await this.store.transaction(async (tx) => {
         const now = await tx.now();
@@ -336,8 +342,12 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
       // By claim: when an old claim of a step is lost, a newer execution of the same step stays.
       for (const step of lost) this.#inFlight.get(executionKey(step))?.controller.abort("lease-lost");
       for (const runId of cancelled) this.abortRun(runId, "cancelled");
+      this.#renewals.failed = false;
     } catch (error) {
+      this.#renewals.failed = true;
       this.emit("error", error);
+    } finally {
+      this.#renewals.pending--;
     }
   }
 }
