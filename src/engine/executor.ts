@@ -311,6 +311,9 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
       for (const f of this.#inFlight.values())
         if (f.leaseUntil <= startedAt && !f.controller.signal.aborted)
           f.controller.abort("lease-expired" satisfies AbortCause);
+    // One renewal at a time: renewals piled up behind an unreachable store would, once it answers,
+    // keep the executions launched meanwhile waiting for theirs.
+    if (this.#renewals.pending > 0) return;
     const inFlight = [...this.#inFlight.values()];
     this.#renewals.pending++;
     try {
