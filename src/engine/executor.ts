@@ -78,6 +78,8 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   #heartbeatTimer: NodeJS.Timeout | undefined;
   /** The deadlines of the runs this executor has executed a step of. */
   readonly #deadlines: DeadlineTimers;
+  /** Heartbeat transactions still under way, and whether the last one failed. */
+  readonly #renewals = { pending: 0, failed: false };
   #idle: Array<() => void> = [];
   #unsubscribe: (() => void) | undefined;
   readonly #startedAt = Date.now();
@@ -379,10 +381,17 @@ export class Executor extends EventEmitter<ExecutorEvents> {
    */
   async #heartbeat(): Promise<void> {
     const startedAt = this.options.clock();
-    for (const f of this.#inFlight.values())
-      if (f.leaseUntil <= startedAt && !f.controller.signal.aborted)
-        f.controller.abort("lease-expired" satisfies AbortCause);
+    // Only while renewals are failing or hanging: a process whose event loop was merely blocked past
+    // the lease (a CPU-bound step) tries to renew first, and keeps its steps if nobody took them.
+    if (this.#renewals.pending > 0 || this.#renewals.failed)
+      for (const f of this.#inFlight.values())
+        if (f.leaseUntil <= startedAt && !f.controller.signal.aborted)
+          f.controller.abort("lease-expired" satisfies AbortCause);
+    // One renewal at a time: renewals piled up behind an unreachable store would, once it answers,
+    // keep the executions launched meanwhile waiting for theirs.
+    if (this.#renewals.pending > 0) return;
     const inFlight = [...this.#inFlight.values()];
+    this.#renewals.pending++;
     try {
       const { lost, cancelled, expired } = await this.store.transaction(async (tx) => {
         const now = await tx.now();
@@ -425,12 +434,16 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       }
       for (const _ of lost) this.options.activity?.emit({ kind: "fenced", write: "heartbeat" });
       for (const runId of cancelled) this.abortRun(runId, "cancelled");
+      this.#renewals.failed = false;
       for (const [runId, run] of expired) {
         this.abortRun(runId, "deadline");
         if (run) this.#settled(run);
       }
     } catch (error) {
+      this.#renewals.failed = true;
       this.emit("error", error);
+    } finally {
+      this.#renewals.pending--;
     }
   }
 }

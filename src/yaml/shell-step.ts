@@ -100,27 +100,33 @@ export function shellStep(spec: ShellStepSpec): StepHandler {
 }
 
 /**
- * The command starts only on the owner's word: `sh` (the group's leader) waits for a line on fd 3, then
- * `exec`s the command in its own place (so the pid, the exit code and a killing signal are the
- * command's own). The owner sends it once the group is recorded on the step, so that a later execution
- * on this machine can always find and end it. If the owner dies first, the command never starts.
- */
-const GATED = ["IFS= read -r go <&3 || exit 125", 'exec sh -c "$1" 3<&-'].join("\n");
-
-/**
- * The watchdog: a second small `sh`, in a process group of its own (so that waiting for the step's
- * group to be gone does not wait for it), blocked reading its stdin, a pipe from the owner. A "done"
- * line (the command exited) lets it go quietly; end of file means the owner died (the kernel closes
- * the owner's end however it dies, SIGKILL included), and it ends the step's group: SIGTERM, then
- * SIGKILL after the grace period. A pipe was chosen over polling the owner's pid because it needs no
- * timer, reacts at once and cannot be fooled by a reused pid; prctl(PR_SET_PDEATHSIG) is not reachable
- * from Node and covers one process, not a group.
+ * The watchdog: a small `sh` in a session (and so a process group) of its own, so that waiting for the
+ * step's group to be gone does not wait for it. It reads a pipe from the owner (fd 3): a "done" line
+ * (the command exited) lets it go quietly; end of file means the owner died (the kernel closes the
+ * owner's end however it dies, SIGKILL included), and it ends the step's group: SIGTERM, then SIGKILL
+ * after the grace period. A pipe was chosen over polling the owner's pid because it needs no timer,
+ * reacts at once and cannot be fooled by a reused pid; prctl(PR_SET_PDEATHSIG) is not reachable from
+ * Node and covers one process, not a group.
  */
 const WATCHDOG = [
   "if IFS= read -r _; then exit 0; fi",
   'kill -TERM "-$1" 2>/dev/null',
   'i=0; while [ "$i" -lt "$2" ] && kill -0 "-$1" 2>/dev/null; do sleep 1; i=$((i + 1)); done',
   'if kill -0 "-$1" 2>/dev/null; then kill -KILL "-$1"; fi',
+].join("\n");
+
+/**
+ * The command starts only on the owner's word: `sh` (the group's leader) waits for a "go" line on fd 3,
+ * sent once the group is recorded on the step (so that a later execution on this machine can always
+ * find and end it; if the owner dies first, the command never starts). It then starts the watchdog
+ * (forked by this `sh`: spawning it from Node cost a second fork of the whole Node process per step)
+ * and `exec`s the command in its own place, so the pid, the exit code and a killing signal are the
+ * command's own. Without `setsid` (not Linux) there is no watchdog.
+ */
+const GATED = [
+  "IFS= read -r go <&3 || exit 125",
+  `command -v setsid >/dev/null 2>&1 && setsid sh -c '${WATCHDOG}' cairn-watchdog "$$" ${KILL_GRACE_MS / 1000} <&3 >/dev/null 2>&1 &`,
+  'exec sh -c "$1" 3<&-',
 ].join("\n");
 
 type StepProcessHook = { recordProcess?: (pgid: number) => Promise<void> };
@@ -137,9 +143,8 @@ function runCommand(
       detached: true, // its own process group: cancel kills the whole tree
       stdio: ["ignore", "pipe", "pipe", "pipe"],
     });
-    const gate = child.stdio[3] as Writable;
-    gate.on("error", () => undefined); // the wrapper is gone already (its group was killed)
-    const watchdog = startWatchdog(child.pid);
+    const owner = child.stdio[3] as Writable;
+    owner.on("error", () => undefined); // the wrapper and the watchdog are gone already
     const stderrTail: string[] = [];
     const log = ctx.log as unknown as { stream?: (s: "stdout" | "stderr", line: string) => void };
     createInterface({ input: child.stdout! }).on("line", (line) =>
@@ -161,18 +166,19 @@ function runCommand(
     const go = async () => {
       const hook = (ctx as StepProcessHook).recordProcess;
       if (hook && child.pid !== undefined) await hook(child.pid);
-      gate.end("go\n");
+      owner.write("go\n");
     };
     go().catch((error: unknown) => {
       // Not recorded (the lease moved on): the command never starts; the wrapper exits at end of file.
       refused = error;
-      gate.destroy();
+      owner.destroy();
     });
     if (ctx.signal.aborted) kill();
     else ctx.signal.addEventListener("abort", kill, { once: true });
     child.on("error", reject);
-    // The command exited: the watchdog leaves (what the command left behind in the group is kept).
-    child.on("exit", () => watchdog?.end("done\n"));
+    // The command exited: the watchdog leaves (what the command left behind in the group is kept),
+    // and the pipe closes, so "close" follows once stdout and stderr are drained.
+    child.on("exit", () => owner.end("done\n"));
     child.on("close", (code, signal) => {
       clearTimeout(killTimer);
       ctx.signal.removeEventListener("abort", kill);
@@ -182,22 +188,6 @@ function runCommand(
       else resolve({ code, signal, stderrTail });
     });
   });
-}
-
-function startWatchdog(pgid: number | undefined): Writable | undefined {
-  if (pgid === undefined) return undefined;
-  const watchdog = spawn(
-    "sh",
-    ["-c", WATCHDOG, "cairn-watchdog", String(pgid), String(KILL_GRACE_MS / 1000)],
-    {
-      detached: true,
-      stdio: ["pipe", "ignore", "ignore"],
-    },
-  );
-  watchdog.on("error", () => undefined);
-  watchdog.unref();
-  watchdog.stdin!.on("error", () => undefined);
-  return watchdog.stdin!;
 }
 
 function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
