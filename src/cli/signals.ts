@@ -6,7 +6,11 @@ import { EXIT } from "./common.js";
  */
 export function shutdownSignal(): Promise<void> {
   return new Promise((resolve) => {
+    // Signal handlers do not keep the event loop alive: an idle SQLite worker (no LISTEN connection,
+    // unref'd timers) otherwise exited with code 13 as soon as it had nothing to do.
+    const keepAlive = setInterval(() => undefined, 2 ** 30);
     const onSignal = () => {
+      clearInterval(keepAlive);
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
       const force = () => process.exit(EXIT.interrupted);
