@@ -26,6 +26,7 @@ const EXPECTED = [
   "GET /api/runs/{id}/history",
   "GET /api/runs/{id}/files",
   "DELETE /api/runs/{id}",
+  "POST /api/runs/bulk/{action}",
   "GET /api/runs/{id}/files/{path}",
   "GET /api/runs/{id}/events",
   "GET /api/events",
