@@ -33,6 +33,21 @@ test("resume --all --status failed --workflow W: one dry-run plan, then every ru
   assert.equal(done.code, 0, done.stderr);
   for (const id of ids)
     assert.match(done.stdout, new RegExp(`^${id} {2}fails-until-fixed {2}failed {2}succeeded$`, "m"));
+  const history = await cli(["history", "--workflow", "fails-until-fixed", "--limit", "4"], { cwd, env });
+  assert.equal(history.code, 0, history.stderr);
+  const lines = history.stdout.trim().split("\n");
+  assert.equal(lines.length, 5, history.stdout);
+  assert.match(lines[0]!, /^run_\S+ {2}#2 .* resume .*→ succeeded/, "newest first: the resumes");
+  assert.match(lines[3]!, /^run_\S+ {2}#1 .* start .*→ failed/);
+  assert.match(lines[4]!, /^more: --cursor \S+$/);
+  const older = await cli(
+    ["history", "--workflow", "fails-until-fixed", "--cursor", lines[4]!.split(" ").at(-1)!],
+    {
+      cwd,
+      env,
+    },
+  );
+  assert.equal(older.stdout.trim().split("\n").length, 2, older.stdout);
   const again = await cli(["--json", "resume", ...select, "--dry-run"], { cwd, env });
   assert.deepEqual(JSON.parse(again.stdout).runs, [], "nothing failed is left: repeating is harmless");
 

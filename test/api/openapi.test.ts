@@ -14,6 +14,7 @@ const EXPECTED = [
   "GET /api/workflows/{id}",
   "POST /api/workflows/{id}/runs",
   "GET /api/workflows/{id}/latest-failed",
+  "GET /api/workflows/{id}/history",
   "GET /api/runs",
   "GET /api/runs/{id}",
   "GET /api/runs/{id}/steps/{stepId}",
