@@ -1,4 +1,5 @@
 import { CairnError, type ErrorCode } from "../core/errors.js";
+import { downstreamClosure } from "../core/graph.js";
 import type { PlanAction, ResumeOptions } from "../core/resume-plan.js";
 import { FINISHED_RUN_STATUSES, type RunRecord, type RunStatus } from "../core/types.js";
 import type { Cairn } from "./cairn.js";
@@ -11,7 +12,8 @@ import type { Cairn } from "./cairn.js";
  * cancelled one no longer running, so the same filter selects the next ones).
  */
 
-export const BULK_ACTIONS = ["resume", "restart", "cancel"] as const;
+/** `rerun`: a new run of each, executing its failed steps and their downstream (rerun --failed). */
+export const BULK_ACTIONS = ["resume", "restart", "rerun", "cancel"] as const;
 export type BulkAction = (typeof BULK_ACTIONS)[number];
 
 /** Most runs one call may act on. */
@@ -164,7 +166,7 @@ async function selectRuns(
 async function planOne(cairn: Cairn, req: BulkRequest, run: RunRecord): Promise<BulkRunPlan> {
   const base = { runId: run.id, workflowId: run.workflowId, status: run.status };
   try {
-    if ((req.action === "resume" || req.action === "restart") && run.secretNames.length > 0)
+    if (req.action !== "cancel" && run.secretNames.length > 0)
       return {
         ...base,
         steps: {},
@@ -177,6 +179,7 @@ async function planOne(cairn: Cairn, req: BulkRequest, run: RunRecord): Promise<
       const steps = Object.fromEntries(Object.entries(plan.summary).filter(([, n]) => n > 0));
       return { ...base, steps, refusal: plan.refusal };
     }
+    if (req.action === "rerun") return { ...base, ...(await planRerunFailed(cairn, run)) };
     if (req.action === "restart") {
       if (!FINISHED_RUN_STATUSES.includes(run.status))
         return {
@@ -210,6 +213,10 @@ async function applyOne(cairn: Cairn, req: BulkRequest, plan: BulkRunPlan): Prom
       const handle = await cairn.restart(plan.runId, { ...who, detach });
       return { runId: plan.runId, ok: true, newRunId: handle.id, status: handle.run.status };
     }
+    if (req.action === "rerun") {
+      const handle = await cairn.rerun(plan.runId, { failed: true }, { ...who, detach });
+      return { runId: plan.runId, ok: true, newRunId: handle.id, status: handle.run.status };
+    }
     const run = await cairn.cancel(plan.runId, who);
     return { runId: plan.runId, ok: true, status: run.status };
   } catch (error) {
@@ -223,4 +230,21 @@ async function applyOne(cairn: Cairn, req: BulkRequest, plan: BulkRunPlan): Prom
           : { code: "INTERNAL", message: "Internal error; see the server's log." },
     };
   }
+}
+
+/** What `rerun --failed` would do: its failed steps and their downstream run, the rest is reused. */
+async function planRerunFailed(
+  cairn: Cairn,
+  run: RunRecord,
+): Promise<{ steps: Partial<Record<PlanAction, number>>; refusal: string | null }> {
+  if (!FINISHED_RUN_STATUSES.includes(run.status))
+    return { steps: {}, refusal: `Run "${run.id}" is ${run.status}; rerun needs a finished run.` };
+  const steps = await cairn.store.getSteps(run.id, undefined, { outputs: false });
+  const failed = steps.filter((s) => s.status === "failed").map((s) => s.stepId);
+  if (failed.length === 0) return { steps: {}, refusal: `Run "${run.id}" has no failed steps to rerun.` };
+  const execute = downstreamClosure(
+    steps.map((s) => ({ id: s.stepId, needs: s.needs })),
+    failed,
+  );
+  return { steps: { rerun: execute.size, keep: steps.length - execute.size }, refusal: null };
 }

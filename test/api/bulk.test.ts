@@ -98,6 +98,34 @@ test("bulk requests are bounded, scoped to the tenant, and need a selection", as
     ],
   );
 
+  state.failLoad = true;
+  assert.equal(
+    (await s.api("/api/workflows/batch/runs", { token: s.tokens.acme, json: { runId: "c1" } })).status,
+    201,
+  );
+  await s.waitForStatus("c1", ["failed"]);
+  state.failLoad = false;
+  const rerunPlan = await s.api("/api/runs/bulk/rerun", {
+    token: s.tokens.acme,
+    json: { ids: ["c1", "b1"], dryRun: true },
+  });
+  assert.deepEqual(
+    rerunPlan.body.runs.map((r: { runId: string; steps: unknown; refusal: string | null }) => [
+      r.runId,
+      r.steps,
+      r.refusal,
+    ]),
+    [
+      ["b1", {}, 'Run "b1" has no failed steps to rerun.'],
+      ["c1", { rerun: 1, keep: 1 }, null],
+    ],
+  );
+  const rerun = await s.api("/api/runs/bulk/rerun", { token: s.tokens.acme, json: { ids: ["c1"] } });
+  const newRunId = rerun.body.results[0].newRunId as string;
+  const child = await s.waitForStatus(newRunId, ["succeeded", "failed"]);
+  assert.equal(child.body.status, "succeeded");
+  assert.equal(child.body.steps[0].provenance.kind, "reused");
+
   assertErrorShape(
     await s.api("/api/runs/bulk/resume", { token: s.tokens.acme, json: {} }),
     400,

@@ -82,7 +82,7 @@ const BulkReportSchema = z
           runId: z.string(),
           ok: z.boolean(),
           status: z.enum(RUN_STATUSES).optional(),
-          newRunId: z.string().optional().openapi({ description: "restart: the new run." }),
+          newRunId: z.string().optional().openapi({ description: "restart, rerun: the new run." }),
           error: z
             .object({ code: z.enum(API_ERROR_CODES as [string, ...string[]]), message: z.string() })
             .optional(),
@@ -100,9 +100,9 @@ const bulk = createRoute({
   method: "post",
   path: "/api/runs/bulk/{action}",
   tags: ["actions"],
-  summary: "Resume, restart or cancel many runs with one combined plan",
+  summary: "Resume, restart, rerun (failed steps) or cancel many runs with one combined plan",
   description:
-    "Selects the tenant's runs by filter and/or ids (oldest first, at most `limit`). With `dryRun`, returns what would happen to each run (step counts, refusals and why) and totals. Otherwise applies the action run by run, each with its own compare-and-set, and reports each run's result; the response is 200 even when some runs were refused. Runs needing secrets are refused (a bulk request carries none).",
+    "Selects the tenant's runs by filter and/or ids (oldest first, at most `limit`). With `dryRun`, returns what would happen to each run (step counts, refusals and why) and totals. Otherwise applies the action run by run, each with its own compare-and-set, and reports each run's result; the response is 200 even when some runs were refused. `rerun` makes a new run of each, executing its failed steps and their downstream and reusing the rest. Runs needing secrets are refused (a bulk request carries none).",
   security: BEARER,
   request: {
     params: z.object({
