@@ -6,8 +6,8 @@ import { test } from "node:test";
 import Database from "better-sqlite3";
 import { Cairn, workflow } from "../src/index.js";
 import { spawnNode } from "./helpers/child.js";
-import { BIN, cli } from "./helpers/cli.js";
-import { tempDir } from "./helpers/temp.js";
+import { BIN, cli, ROOT } from "./helpers/cli.js";
+import { tempDir, until } from "./helpers/temp.js";
 
 const DAY = 86_400_000;
 const RUNS = 120;
@@ -122,4 +122,47 @@ test("SIGKILL in the middle of gc leaves a consistent store; a second gc finishe
   }
   assert.deepEqual(fs.readdirSync(runsDir), [], "every run directory is gone");
   assert.deepEqual(orphans(db), { steps: 0, events: 0, logs: 0, memos: 0, attempts: 0 });
+});
+
+test("cairn worker --gc-older-than applies the rules as it starts and then periodically", async () => {
+  const { db } = await storeWithOldRuns(4, 10);
+  const raw = new Database(db);
+  // One recent run: younger than the rule, it stays.
+  raw
+    .prepare("UPDATE runs SET finished_at = ?, updated_at = ? WHERE id = (SELECT max(id) FROM runs)")
+    .run(Date.now(), Date.now());
+  raw.close();
+  const worker = spawnNode(BIN, [
+    "--db",
+    db,
+    "worker",
+    "--workflows",
+    path.join(ROOT, "test/fixtures/cli/ok.yaml"),
+    "--gc-older-than",
+    "7d",
+    "--gc-every",
+    "1h",
+  ]);
+  try {
+    await worker.line(/^cairn worker \S+ ready/);
+    const cairn = await Cairn.open({ db, execute: false });
+    try {
+      const left = await until(async () => {
+        const runs = await cairn.list({});
+        return runs.length === 1 ? runs : undefined;
+      }, "the worker's retention pass");
+      assert.ok(Date.now() - (left[0]!.finishedAt ?? 0) < DAY, "the recent run stays");
+    } finally {
+      await cairn.close();
+    }
+  } finally {
+    worker.child.kill("SIGTERM");
+    const exit = await worker.exited;
+    assert.equal(exit.code, 0, JSON.stringify(exit));
+  }
+  const bad = await cli(["--db", db, "worker", "--workflows", "x.yaml", "--gc-keep-last", "many"], {
+    cwd: path.dirname(db),
+  });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--gc-keep-last must be a whole number/);
 });

@@ -1087,6 +1087,59 @@ for (const harness of harnesses) {
       ]);
     });
 
+    it("listWorkflowAttempts: every start and resume of a workflow's runs, newest first, paged", async ({
+      store,
+    }) => {
+      const attempt = (runId: string, number: number, at: number) => ({
+        runId,
+        number,
+        at,
+        trigger: "cli",
+        actor: null,
+        action: number === 1 ? ("start" as const) : ("resume" as const),
+        strategy: null,
+        stepsDone: 0,
+        stepsTotal: 1,
+        outcome: null,
+        endedAt: null,
+        note: null,
+      });
+      await store.transaction(async (tx) => {
+        await insertRuns(
+          tx,
+          ["r1", { workflowId: "w" }],
+          ["r2", { workflowId: "w" }],
+          ["g1", { workflowId: "w", tenant: "globex" }],
+          ["x1", { workflowId: "other" }],
+        );
+        for (const a of [
+          attempt("r1", 1, 10),
+          attempt("r2", 1, 20),
+          attempt("r1", 2, 30),
+          attempt("r2", 2, 30),
+          attempt("g1", 1, 25),
+          attempt("x1", 1, 40),
+        ])
+          await tx.insertRunAttempt(a);
+      });
+      const page = (limit: number, before?: { at: number; runId: string; number: number }, tenant?: string) =>
+        store.read(async (tx) =>
+          (
+            await tx.listWorkflowAttempts({
+              workflowId: "w",
+              limit,
+              ...(before ? { before } : {}),
+              ...(tenant ? { tenant } : {}),
+            })
+          ).map((a) => `${a.runId}#${a.number}`),
+        );
+      assert.deepEqual(await page(10), ["r2#2", "r1#2", "g1#1", "r2#1", "r1#1"]);
+      assert.deepEqual(await page(10, undefined, "default"), ["r2#2", "r1#2", "r2#1", "r1#1"]);
+      assert.deepEqual(await page(2), ["r2#2", "r1#2"]);
+      assert.deepEqual(await page(2, { at: 30, runId: "r1", number: 2 }), ["g1#1", "r2#1"]);
+      assert.deepEqual(await page(2, { at: 20, runId: "r2", number: 1 }), ["r1#1"]);
+    });
+
     it("a transaction that throws leaves nothing behind; commits are counted", async ({ store }) => {
       const before = store.stats.commits;
       await assert.rejects(

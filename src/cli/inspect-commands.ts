@@ -1,8 +1,10 @@
 import type { Command } from "commander";
 import { CairnError } from "../core/errors.js";
 import { RUN_STATUSES, type RunStatus } from "../core/types.js";
+import type { Cairn } from "../engine/cairn.js";
 import { declaredFiles } from "../engine/run-files.js";
-import { EXIT, printJson } from "./common.js";
+import { workflowHistory } from "../engine/workflow-history.js";
+import { EXIT, type GlobalOptions, positiveInt, printJson } from "./common.js";
 import { historyText, runJson, runLine, showRun } from "./format.js";
 import type { Runner } from "./run-commands.js";
 
@@ -103,12 +105,17 @@ export function registerInspectCommands(program: Command, runner: Runner): void 
 
   program
     .command("history")
-    .description("every start and resume of a run: when, who, strategy, outcome")
-    .argument("<runId>")
-    .action(async (runId: string, _opts, command: Command) =>
+    .description("every start and resume of a run (or of a workflow's runs): when, who, strategy, outcome")
+    .argument("[runId]")
+    .option("--workflow <id>", "every start and resume of this workflow's runs, newest first")
+    .option("--limit <n>", "with --workflow: at most this many", "50")
+    .option("--cursor <cursor>", "with --workflow: the next page (printed after a full page)")
+    .action(async (runId: string | undefined, opts, command: Command) =>
       runner(
         command,
         async (cairn, global) => {
+          if (opts.workflow !== undefined) return printWorkflowHistory(cairn, global, opts);
+          if (runId === undefined) throw new CairnError("USAGE", "Give a run id, or --workflow ID.");
           if (!(await cairn.store.getRun(runId)))
             throw new CairnError("NOT_FOUND", `Run "${runId}" does not exist.`);
           const attempts = await cairn.history(runId);
@@ -119,4 +126,25 @@ export function registerInspectCommands(program: Command, runner: Runner): void 
         { execute: false },
       ),
     );
+}
+
+async function printWorkflowHistory(
+  cairn: Cairn,
+  global: GlobalOptions,
+  opts: { workflow: string; limit: string; cursor?: string },
+): Promise<number> {
+  if (!(await cairn.store.getWorkflow(opts.workflow)))
+    throw new CairnError("NOT_FOUND", `Workflow "${opts.workflow}" is not registered.`);
+  const page = await workflowHistory(cairn.store, {
+    workflowId: opts.workflow,
+    limit: positiveInt(opts.limit, "--limit"),
+    ...(opts.cursor !== undefined ? { cursor: opts.cursor } : {}),
+  });
+  if (global.json) printJson(page);
+  else {
+    const lines = page.attempts.map((a) => `${a.runId}  ${historyText([a])}`);
+    if (page.nextCursor) lines.push(`more: --cursor ${page.nextCursor}`);
+    process.stdout.write(lines.length ? `${lines.join("\n")}\n` : "No runs.\n");
+  }
+  return EXIT.ok;
 }

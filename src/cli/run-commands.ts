@@ -6,6 +6,7 @@ import type { Json } from "../core/types.js";
 import type { Cairn, RunHandle } from "../engine/cairn.js";
 import { otherSourceNote } from "../engine/run-source.js";
 import { loadOneWorkflow } from "../loader/load-workflow-file.js";
+import { addBulkOptions, checkBulkFlags, runBulk } from "./bulk-command.js";
 import {
   collectSecret,
   EXIT,
@@ -83,10 +84,10 @@ export function registerRunCommands(program: Command, runner: Runner): void {
       );
     });
 
-  program
+  const resume = program
     .command("resume")
-    .description("continue a failed, cancelled, paused or interrupted run in place")
-    .argument("<runId>")
+    .description("continue a failed, cancelled, paused or interrupted run in place (or many: --all)")
+    .argument("[runId]")
     .option("--dry-run", "print what resume would do with every step, and why; change nothing")
     .option("--no-retry-failed", "keep failed steps failed instead of executing them again")
     .option("--no-reset-running", "mark steps that were running as failed instead of executing them again")
@@ -100,65 +101,75 @@ export function registerRunCommands(program: Command, runner: Runner): void {
     .option("--secret <NAME=VALUE>", "a runtime secret (repeatable; never stored)", collectSecret)
     .option("--file <path>", "load the workflow from this file (when it moved)")
     .option("--timeout <duration>", "a deadline for this resume; default: the run's own, counted afresh")
-    .option("--detach", "resume and exit; a worker executes it")
-    .action(async (runId: string, opts, command: Command) =>
-      runner(
-        command,
-        async (cairn, global) => {
-          keepStdoutForJson(global);
-          await registerFile(cairn, opts.file);
-          const onChange = onChangeOption(opts.onChange);
-          await noteOtherSource(cairn, runId, opts.file);
-          if (opts.output !== undefined && opts.markDone === undefined)
-            throw new CairnError("USAGE", "--output goes with --mark-done STEP.");
-          const options = {
-            retryFailed: opts.retryFailed as boolean,
-            resetRunning: opts.resetRunning as boolean,
-            ...(onChange ? { onChange } : {}),
-            ...(opts.maxAttempts !== undefined ? { maxAttempts: opts.maxAttempts as number } : {}),
-            ...(opts.resetAttempts ? { resetAttempts: true } : {}),
-            ...(opts.markDone
-              ? { markDone: { stepId: opts.markDone as string, output: opts.output ?? null } }
-              : {}),
-            ...(opts.secret ? { secrets: opts.secret as Record<string, string> } : {}),
-          };
-          if (opts.dryRun) {
-            const plan = await cairn.resumePlan(runId, options);
-            if (global.json) printJson(plan);
-            else process.stdout.write(`${planText(plan)}\n`);
-            return plan.refusal ? EXIT.refused : EXIT.ok;
-          }
-          const handle = await cairn.resume(runId, {
-            ...options,
-            ...(opts.timeout !== undefined ? { timeout: opts.timeout as string } : {}),
-            detach: opts.detach === true,
-          });
-          if (!global.json) process.stdout.write(`${planText(handle.plan)}\n`);
-          return finish(cairn, handle, global, opts.detach === true);
-        },
-        { execute: opts.dryRun !== true && opts.detach !== true },
-      ),
-    );
+    .option("--detach", "resume and exit; a worker executes it");
+  addBulkOptions(resume).action(async (runId: string | undefined, opts, command: Command) =>
+    runner(
+      command,
+      async (cairn, global) => {
+        keepStdoutForJson(global);
+        await registerFile(cairn, opts.file);
+        const onChange = onChangeOption(opts.onChange);
+        if (opts.output !== undefined && opts.markDone === undefined)
+          throw new CairnError("USAGE", "--output goes with --mark-done STEP.");
+        const options = {
+          retryFailed: opts.retryFailed as boolean,
+          resetRunning: opts.resetRunning as boolean,
+          ...(onChange ? { onChange } : {}),
+          ...(opts.maxAttempts !== undefined ? { maxAttempts: opts.maxAttempts as number } : {}),
+          ...(opts.resetAttempts ? { resetAttempts: true } : {}),
+          ...(opts.markDone
+            ? { markDone: { stepId: opts.markDone as string, output: opts.output ?? null } }
+            : {}),
+          ...(opts.secret ? { secrets: opts.secret as Record<string, string> } : {}),
+        };
+        if (opts.all) return runBulk(cairn, global, "resume", opts, options);
+        await noteOtherSource(cairn, runId!, opts.file);
+        if (opts.dryRun) {
+          const plan = await cairn.resumePlan(runId!, options);
+          if (global.json) printJson(plan);
+          else process.stdout.write(`${planText(plan)}\n`);
+          return plan.refusal ? EXIT.refused : EXIT.ok;
+        }
+        const handle = await cairn.resume(runId!, {
+          ...options,
+          ...(opts.timeout !== undefined ? { timeout: opts.timeout as string } : {}),
+          detach: opts.detach === true,
+        });
+        if (!global.json) process.stdout.write(`${planText(handle.plan)}\n`);
+        return finish(cairn, handle, global, opts.detach === true);
+      },
+      {
+        execute: opts.dryRun !== true && opts.detach !== true,
+        prepare: async () => checkBulkFlags(runId, opts),
+      },
+    ),
+  );
 
-  program
+  const restart = program
     .command("restart")
-    .description("start a new run of the same workflow with the same input, from scratch")
-    .argument("<runId>")
+    .description("start a new run of the same workflow with the same input, from scratch (or many: --all)")
+    .argument("[runId]")
     .option("--file <path>", "load the workflow from this file (when it moved)")
     .option("--secret <NAME=VALUE>", "a runtime secret (repeatable; never stored)", collectSecret)
     .option("--detach", "only record the new run and exit")
-    .action(async (runId: string, opts, command: Command) =>
-      runner(command, async (cairn, global) => {
+    .option("--dry-run", "with --all: print the combined plan; change nothing");
+  addBulkOptions(restart).action(async (runId: string | undefined, opts, command: Command) =>
+    runner(
+      command,
+      async (cairn, global) => {
         keepStdoutForJson(global);
         await registerFile(cairn, opts.file);
-        await noteOtherSource(cairn, runId, opts.file);
-        const handle = await cairn.restart(runId, {
+        if (opts.all) return runBulk(cairn, global, "restart", opts);
+        await noteOtherSource(cairn, runId!, opts.file);
+        const handle = await cairn.restart(runId!, {
           detach: opts.detach === true,
           ...(opts.secret ? { secrets: opts.secret } : {}),
         });
         return finish(cairn, handle, global, opts.detach === true);
-      }),
-    );
+      },
+      { prepare: async () => checkBulkFlags(runId, opts) },
+    ),
+  );
 
   program
     .command("rerun")
@@ -227,26 +238,32 @@ export function registerRunCommands(program: Command, runner: Runner): void {
     );
 
   for (const verb of ["cancel", "pause"] as const) {
-    program
+    const control = program
       .command(verb)
       .description(
         verb === "cancel"
-          ? "cancel a run: no new steps; running steps are aborted"
+          ? "cancel a run: no new steps; running steps are aborted (or many: --all)"
           : "pause a run: no new steps; running ones finish",
       )
-      .argument("<runId>")
-      .action(async (runId: string, _opts, command: Command) =>
-        runner(
-          command,
-          async (cairn, global) => {
-            const run = verb === "cancel" ? await cairn.cancel(runId) : await cairn.pause(runId);
-            if (global.json) printJson(run);
-            else process.stdout.write(`${runLine(run)}\n`);
-            return EXIT.ok;
-          },
-          { execute: false },
-        ),
-      );
+      .argument(verb === "cancel" ? "[runId]" : "<runId>");
+    if (verb === "cancel")
+      addBulkOptions(control).option("--dry-run", "with --all: print the combined plan; change nothing");
+    control.action(async (runId: string | undefined, opts, command: Command) =>
+      runner(
+        command,
+        async (cairn, global) => {
+          if (opts.all) return runBulk(cairn, global, "cancel", opts);
+          const run = verb === "cancel" ? await cairn.cancel(runId!) : await cairn.pause(runId!);
+          if (global.json) printJson(run);
+          else process.stdout.write(`${runLine(run)}\n`);
+          return EXIT.ok;
+        },
+        {
+          execute: false,
+          prepare: async () => (verb === "cancel" ? checkBulkFlags(runId, opts) : undefined),
+        },
+      ),
+    );
   }
 }
 

@@ -9,6 +9,7 @@ import { registerSecurityScheme } from "./openapi.js";
 import { type AppOptions, resolveAppOptions } from "./options.js";
 import { NoQuery } from "./requests.js";
 import { registerActionRoutes } from "./routes/actions.js";
+import { registerBulkRoutes } from "./routes/bulk.js";
 import type { App, RouteContext } from "./routes/common.js";
 import { registerDeleteRunRoute } from "./routes/delete-run.js";
 import { registerEventRoutes } from "./routes/events.js";
@@ -70,6 +71,8 @@ export function createApp(options: AppOptions): App {
   registerRunRoutes(app, context);
   registerFileRoutes(app, context);
   registerDeleteRunRoute(app, context);
+  // Before the per-run actions: POST /api/runs/bulk/resume must not read as run "bulk".
+  registerBulkRoutes(app, context);
   registerActionRoutes(app, context);
   registerEventRoutes(app, context);
   registerSystemRoutes(app, context);

@@ -115,6 +115,15 @@ export interface RetentionFilter {
   readonly limit: number;
 }
 
+/** Every start and resume of one workflow's runs, newest first, a page at a time. */
+export interface WorkflowHistoryFilter {
+  readonly workflowId: string;
+  readonly tenant?: string;
+  readonly limit: number;
+  /** Attempts strictly older than this one (the last of the previous page). */
+  readonly before?: { readonly at: number; readonly runId: string; readonly number: number };
+}
+
 /** A deleted run's tombstone: lineage can say "deleted", and gc finishes removing its directory. */
 export interface DeletedRunRecord {
   id: string;
@@ -198,6 +207,9 @@ export interface StoreTx {
   insertToken(token: TokenRecord): Promise<void>;
   /** Marks a token revoked; false when no such (unrevoked) token exists. */
   revokeToken(id: string, at: number): Promise<boolean>;
+
+  /** Run attempts (starts and resumes) of a workflow's runs, newest first (at, run id, number). */
+  listWorkflowAttempts(filter: WorkflowHistoryFilter): Promise<RunAttemptRecord[]>;
 
   /** Runs retention may delete, oldest first (see RetentionFilter). */
   selectRunsForRetention(filter: RetentionFilter): Promise<RunRecord[]>;

@@ -43,6 +43,9 @@ export interface ShellStepSpec {
  *   CAIRN_INPUT_FILE / CAIRN_NEEDS_FILE  JSON files with the run input and the upstream outputs by id
  *   CAIRN_INPUT / CAIRN_NEEDS            the same JSON inline (when under 64 KiB)
  *   CAIRN_OUTPUT                         a file path: JSON written there becomes the step's output
+ *   CAIRN_CHECKPOINT                     a file path: JSON written there is recorded as the step's
+ *                                        checkpoint while it runs (throttled like ctx.checkpoint)
+ *   CAIRN_LAST_CHECKPOINT                the checkpoint of an earlier attempt (JSON), or empty
  *   CAIRN_RUN_ID, CAIRN_STEP_ID, CAIRN_ATTEMPT, CAIRN_IDEMPOTENCY_KEY, the secrets by name, `env:`.
  * stdout and stderr lines are kept as the step's log. A non-zero exit fails the step.
  */
@@ -56,6 +59,7 @@ export function shellStep(spec: ShellStepSpec): StepHandler {
         input: path.join(scratch, "input.json"),
         needs: path.join(scratch, "needs.json"),
         output: path.join(scratch, "output.json"),
+        checkpoint: path.join(scratch, "checkpoint.json"),
       };
       fs.writeFileSync(files.input, inputJson);
       fs.writeFileSync(files.needs, needsJson);
@@ -70,12 +74,20 @@ export function shellStep(spec: ShellStepSpec): StepHandler {
         CAIRN_INPUT: inline(inputJson),
         CAIRN_NEEDS: inline(needsJson),
         CAIRN_OUTPUT: files.output,
+        CAIRN_CHECKPOINT: files.checkpoint,
+        CAIRN_LAST_CHECKPOINT: ctx.lastCheckpoint === undefined ? "" : JSON.stringify(ctx.lastCheckpoint),
         CAIRN_RUN_ID: ctx.run.id,
         CAIRN_STEP_ID: ctx.step.id,
         CAIRN_ATTEMPT: String(ctx.step.attempt),
         CAIRN_IDEMPOTENCY_KEY: ctx.idempotencyKey,
       };
-      const exit = await runCommand(spec.command, ctx, env);
+      const watcher = watchCheckpoint(files.checkpoint, ctx);
+      let exit: Awaited<ReturnType<typeof runCommand>>;
+      try {
+        exit = await runCommand(spec.command, ctx, env);
+      } finally {
+        await watcher.stop();
+      }
       if (exit.signal) throw new CommandFailed(`Command was killed by ${exit.signal}.`, exit.stderrTail);
       if (exit.code !== 0) {
         const last = exit.stderrTail.slice(-3);
@@ -97,6 +109,50 @@ export function shellStep(spec: ShellStepSpec): StepHandler {
     }
   };
   return handler as StepHandler;
+}
+
+/** How often the checkpoint file is looked at; ctx.checkpoint throttles the writes themselves. */
+const CHECKPOINT_POLL_MS = 200;
+
+/**
+ * Record what the command writes to $CAIRN_CHECKPOINT: each new complete JSON value goes through
+ * ctx.checkpoint (throttled), and the last one is written for sure when the command ends, so a
+ * retry or a resume after a crash starts from it. A half-written file (invalid JSON) is skipped.
+ */
+function watchCheckpoint(
+  file: string,
+  ctx: StepContext<Json, Record<string, Json>>,
+): { stop(): Promise<void> } {
+  let seen = "";
+  let pending: Promise<void> = Promise.resolve();
+  const look = (force: boolean) => {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, "utf8");
+    } catch {
+      return;
+    }
+    if (text === seen || text.trim() === "") return;
+    let value: Json;
+    try {
+      value = JSON.parse(text) as Json;
+    } catch {
+      return;
+    }
+    seen = text;
+    pending = pending.then(() => ctx.checkpoint(value, { force })).catch(() => undefined);
+  };
+  const timer = setInterval(() => look(false), CHECKPOINT_POLL_MS);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      // The last value is recorded even inside the throttle window.
+      seen = "";
+      look(true);
+      await pending;
+    },
+  };
 }
 
 /**

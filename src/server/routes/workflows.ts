@@ -1,7 +1,8 @@
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import { CairnError } from "../../core/errors.js";
+import { workflowHistory } from "../../engine/workflow-history.js";
 import { WorkflowIdParams } from "../requests.js";
-import { LatestFailedSchema, WorkflowListSchema, WorkflowSchema } from "../schemas.js";
+import { LatestFailedSchema, RunAttemptSchema, WorkflowListSchema, WorkflowSchema } from "../schemas.js";
 import { runView, workflowSummaryView, workflowView } from "../views.js";
 import { type App, BEARER, errors, json, type RouteContext } from "./common.js";
 
@@ -39,7 +40,59 @@ const latestFailed = createRoute({
   responses: { 200: json(LatestFailedSchema, "The run and its failed steps."), ...errors(400, 401, 404) },
 });
 
+const WorkflowHistorySchema = z
+  .object({
+    attempts: z.array(RunAttemptSchema.extend({ runId: z.string() })),
+    nextCursor: z
+      .string()
+      .nullable()
+      .openapi({ description: "Pass as `cursor` for the next (older) page; null on the last page." }),
+  })
+  .openapi("WorkflowHistory");
+
+const history = createRoute({
+  method: "get",
+  path: "/api/workflows/{id}/history",
+  tags: ["workflows"],
+  summary: "Every start and resume of the workflow's runs, newest first",
+  description: "Of the caller's tenant's runs. Cursor pagination, as for runs.",
+  security: BEARER,
+  request: {
+    params: WorkflowIdParams,
+    query: z.strictObject({
+      limit: z
+        .string()
+        .regex(/^\d{1,4}$/)
+        .transform(Number)
+        .pipe(z.number().int().min(1).max(500))
+        .optional()
+        .openapi({ type: "integer", minimum: 1, maximum: 500, description: "Page size (default 50)." }),
+      cursor: z
+        .string()
+        .min(1)
+        .max(500)
+        .optional()
+        .openapi({ description: "`nextCursor` of the previous page." }),
+    }),
+  },
+  responses: { 200: json(WorkflowHistorySchema, "One page of run attempts."), ...errors(400, 401, 404, 422) },
+});
+
 export function registerWorkflowRoutes(app: App, { cairn }: RouteContext): void {
+  app.openapi(history, async (c) => {
+    const { id } = c.req.valid("param");
+    const q = c.req.valid("query");
+    if (!(await cairn.store.getWorkflow(id)))
+      throw new CairnError("NOT_FOUND", `Workflow "${id}" is not registered.`);
+    const page = await workflowHistory(cairn.store, {
+      workflowId: id,
+      tenant: c.get("principal").tenant,
+      limit: q.limit ?? 50,
+      ...(q.cursor ? { cursor: q.cursor } : {}),
+    });
+    return c.json(page, 200);
+  });
+
   app.openapi(listWorkflows, async (c) => {
     const workflows = await cairn.workflows();
     return c.json({ workflows: workflows.map(workflowSummaryView) }, 200);

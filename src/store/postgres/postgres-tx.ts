@@ -33,12 +33,14 @@ import type {
   StoreTx,
   TokenRecord,
   WorkerRecord,
+  WorkflowHistoryFilter,
 } from "../store.js";
 import { nextReadyAt, selectClaimable } from "./claims.js";
 import { insertEvents, insertLogs } from "./history.js";
 import * as memos from "./memos.js";
 import { insertSql, NOW_MS, Params, type Queryable, type Row, setClause, upsertSql } from "./pg-sql.js";
 import * as retention from "./retention.js";
+import { listWorkflowAttempts } from "./workflow-history.js";
 
 /** Rows per multi-row INSERT: 1000 steps × 20 columns stays well under PostgreSQL's 65,535 parameters. */
 const INSERT_CHUNK = 1000;
@@ -353,6 +355,10 @@ export class PostgresTx implements StoreTx {
         id,
       ])) === 1
     );
+  }
+
+  async listWorkflowAttempts(filter: WorkflowHistoryFilter): Promise<RunAttemptRecord[]> {
+    return listWorkflowAttempts(this.#db, filter);
   }
 
   async selectRunsForRetention(filter: RetentionFilter): Promise<RunRecord[]> {

@@ -34,6 +34,7 @@ import type {
   StoreTx,
   TokenRecord,
   WorkerRecord,
+  WorkflowHistoryFilter,
 } from "../store.js";
 import * as retention from "./retention.js";
 import {
@@ -53,6 +54,7 @@ import {
   STORED_STEP_KEYS,
   stepFromArray,
 } from "./step-rows.js";
+import { listWorkflowAttempts } from "./workflow-history.js";
 
 /** SQLite row operations. Only ever used inside the store's BEGIN IMMEDIATE transaction or for reads. */
 export class SqliteTx implements StoreTx {
@@ -400,6 +402,10 @@ export class SqliteTx implements StoreTx {
     return (
       this.#sql.run("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", at, id) === 1
     );
+  }
+
+  async listWorkflowAttempts(filter: WorkflowHistoryFilter): Promise<RunAttemptRecord[]> {
+    return listWorkflowAttempts(this.#sql, filter);
   }
 
   async selectRunsForRetention(filter: RetentionFilter): Promise<RunRecord[]> {
