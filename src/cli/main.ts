@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import { Command, CommanderError } from "commander";
 import { CairnError } from "../core/errors.js";
 import type { Cairn } from "../engine/cairn.js";
@@ -34,9 +35,16 @@ function reportError(error: unknown, verbose: boolean): number {
   return exitCodeFor(error);
 }
 
+/** The package's version (package.json sits two levels above both src/cli and dist/cli). */
+function packageVersion(): string {
+  const file = new URL("../../package.json", import.meta.url);
+  return (JSON.parse(fs.readFileSync(file, "utf8")) as { version: string }).version;
+}
+
 export function buildProgram(): Command {
   const program = new Command("cairn")
     .description("Durable workflow runs that pick up exactly where they stopped.")
+    .version(packageVersion(), "--version", "print the version of Cairn")
     .option(
       "--db <location>",
       "store: a SQLite file or a postgres:// URL (default $CAIRN_DB or .cairn/cairn.db)",
