@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import type { RunRecord, StepRecord } from "../core/types.js";
+import type { LogLine, RunRecord, StepRecord } from "../core/types.js";
 import { isStoreFailure, type Store, type StoreTx } from "../store/store.js";
 import { GroupCommitter } from "./group-commit.js";
 import { describeThisProcess } from "./owner.js";
@@ -25,6 +25,8 @@ export interface ExecutorOptions {
 interface InFlight {
   readonly step: StepRecord;
   readonly controller: AbortController;
+  /** The execution's buffered log lines; each heartbeat stores and removes them (the rest go with the completion). */
+  logs?: LogLine[];
 }
 
 /**
@@ -185,8 +187,9 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
   #launch(step: StepRecord, run?: RunRecord): void {
     const key = `${step.runId}/${step.stepId}`;
     const controller = new AbortController();
-    this.#inFlight.set(key, { step, controller });
-    void this.#execute(step, controller, run)
+    const entry: InFlight = { step, controller };
+    this.#inFlight.set(key, entry);
+    void this.#execute(entry, run)
       .catch((error: unknown) => this.emit("error", error))
       .finally(() => {
         this.#inFlight.delete(key);
@@ -196,7 +199,8 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
       });
   }
 
-  async #execute(step: StepRecord, controller: AbortController, claimedWith?: RunRecord): Promise<void> {
+  async #execute(entry: InFlight, claimedWith?: RunRecord): Promise<void> {
+    const { step, controller } = entry;
     const run = claimedWith ?? (await this.store.getRun(step.runId));
     const workflow = run && this.workflows.get(run.workflowId);
     if (!run || !workflow) return;
@@ -212,6 +216,9 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
       controller,
       abortGraceMs: this.options.abortGraceMs,
       clock: this.options.clock,
+      onLogBuffer: (logs) => {
+        entry.logs = logs;
+      },
     });
     // A commit that fails (database restarting, busy) is retried while we may still hold the lease;
     // if the lease moves on meanwhile, the fenced write is rejected and the new owner's result stands.
@@ -267,9 +274,15 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
     );
   }
 
-  /** Extend the leases of in-flight steps; abort those whose lease moved on or whose run was cancelled. */
+  /**
+   * Extend the leases of in-flight steps; abort those whose lease moved on or whose run was cancelled.
+   * The log lines steps wrote since the last heartbeat are stored with it (under the same fenced
+   * ownership check), so `cairn logs --follow` and `cairn run --follow-logs` see a long step's output
+   * about once a second rather than only when it finishes.
+   */
   async #heartbeat(): Promise<void> {
     const inFlight = [...this.#inFlight.values()];
+    const lines = inFlight.map((f) => f.logs?.splice(0) ?? []);
     try {
       const { lost, cancelled } = await this.store.transaction(async (tx) => {
         const now = await tx.now();
@@ -288,10 +301,11 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
         for (const runId of [...new Set(inFlight.map((f) => f.step.runId))].sort()) {
           if ((await tx.getRun(runId))?.status === "cancelled") cancelledRuns.add(runId);
         }
-        for (const { step } of inFlight) {
+        for (const [i, { step }] of inFlight.entries()) {
           const ref = { runId: step.runId, stepId: step.stepId, epoch: step.leaseEpoch };
           if (!(await tx.updateOwnedStep(ref, { leaseExpiresAt: now + this.options.leaseMs })))
             lostSteps.push(step);
+          else if (lines[i]!.length > 0) await tx.appendLogs(lines[i]!);
         }
         return { lost: lostSteps, cancelled: cancelledRuns };
       });
@@ -299,6 +313,8 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
         this.#inFlight.get(`${step.runId}/${step.stepId}`)?.controller.abort("lease-lost");
       for (const runId of cancelled) this.abortRun(runId, "cancelled");
     } catch (error) {
+      // Not stored: give the lines back, ahead of any written since, for the next heartbeat or the completion.
+      for (const [i, f] of inFlight.entries()) f.logs?.unshift(...lines[i]!);
       this.emit("error", error);
     }
   }
