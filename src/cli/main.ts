@@ -3,10 +3,12 @@ import { Command, CommanderError } from "commander";
 import { CairnError } from "../core/errors.js";
 import type { Cairn } from "../engine/cairn.js";
 import { EXIT, exitCodeFor, type GlobalOptions, openCairn } from "./common.js";
+import { withFlags } from "./flag-hints.js";
 import { registerInspectCommands } from "./inspect-commands.js";
 import { type Runner, registerRunCommands } from "./run-commands.js";
 import { registerServeCommand } from "./serve-command.js";
 import { registerTokenCommands } from "./token-commands.js";
+import { registerValidateCommand } from "./validate-command.js";
 import { registerWorkerCommand } from "./worker-command.js";
 
 /** Run one command against a Cairn instance; errors become one sentence on stderr and an exit code. */
@@ -30,7 +32,7 @@ const runner: Runner = async (command, action, options = {}) => {
 
 function reportError(error: unknown, verbose: boolean): number {
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`cairn: ${message}\n`);
+  process.stderr.write(`cairn: ${withFlags(message, error)}\n`);
   if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   return exitCodeFor(error);
 }
@@ -62,6 +64,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerTokenCommands(program, runner);
   registerWorkerCommand(program);
+  registerValidateCommand(program, (error) => reportError(error, program.opts().verbose === true));
   return program;
 }
 

@@ -17,8 +17,10 @@ import {
   readInput,
   registerFile,
 } from "./common.js";
+import { refuseDifferentRun } from "./existing-run.js";
 import { exitForRun, follow } from "./follow.js";
 import { planText, runJson, runLine } from "./format.js";
+import { progressPrinter, runSummary } from "./progress.js";
 
 type Action = (cairn: Cairn, global: GlobalOptions) => Promise<number>;
 export type Runner = (
@@ -33,17 +35,21 @@ async function finish(
   handle: RunHandle,
   global: GlobalOptions,
   detach = false,
+  shown: { followLogs?: boolean; latestAttempt?: boolean } = {},
 ): Promise<number> {
   if (detach) {
     if (global.json) printJson(handle.run);
     else process.stdout.write(`${runLine(handle.run)}\n`);
     return EXIT.ok;
   }
-  const run = await follow(cairn, handle.id, { quiet: global.json === true });
+  const run = await follow(cairn, handle.id, {
+    quiet: global.json === true,
+    progress: progressPrinter(shown.followLogs),
+    latestAttempt: shown.latestAttempt === true,
+  });
   const view = await cairn.get(run.id);
   if (global.json) printJson(runJson(view!));
-  else
-    process.stdout.write(`${runLine(view!.run)}${view!.run.error ? `\n  ${view!.run.error.message}` : ""}\n`);
+  else process.stdout.write(`${runSummary(view!.run)}\n`);
   return exitForRun(view!.run);
 }
 
@@ -57,6 +63,8 @@ export function registerRunCommands(program: Command, runner: Runner): void {
     .option("--id <runId>", "run id; an existing id returns that run instead of starting another")
     .option("--secret <NAME=VALUE>", "a runtime secret (repeatable; never stored)", collectSecret)
     .option("--detach", "only record the run and exit; a worker executes it")
+    .option("--follow-logs", "print each step's output lines as they come (default on a terminal)")
+    .option("--no-follow-logs", "only one line per step, also on a terminal")
     .action(async (file: string, opts, command: Command) => {
       let definition: WorkflowDefinition;
       let input: Json;
@@ -69,12 +77,13 @@ export function registerRunCommands(program: Command, runner: Runner): void {
         async (cairn, global) => {
           keepStdoutForJson(global);
           await cairn.register(definition);
+          if (opts.id) await refuseDifferentRun(cairn, opts.id, definition, input);
           const handle = await cairn.start(definition.id, input, {
             ...(opts.id ? { runId: opts.id } : {}),
             ...(opts.secret ? { secrets: opts.secret } : {}),
             detach: opts.detach === true,
           });
-          return finish(cairn, handle, global, opts.detach === true);
+          return finish(cairn, handle, global, opts.detach === true, { followLogs: opts.followLogs });
         },
         { prepare },
       );
@@ -97,6 +106,8 @@ export function registerRunCommands(program: Command, runner: Runner): void {
     .option("--secret <NAME=VALUE>", "a runtime secret (repeatable; never stored)", collectSecret)
     .option("--file <path>", "load the workflow from this file (when it moved)")
     .option("--detach", "resume and exit; a worker executes it")
+    .option("--follow-logs", "print each step's output lines as they come (default on a terminal)")
+    .option("--no-follow-logs", "only one line per step, also on a terminal")
     .action(async (runId: string, opts, command: Command) =>
       runner(
         command,
@@ -129,7 +140,10 @@ export function registerRunCommands(program: Command, runner: Runner): void {
           }
           const handle = await cairn.resume(runId, { ...options, detach: opts.detach === true });
           if (!global.json) process.stdout.write(`${planText(handle.plan)}\n`);
-          return finish(cairn, handle, global, opts.detach === true);
+          return finish(cairn, handle, global, opts.detach === true, {
+            followLogs: opts.followLogs,
+            latestAttempt: true,
+          });
         },
         { execute: opts.dryRun !== true && opts.detach !== true },
       ),
@@ -142,6 +156,8 @@ export function registerRunCommands(program: Command, runner: Runner): void {
     .option("--file <path>", "load the workflow from this file (when it moved)")
     .option("--secret <NAME=VALUE>", "a runtime secret (repeatable; never stored)", collectSecret)
     .option("--detach", "only record the new run and exit")
+    .option("--follow-logs", "print each step's output lines as they come (default on a terminal)")
+    .option("--no-follow-logs", "only one line per step, also on a terminal")
     .action(async (runId: string, opts, command: Command) =>
       runner(command, async (cairn, global) => {
         keepStdoutForJson(global);
@@ -150,7 +166,7 @@ export function registerRunCommands(program: Command, runner: Runner): void {
           detach: opts.detach === true,
           ...(opts.secret ? { secrets: opts.secret } : {}),
         });
-        return finish(cairn, handle, global, opts.detach === true);
+        return finish(cairn, handle, global, opts.detach === true, { followLogs: opts.followLogs });
       }),
     );
 
@@ -164,6 +180,8 @@ export function registerRunCommands(program: Command, runner: Runner): void {
     .option("--file <path>", "load the workflow from this file (when it moved)")
     .option("--secret <NAME=VALUE>", "a runtime secret (repeatable; never stored)", collectSecret)
     .option("--detach", "only record the new run and exit")
+    .option("--follow-logs", "print each step's output lines as they come (default on a terminal)")
+    .option("--no-follow-logs", "only one line per step, also on a terminal")
     .action(async (runIdArg: string | undefined, opts, command: Command) =>
       runner(command, async (cairn, global) => {
         keepStdoutForJson(global);
@@ -191,7 +209,7 @@ export function registerRunCommands(program: Command, runner: Runner): void {
           detach: opts.detach === true,
           ...(opts.secret ? { secrets: opts.secret } : {}),
         });
-        return finish(cairn, handle, global, opts.detach === true);
+        return finish(cairn, handle, global, opts.detach === true, { followLogs: opts.followLogs });
       }),
     );
 

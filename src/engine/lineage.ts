@@ -74,7 +74,7 @@ export async function planRerun(
     if (unknown.length > 0)
       throw new CairnError(
         "INVALID_INPUT",
-        `Unknown step${unknown.length > 1 ? "s" : ""} ${unknown.map((s) => `"${s}"`).join(", ")} in workflow "${workflow.definition.id}".`,
+        `Unknown step${unknown.length > 1 ? "s" : ""} ${unknown.map((s) => `"${s}"`).join(", ")} in workflow "${workflow.definition.id}" (its steps: ${workflow.definition.steps.map((s) => s.id).join(", ")}).`,
         { details: { unknown } },
       );
     if (selection.from.length === 0)
