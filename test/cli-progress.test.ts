@@ -2,6 +2,7 @@
 // resume that prints only what it does, `ls` with a header and durations, `show` with outputs,
 // `validate` with the graph, and error sentences that name the flag to use.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
@@ -177,4 +178,35 @@ test("errors name what to type: --from lists the steps, --id with another input,
   const missing = await cli(["run", secret], { cwd });
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /pass --secret API_TOKEN=… \(/);
+});
+
+test("on a terminal: a status line with the running step's elapsed time, and its output as it comes", async () => {
+  const cwd = tempDir();
+  // The step runs long enough for the status line to be redrawn and a heartbeat to store the first line.
+  const file = yaml(
+    cwd,
+    "tty.yaml",
+    'id: tty\nsteps:\n  - id: slow\n    run: |\n      echo "line one"\n      sleep 1.5\n      echo "line two"\n',
+  );
+  // util-linux `script` gives the CLI a pseudo-terminal, as a person's shell would.
+  const result = await new Promise<string>((resolve, reject) => {
+    const child = spawn("script", ["-qec", `${process.execPath} ${BIN} run ${file}`, "/dev/null"], {
+      cwd,
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.on("error", reject);
+    child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}: ${out}`))));
+  });
+  assert.match(
+    result,
+    /\r\x1b\[2K▶ slow \d+ms/,
+    "the status line shows the step running with its elapsed time",
+  );
+  const lineOne = result.indexOf("  slow │ line one");
+  assert.ok(lineOne >= 0, result);
+  assert.match(result.slice(lineOne), /▶ slow \d/, "the first line is shown while the step still runs");
+  assert.ok(result.indexOf("  slow │ line two") > lineOne);
+  assert.match(result, /✓ slow {2}\d/);
 });
