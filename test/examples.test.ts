@@ -1,6 +1,7 @@
 // Every example in examples/ runs as its header comment says: each situation Cairn was built for,
 // failing where the comment says it fails and recovering with the command it names.
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
@@ -82,4 +83,20 @@ test("data-pipeline.yaml: declared outputs kept, the load continues from its che
   const resumed = await cairn(cwd, ["resume", "data-1"]);
   assert.equal(resumed.status, "succeeded");
   assert.equal(resumed.output, "loaded 10 rows, resumed at row 6");
+});
+
+test("report.ts and report-library.ts: the README's TypeScript and library snippets run as written", async () => {
+  const cwd = tempDir();
+  const run = await cairn(cwd, ["run", example("report.ts"), "--input", '{"topic":"tides"}']);
+  assert.deepEqual([run.status, run.output], ["succeeded", 20]);
+  const library = await new Promise<string>((resolve, reject) =>
+    execFile(
+      process.execPath,
+      ["--import", import.meta.resolve("tsx"), example("report-library.ts")],
+      { cwd },
+      (error, stdout, stderr) => (error ? reject(new Error(stderr)) : resolve(stdout)),
+    ),
+  );
+  assert.equal(library, "report-2026-11-22 succeeded: 20\n");
+  assert.ok(fs.existsSync(path.join(cwd, ".cairn", "cairn.db")));
 });
