@@ -1,3 +1,4 @@
+import { stripVTControlCharacters } from "node:util";
 import pc from "picocolors";
 import { formatDuration } from "../core/duration.js";
 import { firstLine } from "../core/errors.js";
@@ -65,7 +66,7 @@ export function runTable(runs: readonly RunRecord[]): string {
   ]);
   const header = ["STATUS", "RUN", "WORKFLOW", "STARTED (UTC)", "DURATION", "ATTEMPT", "ORIGIN"];
   // Widths ignore the colour codes picocolors adds to the icon.
-  const plain = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, "");
+  const plain = stripVTControlCharacters;
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => plain(row[i]!).length)));
   const line = (cells: string[]) =>
     cells
