@@ -54,7 +54,8 @@ describe("cairn run: exit codes and output", () => {
     const lines = result.stdout.trimEnd().split("\n");
     assert.match(lines[0]!, /^✓ greet {2}\d/);
     assert.match(lines[1]!, /^✓ shout {2}\d/);
-    assert.match(lines.at(-1)!, /^✓ run_\S+ {2}ok {2}succeeded /);
+    assert.match(lines.at(-2)!, /^✓ run_\S+ {2}ok {2}succeeded /);
+    assert.equal(lines.at(-1), '  output: "HELLO"', "the run's output ends the report");
     assert.equal(result.stderr, "");
   });
 
@@ -227,9 +228,10 @@ describe("inspecting runs: ls, show, logs", () => {
     const all = await cairn(cwd, "ls");
     assert.equal(all.code, 0);
     const lines = all.stdout.trimEnd().split("\n");
-    assert.equal(lines.length, 2);
-    assert.match(lines[0]!, new RegExp(`^✗ ${failedId} {2}failing {2}failed `));
-    assert.match(lines[1]!, new RegExp(`^✓ ${okId} {2}ok {2}succeeded `));
+    assert.equal(lines.length, 3, "a header and two runs");
+    assert.match(lines[0]!, /^STATUS +RUN +WORKFLOW +STARTED \(UTC\) +DURATION +ATTEMPT/);
+    assert.match(lines[1]!, new RegExp(`^✗ failed +${failedId} +failing +`));
+    assert.match(lines[2]!, new RegExp(`^✓ succeeded +${okId} +ok +`));
 
     const failed = json<RunJson[]>(await cairn(cwd, "ls", "--status", "failed", "--json"));
     assert.deepEqual(

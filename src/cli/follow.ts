@@ -1,20 +1,26 @@
 import type { RunRecord } from "../core/types.js";
 import type { Cairn } from "../engine/cairn.js";
 import { EXIT } from "./common.js";
-import { progressLine } from "./format.js";
+import { latestResume, ProgressPrinter } from "./progress.js";
 
 /**
- * Wait for a run to settle, printing one line per step event as it happens (unless `quiet`).
+ * Wait for a run to settle, printing its progress as it happens (unless `quiet`); after a resume
+ * (`latestAttempt`), only what this attempt does.
  * Ctrl-C stops this process: in-flight steps are cancelled and the run is left interrupted, ready
  * for `cairn resume`.
  */
 export async function follow(
   cairn: Cairn,
   runId: string,
-  options: { quiet: boolean; afterSeq?: number },
+  options: { quiet: boolean; progress?: ProgressPrinter; latestAttempt?: boolean },
 ): Promise<RunRecord> {
-  let seq = options.afterSeq ?? 0;
-  const startedAt = new Map<string, number>();
+  let seq = 0;
+  const progress = options.progress ?? new ProgressPrinter({ logs: false, live: false });
+  if (options.latestAttempt) {
+    const resumed = latestResume(await cairn.events(runId));
+    seq = resumed ? resumed.seq : 0;
+    progress.logsSince = resumed?.at ?? 0;
+  }
   let settled: RunRecord | undefined;
   const done = cairn.wait(runId).then((run) => {
     settled = run;
@@ -34,10 +40,14 @@ export async function follow(
       const events = await cairn.events(runId, seq);
       for (const event of events) {
         seq = event.seq;
-        const line = options.quiet ? null : progressLine(event, startedAt);
-        if (line) process.stdout.write(`${line}\n`);
+        if (!options.quiet) progress.event(event);
       }
-      if (finished) return settled!;
+      if (!options.quiet && progress.options.logs) progress.logs(await cairn.logs(runId));
+      if (finished) {
+        progress.end();
+        return settled!;
+      }
+      if (!options.quiet) progress.tick();
       await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 100))]);
     }
   } finally {

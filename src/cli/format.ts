@@ -1,3 +1,4 @@
+import { stripVTControlCharacters } from "node:util";
 import pc from "picocolors";
 import { formatDuration } from "../core/duration.js";
 import { firstLine } from "../core/errors.js";
@@ -5,6 +6,7 @@ import type { ResumePlan } from "../core/resume-plan.js";
 import type { CairnEvent, RunAttemptRecord, RunRecord, StepRecord } from "../core/types.js";
 import type { DeclaredFile } from "../engine/run-files.js";
 import type { RunView } from "../engine/run-view.js";
+import { withFlags } from "./flag-hints.js";
 
 const ICONS: Record<string, string> = {
   succeeded: pc.green("✓"),
@@ -39,6 +41,42 @@ export function runLine(run: RunRecord): string {
   return `${icon(run.status)} ${run.id}  ${run.workflowId}  ${run.status}  ${duration(run.createdAt, run.finishedAt ?? (run.status === "running" ? null : run.updatedAt))}  attempt ${run.attempt}${lineage}`;
 }
 
+/** One line of at most `max` characters: newlines shown as ⏎, the rest cut with an ellipsis. */
+export function truncated(text: string, max = 200): string {
+  const line = text.replaceAll("\n", "⏎");
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+/** How long a run took (or has taken, while running); unknown for a run interrupted mid-way. */
+function runDuration(run: RunRecord): string {
+  if (run.finishedAt !== null) return duration(run.createdAt, run.finishedAt);
+  if (run.status === "running") return duration(run.createdAt, null);
+  return run.status === "interrupted" ? "-" : duration(run.createdAt, run.updatedAt);
+}
+
+/** `cairn ls`: a header, then one row per run with its start time (UTC) and duration. */
+export function runTable(runs: readonly RunRecord[]): string {
+  const rows = runs.map((r) => [
+    `${icon(r.status)} ${r.status}`,
+    r.id,
+    r.workflowId,
+    new Date(r.createdAt).toISOString().replace("T", " ").slice(0, 19),
+    runDuration(r),
+    String(r.attempt),
+    r.origin === "start" ? "" : `${r.origin} of ${r.parentRunId}`,
+  ]);
+  const header = ["STATUS", "RUN", "WORKFLOW", "STARTED (UTC)", "DURATION", "ATTEMPT", "ORIGIN"];
+  // Widths ignore the colour codes picocolors adds to the icon.
+  const plain = stripVTControlCharacters;
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => plain(row[i]!).length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c + " ".repeat(widths[i]! - plain(c).length))
+      .join("  ")
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join("\n");
+}
+
 export function showRun(view: RunView, parentDeleted = false): string {
   const { run, steps } = view;
   const lines = [
@@ -58,6 +96,8 @@ export function showRun(view: RunView, parentDeleted = false): string {
     lines.push(
       `  ${icon(s.status)} ${s.stepId.padEnd(width)}  ${s.status.padEnd(9)}  attempts ${s.attempts}  ${duration(s.startedAt, s.finishedAt).padStart(6)}${prov ? pc.dim(`  ${prov}`) : ""}${error}`,
     );
+    if (s.status === "succeeded" && s.output !== null)
+      lines.push(`    ${" ".repeat(width)}  ${pc.dim("output")} ${truncated(JSON.stringify(s.output), 120)}`);
   }
   return lines.join("\n");
 }
@@ -103,7 +143,7 @@ export function planText(plan: ResumePlan, title = "resume plan"): string {
   return [
     `${title}: ${summary}`,
     ...lines,
-    ...(plan.refusal ? ["", pc.red(`refused: ${plan.refusal}`)] : []),
+    ...(plan.refusal ? ["", pc.red(`refused: ${withFlags(plan.refusal)}`)] : []),
   ].join("\n");
 }
 
@@ -131,6 +171,8 @@ export function progressLine(event: CairnEvent, startedAt: Map<string, number>):
       return `${pc.yellow("↻")} ${step}  failed, retrying: ${firstLine(String((event.data as { error?: string })?.error ?? ""))}`;
     case "step.reused":
       return `${pc.dim("=")} ${step}  reused`;
+    case "step.marked-done":
+      return `${icon("succeeded")} ${step}  marked done`;
     case "step.cancelled":
       return `${icon("cancelled")} ${step}  cancelled`;
     default:

@@ -1,11 +1,12 @@
 import type { Command } from "commander";
 import { CairnError } from "../core/errors.js";
-import { RUN_STATUSES, type RunStatus } from "../core/types.js";
+import { type LogLine, RUN_STATUSES, type RunStatus } from "../core/types.js";
 import type { Cairn } from "../engine/cairn.js";
 import { declaredFiles } from "../engine/run-files.js";
 import { workflowHistory } from "../engine/workflow-history.js";
 import { EXIT, type GlobalOptions, positiveInt, printJson } from "./common.js";
-import { historyText, runJson, runLine, showRun } from "./format.js";
+import { followLogs } from "./follow-logs.js";
+import { historyText, runJson, runTable, showRun } from "./format.js";
 import type { Runner } from "./run-commands.js";
 
 export function registerInspectCommands(program: Command, runner: Runner): void {
@@ -38,7 +39,7 @@ export function registerInspectCommands(program: Command, runner: Runner): void 
           );
           const shown = (opts.status ? views.filter((r) => r.status === opts.status) : views).slice(0, limit);
           if (global.json) printJson(shown);
-          else process.stdout.write(shown.length ? `${shown.map(runLine).join("\n")}\n` : "No runs.\n");
+          else process.stdout.write(shown.length ? `${runTable(shown)}\n` : "No runs.\n");
           return EXIT.ok;
         },
         { execute: false },
@@ -47,7 +48,7 @@ export function registerInspectCommands(program: Command, runner: Runner): void 
 
   program
     .command("show")
-    .description("a run and every step: status, attempts, duration, provenance, first error line")
+    .description("a run and every step: status, attempts, duration, provenance, output, first error line")
     .argument("<runId>")
     .action(async (runId: string, _opts, command: Command) =>
       runner(
@@ -76,6 +77,10 @@ export function registerInspectCommands(program: Command, runner: Runner): void 
     .description("the stored log lines of a run's steps")
     .argument("<runId>")
     .option("--step <id>", "only this step")
+    .option(
+      "--follow",
+      "keep printing new lines until the run stops running (--json: one JSON object per line)",
+    )
     .action(async (runId: string, opts, command: Command) =>
       runner(
         command,
@@ -90,13 +95,18 @@ export function registerInspectCommands(program: Command, runner: Runner): void 
                 `Run "${runId}" has no step "${opts.step}" (its steps: ${steps.join(", ")}).`,
               );
           }
-          const lines = await cairn.logs(runId, opts.step);
-          if (global.json) printJson(lines);
-          else
-            for (const l of lines)
-              process.stdout.write(
-                `${opts.step ? "" : `[${l.stepId}#${l.attempt}] `}${l.stream === "stderr" ? "! " : ""}${l.line}\n`,
-              );
+          const print = (l: LogLine) =>
+            process.stdout.write(
+              global.json
+                ? `${JSON.stringify(l)}\n`
+                : `${opts.step ? "" : `[${l.stepId}#${l.attempt}] `}${l.stream === "stderr" ? "! " : ""}${l.line}\n`,
+            );
+          if (opts.follow) await followLogs(cairn, runId, opts.step, print);
+          else {
+            const lines = await cairn.logs(runId, opts.step);
+            if (global.json) printJson(lines);
+            else lines.forEach(print);
+          }
           return EXIT.ok;
         },
         { execute: false },

@@ -1,15 +1,18 @@
+import fs from "node:fs";
 import { Command, CommanderError } from "commander";
 import { CairnError } from "../core/errors.js";
 import type { Cairn } from "../engine/cairn.js";
 import { EXIT, exitCodeFor, type GlobalOptions, openCairn } from "./common.js";
 import { bindEnvironment } from "./environment.js";
 import { registerFilesCommand } from "./files-command.js";
+import { withFlags } from "./flag-hints.js";
 import { registerGcCommand } from "./gc-command.js";
 import { registerInspectCommands } from "./inspect-commands.js";
 import { registerMigrateCommand } from "./migrate-command.js";
 import { type Runner, registerRunCommands } from "./run-commands.js";
 import { registerServeCommand } from "./serve-command.js";
 import { registerTokenCommands } from "./token-commands.js";
+import { registerValidateCommand } from "./validate-command.js";
 import { registerWorkerCommand } from "./worker-command.js";
 
 /** Commands about runs that already exist: they never create a store (see openCairn's `mustExist`). */
@@ -50,14 +53,21 @@ const runner: Runner = async (command, action, options = {}) => {
 
 function reportError(error: unknown, verbose: boolean): number {
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`cairn: ${message}\n`);
+  process.stderr.write(`cairn: ${withFlags(message, error)}\n`);
   if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   return exitCodeFor(error);
+}
+
+/** The package's version (package.json sits two levels above both src/cli and dist/cli). */
+function packageVersion(): string {
+  const file = new URL("../../package.json", import.meta.url);
+  return (JSON.parse(fs.readFileSync(file, "utf8")) as { version: string }).version;
 }
 
 export function buildProgram(): Command {
   const program = new Command("cairn")
     .description("Durable workflow runs that pick up exactly where they stopped.")
+    .version(packageVersion(), "--version", "print the version of Cairn")
     .option(
       "--db <location>",
       "store: a SQLite file or a postgres:// URL (default $CAIRN_DB or .cairn/cairn.db)",
@@ -86,6 +96,7 @@ export function buildProgram(): Command {
   for (const command of program.commands)
     if (command.name() === "serve" || command.name() === "worker") bindEnvironment(command);
   bindEnvironment(program, { only: ["--durability"] });
+  registerValidateCommand(program, (error) => reportError(error, program.opts().verbose === true));
   return program;
 }
 

@@ -19,8 +19,10 @@ import {
   readInput,
   registerFile,
 } from "./common.js";
+import { refuseDifferentRun } from "./existing-run.js";
 import { exitForRun, follow } from "./follow.js";
 import { planText, runJson, runLine } from "./format.js";
+import { progressPrinter, runSummary } from "./progress.js";
 
 type Action = (cairn: Cairn, global: GlobalOptions) => Promise<number>;
 export type Runner = (
@@ -35,17 +37,21 @@ async function finish(
   handle: RunHandle,
   global: GlobalOptions,
   detach = false,
+  shown: { followLogs?: boolean; latestAttempt?: boolean } = {},
 ): Promise<number> {
   if (detach) {
     if (global.json) printJson(handle.run);
     else process.stdout.write(`${runLine(handle.run)}\n`);
     return EXIT.ok;
   }
-  const run = await follow(cairn, handle.id, { quiet: global.json === true });
+  const run = await follow(cairn, handle.id, {
+    quiet: global.json === true,
+    progress: progressPrinter(shown.followLogs),
+    latestAttempt: shown.latestAttempt === true,
+  });
   const view = await cairn.get(run.id);
   if (global.json) printJson(runJson(view!));
-  else
-    process.stdout.write(`${runLine(view!.run)}${view!.run.error ? `\n  ${view!.run.error.message}` : ""}\n`);
+  else process.stdout.write(`${runSummary(view!.run)}\n`);
   return exitForRun(view!.run);
 }
 
@@ -60,6 +66,8 @@ export function registerRunCommands(program: Command, runner: Runner): void {
     .option("--secret <NAME=VALUE>", "a runtime secret (repeatable; never stored)", collectSecret)
     .option("--timeout <duration>", "the run's deadline (30s, 5m, 2h); default: the workflow's `timeout`")
     .option("--detach", "only record the run and exit; a worker executes it")
+    .option("--follow-logs", "print each step's output lines as they come (default on a terminal)")
+    .option("--no-follow-logs", "only one line per step, also on a terminal")
     .action(async (file: string, opts, command: Command) => {
       let definition: WorkflowDefinition;
       let input: Json;
@@ -72,13 +80,14 @@ export function registerRunCommands(program: Command, runner: Runner): void {
         async (cairn, global) => {
           keepStdoutForJson(global);
           await cairn.register(definition);
+          if (opts.id) await refuseDifferentRun(cairn, opts.id, definition, input);
           const handle = await cairn.start(definition.id, input, {
             ...(opts.id ? { runId: opts.id } : {}),
             ...(opts.secret ? { secrets: opts.secret } : {}),
             ...(opts.timeout !== undefined ? { timeout: opts.timeout as string } : {}),
             detach: opts.detach === true,
           });
-          return finish(cairn, handle, global, opts.detach === true);
+          return finish(cairn, handle, global, opts.detach === true, { followLogs: opts.followLogs });
         },
         { prepare },
       );
@@ -101,7 +110,9 @@ export function registerRunCommands(program: Command, runner: Runner): void {
     .option("--secret <NAME=VALUE>", "a runtime secret (repeatable; never stored)", collectSecret)
     .option("--file <path>", "load the workflow from this file (when it moved)")
     .option("--timeout <duration>", "a deadline for this resume; default: the run's own, counted afresh")
-    .option("--detach", "resume and exit; a worker executes it");
+    .option("--detach", "resume and exit; a worker executes it")
+    .option("--follow-logs", "print each step's output lines as they come (default on a terminal)")
+    .option("--no-follow-logs", "only one line per step, also on a terminal");
   addBulkOptions(resume).action(async (runId: string | undefined, opts, command: Command) =>
     runner(
       command,
@@ -136,7 +147,10 @@ export function registerRunCommands(program: Command, runner: Runner): void {
           detach: opts.detach === true,
         });
         if (!global.json) process.stdout.write(`${planText(handle.plan)}\n`);
-        return finish(cairn, handle, global, opts.detach === true);
+        return finish(cairn, handle, global, opts.detach === true, {
+          followLogs: opts.followLogs,
+          latestAttempt: true,
+        });
       },
       {
         execute: opts.dryRun !== true && opts.detach !== true,
@@ -152,6 +166,8 @@ export function registerRunCommands(program: Command, runner: Runner): void {
     .option("--file <path>", "load the workflow from this file (when it moved)")
     .option("--secret <NAME=VALUE>", "a runtime secret (repeatable; never stored)", collectSecret)
     .option("--detach", "only record the new run and exit")
+    .option("--follow-logs", "print each step's output lines as they come (default on a terminal)")
+    .option("--no-follow-logs", "only one line per step, also on a terminal")
     .option("--dry-run", "with --all: print the combined plan; change nothing");
   addBulkOptions(restart).action(async (runId: string | undefined, opts, command: Command) =>
     runner(
@@ -165,7 +181,7 @@ export function registerRunCommands(program: Command, runner: Runner): void {
           detach: opts.detach === true,
           ...(opts.secret ? { secrets: opts.secret } : {}),
         });
-        return finish(cairn, handle, global, opts.detach === true);
+        return finish(cairn, handle, global, opts.detach === true, { followLogs: opts.followLogs });
       },
       { prepare: async () => checkBulkFlags(runId, opts) },
     ),
@@ -189,6 +205,8 @@ export function registerRunCommands(program: Command, runner: Runner): void {
     .option("--file <path>", "load the workflow from this file (when it moved)")
     .option("--secret <NAME=VALUE>", "a runtime secret (repeatable; never stored)", collectSecret)
     .option("--detach", "only record the new run and exit")
+    .option("--follow-logs", "print each step's output lines as they come (default on a terminal)")
+    .option("--no-follow-logs", "only one line per step, also on a terminal")
     .action(async (runIdArg: string | undefined, opts, command: Command) =>
       runner(
         command,
@@ -231,7 +249,7 @@ export function registerRunCommands(program: Command, runner: Runner): void {
             ...(opts.secret ? { secrets: opts.secret } : {}),
           });
           if (!global.json) process.stdout.write(`${planText(handle.plan, "rerun plan")}\n`);
-          return finish(cairn, handle, global, opts.detach === true);
+          return finish(cairn, handle, global, opts.detach === true, { followLogs: opts.followLogs });
         },
         { execute: opts.dryRun !== true },
       ),

@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import { performance } from "node:perf_hooks";
-import type { RunRecord, StepRecord } from "../core/types.js";
+import type { LogLine, RunRecord, StepRecord } from "../core/types.js";
 import { type FencedStepRef, isStoreFailure, type Store, type StoreTx } from "../store/store.js";
 import type { ActivityFeed } from "./activity.js";
 import { DeadlineTimers, expireRun, pastDeadline } from "./deadlines.js";
@@ -41,6 +41,8 @@ interface InFlight {
   readonly controller: AbortController;
   /** Until when (this process's clock) the lease is known to be ours: the last renewal's start + lease. */
   leaseUntil: number;
+  /** The execution's buffered log lines; each heartbeat stores and removes them (the rest go with the completion). */
+  logs?: LogLine[];
 }
 
 /**
@@ -225,8 +227,9 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   #launch(step: StepRecord, run?: RunRecord): void {
     const key = executionKey(step);
     const controller = new AbortController();
-    this.#inFlight.set(key, { step, controller, leaseUntil: this.options.clock() + this.options.leaseMs });
-    void this.#execute(step, controller, run)
+    const entry: InFlight = { step, controller, leaseUntil: this.options.clock() + this.options.leaseMs };
+    this.#inFlight.set(key, entry);
+    void this.#execute(entry, run)
       .catch((error: unknown) => this.emit("error", error, step))
       .finally(() => {
         this.#inFlight.delete(key);
@@ -236,7 +239,8 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       });
   }
 
-  async #execute(step: StepRecord, controller: AbortController, claimedWith?: RunRecord): Promise<void> {
+  async #execute(entry: InFlight, claimedWith?: RunRecord): Promise<void> {
+    const { step, controller } = entry;
     const startedAt = performance.now();
     const run = claimedWith ?? (await this.store.getRun(step.runId));
     const workflow = run && this.workflows.get(run.workflowId);
@@ -254,6 +258,9 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       controller,
       abortGraceMs: this.options.abortGraceMs,
       clock: this.options.clock,
+      onLogBuffer: (logs) => {
+        entry.logs = logs;
+      },
     });
     // Given up because the lease could not be renewed: the step is handed back, not failed, and
     // another execution (here or elsewhere) runs it; a fenced write keeps a taker's claim intact.
@@ -378,6 +385,9 @@ export class Executor extends EventEmitter<ExecutorEvents> {
    * Extend the leases of in-flight steps; abort those whose lease moved on or whose run was cancelled,
    * and those whose lease ran out without a renewal (the store was unreachable for a whole lease):
    * another worker may be taking them over, so their processes end now rather than overlap it.
+   * The log lines steps wrote since the last heartbeat are stored with it (under the same fenced
+   * ownership check), so `cairn logs --follow` and `cairn run --follow-logs` see a long step's output
+   * about once a second rather than only when it finishes.
    */
   async #heartbeat(): Promise<void> {
     const startedAt = this.options.clock();
@@ -392,6 +402,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     if (this.#renewals.pending > 0) return;
     const inFlight = [...this.#inFlight.values()];
     this.#renewals.pending++;
+    const lines = inFlight.map((f) => f.logs?.splice(0) ?? []);
     try {
       const { lost, cancelled, expired } = await this.store.transaction(async (tx) => {
         const now = await tx.now();
@@ -414,7 +425,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
           // Past its deadline: failed here, or already by another process (then only aborted here).
           else if (run && pastDeadline(run, now)) expiredRuns.set(runId, await expireRun(tx, runId));
         }
-        for (const { step } of inFlight) {
+        for (const [i, { step }] of inFlight.entries()) {
           const ref = {
             runId: step.runId,
             stepId: step.stepId,
@@ -423,6 +434,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
           };
           if (!(await tx.updateOwnedStep(ref, { leaseExpiresAt: now + this.options.leaseMs })))
             lostSteps.push(step);
+          else if (lines[i]!.length > 0) await tx.appendLogs(lines[i]!);
         }
         return { lost: lostSteps, cancelled: cancelledRuns, expired: expiredRuns };
       });
@@ -441,6 +453,8 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       }
     } catch (error) {
       this.#renewals.failed = true;
+      // Not stored: give the lines back, ahead of any written since, for the next heartbeat or the completion.
+      for (const [i, f] of inFlight.entries()) f.logs?.unshift(...lines[i]!);
       this.emit("error", error);
     } finally {
       this.#renewals.pending--;

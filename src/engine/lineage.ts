@@ -1,6 +1,5 @@
 import fs from "node:fs";
 import { CairnError } from "../core/errors.js";
-import { downstreamClosure } from "../core/graph.js";
 import { computeResumePlan, type OnChange, type ResumePlan } from "../core/resume-plan.js";
 import { type RunAction, refusal } from "../core/run-actions.js";
 import type { Provenance, RunRecord, StepRecord } from "../core/types.js";
@@ -75,7 +74,7 @@ function selectedSteps(
   if (unknown.length > 0)
     throw new CairnError(
       "INVALID_INPUT",
-      `Unknown step${unknown.length > 1 ? "s" : ""} ${unknown.map((s) => `"${s}"`).join(", ")} in workflow "${workflow.definition.id}".`,
+      `Unknown step${unknown.length > 1 ? "s" : ""} ${unknown.map((s) => `"${s}"`).join(", ")} in workflow "${workflow.definition.id}" (its steps: ${workflow.definition.steps.map((s) => s.id).join(", ")}).`,
       { details: { unknown } },
     );
   if (selection.from.length === 0)

@@ -59,7 +59,7 @@ export async function planResume(
   if (req.options.markDone && !req.workflow.steps.has(req.options.markDone.stepId))
     throw new CairnError(
       "INVALID_INPUT",
-      `Cannot mark step "${req.options.markDone.stepId}" done: the workflow has no such step.`,
+      `Cannot mark step "${req.options.markDone.stepId}" done: the workflow has no such step (its steps: ${[...req.workflow.steps.keys()].join(", ")}).`,
       {
         details: { unknown: [req.options.markDone.stepId] },
       },

@@ -2,7 +2,7 @@ import { firstLine, toError } from "../core/errors.js";
 import { toJsonValue } from "../core/json-value.js";
 import { Redactor } from "../core/redact.js";
 import { backoffMs, mayRetry } from "../core/retry.js";
-import type { Json, RunRecord, StepError, StepRecord } from "../core/types.js";
+import type { Json, LogLine, RunRecord, StepError, StepRecord } from "../core/types.js";
 import type { Store } from "../store/store.js";
 import { deadlineReason } from "./deadlines.js";
 import { digestFiles } from "./declared-files.js";
@@ -35,6 +35,8 @@ export interface ExecuteParams {
   /** How long an aborted handler may take to settle before it is abandoned. */
   readonly abortGraceMs: number;
   readonly clock: () => number;
+  /** Given the execution's log buffer, so the executor can store lines while the step runs. */
+  readonly onLogBuffer?: (logs: LogLine[]) => void;
 }
 
 class StepTimeout extends Error {
@@ -87,6 +89,7 @@ export async function executeStep(p: ExecuteParams): Promise<StepOutcome> {
     clock: p.clock,
   });
 
+  p.onLogBuffer?.(state.logs);
   let timer: NodeJS.Timeout | undefined;
   const base = { ref, fingerprint, logs: state.logs };
   try {
