@@ -400,6 +400,40 @@ for (const harness of harnesses) {
       assert.equal(done?.output, "original");
     });
 
+    it("a parked step keeps what it waits for, is not claimed before it wakes, and reads it back everywhere", async ({
+      store,
+    }) => {
+      await store.transaction(async (tx) => {
+        await insertRuns(tx, "r1");
+        await tx.insertSteps([stepRecord("r1", "nap", { status: "running", leaseEpoch: 1, attempts: 1 })]);
+      });
+      const wait = { kind: "sleep" as const, until: 5000 };
+      const parked = await store.transaction((tx) =>
+        tx.updateOwnedStep(
+          { runId: "r1", stepId: "nap", epoch: 1 },
+          { status: "ready", readyAt: 5000, wait, attempts: 0, leaseOwner: null, leaseExpiresAt: null },
+        ),
+      );
+      assert.equal(parked, true);
+      const [row] = await store.getSteps("r1");
+      assert.deepEqual(row?.wait, wait);
+      assert.equal(row?.attempts, 0);
+      assert.deepEqual((await store.getSteps("r1", undefined, { outputs: false }))[0]?.wait, wait);
+      const claim = (now: number) =>
+        store.transaction(async (tx) => refsOf(await tx.selectClaimable({ workerId: "w1", limit: 5, now })));
+      assert.deepEqual(await claim(4999), []);
+      assert.equal(await store.read((tx) => tx.nextReadyAt({ workerId: "w1" })), 5000);
+      assert.deepEqual(await claim(5000), ["r1/nap"]);
+      const claimed = await store.transaction((tx) =>
+        tx.claimStep({ runId: "r1", stepId: "nap" }, "ready", { workerId: "w1", now: 5000, leaseMs: 1000 }),
+      );
+      assert.equal(claimed?.attempts, 1);
+      await store.transaction((tx) =>
+        tx.updateOwnedStep({ runId: "r1", stepId: "nap", epoch: 2 }, { status: "succeeded", wait: null }),
+      );
+      assert.equal((await store.getSteps("r1"))[0]?.wait, null);
+    });
+
     it("memos: fenced like every owner write; read, overwrite, list and delete", async ({ store }) => {
       await store.transaction(async (tx) => {
         await insertRuns(tx, "r1");

@@ -150,8 +150,8 @@ steps:
 `);
     const { problems } = await loadError(file);
     assert.deepEqual(problems, [
-      `${file}:3:5: step "both": needs exactly one of "run" (a shell command) or "uses" (./file.ts#exportName), not both`,
-      `${file}:6:5: step "neither": needs exactly one of "run" (a shell command) or "uses" (./file.ts#exportName)`,
+      `${file}:3:5: step "both": needs exactly one of "run" (a shell command), "uses" (./file.ts#exportName), "sleep" (a duration) or "until" (a time), not "run" and "uses"`,
+      `${file}:6:5: step "neither": needs exactly one of "run" (a shell command), "uses" (./file.ts#exportName), "sleep" (a duration) or "until" (a time)`,
     ]);
   });
 });
@@ -306,7 +306,7 @@ steps:
     assert.deepEqual(problems, [
       `${file}:3:1: unknown key "extra" (known: id, description, input, failFast, recovery, maxRecoveries, secrets, checkpointInterval, env, steps)`,
       `${file}:8:5: step "a": unknown key "colour" (known: id, needs, run, uses, retry, timeout, env, effects, label, outputs)`,
-      `${file}:9:5: step "a": needs exactly one of "run" (a shell command) or "uses" (./file.ts#exportName), not both`,
+      `${file}:9:5: step "a": needs exactly one of "run" (a shell command), "uses" (./file.ts#exportName), "sleep" (a duration) or "until" (a time), not "run" and "uses"`,
       `${file}:5:5: step "a": timeout must not be negative, got -3`,
       `${file}:9:5: step "a": duplicate step id "a" (ids must be unique)`,
       `${file}:9:5: step "a": needs unknown step "nowhere"`,

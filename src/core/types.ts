@@ -11,6 +11,7 @@
  * - worker:     a process (or one engine inside a process) that claims and executes steps.
  * - checkpoint: a small JSON progress record a step writes while it runs; read back on its next attempt.
  * - memo:       a durable memoized sub-step inside a step (`ctx.memo(key, fn)`).
+ * - wait:       a step parked until a time (a durable sleep) or a signal; it holds no executor slot.
  * - lineage:    runs made from other runs: `parentRunId` (made from), `rootRunId` (first ancestor).
  * - resume:     continue the same run in place: keep what succeeded, execute what did not.
  * - restart:    a new run of the same workflow with the same input, from scratch.
@@ -109,6 +110,14 @@ export interface RunRecord {
   failFast: boolean;
 }
 
+/**
+ * Why a `ready` step is parked: sleeping until `until`, or waiting for the signal `name` (until its
+ * timeout `until`, or without end when null). Kept until the step's next completion.
+ */
+export type StepWait =
+  | { kind: "sleep"; until: number }
+  | { kind: "signal"; name: string; until: number | null };
+
 export interface StepRecord {
   runId: string;
   stepId: string;
@@ -134,6 +143,8 @@ export interface StepRecord {
   leaseEpoch: number;
   fingerprint: string | null;
   provenance: Provenance | null;
+  /** Set while the step is parked (status `ready`, `readyAt` = when it wakes): what it waits for. */
+  wait: StepWait | null;
 }
 
 export interface RunAttemptRecord {
@@ -165,6 +176,7 @@ export const EVENT_TYPES = [
   "step.succeeded",
   "step.failed",
   "step.retrying",
+  "step.waiting",
   "step.cancelled",
   "step.reset",
   "step.reused",

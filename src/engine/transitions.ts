@@ -1,4 +1,13 @@
-import type { Json, LogLine, NewEvent, RunRecord, RunStatus, StepError, StepRecord } from "../core/types.js";
+import type {
+  Json,
+  LogLine,
+  NewEvent,
+  RunRecord,
+  RunStatus,
+  StepError,
+  StepRecord,
+  StepWait,
+} from "../core/types.js";
 import type { ClaimFilter, FencedStepRef, StoreTx } from "../store/store.js";
 import type { LoadedWorkflow } from "./registry.js";
 
@@ -10,7 +19,8 @@ import type { LoadedWorkflow } from "./registry.js";
 
 export interface StepOutcome {
   readonly ref: FencedStepRef;
-  readonly kind: "succeeded" | "failed" | "cancelled";
+  /** waiting: the step parked itself (a sleep not yet due, a signal not yet sent); see engine/sleep.ts. */
+  readonly kind: "succeeded" | "failed" | "cancelled" | "waiting";
   readonly output?: Json;
   readonly vars?: Record<string, Json> | null;
   readonly files?: Record<string, string> | null;
@@ -19,6 +29,9 @@ export interface StepOutcome {
   readonly retryAt?: number | null;
   readonly logs: readonly LogLine[];
   readonly fingerprint: string;
+  /** For waiting: what the step waits for, and its attempts count to go back to (the claim's minus one). */
+  readonly wait?: StepWait;
+  readonly attempts?: number;
   /** A checkpoint the step asked for but that was still throttled: kept next to the error. */
   readonly checkpoint?: Json | undefined;
 }
@@ -196,8 +209,17 @@ async function readyOrClaim(
 }
 
 async function writeOutcome(tx: StoreTx, outcome: StepOutcome, now: number): Promise<boolean> {
-  const lease = { leaseOwner: null, leaseExpiresAt: null };
+  const lease = { leaseOwner: null, leaseExpiresAt: null, wait: null };
   switch (outcome.kind) {
+    case "waiting":
+      // Parked: ready again at the wake time (a signal's wait with no timeout: only when it comes).
+      return tx.updateOwnedStep(outcome.ref, {
+        ...lease,
+        status: "ready",
+        readyAt: wakeAt(outcome.wait!),
+        wait: outcome.wait!,
+        ...(outcome.attempts !== undefined ? { attempts: outcome.attempts } : {}),
+      });
     case "succeeded":
       return tx.updateOwnedStep(outcome.ref, {
         ...lease,
@@ -230,8 +252,16 @@ async function writeOutcome(tx: StoreTx, outcome: StepOutcome, now: number): Pro
   }
 }
 
+/** A wait with no end is parked at the end of time: only a signal makes it claimable. */
+export const NEVER = 8_640_000_000_000_000;
+
+function wakeAt(wait: StepWait): number {
+  return wait.until ?? NEVER;
+}
+
 function outcomeEvent(run: RunRecord, outcome: StepOutcome, now: number): NewEvent {
   const stepId = outcome.ref.stepId;
+  if (outcome.kind === "waiting") return event(run, "step.waiting", now, stepId, outcome.wait as Json);
   if (outcome.kind === "succeeded") return event(run, "step.succeeded", now, stepId);
   if (outcome.kind === "cancelled") return event(run, "step.cancelled", now, stepId);
   const data = { error: outcome.error?.message ?? "failed", retryAt: outcome.retryAt ?? null };

@@ -63,8 +63,9 @@ export const STEP_COLUMNS: ColumnMap<StepRecord> = {
     leaseEpoch: "lease_epoch",
     fingerprint: "fingerprint",
     provenance: "provenance",
+    wait: "wait",
   },
-  json: new Set(["needs", "output", "vars", "error", "checkpoint", "files", "provenance"]),
+  json: new Set(["needs", "output", "vars", "error", "checkpoint", "files", "provenance", "wait"]),
 };
 
 export const WORKFLOW_COLUMNS: ColumnMap<WorkflowRecord> = {

@@ -59,6 +59,10 @@ export const PG_MIGRATIONS: readonly string[] = [
     id TEXT PRIMARY KEY, tenant TEXT NOT NULL, name TEXT, hash TEXT NOT NULL UNIQUE,
     read_only INTEGER NOT NULL, created_at BIGINT NOT NULL, revoked_at BIGINT);
   `,
+  // 2: what a parked step waits for (a durable sleep or a signal), shown as "sleeping until T".
+  `
+  ALTER TABLE steps ADD COLUMN wait TEXT;
+  `,
 ];
 
 /**

@@ -117,4 +117,8 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ALTER TABLE events_v3 RENAME TO events;
   CREATE INDEX events_by_run ON events (run_key, seq);
   `,
+  // 4: what a parked step waits for (a durable sleep or a signal), shown as "sleeping until T".
+  `
+  ALTER TABLE steps ADD COLUMN wait TEXT;
+  `,
 ];
