@@ -45,6 +45,11 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
    * a claim per step (with the nextReadyAt that follows) doubled the cost of a sequential step.
    */
   #backlog = false;
+  /**
+   * The last pump found every slot taken and set no wake-up timer: the next step to leave pumps, or a
+   * step parked until later (a retry's backoff, a sleep) would wait for an unrelated wake-up.
+   */
+  #noTimer = false;
   #stopped = false;
   #fatal = false;
   #wakeTimer: NodeJS.Timeout | undefined;
@@ -173,7 +178,8 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
     if (this.#stopped) return;
     clearTimeout(this.#wakeTimer);
     // Full: the next step to finish wakes the pump. A timer now would spin while ready steps wait.
-    if (this.#inFlight.size >= this.options.concurrency) return;
+    this.#noTimer = this.#inFlight.size >= this.options.concurrency;
+    if (this.#noTimer) return;
     const { limit: _limit, ...filter } = this.#claimFilter(1);
     const next = await this.store.read((tx) => tx.nextReadyAt(filter));
     const delay = next === null ? this.options.pollIntervalMs : Math.max(0, next - this.options.clock());
@@ -192,7 +198,7 @@ export class Executor extends EventEmitter<{ settled: [RunRecord]; error: [unkno
         this.#inFlight.delete(key);
         if (this.#inFlight.size === 0 && this.#committer.pending === 0)
           for (const resolve of this.#idle.splice(0)) resolve();
-        if (this.#backlog) this.wake();
+        if (this.#backlog || this.#noTimer) this.wake();
       });
   }
 
