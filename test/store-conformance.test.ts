@@ -434,6 +434,46 @@ for (const harness of harnesses) {
       assert.equal((await store.getSteps("r1"))[0]?.wait, null);
     });
 
+    it("signals: kept in order until taken, a key accepted once, taken by exactly one of two racing waits", async ({
+      store,
+    }) => {
+      await store.transaction((tx) => insertRuns(tx, "r1", "r2"));
+      const send = (runId: string, name: string, key: string | null, data: unknown) =>
+        store.transaction((tx) =>
+          tx.insertSignal({ runId, name, key, data: data as never, sentAt: 1_700_000_000_000 }),
+        );
+      assert.equal(await send("r1", "approve", "k1", { ok: true }), true);
+      assert.equal(await send("r1", "approve", "k1", { ok: false }), false, "the same key is accepted once");
+      assert.equal(await send("r1", "approve", null, "second"), true);
+      assert.equal(await send("r1", "approve", null, "second"), true, "without a key every send counts");
+      assert.equal(await send("r1", "other", "k1", 1), true, "keys are per signal name");
+      assert.equal(await send("r2", "approve", "k1", 2), true, "and per run");
+      const first = await store.read((tx) => tx.pendingSignal("r1", "approve"));
+      assert.deepEqual(first?.data, { ok: true });
+      assert.equal(first?.key, "k1");
+      assert.equal(first?.takenAt, null);
+
+      // Two waits take the same pending signal at once (on PostgreSQL, on two connections): one wins.
+      const by = { runId: "r1", stepId: "wait" };
+      const results = await Promise.all(
+        [1, 2].map(() => store.transaction((tx) => tx.takeSignal(first!.seq, by, 5))),
+      );
+      assert.deepEqual(results.sort(), [false, true]);
+      const next = await store.read((tx) => tx.pendingSignal("r1", "approve"));
+      assert.equal(next?.data, "second");
+      const all = await store.read((tx) => tx.listSignals("r1"));
+      assert.deepEqual(
+        all.map((x) => [x.name, x.data, x.takenBy, x.takenAt]),
+        [
+          ["approve", { ok: true }, "wait", 5],
+          ["approve", "second", null, null],
+          ["approve", "second", null, null],
+          ["other", 1, null, null],
+        ],
+      );
+      assert.equal(await store.read((tx) => tx.pendingSignal("r1", "nothing")), undefined);
+    });
+
     it("memos: fenced like every owner write; read, overwrite, list and delete", async ({ store }) => {
       await store.transaction(async (tx) => {
         await insertRuns(tx, "r1");

@@ -163,6 +163,21 @@ export interface RunAttemptRecord {
   note: string | null;
 }
 
+/** A signal sent to a run (`cairn signal`, the API, `Cairn.signal`), kept until a wait takes it. */
+export interface SignalRecord {
+  /** Order of arrival (store-wide). */
+  seq: number;
+  runId: string;
+  name: string;
+  /** The sender's idempotency key: a second send with the same key is accepted once. */
+  key: string | null;
+  data: Json;
+  sentAt: number;
+  /** The step whose wait took it, and when; null while it waits to be taken. */
+  takenBy: string | null;
+  takenAt: number | null;
+}
+
 export const EVENT_TYPES = [
   "run.created",
   "run.resumed",
@@ -171,6 +186,7 @@ export const EVENT_TYPES = [
   "run.cancelled",
   "run.paused",
   "run.interrupted",
+  "run.signalled",
   "step.ready",
   "step.started",
   "step.succeeded",

@@ -1,4 +1,4 @@
-import type { RunAttemptRecord, RunRecord, StepRecord, WorkflowRecord } from "../core/types.js";
+import type { RunAttemptRecord, RunRecord, SignalRecord, StepRecord, WorkflowRecord } from "../core/types.js";
 import type { TokenRecord, WorkerRecord } from "./store.js";
 
 /**
@@ -154,4 +154,19 @@ export const TOKEN_COLUMNS: ColumnMap<TokenRecord> = {
   },
   json: new Set(),
   booleans: new Set(["readOnly"]),
+};
+
+export const SIGNAL_COLUMNS: ColumnMap<SignalRecord> = {
+  table: "signals",
+  columns: {
+    seq: "seq",
+    runId: "run_id",
+    name: "name",
+    key: "key",
+    data: "data",
+    sentAt: "sent_at",
+    takenBy: "taken_by",
+    takenAt: "taken_at",
+  },
+  json: new Set(["data"]),
 };

@@ -4,6 +4,7 @@ import type {
   NewEvent,
   RunAttemptRecord,
   RunRecord,
+  SignalRecord,
   StepRecord,
   WorkflowRecord,
 } from "../../core/types.js";
@@ -32,6 +33,7 @@ import { nextReadyAt, selectClaimable } from "./claims.js";
 import { insertEvents, insertLogs } from "./history.js";
 import * as memos from "./memos.js";
 import { insertSql, NOW_MS, Params, type Queryable, type Row, setClause, upsertSql } from "./pg-sql.js";
+import * as signals from "./signals.js";
 
 /** Rows per multi-row INSERT: 1000 steps × 20 columns stays well under PostgreSQL's 65,535 parameters. */
 const INSERT_CHUNK = 1000;
@@ -245,6 +247,21 @@ export class PostgresTx implements StoreTx {
 
   async selectClaimable(filter: ClaimFilter): Promise<StepRef[]> {
     return selectClaimable(this.#db, filter, { lock: this.#write });
+  }
+
+  insertSignal(signal: Omit<SignalRecord, "seq" | "takenBy" | "takenAt">): Promise<boolean> {
+    this.#wrote = true;
+    return signals.insertSignal(this.#db, signal);
+  }
+  pendingSignal(runId: string, name: string): Promise<SignalRecord | undefined> {
+    return signals.pendingSignal(this.#db, runId, name);
+  }
+  takeSignal(seq: number, by: StepRef, at: number): Promise<boolean> {
+    this.#wrote = true;
+    return signals.takeSignal(this.#db, seq, by, at);
+  }
+  listSignals(runId: string): Promise<SignalRecord[]> {
+    return signals.listSignals(this.#db, runId);
   }
 
   getMemo(ref: StepRef, memoKey: string): Promise<{ value: Json } | undefined> {

@@ -4,6 +4,7 @@ import type {
   NewEvent,
   RunAttemptRecord,
   RunRecord,
+  SignalRecord,
   StepRecord,
   WorkflowRecord,
 } from "../../core/types.js";
@@ -30,6 +31,7 @@ import type {
   TokenRecord,
   WorkerRecord,
 } from "../store.js";
+import * as signals from "./signals.js";
 import {
   insertSql,
   placeholders,
@@ -294,6 +296,19 @@ export class SqliteTx implements StoreTx {
         filter.limit,
       )
       .map((r) => ({ runId: r.run_id as string, stepId: r.step_id as string }));
+  }
+
+  async insertSignal(signal: Omit<SignalRecord, "seq" | "takenBy" | "takenAt">): Promise<boolean> {
+    return signals.insertSignal(this.#sql, signal);
+  }
+  async pendingSignal(runId: string, name: string): Promise<SignalRecord | undefined> {
+    return signals.pendingSignal(this.#sql, runId, name);
+  }
+  async takeSignal(seq: number, by: StepRef, at: number): Promise<boolean> {
+    return signals.takeSignal(this.#sql, seq, by, at);
+  }
+  async listSignals(runId: string): Promise<SignalRecord[]> {
+    return signals.listSignals(this.#sql, runId);
   }
 
   async getMemo(ref: StepRef, key: string): Promise<{ value: Json } | undefined> {

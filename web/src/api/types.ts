@@ -205,6 +205,7 @@ export type EventType =
   | "run.cancelled"
   | "run.paused"
   | "run.interrupted"
+  | "run.signalled"
   | "step.ready"
   | "step.started"
   | "step.succeeded"
