@@ -56,6 +56,16 @@ export interface StepContext<I = unknown, N = Record<string, unknown>> {
   sleep(duration: string | number): Promise<void>;
   /** Durable sleep until a time (a Date, an ISO 8601 string or ms since the epoch); see `sleep`. */
   sleepUntil(until: Date | string | number): Promise<void>;
+  /**
+   * Wait for the signal `name` (sent with `cairn signal`, the API or `Cairn.signal`) and return its
+   * data. Parks the step like `sleep` until the signal comes (or `timeout` passes: then `default`
+   * is returned, or the step fails). `schema` is a JSON Schema senders' data must fit.
+   * @example const { approved } = await ctx.waitForSignal("approve", { timeout: "24h", schema }) as { approved: boolean };
+   */
+  waitForSignal(
+    name: string,
+    options?: { timeout?: string | number; schema?: Json; default?: Json },
+  ): Promise<Json>;
   /** Stable for this step of this run across retries, resumes and crash recoveries. */
   readonly idempotencyKey: string;
   /** Variables set by upstream steps; `set` records one with this step's completion. */

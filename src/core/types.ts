@@ -116,7 +116,7 @@ export interface RunRecord {
  */
 export type StepWait =
   | { kind: "sleep"; until: number }
-  | { kind: "signal"; name: string; until: number | null };
+  | { kind: "signal"; name: string; until: number | null; schema?: Json };
 
 export interface StepRecord {
   runId: string;

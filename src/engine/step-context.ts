@@ -6,6 +6,7 @@ import type { Redactor } from "../core/redact.js";
 import { RESERVED_MEMO_PREFIX } from "../core/step-wait.js";
 import type { Json, LogLine, StepWait } from "../core/types.js";
 import type { FencedStepRef, Store } from "../store/store.js";
+import { SignalWaits } from "./signal-wait.js";
 import { Sleeps } from "./sleep.js";
 
 export interface ContextParams {
@@ -58,6 +59,21 @@ export class ExecutionState {
       },
       all: () => ({ ...p.inheritedVars, ...Object.fromEntries(this.ownVars) }),
     };
+    const signals = new SignalWaits({
+      store: p.store,
+      ref: p.ref,
+      memo: (key, fn) => this.#memo(key, fn, true),
+      recorded: () => {
+        this.#memos ??= p.loadMemos();
+        return this.#memos;
+      },
+      clock: p.clock,
+      park: (wait) => {
+        this.parked = wait;
+      },
+      line: (text) => this.line("log", text),
+      onLeaseLost: () => this.#lost(),
+    });
     this.context = {
       input: p.input,
       needs: p.needs,
@@ -70,6 +86,7 @@ export class ExecutionState {
       memo: (key, fn) => this.#memo(key, fn),
       sleep: (duration) => sleeps.sleep(duration),
       sleepUntil: (until) => sleeps.sleepUntil(until),
+      waitForSignal: (name, options) => signals.wait(name, options),
       idempotencyKey: `${p.ref.runId}:${p.ref.stepId}`,
       vars,
       secrets: p.secrets,

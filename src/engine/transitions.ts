@@ -213,10 +213,11 @@ async function writeOutcome(tx: StoreTx, outcome: StepOutcome, now: number): Pro
   switch (outcome.kind) {
     case "waiting":
       // Parked: ready again at the wake time (a signal's wait with no timeout: only when it comes).
+      // A signal sent while the step was running is seen here (the run row is locked): due at once.
       return tx.updateOwnedStep(outcome.ref, {
         ...lease,
         status: "ready",
-        readyAt: wakeAt(outcome.wait!),
+        readyAt: (await signalPending(tx, outcome)) ? now : wakeAt(outcome.wait!),
         wait: outcome.wait!,
         ...(outcome.attempts !== undefined ? { attempts: outcome.attempts } : {}),
       });
@@ -254,6 +255,11 @@ async function writeOutcome(tx: StoreTx, outcome: StepOutcome, now: number): Pro
 
 /** A wait with no end is parked at the end of time: only a signal makes it claimable. */
 export const NEVER = 8_640_000_000_000_000;
+
+async function signalPending(tx: StoreTx, outcome: StepOutcome): Promise<boolean> {
+  const wait = outcome.wait!;
+  return wait.kind === "signal" && (await tx.pendingSignal(outcome.ref.runId, wait.name)) !== undefined;
+}
 
 function wakeAt(wait: StepWait): number {
   return wait.until ?? NEVER;
