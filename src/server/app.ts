@@ -9,6 +9,7 @@ import { registerActionRoutes } from "./routes/actions.js";
 import type { App, RouteContext } from "./routes/common.js";
 import { registerEventRoutes } from "./routes/events.js";
 import { registerRunRoutes } from "./routes/runs.js";
+import { registerSignalRoutes } from "./routes/signals.js";
 import { registerStartRoute } from "./routes/start.js";
 import { registerSystemRoutes } from "./routes/system.js";
 import { registerWorkflowRoutes } from "./routes/workflows.js";
@@ -58,6 +59,7 @@ export function createApp(options: AppOptions): App {
   registerStartRoute(app, context);
   registerRunRoutes(app, context);
   registerActionRoutes(app, context);
+  registerSignalRoutes(app, context);
   registerEventRoutes(app, context);
   registerSystemRoutes(app, context);
   if (resolved.staticDir) app.get("*", serveWebUi(resolved.staticDir));

@@ -9,7 +9,7 @@ import { JsonValue } from "./schemas.js";
  * typo (`retryfailed`) is never silently ignored.
  */
 
-const Id = z.string().min(1).max(128);
+export const Id = z.string().min(1).max(128);
 
 export const RunIdParams = z.object({
   id: Id.openapi({ param: { name: "id", in: "path" }, description: "Run id.", example: "run_0m3k2a1bc4Xy9" }),

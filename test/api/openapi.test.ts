@@ -23,6 +23,7 @@ const EXPECTED = [
   "POST /api/runs/{id}/rerun",
   "POST /api/runs/{id}/cancel",
   "POST /api/runs/{id}/pause",
+  "POST /api/runs/{id}/signals/{name}",
   "GET /api/runs/{id}/history",
   "GET /api/runs/{id}/events",
   "GET /api/events",
