@@ -5,7 +5,7 @@ import { Cairn, type CairnOptions } from "../engine/cairn.js";
 import { loadOneWorkflow } from "../loader/load-workflow-file.js";
 
 /** Exit codes: 0 the run succeeded, 1 it failed, 2 bad usage or definition, 3 refused by the run's state. */
-export const EXIT = { ok: 0, failed: 1, usage: 2, refused: 3, interrupted: 130 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, refused: 3, waiting: 4, interrupted: 130 } as const;
 
 const EXIT_BY_CODE: Record<ErrorCode, number> = {
   USAGE: EXIT.usage,

@@ -5,6 +5,7 @@ import { EXIT, exitCodeFor, type GlobalOptions, openCairn } from "./common.js";
 import { registerInspectCommands } from "./inspect-commands.js";
 import { type Runner, registerRunCommands } from "./run-commands.js";
 import { registerServeCommand } from "./serve-command.js";
+import { registerSignalCommand } from "./signal-command.js";
 import { registerTokenCommands } from "./token-commands.js";
 import { registerWorkerCommand } from "./worker-command.js";
 
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
     })
     .exitOverride();
   registerRunCommands(program, runner);
+  registerSignalCommand(program, runner);
   registerInspectCommands(program, runner);
   registerServeCommand(program);
   registerTokenCommands(program, runner);

@@ -19,6 +19,7 @@ import {
 } from "./common.js";
 import { exitForRun, follow } from "./follow.js";
 import { planText, runJson, runLine } from "./format.js";
+import { waitingForSignal } from "./signal-command.js";
 
 type Action = (cairn: Cairn, global: GlobalOptions) => Promise<number>;
 export type Runner = (
@@ -39,8 +40,9 @@ async function finish(
     else process.stdout.write(`${runLine(handle.run)}\n`);
     return EXIT.ok;
   }
-  const run = await follow(cairn, handle.id, { quiet: global.json === true });
+  const run = await follow(cairn, handle.id, { quiet: global.json === true, stopAtSignalWait: true });
   const view = await cairn.get(run.id);
+  if (run.status === "running") return waitingForSignal(view!, global);
   if (global.json) printJson(runJson(view!));
   else
     process.stdout.write(`${runLine(view!.run)}${view!.run.error ? `\n  ${view!.run.error.message}` : ""}\n`);

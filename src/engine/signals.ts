@@ -44,10 +44,16 @@ export async function sendSignal(tx: StoreTx, req: SignalRequest): Promise<Signa
   const run = await tx.getRun(req.runId);
   if (!run || (req.tenant !== undefined && run.tenant !== req.tenant))
     throw new CairnError("NOT_FOUND", `Run "${req.runId}" does not exist.`);
-  if (CLOSED.includes(run.status))
+  const key = req.key ?? null;
+  if (CLOSED.includes(run.status)) {
+    // A sender retrying a send that was accepted before the run ended hears "already sent", not a refusal.
+    const sent =
+      key !== null && (await tx.listSignals(run.id)).some((s) => s.name === req.name && s.key === key);
+    if (sent) return { accepted: false, wokeStep: null, runStatus: run.status };
     throw new CairnError("CONFLICT", `Run "${run.id}" is ${run.status}; it takes no more signals.`, {
       details: { status: run.status },
     });
+  }
   const steps = await tx.getSteps(run.id, undefined, { outputs: false });
   const waiting = steps.find(
     (s) => s.status === "ready" && s.wait?.kind === "signal" && s.wait.name === req.name,
@@ -62,7 +68,6 @@ export async function sendSignal(tx: StoreTx, req: SignalRequest): Promise<Signa
       );
   }
   const now = await tx.now();
-  const key = req.key ?? null;
   const accepted = await tx.insertSignal({ runId: run.id, name: req.name, key, data: req.data, sentAt: now });
   if (!accepted) return { accepted, wokeStep: null, runStatus: run.status };
   await tx.appendEvents([event(run, "run.signalled", now, null, { name: req.name, key, by: req.by })]);

@@ -29,12 +29,9 @@ const SignalResultSchema = z
     accepted: z
       .boolean()
       .openapi({ description: "false: a signal with this key was sent before; nothing changed." }),
-    wokeStep: z
-      .string()
-      .nullable()
-      .openapi({
-        description: "The step that waited for it, or null: no step waits yet and the signal is kept.",
-      }),
+    wokeStep: z.string().nullable().openapi({
+      description: "The step that waited for it, or null: no step waits yet and the signal is kept.",
+    }),
   })
   .openapi("SignalResult");
 
