@@ -52,3 +52,35 @@ test("cairn run returns at a signal wait (exit 4, printing how to send it); cair
     ],
   );
 });
+
+test("YAML wait: the example approval waits, takes the signal's data as its output, and the next step reads it", async () => {
+  const dir = tempDir();
+  const db = ["--db", path.join(dir, "cairn.db")];
+  const example = path.join(path.dirname(APPROVE), "../../../examples/approval.yaml");
+  const run = await cli(["run", example, "--id", "deploy-1", ...db], { cwd: dir });
+  assert.equal(run.code, 4, run.stderr);
+  assert.match(run.stdout, /step "approve" waits for signal "approve" \(timeout \d{4}-.*\); send it with:/);
+  const sent = await cli(["signal", "deploy-1", "approve", "--data", '{"approved":true,"by":"ada"}', ...db], {
+    cwd: dir,
+  });
+  assert.equal(sent.code, 0, sent.stderr);
+  const logs = await cli(["logs", "deploy-1", "--step", "deploy", ...db], { cwd: dir });
+  assert.match(logs.stdout, /deploying, approved by ada/);
+});
+
+test("YAML wait: problems are reported at the step's wait key", async () => {
+  const dir = tempDir();
+  const file = path.join(dir, "bad.yaml");
+  const fs = await import("node:fs");
+  fs.writeFileSync(
+    file,
+    ["id: bad", "steps:", "  - id: a", "    wait: { signal: 'no spaces', colour: red, default: 1 }"].join(
+      "\n",
+    ),
+  );
+  const result = await cli(["run", file, "--db", path.join(dir, "cairn.db")], { cwd: dir });
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /bad\.yaml:4:11: step "a": wait: unknown key "colour"/);
+  assert.match(result.stderr, /step "a": wait\.signal must be a signal name/);
+  assert.match(result.stderr, /step "a": wait\.default needs a wait\.timeout/);
+});
