@@ -15,6 +15,8 @@ export * from "./core/types.js";
 export { Cairn, type CairnOptions, type RunHandle, type StartOptions } from "./engine/cairn.js";
 export type { RerunOptions, RerunSelection } from "./engine/lineage.js";
 export type { RunView } from "./engine/run-view.js";
+export type { SignalWaitOptions } from "./engine/signal-wait.js";
+export type { SignalReceipt } from "./engine/signals.js";
 export { loadOneWorkflow, loadWorkflowFile } from "./loader/load-workflow-file.js";
 export { createLogger, type LoggerOptions } from "./logging/create-logger.js";
 export { openStore } from "./store/open-store.js";

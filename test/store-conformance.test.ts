@@ -530,6 +530,85 @@ for (const harness of harnesses) {
       });
     });
 
+    it("a parked step keeps what it waits for, is not claimed before it wakes, and reads it back everywhere", async ({
+      store,
+    }) => {
+      await store.transaction(async (tx) => {
+        await insertRuns(tx, "r1");
+        await tx.insertSteps([
+          stepRecord("r1", "nap", { status: "running", leaseEpoch: 1, attempts: 1, leaseOwner: "w1" }),
+        ]);
+      });
+      const wait = { kind: "sleep" as const, until: 5000 };
+      const parked = await store.transaction((tx) =>
+        tx.updateOwnedStep(
+          { runId: "r1", stepId: "nap", epoch: 1, owner: "w1" },
+          { status: "ready", readyAt: 5000, wait, attempts: 0, leaseOwner: null, leaseExpiresAt: null },
+        ),
+      );
+      assert.equal(parked, true);
+      const [row] = await store.getSteps("r1");
+      assert.deepEqual(row?.wait, wait);
+      assert.equal(row?.attempts, 0);
+      assert.deepEqual((await store.getSteps("r1", undefined, { outputs: false }))[0]?.wait, wait);
+      const claim = (now: number) =>
+        store.transaction(async (tx) => refsOf(await tx.selectClaimable({ workerId: "w1", limit: 5, now })));
+      assert.deepEqual(await claim(4999), []);
+      assert.equal(await store.read((tx) => tx.nextReadyAt({ workerId: "w1" })), 5000);
+      assert.deepEqual(await claim(5000), ["r1/nap"]);
+      const claimed = await store.transaction((tx) =>
+        tx.claimStep({ runId: "r1", stepId: "nap" }, "ready", { workerId: "w1", now: 5000, leaseMs: 1000 }),
+      );
+      assert.equal(claimed?.attempts, 1);
+      await store.transaction((tx) =>
+        tx.updateOwnedStep(
+          { runId: "r1", stepId: "nap", epoch: 2, owner: "w1" },
+          { status: "succeeded", wait: null },
+        ),
+      );
+      assert.equal((await store.getSteps("r1"))[0]?.wait, null);
+    });
+
+    it("signals: kept in order until taken, a key accepted once, taken by exactly one of two racing waits", async ({
+      store,
+    }) => {
+      await store.transaction((tx) => insertRuns(tx, "r1", "r2"));
+      const send = (runId: string, name: string, key: string | null, data: unknown) =>
+        store.transaction((tx) =>
+          tx.insertSignal({ runId, name, key, data: data as never, sentAt: 1_700_000_000_000 }),
+        );
+      assert.equal(await send("r1", "approve", "k1", { ok: true }), true);
+      assert.equal(await send("r1", "approve", "k1", { ok: false }), false, "the same key is accepted once");
+      assert.equal(await send("r1", "approve", null, "second"), true);
+      assert.equal(await send("r1", "approve", null, "second"), true, "without a key every send counts");
+      assert.equal(await send("r1", "other", "k1", 1), true, "keys are per signal name");
+      assert.equal(await send("r2", "approve", "k1", 2), true, "and per run");
+      const first = await store.read((tx) => tx.pendingSignal("r1", "approve"));
+      assert.deepEqual(first?.data, { ok: true });
+      assert.equal(first?.key, "k1");
+      assert.equal(first?.takenAt, null);
+
+      // Two waits take the same pending signal at once (on PostgreSQL, on two connections): one wins.
+      const by = { runId: "r1", stepId: "wait" };
+      const results = await Promise.all(
+        [1, 2].map(() => store.transaction((tx) => tx.takeSignal(first!.seq, by, 5))),
+      );
+      assert.deepEqual(results.sort(), [false, true]);
+      const next = await store.read((tx) => tx.pendingSignal("r1", "approve"));
+      assert.equal(next?.data, "second");
+      const all = await store.read((tx) => tx.listSignals("r1"));
+      assert.deepEqual(
+        all.map((x) => [x.name, x.data, x.takenBy, x.takenAt]),
+        [
+          ["approve", { ok: true }, "wait", 5],
+          ["approve", "second", null, null],
+          ["approve", "second", null, null],
+          ["other", 1, null, null],
+        ],
+      );
+      assert.equal(await store.read((tx) => tx.pendingSignal("r1", "nothing")), undefined);
+    });
+
     it("memos: fenced like every owner write; read, overwrite, list and delete", async ({ store }) => {
       await store.transaction(async (tx) => {
         await insertRuns(tx, "r1");

@@ -10,8 +10,9 @@ import { isPostgresLocation, storeLocation } from "../store/open-store.js";
 
 /**
  * Exit codes: 0 the run succeeded, 1 it failed, 2 bad usage or definition, 3 refused by the run's
- * state, 4 the followed run was cancelled, 5 it was paused, 130 this process was stopped (Ctrl-C,
- * SIGTERM) and the run it drove was left interrupted.
+ * state, 4 the followed run was cancelled, 5 it was paused, 6 it waits for a signal (send it with
+ * `cairn signal`), 130 this process was stopped (Ctrl-C, SIGTERM) and the run it drove was left
+ * interrupted.
  */
 export const EXIT = {
   ok: 0,
@@ -20,6 +21,7 @@ export const EXIT = {
   refused: 3,
   cancelled: 4,
   paused: 5,
+  waiting: 6,
   interrupted: 130,
 } as const;
 

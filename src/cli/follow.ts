@@ -1,3 +1,4 @@
+import { parkedWait, runWaiting } from "../core/step-wait.js";
 import type { RunRecord } from "../core/types.js";
 import type { Cairn } from "../engine/cairn.js";
 import { EXIT } from "./common.js";
@@ -12,9 +13,15 @@ import { latestResume, ProgressPrinter } from "./progress.js";
 export async function follow(
   cairn: Cairn,
   runId: string,
-  options: { quiet: boolean; progress?: ProgressPrinter; latestAttempt?: boolean },
+  options: {
+    quiet: boolean;
+    progress?: ProgressPrinter;
+    latestAttempt?: boolean;
+    afterSeq?: number;
+    stopAtSignalWait?: boolean;
+  },
 ): Promise<RunRecord> {
-  let seq = 0;
+  let seq = options.afterSeq ?? 0;
   const progress = options.progress ?? new ProgressPrinter({ logs: false, live: false });
   if (options.latestAttempt) {
     const resumed = latestResume(await cairn.events(runId));
@@ -38,14 +45,25 @@ export async function follow(
     for (;;) {
       const finished = settled !== undefined;
       const events = await cairn.events(runId, seq);
+      let signalWait = false;
       for (const event of events) {
         seq = event.seq;
         if (!options.quiet) progress.event(event);
+        if (event.type === "step.waiting" && (event.data as { kind?: string } | null)?.kind === "signal")
+          signalWait = true;
       }
       if (!options.quiet && progress.options.logs) progress.logs(await cairn.logs(runId));
       if (finished) {
         progress.end();
         return settled!;
+      }
+      // Nothing left to do but wait for a signal: return the running run (the caller says how to send it).
+      if (signalWait && options.stopAtSignalWait) {
+        const waiting = await waitingForSignal(cairn, runId);
+        if (waiting) {
+          progress.end();
+          return waiting;
+        }
       }
       if (!options.quiet) progress.tick();
       await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 100))]);
@@ -54,6 +72,12 @@ export async function follow(
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
+}
+
+async function waitingForSignal(cairn: Cairn, runId: string): Promise<RunRecord | null> {
+  const view = await cairn.get(runId);
+  if (view?.run.status !== "running" || runWaiting(view.steps) === null) return null;
+  return view.steps.some((s) => parkedWait(s)?.kind === "signal") ? view.run : null;
 }
 
 /** 0 succeeded, 4 cancelled, 5 paused (both resumable), 1 anything else (failed, interrupted). */

@@ -3,7 +3,8 @@ import pc from "picocolors";
 import { formatDuration } from "../core/duration.js";
 import { firstLine } from "../core/errors.js";
 import type { ResumePlan } from "../core/resume-plan.js";
-import type { CairnEvent, RunAttemptRecord, RunRecord, StepRecord } from "../core/types.js";
+import { describeWait, parkedWait, runWaiting } from "../core/step-wait.js";
+import type { CairnEvent, RunAttemptRecord, RunRecord, StepRecord, StepWait } from "../core/types.js";
 import type { DeclaredFile } from "../engine/run-files.js";
 import type { RunView } from "../engine/run-view.js";
 import { withFlags } from "./flag-hints.js";
@@ -88,11 +89,14 @@ export function showRun(view: RunView, parentDeleted = false): string {
     `workdir   ${run.workdir}`,
   ];
   if (run.error) lines.push(`error     ${firstLine(run.error.message)}`);
+  const waiting = run.status === "running" ? runWaiting(steps) : null;
+  if (waiting) lines.push(`waiting   ${waiting}`);
   lines.push("", "steps:");
   const width = Math.max(...steps.map((s) => s.stepId.length), 4);
   for (const s of steps) {
     const error = s.status === "failed" && s.error ? `  ${pc.red(firstLine(s.error.message))}` : "";
-    const prov = provenanceText(s);
+    const wait = parkedWait(s);
+    const prov = wait ? describeWait(wait) : provenanceText(s);
     lines.push(
       `  ${icon(s.status)} ${s.stepId.padEnd(width)}  ${s.status.padEnd(9)}  attempts ${s.attempts}  ${duration(s.startedAt, s.finishedAt).padStart(6)}${prov ? pc.dim(`  ${prov}`) : ""}${error}`,
     );
@@ -126,11 +130,13 @@ export function stepJson(s: StepRecord, declared: readonly DeclaredFile[] = []) 
     checkpoint: s.checkpoint,
     provenance: s.provenance,
     files,
+    waiting: parkedWait(s),
   };
 }
 
 export function runJson(view: RunView, declared: readonly DeclaredFile[] = []) {
-  return { ...view.run, steps: view.steps.map((s) => stepJson(s, declared)) };
+  const waiting = view.run.status === "running" ? runWaiting(view.steps) : null;
+  return { ...view.run, waiting, steps: view.steps.map((s) => stepJson(s, declared)) };
 }
 
 export function planText(plan: ResumePlan, title = "resume plan"): string {
@@ -169,6 +175,8 @@ export function progressLine(event: CairnEvent, startedAt: Map<string, number>):
       return `${icon("failed")} ${step}  ${formatDuration(event.at - (startedAt.get(step) ?? event.at))}  ${pc.red(firstLine(String((event.data as { error?: string })?.error ?? "")))}`;
     case "step.retrying":
       return `${pc.yellow("↻")} ${step}  failed, retrying: ${firstLine(String((event.data as { error?: string })?.error ?? ""))}`;
+    case "step.waiting":
+      return `${pc.cyan("⏸")} ${step}  ${describeWait(event.data as unknown as StepWait)}`;
     case "step.reused":
       return `${pc.dim("=")} ${step}  reused`;
     case "step.marked-done":

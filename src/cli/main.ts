@@ -11,6 +11,7 @@ import { registerInspectCommands } from "./inspect-commands.js";
 import { registerMigrateCommand } from "./migrate-command.js";
 import { type Runner, registerRunCommands } from "./run-commands.js";
 import { registerServeCommand } from "./serve-command.js";
+import { registerSignalCommand } from "./signal-command.js";
 import { registerTokenCommands } from "./token-commands.js";
 import { registerValidateCommand } from "./validate-command.js";
 import { registerWorkerCommand } from "./worker-command.js";
@@ -85,6 +86,7 @@ export function buildProgram(): Command {
     })
     .exitOverride();
   registerRunCommands(program, runner);
+  registerSignalCommand(program, runner);
   registerInspectCommands(program, runner);
   registerFilesCommand(program, runner);
   registerGcCommand(program, runner);

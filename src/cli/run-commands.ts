@@ -23,6 +23,7 @@ import { refuseDifferentRun } from "./existing-run.js";
 import { exitForRun, follow } from "./follow.js";
 import { planText, runJson, runLine } from "./format.js";
 import { progressPrinter, runSummary } from "./progress.js";
+import { waitingForSignal } from "./signal-command.js";
 
 type Action = (cairn: Cairn, global: GlobalOptions) => Promise<number>;
 export type Runner = (
@@ -48,8 +49,10 @@ async function finish(
     quiet: global.json === true,
     progress: progressPrinter(shown.followLogs),
     latestAttempt: shown.latestAttempt === true,
+    stopAtSignalWait: true,
   });
   const view = await cairn.get(run.id);
+  if (run.status === "running") return waitingForSignal(view!, global);
   if (global.json) printJson(runJson(view!));
   else process.stdout.write(`${runSummary(view!.run)}\n`);
   return exitForRun(view!.run);

@@ -47,6 +47,25 @@ export interface StepContext<I = unknown, N = Record<string, unknown>> {
   readonly lastCheckpoint: Json | undefined;
   /** A durable memoized sub-step: on re-execution a recorded result is returned without calling `fn`. */
   memo<T>(key: string, fn: () => T | Promise<T>): Promise<T>;
+  /**
+   * Durable sleep for a duration ("10m", "24h", or ms): the step is parked, holding no executor slot
+   * and needing no live process, and its handler runs again from the top once the time has come —
+   * earlier `memo`s and this sleep then return at once. Wrap work before a sleep in `memo`.
+   * @example await ctx.memo("email", () => send(mail)); await ctx.sleep("24h"); await ctx.memo("reminder", …);
+   */
+  sleep(duration: string | number): Promise<void>;
+  /** Durable sleep until a time (a Date, an ISO 8601 string or ms since the epoch); see `sleep`. */
+  sleepUntil(until: Date | string | number): Promise<void>;
+  /**
+   * Wait for the signal `name` (sent with `cairn signal`, the API or `Cairn.signal`) and return its
+   * data. Parks the step like `sleep` until the signal comes (or `timeout` passes: then `default`
+   * is returned, or the step fails). `schema` is a JSON Schema senders' data must fit.
+   * @example const { approved } = await ctx.waitForSignal("approve", { timeout: "24h", schema }) as { approved: boolean };
+   */
+  waitForSignal(
+    name: string,
+    options?: { timeout?: string | number; schema?: Json; default?: Json },
+  ): Promise<Json>;
   /** Stable for this step of this run across retries, resumes and crash recoveries. */
   readonly idempotencyKey: string;
   /** Variables set by upstream steps; `set` records one with this step's completion. */

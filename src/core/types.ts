@@ -11,6 +11,7 @@
  * - worker:     a process (or one engine inside a process) that claims and executes steps.
  * - checkpoint: a small JSON progress record a step writes while it runs; read back on its next attempt.
  * - memo:       a durable memoized sub-step inside a step (`ctx.memo(key, fn)`).
+ * - wait:       a step parked until a time (a durable sleep) or a signal; it holds no executor slot.
  * - lineage:    runs made from other runs: `parentRunId` (made from), `rootRunId` (first ancestor).
  * - resume:     continue the same run in place: keep what succeeded, execute what did not.
  * - restart:    a new run of the same workflow with the same input, from scratch.
@@ -115,6 +116,14 @@ export interface RunRecord {
   source: string | null;
 }
 
+/**
+ * Why a `ready` step is parked: sleeping until `until`, or waiting for the signal `name` (until its
+ * timeout `until`, or without end when null). Kept until the step's next completion.
+ */
+export type StepWait =
+  | { kind: "sleep"; until: number }
+  | { kind: "signal"; name: string; until: number | null; schema?: Json };
+
 export interface StepRecord {
   runId: string;
   stepId: string;
@@ -140,6 +149,8 @@ export interface StepRecord {
   leaseEpoch: number;
   fingerprint: string | null;
   provenance: Provenance | null;
+  /** Set while the step is parked (status `ready`, `readyAt` = when it wakes): what it waits for. */
+  wait: StepWait | null;
 }
 
 export interface RunAttemptRecord {
@@ -158,6 +169,21 @@ export interface RunAttemptRecord {
   note: string | null;
 }
 
+/** A signal sent to a run (`cairn signal`, the API, `Cairn.signal`), kept until a wait takes it. */
+export interface SignalRecord {
+  /** Order of arrival (store-wide). */
+  seq: number;
+  runId: string;
+  name: string;
+  /** The sender's idempotency key: a second send with the same key is accepted once. */
+  key: string | null;
+  data: Json;
+  sentAt: number;
+  /** The step whose wait took it, and when; null while it waits to be taken. */
+  takenBy: string | null;
+  takenAt: number | null;
+}
+
 export const EVENT_TYPES = [
   "run.created",
   "run.resumed",
@@ -166,11 +192,13 @@ export const EVENT_TYPES = [
   "run.cancelled",
   "run.paused",
   "run.interrupted",
+  "run.signalled",
   "step.ready",
   "step.started",
   "step.succeeded",
   "step.failed",
   "step.retrying",
+  "step.waiting",
   "step.cancelled",
   "step.reset",
   "step.reused",

@@ -3,6 +3,7 @@ import path from "node:path";
 import { toDefinition, type WorkflowLike } from "../core/builder.js";
 import { validateInput } from "../core/definition.js";
 import { CairnError } from "../core/errors.js";
+import { toJsonValue } from "../core/json-value.js";
 import type { CairnLogger } from "../core/logger.js";
 import type { ResumeOptions, ResumePlan } from "../core/resume-plan.js";
 import type { CairnEvent, LogLine, RunAttemptRecord, RunRecord, WorkflowRecord } from "../core/types.js";
@@ -34,6 +35,7 @@ import { type LoadedWorkflow, loadWorkflow, toWorkflowRecord } from "./registry.
 import { planResume, resumeRun } from "./resume.js";
 import { definitionFile } from "./run-source.js";
 import { type RunView, viewHistory, viewRun } from "./run-view.js";
+import { type SignalReceipt, sendSignal } from "./signals.js";
 import { WakeUps } from "./wake-ups.js";
 
 /** What start, resume, restart and rerun return: the run id and a way to wait for it. */
@@ -356,6 +358,31 @@ export class Cairn {
     );
     this.#wakeUps.notify(runId);
     return run;
+  }
+
+  /**
+   * Send a signal to a run: the wait parked on it continues (its data checked against the wait's
+   * schema), or it is kept for the wait that comes later. A repeated `key` is accepted once.
+   * @example await cairn.signal(runId, "approve", { approved: true }, { key: "ticket-42" });
+   */
+  async signal(
+    runId: string,
+    name: string,
+    data: unknown = null,
+    options: { key?: string; tenant?: string; actor?: string } = {},
+  ): Promise<SignalReceipt> {
+    const receipt = await this.store.transaction((tx) =>
+      sendSignal(tx, {
+        runId,
+        name,
+        data: toJsonValue(data, `signal "${name}"`),
+        key: options.key ?? null,
+        ...(options.tenant !== undefined ? { tenant: options.tenant } : {}),
+        by: options.actor ?? this.#options.trigger,
+      }),
+    );
+    this.#executor?.wake();
+    return receipt;
   }
 
   /** The latest failed run of a workflow and its failed steps (topological order, then id). */

@@ -74,6 +74,11 @@ export class Executor extends EventEmitter<ExecutorEvents> {
    * a claim per step (with the nextReadyAt that follows) doubled the cost of a sequential step.
    */
   #backlog = false;
+  /**
+   * The last pump found every slot taken and set no wake-up timer: the next step to leave pumps, or a
+   * step parked until later (a retry's backoff, a sleep) would wait for an unrelated wake-up.
+   */
+  #noTimer = false;
   #stopped = false;
   #fatal = false;
   #wakeTimer: NodeJS.Timeout | undefined;
@@ -215,7 +220,8 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     if (this.#stopped) return;
     clearTimeout(this.#wakeTimer);
     // Full: the next step to finish wakes the pump. A timer now would spin while ready steps wait.
-    if (this.#inFlight.size >= this.options.concurrency) return;
+    this.#noTimer = this.#inFlight.size >= this.options.concurrency;
+    if (this.#noTimer) return;
     const { limit: _limit, ...filter } = this.#claimFilter(1);
     const next = await this.store.read((tx) => tx.nextReadyAt(filter));
     const delay = next === null ? this.options.pollIntervalMs : Math.max(0, next - this.options.clock());
@@ -235,7 +241,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         this.#inFlight.delete(key);
         if (this.#inFlight.size === 0 && this.#committer.pending === 0)
           for (const resolve of this.#idle.splice(0)) resolve();
-        if (this.#backlog) this.wake();
+        if (this.#backlog || this.#noTimer) this.wake();
       });
   }
 
@@ -360,8 +366,9 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         continue;
       }
       const timing = this.#timings.get(outcome);
-      // A step handed back (its lease could not be renewed) did not complete: it runs again.
-      if (!timing || outcome.kind === "released") continue;
+      // A step handed back (its lease could not be renewed) or parked (a sleep, a signal) did not
+      // complete: it runs again.
+      if (!timing || outcome.kind === "released" || outcome.kind === "waiting") continue;
       const kind = outcome.kind === "failed" && outcome.retryAt != null ? "retrying" : outcome.kind;
       activity.emit({ kind: "completed", ...timing, stepId: outcome.ref.stepId, outcome: kind });
     }

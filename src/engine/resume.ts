@@ -186,6 +186,7 @@ export async function resumeRun(
       leaseOwner: null,
       leaseExpiresAt: null,
       readyAt: null,
+      wait: null,
       provenance: step.cause ? { kind: "executed" as const, reason: step.cause } : null,
       ...(step.action === "rerun" ? { output: null, vars: null, files: null, checkpoint: null } : {}),
     };
@@ -275,5 +276,6 @@ export function blankStep(runId: string, stepId: string, needs: string[]): StepR
     leaseEpoch: 0,
     fingerprint: null,
     provenance: null,
+    wait: null,
   };
 }

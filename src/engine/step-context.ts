@@ -3,9 +3,12 @@ import type { Logger, RunVariables, StepContext } from "../core/definition.js";
 import { CairnError } from "../core/errors.js";
 import { toJsonValue } from "../core/json-value.js";
 import type { Redactor } from "../core/redact.js";
-import type { Json, LogLine } from "../core/types.js";
+import { RESERVED_MEMO_PREFIX } from "../core/step-wait.js";
+import type { Json, LogLine, StepWait } from "../core/types.js";
 import type { FencedStepRef, Store } from "../store/store.js";
 import { describeGroup } from "./process-groups.js";
+import { SignalWaits } from "./signal-wait.js";
+import { Sleeps } from "./sleep.js";
 
 export interface ContextParams {
   readonly store: Store;
@@ -34,6 +37,8 @@ export class ExecutionState {
   readonly ownVars = new Map<string, Json>();
   pendingCheckpoint: Json | undefined;
   checkpointsWritten = 0;
+  /** Set when the handler parked the step (a sleep not yet due): the outcome is then "waiting". */
+  parked: StepWait | undefined;
   #lastCheckpointAt = Number.NEGATIVE_INFINITY;
   readonly #memoKeys = new Set<string>();
   #memos: Promise<ReadonlyMap<string, Json>> | undefined;
@@ -41,6 +46,13 @@ export class ExecutionState {
 
   constructor(readonly p: ContextParams) {
     const log = this.#logger();
+    const sleeps = new Sleeps({
+      memo: (key, fn) => this.#memo(key, fn, true),
+      clock: p.clock,
+      park: (wait) => {
+        this.parked = wait;
+      },
+    });
     const vars: RunVariables = {
       get: (name) => (this.ownVars.has(name) ? this.ownVars.get(name) : p.inheritedVars[name]),
       set: (name, value) => {
@@ -48,6 +60,21 @@ export class ExecutionState {
       },
       all: () => ({ ...p.inheritedVars, ...Object.fromEntries(this.ownVars) }),
     };
+    const signals = new SignalWaits({
+      store: p.store,
+      ref: p.ref,
+      memo: (key, fn) => this.#memo(key, fn, true),
+      recorded: () => {
+        this.#memos ??= p.loadMemos();
+        return this.#memos;
+      },
+      clock: p.clock,
+      park: (wait) => {
+        this.parked = wait;
+      },
+      line: (text) => this.line("log", text),
+      onLeaseLost: () => this.#lost(),
+    });
     const context: StepContext<Json, Record<string, Json>> = {
       input: p.input,
       needs: p.needs,
@@ -58,6 +85,9 @@ export class ExecutionState {
       checkpoint: (state, options) => this.#checkpoint(state, options?.force ?? false),
       lastCheckpoint: p.lastCheckpoint,
       memo: (key, fn) => this.#memo(key, fn),
+      sleep: (duration) => sleeps.sleep(duration),
+      sleepUntil: (until) => sleeps.sleepUntil(until),
+      waitForSignal: (name, options) => signals.wait(name, options),
       idempotencyKey: `${p.ref.runId}:${p.ref.stepId}`,
       vars,
       secrets: p.secrets,
@@ -124,9 +154,14 @@ export class ExecutionState {
     if (!ok) this.#lost();
   }
 
-  async #memo<T>(key: string, fn: () => T | Promise<T>): Promise<T> {
+  async #memo<T>(key: string, fn: () => T | Promise<T>, internal = false): Promise<T> {
     if (typeof key !== "string" || key.length === 0)
       throw new CairnError("INVALID_INPUT", "A memo key must be a non-empty string.");
+    if (!internal && key.startsWith(RESERVED_MEMO_PREFIX))
+      throw new CairnError(
+        "INVALID_INPUT",
+        `Memo keys starting with "${RESERVED_MEMO_PREFIX}" are Cairn's own.`,
+      );
     if (this.#memoKeys.has(key))
       throw new CairnError(
         "INVALID_INPUT",

@@ -2,7 +2,7 @@ import { firstLine, toError } from "../core/errors.js";
 import { toJsonValue } from "../core/json-value.js";
 import { Redactor } from "../core/redact.js";
 import { backoffMs, mayRetry } from "../core/retry.js";
-import type { Json, LogLine, RunRecord, StepError, StepRecord } from "../core/types.js";
+import type { Json, LogLine, RunRecord, StepError, StepRecord, StepWait } from "../core/types.js";
 import type { Store } from "../store/store.js";
 import { deadlineReason } from "./deadlines.js";
 import { digestFiles } from "./declared-files.js";
@@ -110,6 +110,7 @@ export async function executeStep(p: ExecuteParams): Promise<StepOutcome> {
       timer = setTimeout(() => controller.abort(new StepTimeout(ms)), ms);
     }
     const raw = await Promise.race([handlerDone, aborted]);
+    if (state.parked) return parkedOutcome(base, state.parked, step);
     // A handler that finished despite a cancel did its work: keep it. A timeout or a lost lease does not.
     const reason: unknown = controller.signal.reason;
     if (reason instanceof StepTimeout || reason === "lease-lost" || reason === "deadline") throw reason;
@@ -133,6 +134,7 @@ export async function executeStep(p: ExecuteParams): Promise<StepOutcome> {
     return { ...base, kind: "succeeded", output, vars: state.completedVars(), files };
   } catch (thrown) {
     const cause = controller.signal.aborted ? controller.signal.reason : undefined;
+    if (state.parked && cause === undefined) return parkedOutcome(base, state.parked, step);
     const checkpoint = state.pendingCheckpoint;
     if (cause === "cancelled" || cause === "shutdown")
       return {
@@ -161,6 +163,15 @@ export async function executeStep(p: ExecuteParams): Promise<StepOutcome> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** A parked step (a sleep not yet due): its attempt is given back, as the execution did not fail. */
+function parkedOutcome(
+  base: Pick<StepOutcome, "ref" | "fingerprint" | "logs">,
+  wait: StepWait,
+  step: StepRecord,
+): StepOutcome {
+  return { ...base, kind: "waiting", wait, attempts: step.attempts - 1 };
 }
 
 function describeError(thrown: unknown, redactor: Redactor): StepError {

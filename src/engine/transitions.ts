@@ -1,4 +1,13 @@
-import type { Json, LogLine, NewEvent, RunRecord, RunStatus, StepError, StepRecord } from "../core/types.js";
+import type {
+  Json,
+  LogLine,
+  NewEvent,
+  RunRecord,
+  RunStatus,
+  StepError,
+  StepRecord,
+  StepWait,
+} from "../core/types.js";
 import type { ClaimFilter, FencedStepRef, StoreTx } from "../store/store.js";
 import { expireRun, pastDeadline } from "./deadlines.js";
 import type { LoadedWorkflow } from "./registry.js";
@@ -11,8 +20,11 @@ import type { LoadedWorkflow } from "./registry.js";
 
 export interface StepOutcome {
   readonly ref: FencedStepRef;
-  /** "released": the owner gave the step up unfinished (its lease could not be kept); it is ready again. */
-  readonly kind: "succeeded" | "failed" | "cancelled" | "released";
+  /**
+   * "released": the owner gave the step up unfinished (its lease could not be kept); it is ready again.
+   * "waiting": the step parked itself (a sleep not yet due, a signal not yet sent); see engine/sleep.ts.
+   */
+  readonly kind: "succeeded" | "failed" | "cancelled" | "released" | "waiting";
   readonly output?: Json;
   readonly vars?: Record<string, Json> | null;
   readonly files?: Record<string, string> | null;
@@ -21,6 +33,9 @@ export interface StepOutcome {
   readonly retryAt?: number | null;
   readonly logs: readonly LogLine[];
   readonly fingerprint: string;
+  /** For waiting: what the step waits for, and its attempts count to go back to (the claim's minus one). */
+  readonly wait?: StepWait;
+  readonly attempts?: number;
   /** A checkpoint the step asked for but that was still throttled: kept next to the error. */
   readonly checkpoint?: Json | undefined;
   /** For "released": the step's counters once given back (a crash consumes no attempt). */
@@ -215,8 +230,18 @@ async function readyOrClaim(
 }
 
 async function writeOutcome(tx: StoreTx, outcome: StepOutcome, now: number): Promise<boolean> {
-  const lease = { leaseOwner: null, leaseExpiresAt: null };
+  const lease = { leaseOwner: null, leaseExpiresAt: null, wait: null };
   switch (outcome.kind) {
+    case "waiting":
+      // Parked: ready again at the wake time (a signal's wait with no timeout: only when it comes).
+      // A signal sent while the step was running is seen here (the run row is locked): due at once.
+      return tx.updateOwnedStep(outcome.ref, {
+        ...lease,
+        status: "ready",
+        readyAt: (await signalPending(tx, outcome)) ? now : wakeAt(outcome.wait!),
+        wait: outcome.wait!,
+        ...(outcome.attempts !== undefined ? { attempts: outcome.attempts } : {}),
+      });
     case "succeeded":
       return tx.updateOwnedStep(outcome.ref, {
         ...lease,
@@ -261,8 +286,21 @@ async function writeOutcome(tx: StoreTx, outcome: StepOutcome, now: number): Pro
   }
 }
 
+/** A wait with no end is parked at the end of time: only a signal makes it claimable. */
+export const NEVER = 8_640_000_000_000_000;
+
+async function signalPending(tx: StoreTx, outcome: StepOutcome): Promise<boolean> {
+  const wait = outcome.wait!;
+  return wait.kind === "signal" && (await tx.pendingSignal(outcome.ref.runId, wait.name)) !== undefined;
+}
+
+function wakeAt(wait: StepWait): number {
+  return wait.until ?? NEVER;
+}
+
 function outcomeEvent(run: RunRecord, outcome: StepOutcome, now: number): NewEvent {
   const stepId = outcome.ref.stepId;
+  if (outcome.kind === "waiting") return event(run, "step.waiting", now, stepId, outcome.wait as Json);
   if (outcome.kind === "succeeded") return event(run, "step.succeeded", now, stepId);
   if (outcome.kind === "cancelled") return event(run, "step.cancelled", now, stepId);
   if (outcome.kind === "released")

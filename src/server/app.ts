@@ -16,6 +16,7 @@ import { registerEventRoutes } from "./routes/events.js";
 import { registerFileRoutes } from "./routes/files.js";
 import { registerReadinessRoute } from "./routes/readiness.js";
 import { registerRunRoutes } from "./routes/runs.js";
+import { registerSignalRoutes } from "./routes/signals.js";
 import { registerStartRoute } from "./routes/start.js";
 import { registerSystemRoutes } from "./routes/system.js";
 import { registerWorkflowRoutes } from "./routes/workflows.js";
@@ -74,6 +75,7 @@ export function createApp(options: AppOptions): App {
   // Before the per-run actions: POST /api/runs/bulk/resume must not read as run "bulk".
   registerBulkRoutes(app, context);
   registerActionRoutes(app, context);
+  registerSignalRoutes(app, context);
   registerEventRoutes(app, context);
   registerSystemRoutes(app, context);
   registerReadinessRoute(app, context);

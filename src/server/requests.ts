@@ -9,7 +9,7 @@ import { JsonValue } from "./schemas.js";
  * typo (`retryfailed`) is never silently ignored.
  */
 
-const Id = z.string().min(1).max(128);
+export const Id = z.string().min(1).max(128);
 
 /** The query of a route that declares no parameters: any parameter is a 400, like an unknown body field. */
 export const NoQuery = z.strictObject({});

@@ -68,6 +68,15 @@ export const RunSchema = z
   })
   .openapi("Run");
 
+export const StepWaitSchema = z
+  .object({
+    kind: z.enum(["sleep", "signal"]),
+    until: Millis.nullable().openapi({ description: "When it wakes (a signal's timeout); null: no end." }),
+    signal: z.string().nullable().openapi({ description: "For kind signal: the signal's name." }),
+    description: z.string().openapi({ example: "sleeping until 2026-12-04T17:00:00.000Z" }),
+  })
+  .openapi("StepWait", { description: "What a parked step waits for; it holds no executor slot." });
+
 export const StepSchema = z
   .object({
     id: z.string(),
@@ -82,6 +91,7 @@ export const StepSchema = z
     output: JsonValue,
     error: StepErrorSchema.nullable(),
     provenance: ProvenanceSchema.nullable(),
+    waiting: StepWaitSchema.nullable(),
   })
   .openapi("Step");
 
@@ -99,6 +109,10 @@ export const RunDetailSchema = RunSchema.extend({
   }),
   orphaned: z.string().nullable().openapi({
     description: "Set when the run is recorded as running but nobody drives it (shown as interrupted).",
+  }),
+  waiting: z.string().nullable().openapi({
+    description:
+      'Set while the run is running but every unfinished step is parked, e.g. `step "cool-off" sleeping until 2026-12-04T17:00:00.000Z`.',
   }),
 }).openapi("RunDetail");
 

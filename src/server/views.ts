@@ -1,4 +1,5 @@
 import type { z } from "@hono/zod-openapi";
+import { describeWait, parkedWait, runWaiting } from "../core/step-wait.js";
 import type {
   CairnEvent,
   Json,
@@ -71,7 +72,15 @@ export function stepView(
     output: step.output,
     error: errorView(step.error),
     provenance: step.provenance,
+    waiting: stepWaitView(step),
   };
+}
+
+function stepWaitView(step: StepRecord): Out<typeof StepSchema>["waiting"] {
+  const wait = parkedWait(step);
+  if (!wait) return null;
+  const signal = wait.kind === "signal" ? wait.name : null;
+  return { kind: wait.kind, until: wait.until, signal, description: describeWait(wait) };
 }
 
 export function runDetailView(
@@ -90,6 +99,7 @@ export function runDetailView(
       children: children.map((c) => ({ id: c.id, origin: c.origin, status: c.status })),
     },
     orphaned: view.orphaned,
+    waiting: view.run.status === "running" ? runWaiting(view.steps) : null,
   };
 }
 

@@ -1,4 +1,4 @@
-import type { RunAttemptRecord, RunRecord, StepRecord, WorkflowRecord } from "../core/types.js";
+import type { RunAttemptRecord, RunRecord, SignalRecord, StepRecord, WorkflowRecord } from "../core/types.js";
 import type { DeletedRunRecord, TokenRecord, WorkerRecord } from "./store.js";
 
 /**
@@ -66,8 +66,9 @@ export const STEP_COLUMNS: ColumnMap<StepRecord> = {
     leaseEpoch: "lease_epoch",
     fingerprint: "fingerprint",
     provenance: "provenance",
+    wait: "wait",
   },
-  json: new Set(["needs", "output", "vars", "error", "checkpoint", "files", "provenance"]),
+  json: new Set(["needs", "output", "vars", "error", "checkpoint", "files", "provenance", "wait"]),
 };
 
 export const WORKFLOW_COLUMNS: ColumnMap<WorkflowRecord> = {
@@ -169,4 +170,20 @@ export const DELETED_RUN_COLUMNS: ColumnMap<DeletedRunRecord> = {
     workdirRemovedAt: "workdir_removed_at",
   },
   json: new Set(),
+  booleans: new Set(),
+};
+
+export const SIGNAL_COLUMNS: ColumnMap<SignalRecord> = {
+  table: "signals",
+  columns: {
+    seq: "seq",
+    runId: "run_id",
+    name: "name",
+    key: "key",
+    data: "data",
+    sentAt: "sent_at",
+    takenBy: "taken_by",
+    takenAt: "taken_at",
+  },
+  json: new Set(["data"]),
 };

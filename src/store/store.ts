@@ -6,6 +6,7 @@ import type {
   RunAttemptRecord,
   RunRecord,
   RunStatus,
+  SignalRecord,
   StepRecord,
   StepStatus,
   WorkflowRecord,
@@ -200,6 +201,18 @@ export interface StoreTx {
   putMemo(ref: FencedStepRef, key: string, value: Json): Promise<boolean>;
   deleteMemos(runId: string, stepIds: readonly string[]): Promise<void>;
   listMemos(ref: StepRef): Promise<Array<{ key: string; value: Json; at: number }>>;
+
+  /**
+   * Keep a signal for a run. false (and nothing written) when one with the same run, name and
+   * non-null key exists: a repeated send is accepted once.
+   */
+  insertSignal(signal: Omit<SignalRecord, "seq" | "takenBy" | "takenAt">): Promise<boolean>;
+  /** The oldest signal of this name sent to the run and not taken yet. */
+  pendingSignal(runId: string, name: string): Promise<SignalRecord | undefined>;
+  /** Mark a signal taken by a step; false when it was already taken (someone else got it). */
+  takeSignal(seq: number, by: StepRef, at: number): Promise<boolean>;
+  /** Every signal of a run, in order of arrival. */
+  listSignals(runId: string): Promise<SignalRecord[]>;
 
   appendEvents(events: readonly NewEvent[]): Promise<void>;
   appendLogs(lines: readonly LogLine[]): Promise<void>;

@@ -11,6 +11,7 @@ import {
 import { isRecord } from "../core/definition-checks.js";
 import { CairnError } from "../core/errors.js";
 import { shellStep } from "./shell-step.js";
+import { signalWaitStep, sleepStep, untilStep } from "./wait-steps.js";
 import { displayPath, parseYamlSource, type YamlSource } from "./yaml-source.js";
 
 /** Every key a workflow file may have; anything else is reported at its line and column. */
@@ -33,6 +34,9 @@ export const STEP_KEYS = [
   "needs",
   "run",
   "uses",
+  "sleep",
+  "until",
+  "wait",
   "retry",
   "timeout",
   "env",
@@ -173,12 +177,22 @@ async function readStep(s: Record<string, unknown>, c: StepContextInFile): Promi
   const outputsOk = problems.expect(s.outputs, "list of strings", [...p, "outputs"], `${name}outputs`);
   const env = { ...c.workflowEnv, ...envOf(s.env, [...p, "env"], problems, name) };
   let handler: StepHandler = () => undefined; // stands in while a problem is reported
-  if ((s.run === undefined) === (s.uses === undefined))
+  const kinds = (["run", "uses", "sleep", "until", "wait"] as const).filter((k) => s[k] !== undefined);
+  if (kinds.length !== 1)
     problems.add(
       problems.source.at(p),
-      `${name}needs exactly one of "run" (a shell command) or "uses" (./file.ts#exportName)${s.run === undefined ? "" : ", not both"}`,
+      `${name}needs exactly one of "run" (a shell command), "uses" (./file.ts#exportName), "sleep" (a duration), "until" (a time) or "wait" (a signal)${kinds.length > 1 ? `, not ${kinds.map((k) => `"${k}"`).join(" and ")}` : ""}`,
     );
-  else if (s.run !== undefined && runOk) handler = shellStep({ command: s.run as string, env });
+  else if (kinds[0] === "wait") {
+    const made = signalWaitStep(s.wait);
+    if (Array.isArray(made))
+      for (const problem of made) problems.add(problems.source.at([...p, "wait"]), `${name}${problem}`);
+    else handler = made;
+  } else if (kinds[0] === "sleep" || kinds[0] === "until") {
+    const made = kinds[0] === "sleep" ? sleepStep(s.sleep) : untilStep(s.until);
+    if (typeof made === "string") problems.add(problems.source.at([...p, kinds[0]]), `${name}${made}`);
+    else handler = made;
+  } else if (s.run !== undefined && runOk) handler = shellStep({ command: s.run as string, env });
   else if (s.uses !== undefined && usesOk) {
     const resolved = await resolveUses(s.uses as string, c.file, c.importFunction);
     if (typeof resolved === "string") problems.add(problems.source.at([...p, "uses"]), `${name}${resolved}`);
@@ -200,7 +214,9 @@ async function readStep(s: Record<string, unknown>, c: StepContextInFile): Promi
     outputs: outputsOk ? (s.outputs as string[] | undefined) : [],
     location: problems.source.at(p),
     // The YAML spec is the step's behaviour (plus the function's source for `uses`).
-    source: JSON.stringify({ run: s.run, uses: s.uses, env }) + (s.uses ? handler.toString() : ""),
+    source:
+      JSON.stringify({ run: s.run, uses: s.uses, sleep: s.sleep, until: s.until, wait: s.wait, env }) +
+      (s.uses ? handler.toString() : ""),
   };
 }
 

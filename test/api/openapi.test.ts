@@ -25,6 +25,7 @@ const EXPECTED = [
   "GET /api/runs/{id}/rerun-plan",
   "POST /api/runs/{id}/cancel",
   "POST /api/runs/{id}/pause",
+  "POST /api/runs/{id}/signals/{name}",
   "GET /api/runs/{id}/history",
   "GET /api/runs/{id}/files",
   "DELETE /api/runs/{id}",

@@ -29,6 +29,7 @@ const RUN_ENDPOINTS: Array<{ path: string; method: string; json?: unknown }> = [
   { method: "POST", path: "/api/runs/ID/rerun", json: { failed: true } },
   { method: "POST", path: "/api/runs/ID/cancel" },
   { method: "POST", path: "/api/runs/ID/pause" },
+  { method: "POST", path: "/api/runs/ID/signals/approve", json: { data: { approved: true } } },
 ];
 
 test("another tenant's run answers 404 on every endpoint, with exactly the body of an id that does not exist", async () => {

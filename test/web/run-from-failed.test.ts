@@ -35,6 +35,7 @@ function step(
     output: null,
     error: error ? { message: error } : null,
     provenance: null,
+    waiting: null,
   };
 }
 

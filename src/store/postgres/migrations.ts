@@ -94,6 +94,18 @@ export const PG_MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX runs_by_root ON runs (root_run_id, status);
   `,
+  // 8. What a parked step waits for (a durable sleep or a signal), shown as "sleeping until T".
+  `
+  ALTER TABLE steps ADD COLUMN wait TEXT;
+  `,
+  // 9. Signals sent to runs, kept until a wait takes them; a sender's key is accepted once.
+  `
+  CREATE TABLE signals (
+    seq BIGSERIAL PRIMARY KEY, run_id TEXT NOT NULL, name TEXT NOT NULL, key TEXT,
+    data TEXT NOT NULL, sent_at BIGINT NOT NULL, taken_by TEXT, taken_at BIGINT);
+  CREATE UNIQUE INDEX signals_by_key ON signals (run_id, name, key);
+  CREATE INDEX signals_pending ON signals (run_id, name, seq) WHERE taken_at IS NULL;
+  `,
 ];
 
 /**

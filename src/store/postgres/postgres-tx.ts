@@ -6,6 +6,7 @@ import type {
   RunAttemptRecord,
   RunRecord,
   RunStatus,
+  SignalRecord,
   StepRecord,
   WorkflowRecord,
 } from "../../core/types.js";
@@ -40,6 +41,7 @@ import { insertEvents, insertLogs } from "./history.js";
 import * as memos from "./memos.js";
 import { insertSql, NOW_MS, Params, type Queryable, type Row, setClause, upsertSql } from "./pg-sql.js";
 import * as retention from "./retention.js";
+import * as signals from "./signals.js";
 import { listWorkflowAttempts } from "./workflow-history.js";
 
 /** Rows per multi-row INSERT: 1000 steps × 20 columns stays well under PostgreSQL's 65,535 parameters. */
@@ -278,6 +280,21 @@ export class PostgresTx implements StoreTx {
       [ref.runId, ref.stepId],
     );
     return row && stepProcessFromRow(row);
+  }
+
+  insertSignal(signal: Omit<SignalRecord, "seq" | "takenBy" | "takenAt">): Promise<boolean> {
+    this.#wrote = true;
+    return signals.insertSignal(this.#db, signal);
+  }
+  pendingSignal(runId: string, name: string): Promise<SignalRecord | undefined> {
+    return signals.pendingSignal(this.#db, runId, name);
+  }
+  takeSignal(seq: number, by: StepRef, at: number): Promise<boolean> {
+    this.#wrote = true;
+    return signals.takeSignal(this.#db, seq, by, at);
+  }
+  listSignals(runId: string): Promise<SignalRecord[]> {
+    return signals.listSignals(this.#db, runId);
   }
 
   getMemo(ref: StepRef, memoKey: string): Promise<{ value: Json } | undefined> {

@@ -146,4 +146,16 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX runs_by_root ON runs (root_run_id, status);
   `,
+  // 9. What a parked step waits for (a durable sleep or a signal), shown as "sleeping until T".
+  `
+  ALTER TABLE steps ADD COLUMN wait TEXT;
+  `,
+  // 10. Signals sent to runs, kept until a wait takes them; a sender's key is accepted once.
+  `
+  CREATE TABLE signals (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, name TEXT NOT NULL, key TEXT,
+    data TEXT NOT NULL, sent_at INTEGER NOT NULL, taken_by TEXT, taken_at INTEGER);
+  CREATE UNIQUE INDEX signals_by_key ON signals (run_id, name, key);
+  CREATE INDEX signals_pending ON signals (run_id, name, seq) WHERE taken_at IS NULL;
+  `,
 ];

@@ -5,6 +5,7 @@ import type {
   RunAttemptRecord,
   RunRecord,
   RunStatus,
+  SignalRecord,
   StepRecord,
   WorkflowRecord,
 } from "../../core/types.js";
@@ -37,6 +38,7 @@ import type {
   WorkflowHistoryFilter,
 } from "../store.js";
 import * as retention from "./retention.js";
+import * as signals from "./signals.js";
 import {
   insertSql,
   placeholders,
@@ -332,6 +334,19 @@ export class SqliteTx implements StoreTx {
       ref.stepId,
     );
     return row && stepProcessFromRow(row);
+  }
+
+  async insertSignal(signal: Omit<SignalRecord, "seq" | "takenBy" | "takenAt">): Promise<boolean> {
+    return signals.insertSignal(this.#sql, signal);
+  }
+  async pendingSignal(runId: string, name: string): Promise<SignalRecord | undefined> {
+    return signals.pendingSignal(this.#sql, runId, name);
+  }
+  async takeSignal(seq: number, by: StepRef, at: number): Promise<boolean> {
+    return signals.takeSignal(this.#sql, seq, by, at);
+  }
+  async listSignals(runId: string): Promise<SignalRecord[]> {
+    return signals.listSignals(this.#sql, runId);
   }
 
   async getMemo(ref: StepRef, key: string): Promise<{ value: Json } | undefined> {

@@ -73,6 +73,16 @@ export interface Step {
   output: unknown;
   error: StepError | null;
   provenance: Provenance | null;
+  /** What a parked step waits for; it holds no executor slot. */
+  waiting: StepWait | null;
+}
+
+export interface StepWait {
+  kind: "sleep" | "signal";
+  /** When it wakes (a signal's timeout); null: no end. */
+  until: number | null;
+  signal: string | null;
+  description: string;
 }
 
 export interface RunDetail extends Run {
@@ -85,6 +95,8 @@ export interface RunDetail extends Run {
     children: Array<{ id: string; origin: RunOrigin; status: RunStatus }>;
   };
   orphaned: string | null;
+  /** Set while the run is running but every unfinished step is parked ("step "x" sleeping until T"). */
+  waiting: string | null;
 }
 
 export interface LogLine {
@@ -201,11 +213,13 @@ export type EventType =
   | "run.cancelled"
   | "run.paused"
   | "run.interrupted"
+  | "run.signalled"
   | "step.ready"
   | "step.started"
   | "step.succeeded"
   | "step.failed"
   | "step.retrying"
+  | "step.waiting"
   | "step.cancelled"
   | "step.reset"
   | "step.reused"

@@ -8,6 +8,7 @@ const STEP_STATUS_AFTER: Partial<Record<CairnEvent["type"], StepStatus>> = {
   "step.succeeded": "succeeded",
   "step.failed": "failed",
   "step.retrying": "ready",
+  "step.waiting": "ready",
   "step.cancelled": "cancelled",
   "step.reset": "pending",
   "step.reused": "succeeded",

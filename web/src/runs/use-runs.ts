@@ -90,7 +90,13 @@ export function useRuns(filters: { status: RunStatus | null; workflow: string | 
           client
             .getRun(id)
             .then((detail) => {
-              const { steps: _steps, lineage: _lineage, orphaned: _orphaned, ...run } = detail;
+              const {
+                steps: _steps,
+                lineage: _lineage,
+                orphaned: _orphaned,
+                waiting: _waiting,
+                ...run
+              } = detail;
               setRuns((list) => upsert(list, run, { status, workflow }, cursorRef.current !== null));
             })
             .catch(() => undefined);
