@@ -60,6 +60,7 @@ const rerun = createRoute({
 const rerunPlan = createRoute({
   method: "get",
   path: "/api/runs/{id}/rerun-plan",
+  operationId: "getRerunPlan",
   tags: ["actions"],
   summary: "What a rerun would execute and reuse (from which run), and why (a dry run)",
   description:

@@ -99,6 +99,7 @@ const BulkReportSchema = z
 const bulk = createRoute({
   method: "post",
   path: "/api/runs/bulk/{action}",
+  operationId: "bulkRunAction",
   tags: ["actions"],
   summary: "Resume, restart, rerun (failed steps) or cancel many runs with one combined plan",
   description:

@@ -4,7 +4,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { CairnError } from "../../core/errors.js";
 import { contentTypeOf, listRunFiles, resolveRunFile } from "../../engine/run-files.js";
 import { HttpError } from "../errors.js";
-import { RunIdParams } from "../requests.js";
+import { NoQuery, RunIdParams } from "../requests.js";
+import { validationError } from "../validation.js";
 import { type App, BEARER, errors, json, ownRun, type RouteContext } from "./common.js";
 
 const Millis = z.number().int().openapi({ description: "Milliseconds since the Unix epoch." });
@@ -92,6 +93,9 @@ export function registerFileRoutes(app: App, { cairn }: RouteContext): void {
     const rel = c.req.param("path");
     const parsed = RunIdParams.safeParse({ id });
     if (!parsed.success) throw new HttpError("BAD_REQUEST", "The run id must be 1 to 128 characters.");
+    // Not declared through app.openapi (the path has slashes), so unknown query parameters are refused here.
+    const query = NoQuery.safeParse(c.req.query());
+    if (!query.success) throw validationError("query", query.error);
     const run = await ownRun(cairn, c.get("principal"), id);
     if (stillEncoded(rel))
       throw new HttpError("BAD_REQUEST", `File path "${rel}" is refused: it is percent-encoded twice.`);

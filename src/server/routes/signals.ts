@@ -38,6 +38,7 @@ const SignalResultSchema = z
 const signal = createRoute({
   method: "post",
   path: "/api/runs/{id}/signals/{name}",
+  operationId: "sendSignal",
   tags: ["actions"],
   summary: "Send a signal to a run (an approval, a webhook's answer)",
   description:

@@ -53,6 +53,7 @@ const WorkflowHistorySchema = z
 const history = createRoute({
   method: "get",
   path: "/api/workflows/{id}/history",
+  operationId: "listWorkflowHistory",
   tags: ["workflows"],
   summary: "Every start and resume of the workflow's runs, newest first",
   description: "Of the caller's tenant's runs. Cursor pagination, as for runs.",
