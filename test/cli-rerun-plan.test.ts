@@ -40,7 +40,7 @@ test("rerun --failed after a step's definition changed: refused naming it, --dry
   assert.equal(refused.code, 3, refused.stdout + refused.stderr);
   assert.match(
     refused.stderr,
-    /The definition changed since run "r1" ran for "a"\. Choose onChange "rerun" \(--on-change rerun\)/,
+    /The definition changed since run "r1" ran for "a"\. Pass --on-change rerun to execute them and their downstream again, or --on-change keep/,
   );
 
   const dry = await cli(["rerun", "r1", "--failed", "--dry-run", "--on-change", "rerun"], { cwd: dir, env });

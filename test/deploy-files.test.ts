@@ -190,7 +190,7 @@ test("the entrypoint with no arguments serves (flags alone go to serve too), and
       void exited.then((code) => reject(new Error(`exited ${code} before listening: ${out}`)));
     });
     const url = await listening;
-    assert.match(out, args.length === 0 ? /\(1 workflow, worker on\)/ : /\(1 workflow, no worker\)/);
+    assert.match(out, args.length === 0 ? /\(\d+ workflows?, worker on\)/ : /\(\d+ workflows?, no worker\)/);
     assert.equal((await fetch(`${url}/healthz`)).status, 200);
     child.kill("SIGTERM");
     assert.equal(await exited, 0, "node got SIGTERM (exec) and shut down cleanly");

@@ -92,7 +92,7 @@ test("report.ts and report-library.ts: the README's TypeScript and library snipp
   const library = await new Promise<string>((resolve, reject) =>
     execFile(
       process.execPath,
-      ["--import", import.meta.resolve("tsx"), example("report-library.ts")],
+      ["--import", import.meta.resolve("tsx"), example("programs/report-library.ts")],
       { cwd },
       (error, stdout, stderr) => (error ? reject(new Error(stderr)) : resolve(stdout)),
     ),

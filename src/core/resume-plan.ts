@@ -222,7 +222,7 @@ function refusalOf(p: {
   if (unknown.length > 0 && !scope)
     return `Unknown step in checkpoint: ${quoted(unknown)} ${unknown.length > 1 ? "are" : "is"} recorded in the run but not in the current definition. Restore the step or restart the run.`;
   if (changed.length > 0 && p.onChange === "error")
-    return `The definition changed since ${scope ? `run "${scope.sourceRunId}" ran` : "the run started"} for ${quoted(changed)}. Choose onChange "rerun" (--on-change rerun) to execute them and their downstream again, or "keep" to keep their outputs.`;
+    return `The definition changed since ${scope ? `run "${scope.sourceRunId}" ran` : "the run started"} for ${quoted(changed)}. Choose onChange "rerun" to execute them and their downstream again, or "keep" to keep their outputs.`;
   return null;
 }
 

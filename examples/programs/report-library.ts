@@ -1,6 +1,6 @@
-// The README's library snippet, as a program:   npx tsx examples/report-library.ts
+// The README's library snippet, as a program:   npx tsx examples/programs/report-library.ts
 import { Cairn } from "cairn-runs";
-import report from "./report.js";
+import report from "../report.js";
 
 const cairn = await Cairn.open({ db: ".cairn/cairn.db" }); // or { db: "postgres://…" }
 const handle = await cairn.start(report, { topic: "tides" }, { runId: "report-2026-11-22" });
