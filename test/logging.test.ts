@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import { test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { Cairn, workflow } from "../src/index.js";
 import { prettyLine } from "../src/logging/pretty.js";
 import { startServer } from "./api/helpers.js";
@@ -101,7 +102,10 @@ test("the log level comes from --log-level or CAIRN_LOG_LEVEL; a bad one is one 
   const env = await cli(["ls"], { cwd: dir, env: { CAIRN_LOG_LEVEL: "chatty" } });
   assert.equal(env.code, 2);
   assert.match(env.stderr, /^cairn: CAIRN_LOG_LEVEL must be one of .+, got "chatty"\.\n$/);
-  const ok = await cli(["--log-level", "debug", "ls", "--json"], { cwd: dir });
+  const hello = fileURLToPath(new URL("../examples/hello.yaml", import.meta.url));
+  const ok = await cli(["--log-level", "debug", "run", hello, "--input", '{"name":"Ada"}', "--json"], {
+    cwd: dir,
+  });
   assert.equal(ok.code, 0, ok.stderr);
 });
 

@@ -65,13 +65,14 @@ export async function openCairn(
   options: CairnOptions = {},
   { mustExist = false }: { mustExist?: boolean } = {},
 ): Promise<Cairn> {
+  // The logger first: a bad --log-level is reported before anything else about the store.
+  const logger = options.logger ?? cliLogger(global);
   const location = storeLocation(global.db);
   if (mustExist && !isPostgresLocation(location) && !fs.existsSync(location))
     throw new CairnError(
       "NOT_FOUND",
       `There is no store at ${path.resolve(location)}: nothing has run here yet (pass --db or set CAIRN_DB to use another).`,
     );
-  const logger = options.logger ?? cliLogger(global);
   return Cairn.open({
     logger,
     ...(global.db ? { db: global.db } : {}),
