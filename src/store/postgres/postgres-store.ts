@@ -96,6 +96,7 @@ export class PostgresStore implements Store {
     this.#schemaName = schemaName;
     this.#reconnectMs = reconnectMs;
     this.#outage = new OutageLog(logger, where);
+    listener.reportTo(this.#outage);
     this.#cleanupTimer = setInterval(
       () =>
         void deleteOldCommitTokens(pool as unknown as Queryable).catch((error: unknown) =>

@@ -29,11 +29,21 @@ export class WorkListener {
   #timer: NodeJS.Timeout | undefined;
   #backoffMs = MIN_BACKOFF_MS;
   #closed = false;
+  /**
+   * Told when the connection drops and when it is back. The LISTEN connection is the one an idle
+   * worker always holds, so a restart or terminated sessions are noticed (and logged) even when no
+   * other call fails meanwhile.
+   */
+  #health: { lost(error: unknown): void; reachable(): void } | undefined;
 
   constructor(connect: () => ListenClient, channel: string, payload: string) {
     this.#connect = connect;
     this.#channel = channel;
     this.#payload = payload;
+  }
+
+  reportTo(health: { lost(error: unknown): void; reachable(): void }): void {
+    this.#health = health;
   }
 
   subscribe(listener: () => void): () => void {
@@ -58,9 +68,10 @@ export class WorkListener {
     if (this.#closed || this.#client || this.#subscribers.size === 0) return;
     const client = this.#connect();
     this.#client = client;
-    const lost = () => {
+    const lost = (error?: unknown) => {
       if (this.#client !== client) return;
       this.#client = null;
+      this.#health?.lost(error ?? new Error("the LISTEN connection ended"));
       void client.end().catch(() => undefined);
       this.#retryLater();
     };
@@ -75,9 +86,10 @@ export class WorkListener {
       if (this.#client !== client) return;
       const reconnected = this.#backoffMs > MIN_BACKOFF_MS;
       this.#backoffMs = MIN_BACKOFF_MS;
+      this.#health?.reachable();
       if (reconnected) this.#notify();
-    } catch {
-      lost();
+    } catch (error) {
+      lost(error);
     }
   }
 
