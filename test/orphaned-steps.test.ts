@@ -14,7 +14,8 @@ import { tempDir, until } from "./helpers/temp.js";
 function setup(recovery: "auto" | "manual", windDownS: number) {
   const dir = tempDir();
   const marks = path.join(dir, "marks.log");
-  // A wind-down longer than a CLI start: without the wait for the orphan, resume would overlap it.
+  // A wind-down longer than a CLI start (without the wait for the orphan, resume would overlap it)
+  // and well inside the 5 s SIGTERM grace (a SIGKILLed orphan writes no end mark).
   const file = orphanWorkflow(dir, marks, { recovery, windDownS });
   return { dir, marks, file, db: path.join(dir, "cairn.db") };
 }
@@ -27,7 +28,7 @@ async function startOwner(s: ReturnType<typeof setup>) {
 }
 
 test("SIGKILL of `cairn run` mid shell step, then `cairn resume`: the two executions never overlap", async () => {
-  const s = setup("manual", 4);
+  const s = setup("manual", 3);
   const { owner, first } = await startOwner(s);
   owner.child.kill("SIGKILL");
   await owner.exited;
@@ -40,7 +41,7 @@ test("SIGKILL of `cairn run` mid shell step, then `cairn resume`: the two execut
 });
 
 test("SIGKILL of `cairn run` mid shell step, recovered by `cairn serve` (recovery auto): no overlap", async () => {
-  const s = setup("auto", 4);
+  const s = setup("auto", 3);
   const serve = spawnNode(BIN, ["--db", s.db, "serve", "--no-auth", "--port", "0", "--workflows", s.file], {
     NO_COLOR: "1",
   });

@@ -16,7 +16,7 @@ test("worker SIGKILLed mid shell step: another worker takes it over only after t
   const dir = tempDir();
   process.chdir(dir); // runs' working directories go here, and the workers start here
   const marks = path.join(dir, "marks.log");
-  const file = orphanWorkflow(dir, marks, { recovery: "auto", windDownS: 4 });
+  const file = orphanWorkflow(dir, marks, { recovery: "auto", windDownS: 3 });
   const workers = await startWorkers(t, 2, {
     db: db.url,
     workflows: [file],
