@@ -1,34 +1,11 @@
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
+import { type Listening, listenOn } from "./listen-on.js";
 import type { App } from "./routes/common.js";
 
-export interface Listening {
-  /** `http://host:port`, with the port actually bound (useful with port 0). */
-  readonly url: string;
-  readonly port: number;
-  /** Stop accepting connections and end open ones (SSE streams included). */
-  close(): Promise<void>;
-}
+export type { Listening };
 
 /** Serve an app on host:port; resolves once listening, rejects when the port cannot be bound. */
 export function listen(app: App, options: { host: string; port: number }): Promise<Listening> {
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, options.host, () => {
-      server.off("error", reject);
-      const { port } = server.address() as AddressInfo;
-      const host = options.host.includes(":") ? `[${options.host}]` : options.host;
-      resolve({
-        url: `http://${host}:${port}`,
-        port,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            server.closeAllConnections();
-          }),
-      });
-    });
-  });
+  return listenOn(createAdaptorServer({ fetch: app.fetch }) as Server, options);
 }

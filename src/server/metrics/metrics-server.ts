@@ -1,7 +1,6 @@
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Cairn } from "../../engine/cairn.js";
-import type { Listening } from "../listen.js";
+import { type Listening, listenOn } from "../listen-on.js";
 import { type CairnMetrics, METRICS_CONTENT_TYPE } from "./cairn-metrics.js";
 
 /**
@@ -44,21 +43,5 @@ export function serveMetrics(
       );
     answer(404, "text/plain", "Only /metrics and /healthz here.\n");
   });
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, options.host, () => {
-      server.off("error", reject);
-      const { port } = server.address() as AddressInfo;
-      const host = options.host.includes(":") ? `[${options.host}]` : options.host;
-      resolve({
-        url: `http://${host}:${port}`,
-        port,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            server.closeAllConnections();
-          }),
-      });
-    });
-  });
+  return listenOn(server, options);
 }
