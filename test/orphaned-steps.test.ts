@@ -50,13 +50,18 @@ test("SIGKILL of `cairn run` mid shell step, recovered by `cairn serve` (recover
     const { owner, first } = await startOwner(s);
     owner.child.kill("SIGKILL");
     await owner.exited;
-    await until(() => parseMarks(s.marks)[1]?.endNs, "serve to recover the step and finish it", 20_000, 100).catch(
-      async (error: Error) => {
-        const shown = await cli(["--db", s.db, "show", first.runId], { cwd: s.dir });
-        const marks = fs.existsSync(s.marks) ? fs.readFileSync(s.marks, "utf8") : "(no marks)";
-        throw new Error(`${error.message}\nmarks:\n${marks}\nshow:\n${shown.stdout}\nserve:\n${serve.stdout()}`);
-      },
-    );
+    await until(
+      () => parseMarks(s.marks)[1]?.endNs,
+      "serve to recover the step and finish it",
+      20_000,
+      100,
+    ).catch(async (error: Error) => {
+      const shown = await cli(["--db", s.db, "show", first.runId], { cwd: s.dir });
+      const marks = fs.existsSync(s.marks) ? fs.readFileSync(s.marks, "utf8") : "(no marks)";
+      throw new Error(
+        `${error.message}\nmarks:\n${marks}\nshow:\n${shown.stdout}\nserve:\n${serve.stdout()}`,
+      );
+    });
     await until(
       async () =>
         (
