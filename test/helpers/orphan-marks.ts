@@ -3,9 +3,10 @@ import path from "node:path";
 
 /**
  * A one-step YAML workflow whose shell step appends start and end marks (with nanosecond times) to a
- * ledger. Its first execution holds for 20 s; on SIGTERM it takes `windDownS` more seconds to wind
- * down (less than the 5 s grace) and still writes its end mark, so an execution that starts before
- * that is over overlaps it.
+ * ledger. Its first execution holds for 20 s (decided before the start mark: a SIGTERM right after
+ * the mark must not leave the decision to the next execution, which would then hold instead); on
+ * SIGTERM it takes `windDownS` more seconds to wind down (less than the 5 s grace) and still writes
+ * its end mark, so an execution that starts before that is over overlaps it.
  * Its output goes to a file: once its owner is gone, a write to the step's stdout or stderr (a pipe
  * nobody reads) would end it with SIGPIPE before its SIGTERM trap runs.
  */
@@ -25,8 +26,9 @@ steps:
     run: |
       exec >> ${marks}.out 2>&1
       trap 'trap "" TERM; echo "term $$" >> ${marks}; sleep ${options.windDownS}; echo "end $$ $(date +%s%N)" >> ${marks}; exit 1' TERM
+      if mkdir ${first} 2>/dev/null; then hold=20; else hold=0; fi
       echo "start $$ $(date +%s%N) $CAIRN_RUN_ID" >> ${marks}
-      if mkdir ${first} 2>/dev/null; then sleep 20; fi
+      sleep $hold
       echo "end $$ $(date +%s%N)" >> ${marks}
 `,
   );
