@@ -1,4 +1,4 @@
-// `cairn resume --all …` / `restart --all` / `cancel --all` through the real binary.
+// `cairn resume --all …` / `restart --all` / `rerun --all --failed` / `cancel --all` through the real binary.
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
@@ -76,10 +76,62 @@ test("bulk flags: a run id or --all, and --all needs a selection", async () => {
     [["resume", "run_x", "--all", "--status", "failed"], /Give a run id or --all, not both/],
     [["cancel", "--all", "--status", "nope"], /--status must be one of/],
     [["restart", "--all", "--created-after", "yesterday"], /--created-after must be a time/],
+    [["rerun", "--all", "--status", "failed"], /rerun --all reruns failed steps: add --failed/],
+    [
+      ["rerun", "--all", "--failed", "--status", "failed", "--on-change", "rerun"],
+      /--on-change applies to one run/,
+    ],
   ] as const) {
     const res = await cli([...args], { cwd });
     assert.equal(res.code, 2, `${args.join(" ")}: ${res.stderr}`);
     assert.match(res.stderr, message);
   }
   assert.equal(fs.existsSync(path.join(cwd, ".cairn")), false, "usage errors create no store");
+});
+
+test("rerun --all --failed: one plan over the failed runs, then each rerun as a new run and followed", async () => {
+  const cwd = tempDir();
+  const fixed = path.join(cwd, "fixed");
+  const env = { FIXED: fixed };
+  const ids: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const ran = await cli(["--json", "run", FIXTURE], { cwd, env });
+    assert.equal(ran.code, 1, ran.stderr);
+    ids.push((JSON.parse(ran.stdout) as { id: string }).id);
+  }
+  const select = ["--all", "--failed", "--status", "failed", "--workflow", "fails-until-fixed"];
+  const dry = await cli(["rerun", ...select, "--dry-run"], { cwd, env });
+  assert.equal(dry.code, 0, dry.stderr);
+  for (const id of ids)
+    assert.match(dry.stdout, new RegExp(`^${id} {2}fails-until-fixed {2}failed {2}2 rerun, 1 keep$`, "m"));
+  assert.match(dry.stdout, /^plan: 2 runs, 0 refused; 4 steps would execute, 2 kept\.$/m);
+
+  fs.writeFileSync(fixed, "");
+  const done = await cli(["--json", "rerun", ...select], { cwd, env });
+  assert.equal(done.code, 0, done.stderr);
+  const report = JSON.parse(done.stdout) as {
+    results: Array<{ runId: string; ok: boolean; newRunId: string }>;
+    settled: Record<string, string>;
+  };
+  assert.deepEqual(
+    report.results.map((r) => [r.runId, r.ok]),
+    ids.map((id) => [id, true]),
+  );
+  for (const r of report.results) {
+    assert.equal(report.settled[r.newRunId], "succeeded");
+    const shown = JSON.parse((await cli(["--json", "show", r.newRunId], { cwd })).stdout) as {
+      origin: string;
+      parentRunId: string;
+      steps: Array<{ id: string; provenance: { kind: string } | null }>;
+    };
+    assert.deepEqual([shown.origin, shown.parentRunId], ["rerun", r.runId]);
+    assert.deepEqual(
+      shown.steps.map((s) => [s.id, s.provenance?.kind ?? "executed"]),
+      [
+        ["prepare", "reused"],
+        ["flaky", "executed"],
+        ["finish", "executed"],
+      ],
+    );
+  }
 });

@@ -159,7 +159,7 @@ test("server-restart.yaml: a killed server's runs are interrupted on restart; on
     for (const id of runIds) {
       const run = await until(async () => {
         const r = await status(id);
-        return r.status === "interrupted" && r;
+        return r.status === "interrupted" ? r : undefined;
       }, `${id} to be interrupted`);
       assert.match(run.reason ?? "", /^step "render" was running but owner process \d+ on .+ is gone$/);
     }
@@ -172,7 +172,7 @@ test("server-restart.yaml: a killed server's runs are interrupted on restart; on
     for (const id of runIds) {
       const run = await until(async () => {
         const r = await status(id);
-        return r.status === "succeeded" && r;
+        return r.status === "succeeded" ? r : undefined;
       }, `${id} to succeed`);
       assert.deepEqual(
         run.steps.map((s) => [s.id, s.status, s.attempts]),

@@ -12,7 +12,7 @@ import {
 import type { Cairn } from "../engine/cairn.js";
 import { EXIT, type GlobalOptions, positiveInt, printJson } from "./common.js";
 
-/** `--all` and the selection flags that `resume`, `restart` and `cancel` take for bulk recovery. */
+/** `--all` and the selection flags that `resume`, `restart`, `rerun` and `cancel` take for bulk recovery. */
 export interface BulkFlags {
   all?: boolean;
   status?: string;
@@ -122,7 +122,7 @@ function reportText(report: BulkReport, settled: ReadonlyMap<string, RunStatus>)
         ? `refused: ${plan.refusal}`
         : steps || "nothing to do"
       : result?.ok
-        ? `${report.action === "restart" ? `→ ${result.newRunId} ` : ""}${settled.get(result.newRunId ?? plan.runId) ?? result.status}`
+        ? `${result.newRunId ? `→ ${result.newRunId} ` : ""}${settled.get(result.newRunId ?? plan.runId) ?? result.status}`
         : `refused: ${result?.error?.message ?? plan.refusal}`;
     lines.push(`${plan.runId}  ${plan.workflowId}  ${plan.status}  ${outcome}`);
   }

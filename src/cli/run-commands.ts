@@ -6,7 +6,7 @@ import type { Json } from "../core/types.js";
 import type { Cairn, RunHandle } from "../engine/cairn.js";
 import { otherSourceNote } from "../engine/run-source.js";
 import { loadOneWorkflow } from "../loader/load-workflow-file.js";
-import { addBulkOptions, checkBulkFlags, runBulk } from "./bulk-command.js";
+import { addBulkOptions, type BulkFlags, checkBulkFlags, runBulk } from "./bulk-command.js";
 import {
   collectSecret,
   EXIT,
@@ -190,9 +190,11 @@ export function registerRunCommands(program: Command, runner: Runner): void {
     ),
   );
 
-  program
+  const rerun = program
     .command("rerun")
-    .description("start a new run that executes chosen steps and their downstream, reusing the rest")
+    .description(
+      "start a new run that executes chosen steps and their downstream, reusing the rest (or many: --all --failed)",
+    )
     .argument("[runId]", "the run to rerun from (or --latest-failed WORKFLOW)")
     .option("--failed", "rerun every failed step")
     .option("--from <ids>", "rerun from these steps (comma-separated)")
@@ -209,54 +211,55 @@ export function registerRunCommands(program: Command, runner: Runner): void {
     .option("--secret <NAME=VALUE>", "a runtime secret (repeatable; never stored)", collectSecret)
     .option("--detach", "only record the new run and exit")
     .option("--follow-logs", "print each step's output lines as they come (default on a terminal)")
-    .option("--no-follow-logs", "only one line per step, also on a terminal")
-    .action(async (runIdArg: string | undefined, opts, command: Command) =>
-      runner(
-        command,
-        async (cairn, global) => {
-          keepStdoutForJson(global);
-          await registerFile(cairn, opts.file);
-          if ((opts.failed === true) === (opts.from !== undefined))
-            throw new CairnError("USAGE", "Choose exactly one of --failed or --from STEP[,STEP…].");
-          if ((runIdArg === undefined) === (opts.latestFailed === undefined))
-            throw new CairnError("USAGE", "Name a run id, or use --latest-failed WORKFLOW.");
-          const onChange = onChangeOption(opts.onChange);
-          let runId = runIdArg;
-          if (opts.latestFailed) {
-            const latest = await cairn.latestFailed(opts.latestFailed);
-            if (!latest)
-              throw new CairnError(
-                "NOT_FOUND",
-                `Workflow "${opts.latestFailed}" has no failed run left to fix (a failed run whose rerun, restart or resume succeeded is not offered).`,
-              );
-            runId = latest.run.id;
-          }
-          await noteOtherSource(cairn, runId!, opts.file);
-          const selection = opts.failed
-            ? ({ failed: true } as const)
-            : {
-                from: String(opts.from)
-                  .split(",")
-                  .map((s) => s.trim())
-                  .filter(Boolean),
-              };
-          if (opts.dryRun) {
-            const plan = await cairn.rerunPlan(runId!, selection, onChange ? { onChange } : {});
-            if (global.json) printJson(plan);
-            else process.stdout.write(`${planText(plan, "rerun plan")}\n`);
-            return plan.refusal ? EXIT.refused : EXIT.ok;
-          }
-          const handle = await cairn.rerun(runId!, selection, {
-            detach: opts.detach === true,
-            ...(onChange ? { onChange } : {}),
-            ...(opts.secret ? { secrets: opts.secret } : {}),
-          });
-          if (!global.json) process.stdout.write(`${planText(handle.plan, "rerun plan")}\n`);
-          return finish(cairn, handle, global, opts.detach === true, { followLogs: opts.followLogs });
-        },
-        { execute: opts.dryRun !== true },
-      ),
-    );
+    .option("--no-follow-logs", "only one line per step, also on a terminal");
+  addBulkOptions(rerun).action(async (runIdArg: string | undefined, opts, command: Command) =>
+    runner(
+      command,
+      async (cairn, global) => {
+        keepStdoutForJson(global);
+        await registerFile(cairn, opts.file);
+        if (opts.all) return runBulk(cairn, global, "rerun", opts);
+        if ((opts.failed === true) === (opts.from !== undefined))
+          throw new CairnError("USAGE", "Choose exactly one of --failed or --from STEP[,STEP…].");
+        if ((runIdArg === undefined) === (opts.latestFailed === undefined))
+          throw new CairnError("USAGE", "Name a run id, or use --latest-failed WORKFLOW.");
+        const onChange = onChangeOption(opts.onChange);
+        let runId = runIdArg;
+        if (opts.latestFailed) {
+          const latest = await cairn.latestFailed(opts.latestFailed);
+          if (!latest)
+            throw new CairnError(
+              "NOT_FOUND",
+              `Workflow "${opts.latestFailed}" has no failed run left to fix (a failed run whose rerun, restart or resume succeeded is not offered).`,
+            );
+          runId = latest.run.id;
+        }
+        await noteOtherSource(cairn, runId!, opts.file);
+        const selection = opts.failed
+          ? ({ failed: true } as const)
+          : {
+              from: String(opts.from)
+                .split(",")
+                .map((s) => s.trim())
+                .filter(Boolean),
+            };
+        if (opts.dryRun) {
+          const plan = await cairn.rerunPlan(runId!, selection, onChange ? { onChange } : {});
+          if (global.json) printJson(plan);
+          else process.stdout.write(`${planText(plan, "rerun plan")}\n`);
+          return plan.refusal ? EXIT.refused : EXIT.ok;
+        }
+        const handle = await cairn.rerun(runId!, selection, {
+          detach: opts.detach === true,
+          ...(onChange ? { onChange } : {}),
+          ...(opts.secret ? { secrets: opts.secret } : {}),
+        });
+        if (!global.json) process.stdout.write(`${planText(handle.plan, "rerun plan")}\n`);
+        return finish(cairn, handle, global, opts.detach === true, { followLogs: opts.followLogs });
+      },
+      { execute: opts.dryRun !== true, prepare: async () => checkBulkRerun(runIdArg, opts) },
+    ),
+  );
 
   for (const verb of ["cancel", "pause"] as const) {
     const control = program
@@ -303,3 +306,24 @@ function onChangeOption(value: string | undefined): OnChange | undefined {
 }
 
 export { openCairn };
+
+/** `rerun --all` reruns the failed steps of every selected run: one selection, no other source. */
+function checkBulkRerun(
+  runId: string | undefined,
+  opts: BulkFlags & { failed?: boolean; from?: string; latestFailed?: string; onChange?: string },
+): void {
+  if (!opts.all) return;
+  checkBulkFlags(runId, opts);
+  if (opts.failed !== true || opts.from !== undefined)
+    throw new CairnError(
+      "USAGE",
+      "rerun --all reruns failed steps: add --failed (--from names steps of one run).",
+    );
+  if (opts.latestFailed !== undefined)
+    throw new CairnError("USAGE", "Use --latest-failed WORKFLOW or --all with a selection, not both.");
+  if (opts.onChange !== undefined)
+    throw new CairnError(
+      "USAGE",
+      "--on-change applies to one run; rerun --all refuses a run whose steps changed.",
+    );
+}
