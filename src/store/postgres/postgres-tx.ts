@@ -20,6 +20,7 @@ import {
   WORKFLOW_COLUMNS,
 } from "../columns.js";
 import { stepProcessFromRow } from "../step-processes.js";
+import { unfinishedStepSql } from "../step-statuses.js";
 import type {
   ClaimFilter,
   DeletedRunRecord,
@@ -206,7 +207,7 @@ export class PostgresTx implements StoreTx {
   async countUnsucceeded(runId: string, stepIds: readonly string[]): Promise<number> {
     if (stepIds.length === 0) return 0;
     const [row] = await this.#rows(
-      "SELECT count(*)::int AS n FROM steps WHERE run_id = $1 AND status <> 'succeeded' AND step_id = ANY($2::text[])",
+      `SELECT count(*)::int AS n FROM steps WHERE run_id = $1 AND ${unfinishedStepSql()} AND step_id = ANY($2::text[])`,
       [runId, stepIds],
     );
     return Number(row?.n ?? 0);
@@ -218,8 +219,7 @@ export class PostgresTx implements StoreTx {
          EXISTS (SELECT 1 FROM steps WHERE run_id = $1 AND status = 'running') AS running,
          EXISTS (SELECT 1 FROM steps WHERE run_id = $1 AND status = 'ready') AS ready,
          EXISTS (SELECT 1 FROM steps WHERE run_id = $1 AND status = 'failed') AS failed,
-         EXISTS (SELECT 1 FROM steps WHERE run_id = $1
-                 AND status IN ('pending','ready','running','failed','cancelled')) AS unfinished`,
+         EXISTS (SELECT 1 FROM steps WHERE run_id = $1 AND ${unfinishedStepSql()}) AS unfinished`,
       [runId],
     );
     return {

@@ -14,6 +14,7 @@ import type {
 } from "../../core/types.js";
 import { ATTEMPT_COLUMNS, fromRow, RUN_COLUMNS, TOKEN_COLUMNS, WORKFLOW_COLUMNS } from "../columns.js";
 import { Mutex } from "../mutex.js";
+import { activeStepSql } from "../step-statuses.js";
 import type {
   MetricCounts,
   RunFilter,
@@ -334,7 +335,7 @@ export class SqliteStore implements Store {
       readySteps: this.#sql
         .all(
           `SELECT r.workflow_id, count(*) AS n FROM steps s JOIN runs r ON r.key = s.run_key
-           WHERE s.status = 'ready' AND s.status IN ('ready', 'running') AND r.status = 'running'
+           WHERE s.status = 'ready' AND ${activeStepSql("s")} AND r.status = 'running'
            GROUP BY r.workflow_id`,
         )
         .map((r) => ({ workflowId: r.workflow_id as string, count: Number(r.n) })),

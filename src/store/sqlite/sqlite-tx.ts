@@ -20,6 +20,7 @@ import {
   WORKFLOW_COLUMNS,
 } from "../columns.js";
 import { stepProcessFromRow } from "../step-processes.js";
+import { activeStepSql, unfinishedStepSql } from "../step-statuses.js";
 import type {
   ClaimFilter,
   DeletedRunRecord,
@@ -226,7 +227,7 @@ export class SqliteTx implements StoreTx {
   async countUnsucceeded(runId: string, stepIds: readonly string[]): Promise<number> {
     if (stepIds.length === 0) return 0;
     const row = this.#sql.one(
-      `SELECT count(*) AS n FROM steps WHERE run_key = ${RUN_KEY} AND status <> 'succeeded' AND step_id IN (${placeholders(stepIds.length)})`,
+      `SELECT count(*) AS n FROM steps WHERE run_key = ${RUN_KEY} AND ${unfinishedStepSql()} AND step_id IN (${placeholders(stepIds.length)})`,
       runId,
       ...stepIds,
     );
@@ -234,14 +235,15 @@ export class SqliteTx implements StoreTx {
   }
 
   async runActivity(runId: string): Promise<RunActivity> {
-    // Four EXISTS probes of the steps_unfinished index (`status <> 'succeeded'` selects it): constant
-    // cost however many steps the run has.
+    // Four EXISTS probes of the steps_unfinished index (the repeated unfinished term selects it):
+    // constant cost however many steps the run has.
+    const unfinished = unfinishedStepSql();
     const row = this.#sql.one(
       `WITH k AS (SELECT key FROM runs WHERE id = @run) SELECT
-         EXISTS (SELECT 1 FROM steps WHERE run_key = (SELECT key FROM k) AND status = 'running' AND status <> 'succeeded') AS running,
-         EXISTS (SELECT 1 FROM steps WHERE run_key = (SELECT key FROM k) AND status = 'ready' AND status <> 'succeeded') AS ready,
-         EXISTS (SELECT 1 FROM steps WHERE run_key = (SELECT key FROM k) AND status = 'failed' AND status <> 'succeeded') AS failed,
-         EXISTS (SELECT 1 FROM steps WHERE run_key = (SELECT key FROM k) AND status <> 'succeeded') AS unfinished`,
+         EXISTS (SELECT 1 FROM steps WHERE run_key = (SELECT key FROM k) AND status = 'running' AND ${unfinished}) AS running,
+         EXISTS (SELECT 1 FROM steps WHERE run_key = (SELECT key FROM k) AND status = 'ready' AND ${unfinished}) AS ready,
+         EXISTS (SELECT 1 FROM steps WHERE run_key = (SELECT key FROM k) AND status = 'failed' AND ${unfinished}) AS failed,
+         EXISTS (SELECT 1 FROM steps WHERE run_key = (SELECT key FROM k) AND ${unfinished}) AS unfinished`,
       { run: runId },
     ) as Row;
     return {
@@ -255,11 +257,9 @@ export class SqliteTx implements StoreTx {
   async runningSteps(ownerId?: string): Promise<StepRecord[]> {
     const rows =
       ownerId === undefined
-        ? this.#sql.all(
-            `${STEP_ROW_WITH_RUN_ID} WHERE s.status = 'running' AND s.status IN ('ready', 'running')`,
-          )
+        ? this.#sql.all(`${STEP_ROW_WITH_RUN_ID} WHERE s.status = 'running' AND ${activeStepSql("s")}`)
         : this.#sql.all(
-            `${STEP_ROW_WITH_RUN_ID} WHERE s.status = 'running' AND s.status IN ('ready', 'running') AND s.lease_owner = ?`,
+            `${STEP_ROW_WITH_RUN_ID} WHERE s.status = 'running' AND ${activeStepSql("s")} AND s.lease_owner = ?`,
             ownerId,
           );
     return rows.map((r) => fromRow(STEP_COLUMNS, r));
@@ -268,10 +268,10 @@ export class SqliteTx implements StoreTx {
   #claimWhere(filter: Omit<ClaimFilter, "limit" | "now">): { sql: string; params: unknown[] } {
     // The repeated status terms name the partial indexes' conditions, so SQLite uses them (steps_active,
     // steps_unfinished) instead of scanning every step.
-    let sql = `s.status = 'ready' AND s.status IN ('ready', 'running') AND r.status = 'running'
+    let sql = `s.status = 'ready' AND ${activeStepSql("s")} AND r.status = 'running'
       AND (r.driver_id IS NULL OR r.driver_id = ?)
       AND (r.fail_fast = 0 OR NOT EXISTS (
-        SELECT 1 FROM steps f WHERE f.run_key = r.key AND f.status = 'failed' AND f.status <> 'succeeded'))`;
+        SELECT 1 FROM steps f WHERE f.run_key = r.key AND f.status = 'failed' AND ${unfinishedStepSql("f")}))`;
     const params: unknown[] = [filter.workerId];
     if (filter.runIds) {
       sql += ` AND r.id IN (${placeholders(filter.runIds.length)})`;
