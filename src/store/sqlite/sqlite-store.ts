@@ -25,6 +25,7 @@ import type {
   TransactionOptions,
 } from "../store.js";
 import * as events from "./events.js";
+import { checkIntegrity } from "./integrity.js";
 import * as logs from "./logs.js";
 import * as memos from "./memos.js";
 import { countForMetrics } from "./metrics.js";
@@ -246,7 +247,7 @@ export class SqliteStore implements Store {
   }
 
   checkIntegrity(): Promise<string> {
-    return this.#read(() => String(this.#db.pragma("integrity_check", { simple: true })));
+    return this.#read(() => checkIntegrity(this.#db));
   }
 
   async close(): Promise<void> {
