@@ -4,13 +4,14 @@ import path from "node:path";
 import { describe, type TestContext, test } from "node:test";
 import Database from "better-sqlite3";
 import { toDefinition } from "../src/core/builder.js";
-import type { NewEvent, RunRecord, StepRecord } from "../src/core/types.js";
+import { type NewEvent, type RunRecord, STEP_STATUSES, type StepRecord } from "../src/core/types.js";
 import { insertRun } from "../src/engine/create-run.js";
 import { loadWorkflow } from "../src/engine/registry.js";
 import { blankStep } from "../src/engine/resume.js";
 import { claimSteps, recordOutcomes } from "../src/engine/transitions.js";
 import { Cairn, workflow } from "../src/index.js";
 import { SqliteStore } from "../src/store/sqlite/sqlite-store.js";
+import { UNFINISHED_STEP_STATUSES } from "../src/store/step-statuses.js";
 import type { RetentionFilter, Store, StoreTx, TokenRecord, WorkerRecord } from "../src/store/store.js";
 import { pgTestDb } from "./helpers/pg.js";
 import { runRecord } from "./helpers/records.js";
@@ -681,6 +682,41 @@ for (const harness of harnesses) {
         running: ["run1", "run2"],
         ofW2: ["run2"],
       });
+    });
+
+    it("a step is unfinished in every status but succeeded, in runActivity and countUnsucceeded", async ({
+      store,
+    }) => {
+      // The definition both stores build their SQL from; changing it changes when runs succeed.
+      assert.deepEqual(UNFINISHED_STEP_STATUSES, ["pending", "ready", "running", "failed", "cancelled"]);
+      // One run per status: a succeeded step and a step in that status.
+      await store.transaction(async (tx) => {
+        for (const status of STEP_STATUSES) {
+          await insertRuns(tx, `r-${status}`);
+          await tx.insertSteps([
+            stepRecord(`r-${status}`, "done", { status: "succeeded" }),
+            stepRecord(`r-${status}`, "s", { status, leaseOwner: status === "running" ? "w1" : null }),
+          ]);
+        }
+      });
+      const seen = await store.read(async (tx) => {
+        const byStatus: Record<string, { unfinished: boolean; unsucceeded: number }> = {};
+        for (const status of STEP_STATUSES) {
+          const activity = await tx.runActivity(`r-${status}`);
+          const unsucceeded = await tx.countUnsucceeded(`r-${status}`, ["done", "s"]);
+          byStatus[status] = { unfinished: activity.unfinished, unsucceeded };
+        }
+        return byStatus;
+      });
+      assert.deepEqual(
+        seen,
+        Object.fromEntries(
+          STEP_STATUSES.map((status) => {
+            const unfinished = UNFINISHED_STEP_STATUSES.includes(status);
+            return [status, { unfinished, unsucceeded: unfinished ? 1 : 0 }];
+          }),
+        ),
+      );
     });
 
     it("selectClaimable: ready steps due by now, of running runs only, up to the limit", async ({

@@ -1,5 +1,9 @@
-import type { ClaimFilter, StepRef } from "../store.js";
+import type { StepRecord } from "../../core/types.js";
+import { fromRow, STEP_COLUMNS } from "../columns.js";
+import type { ClaimFilter, StepLease, StepRef } from "../store.js";
 import { Params, type Queryable } from "./pg-sql.js";
+
+/** Claiming ready steps: each claimer locks the rows it picks and skips those others hold. */
 
 /** Ready steps of running runs this worker may execute (driver, failFast, run and workflow filters). */
 function claimWhere(filter: Omit<ClaimFilter, "limit" | "now">, p: Params): string {
@@ -47,6 +51,22 @@ export async function selectClaimable(
   return rows
     .map((r) => ({ runId: r.run_id as string, stepId: r.step_id as string }))
     .sort((a, b) => (a.runId === b.runId ? compare(a.stepId, b.stepId) : compare(a.runId, b.runId)));
+}
+
+export async function claimStep(
+  db: Queryable,
+  ref: StepRef,
+  from: string,
+  lease: StepLease,
+): Promise<StepRecord | null> {
+  const { rows } = await db.query(
+    `UPDATE steps SET status = 'running', attempts = attempts + 1, lease_epoch = lease_epoch + 1,
+       lease_owner = $1, lease_expires_at = $2, started_at = $3, finished_at = NULL, ready_at = NULL
+     WHERE run_id = $4 AND step_id = $5 AND status = $6
+     RETURNING *`,
+    [lease.workerId, lease.now + lease.leaseMs, lease.now, ref.runId, ref.stepId, from],
+  );
+  return rows[0] ? fromRow(STEP_COLUMNS, rows[0]) : null;
 }
 
 function compare(a: string, b: string): number {

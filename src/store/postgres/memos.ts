@@ -2,6 +2,8 @@ import type { Json } from "../../core/types.js";
 import type { FencedStepRef, StepRef } from "../store.js";
 import { NOW_MS, type Queryable } from "./pg-sql.js";
 
+/** Memos: values a step keeps by key while it runs, so that a re-run can reuse them. */
+
 export async function getMemo(
   db: Queryable,
   ref: StepRef,
@@ -29,6 +31,11 @@ export async function putMemo(db: Queryable, ref: FencedStepRef, key: string, va
     [ref.runId, ref.stepId, key, JSON.stringify(value), ref.epoch, ref.owner],
   );
   return rowCount === 1;
+}
+
+export async function deleteMemos(db: Queryable, runId: string, stepIds: readonly string[]): Promise<void> {
+  if (stepIds.length === 0) return;
+  await db.query("DELETE FROM memos WHERE run_id = $1 AND step_id = ANY($2::text[])", [runId, stepIds]);
 }
 
 export async function listMemos(

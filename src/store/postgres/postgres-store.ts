@@ -23,12 +23,19 @@ import type {
   TransactionOptions,
 } from "../store.js";
 import { commitOutcome, connectionConfig, deleteOldCommitTokens, redact, retrying } from "./connection.js";
+import * as events from "./events.js";
+import { checkIntegrity } from "./integrity.js";
+import * as logs from "./logs.js";
+import { countForMetrics } from "./metrics.js";
 import { migrate, PG_MIGRATIONS } from "./migrations.js";
 import { OutageLog } from "./outage.js";
 import { isConnectionError, type Queryable } from "./pg-sql.js";
-import { PostgresReader } from "./postgres-reader.js";
 import { PostgresTx } from "./postgres-tx.js";
+import * as runAttempts from "./run-attempts.js";
+import * as runs from "./runs.js";
+import * as tokens from "./tokens.js";
 import { WorkListener } from "./work-listener.js";
+import * as workflows from "./workflows.js";
 
 export interface PostgresStoreOptions {
   /**
@@ -73,7 +80,6 @@ export class PostgresStore implements Store {
   /** The database (password removed) and schema, for messages. */
   readonly where: string;
   readonly #pool: pg.Pool;
-  readonly #reader: PostgresReader;
   readonly #listener: WorkListener;
   readonly #reconnectMs: number;
   readonly #schemaName: string;
@@ -90,7 +96,6 @@ export class PostgresStore implements Store {
     logger: CairnLogger,
   ) {
     this.#pool = pool;
-    this.#reader = new PostgresReader(pool as unknown as Queryable);
     this.#listener = listener;
     this.where = where;
     this.#schemaName = schemaName;
@@ -242,10 +247,11 @@ export class PostgresStore implements Store {
     });
   }
 
-  #reading<T>(fn: (reader: PostgresReader) => Promise<T>): Promise<T> {
+  /** Reads that need no transaction (listings, event and log tails, tokens), on any pooled connection. */
+  #reading<T>(fn: (db: Queryable) => Promise<T>): Promise<T> {
     return this.#retrying(() => {
       this.#assertOpen();
-      return fn(this.#reader);
+      return fn(this.#pool as unknown as Queryable);
     });
   }
 
@@ -274,19 +280,19 @@ export class PostgresStore implements Store {
   }
 
   listRuns(filter: RunFilter): Promise<RunRecord[]> {
-    return this.#reading((r) => r.listRuns(filter));
+    return this.#reading((db) => runs.listRuns(db, filter));
   }
 
   listChildRuns(runId: string): Promise<RunRecord[]> {
-    return this.#reading((r) => r.listChildRuns(runId));
+    return this.#reading((db) => runs.listChildRuns(db, runId));
   }
 
   listWorkflows(): Promise<WorkflowRecord[]> {
-    return this.#reading((r) => r.listWorkflows());
+    return this.#reading((db) => workflows.listWorkflows(db));
   }
 
   listRunAttempts(runId: string): Promise<RunAttemptRecord[]> {
-    return this.#reading((r) => r.listRunAttempts(runId));
+    return this.#reading((db) => runAttempts.listRunAttempts(db, runId));
   }
 
   readEvents(filter: {
@@ -295,39 +301,39 @@ export class PostgresStore implements Store {
     afterSeq?: number;
     limit?: number;
   }): Promise<CairnEvent[]> {
-    return this.#reading((r) => r.readEvents(filter));
+    return this.#reading((db) => events.readEvents(db, filter));
   }
 
   readLogs(runId: string, stepId?: string): Promise<LogLine[]> {
-    return this.#reading((r) => r.readLogs(runId, stepId));
+    return this.#reading((db) => logs.readLogs(db, runId, stepId));
   }
 
   latestRun(workflowId: string, status: RunStatus, tenant?: string): Promise<RunRecord | undefined> {
-    return this.#reading((r) => r.latestRun(workflowId, status, tenant));
+    return this.#reading((db) => runs.latestRun(db, workflowId, status, tenant));
   }
 
   latestFailedRun(workflowId: string, tenant?: string): Promise<RunRecord | undefined> {
-    return this.#reading((r) => r.latestFailedRun(workflowId, tenant));
+    return this.#reading((db) => runs.latestFailedRun(db, workflowId, tenant));
   }
 
   countRunsByStatus(): Promise<Array<{ status: RunStatus; count: number }>> {
-    return this.#reading((r) => r.countRunsByStatus());
+    return this.#reading((db) => runs.countRunsByStatus(db));
   }
 
   countForMetrics(): Promise<MetricCounts> {
-    return this.#reading((r) => r.countForMetrics());
+    return this.#reading((db) => countForMetrics(db));
   }
 
   findTokenByHash(hash: string): Promise<TokenRecord | undefined> {
-    return this.#reading((r) => r.findTokenByHash(hash));
+    return this.#reading((db) => tokens.findTokenByHash(db, hash));
   }
 
   listTokens(): Promise<TokenRecord[]> {
-    return this.#reading((r) => r.listTokens());
+    return this.#reading((db) => tokens.listTokens(db));
   }
 
   checkIntegrity(): Promise<string> {
-    return this.#reading((r) => r.checkIntegrity());
+    return this.#reading((db) => checkIntegrity(db));
   }
 
   async schemaVersion(): Promise<{ current: number; known: number }> {

@@ -1,3 +1,6 @@
+import type Database from "better-sqlite3";
+import { CairnError } from "../../core/errors.js";
+
 /**
  * Versioned, forward-only migrations. Each runs once, in order, inside the BEGIN IMMEDIATE
  * transaction that opens the store, so two processes opening a new file at once cannot both apply it.
@@ -159,3 +162,41 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE INDEX signals_pending ON signals (run_id, name, seq) WHERE taken_at IS NULL;
   `,
 ];
+
+/**
+ * Bring the schema of a newly opened database up to the latest version, in one BEGIN IMMEDIATE
+ * transaction. On failure the database is closed and the error thrown.
+ */
+export function migrate(db: Database.Database, file: string): void {
+  const known = SQLITE_MIGRATIONS.length;
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const current = readSchemaVersion(db);
+    if (current > known)
+      throw new CairnError(
+        "STORE",
+        `The store at ${file} was created by a newer Cairn (schema version ${current}; this Cairn knows up to ${known}). Upgrade Cairn to open it.`,
+      );
+    for (let version = current + 1; version <= known; version++) {
+      db.exec(SQLITE_MIGRATIONS[version - 1]!);
+      db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)").run(
+        String(version),
+      );
+    }
+    db.exec("COMMIT");
+  } catch (error) {
+    if (db.inTransaction) db.exec("ROLLBACK");
+    db.close();
+    throw error;
+  }
+}
+
+/** The schema version recorded in the database; 0 for a new, empty one. */
+export function readSchemaVersion(db: Database.Database): number {
+  const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
+  if (!hasMeta) return 0;
+  const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as
+    | { value: string }
+    | undefined;
+  return Number(row?.value ?? 0);
+}

@@ -12,7 +12,6 @@ import type {
   StepRecord,
   WorkflowRecord,
 } from "../../core/types.js";
-import { ATTEMPT_COLUMNS, fromRow, RUN_COLUMNS, TOKEN_COLUMNS, WORKFLOW_COLUMNS } from "../columns.js";
 import { Mutex } from "../mutex.js";
 import type {
   MetricCounts,
@@ -25,10 +24,20 @@ import type {
   TokenRecord,
   TransactionOptions,
 } from "../store.js";
-import { SQLITE_MIGRATIONS } from "./migrations.js";
+import * as events from "./events.js";
+import { checkIntegrity } from "./integrity.js";
+import * as logs from "./logs.js";
+import * as memos from "./memos.js";
+import { countForMetrics } from "./metrics.js";
+import { migrate, SQLITE_MIGRATIONS } from "./migrations.js";
+import * as runAttempts from "./run-attempts.js";
+import * as runs from "./runs.js";
 import { SqliteTx } from "./sqlite-tx.js";
-import { RUN_KEY, StatementCache } from "./statements.js";
+import { StatementCache } from "./statements.js";
+import * as steps from "./steps.js";
+import * as tokens from "./tokens.js";
 import { WalSync } from "./wal-sync.js";
+import * as workflows from "./workflows.js";
 
 export interface SqliteStoreOptions {
   /**
@@ -162,67 +171,35 @@ export class SqliteStore implements Store {
   }
 
   getRun(runId: string): Promise<RunRecord | undefined> {
-    return this.#read(() => this.#tx.getRun(runId));
+    return this.#read(() => runs.getRun(this.#sql, runId));
   }
 
   getSteps(runId: string, stepIds?: readonly string[], options?: StepReadOptions): Promise<StepRecord[]> {
-    return this.#read(() => this.#tx.getSteps(runId, stepIds, options));
+    return this.#read(() => steps.getSteps(this.#sql, runId, stepIds, options));
   }
 
   listRuns(filter: RunFilter): Promise<RunRecord[]> {
-    return this.#read(() => {
-      const where: string[] = [];
-      const params: unknown[] = [];
-      if (filter.tenant !== undefined) {
-        where.push("tenant = ?");
-        params.push(filter.tenant);
-      }
-      if (filter.status) {
-        where.push("status = ?");
-        params.push(filter.status);
-      }
-      if (filter.workflowId) {
-        where.push("workflow_id = ?");
-        params.push(filter.workflowId);
-      }
-      if (filter.before) {
-        where.push("(created_at < ? OR (created_at = ? AND id < ?))");
-        params.push(filter.before.createdAt, filter.before.createdAt, filter.before.id);
-      }
-      const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-        ORDER BY created_at DESC, id DESC LIMIT ?`;
-      return this.#sql.all(sql, ...params, filter.limit ?? 100).map((r) => fromRow(RUN_COLUMNS, r));
-    });
+    return this.#read(() => runs.listRuns(this.#sql, filter));
   }
 
   listChildRuns(runId: string): Promise<RunRecord[]> {
-    return this.#read(() =>
-      this.#sql
-        .all("SELECT * FROM runs WHERE parent_run_id = ? ORDER BY created_at", runId)
-        .map((r) => fromRow(RUN_COLUMNS, r)),
-    );
+    return this.#read(() => runs.listChildRuns(this.#sql, runId));
   }
 
   listWorkflows(): Promise<WorkflowRecord[]> {
-    return this.#read(() =>
-      this.#sql.all("SELECT * FROM workflows ORDER BY id").map((r) => fromRow(WORKFLOW_COLUMNS, r)),
-    );
+    return this.#read(() => workflows.listWorkflows(this.#sql));
   }
 
   getWorkflow(id: string): Promise<WorkflowRecord | undefined> {
-    return this.#read(() => this.#tx.getWorkflow(id));
+    return this.#read(() => workflows.getWorkflow(this.#sql, id));
   }
 
   listRunAttempts(runId: string): Promise<RunAttemptRecord[]> {
-    return this.#read(() =>
-      this.#sql
-        .all("SELECT * FROM run_attempts WHERE run_id = ? ORDER BY number", runId)
-        .map((r) => fromRow(ATTEMPT_COLUMNS, r)),
-    );
+    return this.#read(() => runAttempts.listRunAttempts(this.#sql, runId));
   }
 
   listMemos(ref: StepRef): Promise<Array<{ key: string; value: Json; at: number }>> {
-    return this.#read(() => this.#tx.listMemos(ref));
+    return this.#read(() => memos.listMemos(this.#sql, ref));
   }
 
   readEvents(filter: {
@@ -231,127 +208,35 @@ export class SqliteStore implements Store {
     afterSeq?: number;
     limit?: number;
   }): Promise<CairnEvent[]> {
-    return this.#read(() => {
-      const where = ["e.seq > ?"];
-      const params: unknown[] = [filter.afterSeq ?? 0];
-      if (filter.runId !== undefined) {
-        where.push(`e.run_key = ${RUN_KEY}`);
-        params.push(filter.runId);
-      }
-      if (filter.tenant !== undefined) {
-        where.push("r.tenant = ?");
-        params.push(filter.tenant);
-      }
-      return this.#sql
-        .all(
-          `SELECT e.seq, r.id AS run_id, r.tenant, e.step_id, e.type, e.at, e.data
-           FROM events e JOIN runs r ON r.key = e.run_key
-           WHERE ${where.join(" AND ")} ORDER BY e.seq LIMIT ?`,
-          ...params,
-          filter.limit ?? 1000,
-        )
-        .map((r) => ({
-          seq: Number(r.seq),
-          runId: r.run_id as string,
-          tenant: r.tenant as string,
-          stepId: (r.step_id as string | null) ?? null,
-          type: r.type as CairnEvent["type"],
-          at: Number(r.at),
-          data: r.data === null ? null : (JSON.parse(r.data as string) as Json),
-        }));
-    });
+    return this.#read(() => events.readEvents(this.#sql, filter));
   }
 
   readLogs(runId: string, stepId?: string): Promise<LogLine[]> {
-    return this.#read(() => {
-      const rows =
-        stepId === undefined
-          ? this.#sql.all("SELECT * FROM logs WHERE run_id = ? ORDER BY id", runId)
-          : this.#sql.all("SELECT * FROM logs WHERE run_id = ? AND step_id = ? ORDER BY id", runId, stepId);
-      return rows.map((r) => ({
-        runId: r.run_id as string,
-        stepId: r.step_id as string,
-        attempt: Number(r.attempt),
-        at: Number(r.at),
-        stream: r.stream as LogLine["stream"],
-        line: r.line as string,
-      }));
-    });
+    return this.#read(() => logs.readLogs(this.#sql, runId, stepId));
   }
 
   latestFailedRun(workflowId: string, tenant?: string): Promise<RunRecord | undefined> {
-    return this.#read(() => {
-      const byTenant = tenant === undefined ? "" : " AND f.tenant = ?";
-      const row = this.#sql.one(
-        `SELECT f.* FROM runs f WHERE f.workflow_id = ? AND f.status = 'failed'${byTenant}
-         AND NOT EXISTS (SELECT 1 FROM runs s WHERE s.root_run_id = f.root_run_id
-           AND s.status = 'succeeded' AND s.finished_at >= f.created_at)
-         ORDER BY f.created_at DESC, f.id DESC LIMIT 1`,
-        ...(tenant === undefined ? [workflowId] : [workflowId, tenant]),
-      );
-      return row && fromRow(RUN_COLUMNS, row);
-    });
+    return this.#read(() => runs.latestFailedRun(this.#sql, workflowId, tenant));
   }
 
   latestRun(workflowId: string, status: RunStatus, tenant?: string): Promise<RunRecord | undefined> {
-    return this.#read(() => {
-      const row =
-        tenant === undefined
-          ? this.#sql.one(
-              "SELECT * FROM runs WHERE workflow_id = ? AND status = ? ORDER BY created_at DESC, id DESC LIMIT 1",
-              workflowId,
-              status,
-            )
-          : this.#sql.one(
-              "SELECT * FROM runs WHERE workflow_id = ? AND status = ? AND tenant = ? ORDER BY created_at DESC, id DESC LIMIT 1",
-              workflowId,
-              status,
-              tenant,
-            );
-      return row && fromRow(RUN_COLUMNS, row);
-    });
+    return this.#read(() => runs.latestRun(this.#sql, workflowId, status, tenant));
   }
 
   countRunsByStatus(): Promise<Array<{ status: RunStatus; count: number }>> {
-    return this.#read(() =>
-      this.#sql
-        .all("SELECT status, count(*) AS n FROM runs GROUP BY status")
-        .map((r) => ({ status: r.status as RunStatus, count: Number(r.n) })),
-    );
+    return this.#read(() => runs.countRunsByStatus(this.#sql));
   }
 
   countForMetrics(): Promise<MetricCounts> {
-    return this.#read(() => ({
-      // runs_by_workflow (workflow_id, status, …) covers this: no table rows are read.
-      runs: this.#sql
-        .all("SELECT workflow_id, status, count(*) AS n FROM runs GROUP BY workflow_id, status")
-        .map((r) => ({
-          workflowId: r.workflow_id as string,
-          status: r.status as RunStatus,
-          count: Number(r.n),
-        })),
-      // The repeated status term names steps_active's condition, so SQLite reads only that index.
-      readySteps: this.#sql
-        .all(
-          `SELECT r.workflow_id, count(*) AS n FROM steps s JOIN runs r ON r.key = s.run_key
-           WHERE s.status = 'ready' AND s.status IN ('ready', 'running') AND r.status = 'running'
-           GROUP BY r.workflow_id`,
-        )
-        .map((r) => ({ workflowId: r.workflow_id as string, count: Number(r.n) })),
-    }));
+    return this.#read(() => countForMetrics(this.#sql));
   }
 
   findTokenByHash(hash: string): Promise<TokenRecord | undefined> {
-    return this.#read(() => {
-      const row = this.#sql.one("SELECT * FROM tokens WHERE hash = ?", hash);
-      return row && fromRow(TOKEN_COLUMNS, row);
-    });
+    return this.#read(() => tokens.findTokenByHash(this.#sql, hash));
   }
 
   listTokens(): Promise<TokenRecord[]> {
-    return this.#read(() =>
-      this.#sql.all("SELECT * FROM tokens ORDER BY created_at").map((r) => fromRow(TOKEN_COLUMNS, r)),
-    );
+    return this.#read(() => tokens.listTokens(this.#sql));
   }
 
   schemaVersion(): Promise<{ current: number; known: number }> {
@@ -362,7 +247,7 @@ export class SqliteStore implements Store {
   }
 
   checkIntegrity(): Promise<string> {
-    return this.#read(() => String(this.#db.pragma("integrity_check", { simple: true })));
+    return this.#read(() => checkIntegrity(this.#db));
   }
 
   async close(): Promise<void> {
@@ -376,39 +261,6 @@ export class SqliteStore implements Store {
         this.#db.close();
       }
     });
-  }
-}
-
-function migrate(db: Database.Database, file: string): void {
-  const known = SQLITE_MIGRATIONS.length;
-  db.exec("BEGIN IMMEDIATE");
-  try {
-    const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
-    const current = hasMeta
-      ? Number(
-          (
-            db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as
-              | { value: string }
-              | undefined
-          )?.value ?? 0,
-        )
-      : 0;
-    if (current > known)
-      throw new CairnError(
-        "STORE",
-        `The store at ${file} was created by a newer Cairn (schema version ${current}; this Cairn knows up to ${known}). Upgrade Cairn to open it.`,
-      );
-    for (let version = current + 1; version <= known; version++) {
-      db.exec(SQLITE_MIGRATIONS[version - 1]!);
-      db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)").run(
-        String(version),
-      );
-    }
-    db.exec("COMMIT");
-  } catch (error) {
-    if (db.inTransaction) db.exec("ROLLBACK");
-    db.close();
-    throw error;
   }
 }
 

@@ -1,7 +1,30 @@
 import type { RunAttemptRecord } from "../../core/types.js";
 import { ATTEMPT_COLUMNS, fromRow } from "../columns.js";
 import type { WorkflowHistoryFilter } from "../store.js";
-import type { StatementCache } from "./statements.js";
+import { insertSql, type StatementCache, setClause, values } from "./statements.js";
+
+/** Run attempts: every start and resume of a run, and how it ended. */
+
+export function insertRunAttempt(sql: StatementCache, attempt: RunAttemptRecord): void {
+  sql.run(insertSql(ATTEMPT_COLUMNS), ...values(ATTEMPT_COLUMNS, attempt));
+}
+
+export function updateRunAttempt(
+  sql: StatementCache,
+  runId: string,
+  number: number,
+  patch: Partial<Pick<RunAttemptRecord, "outcome" | "endedAt" | "note">>,
+): void {
+  const set = setClause<RunAttemptRecord>(ATTEMPT_COLUMNS, patch);
+  if (!set.sql) return;
+  sql.run(`UPDATE run_attempts SET ${set.sql} WHERE run_id = ? AND number = ?`, ...set.params, runId, number);
+}
+
+export function listRunAttempts(sql: StatementCache, runId: string): RunAttemptRecord[] {
+  return sql
+    .all("SELECT * FROM run_attempts WHERE run_id = ? ORDER BY number", runId)
+    .map((r) => fromRow(ATTEMPT_COLUMNS, r));
+}
 
 /** Every start and resume of a workflow's runs, newest first, after a cursor. */
 export function listWorkflowAttempts(sql: StatementCache, f: WorkflowHistoryFilter): RunAttemptRecord[] {

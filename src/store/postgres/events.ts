@@ -1,8 +1,11 @@
-import type { LogLine, NewEvent } from "../../core/types.js";
+import type { CairnEvent, Json, NewEvent } from "../../core/types.js";
+import type { StoreReader } from "../store.js";
 import { EVENTS_LOCK } from "./migrations.js";
-import { NOW_MS, type Queryable, type Row } from "./pg-sql.js";
+import { NOW_MS, Params, type Queryable, type Row } from "./pg-sql.js";
 
-/** The append-only history of runs: events (numbered in commit order) and step log lines. */
+/** Events: the append-only history of every run, numbered in commit order. */
+
+type EventFilter = Parameters<StoreReader["readEvents"]>[0];
 
 /**
  * Insert events (in order) under a transaction-level advisory lock, and select `extraColumns` (which
@@ -50,21 +53,22 @@ export function insertEvents(
     .then((result) => result.rows);
 }
 
-/** Insert step log lines in order (their ids order them within a step). */
-export async function insertLogs(db: Queryable, lines: readonly LogLine[]): Promise<void> {
-  await db.query(
-    `INSERT INTO logs (run_id, step_id, attempt, at, stream, line)
-     SELECT l.run_id, l.step_id, l.attempt, l.at, l.stream, l.line
-     FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::text[], $6::text[])
-       WITH ORDINALITY AS l(run_id, step_id, attempt, at, stream, line, n)
-     ORDER BY l.n`,
-    [
-      lines.map((l) => l.runId),
-      lines.map((l) => l.stepId),
-      lines.map((l) => l.attempt),
-      lines.map((l) => l.at),
-      lines.map((l) => l.stream),
-      lines.map((l) => l.line),
-    ],
+export async function readEvents(db: Queryable, filter: EventFilter): Promise<CairnEvent[]> {
+  const p = new Params();
+  const where = [`seq > ${p.add(filter.afterSeq ?? 0)}`];
+  if (filter.runId !== undefined) where.push(`run_id = ${p.add(filter.runId)}`);
+  if (filter.tenant !== undefined) where.push(`tenant = ${p.add(filter.tenant)}`);
+  const { rows } = await db.query(
+    `SELECT * FROM events WHERE ${where.join(" AND ")} ORDER BY seq LIMIT ${p.add(filter.limit ?? 1000)}`,
+    p.values,
   );
+  return rows.map((r) => ({
+    seq: Number(r.seq),
+    runId: r.run_id as string,
+    tenant: r.tenant as string,
+    stepId: (r.step_id as string | null) ?? null,
+    type: r.type as CairnEvent["type"],
+    at: Number(r.at),
+    data: r.data === null ? null : (JSON.parse(r.data as string) as Json),
+  }));
 }

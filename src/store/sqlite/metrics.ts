@@ -1,0 +1,26 @@
+import type { RunStatus } from "../../core/types.js";
+import { activeStepSql } from "../step-statuses.js";
+import type { MetricCounts } from "../store.js";
+import type { StatementCache } from "./statements.js";
+
+/** Counts for the metrics endpoint, read through indexes only. */
+export function countForMetrics(sql: StatementCache): MetricCounts {
+  return {
+    // runs_by_workflow (workflow_id, status, …) covers this: no table rows are read.
+    runs: sql
+      .all("SELECT workflow_id, status, count(*) AS n FROM runs GROUP BY workflow_id, status")
+      .map((r) => ({
+        workflowId: r.workflow_id as string,
+        status: r.status as RunStatus,
+        count: Number(r.n),
+      })),
+    // The repeated status term names steps_active's condition, so SQLite reads only that index.
+    readySteps: sql
+      .all(
+        `SELECT r.workflow_id, count(*) AS n FROM steps s JOIN runs r ON r.key = s.run_key
+         WHERE s.status = 'ready' AND ${activeStepSql("s")} AND r.status = 'running'
+         GROUP BY r.workflow_id`,
+      )
+      .map((r) => ({ workflowId: r.workflow_id as string, count: Number(r.n) })),
+  };
+}
