@@ -6,7 +6,7 @@ import type { StoreTx } from "../store/store.js";
 import { declaredFilesChanged } from "./declared-files.js";
 import { orphanReason } from "./liveness.js";
 import type { LoadedWorkflow } from "./registry.js";
-import { event, finishRunIfDone } from "./transitions.js";
+import { event, finishRunIfDone, makeReady, needsSucceeded } from "./transitions.js";
 
 export interface ResumeRequest {
   readonly runId: string;
@@ -200,12 +200,11 @@ export async function resumeRun(
   if (fresh.length > 0) await tx.insertSteps(fresh);
   // Memoized sub-steps of a step whose definition or inputs changed are stale; a failed step keeps its own.
   await tx.deleteMemos(run.id, rerun);
+  const successes = { known: { has: (n: string) => final.get(n) === "succeeded" }, complete: true };
   for (const step of plan.steps) {
     if (final.get(step.stepId) !== "pending") continue;
     const needs = req.workflow.steps.get(step.stepId)!.needs;
-    if (needs.every((n) => final.get(n) === "succeeded")) {
-      await tx.updateStep({ runId: run.id, stepId: step.stepId }, { status: "ready", readyAt: now });
-    }
+    if (await needsSucceeded(tx, run.id, needs, successes)) await makeReady(tx, run.id, step.stepId, now);
   }
   // Progress as the plan left it, without reading every step again.
   const progress = { done: [...final.values()].filter((s) => s === "succeeded").length, total: final.size };

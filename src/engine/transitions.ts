@@ -183,7 +183,7 @@ export async function recordOutcomes(
       // A join whose parents finish in one batch is looked at once; a step whose needs all succeeded
       // in this batch (a chain's next step) needs no query to know it.
       const needs = workflow.steps.get(stepId)?.needs ?? [];
-      if (!needs.every((n) => done.has(n)) && (await tx.countUnsucceeded(run.id, needs)) > 0) continue;
+      if (!(await needsSucceeded(tx, run.id, needs, { known: done, complete: false }))) continue;
       const claimed = await readyOrClaim(tx, run, stepId, now, deps.claimFor, room);
       if (claimed === "readied") result.readied = true;
       else if (claimed) {
@@ -224,9 +224,35 @@ async function readyOrClaim(
       return claimed;
     }
   }
-  if (!(await tx.updateStep({ runId: run.id, stepId }, { status: "ready", readyAt: now }, ["pending"])))
-    return null;
-  return "readied";
+  return (await makeReady(tx, run.id, stepId, now)) ? "readied" : null;
+}
+
+/**
+ * What a transaction knows of which steps of a run succeeded. `complete`: a step not in `known` did
+ * not succeed (a resume has every step's status at hand); otherwise the store is asked.
+ */
+export interface KnownSuccesses {
+  readonly known: { has(stepId: string): boolean };
+  readonly complete: boolean;
+}
+
+/**
+ * Successor readiness, the one rule: a pending step becomes ready once every step it needs has
+ * succeeded. Used when steps complete (recordOutcomes) and when a run is resumed.
+ */
+export async function needsSucceeded(
+  tx: StoreTx,
+  runId: string,
+  needs: readonly string[],
+  successes: KnownSuccesses,
+): Promise<boolean> {
+  if (needs.every((n) => successes.known.has(n))) return true;
+  return !successes.complete && (await tx.countUnsucceeded(runId, needs)) === 0;
+}
+
+/** Make a pending step ready now; false when it was no longer pending. */
+export function makeReady(tx: StoreTx, runId: string, stepId: string, now: number): Promise<boolean> {
+  return tx.updateStep({ runId, stepId }, { status: "ready", readyAt: now }, ["pending"]);
 }
 
 async function writeOutcome(tx: StoreTx, outcome: StepOutcome, now: number): Promise<boolean> {
