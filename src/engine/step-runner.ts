@@ -165,6 +165,22 @@ export async function executeStep(p: ExecuteParams): Promise<StepOutcome> {
   }
 }
 
+/**
+ * Given up because the lease could not be renewed ("lease-expired"): the step is handed back, not
+ * failed, and another execution (here or elsewhere) runs it; a fenced write keeps a taker's claim intact.
+ */
+export function handedBack(executed: StepOutcome, step: StepRecord): StepOutcome {
+  return {
+    ...executed,
+    kind: "released",
+    release: {
+      attempts: Math.max(step.attemptBase, step.attempts - 1),
+      recoveries: step.recoveries + 1,
+      reason: "its worker could not renew the lease (database unreachable)",
+    },
+  };
+}
+
 /** A parked step (a sleep not yet due): its attempt is given back, as the execution did not fail. */
 function parkedOutcome(
   base: Pick<StepOutcome, "ref" | "fingerprint" | "logs">,
