@@ -195,7 +195,7 @@ async function markDone(
   needs: string[],
 ): Promise<void> {
   a.final.set(step.stepId, "succeeded");
-  const output = a.req.options.markDone!.output as Json;
+  const output = a.req.options.markDone!.output;
   const by = a.req.actor ?? a.req.trigger;
   const patch = {
     status: "succeeded" as const,

@@ -13,7 +13,7 @@ import { ExecutionState } from "./step-context.js";
 import type { StepOutcome } from "./transitions.js";
 
 /** Outputs above this size are stored, with a warning in the step's log. */
-export const LARGE_OUTPUT_BYTES = 1024 * 1024;
+const LARGE_OUTPUT_BYTES = 1024 * 1024;
 
 /**
  * Why an execution was aborted from outside; decides how the outcome is recorded. "lease-expired": the
