@@ -6,7 +6,7 @@ import type { ActivityFeed } from "./activity.js";
 import { type OutcomeTiming, reportClaims, reportOutcomes } from "./activity-report.js";
 import { DeadlineTimers, expireRun } from "./deadlines.js";
 import { GroupCommitter } from "./group-commit.js";
-import { Heartbeat, type Renewal, recordWorker } from "./heartbeat.js";
+import { Heartbeat, type Renewal } from "./heartbeat.js";
 import { executionKey, type InFlight } from "./in-flight.js";
 import type { LoadedWorkflow } from "./registry.js";
 import { type AbortCause, executeStep, handedBack } from "./step-runner.js";
@@ -66,13 +66,11 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   #stopped = false;
   #fatal = false;
   #wakeTimer: NodeJS.Timeout | undefined;
-  #heartbeatTimer: NodeJS.Timeout | undefined;
   /** The deadlines of the runs this executor has executed a step of. */
   readonly #deadlines: DeadlineTimers;
   readonly #heartbeat: Heartbeat;
   #idle: Array<() => void> = [];
   #unsubscribe: (() => void) | undefined;
-  readonly #worker: { id: string; startedAt: number; leaseMs: number };
   readonly #timings = new WeakMap<StepOutcome, OutcomeTiming>();
 
   constructor(
@@ -82,7 +80,6 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     private readonly options: ExecutorOptions,
   ) {
     super();
-    this.#worker = { id: options.workerId, startedAt: Date.now(), leaseMs: options.leaseMs };
     this.#deadlines = new DeadlineTimers((runId) => void this.#expire(runId), options.clock);
     this.#committer = new GroupCommitter(
       (outcomes) => {
@@ -96,7 +93,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     );
     this.#heartbeat = new Heartbeat({
       store,
-      worker: this.#worker,
+      worker: { id: options.workerId, startedAt: Date.now(), leaseMs: options.leaseMs },
       clock: options.clock,
       inFlight: () => this.#inFlight.values(),
       renewed: (renewal) => this.#renewed(renewal),
@@ -132,9 +129,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   }
 
   async start(): Promise<void> {
-    await this.#touchWorker(null);
-    this.#heartbeatTimer = setInterval(() => void this.#heartbeat.beat(), this.options.heartbeatMs);
-    this.#heartbeatTimer.unref();
+    await this.#heartbeat.start(this.options.heartbeatMs);
     this.#unsubscribe = this.store.onWork?.(() => this.wake());
     this.wake();
   }
@@ -165,9 +160,8 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       for (const f of this.#inFlight.values()) f.controller.abort("shutdown" satisfies AbortCause);
     if (this.#inFlight.size > 0 || this.#committer.pending > 0)
       await new Promise<void>((resolve) => this.#idle.push(resolve));
-    clearInterval(this.#heartbeatTimer);
     this.#deadlines.clearAll();
-    await this.#touchWorker(this.options.clock());
+    await this.#heartbeat.stop(this.options.clock());
   }
 
   async #pump(): Promise<void> {
@@ -321,11 +315,6 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     } catch (error) {
       if (!this.#failed(error)) this.emit("error", error);
     }
-  }
-
-  async #touchWorker(stoppedAt: number | null): Promise<void> {
-    // The store's clock, like every heartbeat: other machines judge this worker against it.
-    await this.store.transaction(async (tx) => recordWorker(tx, this.#worker, await tx.now(), stoppedAt));
   }
 
   /** Act on what a heartbeat found: abort the executions it lost, and those of cancelled and expired runs. */

@@ -13,7 +13,7 @@ export interface WorkerIdentity {
 }
 
 /** Write this worker's row: its process, its last heartbeat (the store's clock) and whether it stopped. */
-export async function recordWorker(
+async function recordWorker(
   tx: StoreTx,
   worker: WorkerIdentity,
   heartbeatAt: number,
@@ -49,10 +49,10 @@ export interface HeartbeatHost {
 }
 
 /**
- * Keeps the leases of in-flight steps: extends them; aborts those whose lease moved on or whose run
- * was cancelled, and those whose lease ran out without a renewal (the store was unreachable for a
- * whole lease): another worker may be taking them over, so their processes end now rather than
- * overlap it. The log lines steps wrote since the last heartbeat are stored with it (under the same
+ * Keeps this worker's row (started, beating, stopped) and the leases of its in-flight steps: extends
+ * them; aborts those whose lease moved on or whose run was cancelled, and those whose lease ran out
+ * without a renewal (the store was unreachable for a whole lease): another worker may be taking them
+ * over, so their processes end now rather than overlap it. The log lines steps wrote since the last heartbeat are stored with it (under the same
  * fenced ownership check), so `cairn logs --follow` and `cairn run --follow-logs` see a long step's
  * output about once a second rather than only when it finishes.
  */
@@ -60,8 +60,28 @@ export class Heartbeat {
   /** Renewal transactions still under way, and whether the last one failed. */
   #pending = 0;
   #failed = false;
+  #timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly host: HeartbeatHost) {}
+
+  /** Record this worker as started, then beat every `heartbeatMs`. */
+  async start(heartbeatMs: number): Promise<void> {
+    await this.#touchWorker(null);
+    this.#timer = setInterval(() => void this.beat(), heartbeatMs);
+    this.#timer.unref();
+  }
+
+  /** Stop beating and record this worker as stopped at `stoppedAt`. */
+  async stop(stoppedAt: number): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#touchWorker(stoppedAt);
+  }
+
+  async #touchWorker(stoppedAt: number | null): Promise<void> {
+    // The store's clock, like every heartbeat: other machines judge this worker against it.
+    const { store, worker } = this.host;
+    await store.transaction(async (tx) => recordWorker(tx, worker, await tx.now(), stoppedAt));
+  }
 
   async beat(): Promise<void> {
     const startedAt = this.host.clock();
