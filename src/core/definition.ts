@@ -24,6 +24,8 @@ export interface Logger {
   info(...args: unknown[]): void;
   warn(...args: unknown[]): void;
   error(...args: unknown[]): void;
+  /** A line of a child process's stdout or stderr, kept apart in the stored log (shell steps use it). */
+  stream?(stream: "stdout" | "stderr", line: string): void;
 }
 
 export interface RunVariables {

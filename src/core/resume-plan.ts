@@ -76,136 +76,200 @@ const EXECUTES: ReadonlySet<PlanAction> = new Set(["retry", "reset", "run", "rer
 const quoted = (ids: readonly string[]) => ids.map((s) => `"${s}"`).join(", ");
 
 export function computeResumePlan(input: PlanInput): ResumePlan {
-  const opts = {
-    retryFailed: input.options.retryFailed ?? true,
-    resetRunning: input.options.resetRunning ?? true,
-    onChange: input.options.onChange ?? "error",
-  };
-  const rows = new Map(input.steps.map((s) => [s.stepId, s]));
   const known = new Set(input.order);
+  const selected = new Set(input.rerun?.selected ?? []);
   const unknown = input.steps.map((s) => s.stepId).filter((id) => !known.has(id));
-  const changed: string[] = [];
+  const p: Planning = {
+    input,
+    opts: {
+      retryFailed: input.options.retryFailed ?? true,
+      resetRunning: input.options.resetRunning ?? true,
+      onChange: input.options.onChange ?? "error",
+    },
+    rows: new Map(input.steps.map((s) => [s.stepId, s])),
+    nodeById: new Map(input.nodes.map((n) => [n.id, n])),
+    selected,
+    selectedClosure: downstreamClosure(input.nodes, [...selected]),
+    changedRoot: new Map(),
+    changed: [],
+  };
   const plan = new Map<string, PlanStep>();
-  const markDone = input.options.markDone?.stepId;
-  const nodeById = new Map(input.nodes.map((n) => [n.id, n]));
-  const scope = input.rerun;
-  const selected = new Set(scope?.selected ?? []);
-  const selectedClosure = downstreamClosure(input.nodes, [...selected]);
-  // The changed step each step's fingerprint difference comes from (itself when its own definition
-  // changed). Fingerprints include upstream fingerprints, so only a step none of whose upstream
-  // steps changed is reported as changed; the others are "downstream of changed X".
-  const changedRoot = new Map<string, string>();
-  let refusal: string | null = null;
+  for (const id of input.order) plan.set(id, planStep(p, id));
+  rerunDownstreamOfExecuting(p, plan);
+  const blocked = [...plan.values()].filter((s) => s.action === "blocked").map((s) => s.stepId);
+  blockDownstreamOfBlocked(p, plan, blocked);
+  const { changed } = p;
+  const refusal =
+    refusalOf({ scope: input.rerun, blocked, unknown, changed, onChange: p.opts.onChange }) ??
+    markDoneRefusal(p, known);
+  const steps = input.order.map((id) => plan.get(id)!);
+  const summary = Object.fromEntries(PLAN_ACTIONS.map((a) => [a, 0])) as Record<PlanAction, number>;
+  for (const s of steps) summary[s.action]++;
+  return { steps, changed, unknown, refusal, summary };
+}
 
-  for (const id of input.order) {
-    const row = rows.get(id);
-    const set = (action: PlanAction, why: string, cause: RerunReason | null = null) =>
-      plan.set(id, { stepId: id, status: row?.status ?? "new", action, why, cause, fromRunId: null });
-    const upstreamRoot = (nodeById.get(id)?.needs ?? []).map((n) => changedRoot.get(n)).find(Boolean);
-    const differs =
-      row !== undefined &&
-      row.fingerprint !== null &&
-      row.provenance?.kind !== "manual" &&
-      row.fingerprint !== input.fingerprints.get(id);
-    if (upstreamRoot) changedRoot.set(id, upstreamRoot);
-    else if (differs) changedRoot.set(id, id);
-    const ownChange = differs && !upstreamRoot;
-    const changeNote = ownChange
-      ? " (its definition changed since)"
-      : upstreamRoot && differs
-        ? ` (downstream of changed "${upstreamRoot}")`
-        : "";
-    if (id === markDone) {
-      if (row?.status === "succeeded")
-        refusal = `Step "${id}" already succeeded; only a step that did not succeed can be marked done.`;
-      set("mark-done", "marked done by hand with the given output");
-      continue;
-    }
-    if (!row) {
-      set("run", "new in the current definition");
-      continue;
-    }
-    if (selected.has(id)) {
-      const error =
-        row.status === "failed" ? `failed: ${firstLine(row.error?.message) || "no message"}; ` : "";
-      set("rerun", `${error}selected to run again${changeNote}`, "selected");
-      continue;
-    }
-    if (scope && row.status !== "succeeded") {
-      // A rerun can reuse only a recorded output.
-      if (selectedClosure.has(id)) set("run", "", "downstream");
-      else set("blocked", `${row.status} in run ${scope.sourceRunId}: no output to reuse`);
-      continue;
-    }
-    switch (row.status) {
-      case "succeeded": {
-        const files = input.changedFiles.get(id);
-        if (ownChange) changed.push(id);
-        if (ownChange && opts.onChange === "rerun")
-          set("rerun", "its definition changed since it ran", "definition-changed");
-        else if (files && files.length > 0)
-          set("rerun", `declared file ${files.join(", ")} is missing or changed`, "declared-file-changed");
-        else if (differs && opts.onChange === "keep")
-          keep(
-            ownChange
-              ? "its definition changed; output kept (onChange: keep)"
-              : `downstream of changed "${upstreamRoot}"; output kept (onChange: keep)`,
-          );
-        else if (row.provenance?.kind === "reused")
-          keep(`succeeded; output reused from run ${row.provenance.fromRunId}`);
-        else if (scope) keep(`succeeded; output reused from run ${row.runId}`);
-        else keep("succeeded; its recorded output is returned");
-        break;
-      }
-      case "failed": {
-        const budget = input.options.maxAttempts;
-        const error = firstLine(row.error?.message) || "no message";
-        if (budget !== undefined && !input.options.resetAttempts && row.attempts >= budget)
-          set("blocked", `retry budget exhausted: ${row.attempts} of ${budget} attempts used`);
-        else if (opts.retryFailed) set("retry", `failed: ${error}${changeNote}`, "failed");
-        else set("blocked", `failed and retryFailed is off: ${error}`);
-        break;
-      }
-      case "running":
-        if (opts.resetRunning) set("reset", "was running when its run stopped; it runs again", "was-running");
-        else set("blocked", "was running when its run stopped; marked failed (resetRunning is off)");
-        break;
-      case "cancelled":
-        set("run", "was cancelled; it runs again", "was-cancelled");
-        break;
-      default:
-        set("run", "had not run yet");
-    }
+/** What a plan is computed from, and what it collects while each step is looked at in order. */
+interface Planning {
+  readonly input: PlanInput;
+  readonly opts: {
+    readonly retryFailed: boolean;
+    readonly resetRunning: boolean;
+    readonly onChange: OnChange;
+  };
+  readonly rows: ReadonlyMap<string, StepRecord>;
+  readonly nodeById: ReadonlyMap<string, GraphNode>;
+  readonly selected: ReadonlySet<string>;
+  readonly selectedClosure: ReadonlySet<string>;
+  /**
+   * The changed step each step's fingerprint difference comes from (itself when its own definition
+   * changed). Fingerprints include upstream fingerprints, so only a step none of whose upstream
+   * steps changed is reported as changed; the others are "downstream of changed X".
+   */
+  readonly changedRoot: Map<string, string>;
+  /** Succeeded steps whose own definition changed. */
+  readonly changed: string[];
+}
 
-    function keep(why: string): void {
-      const from = row!.provenance?.kind === "reused" ? row!.provenance.fromRunId! : row!.runId;
-      plan.set(id, { stepId: id, status: row!.status, action: "keep", why, cause: null, fromRunId: from });
-    }
+/** How a step's recorded fingerprint relates to the current definition. */
+interface Change {
+  readonly differs: boolean;
+  /** Its own definition changed (not only an upstream step's). */
+  readonly own: boolean;
+  readonly upstreamRoot: string | undefined;
+  /** Appended to a reason: " (its definition changed since)", " (downstream of changed …)" or "". */
+  readonly note: string;
+}
+
+type Decision = Pick<PlanStep, "action" | "why" | "cause" | "fromRunId">;
+
+const act = (action: PlanAction, why: string, cause: RerunReason | null = null): Decision => ({
+  action,
+  why,
+  cause,
+  fromRunId: null,
+});
+
+/** Keep a succeeded step's output: from the run that recorded it (the source, for a reused one). */
+function keep(row: StepRecord, why: string): Decision {
+  const from = row.provenance?.kind === "reused" ? row.provenance.fromRunId! : row.runId;
+  return { action: "keep", why, cause: null, fromRunId: from };
+}
+
+function planStep(p: Planning, id: string): PlanStep {
+  const row = p.rows.get(id);
+  const decision = decide(p, id, row, traceChange(p, id, row));
+  return { stepId: id, status: row?.status ?? "new", ...decision };
+}
+
+/** Compare the step's fingerprint with the definition's, and note where a difference comes from. */
+function traceChange(p: Planning, id: string, row: StepRecord | undefined): Change {
+  const upstreamRoot = (p.nodeById.get(id)?.needs ?? []).map((n) => p.changedRoot.get(n)).find(Boolean);
+  const differs =
+    row !== undefined &&
+    row.fingerprint !== null &&
+    row.provenance?.kind !== "manual" &&
+    row.fingerprint !== p.input.fingerprints.get(id);
+  if (upstreamRoot) p.changedRoot.set(id, upstreamRoot);
+  else if (differs) p.changedRoot.set(id, id);
+  const own = differs && !upstreamRoot;
+  const note = own
+    ? " (its definition changed since)"
+    : upstreamRoot && differs
+      ? ` (downstream of changed "${upstreamRoot}")`
+      : "";
+  return { differs, own, upstreamRoot, note };
+}
+
+/** The step's own action, before what happens upstream of it is taken into account. */
+function decide(p: Planning, id: string, row: StepRecord | undefined, change: Change): Decision {
+  const scope = p.input.rerun;
+  if (id === p.input.options.markDone?.stepId)
+    return act("mark-done", "marked done by hand with the given output");
+  if (!row) return act("run", "new in the current definition");
+  if (p.selected.has(id)) {
+    const error = row.status === "failed" ? `failed: ${firstLine(row.error?.message) || "no message"}; ` : "";
+    return act("rerun", `${error}selected to run again${change.note}`, "selected");
   }
+  if (scope && row.status !== "succeeded") {
+    // A rerun can reuse only a recorded output.
+    if (p.selectedClosure.has(id)) return act("run", "", "downstream");
+    return act("blocked", `${row.status} in run ${scope.sourceRunId}: no output to reuse`);
+  }
+  switch (row.status) {
+    case "succeeded":
+      return decideSucceeded(p, id, row, change);
+    case "failed":
+      return decideFailed(p, row, change);
+    case "running":
+      return p.opts.resetRunning
+        ? act("reset", "was running when its run stopped; it runs again", "was-running")
+        : act("blocked", "was running when its run stopped; marked failed (resetRunning is off)");
+    case "cancelled":
+      return act("run", "was cancelled; it runs again", "was-cancelled");
+    default:
+      return act("run", "had not run yet");
+  }
+}
 
-  // Everything downstream of a step that executes again executes again too (never reuse an output
-  // whose upstream changes), and everything downstream of a blocked step is blocked.
-  const executing = [...plan.values()].filter((p) => EXECUTES.has(p.action)).map((p) => p.stepId);
-  for (const id of downstreamClosure(input.nodes, executing)) {
+function decideSucceeded(p: Planning, id: string, row: StepRecord, change: Change): Decision {
+  const files = p.input.changedFiles.get(id);
+  if (change.own) p.changed.push(id);
+  if (change.own && p.opts.onChange === "rerun")
+    return act("rerun", "its definition changed since it ran", "definition-changed");
+  if (files && files.length > 0)
+    return act("rerun", `declared file ${files.join(", ")} is missing or changed`, "declared-file-changed");
+  if (change.differs && p.opts.onChange === "keep")
+    return keep(
+      row,
+      change.own
+        ? "its definition changed; output kept (onChange: keep)"
+        : `downstream of changed "${change.upstreamRoot}"; output kept (onChange: keep)`,
+    );
+  if (row.provenance?.kind === "reused")
+    return keep(row, `succeeded; output reused from run ${row.provenance.fromRunId}`);
+  if (p.input.rerun) return keep(row, `succeeded; output reused from run ${row.runId}`);
+  return keep(row, "succeeded; its recorded output is returned");
+}
+
+function decideFailed(p: Planning, row: StepRecord, change: Change): Decision {
+  const budget = p.input.options.maxAttempts;
+  const error = firstLine(row.error?.message) || "no message";
+  if (budget !== undefined && !p.input.options.resetAttempts && row.attempts >= budget)
+    return act("blocked", `retry budget exhausted: ${row.attempts} of ${budget} attempts used`);
+  if (p.opts.retryFailed) return act("retry", `failed: ${error}${change.note}`, "failed");
+  return act("blocked", `failed and retryFailed is off: ${error}`);
+}
+
+/** Everything downstream of a step that executes again executes again too (never reuse an output whose upstream changes). */
+function rerunDownstreamOfExecuting(p: Planning, plan: Map<string, PlanStep>): void {
+  const executing = [...plan.values()].filter((s) => EXECUTES.has(s.action)).map((s) => s.stepId);
+  for (const id of downstreamClosure(p.input.nodes, executing)) {
     const step = plan.get(id)!;
     if (step.action === "keep")
       plan.set(id, { ...step, action: "rerun", why: "", cause: "downstream", fromRunId: null });
   }
   for (const step of plan.values())
-    if (step.cause === "downstream") step.why = downstreamWhy(step.stepId, nodeById, plan);
-  const blocked = [...plan.values()].filter((p) => p.action === "blocked").map((p) => p.stepId);
-  for (const id of downstreamClosure(input.nodes, blocked)) {
+    if (step.cause === "downstream") step.why = downstreamWhy(step.stepId, p.nodeById, plan);
+}
+
+/** Everything downstream of a blocked step that would run is blocked too. */
+function blockDownstreamOfBlocked(
+  p: Planning,
+  plan: Map<string, PlanStep>,
+  blocked: readonly string[],
+): void {
+  for (const id of downstreamClosure(p.input.nodes, blocked)) {
     const step = plan.get(id)!;
     if (step.action === "run" && step.status !== "new")
       plan.set(id, { ...step, action: "blocked", why: "waits for a blocked step upstream" });
   }
+}
 
-  refusal = refusalOf({ scope, blocked, unknown, changed, onChange: opts.onChange }) ?? refusal;
-
-  const steps = input.order.map((id) => plan.get(id)!);
-  const summary = Object.fromEntries(PLAN_ACTIONS.map((a) => [a, 0])) as Record<PlanAction, number>;
-  for (const s of steps) summary[s.action]++;
-  return { steps, changed, unknown, refusal, summary };
+/** Marking done is for a step that did not succeed. */
+function markDoneRefusal(p: Planning, known: ReadonlySet<string>): string | null {
+  const id = p.input.options.markDone?.stepId;
+  if (id === undefined || !known.has(id) || p.rows.get(id)?.status !== "succeeded") return null;
+  return `Step "${id}" already succeeded; only a step that did not succeed can be marked done.`;
 }
 
 /** Why the plan cannot be carried out (a rerun without outputs to reuse, unknown or changed steps), or null. */

@@ -1,13 +1,15 @@
 import { EventEmitter } from "node:events";
 import { performance } from "node:perf_hooks";
-import type { LogLine, RunRecord, StepRecord } from "../core/types.js";
+import type { RunRecord, StepRecord } from "../core/types.js";
 import { type FencedStepRef, isStoreFailure, type Store, type StoreTx } from "../store/store.js";
 import type { ActivityFeed } from "./activity.js";
-import { DeadlineTimers, expireRun, pastDeadline } from "./deadlines.js";
+import { type OutcomeTiming, reportClaims, reportOutcomes } from "./activity-report.js";
+import { DeadlineTimers, expireRun } from "./deadlines.js";
 import { GroupCommitter } from "./group-commit.js";
-import { describeThisProcess } from "./owner.js";
+import { Heartbeat, type Renewal } from "./heartbeat.js";
+import { executionKey, type InFlight } from "./in-flight.js";
 import type { LoadedWorkflow } from "./registry.js";
-import { type AbortCause, executeStep } from "./step-runner.js";
+import { type AbortCause, executeStep, handedBack } from "./step-runner.js";
 import { claimSteps, type OutcomeResult, recordOutcomes, type StepOutcome } from "./transitions.js";
 
 export interface ExecutorOptions {
@@ -27,28 +29,6 @@ export interface ExecutorOptions {
   readonly activity?: ActivityFeed;
 }
 
-/**
- * An execution is known by its claim (run, step and lease epoch), never by run and step alone: this
- * worker may claim a step again (its old lease expired and was recovered) while the old execution is
- * still winding down, and losing the old claim must touch only the old execution.
- */
-function executionKey(step: StepRecord): string {
-  return `${step.runId}/${step.stepId}#${step.leaseEpoch}`;
-}
-
-interface InFlight {
-  readonly step: StepRecord;
-  readonly controller: AbortController;
-  /** Until when (this process's clock) the lease is known to be ours: the last renewal's start + lease. */
-  leaseUntil: number;
-  /** The execution's buffered log lines; each heartbeat stores and removes them (the rest go with the completion). */
-  logs?: LogLine[];
-}
-
-/**
- * Claims ready steps, executes them, records their outcomes through the group committer, and keeps
- * their leases alive. All state lives in the store: the executor holds only what is in flight.
- */
 export interface ExecutorEvents {
   settled: [RunRecord];
   /** An error while claiming, heartbeating, or recording a step (then its step): retried, and logged. */
@@ -60,6 +40,10 @@ export interface ExecutorEvents {
   "lease-lost": [StepRecord];
 }
 
+/**
+ * Claims ready steps, executes them, records their outcomes through the group committer, and keeps
+ * their leases alive. All state lives in the store: the executor holds only what is in flight.
+ */
 export class Executor extends EventEmitter<ExecutorEvents> {
   readonly #inFlight = new Map<string, InFlight>();
   readonly #committer: GroupCommitter<StepOutcome, OutcomeResult>;
@@ -82,16 +66,12 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   #stopped = false;
   #fatal = false;
   #wakeTimer: NodeJS.Timeout | undefined;
-  #heartbeatTimer: NodeJS.Timeout | undefined;
   /** The deadlines of the runs this executor has executed a step of. */
   readonly #deadlines: DeadlineTimers;
-  /** Heartbeat transactions still under way, and whether the last one failed. */
-  readonly #renewals = { pending: 0, failed: false };
+  readonly #heartbeat: Heartbeat;
   #idle: Array<() => void> = [];
   #unsubscribe: (() => void) | undefined;
-  readonly #startedAt = Date.now();
-  /** Which workflow each outcome belongs to and how long it took, until its commit is told. */
-  readonly #timings = new WeakMap<StepOutcome, { workflowId: string; durationMs: number }>();
+  readonly #timings = new WeakMap<StepOutcome, OutcomeTiming>();
 
   constructor(
     private readonly store: Store,
@@ -111,6 +91,14 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       },
       (result, outcomes) => this.#afterCommit(result, outcomes),
     );
+    this.#heartbeat = new Heartbeat({
+      store,
+      worker: { id: options.workerId, startedAt: Date.now(), leaseMs: options.leaseMs },
+      clock: options.clock,
+      inFlight: () => this.#inFlight.values(),
+      renewed: (renewal) => this.#renewed(renewal),
+      error: (error) => this.emit("error", error),
+    });
   }
 
   /**
@@ -141,9 +129,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   }
 
   async start(): Promise<void> {
-    await this.#touchWorker(null);
-    this.#heartbeatTimer = setInterval(() => void this.#heartbeat(), this.options.heartbeatMs);
-    this.#heartbeatTimer.unref();
+    await this.#heartbeat.start(this.options.heartbeatMs);
     this.#unsubscribe = this.store.onWork?.(() => this.wake());
     this.wake();
   }
@@ -174,9 +160,8 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       for (const f of this.#inFlight.values()) f.controller.abort("shutdown" satisfies AbortCause);
     if (this.#inFlight.size > 0 || this.#committer.pending > 0)
       await new Promise<void>((resolve) => this.#idle.push(resolve));
-    clearInterval(this.#heartbeatTimer);
     this.#deadlines.clearAll();
-    await this.#touchWorker(this.options.clock());
+    await this.#heartbeat.stop(this.options.clock());
   }
 
   async #pump(): Promise<void> {
@@ -193,7 +178,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
           { sync: "later" },
         );
         this.#backlog = claimed.length === free;
-        this.#tellClaims(claimed, runs);
+        reportClaims(this.options.activity, claimed, runs);
         for (const step of claimed) this.#launch(step, runs.get(step.runId));
         if (claimed.length === free) this.#pumpAgain = true;
       } while (this.#pumpAgain);
@@ -231,7 +216,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
 
   /** `run`: the step's run as read in the transaction that claimed it, when the caller has it. */
   #launch(step: StepRecord, run?: RunRecord): void {
-    const key = executionKey(step);
+    const key = executionKey(step.runId, step.stepId, step.leaseEpoch);
     const controller = new AbortController();
     const entry: InFlight = { step, controller, leaseUntil: this.options.clock() + this.options.leaseMs };
     this.#inFlight.set(key, entry);
@@ -268,20 +253,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
         entry.logs = logs;
       },
     });
-    // Given up because the lease could not be renewed: the step is handed back, not failed, and
-    // another execution (here or elsewhere) runs it; a fenced write keeps a taker's claim intact.
-    const outcome: StepOutcome =
-      controller.signal.reason === "lease-expired"
-        ? {
-            ...executed,
-            kind: "released",
-            release: {
-              attempts: Math.max(step.attemptBase, step.attempts - 1),
-              recoveries: step.recoveries + 1,
-              reason: "its worker could not renew the lease (database unreachable)",
-            },
-          }
-        : executed;
+    const outcome = controller.signal.reason === "lease-expired" ? handedBack(executed, step) : executed;
     this.#timings.set(outcome, { workflowId: run.workflowId, durationMs: performance.now() - startedAt });
     // A commit that fails (database restarting, busy) is retried while we may still hold the lease;
     // if the lease moves on meanwhile, the fenced write is rejected and the new owner's result stands.
@@ -314,15 +286,15 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   }
 
   #afterCommit(result: OutcomeResult, outcomes: readonly StepOutcome[]): void {
-    this.#tellOutcomes(result, outcomes);
-    this.#tellClaims(result.claimed, result.runs);
+    reportOutcomes(this.options.activity, result, outcomes, this.#timings);
+    reportClaims(this.options.activity, result.claimed, result.runs);
     for (const step of result.claimed) this.#launch(step, result.runs.get(step.runId));
     // Emitted at commit, so that the bookkeeping of a finished run (its secrets, among them) is done
     // before anyone can act on it (a resume brings new secrets). Waiters wake here and report the run
     // only once it is on disk (Cairn.wait awaits store.flushed()).
     for (const run of result.settled) this.#settled(run);
     for (const ref of result.rejected)
-      this.emit("rejected", ref, this.#inFlight.get(`${ref.runId}/${ref.stepId}#${ref.epoch}`)?.step);
+      this.emit("rejected", ref, this.#inFlight.get(executionKey(ref.runId, ref.stepId, ref.epoch))?.step);
     if (result.rejected.length > 0) this.#backlog = true;
     if (result.readied) this.wake();
   }
@@ -345,126 +317,20 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     }
   }
 
-  #tellClaims(claimed: readonly StepRecord[], runs: ReadonlyMap<string, RunRecord>): void {
-    const { activity } = this.options;
-    if (!activity || claimed.length === 0) return;
-    const byWorkflow = new Map<string, number>();
-    for (const step of claimed) {
-      const workflowId = runs.get(step.runId)?.workflowId ?? "";
-      byWorkflow.set(workflowId, (byWorkflow.get(workflowId) ?? 0) + 1);
+  /** Act on what a heartbeat found: abort the executions it lost, and those of cancelled and expired runs. */
+  #renewed({ lost, cancelled, expired }: Renewal): void {
+    // By claim: when an old claim of a step is lost, a newer execution of the same step stays.
+    for (const step of lost) {
+      this.emit("lease-lost", step);
+      this.#inFlight
+        .get(executionKey(step.runId, step.stepId, step.leaseEpoch))
+        ?.controller.abort("lease-lost");
     }
-    for (const [workflowId, count] of byWorkflow) activity.emit({ kind: "claimed", workflowId, count });
-  }
-
-  #tellOutcomes(result: OutcomeResult, outcomes: readonly StepOutcome[]): void {
-    const { activity } = this.options;
-    if (!activity) return;
-    const rejected = new Set(result.rejected);
-    for (const outcome of outcomes) {
-      if (rejected.has(outcome.ref)) {
-        activity.emit({ kind: "fenced", write: "outcome" });
-        continue;
-      }
-      const timing = this.#timings.get(outcome);
-      // A step handed back (its lease could not be renewed) or parked (a sleep, a signal) did not
-      // complete: it runs again.
-      if (!timing || outcome.kind === "released" || outcome.kind === "waiting") continue;
-      const kind = outcome.kind === "failed" && outcome.retryAt != null ? "retrying" : outcome.kind;
-      activity.emit({ kind: "completed", ...timing, stepId: outcome.ref.stepId, outcome: kind });
-    }
-  }
-
-  async #touchWorker(stoppedAt: number | null): Promise<void> {
-    await this.store.transaction(async (tx) =>
-      tx.upsertWorker({
-        id: this.options.workerId,
-        ...describeThisProcess(),
-        startedAt: this.#startedAt,
-        // The store's clock, like every heartbeat: other machines judge this worker against it.
-        heartbeatAt: await tx.now(),
-        leaseMs: this.options.leaseMs,
-        stoppedAt,
-      }),
-    );
-  }
-
-  /**
-   * Extend the leases of in-flight steps; abort those whose lease moved on or whose run was cancelled,
-   * and those whose lease ran out without a renewal (the store was unreachable for a whole lease):
-   * another worker may be taking them over, so their processes end now rather than overlap it.
-   * The log lines steps wrote since the last heartbeat are stored with it (under the same fenced
-   * ownership check), so `cairn logs --follow` and `cairn run --follow-logs` see a long step's output
-   * about once a second rather than only when it finishes.
-   */
-  async #heartbeat(): Promise<void> {
-    const startedAt = this.options.clock();
-    // Only while renewals are failing or hanging: a process whose event loop was merely blocked past
-    // the lease (a CPU-bound step) tries to renew first, and keeps its steps if nobody took them.
-    if (this.#renewals.pending > 0 || this.#renewals.failed)
-      for (const f of this.#inFlight.values())
-        if (f.leaseUntil <= startedAt && !f.controller.signal.aborted)
-          f.controller.abort("lease-expired" satisfies AbortCause);
-    // One renewal at a time: renewals piled up behind an unreachable store would, once it answers,
-    // keep the executions launched meanwhile waiting for theirs.
-    if (this.#renewals.pending > 0) return;
-    const inFlight = [...this.#inFlight.values()];
-    this.#renewals.pending++;
-    const lines = inFlight.map((f) => f.logs?.splice(0) ?? []);
-    try {
-      const { lost, cancelled, expired } = await this.store.transaction(async (tx) => {
-        const now = await tx.now();
-        await tx.upsertWorker({
-          id: this.options.workerId,
-          ...describeThisProcess(),
-          startedAt: this.#startedAt,
-          heartbeatAt: now,
-          leaseMs: this.options.leaseMs,
-          stoppedAt: null,
-        });
-        const lostSteps: StepRecord[] = [];
-        const cancelledRuns = new Set<string>();
-        const expiredRuns = new Map<string, RunRecord | null>();
-        // Runs first, in id order, then their steps: the order every transaction locks them in
-        // (PostgreSQL locks a run row read in a write transaction), so a heartbeat never deadlocks.
-        for (const runId of [...new Set(inFlight.map((f) => f.step.runId))].sort()) {
-          const run = await tx.getRun(runId);
-          if (run?.status === "cancelled") cancelledRuns.add(runId);
-          // Past its deadline: failed here, or already by another process (then only aborted here).
-          else if (run && pastDeadline(run, now)) expiredRuns.set(runId, await expireRun(tx, runId));
-        }
-        for (const [i, { step }] of inFlight.entries()) {
-          const ref = {
-            runId: step.runId,
-            stepId: step.stepId,
-            epoch: step.leaseEpoch,
-            owner: step.leaseOwner,
-          };
-          if (!(await tx.updateOwnedStep(ref, { leaseExpiresAt: now + this.options.leaseMs })))
-            lostSteps.push(step);
-          else if (lines[i]!.length > 0) await tx.appendLogs(lines[i]!);
-        }
-        return { lost: lostSteps, cancelled: cancelledRuns, expired: expiredRuns };
-      });
-      for (const f of inFlight) f.leaseUntil = Math.max(f.leaseUntil, startedAt + this.options.leaseMs);
-      // By claim: when an old claim of a step is lost, a newer execution of the same step stays.
-      for (const step of lost) {
-        this.emit("lease-lost", step);
-        this.#inFlight.get(executionKey(step))?.controller.abort("lease-lost");
-      }
-      for (const _ of lost) this.options.activity?.emit({ kind: "fenced", write: "heartbeat" });
-      for (const runId of cancelled) this.abortRun(runId, "cancelled");
-      this.#renewals.failed = false;
-      for (const [runId, run] of expired) {
-        this.abortRun(runId, "deadline");
-        if (run) this.#settled(run);
-      }
-    } catch (error) {
-      this.#renewals.failed = true;
-      // Not stored: give the lines back, ahead of any written since, for the next heartbeat or the completion.
-      for (const [i, f] of inFlight.entries()) f.logs?.unshift(...lines[i]!);
-      this.emit("error", error);
-    } finally {
-      this.#renewals.pending--;
+    for (const _ of lost) this.options.activity?.emit({ kind: "fenced", write: "heartbeat" });
+    for (const runId of cancelled) this.abortRun(runId, "cancelled");
+    for (const [runId, run] of expired) {
+      this.abortRun(runId, "deadline");
+      if (run) this.#settled(run);
     }
   }
 }

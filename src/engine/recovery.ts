@@ -1,6 +1,6 @@
 import type { RunRecord, StepRecord } from "../core/types.js";
-import type { StoreTx } from "../store/store.js";
-import { judgeRunningSteps, orphanReason } from "./liveness.js";
+import type { FencedStepRef, StoreTx } from "../store/store.js";
+import { judgeRunningSteps, orphanReason, type StepLiveness } from "./liveness.js";
 import { type LoadedWorkflow, type StoredPolicy, storedPolicy } from "./registry.js";
 import { event } from "./transitions.js";
 
@@ -21,133 +21,171 @@ export async function recoverOrphans(
   tx: StoreTx,
   options: { workflows: ReadonlyMap<string, LoadedWorkflow>; onlyRegistered: boolean },
 ): Promise<RecoveryReport> {
-  const report: RecoveryReport = { recovered: [], interrupted: [] };
-  const now = await tx.now();
-  const runs = new Map<string, RunRecord | undefined>();
-  const policies = new Map<string, StoredPolicy>();
-  const policyOf = async (workflowId: string): Promise<StoredPolicy> => {
-    let policy = policies.get(workflowId);
+  const pass = new RecoveryPass(tx, options, await tx.now());
+  for (const { step, alive, reason } of await judgeOrphanCandidates(pass)) {
+    if (!alive) await recoverStep(pass, step, reason);
+  }
+  await resumeRecoveredRuns(pass);
+  await releaseDriverlessRuns(pass);
+  return pass.report;
+}
+
+/** One reaper pass: the runs and policies it read (each once), what it did, and how it interrupts a run. */
+class RecoveryPass {
+  readonly report: RecoveryReport = { recovered: [], interrupted: [] };
+  readonly #runs = new Map<string, RunRecord | undefined>();
+  readonly #policies = new Map<string, StoredPolicy>();
+
+  constructor(
+    readonly tx: StoreTx,
+    readonly options: { workflows: ReadonlyMap<string, LoadedWorkflow>; onlyRegistered: boolean },
+    readonly now: number,
+  ) {}
+
+  /** Whether recovery looks at runs of this workflow (a process may recover only its registered ones). */
+  covers(workflowId: string): boolean {
+    return !this.options.onlyRegistered || this.options.workflows.has(workflowId);
+  }
+
+  async run(id: string): Promise<RunRecord | undefined> {
+    if (!this.#runs.has(id)) this.#runs.set(id, await this.tx.getRun(id));
+    return this.#runs.get(id);
+  }
+
+  async policy(workflowId: string): Promise<StoredPolicy> {
+    let policy = this.#policies.get(workflowId);
     if (!policy) {
-      const loaded = options.workflows.get(workflowId);
-      policy = loaded ? policyFromDefinition(loaded) : storedPolicy(await tx.getWorkflow(workflowId));
-      policies.set(workflowId, policy);
+      const loaded = this.options.workflows.get(workflowId);
+      policy = loaded ? policyFromDefinition(loaded) : storedPolicy(await this.tx.getWorkflow(workflowId));
+      this.#policies.set(workflowId, policy);
     }
     return policy;
-  };
-  const getRun = async (id: string) => {
-    if (!runs.has(id)) runs.set(id, await tx.getRun(id));
-    return runs.get(id);
-  };
-  const interrupt = async (run: RunRecord, reason: string) => {
-    if (
-      !(await tx.updateRun(run.id, { status: "interrupted", reason, driverId: null, updatedAt: now }, [
-        "running",
-      ]))
-    )
-      return;
-    runs.set(run.id, { ...run, status: "interrupted", reason });
+  }
+
+  /** Make a running run wait for a person, with the reason (its current attempt ends interrupted). */
+  async interrupt(run: RunRecord, reason: string): Promise<void> {
+    const { tx, now } = this;
+    const patch = { status: "interrupted" as const, reason, driverId: null, updatedAt: now };
+    if (!(await tx.updateRun(run.id, patch, ["running"]))) return;
+    this.#runs.set(run.id, { ...run, status: "interrupted", reason });
     await tx.updateRunAttempt(run.id, run.attempt, { outcome: "interrupted", endedAt: now, note: reason });
     await tx.appendEvents([event(run, "run.interrupted", now, null, { reason })]);
-    report.interrupted.push({ runId: run.id, reason });
-  };
+    this.report.interrupted.push({ runId: run.id, reason });
+  }
+}
 
-  const running = await tx.runningSteps();
+/** The running steps of the runs this pass covers, judged alive or orphaned (with their step timeouts). */
+async function judgeOrphanCandidates(pass: RecoveryPass): Promise<StepLiveness[]> {
   const candidates: StepRecord[] = [];
-  for (const step of running) {
-    const run = await getRun(step.runId);
-    if (run && (!options.onlyRegistered || options.workflows.has(run.workflowId))) candidates.push(step);
+  for (const step of await pass.tx.runningSteps()) {
+    const run = await pass.run(step.runId);
+    if (run && pass.covers(run.workflowId)) candidates.push(step);
   }
   const timeouts = new Map<string, number | null>();
   for (const step of candidates) {
-    const run = (await getRun(step.runId))!;
+    const run = (await pass.run(step.runId))!;
     timeouts.set(
       `${step.runId}/${step.stepId}`,
-      (await policyOf(run.workflowId)).timeouts.get(step.stepId) ?? null,
+      (await pass.policy(run.workflowId)).timeouts.get(step.stepId) ?? null,
     );
   }
-  const judged = await judgeRunningSteps(
-    tx,
-    candidates,
-    (s) => timeouts.get(`${s.runId}/${s.stepId}`) ?? null,
-  );
+  return judgeRunningSteps(pass.tx, candidates, (s) => timeouts.get(`${s.runId}/${s.stepId}`) ?? null);
+}
 
-  for (const { step, alive, reason } of judged) {
-    if (alive) continue;
-    const run = (await getRun(step.runId))!;
-    const policy = await policyOf(run.workflowId);
-    const why = `step "${step.stepId}" was running but ${reason}`;
-    // Fenced on the epoch that was judged: when another reaper already recovered the step and a worker
-    // claimed it again (a new epoch), this stale judgement changes nothing.
-    const ref = { runId: step.runId, stepId: step.stepId, epoch: step.leaseEpoch, owner: step.leaseOwner };
-    const release = { leaseOwner: null, leaseExpiresAt: null };
-    if (run.status === "cancelled") {
-      await tx.updateOwnedStep(ref, {
-        ...release,
-        status: "cancelled",
-        error: { message: `Cancelled; ${reason}.` },
-      });
-      continue;
-    }
-    if (run.status === "running") {
-      if (policy.recovery === "manual") {
-        await interrupt(run, why);
-        continue;
-      }
-      if (policy.effects.get(step.stepId) === "non-idempotent") {
-        await interrupt(
-          run,
-          `step "${step.stepId}" may have partly run its side effects (${reason}); resume to run it again or mark it done`,
-        );
-        continue;
-      }
-      if (step.recoveries >= policy.maxRecoveries) {
-        await interrupt(
-          run,
-          `${why}; it was already recovered ${step.recoveries} times (maxRecoveries ${policy.maxRecoveries})`,
-        );
-        continue;
-      }
-    }
-    if (run.status !== "running" && run.status !== "paused") continue;
-    const ok = await tx.updateOwnedStep(ref, {
-      ...release,
-      status: "ready",
-      readyAt: now,
-      recoveries: step.recoveries + 1,
-      // A crash does not consume a retry attempt.
-      attempts: Math.max(step.attemptBase, step.attempts - 1),
-      provenance: { kind: "recovered", reason: "crash-recovery" },
+/** An orphaned step: cancelled with its run, its run interrupted for a person, or put back to ready. */
+async function recoverStep(pass: RecoveryPass, step: StepRecord, reason: string | null): Promise<void> {
+  const run = (await pass.run(step.runId))!;
+  // Fenced on the epoch that was judged: when another reaper already recovered the step and a worker
+  // claimed it again (a new epoch), this stale judgement changes nothing.
+  const ref = { runId: step.runId, stepId: step.stepId, epoch: step.leaseEpoch, owner: step.leaseOwner };
+  if (run.status === "cancelled") {
+    await pass.tx.updateOwnedStep(ref, {
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      status: "cancelled",
+      error: { message: `Cancelled; ${reason}.` },
     });
-    if (!ok) continue;
-    await tx.appendEvents([event(run, "step.recovered", now, step.stepId, { reason: reason ?? "" })]);
-    report.recovered.push({
-      runId: run.id,
-      stepId: step.stepId,
-      reason: reason ?? "",
-      attempt: step.attempts,
-      owner: step.leaseOwner,
-    });
-    if (run.driverId !== null)
-      await tx.updateRun(run.id, { driverId: null, updatedAt: now }, ["running", "paused"]);
+    return;
   }
-
-  for (const runId of new Set(report.recovered.map((r) => r.runId))) {
-    const run = runs.get(runId);
-    if (run?.status === "running")
-      await recordAutomaticResume(tx, run, report.recovered.find((r) => r.runId === runId)!.reason, now);
+  if (run.status === "running") {
+    const interruption = interruptionOf(step, reason, await pass.policy(run.workflowId));
+    if (interruption) {
+      await pass.interrupt(run, interruption);
+      return;
+    }
   }
+  if (run.status !== "running" && run.status !== "paused") return;
+  await putBackToReady(pass, run, step, ref, reason);
+}
 
-  // Runs with nothing running whose driving process is gone (it died between steps or during a backoff).
+/** Why the policy leaves an orphaned step of a running run to a person, or null when it is recovered. */
+function interruptionOf(step: StepRecord, reason: string | null, policy: StoredPolicy): string | null {
+  const why = `step "${step.stepId}" was running but ${reason}`;
+  if (policy.recovery === "manual") return why;
+  if (policy.effects.get(step.stepId) === "non-idempotent")
+    return `step "${step.stepId}" may have partly run its side effects (${reason}); resume to run it again or mark it done`;
+  if (step.recoveries >= policy.maxRecoveries)
+    return `${why}; it was already recovered ${step.recoveries} times (maxRecoveries ${policy.maxRecoveries})`;
+  return null;
+}
+
+/** Automatic recovery: the step is ready again at once, with no retry attempt consumed. */
+async function putBackToReady(
+  pass: RecoveryPass,
+  run: RunRecord,
+  step: StepRecord,
+  ref: FencedStepRef,
+  reason: string | null,
+): Promise<void> {
+  const { tx, now } = pass;
+  const ok = await tx.updateOwnedStep(ref, {
+    leaseOwner: null,
+    leaseExpiresAt: null,
+    status: "ready",
+    readyAt: now,
+    recoveries: step.recoveries + 1,
+    // A crash does not consume a retry attempt.
+    attempts: Math.max(step.attemptBase, step.attempts - 1),
+    provenance: { kind: "recovered", reason: "crash-recovery" },
+  });
+  if (!ok) return;
+  await tx.appendEvents([event(run, "step.recovered", now, step.stepId, { reason: reason ?? "" })]);
+  pass.report.recovered.push({
+    runId: run.id,
+    stepId: step.stepId,
+    reason: reason ?? "",
+    attempt: step.attempts,
+    owner: step.leaseOwner,
+  });
+  if (run.driverId !== null)
+    await tx.updateRun(run.id, { driverId: null, updatedAt: now }, ["running", "paused"]);
+}
+
+/** Each running run with a step recovered starts a new attempt (recordAutomaticResume). */
+async function resumeRecoveredRuns(pass: RecoveryPass): Promise<void> {
+  const { recovered } = pass.report;
+  for (const runId of new Set(recovered.map((r) => r.runId))) {
+    const run = await pass.run(runId);
+    const reason = recovered.find((r) => r.runId === runId)!.reason;
+    if (run?.status === "running") await recordAutomaticResume(pass.tx, run, reason, pass.now);
+  }
+}
+
+/**
+ * Runs with nothing running whose driving process is gone (it died between steps or during a
+ * backoff): interrupted under a manual policy, otherwise released to any worker.
+ */
+async function releaseDriverlessRuns(pass: RecoveryPass): Promise<void> {
+  const { tx, now } = pass;
   for (const run of await tx.listRunsByStatus(["running"], 1000)) {
-    if (run.driverId === null || (options.onlyRegistered && !options.workflows.has(run.workflowId))) continue;
+    if (run.driverId === null || !pass.covers(run.workflowId)) continue;
     if ((await tx.runActivity(run.id)).running) continue;
     const reason = await orphanReason(tx, run, [], () => null);
     if (!reason) continue;
-    const policy = await policyOf(run.workflowId);
-    if (policy.recovery === "manual") await interrupt(run, reason);
+    const policy = await pass.policy(run.workflowId);
+    if (policy.recovery === "manual") await pass.interrupt(run, reason);
     else await tx.updateRun(run.id, { driverId: null, updatedAt: now }, ["running"]);
   }
-  return report;
 }
 
 /**

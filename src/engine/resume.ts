@@ -1,12 +1,17 @@
 import { CairnError } from "../core/errors.js";
-import { computeResumePlan, type ResumeOptions, type ResumePlan } from "../core/resume-plan.js";
+import {
+  computeResumePlan,
+  type PlanStep,
+  type ResumeOptions,
+  type ResumePlan,
+} from "../core/resume-plan.js";
 import { refusal } from "../core/run-actions.js";
 import type { Json, NewEvent, RunRecord, StepRecord, StepStatus } from "../core/types.js";
 import type { StoreTx } from "../store/store.js";
 import { declaredFilesChanged } from "./declared-files.js";
 import { orphanReason } from "./liveness.js";
 import type { LoadedWorkflow } from "./registry.js";
-import { event, finishRunIfDone } from "./transitions.js";
+import { event, finishRunIfDone, makeReady, needsSucceeded } from "./transitions.js";
 
 export interface ResumeRequest {
   readonly runId: string;
@@ -89,6 +94,37 @@ export async function resumeRun(
   // The attempt whose process died was never closed: it ended, interrupted, when that was noticed.
   if (orphaned)
     await tx.updateRunAttempt(run.id, run.attempt, { outcome: "interrupted", endedAt: now, note: orphaned });
+  const attempt = await reopenRun(tx, run, req, now);
+  const applied: Applied = {
+    run,
+    req,
+    now,
+    final: new Map(),
+    events: [
+      event(run, "run.resumed", now, null, {
+        attempt,
+        trigger: req.trigger,
+        options: strategyOf(req.options),
+      }),
+    ],
+    rerun: [],
+    fresh: [],
+  };
+  const rows = new Map(steps.map((s) => [s.stepId, s]));
+  for (const step of plan.steps) await applyPlanStep(tx, applied, step, rows.get(step.stepId));
+  if (applied.fresh.length > 0) await tx.insertSteps(applied.fresh);
+  // Memoized sub-steps of a step whose definition or inputs changed are stale; a failed step keeps its own.
+  await tx.deleteMemos(run.id, applied.rerun);
+  await readyWhatMayRun(tx, applied, plan);
+  await recordResumeAttempt(tx, applied, attempt);
+  await tx.appendEvents(applied.events);
+  const resumed = (await tx.getRun(run.id))!;
+  const settled = await finishRunIfDone(tx, resumed, req.workflow, now);
+  return { run: settled ?? resumed, plan };
+}
+
+/** The run made running again for a new attempt, by compare-and-set on the status it was planned from. */
+async function reopenRun(tx: StoreTx, run: RunRecord, req: ResumeRequest, now: number): Promise<number> {
   const attempt = run.attempt + 1;
   const timeoutMs = req.timeoutMs ?? run.timeoutMs ?? req.workflow.definition.timeoutMs;
   const swapped = await tx.updateRun(
@@ -117,116 +153,147 @@ export async function resumeRun(
         details: { status: run.status },
       },
     );
+  return attempt;
+}
 
-  const rows = new Map(steps.map((s) => [s.stepId, s]));
-  const final = new Map<string, StepStatus>();
-  const events: NewEvent[] = [
-    event(run, "run.resumed", now, null, { attempt, trigger: req.trigger, options: strategyOf(req.options) }),
-  ];
-  const rerun: string[] = [];
-  const fresh: StepRecord[] = [];
-  for (const step of plan.steps) {
-    const row = rows.get(step.stepId);
-    const needs = [...(req.workflow.steps.get(step.stepId)?.needs ?? [])];
-    const ref = { runId: run.id, stepId: step.stepId };
-    if (step.action === "keep") {
-      final.set(step.stepId, "succeeded");
-      if (row && !sameFields(row, { needs })) await tx.updateStep(ref, { needs });
-      continue;
-    }
-    if (step.action === "mark-done") {
-      final.set(step.stepId, "succeeded");
-      const output = req.options.markDone!.output as Json;
-      const by = req.actor ?? req.trigger;
-      const patch = {
-        status: "succeeded" as const,
-        output,
-        error: null,
-        needs,
-        finishedAt: now,
-        leaseOwner: null,
-        leaseExpiresAt: null,
-      };
-      const provenance = {
-        kind: "manual" as const,
-        by,
-        fingerprint: req.workflow.fingerprints.get(step.stepId)!,
-      };
-      if (row) await tx.updateStep(ref, { ...patch, provenance });
-      else fresh.push({ ...blankStep(run.id, step.stepId, needs), ...patch, provenance });
-      events.push(event(run, "step.marked-done", now, step.stepId, { by }));
-      continue;
-    }
-    if (step.action === "blocked") {
-      final.set(step.stepId, row?.status === "running" ? "failed" : (row?.status ?? "pending"));
-      if (row?.status === "running")
-        await tx.updateStep(ref, {
-          status: "failed",
-          leaseOwner: null,
-          leaseExpiresAt: null,
-          error: { message: "Was running when its run stopped; marked failed because resetRunning is off." },
-        });
-      else if (row?.status === "failed" && step.why.startsWith("retry budget"))
-        await tx.updateStep(ref, {
-          error: { message: `Retry budget exhausted: ${row.attempts} attempts used.` },
-        });
-      continue;
-    }
-    // retry, reset, run, rerun: the step executes (again).
-    final.set(step.stepId, "pending");
-    const attempts = req.options.resetAttempts ? 0 : (row?.attempts ?? 0);
-    const policy = req.workflow.steps.get(step.stepId)!.retry.attempts;
-    const budget = req.options.maxAttempts;
-    const allowed = budget === undefined ? policy : Math.max(1, Math.min(policy, budget - attempts));
-    const patch = {
-      status: "pending" as const,
-      needs,
-      attempts,
-      attemptBase: attempts + allowed - policy,
+/** A resume being applied: each step's status as the plan leaves it, and what is still to write. */
+interface Applied {
+  readonly run: RunRecord;
+  readonly req: ResumeRequest;
+  readonly now: number;
+  readonly final: Map<string, StepStatus>;
+  readonly events: NewEvent[];
+  /** Steps executed again from scratch: their memos are dropped. */
+  readonly rerun: string[];
+  /** Steps new in the definition: inserted together once every step is looked at. */
+  readonly fresh: StepRecord[];
+}
+
+/** Write one step of the plan: kept, marked done, blocked, or set to execute (again). */
+async function applyPlanStep(
+  tx: StoreTx,
+  a: Applied,
+  step: PlanStep,
+  row: StepRecord | undefined,
+): Promise<void> {
+  const needs = [...(a.req.workflow.steps.get(step.stepId)?.needs ?? [])];
+  const ref = { runId: a.run.id, stepId: step.stepId };
+  if (step.action === "keep") {
+    a.final.set(step.stepId, "succeeded");
+    if (row && !sameFields(row, { needs })) await tx.updateStep(ref, { needs });
+  } else if (step.action === "mark-done") await markDone(tx, a, step, row, needs);
+  else if (step.action === "blocked") await block(tx, a, step, row);
+  // retry, reset, run, rerun: the step executes (again).
+  else await setToExecute(tx, a, step, row, needs);
+}
+
+async function markDone(
+  tx: StoreTx,
+  a: Applied,
+  step: PlanStep,
+  row: StepRecord | undefined,
+  needs: string[],
+): Promise<void> {
+  a.final.set(step.stepId, "succeeded");
+  const output = a.req.options.markDone!.output;
+  const by = a.req.actor ?? a.req.trigger;
+  const patch = {
+    status: "succeeded" as const,
+    output,
+    error: null,
+    needs,
+    finishedAt: a.now,
+    leaseOwner: null,
+    leaseExpiresAt: null,
+  };
+  const provenance = {
+    kind: "manual" as const,
+    by,
+    fingerprint: a.req.workflow.fingerprints.get(step.stepId)!,
+  };
+  if (row) await tx.updateStep({ runId: a.run.id, stepId: step.stepId }, { ...patch, provenance });
+  else a.fresh.push({ ...blankStep(a.run.id, step.stepId, needs), ...patch, provenance });
+  a.events.push(event(a.run, "step.marked-done", a.now, step.stepId, { by }));
+}
+
+async function block(tx: StoreTx, a: Applied, step: PlanStep, row: StepRecord | undefined): Promise<void> {
+  const ref = { runId: a.run.id, stepId: step.stepId };
+  a.final.set(step.stepId, row?.status === "running" ? "failed" : (row?.status ?? "pending"));
+  if (row?.status === "running")
+    await tx.updateStep(ref, {
+      status: "failed",
       leaseOwner: null,
       leaseExpiresAt: null,
-      readyAt: null,
-      wait: null,
-      provenance: step.cause ? { kind: "executed" as const, reason: step.cause } : null,
-      ...(step.action === "rerun" ? { output: null, vars: null, files: null, checkpoint: null } : {}),
-    };
-    // A step that never ran usually needs no write at all (half of a run killed half way).
-    if (row && !(step.action !== "rerun" && sameFields(row, patch))) await tx.updateStep(ref, patch);
-    else if (!row) fresh.push({ ...blankStep(run.id, step.stepId, needs), ...patch });
-    if (step.action === "rerun") rerun.push(step.stepId);
-    if (row && step.cause)
-      events.push(event(run, "step.reset", now, step.stepId, { action: step.action, why: step.why }));
-  }
-  if (fresh.length > 0) await tx.insertSteps(fresh);
-  // Memoized sub-steps of a step whose definition or inputs changed are stale; a failed step keeps its own.
-  await tx.deleteMemos(run.id, rerun);
+      error: { message: "Was running when its run stopped; marked failed because resetRunning is off." },
+    });
+  else if (row?.status === "failed" && step.why.startsWith("retry budget"))
+    await tx.updateStep(ref, {
+      error: { message: `Retry budget exhausted: ${row.attempts} attempts used.` },
+    });
+}
+
+async function setToExecute(
+  tx: StoreTx,
+  a: Applied,
+  step: PlanStep,
+  row: StepRecord | undefined,
+  needs: string[],
+): Promise<void> {
+  const { req } = a;
+  a.final.set(step.stepId, "pending");
+  const attempts = req.options.resetAttempts ? 0 : (row?.attempts ?? 0);
+  const policy = req.workflow.steps.get(step.stepId)!.retry.attempts;
+  const budget = req.options.maxAttempts;
+  const allowed = budget === undefined ? policy : Math.max(1, Math.min(policy, budget - attempts));
+  const patch = {
+    status: "pending" as const,
+    needs,
+    attempts,
+    attemptBase: attempts + allowed - policy,
+    leaseOwner: null,
+    leaseExpiresAt: null,
+    readyAt: null,
+    wait: null,
+    provenance: step.cause ? { kind: "executed" as const, reason: step.cause } : null,
+    ...(step.action === "rerun" ? { output: null, vars: null, files: null, checkpoint: null } : {}),
+  };
+  // A step that never ran usually needs no write at all (half of a run killed half way).
+  if (row && !(step.action !== "rerun" && sameFields(row, patch)))
+    await tx.updateStep({ runId: a.run.id, stepId: step.stepId }, patch);
+  else if (!row) a.fresh.push({ ...blankStep(a.run.id, step.stepId, needs), ...patch });
+  if (step.action === "rerun") a.rerun.push(step.stepId);
+  if (row && step.cause)
+    a.events.push(event(a.run, "step.reset", a.now, step.stepId, { action: step.action, why: step.why }));
+}
+
+/** The steps to execute whose needs all succeeded (as the plan leaves them) become ready. */
+async function readyWhatMayRun(tx: StoreTx, a: Applied, plan: ResumePlan): Promise<void> {
+  const successes = { known: { has: (n: string) => a.final.get(n) === "succeeded" }, complete: true };
   for (const step of plan.steps) {
-    if (final.get(step.stepId) !== "pending") continue;
-    const needs = req.workflow.steps.get(step.stepId)!.needs;
-    if (needs.every((n) => final.get(n) === "succeeded")) {
-      await tx.updateStep({ runId: run.id, stepId: step.stepId }, { status: "ready", readyAt: now });
-    }
+    if (a.final.get(step.stepId) !== "pending") continue;
+    const needs = a.req.workflow.steps.get(step.stepId)!.needs;
+    if (await needsSucceeded(tx, a.run.id, needs, successes))
+      await makeReady(tx, a.run.id, step.stepId, a.now);
   }
-  // Progress as the plan left it, without reading every step again.
-  const progress = { done: [...final.values()].filter((s) => s === "succeeded").length, total: final.size };
+}
+
+/** The new run attempt, with progress as the plan left it (without reading every step again). */
+async function recordResumeAttempt(tx: StoreTx, a: Applied, attempt: number): Promise<void> {
+  const statuses = [...a.final.values()];
   await tx.insertRunAttempt({
-    runId: run.id,
+    runId: a.run.id,
     number: attempt,
-    at: now,
-    trigger: req.trigger,
-    actor: req.actor,
+    at: a.now,
+    trigger: a.req.trigger,
+    actor: a.req.actor,
     action: "resume",
-    strategy: strategyOf(req.options),
-    stepsDone: progress.done,
-    stepsTotal: progress.total,
+    strategy: strategyOf(a.req.options),
+    stepsDone: statuses.filter((s) => s === "succeeded").length,
+    stepsTotal: statuses.length,
     outcome: null,
     endedAt: null,
     note: null,
   });
-  await tx.appendEvents(events);
-  const resumed = (await tx.getRun(run.id))!;
-  const settled = await finishRunIfDone(tx, resumed, req.workflow, now);
-  return { run: settled ?? resumed, plan };
 }
 
 /** Whether a patch would change nothing in the row (compared as stored: JSON). */

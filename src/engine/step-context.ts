@@ -93,7 +93,7 @@ export class ExecutionState {
       secrets: p.secrets,
       epoch: p.ref.epoch,
     };
-    // For shell steps (like `log.stream`): not part of the public StepContext.
+    // For shell steps: not part of the public StepContext.
     this.context = Object.assign(context, { recordProcess: (pgid: number) => this.#recordProcess(pgid) });
   }
 

@@ -133,12 +133,39 @@ export async function recordOutcomes(
   },
 ): Promise<OutcomeResult> {
   const now = await tx.now();
-  const touched = new Map<string, RunRecord>();
-  const result: OutcomeResult = { claimed: [], rejected: [], settled: [], readied: false, runs: touched };
-  const logs: LogLine[] = [];
-  // Per run: the steps that succeeded in this batch and the successors to look at once all are written.
-  const succeeded = new Map<string, { workflow: LoadedWorkflow; done: Set<string>; next: Set<string> }>();
+  const result: OutcomeResult = { claimed: [], rejected: [], settled: [], readied: false, runs: new Map() };
+  const succeeded = await writeOutcomes(tx, outcomes, deps.workflow, result, now);
+  const claimedRuns = await readySuccessors(tx, succeeded, deps.claimFor, result, now);
+  // Runs whose driving process is stopping: interrupted by it on close, not failed here.
+  const stopping = new Set(
+    outcomes.filter((o) => o.shutdown && result.runs.get(o.ref.runId)?.driverId).map((o) => o.ref.runId),
+  );
+  for (const run of result.runs.values()) {
+    // A run with a step claimed just now is still running.
+    if (claimedRuns.has(run.id) || stopping.has(run.id)) continue;
+    const settled = await finishRunIfDone(tx, run, deps.workflow(run.workflowId), now);
+    if (settled) result.settled.push(settled);
+  }
+  return result;
+}
 
+/** Per run: the steps that succeeded in a batch, and their successors to look at once all are written. */
+type Successes = Map<string, { workflow: LoadedWorkflow; done: Set<string>; next: Set<string> }>;
+
+/**
+ * Write each outcome fenced on its claim, with its event (a rejection event when the lease moved
+ * on), then the batch's log lines. The runs read go to `result.runs`.
+ */
+async function writeOutcomes(
+  tx: StoreTx,
+  outcomes: readonly StepOutcome[],
+  workflowOf: (id: string) => LoadedWorkflow | undefined,
+  result: OutcomeResult,
+  now: number,
+): Promise<Successes> {
+  const touched = result.runs;
+  const logs: LogLine[] = [];
+  const succeeded: Successes = new Map();
   // Runs are touched in id order so that two concurrent batches lock them in the same order.
   const ordered = [...outcomes].sort((a, b) =>
     a.ref.runId < b.ref.runId ? -1 : a.ref.runId > b.ref.runId ? 1 : 0,
@@ -163,7 +190,7 @@ export async function recordOutcomes(
     }
     // The completions' events go in before any successor's "started" event.
     await tx.appendEvents([outcomeEvent(run, outcome, now)]);
-    const workflow = deps.workflow(run.workflowId);
+    const workflow = workflowOf(run.workflowId);
     if (outcome.kind !== "succeeded" || !workflow) continue;
     const entry = succeeded.get(run.id) ?? { workflow, done: new Set<string>(), next: new Set<string>() };
     succeeded.set(run.id, entry);
@@ -171,20 +198,30 @@ export async function recordOutcomes(
     for (const next of workflow.successors.get(ref.stepId) ?? []) entry.next.add(next);
   }
   if (logs.length > 0) await tx.appendLogs(logs);
-  const room = { left: deps.claimFor?.limit ?? 0 };
+  return succeeded;
+}
+
+/**
+ * Make ready (or claim, while the caller has room) the successors whose needs all succeeded.
+ * Returns the runs a step was claimed for.
+ */
+async function readySuccessors(
+  tx: StoreTx,
+  succeeded: Successes,
+  claimFor: { workerId: string; leaseMs: number; limit: number } | undefined,
+  result: OutcomeResult,
+  now: number,
+): Promise<Set<string>> {
+  const room = { left: claimFor?.limit ?? 0 };
   const claimedRuns = new Set<string>();
-  // Runs whose driving process is stopping: interrupted by it on close, not failed here.
-  const stopping = new Set(
-    outcomes.filter((o) => o.shutdown && touched.get(o.ref.runId)?.driverId).map((o) => o.ref.runId),
-  );
   for (const [runId, { workflow, done, next }] of succeeded) {
-    const run = touched.get(runId)!;
+    const run = result.runs.get(runId)!;
     for (const stepId of next) {
       // A join whose parents finish in one batch is looked at once; a step whose needs all succeeded
       // in this batch (a chain's next step) needs no query to know it.
       const needs = workflow.steps.get(stepId)?.needs ?? [];
-      if (!needs.every((n) => done.has(n)) && (await tx.countUnsucceeded(run.id, needs)) > 0) continue;
-      const claimed = await readyOrClaim(tx, run, stepId, now, deps.claimFor, room);
+      if (!(await needsSucceeded(tx, run.id, needs, { known: done, complete: false }))) continue;
+      const claimed = await readyOrClaim(tx, run, stepId, now, claimFor, room);
       if (claimed === "readied") result.readied = true;
       else if (claimed) {
         result.claimed.push(claimed);
@@ -192,13 +229,7 @@ export async function recordOutcomes(
       }
     }
   }
-  for (const run of touched.values()) {
-    // A run with a step claimed just now is still running.
-    if (claimedRuns.has(run.id) || stopping.has(run.id)) continue;
-    const settled = await finishRunIfDone(tx, run, deps.workflow(run.workflowId), now);
-    if (settled) result.settled.push(settled);
-  }
-  return result;
+  return claimedRuns;
 }
 
 /** Make a pending step ready, and claim it for the caller when it has room and may drive the run. */
@@ -224,9 +255,35 @@ async function readyOrClaim(
       return claimed;
     }
   }
-  if (!(await tx.updateStep({ runId: run.id, stepId }, { status: "ready", readyAt: now }, ["pending"])))
-    return null;
-  return "readied";
+  return (await makeReady(tx, run.id, stepId, now)) ? "readied" : null;
+}
+
+/**
+ * What a transaction knows of which steps of a run succeeded. `complete`: a step not in `known` did
+ * not succeed (a resume has every step's status at hand); otherwise the store is asked.
+ */
+export interface KnownSuccesses {
+  readonly known: { has(stepId: string): boolean };
+  readonly complete: boolean;
+}
+
+/**
+ * Successor readiness, the one rule: a pending step becomes ready once every step it needs has
+ * succeeded. Used when steps complete (recordOutcomes) and when a run is resumed.
+ */
+export async function needsSucceeded(
+  tx: StoreTx,
+  runId: string,
+  needs: readonly string[],
+  successes: KnownSuccesses,
+): Promise<boolean> {
+  if (needs.every((n) => successes.known.has(n))) return true;
+  return !successes.complete && (await tx.countUnsucceeded(runId, needs)) === 0;
+}
+
+/** Make a pending step ready now; false when it was no longer pending. */
+export function makeReady(tx: StoreTx, runId: string, stepId: string, now: number): Promise<boolean> {
+  return tx.updateStep({ runId, stepId }, { status: "ready", readyAt: now }, ["pending"]);
 }
 
 async function writeOutcome(tx: StoreTx, outcome: StepOutcome, now: number): Promise<boolean> {
@@ -287,7 +344,7 @@ async function writeOutcome(tx: StoreTx, outcome: StepOutcome, now: number): Pro
 }
 
 /** A wait with no end is parked at the end of time: only a signal makes it claimable. */
-export const NEVER = 8_640_000_000_000_000;
+const NEVER = 8_640_000_000_000_000;
 
 async function signalPending(tx: StoreTx, outcome: StepOutcome): Promise<boolean> {
   const wait = outcome.wait!;
@@ -300,7 +357,7 @@ function wakeAt(wait: StepWait): number {
 
 function outcomeEvent(run: RunRecord, outcome: StepOutcome, now: number): NewEvent {
   const stepId = outcome.ref.stepId;
-  if (outcome.kind === "waiting") return event(run, "step.waiting", now, stepId, outcome.wait as Json);
+  if (outcome.kind === "waiting") return event(run, "step.waiting", now, stepId, outcome.wait ?? null);
   if (outcome.kind === "succeeded") return event(run, "step.succeeded", now, stepId);
   if (outcome.kind === "cancelled") return event(run, "step.cancelled", now, stepId);
   if (outcome.kind === "released")
@@ -354,9 +411,4 @@ async function runOutput(tx: StoreTx, runId: string, workflow: LoadedWorkflow | 
   const output: Record<string, Json> = {};
   for (const row of rows) output[row.stepId] = row.output;
   return output;
-}
-
-/** Count of succeeded steps and all steps, for run attempt records. */
-export function progressOf(steps: readonly StepRecord[]): { done: number; total: number } {
-  return { done: steps.filter((s) => s.status === "succeeded").length, total: steps.length };
 }

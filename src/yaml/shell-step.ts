@@ -202,7 +202,7 @@ function runCommand(
     const owner = child.stdio[3] as Writable;
     owner.on("error", () => undefined); // the wrapper and the watchdog are gone already
     const stderrTail: string[] = [];
-    const log = ctx.log as unknown as { stream?: (s: "stdout" | "stderr", line: string) => void };
+    const log = ctx.log;
     createInterface({ input: child.stdout! }).on("line", (line) =>
       log.stream ? log.stream("stdout", line) : ctx.log(line),
     );
