@@ -118,6 +118,14 @@ test("deadline.yaml: a hung attempt times out and the retry succeeds; past the r
   assert.equal(late.code, 1, late.stderr);
   const failed = JSON.parse((await cli(["--json", "show", "dl-1"], { cwd })).stdout) as { reason: string };
   assert.equal(failed.reason, "deadline exceeded after 3.0s");
+  const plan = JSON.parse((await cli(["--json", "resume", "dl-1", "--dry-run"], { cwd })).stdout) as {
+    steps: Array<{ stepId: string; why: string }>;
+  };
+  assert.equal(
+    plan.steps[0]!.why,
+    "waiting for its retry (attempt 1 failed: Step timed out after 2000ms.)",
+    "the plan says the step ran and why, not that it never ran",
+  );
   const resumed = await cairn(cwd, ["resume", "dl-1", "--timeout", "1m"]);
   assert.deepEqual([resumed.status, resumed.output], ["succeeded", "fetched 3 rows"]);
 });

@@ -207,7 +207,13 @@ function decide(p: Planning, id: string, row: StepRecord | undefined, change: Ch
     case "cancelled":
       return act("run", "was cancelled; it runs again", "was-cancelled");
     default:
-      return act("run", "had not run yet");
+      // Ready with attempts behind it: it failed and was waiting for its retry when the run stopped.
+      return row.status === "ready" && row.attempts > 0 && row.error !== null && row.wait === null
+        ? act(
+            "run",
+            `waiting for its retry (attempt ${row.attempts} failed: ${firstLine(row.error?.message) || "no message"})`,
+          )
+        : act("run", "had not run yet");
   }
 }
 
