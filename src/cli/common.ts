@@ -1,9 +1,9 @@
 import fs from "node:fs";
 import path from "node:path";
+import { Cairn, type CairnOptions } from "../cairn.js";
 import { CairnError, type ErrorCode } from "../core/errors.js";
 import type { CairnLogger, LogLevel } from "../core/logger.js";
 import type { Json } from "../core/types.js";
-import { Cairn, type CairnOptions } from "../engine/cairn.js";
 import { loadOneWorkflow } from "../loader/load-workflow-file.js";
 import { createLogger } from "../logging/create-logger.js";
 import { isPostgresLocation, storeLocation } from "../store/open-store.js";
@@ -78,6 +78,7 @@ export async function openCairn(
     ...(global.db ? { db: global.db } : {}),
     ...(global.durability ? { durability: global.durability } : {}),
     trigger: "cli",
+    loadWorkflow: loadOneWorkflow,
     recover: false,
     onlyOwnRuns: true,
     ...options,

@@ -19,11 +19,11 @@ export function registerFilesCommand(program: Command, runner: Runner): void {
       runner(
         command,
         async (cairn, global) => {
-          const run = await cairn.store.getRun(runId);
+          const run = await cairn.run(runId);
           if (!run) throw new CairnError("NOT_FOUND", `Run "${runId}" does not exist.`);
           if (rel === undefined) {
             if (opts.out !== undefined) throw new CairnError("USAGE", "--out needs a file path to write.");
-            const listing = await listRunFiles(run, await cairn.store.getSteps(runId));
+            const listing = await listRunFiles(run, await cairn.steps(runId));
             if (global.json) printJson(listing);
             else process.stdout.write(listingText(run.workdir, listing));
             return EXIT.ok;

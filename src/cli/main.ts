@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import { Command, CommanderError } from "commander";
+import type { Cairn } from "../cairn.js";
 import { CairnError } from "../core/errors.js";
-import type { Cairn } from "../engine/cairn.js";
 import { EXIT, exitCodeFor, type GlobalOptions, openCairn } from "./common.js";
 import { bindEnvironment } from "./environment.js";
 import { registerFilesCommand } from "./files-command.js";

@@ -25,6 +25,7 @@ import type {
   TokenRecord,
   TransactionOptions,
 } from "../store.js";
+import type { TokenStore } from "../tokens.js";
 import { SQLITE_MIGRATIONS } from "./migrations.js";
 import { SqliteTx } from "./sqlite-tx.js";
 import { RUN_KEY, StatementCache } from "./statements.js";
@@ -42,7 +43,7 @@ export interface SqliteStoreOptions {
 }
 
 /** The embedded default store: one SQLite file in WAL mode; every write transaction is BEGIN IMMEDIATE. */
-export class SqliteStore implements Store {
+export class SqliteStore implements Store, TokenStore {
   readonly kind = "sqlite" as const;
   #commits = 0;
   readonly dataDir: string;
@@ -339,6 +340,14 @@ export class SqliteStore implements Store {
         )
         .map((r) => ({ workflowId: r.workflow_id as string, count: Number(r.n) })),
     }));
+  }
+
+  insertToken(token: TokenRecord): Promise<void> {
+    return this.transaction(() => this.#tx.insertToken(token));
+  }
+
+  revokeToken(id: string, at: number): Promise<boolean> {
+    return this.transaction(() => this.#tx.revokeToken(id, at));
   }
 
   findTokenByHash(hash: string): Promise<TokenRecord | undefined> {
