@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import type { Command } from "commander";
 import { Cairn, type CairnOptions } from "../cairn.js";
 import { CairnError, type ErrorCode } from "../core/errors.js";
 import type { CairnLogger, LogLevel } from "../core/logger.js";
@@ -145,3 +146,13 @@ export function keepStdoutForJson(global: GlobalOptions): void {
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
+
+/** A command's body: given an open Cairn, returns the exit code. */
+export type Action = (cairn: Cairn, global: GlobalOptions) => Promise<number>;
+
+/** Opens Cairn for a command, runs its action and sets the exit code (main.ts has the one). */
+export type Runner = (
+  command: Command,
+  action: Action,
+  options?: { execute?: boolean; prepare?: () => Promise<void> },
+) => Promise<void>;

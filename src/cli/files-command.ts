@@ -5,8 +5,7 @@ import type { Command } from "commander";
 import { CairnError } from "../core/errors.js";
 import { listRunFiles, type RunFileListing, resolveRunFile } from "../engine/run-files.js";
 import { humanBytes } from "./bytes.js";
-import { EXIT, printJson } from "./common.js";
-import type { Runner } from "./run-commands.js";
+import { EXIT, printJson, type Runner } from "./common.js";
 
 export function registerFilesCommand(program: Command, runner: Runner): void {
   program

@@ -3,8 +3,7 @@ import { CairnError } from "../core/errors.js";
 import { FINISHED_RUN_STATUSES, type RunStatus } from "../core/types.js";
 import { type GcRun, parseAge, type RetentionRules } from "../engine/retention.js";
 import { humanBytes } from "./bytes.js";
-import { EXIT, positiveInt, printJson } from "./common.js";
-import type { Runner } from "./run-commands.js";
+import { EXIT, positiveInt, printJson, type Runner } from "./common.js";
 
 /** The retention flags `gc` takes, and `serve`/`worker` take with a `--gc-` prefix. */
 export interface RetentionFlags {

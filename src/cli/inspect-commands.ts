@@ -3,10 +3,9 @@ import type { Cairn } from "../cairn.js";
 import { CairnError } from "../core/errors.js";
 import { type LogLine, RUN_STATUSES, type RunStatus } from "../core/types.js";
 import { declaredFiles } from "../engine/run-files.js";
-import { EXIT, type GlobalOptions, positiveInt, printJson } from "./common.js";
+import { EXIT, type GlobalOptions, positiveInt, printJson, type Runner } from "./common.js";
 import { followLogs } from "./follow-logs.js";
 import { historyText, runJson, runTable, showRun } from "./format.js";
-import type { Runner } from "./run-commands.js";
 
 export function registerInspectCommands(program: Command, runner: Runner): void {
   program

@@ -17,6 +17,7 @@ import {
   parseJson,
   positiveInt,
   printJson,
+  type Runner,
   readInput,
   registerFile,
 } from "./common.js";
@@ -25,13 +26,6 @@ import { exitForRun, follow } from "./follow.js";
 import { planText, runJson, runLine } from "./format.js";
 import { progressPrinter, runSummary } from "./progress.js";
 import { waitingForSignal } from "./signal-command.js";
-
-type Action = (cairn: Cairn, global: GlobalOptions) => Promise<number>;
-export type Runner = (
-  command: Command,
-  action: Action,
-  options?: { execute?: boolean; prepare?: () => Promise<void> },
-) => Promise<void>;
 
 /** Print the run when it settles (or the handle at once when detached) and return the exit code. */
 async function finish(

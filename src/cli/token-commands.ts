@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { createToken, revokeToken } from "../server/tokens.js";
-import type { TokenRecord } from "../store/store.js";
+import type { TokenRecord } from "../store/tokens.js";
+import type { Runner } from "./common.js";
 import { EXIT, printJson } from "./common.js";
-import type { Runner } from "./run-commands.js";
 
 function tokenJson(t: TokenRecord) {
   return {

@@ -152,6 +152,11 @@ export class ClientQueries {
     return stateOf(this).store.countForMetrics();
   }
 
+  /** Which database the store is. */
+  get storeKind(): "sqlite" | "postgres" {
+    return stateOf(this).store.kind;
+  }
+
   /** The schema version the store records, and the latest this Cairn knows. */
   schemaVersion(): Promise<{ current: number; known: number }> {
     return stateOf(this).store.schemaVersion();

@@ -10,8 +10,9 @@ export interface AttachedWorker {
   /** False once the worker is closing: runs it drove are no longer moved here. */
   executing(): boolean;
   wake(): void;
+  /** A workflow was registered: recover its runs whose owner died (when this worker recovers), then look for work. */
+  workflowRegistered(): Promise<void>;
   abortRun(runId: string, reason: "cancelled"): void;
-  recover(): Promise<unknown>;
   close(options: { abort?: boolean; reason?: string }): Promise<void>;
 }
 

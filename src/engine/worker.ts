@@ -98,6 +98,11 @@ export class CairnWorker implements AttachedWorker {
     this.#executor.wake();
   }
 
+  async workflowRegistered(): Promise<void> {
+    if (this.#options.recover) await this.recover();
+    this.#executor.wake();
+  }
+
   abortRun(runId: string, reason: "cancelled"): void {
     this.#executor.abortRun(runId, reason);
   }

@@ -10,8 +10,7 @@ export async function registerWorkflow(state: ClientState, workflow: WorkflowLik
   state.workflows.set(loaded.definition.id, loaded);
   const record = await toWorkflowRecord(loaded, state.options.clock());
   await state.store.transaction((tx) => tx.upsertWorkflow(record));
-  if (state.worker && state.options.recover) await state.worker.recover();
-  state.worker?.wake();
+  await state.worker?.workflowRegistered();
   return loaded;
 }
 
