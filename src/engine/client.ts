@@ -64,7 +64,7 @@ type NewRunOptions = { actor?: string; secrets?: Record<string, string>; detach?
  *
  * @example
  * const client = await CairnClient.open({ db: "postgres://cairn@db/cairn" });
- * const handle = await client.start("report", { topic: "tides" });
+ * const handle = await client.start(report, { topic: "tides" });   // records the workflow too
  * const run = await handle.result();   // once a worker somewhere has finished it
  * await client.close();
  */
