@@ -60,7 +60,10 @@ export class CairnWorker implements AttachedWorker {
     logExecutor(this.#executor, state.logger);
   }
 
-  /** Attach a worker to a client and start executing; the client's `close()` closes it too. */
+  /**
+   * Attach a worker to a client and start executing; the client's `close()` closes it too. Options the
+   * worker does not set are the client's. `activity`: where it tells what it does (`Cairn` passes its own).
+   */
   static async start(
     client: CairnClient,
     options: WorkerOptions = {},
