@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import { storeOf } from "../src/engine/client-state.js";
 import { type BenchContext, type Columns, childArgs, repeat, reply, runChild } from "./report.js";
 import { fanOut, openBench, warmUp } from "./workflows.js";
 
@@ -20,12 +21,12 @@ async function child({ width, durability, concurrency }: Args): Promise<Result> 
   const wf = fanOut(`fan-${width}`, width);
   await warmUp(cairn, fanOut("warm-up", 50));
   await cairn.register(wf);
-  const commits = cairn.store.stats.commits;
+  const commits = storeOf(cairn).stats.commits;
   const t0 = performance.now();
   const run = await (await cairn.start(wf, {})).result();
   const wallMs = performance.now() - t0;
   if (run.status !== "succeeded" || run.output !== width) throw new Error(`run ${run.status}`);
-  const result = { wallMs, commits: cairn.store.stats.commits - commits };
+  const result = { wallMs, commits: storeOf(cairn).stats.commits - commits };
   await cairn.close();
   fs.rmSync(dir, { recursive: true, force: true });
   return result;

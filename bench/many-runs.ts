@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { storeOf } from "../src/engine/client-state.js";
 import { Cairn, type Store } from "../src/index.js";
 import {
   BENCH_DIR,
@@ -37,7 +38,7 @@ async function sqliteChild(runs: number, durability: "full" | "normal"): Promise
   const { cairn, dir } = await openBench("many", { durability });
   const wf = tenSteps();
   await Promise.all(Array.from({ length: 20 }, () => warmUp(cairn, wf)));
-  const commits = cairn.store.stats.commits;
+  const commits = storeOf(cairn).stats.commits;
   const t0 = performance.now();
   const handles = await Promise.all(Array.from({ length: runs }, () => cairn.start(wf, {})));
   const done = await Promise.all(handles.map((h) => h.result()));
@@ -46,7 +47,7 @@ async function sqliteChild(runs: number, durability: "full" | "normal"): Promise
   const result = {
     runsPerSec: runs / s,
     stepsPerSec: (runs * STEPS) / s,
-    commitsPerStep: (cairn.store.stats.commits - commits) / (runs * STEPS),
+    commitsPerStep: (storeOf(cairn).stats.commits - commits) / (runs * STEPS),
   };
   await cairn.close();
   fs.rmSync(dir, { recursive: true, force: true });

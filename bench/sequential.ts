@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import { storeOf } from "../src/engine/client-state.js";
 import { type BenchContext, childArgs, peakRssMiB, repeat, reply, runChild } from "./report.js";
 import { chain, openBench, warmUp } from "./workflows.js";
 
@@ -21,7 +22,7 @@ async function child({ n, durability }: Args): Promise<Result> {
   // measured ~230 µs per step, a second one ~185).
   await warmUp(cairn, chain("warm-up", 2000));
   await cairn.register(wf);
-  const commits = cairn.store.stats.commits;
+  const commits = storeOf(cairn).stats.commits;
   const t0 = performance.now();
   const run = await (await cairn.start(wf, {})).result();
   const ms = performance.now() - t0;
@@ -30,7 +31,7 @@ async function child({ n, durability }: Args): Promise<Result> {
     usPerStep: (ms * 1000) / n,
     stepsPerSec: (n * 1000) / ms,
     peakRssMiB: peakRssMiB(),
-    commitsPerStep: (cairn.store.stats.commits - commits) / n,
+    commitsPerStep: (storeOf(cairn).stats.commits - commits) / n,
   };
   await cairn.close();
   fs.rmSync(dir, { recursive: true, force: true });

@@ -9,7 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { Cairn } from "../src/engine/cairn.js";
+import { Cairn } from "../src/cairn.js";
 import { createApp } from "../src/server/app.js";
 import { openApiDocument } from "../src/server/openapi.js";
 

@@ -1,3 +1,4 @@
+export { Cairn, type CairnOptions } from "./cairn.js";
 export { type StepOptions, Workflow, type WorkflowOptions, workflow } from "./core/builder.js";
 export type {
   InputSchema,
@@ -12,12 +13,15 @@ export { CairnError, type ErrorCode } from "./core/errors.js";
 export type { CairnLogger, LogLevel } from "./core/logger.js";
 export type { OnChange, PlanAction, PlanStep, ResumeOptions, ResumePlan } from "./core/resume-plan.js";
 export * from "./core/types.js";
-export { Cairn, type CairnOptions, type RunHandle, type StartOptions } from "./engine/cairn.js";
+export type { ClientOptions, WorkerOptions, WorkflowLoader } from "./engine/cairn-options.js";
+export { CairnClient, type RunHandle, type StartOptions } from "./engine/client.js";
 export type { RerunOptions, RerunSelection } from "./engine/lineage.js";
 export type { RunView } from "./engine/run-view.js";
 export type { SignalWaitOptions } from "./engine/signal-wait.js";
 export type { SignalReceipt } from "./engine/signals.js";
+export { CairnWorker } from "./engine/worker.js";
 export { loadOneWorkflow, loadWorkflowFile } from "./loader/load-workflow-file.js";
 export { createLogger, type LoggerOptions } from "./logging/create-logger.js";
 export { openStore } from "./store/open-store.js";
 export type { Store } from "./store/store.js";
+export type { TokenRecord, TokenStore } from "./store/tokens.js";

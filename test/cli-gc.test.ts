@@ -4,6 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
 import Database from "better-sqlite3";
+import { storeOf } from "../src/engine/client-state.js";
 import { Cairn, workflow } from "../src/index.js";
 import { spawnNode } from "./helpers/child.js";
 import { BIN, cli, ROOT } from "./helpers/cli.js";
@@ -92,17 +93,17 @@ test("SIGKILL in the middle of gc leaves a consistent store; a second gc finishe
 
   const cairn = await Cairn.open({ db, execute: false });
   try {
-    assert.equal(await cairn.store.checkIntegrity(), "ok");
+    assert.equal(await storeOf(cairn).checkIntegrity(), "ok");
     const left = await cairn.list({ limit: 10_000 });
     assert.ok(left.length > 0 && left.length < RUNS, `killed in the middle (${left.length} runs left)`);
     assert.deepEqual(orphans(db), { steps: 0, events: 0, logs: 0, memos: 0, attempts: 0 });
     for (const run of left) {
-      assert.equal((await cairn.store.getSteps(run.id)).length, 1, "a surviving run is whole");
+      assert.equal((await storeOf(cairn).getSteps(run.id)).length, 1, "a surviving run is whole");
       assert.ok(fs.existsSync(path.join(runsDir, run.id, "out.txt")), "with its directory");
     }
     // Every directory still on disk belongs to a surviving run or to a tombstone still pending.
     const pending = new Set(
-      (await cairn.store.read((tx) => tx.pendingWorkdirRemovals(1000))).map((d) => d.id),
+      (await storeOf(cairn).read((tx) => tx.pendingWorkdirRemovals(1000))).map((d) => d.id),
     );
     const alive = new Set(left.map((r) => r.id));
     for (const name of fs.readdirSync(runsDir)) assert.ok(alive.has(name) || pending.has(name), name);
@@ -116,7 +117,7 @@ test("SIGKILL in the middle of gc leaves a consistent store; a second gc finishe
   const after = await Cairn.open({ db, execute: false });
   try {
     assert.deepEqual(await after.list({}), []);
-    assert.deepEqual(await after.store.read((tx) => tx.pendingWorkdirRemovals(10)), []);
+    assert.deepEqual(await storeOf(after).read((tx) => tx.pendingWorkdirRemovals(10)), []);
   } finally {
     await after.close();
   }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { storeOf } from "../src/engine/client-state.js";
 import { Cairn, loadOneWorkflow } from "../src/index.js";
 import { cli } from "./helpers/cli.js";
 import { tempDir } from "./helpers/temp.js";
@@ -43,6 +44,6 @@ test("20 resume commands on one run from separate processes: exactly one proceed
     ["start", "resume"],
     "one resume was recorded",
   );
-  assert.equal((await check.store.getRun("contended"))!.attempt, 2);
+  assert.equal((await storeOf(check).getRun("contended"))!.attempt, 2);
   await check.close();
 });

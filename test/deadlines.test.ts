@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, test } from "node:test";
+import { storeOf } from "../src/engine/client-state.js";
 import { workflow } from "../src/index.js";
 import { cli } from "./helpers/cli.js";
 import { openTemp } from "./helpers/engine.js";
@@ -137,14 +138,14 @@ describe("run deadlines (claims)", () => {
     await cairn.register(wf);
     const queued = await cairn.start(wf, {}, { detach: true });
     // The hour has passed (backdated): nobody executed it meanwhile.
-    await cairn.store.transaction((tx) => tx.updateRun(queued.id, { deadlineAt: Date.now() - 1 }));
+    await storeOf(cairn).transaction((tx) => tx.updateRun(queued.id, { deadlineAt: Date.now() - 1 }));
 
     const { Cairn } = await import("../src/index.js");
     const worker = await Cairn.open({ db, pollIntervalMs: 50, onlyOwnRuns: false });
     try {
       await worker.register(wf);
       const run = await until(async () => {
-        const found = await worker.store.getRun(queued.id);
+        const found = await storeOf(worker).getRun(queued.id);
         return found?.status === "failed" ? found : undefined;
       }, "the run to fail at its deadline");
       assert.equal(run.reason, "deadline exceeded after 60m0s");

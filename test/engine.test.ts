@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { storeOf } from "../src/engine/client-state.js";
 import { workflow } from "../src/index.js";
 import { gate, openTemp } from "./helpers/engine.js";
 import { until } from "./helpers/temp.js";
@@ -64,7 +65,7 @@ test("a step that exhausts its retries fails the run; independent branches keep 
     .step("good", { needs: [] }, async ({ run }) => {
       // Still in flight when the failure of `bad` is recorded.
       await until(
-        async () => (await cairn.store.getSteps(run.id, ["bad"]))[0]?.status === "failed",
+        async () => (await storeOf(cairn).getSteps(run.id, ["bad"]))[0]?.status === "failed",
         "bad to fail",
       );
       ran.push("good");
@@ -98,7 +99,7 @@ test("failFast stops scheduling new steps once a step failed; steps in flight fi
         slowStarted.open();
         // Still in flight when the failure of `fails` is recorded.
         await until(
-          async () => (await cairn.store.getSteps(run.id, ["fails"]))[0]?.status === "failed",
+          async () => (await storeOf(cairn).getSteps(run.id, ["fails"]))[0]?.status === "failed",
           "fails to fail",
         );
         ran.push("slow");

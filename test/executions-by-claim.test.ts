@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import pg from "pg";
+import { storeOf } from "../src/engine/client-state.js";
 import { recoverOrphans } from "../src/engine/recovery.js";
 import { Cairn, workflow } from "../src/index.js";
 import { gate, openTemp } from "./helpers/engine.js";
@@ -39,7 +40,7 @@ test("losing an old claim aborts only the old execution, never a newer execution
   await until(() => executions === 1, "the first execution");
   // The first execution's lease ran out (backdated) and recovery gave the step back: this same worker
   // claims it again (epoch 2) while the first execution is still in flight.
-  await cairn.store.transaction(async (tx) => {
+  await storeOf(cairn).transaction(async (tx) => {
     await tx.updateStep({ runId: run.id, stepId: "s" }, { leaseExpiresAt: 0 });
     return recoverOrphans(tx, { workflows: new Map(), onlyRegistered: false });
   });
@@ -49,7 +50,7 @@ test("losing an old claim aborts only the old execution, never a newer execution
   const done = await cairn.wait(run.id);
   assert.equal(done.status, "succeeded", JSON.stringify(done.error));
   assert.equal(done.output, "second");
-  const [step] = await cairn.store.getSteps(run.id, ["s"]);
+  const [step] = await storeOf(cairn).getSteps(run.id, ["s"]);
   assert.equal(step?.leaseEpoch, 2);
 });
 
@@ -91,7 +92,7 @@ async function blockRenewals(
   await cairn.register(wf);
   const run = await cairn.start("blocked", {});
   await until(
-    async () => (await cairn.store.getSteps(run.id, ["s"]))[0]?.status === "running",
+    async () => (await storeOf(cairn).getSteps(run.id, ["s"]))[0]?.status === "running",
     "the step to run",
   );
   // Another session holds the step's row: every renewal of its lease waits, as in an outage.
@@ -113,7 +114,7 @@ async function blockRenewals(
   const done = await cairn.wait(run.id);
   assert.equal(done.status, "succeeded", JSON.stringify(done.error));
   assert.equal(done.output, "again");
-  const [step] = await cairn.store.getSteps(run.id, ["s"]);
+  const [step] = await storeOf(cairn).getSteps(run.id, ["s"]);
   assert.equal(step?.attempts, 1, "giving a step back consumes no attempt");
   assert.equal(step?.recoveries, 1);
   const events = await cairn.events(run.id);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { StepContext, StepHandler } from "../src/core/definition.js";
+import { storeOf } from "../src/engine/client-state.js";
 import { GroupCommitter } from "../src/engine/group-commit.js";
 import { Workflow } from "../src/index.js";
 import { gate, openTemp } from "./helpers/engine.js";
@@ -53,9 +54,9 @@ test("50 steps finishing together are recorded in far fewer than 50 commits", as
     Object.values(needs).reduce((a, b) => a + b, 0),
   );
   await cairn.register(fan);
-  const before = cairn.store.stats.commits;
+  const before = storeOf(cairn).stats.commits;
   const run = await (await cairn.start(fan, {})).result();
-  const commits = cairn.store.stats.commits - before;
+  const commits = storeOf(cairn).stats.commits - before;
   assert.equal(run.status, "succeeded");
   assert.equal(run.output, width);
   // start, claim of root, root's completion (which also claims the 50 branches), the branches'
@@ -74,9 +75,9 @@ test("with the default concurrency, concurrent completions still share commits",
     async () => "done",
   );
   await cairn.register(fan);
-  const before = cairn.store.stats.commits;
+  const before = storeOf(cairn).stats.commits;
   const run = await (await cairn.start(fan, {})).result();
-  const commits = cairn.store.stats.commits - before;
+  const commits = storeOf(cairn).stats.commits - before;
   assert.equal(run.status, "succeeded");
   assert.ok(commits < width, `${commits} commits for ${width} completions, 8 at a time`);
 });
@@ -93,9 +94,9 @@ test("a chain of K steps needs one commit per step, plus start and first claim",
     ),
   );
   await cairn.register(wf);
-  const before = cairn.store.stats.commits;
+  const before = storeOf(cairn).stats.commits;
   const run = await (await cairn.start(wf, {})).result();
-  const commits = cairn.store.stats.commits - before;
+  const commits = storeOf(cairn).stats.commits - before;
   assert.equal(run.status, "succeeded");
   assert.equal(run.output, steps - 1);
   // Each completion also claims the next step: no claim transaction, no extra commit per step.

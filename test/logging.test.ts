@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { storeOf } from "../src/engine/client-state.js";
 import { Cairn, workflow } from "../src/index.js";
 import { prettyLine } from "../src/logging/pretty.js";
 import { startServer } from "./api/helpers.js";
@@ -19,7 +20,7 @@ test("a step taken over from a dead worker is logged with run, step, attempt and
   const client = await Cairn.open({ db, execute: false });
   const { id } = await client.start(wf, {}, { detach: true });
   const now = Date.now();
-  await client.store.transaction(async (tx) => {
+  await storeOf(client).transaction(async (tx) => {
     await tx.upsertWorker({
       id: "w-gone",
       host: "other-host",
@@ -37,7 +38,7 @@ test("a step taken over from a dead worker is logged with run, step, attempt and
     );
   });
   const { logger, lines } = capturedLogger();
-  const worker = await Cairn.open({ db: client.store, logger, recoveryIntervalMs: 100_000 });
+  const worker = await Cairn.open({ db: storeOf(client), logger, recoveryIntervalMs: 100_000 });
   await worker.register(wf); // registering runs recovery
   assert.equal((await worker.wait(id)).status, "succeeded");
   await worker.close();
@@ -60,7 +61,7 @@ test("a periodic recovery that fails is logged as an error, not swallowed", asyn
   const { logger, lines } = capturedLogger();
   const cairn = await Cairn.open({ db, logger, recoveryIntervalMs: 20 });
   await cairn.register(wf);
-  await cairn.store.close();
+  await storeOf(cairn).close();
   const failed = await until(() => lines.find((l) => l.msg === "recovery failed; retrying"), "the log line");
   assert.equal(failed.level, 50);
   assert.match(String((failed.err as { message: string }).message), /closed/);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { storeOf } from "../src/engine/client-state.js";
 import { Cairn, workflow } from "../src/index.js";
 import { spawnNode } from "./helpers/child.js";
 import { cli } from "./helpers/cli.js";
@@ -199,7 +200,7 @@ test("stuck detection: a step whose lease expired or that ran past its timeout i
     // Another machine claimed both steps: one worker stopped heartbeating, the other is alive but its
     // step ran far past its timeout.
     const now = Date.now();
-    await cairn.store.transaction(async (tx) => {
+    await storeOf(cairn).transaction(async (tx) => {
       for (const [id, heartbeatAt] of [
         ["w-gone", now - 120_000],
         ["w-busy", now],
@@ -241,7 +242,7 @@ test("stuck detection: a step whose lease expired or that ran past its timeout i
     const view = (await cairn.get(handle.id))!;
     assert.equal(view.run.status, "interrupted");
     assert.match(view.orphaned!, /step "a" was running but it timed out \(running \d+ms, timeout 1000ms\)/);
-    const recovering = await Cairn.open({ db: cairn.store, recoveryIntervalMs: 100_000 });
+    const recovering = await Cairn.open({ db: storeOf(cairn), recoveryIntervalMs: 100_000 });
     await recovering.register(wf); // registering applies the recovery policy
     const second = await recovering.recover();
     await recovering.close();

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { storeOf } from "../src/engine/client-state.js";
 import { CairnError, workflow } from "../src/index.js";
 import { openTemp } from "./helpers/engine.js";
 
@@ -99,7 +100,7 @@ test("rerun from an arbitrary node re-executes it and its downstream only; linea
   );
   assert.deepEqual(steps.get("b2"), { kind: "reused", fromRunId: gen2.id }, "b2 was produced by the second");
   assert.deepEqual(steps.get("d"), { kind: "executed", reason: "selected" });
-  const children = await cairn.store.listChildRuns(gen1.id);
+  const children = await storeOf(cairn).listChildRuns(gen1.id);
   assert.deepEqual(
     children.map((r) => r.id),
     [gen2.id],

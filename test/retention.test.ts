@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, type TestContext, test } from "node:test";
+import { storeOf } from "../src/engine/client-state.js";
 import { collectGarbage, deleteOneRun } from "../src/engine/retention.js";
 import { Cairn, type CairnError, workflow } from "../src/index.js";
 import { pgTestDb } from "./helpers/pg.js";
@@ -76,7 +77,7 @@ for (const harness of harnesses) {
 
       // Two days later, keep one run per workflow: the failed ancestor goes, the rerun stays.
       const dry = await collectGarbage(
-        cairn.store,
+        storeOf(cairn),
         { keepLast: 1, olderThanMs: DAY },
         {
           dryRun: true,
@@ -88,11 +89,11 @@ for (const harness of harnesses) {
         [failed.id],
       );
       assert.equal(dry.bytes, "a,b\n1,2\n".length, "the space the run directory would free");
-      assert.ok(await cairn.store.getRun(failed.id), "a dry run deletes nothing");
+      assert.ok(await storeOf(cairn).getRun(failed.id), "a dry run deletes nothing");
       assert.ok(fs.existsSync(failed.workdir));
 
       const report = await collectGarbage(
-        cairn.store,
+        storeOf(cairn),
         { keepLast: 1, olderThanMs: DAY },
         {
           now: Date.now() + 2 * DAY,
@@ -103,12 +104,12 @@ for (const harness of harnesses) {
         [[failed.id, "failed"]],
       );
       assert.equal(report.bytes, 8);
-      assert.equal(await cairn.store.getRun(failed.id), undefined);
-      assert.deepEqual(await cairn.store.getSteps(failed.id), []);
+      assert.equal(await storeOf(cairn).getRun(failed.id), undefined);
+      assert.deepEqual(await storeOf(cairn).getSteps(failed.id), []);
       assert.deepEqual(await cairn.events(failed.id), []);
       assert.deepEqual(await cairn.history(failed.id), []);
       assert.equal(fs.existsSync(failed.workdir), false, "its directory is gone");
-      const [tombstone] = await cairn.store.read((tx) => tx.getDeletedRuns([failed.id]));
+      const [tombstone] = await storeOf(cairn).read((tx) => tx.getDeletedRuns([failed.id]));
       assert.equal(tombstone?.workdirRemovedAt !== null, true);
 
       const survivor = await cairn.get(child.id);
@@ -135,24 +136,24 @@ for (const harness of harnesses) {
         return 1;
       });
       const handle = await cairn.start(slow);
-      const report = await collectGarbage(cairn.store, { olderThanMs: 0 }, { now: Date.now() + DAY });
+      const report = await collectGarbage(storeOf(cairn), { olderThanMs: 0 }, { now: Date.now() + DAY });
       assert.deepEqual(report.runs, []);
-      await assert.rejects(deleteOneRun(cairn.store, handle.id), (error: CairnError) => {
+      await assert.rejects(deleteOneRun(storeOf(cairn), handle.id), (error: CairnError) => {
         assert.equal(error.code, "CONFLICT");
         assert.deepEqual(error.details, { status: "running" });
         assert.match(error.message, /is running; only a finished run .* can be deleted/);
         return true;
       });
       await cairn.pause(handle.id);
-      await assert.rejects(deleteOneRun(cairn.store, handle.id), /is paused/);
-      await assert.rejects(deleteOneRun(cairn.store, "nope"), /does not exist/);
-      await assert.rejects(deleteOneRun(cairn.store, handle.id, "globex"), /does not exist/);
+      await assert.rejects(deleteOneRun(storeOf(cairn), handle.id), /is paused/);
+      await assert.rejects(deleteOneRun(storeOf(cairn), "nope"), /does not exist/);
+      await assert.rejects(deleteOneRun(storeOf(cairn), handle.id, "globex"), /does not exist/);
       release();
       await cairn.cancel(handle.id);
       await cairn.wait(handle.id);
-      const gone = await deleteOneRun(cairn.store, handle.id);
+      const gone = await deleteOneRun(storeOf(cairn), handle.id);
       assert.equal(gone.status, "cancelled");
-      assert.equal(await cairn.store.getRun(handle.id), undefined);
+      assert.equal(await storeOf(cairn).getRun(handle.id), undefined);
     });
 
     it("gc by status and workflow, bounded per call; a second call continues", async (cairn) => {
@@ -165,16 +166,16 @@ for (const harness of harnesses) {
       const bads = [];
       for (let i = 0; i < 2; i++) bads.push((await (await cairn.start(bad)).result()).id);
       const later = { now: Date.now() + DAY };
-      const failedOnly = await collectGarbage(cairn.store, { statuses: ["failed"] }, later);
+      const failedOnly = await collectGarbage(storeOf(cairn), { statuses: ["failed"] }, later);
       assert.deepEqual(failedOnly.runs.map((r) => r.id).sort(), [...bads].sort());
-      const first = await collectGarbage(cairn.store, { workflowId: "ok" }, { ...later, maxRuns: 3 });
+      const first = await collectGarbage(storeOf(cairn), { workflowId: "ok" }, { ...later, maxRuns: 3 });
       assert.deepEqual(
         first.runs.map((r) => r.id),
         oks.slice(0, 3),
         "oldest first",
       );
       assert.equal(first.more, true);
-      const second = await collectGarbage(cairn.store, { workflowId: "ok" }, { ...later, maxRuns: 3 });
+      const second = await collectGarbage(storeOf(cairn), { workflowId: "ok" }, { ...later, maxRuns: 3 });
       assert.deepEqual(
         second.runs.map((r) => r.id),
         oks.slice(3),

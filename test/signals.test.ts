@@ -3,6 +3,7 @@ import path from "node:path";
 import { type TestContext, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { StepRecord } from "../src/core/types.js";
+import { storeOf } from "../src/engine/client-state.js";
 import { Cairn, workflow } from "../src/index.js";
 import type { Store } from "../src/store/store.js";
 import { spawnNode } from "./helpers/child.js";
@@ -44,7 +45,7 @@ for (const [kind, open] of stores) {
         message: /Signal "approve" does not fit the schema of step "ask": approved: .*boolean/,
       });
       assert.deepEqual(
-        await cairn.store.read((tx) => tx.listSignals("r-wait")),
+        await storeOf(cairn).read((tx) => tx.listSignals("r-wait")),
         [],
         "a refused signal is not kept",
       );
@@ -61,7 +62,7 @@ for (const [kind, open] of stores) {
       const ask = await stepOf(cairn, "r-wait", "ask");
       assert.deepEqual(ask.output, { approved: true });
       assert.equal(ask.attempts, 1);
-      const signals = await cairn.store.read((tx) => tx.listSignals("r-wait"));
+      const signals = await storeOf(cairn).read((tx) => tx.listSignals("r-wait"));
       assert.deepEqual(
         signals.map((s) => [s.key, s.takenBy]),
         [["ticket-7", "ask"]],
@@ -96,7 +97,7 @@ for (const [kind, open] of stores) {
       );
       assert.equal((await stepOf(cairn, "r-early", "one")).output, "early bird");
       offsetMs = 3_600_000 + 1000;
-      await cairn.store.transaction(async (tx) =>
+      await storeOf(cairn).transaction(async (tx) =>
         tx.updateStep({ runId: "r-early", stepId: "two" }, { readyAt: await tx.now() }, ["ready"]),
       );
       assert.ok(parked.until !== null);
@@ -122,7 +123,7 @@ test("a wait's timeout without a default fails the step with the reason", async 
     const parked = await until(async () => (await stepOf(cairn, "r-late", "ask")).wait, "the wait to park");
     assert.equal(parked.kind, "signal");
     offsetMs = 600_000 + 1000;
-    await cairn.store.transaction(async (tx) =>
+    await storeOf(cairn).transaction(async (tx) =>
       tx.updateStep({ runId: "r-late", stepId: "ask" }, { readyAt: await tx.now() }, ["ready"]),
     );
     const run = await cairn.wait("r-late");

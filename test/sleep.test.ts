@@ -4,6 +4,7 @@ import path from "node:path";
 import { type TestContext, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { StepRecord } from "../src/core/types.js";
+import { storeOf } from "../src/engine/client-state.js";
 import { Cairn, workflow } from "../src/index.js";
 import type { Store } from "../src/store/store.js";
 import { spawnNode } from "./helpers/child.js";
@@ -75,7 +76,7 @@ for (const [kind, open] of stores) {
       assert.equal((await other.result()).status, "succeeded");
 
       offsetMs = HOUR + 1000;
-      await backdateWake(cairn.store, "r-sleep", "nap");
+      await backdateWake(storeOf(cairn), "r-sleep", "nap");
       const run = await cairn.wait("r-sleep");
       assert.equal(run.status, "succeeded");
       assert.equal(run.output, "woke up, then went on");
@@ -134,7 +135,7 @@ test("SIGKILL while sleeping: the next process wakes the step at the recorded ti
 
     // The hour has passed (the process's clock) and the store's clock reached the wake time.
     process.env.CLOCK_OFFSET_MS = String(HOUR + 1000);
-    await backdateWake(cairn.store, "r-crash", "nap");
+    await backdateWake(storeOf(cairn), "r-crash", "nap");
     const run = await cairn.wait("r-crash");
     assert.equal(run.status, "succeeded");
     assert.equal(run.output, "woke up");

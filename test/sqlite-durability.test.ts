@@ -6,6 +6,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
+import { storeOf } from "../src/engine/client-state.js";
 import { blankStep } from "../src/engine/resume.js";
 import { Cairn, type CairnError, CairnError as CairnErrorClass, workflow } from "../src/index.js";
 import { SqliteStore } from "../src/store/sqlite/sqlite-store.js";
@@ -43,7 +44,7 @@ test("a run's steps start while the previous commit syncs; its result and non-id
   const { cairn } = await openTemp({ recover: false });
   const seen: Record<string, number> = {};
   const note = (id: string) => {
-    seen[id] = cairn.store.stats.unsynced ?? -1;
+    seen[id] = storeOf(cairn).stats.unsynced ?? -1;
   };
   const wf = workflow("pipelined")
     .step("first", async () => note("first"))
@@ -52,7 +53,7 @@ test("a run's steps start while the previous commit syncs; its result and non-id
     .step("last", async () => note("last"));
   const run = await (await cairn.start(wf, {})).result();
   assert.equal(run.status, "succeeded");
-  assert.equal(cairn.store.stats.unsynced, 0, "the result came once every commit was on disk");
+  assert.equal(storeOf(cairn).stats.unsynced, 0, "the result came once every commit was on disk");
   // "second" was claimed in the commit that recorded "first" and started before that commit synced.
   assert.ok(seen.second! > 0, `second started with ${seen.second} unsynced commits`);
   assert.equal(seen.charge, 0, "the non-idempotent step started only once its claim was on disk");
@@ -67,7 +68,7 @@ test('durability "normal" issues no syncs of its own', async () => {
     )
   ).result();
   assert.equal(run.status, "succeeded");
-  assert.equal(cairn.store.stats.syncs, undefined);
+  assert.equal(storeOf(cairn).stats.syncs, undefined);
 });
 
 test("a commit made while an fdatasync runs waits for the next one, which covers every such commit", async () => {

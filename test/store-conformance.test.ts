@@ -13,12 +13,13 @@ import { Cairn, workflow } from "../src/index.js";
 import { SqliteStore } from "../src/store/sqlite/sqlite-store.js";
 import { UNFINISHED_STEP_STATUSES } from "../src/store/step-statuses.js";
 import type { RetentionFilter, Store, StoreTx, TokenRecord, WorkerRecord } from "../src/store/store.js";
+import type { TokenStore } from "../src/store/tokens.js";
 import { pgTestDb } from "./helpers/pg.js";
 import { runRecord } from "./helpers/records.js";
 import { tempDir } from "./helpers/temp.js";
 
 interface Subject {
-  store: Store;
+  store: Store & TokenStore;
   /** Open a second handle on the same database (a restart, or another process). */
   reopen(): Promise<Store>;
   /** Pretend a newer Cairn migrated the database. */
@@ -36,7 +37,7 @@ const harnesses: Harness[] = [
     name: "sqlite",
     async open(t) {
       const file = path.join(tempDir(), "cairn.db");
-      const handles: Store[] = [SqliteStore.open(file)];
+      const handles: SqliteStore[] = [SqliteStore.open(file)];
       t.after(() => Promise.all(handles.map((h) => h.close())));
       return {
         store: handles[0]!,
@@ -998,16 +999,14 @@ for (const harness of harnesses) {
         createdAt: 10,
         revokedAt: null,
       };
-      await store.transaction(async (tx) => {
-        await tx.insertToken(token);
-        await tx.insertToken({
-          ...token,
-          id: "t2",
-          hash: "cd".repeat(32),
-          readOnly: false,
-          name: null,
-          createdAt: 20,
-        });
+      await store.insertToken(token);
+      await store.insertToken({
+        ...token,
+        id: "t2",
+        hash: "cd".repeat(32),
+        readOnly: false,
+        name: null,
+        createdAt: 20,
       });
       assert.deepEqual(await store.findTokenByHash(token.hash), token);
       assert.equal(await store.findTokenByHash("ef".repeat(32)), undefined);
@@ -1018,17 +1017,14 @@ for (const harness of harnesses) {
           ["t2", false],
         ],
       );
-      const revoked = await store.transaction(async (tx) => [
-        await tx.revokeToken("t1", 99),
-        await tx.revokeToken("t1", 100),
-        await tx.revokeToken("nope", 1),
-      ]);
+      const revoked = [
+        await store.revokeToken("t1", 99),
+        await store.revokeToken("t1", 100),
+        await store.revokeToken("nope", 1),
+      ];
       assert.deepEqual(revoked, [true, false, false]);
       assert.equal((await store.findTokenByHash(token.hash))?.revokedAt, 99);
-      await assert.rejects(
-        store.transaction((tx) => tx.insertToken({ ...token, id: "t3" })),
-        "a token hash is unique",
-      );
+      await assert.rejects(store.insertToken({ ...token, id: "t3" }), "a token hash is unique");
     });
 
     it("run attempts: inserted, updated and listed in order", async ({ store }) => {

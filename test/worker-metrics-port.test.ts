@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import { test } from "node:test";
+import { storeOf } from "../src/engine/client-state.js";
 import { Cairn, loadOneWorkflow } from "../src/index.js";
 import { spawnNode } from "./helpers/child.js";
 import { BIN, ROOT } from "./helpers/cli.js";
@@ -29,7 +30,7 @@ test("cairn worker --metrics-port serves the worker's own claims and completions
   assert.equal(res.status, 200);
   assert.match(res.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
   const m = parsePrometheusText(await res.text());
-  const steps = (await client.store.getSteps(handle.id)).length;
+  const steps = (await storeOf(client).getSteps(handle.id)).length;
   assert.equal(sampleValue(m, "cairn_step_claims_total", { workflow: "ok" }), steps);
   assert.equal(
     sampleValue(m, "cairn_step_completions_total", { workflow: "ok", outcome: "succeeded" }),

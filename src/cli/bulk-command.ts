@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import type { Cairn } from "../cairn.js";
 import { CairnError } from "../core/errors.js";
 import type { ResumeOptions } from "../core/resume-plan.js";
 import { RUN_STATUSES, type RunStatus } from "../core/types.js";
@@ -9,7 +10,6 @@ import {
   bulkAction,
   MAX_BULK_RUNS,
 } from "../engine/bulk.js";
-import type { Cairn } from "../engine/cairn.js";
 import { EXIT, type GlobalOptions, positiveInt, printJson } from "./common.js";
 
 /** `--all` and the selection flags that `resume`, `restart`, `rerun` and `cancel` take for bulk recovery. */

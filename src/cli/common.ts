@@ -1,9 +1,10 @@
 import fs from "node:fs";
 import path from "node:path";
+import type { Command } from "commander";
+import { Cairn, type CairnOptions } from "../cairn.js";
 import { CairnError, type ErrorCode } from "../core/errors.js";
 import type { CairnLogger, LogLevel } from "../core/logger.js";
 import type { Json } from "../core/types.js";
-import { Cairn, type CairnOptions } from "../engine/cairn.js";
 import { loadOneWorkflow } from "../loader/load-workflow-file.js";
 import { createLogger } from "../logging/create-logger.js";
 import { isPostgresLocation, storeLocation } from "../store/open-store.js";
@@ -78,6 +79,7 @@ export async function openCairn(
     ...(global.db ? { db: global.db } : {}),
     ...(global.durability ? { durability: global.durability } : {}),
     trigger: "cli",
+    loadWorkflow: loadOneWorkflow,
     recover: false,
     onlyOwnRuns: true,
     ...options,
@@ -144,3 +146,13 @@ export function keepStdoutForJson(global: GlobalOptions): void {
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
+
+/** A command's body: given an open Cairn, returns the exit code. */
+export type Action = (cairn: Cairn, global: GlobalOptions) => Promise<number>;
+
+/** Opens Cairn for a command, runs its action and sets the exit code (main.ts has the one). */
+export type Runner = (
+  command: Command,
+  action: Action,
+  options?: { execute?: boolean; prepare?: () => Promise<void> },
+) => Promise<void>;

@@ -1,8 +1,8 @@
 import { isDeepStrictEqual } from "node:util";
+import type { Cairn } from "../cairn.js";
 import { validateInput, type WorkflowDefinition } from "../core/definition.js";
 import { CairnError } from "../core/errors.js";
 import type { Json } from "../core/types.js";
-import type { Cairn } from "../engine/cairn.js";
 import { truncated } from "./format.js";
 
 /**
@@ -16,7 +16,7 @@ export async function refuseDifferentRun(
   definition: WorkflowDefinition,
   input: Json,
 ): Promise<void> {
-  const existing = await cairn.store.getRun(runId);
+  const existing = await cairn.run(runId);
   if (!existing) return;
   if (existing.workflowId !== definition.id)
     throw new CairnError(

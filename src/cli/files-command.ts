@@ -5,8 +5,7 @@ import type { Command } from "commander";
 import { CairnError } from "../core/errors.js";
 import { listRunFiles, type RunFileListing, resolveRunFile } from "../engine/run-files.js";
 import { humanBytes } from "./bytes.js";
-import { EXIT, printJson } from "./common.js";
-import type { Runner } from "./run-commands.js";
+import { EXIT, printJson, type Runner } from "./common.js";
 
 export function registerFilesCommand(program: Command, runner: Runner): void {
   program
@@ -19,11 +18,11 @@ export function registerFilesCommand(program: Command, runner: Runner): void {
       runner(
         command,
         async (cairn, global) => {
-          const run = await cairn.store.getRun(runId);
+          const run = await cairn.run(runId);
           if (!run) throw new CairnError("NOT_FOUND", `Run "${runId}" does not exist.`);
           if (rel === undefined) {
             if (opts.out !== undefined) throw new CairnError("USAGE", "--out needs a file path to write.");
-            const listing = await listRunFiles(run, await cairn.store.getSteps(runId));
+            const listing = await listRunFiles(run, await cairn.steps(runId));
             if (global.json) printJson(listing);
             else process.stdout.write(listingText(run.workdir, listing));
             return EXIT.ok;

@@ -1,5 +1,5 @@
+import type { Cairn } from "../cairn.js";
 import type { LogLine } from "../core/types.js";
-import type { Cairn } from "../engine/cairn.js";
 
 /**
  * `cairn logs <run> --follow`: print the log lines recorded so far, then new ones as they are recorded

@@ -1,6 +1,6 @@
+import type { Cairn } from "../cairn.js";
 import { parkedWait, runWaiting } from "../core/step-wait.js";
 import type { RunRecord } from "../core/types.js";
-import type { Cairn } from "../engine/cairn.js";
 import { EXIT } from "./common.js";
 import { latestResume, ProgressPrinter } from "./progress.js";
 

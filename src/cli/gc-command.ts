@@ -1,10 +1,9 @@
 import type { Command } from "commander";
 import { CairnError } from "../core/errors.js";
 import { FINISHED_RUN_STATUSES, type RunStatus } from "../core/types.js";
-import { collectGarbage, type GcRun, parseAge, type RetentionRules } from "../engine/retention.js";
+import { type GcRun, parseAge, type RetentionRules } from "../engine/retention.js";
 import { humanBytes } from "./bytes.js";
-import { EXIT, positiveInt, printJson } from "./common.js";
-import type { Runner } from "./run-commands.js";
+import { EXIT, positiveInt, printJson, type Runner } from "./common.js";
 
 /** The retention flags `gc` takes, and `serve`/`worker` take with a `--gc-` prefix. */
 export interface RetentionFlags {
@@ -62,7 +61,7 @@ export function registerGcCommand(program: Command, runner: Runner): void {
       runner(
         command,
         async (cairn, global) => {
-          const report = await collectGarbage(cairn.store, gcRules(opts), {
+          const report = await cairn.collectGarbage(gcRules(opts), {
             dryRun: opts.dryRun === true,
             maxRuns: positiveInt(opts.maxRuns, "--max-runs"),
             ...(global.json

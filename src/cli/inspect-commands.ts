@@ -1,13 +1,11 @@
 import type { Command } from "commander";
+import type { Cairn } from "../cairn.js";
 import { CairnError } from "../core/errors.js";
 import { type LogLine, RUN_STATUSES, type RunStatus } from "../core/types.js";
-import type { Cairn } from "../engine/cairn.js";
 import { declaredFiles } from "../engine/run-files.js";
-import { workflowHistory } from "../engine/workflow-history.js";
-import { EXIT, type GlobalOptions, positiveInt, printJson } from "./common.js";
+import { EXIT, type GlobalOptions, positiveInt, printJson, type Runner } from "./common.js";
 import { followLogs } from "./follow-logs.js";
 import { historyText, runJson, runTable, showRun } from "./format.js";
-import type { Runner } from "./run-commands.js";
 
 export function registerInspectCommands(program: Command, runner: Runner): void {
   program
@@ -63,7 +61,7 @@ export function registerInspectCommands(program: Command, runner: Runner): void 
             });
           else {
             const parent = view.run.parentRunId;
-            const deleted = parent ? await cairn.store.read((tx) => tx.getDeletedRuns([parent])) : [];
+            const deleted = parent ? await cairn.deletedRuns([parent]) : [];
             process.stdout.write(`${showRun(view, deleted.length > 0)}\n`);
           }
           return EXIT.ok;
@@ -85,10 +83,9 @@ export function registerInspectCommands(program: Command, runner: Runner): void 
       runner(
         command,
         async (cairn, global) => {
-          if (!(await cairn.store.getRun(runId)))
-            throw new CairnError("NOT_FOUND", `Run "${runId}" does not exist.`);
+          if (!(await cairn.run(runId))) throw new CairnError("NOT_FOUND", `Run "${runId}" does not exist.`);
           if (opts.step !== undefined) {
-            const steps = (await cairn.store.getSteps(runId)).map((s) => s.stepId);
+            const steps = (await cairn.steps(runId)).map((s) => s.stepId);
             if (!steps.includes(opts.step))
               throw new CairnError(
                 "NOT_FOUND",
@@ -126,8 +123,7 @@ export function registerInspectCommands(program: Command, runner: Runner): void 
         async (cairn, global) => {
           if (opts.workflow !== undefined) return printWorkflowHistory(cairn, global, opts);
           if (runId === undefined) throw new CairnError("USAGE", "Give a run id, or --workflow ID.");
-          if (!(await cairn.store.getRun(runId)))
-            throw new CairnError("NOT_FOUND", `Run "${runId}" does not exist.`);
+          if (!(await cairn.run(runId))) throw new CairnError("NOT_FOUND", `Run "${runId}" does not exist.`);
           const attempts = await cairn.history(runId);
           if (global.json) printJson(attempts);
           else process.stdout.write(`${historyText(attempts)}\n`);
@@ -143,9 +139,9 @@ async function printWorkflowHistory(
   global: GlobalOptions,
   opts: { workflow: string; limit: string; cursor?: string },
 ): Promise<number> {
-  if (!(await cairn.store.getWorkflow(opts.workflow)))
+  if (!(await cairn.workflow(opts.workflow)))
     throw new CairnError("NOT_FOUND", `Workflow "${opts.workflow}" is not registered.`);
-  const page = await workflowHistory(cairn.store, {
+  const page = await cairn.workflowHistory({
     workflowId: opts.workflow,
     limit: positiveInt(opts.limit, "--limit"),
     ...(opts.cursor !== undefined ? { cursor: opts.cursor } : {}),

@@ -1,15 +1,15 @@
 import fs from "node:fs";
 import { Command, CommanderError } from "commander";
+import type { Cairn } from "../cairn.js";
 import { CairnError } from "../core/errors.js";
-import type { Cairn } from "../engine/cairn.js";
-import { EXIT, exitCodeFor, type GlobalOptions, openCairn } from "./common.js";
+import { EXIT, exitCodeFor, type GlobalOptions, openCairn, type Runner } from "./common.js";
 import { bindEnvironment } from "./environment.js";
 import { registerFilesCommand } from "./files-command.js";
 import { withFlags } from "./flag-hints.js";
 import { registerGcCommand } from "./gc-command.js";
 import { registerInspectCommands } from "./inspect-commands.js";
 import { registerMigrateCommand } from "./migrate-command.js";
-import { type Runner, registerRunCommands } from "./run-commands.js";
+import { registerRunCommands } from "./run-commands.js";
 import { registerServeCommand } from "./serve-command.js";
 import { registerSignalCommand } from "./signal-command.js";
 import { registerTokenCommands } from "./token-commands.js";

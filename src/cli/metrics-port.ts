@@ -1,6 +1,6 @@
 import type { Command } from "commander";
+import type { Cairn } from "../cairn.js";
 import { CairnError } from "../core/errors.js";
-import type { Cairn } from "../engine/cairn.js";
 import type { Listening } from "../server/listen.js";
 import type { CairnMetrics } from "../server/metrics/cairn-metrics.js";
 

@@ -1,7 +1,6 @@
 import type { Command } from "commander";
-import { openStore } from "../store/open-store.js";
-import type { Store } from "../store/store.js";
-import { EXIT, exitCodeFor, type GlobalOptions, printJson } from "./common.js";
+import { CairnClient } from "../engine/client.js";
+import { cliLogger, EXIT, exitCodeFor, type GlobalOptions, printJson } from "./common.js";
 
 /**
  * `cairn migrate`: bring the store's schema up to date and report its version. Every command migrates
@@ -17,20 +16,25 @@ export function registerMigrateCommand(program: Command): void {
 }
 
 async function migrateStore(global: GlobalOptions): Promise<number> {
-  let store: Store | undefined;
+  let client: CairnClient | undefined;
   try {
-    store = await openStore(global.db, global.durability ? { durability: global.durability } : {});
-    const { current, known } = await store.schemaVersion();
+    // Opening the store applies the migrations.
+    client = await CairnClient.open({
+      logger: cliLogger(global),
+      ...(global.db ? { db: global.db } : {}),
+      ...(global.durability ? { durability: global.durability } : {}),
+    });
+    const { current, known } = await client.schemaVersion();
     if (global.json) printJson({ schemaVersion: current, latest: known });
     else
       process.stdout.write(
-        `Store ${store.kind === "postgres" ? "(PostgreSQL)" : "(SQLite)"} is at schema version ${current} (the latest this Cairn knows: ${known}).\n`,
+        `Store ${client.storeKind === "postgres" ? "(PostgreSQL)" : "(SQLite)"} is at schema version ${current} (the latest this Cairn knows: ${known}).\n`,
       );
     return EXIT.ok;
   } catch (error) {
     process.stderr.write(`cairn: ${error instanceof Error ? error.message : String(error)}\n`);
     return exitCodeFor(error);
   } finally {
-    await store?.close().catch(() => undefined);
+    await client?.close().catch(() => undefined);
   }
 }

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
+import type { Cairn } from "../cairn.js";
 import { FINISHED_RUN_STATUSES } from "../core/types.js";
-import type { Cairn } from "../engine/cairn.js";
-import { parseAge, type RetentionRules, startRetention } from "../engine/retention.js";
+import { parseAge, type RetentionRules } from "../engine/retention.js";
 import { humanBytes } from "./bytes.js";
 import { rulesFromFlags } from "./gc-command.js";
 
@@ -46,7 +46,7 @@ export function startRetentionFromFlags(
   retention: { rules: RetentionRules; everyMs: number } | null,
 ): { stop(): Promise<void> } {
   if (!retention) return { stop: async () => undefined };
-  return startRetention(cairn.store, retention.rules, {
+  return cairn.startRetention(retention.rules, {
     intervalMs: retention.everyMs,
     onError: (error) =>
       process.stderr.write(

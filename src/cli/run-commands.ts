@@ -1,9 +1,10 @@
 import type { Command } from "commander";
+import type { Cairn } from "../cairn.js";
 import type { WorkflowDefinition } from "../core/definition.js";
 import { CairnError } from "../core/errors.js";
 import { ON_CHANGE, type OnChange } from "../core/resume-plan.js";
 import type { Json } from "../core/types.js";
-import type { Cairn, RunHandle } from "../engine/cairn.js";
+import type { RunHandle } from "../engine/client.js";
 import { otherSourceNote } from "../engine/run-source.js";
 import { loadOneWorkflow } from "../loader/load-workflow-file.js";
 import { addBulkOptions, type BulkFlags, checkBulkFlags, runBulk } from "./bulk-command.js";
@@ -16,6 +17,7 @@ import {
   parseJson,
   positiveInt,
   printJson,
+  type Runner,
   readInput,
   registerFile,
 } from "./common.js";
@@ -24,13 +26,6 @@ import { exitForRun, follow } from "./follow.js";
 import { planText, runJson, runLine } from "./format.js";
 import { progressPrinter, runSummary } from "./progress.js";
 import { waitingForSignal } from "./signal-command.js";
-
-type Action = (cairn: Cairn, global: GlobalOptions) => Promise<number>;
-export type Runner = (
-  command: Command,
-  action: Action,
-  options?: { execute?: boolean; prepare?: () => Promise<void> },
-) => Promise<void>;
 
 /** Print the run when it settles (or the handle at once when detached) and return the exit code. */
 async function finish(
@@ -293,8 +288,8 @@ export function registerRunCommands(program: Command, runner: Runner): void {
 
 /** Say so (on stderr) when another file now defines the run's workflow id; the run keeps its own file. */
 async function noteOtherSource(cairn: Cairn, runId: string, file: string | undefined): Promise<void> {
-  const run = file === undefined ? await cairn.store.getRun(runId) : undefined;
-  const note = run && otherSourceNote(run, await cairn.store.getWorkflow(run.workflowId));
+  const run = file === undefined ? await cairn.run(runId) : undefined;
+  const note = run && otherSourceNote(run, await cairn.workflow(run.workflowId));
   if (note) process.stderr.write(`cairn: ${note}\n`);
 }
 

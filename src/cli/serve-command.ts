@@ -1,8 +1,8 @@
 import fs from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
+import type { Cairn } from "../cairn.js";
 import { CairnError } from "../core/errors.js";
-import type { Cairn } from "../engine/cairn.js";
 import type { Listening } from "../server/listen.js";
 import { DEFAULT_BODY_LIMIT_BYTES } from "../server/options.js";
 import { cliLogger, EXIT, exitCodeFor, type GlobalOptions, openCairn } from "./common.js";

@@ -2,10 +2,9 @@ import type { Command } from "commander";
 import { parkedWait } from "../core/step-wait.js";
 import type { Json } from "../core/types.js";
 import type { RunView } from "../engine/run-view.js";
-import { EXIT, type GlobalOptions, keepStdoutForJson, parseJson, printJson } from "./common.js";
+import { EXIT, type GlobalOptions, keepStdoutForJson, parseJson, printJson, type Runner } from "./common.js";
 import { exitForRun, follow } from "./follow.js";
 import { runJson, runLine } from "./format.js";
-import type { Runner } from "./run-commands.js";
 
 /**
  * A foreground `cairn run` / `resume` whose run now only waits for a signal: say how to send it and

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { createToken, revokeToken } from "../server/tokens.js";
-import type { TokenRecord } from "../store/store.js";
+import type { TokenRecord } from "../store/tokens.js";
+import type { Runner } from "./common.js";
 import { EXIT, printJson } from "./common.js";
-import type { Runner } from "./run-commands.js";
 
 function tokenJson(t: TokenRecord) {
   return {
@@ -35,7 +35,7 @@ export function registerTokenCommands(program: Command, runner: Runner): void {
       runner(
         command,
         async (cairn, global) => {
-          const { token: secret, record } = await createToken(cairn.store, {
+          const { token: secret, record } = await createToken(cairn.tokens, {
             tenant: opts.tenant,
             readOnly: opts.readOnly === true,
             name: opts.name ?? null,
@@ -61,7 +61,7 @@ export function registerTokenCommands(program: Command, runner: Runner): void {
       runner(
         command,
         async (cairn, global) => {
-          const tokens = await cairn.store.listTokens();
+          const tokens = await cairn.tokens.listTokens();
           if (global.json) printJson(tokens.map(tokenJson));
           else process.stdout.write(tokens.length ? `${tokens.map(tokenLine).join("\n")}\n` : "No tokens.\n");
           return EXIT.ok;
@@ -78,7 +78,7 @@ export function registerTokenCommands(program: Command, runner: Runner): void {
       runner(
         command,
         async (cairn, global) => {
-          await revokeToken(cairn.store, id);
+          await revokeToken(cairn.tokens, id);
           if (global.json) printJson({ id, revoked: true });
           else process.stdout.write(`Revoked token ${id}.\n`);
           return EXIT.ok;

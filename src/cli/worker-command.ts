@@ -1,6 +1,6 @@
 import type { Command } from "commander";
+import type { Cairn } from "../cairn.js";
 import { CairnError } from "../core/errors.js";
-import type { Cairn } from "../engine/cairn.js";
 import type { Listening } from "../server/listen.js";
 import { cliLogger, EXIT, exitCodeFor, type GlobalOptions, openCairn, positiveInt } from "./common.js";
 import { addMetricsPortOptions, type MetricsPortOptions, startMetricsPort } from "./metrics-port.js";

@@ -1,8 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
+import type { Cairn } from "../cairn.js";
 import type { WorkflowDefinition } from "../core/definition.js";
 import { CairnError } from "../core/errors.js";
-import type { Cairn } from "../engine/cairn.js";
 import { loadWorkflowFile } from "../loader/load-workflow-file.js";
 
 /** Files a workflow directory contributes. */

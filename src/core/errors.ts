@@ -17,7 +17,11 @@ export const ERROR_CODES = [
   "STORE",
   /** A step's write was rejected because its lease moved to another worker. */
   "FENCED",
-  /** Bad command-line usage. */
+  /**
+   * A malformed argument or option, whoever passed it: a command-line flag, a combination of request
+   * fields the API refuses, a store URL, a retention rule, a log level, a workflow file that is not there.
+   * (What it means to a shell, an exit code or an HTTP status, is decided by that shell.)
+   */
   "USAGE",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

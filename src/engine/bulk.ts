@@ -2,7 +2,7 @@ import { CairnError, type ErrorCode } from "../core/errors.js";
 import { downstreamClosure } from "../core/graph.js";
 import type { PlanAction, ResumeOptions } from "../core/resume-plan.js";
 import { FINISHED_RUN_STATUSES, type RunRecord, type RunStatus } from "../core/types.js";
-import type { Cairn } from "./cairn.js";
+import type { CairnClient } from "./client.js";
 
 /**
  * Bulk recovery: one action over many runs chosen by a filter or by ids, planned together (a dry run
@@ -87,7 +87,7 @@ export interface BulkReport {
 const EXECUTES: readonly PlanAction[] = ["retry", "reset", "run", "rerun", "mark-done"];
 
 /** Plan (and unless `dryRun`, apply) one action over the runs the filter selects. */
-export async function bulkAction(cairn: Cairn, req: BulkRequest): Promise<BulkReport> {
+export async function bulkAction(cairn: CairnClient, req: BulkRequest): Promise<BulkReport> {
   const limit = req.limit ?? 100;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_BULK_RUNS)
     throw new CairnError("INVALID_INPUT", `limit must be a whole number from 1 to ${MAX_BULK_RUNS}.`);
@@ -115,7 +115,7 @@ export async function bulkAction(cairn: Cairn, req: BulkRequest): Promise<BulkRe
 }
 
 async function selectRuns(
-  cairn: Cairn,
+  cairn: CairnClient,
   filter: BulkFilter,
   limit: number,
 ): Promise<{ runs: RunRecord[]; more: boolean }> {
@@ -133,7 +133,7 @@ async function selectRuns(
   const found: RunRecord[] = [];
   if (filter.ids) {
     for (const id of [...new Set(filter.ids)]) {
-      const run = await cairn.store.getRun(id);
+      const run = await cairn.run(id);
       if (run && matches(await seen(run))) found.push(await seen(run));
     }
   } else {
@@ -163,7 +163,7 @@ async function selectRuns(
   return { runs: found.slice(0, limit), more: found.length > limit };
 }
 
-async function planOne(cairn: Cairn, req: BulkRequest, run: RunRecord): Promise<BulkRunPlan> {
+async function planOne(cairn: CairnClient, req: BulkRequest, run: RunRecord): Promise<BulkRunPlan> {
   const base = { runId: run.id, workflowId: run.workflowId, status: run.status };
   try {
     if (req.action !== "cancel" && run.secretNames.length > 0)
@@ -187,7 +187,7 @@ async function planOne(cairn: Cairn, req: BulkRequest, run: RunRecord): Promise<
           steps: {},
           refusal: `Run "${run.id}" is ${run.status}; restart needs a finished run.`,
         };
-      const steps = await cairn.store.getSteps(run.id, undefined, { outputs: false });
+      const steps = await cairn.steps(run.id, undefined, { outputs: false });
       return { ...base, steps: { run: steps.length }, refusal: null };
     }
     const cancellable: readonly RunStatus[] = ["running", "paused", "interrupted"];
@@ -199,7 +199,7 @@ async function planOne(cairn: Cairn, req: BulkRequest, run: RunRecord): Promise<
   }
 }
 
-async function applyOne(cairn: Cairn, req: BulkRequest, plan: BulkRunPlan): Promise<BulkRunResult> {
+async function applyOne(cairn: CairnClient, req: BulkRequest, plan: BulkRunPlan): Promise<BulkRunResult> {
   if (plan.refusal !== null)
     return { runId: plan.runId, ok: false, error: { code: "UNPROCESSABLE", message: plan.refusal } };
   const who = req.actor !== undefined ? { actor: req.actor } : {};
@@ -234,12 +234,12 @@ async function applyOne(cairn: Cairn, req: BulkRequest, plan: BulkRunPlan): Prom
 
 /** What `rerun --failed` would do: its failed steps and their downstream run, the rest is reused. */
 async function planRerunFailed(
-  cairn: Cairn,
+  cairn: CairnClient,
   run: RunRecord,
 ): Promise<{ steps: Partial<Record<PlanAction, number>>; refusal: string | null }> {
   if (!FINISHED_RUN_STATUSES.includes(run.status))
     return { steps: {}, refusal: `Run "${run.id}" is ${run.status}; rerun needs a finished run.` };
-  const steps = await cairn.store.getSteps(run.id, undefined, { outputs: false });
+  const steps = await cairn.steps(run.id, undefined, { outputs: false });
   const failed = steps.filter((s) => s.status === "failed").map((s) => s.stepId);
   if (failed.length === 0) return { steps: {}, refusal: `Run "${run.id}" has no failed steps to rerun.` };
   const execute = downstreamClosure(

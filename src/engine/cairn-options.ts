@@ -1,3 +1,4 @@
+import type { WorkflowLike } from "../core/builder.js";
 import { CairnError } from "../core/errors.js";
 import type { CairnLogger } from "../core/logger.js";
 import { createLogger } from "../logging/create-logger.js";
@@ -43,9 +44,37 @@ export interface CairnOptions {
   /** Recorded as who asked for starts and resumes: "library", "cli", "api". */
   trigger?: string;
   clock?: () => number;
+  /**
+   * Loads a workflow that is not registered in this process from the file it was last loaded from
+   * (resume, restart or rerun of a run whose workflow another process registered). Without it such a
+   * run's workflow must be registered first. `Cairn.open` passes the file loader of `loadOneWorkflow`.
+   */
+  loadWorkflow?: WorkflowLoader;
 }
 
-export type ResolvedOptions = Required<Omit<CairnOptions, "db" | "durability">>;
+/** Load the workflow with this id from a file spec (`path` or `path#export`). */
+export type WorkflowLoader = (file: string, workflowId: string) => Promise<WorkflowLike>;
+
+/** What a client alone needs: where the store is, who it acts for, how it logs and waits. */
+export type ClientOptions = Pick<
+  CairnOptions,
+  "db" | "durability" | "tenant" | "logger" | "trigger" | "clock" | "pollIntervalMs" | "loadWorkflow"
+>;
+
+/** What a worker needs on top of its client's options: how it executes and recovers. */
+export type WorkerOptions = Pick<
+  CairnOptions,
+  | "onlyOwnRuns"
+  | "recover"
+  | "recoveryIntervalMs"
+  | "concurrency"
+  | "leaseMs"
+  | "heartbeatMs"
+  | "pollIntervalMs"
+  | "abortGraceMs"
+>;
+
+export type ResolvedOptions = Required<Omit<CairnOptions, "db" | "durability" | "loadWorkflow">>;
 
 /** Apply defaults and validate once; everything downstream takes the resolved, readonly options. */
 export function resolveOptions(options: CairnOptions): Readonly<ResolvedOptions> {

@@ -46,7 +46,7 @@ export function createApp(options: AppOptions): App {
   // they may act, then the body size before anything reads it.
   app.use("*", accessLog(options.cairn.logger));
   app.use("*", httpConventions(app));
-  app.use("/api/*", authenticate(options.cairn.store, resolved.auth));
+  app.use("/api/*", authenticate(options.cairn, resolved.auth));
   app.use("/api/*", forbidReadOnlyActions());
   app.use(
     "/api/*",

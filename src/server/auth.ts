@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import type { Store } from "../store/store.js";
+import type { TokenStore } from "../store/tokens.js";
 import { HttpError } from "./errors.js";
 import { verifyToken } from "./tokens.js";
 
@@ -25,7 +25,10 @@ const ANONYMOUS: Principal = { tenant: "", readOnly: true, tokenId: null };
  * Bearer tokens from the Authorization header only: a token in a URL ends up in proxy logs and
  * browser history, so a query string is never consulted.
  */
-export function authenticate(store: Store, mode: AuthMode): MiddlewareHandler<AppEnv> {
+export function authenticate(
+  source: { readonly tokens: TokenStore },
+  mode: AuthMode,
+): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (mode === "none") {
       c.set("principal", NO_AUTH);
@@ -39,7 +42,7 @@ export function authenticate(store: Store, mode: AuthMode): MiddlewareHandler<Ap
     if (!header)
       throw new HttpError("UNAUTHORIZED", "This request needs an Authorization: Bearer <token> header.");
     const match = /^Bearer +(\S+)\s*$/i.exec(header);
-    const record = match ? await verifyToken(store, match[1]!) : undefined;
+    const record = match ? await verifyToken(source.tokens, match[1]!) : undefined;
     if (!record)
       throw new HttpError("UNAUTHORIZED", "The bearer token is not valid (unknown, malformed or revoked).");
     c.set("principal", { tenant: record.tenant, readOnly: record.readOnly, tokenId: record.id });
@@ -52,13 +55,13 @@ export function authenticate(store: Store, mode: AuthMode): MiddlewareHandler<Ap
  * (an event stream): false once its token was revoked. Without auth there is nothing to revoke.
  */
 export function credentialsCheck(
-  store: Store,
+  tokens: TokenStore,
   principal: Principal,
   authorization: string | undefined,
 ): () => Promise<boolean> {
   const token = /^Bearer +(\S+)\s*$/i.exec(authorization ?? "")?.[1];
   if (principal.tokenId === null || token === undefined) return async () => true;
-  return async () => (await verifyToken(store, token)) !== undefined;
+  return async () => (await verifyToken(tokens, token)) !== undefined;
 }
 
 /** Read-only tokens may read everything of their tenant and act on nothing. */

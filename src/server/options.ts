@@ -1,10 +1,10 @@
 import { CairnError } from "../core/errors.js";
-import type { Cairn } from "../engine/cairn.js";
+import type { CairnClient } from "../engine/client.js";
 import type { AuthMode } from "./auth.js";
 import type { CairnMetrics } from "./metrics/cairn-metrics.js";
 
 export interface AppOptions {
-  cairn: Cairn;
+  cairn: CairnClient;
   /** "tokens" (default): every /api request needs a bearer token. "none": local development only. */
   auth?: AuthMode;
   /** Larger request bodies get 413 before any parsing. Default 1 MiB. */

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
-import type { Store, StoreReader } from "../store/store.js";
+import type { CairnClient } from "../engine/client.js";
 import { eventView } from "./views.js";
 
 /** Events read per store query; a backlog is sent in batches this size without waiting. */
@@ -32,7 +32,7 @@ export interface EventStreamOptions {
  */
 export function streamEvents(
   c: Context,
-  store: StoreReader & Pick<Store, "flushed">,
+  source: Pick<CairnClient, "eventsAfter">,
   options: EventStreamOptions,
 ): Response {
   return streamSSE(c, async (stream) => {
@@ -52,11 +52,9 @@ export function streamEvents(
             return;
           }
         }
-        const events = await store.readEvents({ ...options.filter, afterSeq: after, limit: BATCH });
-        // Sent once what was read is synced (read first: a sync covers the commits made before it).
-        // An event lost to a power loss would otherwise have a seq that a later event reuses, and a
-        // reconnecting client would skip that one.
-        if (events.length > 0) await store.flushed();
+        // Sent once what was read is synced (eventsAfter waits for it): an event lost to a power loss
+        // would otherwise have a seq that a later event reuses, and a reconnecting client would skip it.
+        const events = await source.eventsAfter({ ...options.filter, afterSeq: after, limit: BATCH });
         for (const event of events) {
           if (stream.aborted) return;
           await stream.writeSSE({

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { CairnError } from "../core/errors.js";
 import { newId } from "../engine/ids.js";
-import type { Store, TokenRecord } from "../store/store.js";
+import type { TokenRecord, TokenStore } from "../store/tokens.js";
 
 /** `cairn_` and 43 base64url characters (32 random bytes). */
 export const TOKEN_PATTERN = /^cairn_[A-Za-z0-9_-]{43}$/;
@@ -20,7 +20,7 @@ export interface NewToken {
 
 /** Create a token for a tenant and store its hash. */
 export async function createToken(
-  store: Store,
+  store: TokenStore,
   options: { tenant: string; readOnly?: boolean; name?: string | null; now?: number },
 ): Promise<NewToken> {
   if (!TENANT_PATTERN.test(options.tenant))
@@ -38,18 +38,18 @@ export async function createToken(
     createdAt: options.now ?? Date.now(),
     revokedAt: null,
   };
-  await store.transaction((tx) => tx.insertToken(record));
+  await store.insertToken(record);
   return { token, record };
 }
 
 /** The token a plain-text secret belongs to, if it exists and is not revoked. */
-export async function verifyToken(store: Store, token: string): Promise<TokenRecord | undefined> {
+export async function verifyToken(store: TokenStore, token: string): Promise<TokenRecord | undefined> {
   if (!TOKEN_PATTERN.test(token)) return undefined;
   const record = await store.findTokenByHash(hashToken(token));
   return record && record.revokedAt === null ? record : undefined;
 }
 
-export async function revokeToken(store: Store, id: string, now = Date.now()): Promise<void> {
-  if (!(await store.transaction((tx) => tx.revokeToken(id, now))))
+export async function revokeToken(store: TokenStore, id: string, now = Date.now()): Promise<void> {
+  if (!(await store.revokeToken(id, now)))
     throw new CairnError("NOT_FOUND", `Token "${id}" does not exist or is already revoked.`);
 }

@@ -72,17 +72,7 @@ export interface RunActivity {
   unfinished: boolean;
 }
 
-/** An API token: only a hash of its secret is stored. */
-export interface TokenRecord {
-  id: string;
-  tenant: string;
-  name: string | null;
-  /** SHA-256 of the token's secret, hex. */
-  hash: string;
-  readOnly: boolean;
-  createdAt: number;
-  revokedAt: number | null;
-}
+export type { TokenRecord } from "./tokens.js";
 
 export interface ClaimFilter {
   readonly workerId: string;
@@ -217,10 +207,6 @@ export interface StoreTx {
   appendEvents(events: readonly NewEvent[]): Promise<void>;
   appendLogs(lines: readonly LogLine[]): Promise<void>;
 
-  insertToken(token: TokenRecord): Promise<void>;
-  /** Marks a token revoked; false when no such (unrevoked) token exists. */
-  revokeToken(id: string, at: number): Promise<boolean>;
-
   /** Run attempts (starts and resumes) of a workflow's runs, newest first (at, run id, number). */
   listWorkflowAttempts(filter: WorkflowHistoryFilter): Promise<RunAttemptRecord[]>;
 
@@ -282,8 +268,6 @@ export interface StoreReader {
    * status, and the queue depth (ready steps of running runs) per workflow. Only non-zero rows.
    */
   countForMetrics(): Promise<MetricCounts>;
-  findTokenByHash(hash: string): Promise<TokenRecord | undefined>;
-  listTokens(): Promise<TokenRecord[]>;
 }
 
 export interface MetricCounts {

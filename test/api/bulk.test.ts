@@ -1,6 +1,7 @@
 // POST /api/runs/bulk/{action} over real HTTP: one combined plan, then per-run results.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { storeOf } from "../../src/engine/client-state.js";
 import { workflow } from "../../src/index.js";
 import { assertErrorShape, startServer } from "./helpers.js";
 
@@ -25,7 +26,7 @@ test("bulk resume of 50 interrupted runs: one plan with totals, one refused run,
   }
   for (const id of ids) await s.waitForStatus(id, ["failed"]);
   // The incident: every run is left interrupted; one needs a secret a bulk request cannot carry.
-  await s.cairn.store.transaction(async (tx) => {
+  await storeOf(s.cairn).transaction(async (tx) => {
     for (const id of ids) await tx.updateRun(id, { status: "interrupted", reason: "database outage" });
     await tx.updateRun("b7", { secretNames: ["TOKEN"] });
   });
@@ -41,7 +42,7 @@ test("bulk resume of 50 interrupted runs: one plan with totals, one refused run,
   assert.equal(dry.body.results, undefined);
   assert.equal(dry.body.more, false);
   assert.equal(state.loads, RUNS, "a dry run executes nothing");
-  assert.equal((await s.cairn.store.getRun("b0"))?.status, "interrupted", "nor changes any run");
+  assert.equal((await storeOf(s.cairn).getRun("b0"))?.status, "interrupted", "nor changes any run");
 
   state.failLoad = false;
   const done = await s.api("/api/runs/bulk/resume", { token: s.tokens.acme, json: body });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { storeOf } from "../../src/engine/client-state.js";
 import { revokeToken } from "../../src/server/tokens.js";
 import { assertErrorShape, startServer, storeState } from "./helpers.js";
 import { controls, flaky, gated, secretive, typed } from "./workflows.js";
@@ -191,9 +192,9 @@ test("401 without a valid bearer token in the Authorization header (never from t
 
   // A revoked token stops working at once.
   const { createToken } = await import("../../src/server/tokens.js");
-  const doomed = await createToken(s.cairn.store, { tenant: "acme" });
+  const doomed = await createToken(s.cairn.tokens, { tenant: "acme" });
   assert.equal((await s.api("/api/runs", { token: doomed.token })).status, 200);
-  await revokeToken(s.cairn.store, doomed.record.id);
+  await revokeToken(s.cairn.tokens, doomed.record.id);
   assertErrorShape(await s.api("/api/runs", { token: doomed.token }), 401, "UNAUTHORIZED");
 });
 
@@ -261,7 +262,7 @@ test("an unexpected error is a bare 500: no message, no stack; the server log ge
 test("a store that cannot be reached: /healthz and the API answer 503 with the error shape", async () => {
   const d = await startServer({ workflows: [typed] });
   assert.deepEqual((await d.api("/healthz")).body, { status: "ok" });
-  await d.cairn.store.close();
+  await storeOf(d.cairn).close();
   assertErrorShape(await d.api("/healthz"), 503, "STORE");
   assertErrorShape(await d.api("/api/runs", { token: d.tokens.acme }), 503, "STORE");
   await d.close().catch(() => undefined); // closing writes to the (closed) store

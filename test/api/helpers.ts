@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { after } from "node:test";
 import type { WorkflowLike } from "../../src/core/builder.js";
+import { storeOf } from "../../src/engine/client-state.js";
 import { Cairn, type CairnOptions, type RunStatus } from "../../src/index.js";
 import { createApp } from "../../src/server/app.js";
 import { type Listening, listen } from "../../src/server/listen.js";
@@ -68,9 +69,9 @@ export async function startServer(options: TestServerOptions): Promise<TestServe
     ...options.cairn,
   });
   for (const w of options.workflows) await cairn.register(w);
-  const acme = await createToken(cairn.store, { tenant: "acme", name: "acme-ci" });
-  const globex = await createToken(cairn.store, { tenant: "globex" });
-  const acmeReader = await createToken(cairn.store, { tenant: "acme", readOnly: true });
+  const acme = await createToken(cairn.tokens, { tenant: "acme", name: "acme-ci" });
+  const globex = await createToken(cairn.tokens, { tenant: "globex" });
+  const acmeReader = await createToken(cairn.tokens, { tenant: "acme", readOnly: true });
   const internalErrors: unknown[] = [];
   const app = createApp({
     cairn,
@@ -157,16 +158,16 @@ export function assertErrorShape(res: ApiResponse, status: number, code: string)
 
 /** The store's observable state: runs, steps, events, run attempts. Compared before/after bad requests. */
 export async function storeState(cairn: Cairn): Promise<string> {
-  const runs = await cairn.store.listRuns({ limit: 10_000 });
+  const runs = await storeOf(cairn).listRuns({ limit: 10_000 });
   const rows = await Promise.all(
     runs.map(async (r) => ({
       r,
-      steps: await cairn.store.getSteps(r.id),
+      steps: await storeOf(cairn).getSteps(r.id),
       attempts: await cairn.history(r.id),
     })),
   );
-  const events = await cairn.store.readEvents({ afterSeq: 0, limit: 1_000_000 });
-  return JSON.stringify({ rows, events, tokens: await cairn.store.listTokens() });
+  const events = await storeOf(cairn).readEvents({ afterSeq: 0, limit: 1_000_000 });
+  return JSON.stringify({ rows, events, tokens: await cairn.tokens.listTokens() });
 }
 
 /** Bytes of the SQLite file and its WAL/SHM companions, as one buffer to search. */

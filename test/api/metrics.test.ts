@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { storeOf } from "../../src/engine/client-state.js";
 import { Cairn } from "../../src/index.js";
 import { CairnMetrics } from "../../src/server/metrics/cairn-metrics.js";
 import { HealthSchema } from "../../src/server/schemas.js";
@@ -116,12 +117,12 @@ test("/metrics: a lease taken by another worker counts fenced writes; a dead wor
   const s = await startServer({ workflows: [gated], cairn: { leaseMs: 600, heartbeatMs: 50 } });
   const runId = (await s.api("/api/workflows/gated/runs", { token: s.tokens.acme, json: {} })).body.id;
   const running = await until(async () => {
-    const [step] = await s.cairn.store.getSteps(runId, ["wait"]);
+    const [step] = await storeOf(s.cairn).getSteps(runId, ["wait"]);
     return step?.status === "running" ? step : undefined;
   }, "the wait step to run");
   // Another worker took the step over (a new lease epoch): this worker's next heartbeat and its
   // outcome are both refused.
-  await s.cairn.store.transaction((tx) =>
+  await storeOf(s.cairn).transaction((tx) =>
     tx.updateStep({ runId, stepId: "wait" }, { leaseEpoch: running.leaseEpoch + 1, leaseOwner: "w-other" }),
   );
   await until(async () => {
@@ -133,7 +134,7 @@ test("/metrics: a lease taken by another worker counts fenced writes; a dead wor
   }, "the heartbeat and the outcome to be fenced");
 
   // The other worker "dies": its lease runs out, and the reaper puts the step back to ready.
-  await s.cairn.store.transaction((tx) =>
+  await storeOf(s.cairn).transaction((tx) =>
     tx.updateStep({ runId, stepId: "wait" }, { leaseExpiresAt: 1, leaseOwner: "w-dead" }),
   );
   controls.gate.open();

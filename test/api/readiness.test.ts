@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import Database from "better-sqlite3";
+import { storeOf } from "../../src/engine/client-state.js";
 import { assertErrorShape, startServer } from "./helpers.js";
 import { quick } from "./workflows.js";
 
@@ -9,7 +10,7 @@ test("/readyz: 200 with the schema version; 503 when the store is behind, ahead,
   const s = await startServer({ workflows: [quick] });
   const ready = await s.api("/readyz");
   assert.equal(ready.status, 200);
-  const { known } = await s.cairn.store.schemaVersion();
+  const { known } = await storeOf(s.cairn).schemaVersion();
   assert.deepEqual(ready.body, { status: "ready", schemaVersion: known });
 
   // Another process sets the recorded version back (as a store not yet migrated would be), then ahead.
@@ -26,7 +27,7 @@ test("/readyz: 200 with the schema version; 503 when the store is behind, ahead,
   assert.equal((await s.api("/readyz")).status, 200);
   other.close();
 
-  await s.cairn.store.close();
+  await storeOf(s.cairn).close();
   assertErrorShape(await s.api("/readyz"), 503, "STORE");
   await s.close().catch(() => undefined); // closing writes to the (closed) store
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { storeOf } from "../../src/engine/client-state.js";
 import {
   HistorySchema,
   LatestFailedSchema,
@@ -84,7 +85,7 @@ test("POST /api/workflows/:id/runs: 201 with the run; the same runId answers 200
       [200, 200, 200, 200, 200, 200, 200, 200, 200, 201],
       racing.map((r) => r.text).join("\n"),
     );
-    assert.equal((await s.cairn.store.listRuns({ limit: 1000 })).filter((r) => r.id === runId).length, 1);
+    assert.equal((await storeOf(s.cairn).listRuns({ limit: 1000 })).filter((r) => r.id === runId).length, 1);
     assert.equal((await s.cairn.history(runId)).length, 1, "one start recorded");
     await s.waitForStatus(runId, ["succeeded"]);
   }
@@ -241,7 +242,7 @@ test("GET /api/runs: newest first, cursor pagination without gaps or repeats, fi
     cursor = res.body.nextCursor;
     pages++;
   } while (cursor && pages < 20);
-  const quickRuns = (await s.cairn.store.listRuns({ workflowId: "quick", limit: 100 })).map((r) => r.id);
+  const quickRuns = (await storeOf(s.cairn).listRuns({ workflowId: "quick", limit: 100 })).map((r) => r.id);
   assert.deepEqual(seen, quickRuns, "every quick run once, newest first");
   assert.deepEqual(seen.slice(0, 5), [...ids].reverse());
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { test } from "node:test";
+import { storeOf } from "../../src/engine/client-state.js";
 import { assertErrorShape, databaseBytes, startServer } from "./helpers.js";
 import { SseClient } from "./sse-client.js";
 import { controls, secretive } from "./workflows.js";
@@ -75,7 +76,7 @@ test("secrets passed to start and resume appear nowhere: responses, events, logs
     await runStream.waitForType("run.succeeded");
     runStream.close();
     const logs = [...(await s.cairn.logs(runId)), ...(await s.cairn.logs(restarted.body.id))];
-    const events = await s.cairn.store.readEvents({ afterSeq: 0, limit: 100_000 });
+    const events = await storeOf(s.cairn).readEvents({ afterSeq: 0, limit: 100_000 });
     assert.ok(logs.length >= 3);
 
     const places: Array<[string, string]> = [

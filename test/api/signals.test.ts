@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { storeOf } from "../../src/engine/client-state.js";
 import { workflow } from "../../src/index.js";
 import { until } from "../helpers/temp.js";
 import { startServer } from "./helpers.js";
@@ -26,7 +27,7 @@ test("POST /api/runs/{id}/signals/{name}: bad data is a 422 with the reason and 
   });
   assert.equal(bad.status, 422);
   assert.match(bad.body.error.message, /does not fit the schema of step "ask": approved: .*boolean/);
-  assert.deepEqual(await s.cairn.store.read((tx) => tx.listSignals(id)), []);
+  assert.deepEqual(await storeOf(s.cairn).read((tx) => tx.listSignals(id)), []);
 
   const reader = await s.api(`/api/runs/${id}/signals/approve`, {
     token: s.tokens.acmeReader,

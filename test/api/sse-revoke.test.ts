@@ -10,7 +10,7 @@ const s = await startServer({ workflows: [quick] });
 after(() => s.close());
 
 test("revoking a token ends the event streams opened with it within 5 s; other streams go on", async () => {
-  const doomed = await createToken(s.cairn.store, { tenant: "acme" });
+  const doomed = await createToken(s.cairn.tokens, { tenant: "acme" });
   const started = await s.api("/api/workflows/quick/runs", { token: doomed.token, json: {} });
   await s.waitForStatus(started.body.id, ["succeeded"]);
   const all = await SseClient.connect(`${s.url}/api/events`, { token: doomed.token });
@@ -22,7 +22,7 @@ test("revoking a token ends the event streams opened with it within 5 s; other s
   await all.waitForType("run.succeeded");
 
   const revokedAt = Date.now();
-  await revokeToken(s.cairn.store, doomed.record.id);
+  await revokeToken(s.cairn.tokens, doomed.record.id);
   await all.waitFor(() => all.ended && one.ended, "both streams of the revoked token to end");
   const tookMs = Date.now() - revokedAt;
   assert.ok(tookMs < 5000, `ended ${tookMs} ms after the revocation`);

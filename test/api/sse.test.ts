@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { storeOf } from "../../src/engine/client-state.js";
 import { EventSchema } from "../../src/server/schemas.js";
 import { startServer } from "./helpers.js";
 import { SseClient } from "./sse-client.js";
@@ -119,7 +120,7 @@ test("GET /api/events: every run of the tenant, in seq order, resumable with Las
     await first.waitForType("run.succeeded", b);
     const seqs = first.messages.map((m) => m.data.seq as number);
     assertStrictlyIncreasing(seqs);
-    const all = (await s.cairn.store.readEvents({ tenant: "acme", limit: 100_000 })).map((e) => e.seq);
+    const all = (await storeOf(s.cairn).readEvents({ tenant: "acme", limit: 100_000 })).map((e) => e.seq);
     assert.deepEqual(seqs, all.slice(0, seqs.length), "the tenant's whole event log, from the start");
   } finally {
     first.close();

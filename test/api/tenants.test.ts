@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { storeOf } from "../../src/engine/client-state.js";
 import { assertErrorShape, startServer, storeState } from "./helpers.js";
 import { SseClient } from "./sse-client.js";
 import { controls, flaky, quick } from "./workflows.js";
@@ -140,5 +141,5 @@ test("a runId taken by another tenant is refused (409) without revealing that ru
   assert.deepEqual(res.body.error.details, { runId: acmeDone });
   assert.ok(!res.text.includes('acme"'), res.text);
   assert.ok(!res.text.includes("succeeded"), "the other tenant's run state is not revealed");
-  assert.equal((await s.cairn.store.getRun(acmeDone))!.tenant, "acme");
+  assert.equal((await storeOf(s.cairn).getRun(acmeDone))!.tenant, "acme");
 });

@@ -14,6 +14,7 @@ import { COMMIT_TOKEN_RETENTION_MS, deleteOldCommitTokens } from "../../src/stor
 import { PG_MIGRATIONS } from "../../src/store/postgres/migrations.js";
 import type { Queryable } from "../../src/store/postgres/pg-sql.js";
 import { PostgresStore } from "../../src/store/postgres/postgres-store.js";
+import type { PostgresTx } from "../../src/store/postgres/postgres-tx.js";
 import { type ListenClient, WorkListener } from "../../src/store/postgres/work-listener.js";
 import type { TokenRecord } from "../../src/store/store.js";
 import { PG_URL, pgTestDb } from "../helpers/pg.js";
@@ -70,7 +71,7 @@ test("connection lost after the server committed: the outcome is read back and n
   proxy.failNextCommit("drop-after-commit");
   await store.transaction(async (tx) => {
     calls++;
-    await tx.insertToken(token);
+    await (tx as PostgresTx).insertToken(token);
   });
   assert.ok(proxy.faulted);
   assert.equal(calls, 1);
@@ -244,7 +245,7 @@ test("commit tokens: one per write transaction, none for a read-only one; those 
   await store.transaction(async (tx) => tx.getRun("r1"));
   assert.equal(await count(), 1);
   await db.sql("UPDATE commit_tokens SET at = at - $1", [COMMIT_TOKEN_RETENTION_MS + 1000]);
-  await store.transaction((tx) => tx.insertToken(token));
+  await store.transaction((tx) => (tx as PostgresTx).insertToken(token));
   const pool = new pg.Pool({ connectionString: PG_URL, options: `-c search_path=${db.schema}` });
   t.after(() => pool.end());
   assert.equal(await deleteOldCommitTokens(pool as unknown as Queryable), 1);

@@ -1,7 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { RUN_STATUSES } from "../../core/types.js";
-import type { Activity } from "../../engine/activity.js";
-import type { Cairn } from "../../engine/cairn.js";
+import type { Activity, ActivityFeed } from "../../engine/activity.js";
+import type { CairnClient } from "../../engine/client.js";
 import { StoreCounts } from "./store-counts.js";
 
 /** Upper bounds (seconds) of the step duration histogram: sub-second handlers up to hour-long jobs. */
@@ -38,9 +38,15 @@ export class CairnMetrics {
   readonly #recoveries: Counter<"result">;
   readonly #durations: Histogram<"workflow" | "step">;
 
-  /** `syncCountBelowMs`: see StoreCounts (default 250 ms). */
-  constructor(cairn: Cairn, options: { syncCountBelowMs?: number } = {}) {
-    this.#counts = new StoreCounts(cairn.store, { syncBelowMs: options.syncCountBelowMs ?? 250 });
+  /**
+   * The counters follow `cairn.activity` (what this process's worker did); a client without one
+   * executes nothing and they stay 0. `syncCountBelowMs`: see StoreCounts (default 250 ms).
+   */
+  constructor(
+    cairn: CairnClient & { readonly activity?: ActivityFeed },
+    options: { syncCountBelowMs?: number } = {},
+  ) {
+    this.#counts = new StoreCounts(cairn, { syncBelowMs: options.syncCountBelowMs ?? 250 });
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     this.#runs = new Gauge({
@@ -99,7 +105,7 @@ export class CairnMetrics {
     // Series that exist from the start read 0 rather than missing (rate() and alerts need them).
     for (const write of ["outcome", "heartbeat"]) this.#fenced.inc({ write }, 0);
     for (const result of ["recovered", "interrupted"]) this.#recoveries.inc({ result }, 0);
-    this.#unsubscribe = cairn.activity.on((activity) => this.#observe(activity));
+    this.#unsubscribe = cairn.activity?.on((activity) => this.#observe(activity)) ?? (() => undefined);
   }
 
   /** The text exposition format, with the store's counts read now. */

@@ -1,5 +1,5 @@
 import { createServer } from "node:http";
-import type { Cairn } from "../../engine/cairn.js";
+import type { CairnClient } from "../../engine/client.js";
 import { type Listening, listenOn } from "../listen-on.js";
 import { type CairnMetrics, METRICS_CONTENT_TYPE } from "./cairn-metrics.js";
 
@@ -12,7 +12,7 @@ import { type CairnMetrics, METRICS_CONTENT_TYPE } from "./cairn-metrics.js";
  * const server = await serveMetrics(cairn, metrics, { host: "0.0.0.0", port: 9464 });
  */
 export function serveMetrics(
-  cairn: Cairn,
+  cairn: CairnClient,
   metrics: CairnMetrics,
   options: { host: string; port: number },
 ): Promise<Listening> {
@@ -32,7 +32,7 @@ export function serveMetrics(
       );
     if (path === "/healthz")
       // A read through the store's own connection: fails when the file or server is gone.
-      return void cairn.store.getRun("healthz").then(
+      return void cairn.ping().then(
         () => answer(200, "application/json", '{"status":"ok"}'),
         () =>
           answer(

@@ -1,4 +1,6 @@
-import type { MetricCounts, Store } from "../../store/store.js";
+import type { MetricCounts } from "../../store/store.js";
+
+type Counter = { countForMetrics(): Promise<MetricCounts> };
 
 export interface CountsReading {
   readonly counts: MetricCounts;
@@ -16,12 +18,12 @@ export interface CountsReading {
  * old (`cairn_store_counts_age_seconds` says how old), and the store never counts twice at once.
  */
 export class StoreCounts {
-  readonly #store: Pick<Store, "countForMetrics">;
+  readonly #store: Counter;
   readonly #syncBelowMs: number;
   #last: { counts: MetricCounts; at: number; durationMs: number } | undefined;
   #refreshing: Promise<void> | undefined;
 
-  constructor(store: Pick<Store, "countForMetrics">, options: { syncBelowMs?: number } = {}) {
+  constructor(store: Counter, options: { syncBelowMs?: number } = {}) {
     this.#store = store;
     this.#syncBelowMs = options.syncBelowMs ?? 250;
   }

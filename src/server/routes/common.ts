@@ -1,7 +1,7 @@
 import type { OpenAPIHono, z } from "@hono/zod-openapi";
 import { CairnError } from "../../core/errors.js";
 import type { RunRecord } from "../../core/types.js";
-import type { Cairn } from "../../engine/cairn.js";
+import type { CairnClient } from "../../engine/client.js";
 import type { AppEnv, Principal } from "../auth.js";
 import type { ResolvedAppOptions } from "../options.js";
 import { ErrorSchema } from "../schemas.js";
@@ -11,7 +11,7 @@ export type App = OpenAPIHono<AppEnv>;
 
 /** What every route module gets: the client API and the resolved server options. */
 export interface RouteContext {
-  readonly cairn: Cairn;
+  readonly cairn: CairnClient;
   readonly options: ResolvedAppOptions;
 }
 
@@ -53,22 +53,22 @@ export function jsonBody<T extends z.ZodType>(schema: T, required: boolean) {
  * The run, if it exists and belongs to the caller's tenant. Another tenant's run gets exactly the
  * answer a non-existent id gets, so ids cannot be probed across tenants.
  */
-export async function ownRun(cairn: Cairn, principal: Principal, runId: string): Promise<RunRecord> {
-  const run = await cairn.store.getRun(runId);
+export async function ownRun(cairn: CairnClient, principal: Principal, runId: string): Promise<RunRecord> {
+  const run = await cairn.run(runId);
   if (!run || run.tenant !== principal.tenant)
     throw new CairnError("NOT_FOUND", `Run "${runId}" does not exist.`);
   return run;
 }
 
 /** A run with its steps (labelled), lineage and liveness, as `GET /api/runs/{id}` shows it. */
-export async function runDetail(cairn: Cairn, runId: string) {
+export async function runDetail(cairn: CairnClient, runId: string) {
   const view = await cairn.get(runId);
   if (!view) throw new CairnError("NOT_FOUND", `Run "${runId}" does not exist.`);
   const parent = view.run.parentRunId;
   const [children, workflow, deleted] = await Promise.all([
-    cairn.store.listChildRuns(runId),
-    cairn.store.getWorkflow(view.run.workflowId),
-    parent ? cairn.store.read((tx) => tx.getDeletedRuns([parent])) : [],
+    cairn.childRuns(runId),
+    cairn.workflow(view.run.workflowId),
+    parent ? cairn.deletedRuns([parent]) : [],
   ]);
   return runDetailView(view, children, labelsOf(workflow), deleted.length > 0);
 }

@@ -1,6 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { RUN_STATUSES } from "../../core/types.js";
-import { deleteOneRun } from "../../engine/retention.js";
 import { RunIdParams } from "../requests.js";
 import { type App, BEARER, errors, json, type RouteContext } from "./common.js";
 
@@ -32,7 +31,7 @@ const deleteRun = createRoute({
 export function registerDeleteRunRoute(app: App, { cairn }: RouteContext): void {
   app.openapi(deleteRun, async (c) => {
     const { id } = c.req.valid("param");
-    const deleted = await deleteOneRun(cairn.store, id, c.get("principal").tenant);
+    const deleted = await cairn.deleteRun(id, { tenant: c.get("principal").tenant });
     return c.json({ deleted }, 200);
   });
 }

@@ -44,21 +44,21 @@ export function registerEventRoutes(app: App, { cairn, options }: RouteContext):
     const principal = c.get("principal");
     await ownRun(cairn, principal, id);
     const afterSeq = startSeq(c.req.valid("header")["last-event-id"], c.req.valid("query").after);
-    return streamEvents(c, cairn.store, {
+    return streamEvents(c, cairn, {
       ...stream,
       filter: { runId: id, tenant: principal.tenant },
       afterSeq,
-      stillAuthorized: credentialsCheck(cairn.store, principal, c.req.header("authorization")),
+      stillAuthorized: credentialsCheck(cairn.tokens, principal, c.req.header("authorization")),
     });
   });
 
   app.openapi(allEvents, async (c) => {
     const afterSeq = startSeq(c.req.valid("header")["last-event-id"], c.req.valid("query").after);
-    return streamEvents(c, cairn.store, {
+    return streamEvents(c, cairn, {
       ...stream,
       filter: { tenant: c.get("principal").tenant },
       afterSeq,
-      stillAuthorized: credentialsCheck(cairn.store, c.get("principal"), c.req.header("authorization")),
+      stillAuthorized: credentialsCheck(cairn.tokens, c.get("principal"), c.req.header("authorization")),
     });
   });
 }

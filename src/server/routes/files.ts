@@ -83,7 +83,7 @@ export function registerFileRoutes(app: App, { cairn }: RouteContext): void {
   app.openapi(listFiles, async (c) => {
     const { id } = c.req.valid("param");
     const run = await ownRun(cairn, c.get("principal"), id);
-    const listing = await listRunFiles(run, await cairn.store.getSteps(id));
+    const listing = await listRunFiles(run, await cairn.steps(id));
     return c.json(listing, 200);
   });
 

@@ -29,7 +29,7 @@ export function registerReadinessRoute(app: App, { cairn }: RouteContext): void 
   app.openapi(readyz, async (c) => {
     let version: { current: number; known: number };
     try {
-      version = await cairn.store.schemaVersion();
+      version = await cairn.schemaVersion();
     } catch (cause) {
       throw new CairnError("STORE", "The store is not reachable.", { cause });
     }

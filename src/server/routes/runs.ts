@@ -100,12 +100,12 @@ export function registerRunRoutes(app: App, { cairn }: RouteContext): void {
   app.openapi(getStep, async (c) => {
     const { id, stepId } = c.req.valid("param");
     const run = await ownRun(cairn, c.get("principal"), id);
-    const [step] = await cairn.store.getSteps(id, [stepId]);
+    const [step] = await cairn.steps(id, [stepId]);
     if (!step) throw new CairnError("NOT_FOUND", `Run "${id}" has no step "${stepId}".`);
     const [logs, workflow, memos] = await Promise.all([
       cairn.logs(id, stepId),
-      cairn.store.getWorkflow(run.workflowId),
-      cairn.store.listMemos({ runId: id, stepId }),
+      cairn.workflow(run.workflowId),
+      cairn.memos(id, stepId),
     ]);
     return c.json(stepDetailView(step, labelsOf(workflow), logs, memos), 200);
   });

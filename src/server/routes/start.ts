@@ -49,7 +49,7 @@ export function registerStartRoute(app: App, { cairn }: RouteContext): void {
     const principal = c.get("principal");
     const start = async (): Promise<{ runId: string; created: boolean }> => {
       if (body.runId !== undefined) {
-        const existing = await cairn.store.getRun(body.runId);
+        const existing = await cairn.run(body.runId);
         if (existing && existing.tenant === principal.tenant && existing.workflowId === workflowId)
           return { runId: existing.id, created: false };
         if (existing)

@@ -48,7 +48,7 @@ export function registerSystemRoutes(app: App, { cairn, options }: RouteContext)
   app.openapi(healthz, async (c) => {
     // A read through the store's own connection: fails when the file or server is gone.
     try {
-      await cairn.store.getRun("healthz");
+      await cairn.ping();
     } catch (cause) {
       throw new CairnError("STORE", "The store is not reachable.", { cause });
     }

@@ -1,6 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { CairnError } from "../../core/errors.js";
-import { workflowHistory } from "../../engine/workflow-history.js";
 import { WorkflowIdParams } from "../requests.js";
 import { LatestFailedSchema, RunAttemptSchema, WorkflowListSchema, WorkflowSchema } from "../schemas.js";
 import { runView, workflowSummaryView, workflowView } from "../views.js";
@@ -83,9 +82,8 @@ export function registerWorkflowRoutes(app: App, { cairn }: RouteContext): void 
   app.openapi(history, async (c) => {
     const { id } = c.req.valid("param");
     const q = c.req.valid("query");
-    if (!(await cairn.store.getWorkflow(id)))
-      throw new CairnError("NOT_FOUND", `Workflow "${id}" is not registered.`);
-    const page = await workflowHistory(cairn.store, {
+    if (!(await cairn.workflow(id))) throw new CairnError("NOT_FOUND", `Workflow "${id}" is not registered.`);
+    const page = await cairn.workflowHistory({
       workflowId: id,
       tenant: c.get("principal").tenant,
       limit: q.limit ?? 50,
@@ -101,15 +99,14 @@ export function registerWorkflowRoutes(app: App, { cairn }: RouteContext): void 
 
   app.openapi(getWorkflow, async (c) => {
     const { id } = c.req.valid("param");
-    const record = await cairn.store.getWorkflow(id);
+    const record = await cairn.workflow(id);
     if (!record) throw new CairnError("NOT_FOUND", `Workflow "${id}" is not registered.`);
     return c.json(workflowView(record), 200);
   });
 
   app.openapi(latestFailed, async (c) => {
     const { id } = c.req.valid("param");
-    if (!(await cairn.store.getWorkflow(id)))
-      throw new CairnError("NOT_FOUND", `Workflow "${id}" is not registered.`);
+    if (!(await cairn.workflow(id))) throw new CairnError("NOT_FOUND", `Workflow "${id}" is not registered.`);
     const latest = await cairn.latestFailed(id, c.get("principal").tenant);
     if (!latest) throw new CairnError("NOT_FOUND", `Workflow "${id}" has no failed run left to fix.`);
     return c.json({ run: runView(latest.run), failed: latest.failed }, 200);

@@ -22,6 +22,7 @@ import type {
   TokenRecord,
   TransactionOptions,
 } from "../store.js";
+import type { TokenStore } from "../tokens.js";
 import { commitOutcome, connectionConfig, deleteOldCommitTokens, redact, retrying } from "./connection.js";
 import * as events from "./events.js";
 import { checkIntegrity } from "./integrity.js";
@@ -73,7 +74,7 @@ const COMMIT_TOKEN_CLEANUP_MS = 5 * 60 * 1000;
  * const store = await PostgresStore.open("postgres://cairn@db.internal/cairn", { schema: "cairn" });
  * const cairn = await Cairn.open({ db: store });
  */
-export class PostgresStore implements Store {
+export class PostgresStore implements Store, TokenStore {
   readonly kind = "postgres" as const;
   readonly stats: StoreStats = { commits: 0 };
   readonly dataDir = path.resolve(".cairn");
@@ -322,6 +323,14 @@ export class PostgresStore implements Store {
 
   countForMetrics(): Promise<MetricCounts> {
     return this.#reading((db) => countForMetrics(db));
+  }
+
+  insertToken(token: TokenRecord): Promise<void> {
+    return this.transaction((tx) => (tx as PostgresTx).insertToken(token));
+  }
+
+  revokeToken(id: string, at: number): Promise<boolean> {
+    return this.transaction((tx) => (tx as PostgresTx).revokeToken(id, at));
   }
 
   findTokenByHash(hash: string): Promise<TokenRecord | undefined> {

@@ -24,6 +24,7 @@ import type {
   TokenRecord,
   TransactionOptions,
 } from "../store.js";
+import type { TokenStore } from "../tokens.js";
 import * as events from "./events.js";
 import { checkIntegrity } from "./integrity.js";
 import * as logs from "./logs.js";
@@ -51,7 +52,7 @@ export interface SqliteStoreOptions {
 }
 
 /** The embedded default store: one SQLite file in WAL mode; every write transaction is BEGIN IMMEDIATE. */
-export class SqliteStore implements Store {
+export class SqliteStore implements Store, TokenStore {
   readonly kind = "sqlite" as const;
   #commits = 0;
   readonly dataDir: string;
@@ -229,6 +230,14 @@ export class SqliteStore implements Store {
 
   countForMetrics(): Promise<MetricCounts> {
     return this.#read(() => countForMetrics(this.#sql));
+  }
+
+  insertToken(token: TokenRecord): Promise<void> {
+    return this.transaction(() => this.#tx.insertToken(token));
+  }
+
+  revokeToken(id: string, at: number): Promise<boolean> {
+    return this.transaction(() => this.#tx.revokeToken(id, at));
   }
 
   findTokenByHash(hash: string): Promise<TokenRecord | undefined> {

@@ -1,0 +1,51 @@
+import { toDefinition, type WorkflowLike } from "../core/builder.js";
+import { CairnError } from "../core/errors.js";
+import type { ClientState } from "./client-state.js";
+import { type LoadedWorkflow, loadWorkflow, toWorkflowRecord } from "./registry.js";
+import { definitionFile } from "./run-source.js";
+
+/** Validate a workflow, record it in the store, and let an attached worker execute its runs. */
+export async function registerWorkflow(state: ClientState, workflow: WorkflowLike): Promise<LoadedWorkflow> {
+  const loaded = loadWorkflow(toDefinition(workflow));
+  state.workflows.set(loaded.definition.id, loaded);
+  const record = await toWorkflowRecord(loaded, state.options.clock());
+  await state.store.transaction((tx) => tx.upsertWorkflow(record));
+  await state.worker?.workflowRegistered();
+  return loaded;
+}
+
+/** The workflow as given, registered unless this very definition already is. */
+export async function ensureRegistered(state: ClientState, workflow: WorkflowLike): Promise<LoadedWorkflow> {
+  const definition = toDefinition(workflow);
+  const known = state.workflows.get(definition.id);
+  if (known && known.definition === definition) return known;
+  return registerWorkflow(state, definition);
+}
+
+/** A workflow by id: registered here, or loaded from the file it was last loaded from. */
+export async function workflowById(state: ClientState, id: string): Promise<LoadedWorkflow> {
+  const known = state.workflows.get(id);
+  if (known) return known;
+  const record = await state.store.getWorkflow(id);
+  return registerWorkflow(state, await load(state, definitionFile(id, null, record), id));
+}
+
+/** The current definition of a run's workflow: registered here, or loaded again from the run's own file. */
+export async function workflowOfRun(state: ClientState, runId: string): Promise<LoadedWorkflow> {
+  const run = await state.store.getRun(runId);
+  if (!run) throw new CairnError("NOT_FOUND", `Run "${runId}" does not exist.`);
+  const known = state.workflows.get(run.workflowId);
+  if (known) return known;
+  const record = await state.store.getWorkflow(run.workflowId);
+  const file = definitionFile(run.workflowId, run, record);
+  return registerWorkflow(state, await load(state, file, run.workflowId));
+}
+
+function load(state: ClientState, file: string, workflowId: string): Promise<WorkflowLike> {
+  if (!state.loadWorkflow)
+    throw new CairnError(
+      "NOT_FOUND",
+      `Workflow "${workflowId}" is not registered in this process (register it, or open Cairn with a loadWorkflow option to load it from ${file}).`,
+    );
+  return state.loadWorkflow(file, workflowId);
+}
