@@ -297,7 +297,10 @@ async function measure(cairn: Cairn, reps: number): Promise<Record<string, numbe
     return performance.now() - t;
   };
   const out: Record<string, number[]> = {};
-  const add = (name: string, ms: number) => (out[name] ??= []).push(ms);
+  const add = (name: string, ms: number) => {
+    out[name] ??= [];
+    out[name].push(ms);
+  };
   const api = createApp({ cairn, auth: "none" });
   // Warm: code compiled, statements prepared, pages cached, as in a server that has been up a while.
   for (let w = 0; w < 3; w++) {
