@@ -143,9 +143,9 @@ function sqliteLoad(file: string, templates: { ok: string; failed: string }, n: 
         root_run_id: `'run_h' || printf('%09d', g.i)`,
         workflow_id: `'hist-' || (g.i % ${WORKFLOWS})`,
         status: "g.status",
-        created_at: `${t0} + g.i::bigint * ${spacing}`,
-        updated_at: `${t0} + g.i::bigint * ${spacing} + (t.updated_at - t.created_at)`,
-        finished_at: `${t0} + g.i::bigint * ${spacing} + (t.finished_at - t.created_at)`,
+        created_at: `${t0} + g.i * ${spacing}`,
+        updated_at: `${t0} + g.i * ${spacing} + (t.updated_at - t.created_at)`,
+        finished_at: `${t0} + g.i * ${spacing} + (t.finished_at - t.created_at)`,
         workdir: `'/nonexistent/cairn-history/run_h' || printf('%09d', g.i)`,
         driver_id: "NULL",
       })}
