@@ -1,5 +1,6 @@
 import { fanOutScenario } from "./fan-out.js";
 import { floor } from "./floor.js";
+import { history } from "./history.js";
 import { manyRuns } from "./many-runs.js";
 import { memory } from "./memory.js";
 import { type BenchContext, formatTable, machineInfo, writeResults } from "./report.js";
@@ -27,6 +28,7 @@ const scenarios: Array<[string, (ctx: BenchContext) => Promise<void>]> = [
   ["resume", resume],
   ["store-growth", storeGrowth],
   ["memory", memory],
+  ["history", history],
 ];
 
 const startedAt = new Date();

@@ -161,6 +161,20 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX signals_by_key ON signals (run_id, name, key);
   CREATE INDEX signals_pending ON signals (run_id, name, seq) WHERE taken_at IS NULL;
   `,
+  // 11. The first page of the runs list, all runs or one workflow's, sorted every run of the store
+  // (or of the workflow) to return 50: 233 ms and 51 ms at 100,000 finished runs, against 0.2 ms
+  // in a small store (bench/history.ts). The two new indexes are written once per run (created_at
+  // and id never change). runs_by_workflow gains the id, so that a list by workflow and status (and
+  // latestFailed) still reads it in order rather than walking the workflow's runs of every status.
+  // The API always names the tenant: its list by status (the UI's "running" filter) walked
+  // runs_by_tenant through the whole history when few runs have that status.
+  `
+  CREATE INDEX runs_by_created ON runs (created_at DESC, id DESC);
+  CREATE INDEX runs_by_tenant_status ON runs (tenant, status, created_at DESC, id DESC);
+  CREATE INDEX runs_by_workflow_created ON runs (workflow_id, created_at DESC, id DESC);
+  DROP INDEX runs_by_workflow;
+  CREATE INDEX runs_by_workflow ON runs (workflow_id, status, created_at DESC, id DESC);
+  `,
 ];
 
 /**
