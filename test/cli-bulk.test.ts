@@ -134,4 +134,11 @@ test("rerun --all --failed: one plan over the failed runs, then each rerun as a 
       ],
     );
   }
+  const again = await cli(["rerun", ...select, "--dry-run"], { cwd, env });
+  assert.equal(again.code, 3, "every run was already rerun: refused, so repeating makes nothing new");
+  for (const r of report.results)
+    assert.match(
+      again.stdout,
+      new RegExp(`refused: Run "${r.runId}" was already rerun as "${r.newRunId}" \\(succeeded\\)`),
+    );
 });

@@ -179,6 +179,10 @@ async function planOne(cairn: CairnClient, req: BulkRequest, run: RunRecord): Pr
       const steps = Object.fromEntries(Object.entries(plan.summary).filter(([, n]) => n > 0));
       return { ...base, steps, refusal: plan.refusal };
     }
+    if (req.action === "rerun" || req.action === "restart") {
+      const earlier = await earlierRemake(cairn, run, req.action);
+      if (earlier) return { ...base, steps: {}, refusal: earlier };
+    }
     if (req.action === "rerun") return { ...base, ...(await planRerunFailed(cairn, run)) };
     if (req.action === "restart") {
       if (!FINISHED_RUN_STATUSES.includes(run.status))
@@ -230,6 +234,24 @@ async function applyOne(cairn: CairnClient, req: BulkRequest, plan: BulkRunPlan)
           : { code: "INTERNAL", message: "Internal error; see the server's log." },
     };
   }
+}
+
+/**
+ * A bulk restart or rerun makes a new run from each source run and leaves the source as it was; so
+ * that repeating one is harmless, a run that this action already remade (the new run did not fail
+ * and was not cancelled) is refused with the run that did.
+ */
+async function earlierRemake(
+  cairn: CairnClient,
+  run: RunRecord,
+  action: "restart" | "rerun",
+): Promise<string | null> {
+  const made = (await cairn.childRuns(run.id)).find(
+    (child) => child.origin === action && child.status !== "failed" && child.status !== "cancelled",
+  );
+  if (!made) return null;
+  const verb = action === "restart" ? "restarted" : "rerun";
+  return `Run "${run.id}" was already ${verb} as "${made.id}" (${made.status}); ${action} it on its own to make another.`;
 }
 
 /** What `rerun --failed` would do: its failed steps and their downstream run, the rest is reused. */

@@ -103,7 +103,7 @@ const bulk = createRoute({
   tags: ["actions"],
   summary: "Resume, restart, rerun (failed steps) or cancel many runs with one combined plan",
   description:
-    "Selects the tenant's runs by filter and/or ids (oldest first, at most `limit`). With `dryRun`, returns what would happen to each run (step counts, refusals and why) and totals. Otherwise applies the action run by run, each with its own compare-and-set, and reports each run's result; the response is 200 even when some runs were refused. `rerun` makes a new run of each, executing its failed steps and their downstream and reusing the rest. Runs needing secrets are refused (a bulk request carries none).",
+    "Selects the tenant's runs by filter and/or ids (oldest first, at most `limit`). With `dryRun`, returns what would happen to each run (step counts, refusals and why) and totals. Otherwise applies the action run by run, each with its own compare-and-set, and reports each run's result; the response is 200 even when some runs were refused. `rerun` makes a new run of each, executing its failed steps and their downstream and reusing the rest. A run that `restart` or `rerun` already remade (into a run that did not fail and was not cancelled) is refused, so repeating a call makes nothing twice. Runs needing secrets are refused (a bulk request carries none).",
   security: BEARER,
   request: {
     params: z.object({
