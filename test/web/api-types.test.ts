@@ -5,12 +5,11 @@ import {
   ON_CHANGE as CORE_ON_CHANGE,
   PLAN_ACTIONS as CORE_PLAN_ACTIONS,
 } from "../../src/core/resume-plan.js";
+import { RUN_ACTIONS as CORE_RUN_ACTIONS } from "../../src/core/run-actions.js";
 import {
   RUN_STATUSES as CORE_RUN_STATUSES,
   STEP_STATUSES as CORE_STEP_STATUSES,
   EVENT_TYPES,
-  FINISHED_RUN_STATUSES,
-  RESUMABLE_RUN_STATUSES,
 } from "../../src/core/types.js";
 import type {
   EventSchema,
@@ -59,8 +58,7 @@ test("the UI's closed sets match the engine's", () => {
   assert.ok(Object.values(checks).every(Boolean));
   assert.deepEqual(web.RUN_STATUSES, CORE_RUN_STATUSES);
   assert.deepEqual(web.STEP_STATUSES, CORE_STEP_STATUSES);
-  assert.deepEqual(web.RESUMABLE, RESUMABLE_RUN_STATUSES);
-  assert.deepEqual(web.FINISHED, FINISHED_RUN_STATUSES);
+  assert.deepEqual(web.RUN_ACTIONS, CORE_RUN_ACTIONS);
   assert.deepEqual(web.PLAN_ACTIONS, CORE_PLAN_ACTIONS);
   assert.deepEqual(web.ON_CHANGE, CORE_ON_CHANGE);
   const eventTypes: readonly web.EventType[] = EVENT_TYPES;

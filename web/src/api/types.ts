@@ -10,10 +10,14 @@ export type RunStatus = (typeof RUN_STATUSES)[number];
 export const STEP_STATUSES = ["pending", "ready", "running", "succeeded", "failed", "cancelled"] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
-/** Statuses from which resume continues a run in place (core/types.ts RESUMABLE_RUN_STATUSES). */
-export const RESUMABLE: readonly RunStatus[] = ["failed", "cancelled", "paused", "interrupted"];
-/** Statuses from which restart and rerun start a new run (core/types.ts FINISHED_RUN_STATUSES). */
-export const FINISHED: readonly RunStatus[] = ["succeeded", "failed", "cancelled", "interrupted"];
+export const RUN_ACTIONS = ["resume", "restart", "rerun", "cancel", "pause"] as const;
+export type RunAction = (typeof RUN_ACTIONS)[number];
+
+/** Whether the run's status allows an action now and, when not, why (core/run-actions.ts decides). */
+export interface RunActionState {
+  allowed: boolean;
+  reason: string | null;
+}
 
 export type RunOrigin = "start" | "restart" | "rerun";
 export type ProvenanceKind = "executed" | "reused" | "recovered" | "manual";
@@ -58,6 +62,8 @@ export interface Run {
   attempt: number;
   reason: string | null;
   secretNames: string[];
+  /** Which actions the run's status allows now: the UI shows these, it does not derive them. */
+  actions: Record<RunAction, RunActionState>;
 }
 
 export interface Step {
