@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { PLAN_ACTIONS } from "../core/resume-plan.js";
+import { RUN_ACTIONS, type RunAction } from "../core/run-actions.js";
 import {
   EVENT_TYPES,
   PROVENANCE_KINDS,
@@ -45,6 +46,27 @@ export const ProvenanceSchema = z
   })
   .openapi("Provenance", { description: "How a step's current result came to be." });
 
+const RunActionSchema = z
+  .object({
+    allowed: z.boolean().openapi({ description: "Whether the action may be applied now." }),
+    reason: z.string().nullable().openapi({
+      description: "Why the action is refused in the run's status (what to do instead); null when allowed.",
+    }),
+  })
+  .openapi("RunAction");
+
+export const RunActionsSchema = z
+  .object(
+    Object.fromEntries(RUN_ACTIONS.map((action) => [action, RunActionSchema])) as Record<
+      RunAction,
+      typeof RunActionSchema
+    >,
+  )
+  .openapi("RunActions", {
+    description:
+      "Which actions the run's status allows now, from the engine's own table (core/run-actions.ts): a client shows these instead of deriving them from `status`.",
+  });
+
 export const RunSchema = z
   .object({
     id: z.string(),
@@ -65,6 +87,7 @@ export const RunSchema = z
     secretNames: z
       .array(z.string())
       .openapi({ description: "Secrets the run needs at resume (names only)." }),
+    actions: RunActionsSchema,
   })
   .openapi("Run");
 

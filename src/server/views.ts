@@ -1,4 +1,5 @@
 import type { z } from "@hono/zod-openapi";
+import { runActions } from "../core/run-actions.js";
 import { describeWait, parkedWait, runWaiting } from "../core/step-wait.js";
 import type {
   CairnEvent,
@@ -52,6 +53,7 @@ export function runView(run: RunRecord): Out<typeof RunSchema> {
     attempt: run.attempt,
     reason: run.reason,
     secretNames: run.secretNames,
+    actions: runActions(run.id, run.status),
   };
 }
 

@@ -310,6 +310,46 @@ test("pause and cancel: 200 with the run; an action its state forbids is 409 wit
   assert.equal(view.body.status, "cancelled");
 });
 
+test("every run the API returns carries `actions`: what its status allows now, and why not otherwise", async () => {
+  const allowed = (body: { actions: Record<string, { allowed: boolean }> }) =>
+    Object.entries(body.actions)
+      .filter(([, a]) => a.allowed)
+      .map(([name]) => name);
+  resetGate();
+  const started = await s.api("/api/workflows/gated/runs", { token: s.tokens.acme, json: {} });
+  const runId = started.body.id;
+  assert.equal(started.body.status, "running");
+  assert.deepEqual(allowed(started.body), ["cancel", "pause"]);
+  assert.deepEqual(started.body.actions.resume, {
+    allowed: false,
+    reason: `Run "${runId}" is still running. Wait for it to finish, or cancel or pause it first.`,
+  });
+
+  const paused = await s.api(`/api/runs/${runId}/pause`, { token: s.tokens.acme, method: "POST" });
+  RunSchema.parse(paused.body);
+  assert.deepEqual(allowed(paused.body), ["resume", "cancel"]);
+  assert.deepEqual(paused.body.actions.resume, { allowed: true, reason: null });
+  // The refusal the API answers with is the reason it showed.
+  const refused = await s.api(`/api/runs/${runId}/pause`, { token: s.tokens.acme, method: "POST" });
+  assertErrorShape(refused, 409, "CONFLICT");
+  assert.equal(refused.body.error.message, paused.body.actions.pause.reason);
+
+  const cancelled = await s.api(`/api/runs/${runId}/cancel`, { token: s.tokens.acme, method: "POST" });
+  assert.deepEqual(allowed(cancelled.body), ["resume", "restart", "rerun"]);
+  controls.gate.open();
+  const listed = await s.api("/api/runs?workflow=gated&status=cancelled", { token: s.tokens.acme });
+  RunPageSchema.parse(listed.body);
+  const inList = listed.body.runs.find((r: { id: string }) => r.id === runId);
+  assert.deepEqual(inList.actions, cancelled.body.actions);
+
+  const quickRun = await s.api("/api/workflows/quick/runs", { token: s.tokens.acme, json: {} });
+  await s.waitForStatus(quickRun.body.id, ["succeeded"]);
+  const succeeded = await s.api(`/api/runs/${quickRun.body.id}`, { token: s.tokens.acme });
+  RunDetailSchema.parse(succeeded.body);
+  assert.deepEqual(allowed(succeeded.body), ["restart", "rerun"]);
+  assert.match(succeeded.body.actions.resume.reason, /already succeeded, so there is nothing to resume/);
+});
+
 test("restart or rerun of a live run is 409 with its status", async () => {
   resetGate();
   const live = await s.api("/api/workflows/gated/runs", { token: s.tokens.acme, json: {} });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { runActions } from "../../src/core/run-actions.js";
 import type { RunStatus, Step } from "../../web/src/api/types.js";
 import { all, byTestId, type El, isDisabled, one, parse, text } from "./helpers/markup.js";
 import { renderStatic, webModule } from "./helpers/web-module.js";
@@ -50,7 +51,8 @@ const STEPS = [
 
 async function render(status: RunStatus, failed: FailedNode[], extra: Record<string, unknown> = {}) {
   const html = await renderStatic(RunFromFailedButton, {
-    status,
+    // What the API sends with a run in this status (`actions.rerun`).
+    rerunRefusal: runActions("run_1", status).rerun.reason,
     failed,
     busy: false,
     locked: false,
@@ -131,8 +133,8 @@ describe("run from failed node split button", () => {
 
   test("a running or paused run cannot be rerun yet, and says why", async () => {
     for (const [status, why] of [
-      ["running", /still running/],
-      ["paused", /paused: resume it, or cancel it first/],
+      ["running", /is running; rerun needs a finished run .*Wait for it, or cancel it first/],
+      ["paused", /is paused; rerun needs a finished run .*Resume it, or cancel it first/],
     ] as const) {
       const r = await render(status, failedNodes(STEPS));
       assert.equal(isDisabled(r.primary), true, status);

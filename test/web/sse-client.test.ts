@@ -7,14 +7,6 @@ import { webModule } from "./helpers/web-module.js";
 
 // The UI's SSE client runs on fetch + ReadableStream, which Node has too: drive it against a real
 // HTTP server that drops the connection, and check what it sends when it reconnects.
-interface SseMessage {
-  id: string | null;
-  event: string;
-  data: string;
-}
-const { SseParser } = await webModule<{ SseParser: new () => { push(chunk: string): SseMessage[] } }>(
-  "api/sse-parser.ts",
-);
 const { ApiClient } = await webModule<{
   ApiClient: new (o: { token: string; onUnauthorized: () => void; baseUrl?: string }) => unknown;
 }>("api/client.ts");
@@ -28,30 +20,6 @@ const { openEventStream } = await webModule<{
 function event(seq: number): CairnEvent {
   return { seq, runId: "run_1", stepId: null, type: "step.started", at: 1000 + seq, data: null };
 }
-
-describe("SSE parser", () => {
-  test("messages split across chunks, CRLF and CR line ends, comments, multi-line data", () => {
-    const parser = new SseParser();
-    const out: SseMessage[] = [];
-    for (const chunk of [
-      ": connected\n\nid: 1\nda",
-      'ta: {"a":1}\r',
-      "\n\r\nid: 2\r",
-      "data: x\rdata: y\r\r",
-      ": keep-alive\n\n",
-    ])
-      out.push(...parser.push(chunk));
-    assert.deepEqual(out, [
-      { id: "1", event: "message", data: '{"a":1}' },
-      { id: "2", event: "message", data: "x\ny" },
-    ]);
-  });
-
-  test("a message without data is not delivered; the id carries over to the next message", () => {
-    const parser = new SseParser();
-    assert.deepEqual(parser.push("id: 7\n\ndata: z\n\n"), [{ id: "7", event: "message", data: "z" }]);
-  });
-});
 
 describe("event stream client", () => {
   const requests: Array<{ url: string; auth: string | undefined; lastEventId: string | undefined }> = [];
@@ -67,6 +35,10 @@ describe("event stream client", () => {
       return;
     }
     res.writeHead(200, { "Content-Type": "text/event-stream" });
+    if (req.url === "/api/events/ragged") {
+      void ragged(res);
+      return;
+    }
     const after = Number(req.headers["last-event-id"] ?? 0);
     // First connection: events 1 and 2 then the connection drops. Later: the rest, kept open.
     const seqs = after === 0 ? [1, 2] : [after + 1, after + 2];
@@ -74,6 +46,23 @@ describe("event stream client", () => {
     for (const seq of seqs) res.write(`id: ${seq}\ndata: ${JSON.stringify(event(seq))}\n\n`);
     if (after === 0) res.end();
   });
+  // Messages split mid-line across writes, CRLF and CR line ends, keep-alive comments, a message
+  // without data (not delivered) and one whose JSON spans two `data:` lines (joined with "\n").
+  async function ragged(res: http.ServerResponse) {
+    const [one, two, three] = [1, 2, 3].map((seq) => JSON.stringify(event(seq)));
+    const chunks = [
+      ": connected\n\nid: 1\nda",
+      `ta: ${one}\r`,
+      "\n\r\nid: 9\r\r: keep-alive\n\n",
+      `id: 2\rdata: ${two!.slice(0, 9)}\rdata: ${two!.slice(9)}\r\r`,
+      `data: ${three}\n\n`,
+    ];
+    for (const chunk of chunks) {
+      res.write(chunk);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
   const listening = new Promise<string>((resolve) =>
     server.listen(0, "127.0.0.1", () =>
       resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
@@ -112,6 +101,26 @@ describe("event stream client", () => {
       ],
     );
     assert.ok(requests.every((r) => !r.url.includes("good-token")));
+  });
+
+  test("messages split across chunks, CRLF and CR line ends, comments and multi-line data arrive whole", {
+    timeout: 10_000,
+  }, async () => {
+    const base = await listening;
+    const client = new ApiClient({ token: "good-token", onUnauthorized: () => assert.fail(), baseUrl: base });
+    const received: CairnEvent[] = [];
+    let close: () => void = () => undefined;
+    await new Promise<void>((resolve) => {
+      close = openEventStream(client, {
+        path: "/api/events/ragged",
+        onEvents: (events) => {
+          received.push(...events);
+          if (received.length >= 3) resolve();
+        },
+      });
+    });
+    close();
+    assert.deepEqual(received, [event(1), event(2), event(3)]);
   });
 
   test("a 401 calls onUnauthorized and stops instead of retrying", async () => {

@@ -4,6 +4,7 @@ import type {
   OnChange,
   Plan,
   ResumePlan,
+  ResumeResult,
   Run,
   RunAttempt,
   RunDetail,
@@ -141,10 +142,7 @@ export class ApiClient {
     return this.request("GET", `/api/runs/${enc(runId)}/resume-plan${qs}`, undefined, signal);
   }
 
-  resume(
-    runId: string,
-    body: ResumeRequest = {},
-  ): Promise<{ run: RunDetail; plan: Omit<ResumePlan, "secretsNeeded"> }> {
+  resume(runId: string, body: ResumeRequest = {}): Promise<ResumeResult> {
     return this.request("POST", `/api/runs/${enc(runId)}/resume`, body);
   }
 

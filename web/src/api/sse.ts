@@ -1,6 +1,6 @@
+import { createParser } from "eventsource-parser";
 import type { ApiClient } from "./client";
 import { apiErrorOf } from "./errors";
-import { SseParser } from "./sse-parser";
 import type { CairnEvent } from "./types";
 
 export type StreamState = "connecting" | "open" | "reconnecting" | "closed";
@@ -17,7 +17,7 @@ export interface EventStreamOptions {
 const RETRY_MS = [500, 1000, 2000, 5000, 10_000];
 
 /**
- * Server-Sent Events over fetch and a ReadableStream: EventSource cannot send an Authorization
+ * Server-Sent Events over fetch and a ReadableStream (parsed by eventsource-parser): EventSource cannot send an Authorization
  * header, and the token must not go into the URL. On a dropped connection it reconnects with
  * `Last-Event-ID` = the last seq received, so the server continues exactly after it. Events that
  * arrive in one chunk are delivered together (one React update for a burst of 500 step events).
@@ -49,19 +49,22 @@ export function openEventStream(client: ApiClient, options: EventStreamOptions):
     }
     state("open");
     failures = 0;
-    const parser = new SseParser();
+    let events: CairnEvent[] = [];
+    const parser = createParser({
+      onEvent: (message) => {
+        const event = parseEvent(message.data);
+        if (!event || event.seq <= lastSeq) return;
+        lastSeq = event.seq;
+        events.push(event);
+      },
+    });
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     for (;;) {
       const { value, done } = await reader.read();
       if (done) return "retry";
-      const events: CairnEvent[] = [];
-      for (const message of parser.push(value)) {
-        const event = parseEvent(message.data);
-        if (!event || event.seq <= lastSeq) continue;
-        lastSeq = event.seq;
-        events.push(event);
-      }
+      parser.feed(value);
       if (events.length > 0) options.onEvents(events);
+      events = [];
     }
   };
 

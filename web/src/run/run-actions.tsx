@@ -3,7 +3,6 @@ import type { RerunSelection } from "../api/client";
 import type { RunDetail } from "../api/types";
 import { ActionButton } from "../components/action-button";
 import { ConfirmDialog } from "../components/confirm-dialog";
-import { cancelReason, pauseReason, restartReason, resumeReason } from "./action-rules";
 import { PlanDialog } from "./plan-dialog";
 import { RunFromFailedButton } from "./run-from-failed";
 import { failedNodes } from "./run-from-failed-model";
@@ -44,7 +43,7 @@ export function RunActions({
         busyLabel="Resuming…"
         busy={inFlight === "resume"}
         locked={locked}
-        disabledReason={resumeReason(run.status)}
+        disabledReason={run.actions.resume.reason}
         onClick={actions.openResume}
         primary
         testId="resume"
@@ -54,12 +53,12 @@ export function RunActions({
         busyLabel="Restarting…"
         busy={inFlight === "restart"}
         locked={locked}
-        disabledReason={restartReason(run.status)}
+        disabledReason={run.actions.restart.reason}
         onClick={() => setConfirm("restart")}
         testId="restart"
       />
       <RunFromFailedButton
-        status={run.status}
+        rerunRefusal={run.actions.rerun.reason}
         failed={failed}
         busy={inFlight === "rerun"}
         locked={locked && inFlight !== "rerun"}
@@ -73,7 +72,7 @@ export function RunActions({
         busyLabel="Pausing…"
         busy={inFlight === "pause"}
         locked={locked}
-        disabledReason={pauseReason(run.status)}
+        disabledReason={run.actions.pause.reason}
         onClick={actions.pause}
         testId="pause"
       />
@@ -82,7 +81,7 @@ export function RunActions({
         busyLabel="Cancelling…"
         busy={inFlight === "cancel"}
         locked={locked}
-        disabledReason={cancelReason(run.status)}
+        disabledReason={run.actions.cancel.reason}
         onClick={() => setConfirm("cancel")}
         danger
         testId="cancel"

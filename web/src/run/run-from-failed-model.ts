@@ -1,4 +1,4 @@
-import type { RunStatus, Step } from "../api/types";
+import type { Step } from "../api/types";
 import { firstLine } from "../format";
 import { topologicalOrder } from "./graph";
 
@@ -37,11 +37,12 @@ export function failedNodes(steps: readonly Step[]): FailedNode[] {
 }
 
 /**
- * The "Run from failed node" split button in every state. Rerun makes a new run from a finished
- * one (succeeded, failed, cancelled or interrupted), like the API.
+ * The "Run from failed node" split button in every state. Whether the run's status allows a rerun
+ * is the API's to say (`actions.rerun`).
  */
 export function runFromFailedState(input: {
-  status: RunStatus;
+  /** Why the run's status refuses a rerun (the API's `actions.rerun.reason`), or null. */
+  rerunRefusal: string | null;
   failed: readonly FailedNode[];
   /** A rerun request is in flight. */
   busy: boolean;
@@ -50,13 +51,8 @@ export function runFromFailedState(input: {
   /** Failed nodes the rerun plan refuses to rerun from alone, with the plan's reason. */
   refusals?: ReadonlyMap<string, string>;
 }): SplitButtonState {
-  const { status, failed, busy, locked } = input;
-  const finishedReason =
-    status === "running"
-      ? "The run is still running: wait for it, or cancel it first."
-      : status === "paused"
-        ? "The run is paused: resume it, or cancel it first."
-        : null;
+  const { failed, busy, locked } = input;
+  const finishedReason = input.rerunRefusal;
   const primaryReason =
     finishedReason ??
     (failed.length === 0

@@ -1,10 +1,10 @@
 import { type KeyboardEvent, useEffect, useId, useRef, useState } from "react";
-import type { RunStatus } from "../api/types";
 import type { FailedNode, MenuItem } from "./run-from-failed-model";
 import { runFromFailedState } from "./run-from-failed-model";
 
 export interface RunFromFailedProps {
-  status: RunStatus;
+  /** Why the run's status refuses a rerun (the API's `actions.rerun.reason`), or null. */
+  rerunRefusal: string | null;
   failed: readonly FailedNode[];
   busy: boolean;
   locked: boolean;

@@ -9,16 +9,16 @@ const MAX_ASKED = 20;
 /**
  * Why a rerun from each failed node alone would be refused (the API's rerun plan decides: with two
  * failed parallel branches, a rerun from one of them has no output to reuse for the other). Asked
- * once the run is finished; a node missing from the map may be offered.
+ * once the run allows a rerun; a node missing from the map may be offered.
  */
 export function useRerunRefusals(run: RunDetail, failed: readonly FailedNode[]): ReadonlyMap<string, string> {
   const client = useApi();
   const [refusals, setRefusals] = useState<ReadonlyMap<string, string>>(new Map());
-  const finished = run.status !== "running" && run.status !== "paused";
+  const rerunAllowed = run.actions.rerun.allowed;
   const key = failed.map((f) => f.stepId).join(",");
   useEffect(() => {
     setRefusals(new Map());
-    if (!finished || key === "") return;
+    if (!rerunAllowed || key === "") return;
     const ids = key.split(",").slice(0, MAX_ASKED);
     const abort = new AbortController();
     void Promise.all(
@@ -34,6 +34,6 @@ export function useRerunRefusals(run: RunDetail, failed: readonly FailedNode[]):
       setRefusals(new Map(refused));
     });
     return () => abort.abort();
-  }, [client, run.id, finished, key]);
+  }, [client, run.id, rerunAllowed, key]);
   return refusals;
 }

@@ -4,7 +4,7 @@ import { ApiError, messageOf } from "../api/errors";
 import type { StreamState } from "../api/sse";
 import type { CairnEvent, RunAttempt, RunDetail } from "../api/types";
 import { useEventStream } from "../api/use-event-stream";
-import { applyEvents, dropUpTo, type LiveOverrides, NO_OVERRIDES } from "./step-events";
+import { applyEvents, changesRunStatus, dropUpTo, type LiveOverrides, NO_OVERRIDES } from "./step-events";
 
 export interface RunData {
   /** The run with live statuses applied. */
@@ -23,8 +23,9 @@ export interface RunData {
 const REFRESH_MS = 300;
 
 /**
- * A run, its history and its events, kept live from `/api/runs/<id>/events`: statuses from events
- * show at once; the run record and history are fetched again shortly after (at most every 300 ms).
+ * A run, its history and its events, kept live from `/api/runs/<id>/events`: step statuses from
+ * events show at once; the run record and history are fetched again shortly after (at most every
+ * 300 ms), and at once when the run's status changes, since its allowed actions change with it.
  */
 export function useRun(runId: string): RunData {
   const client = useApi();
@@ -76,7 +77,11 @@ export function useRun(runId: string): RunData {
       lastSeq.current = batch.at(-1)?.seq ?? lastSeq.current;
       setEvents((list) => list.concat(batch));
       setOverrides((o) => applyEvents(o, batch, fetchedSeq.current));
-      if (timer.current === undefined)
+      if (changesRunStatus(batch)) {
+        window.clearTimeout(timer.current);
+        timer.current = undefined;
+        void fetchNow();
+      } else if (timer.current === undefined)
         timer.current = window.setTimeout(() => {
           timer.current = undefined;
           void fetchNow();
@@ -88,10 +93,9 @@ export function useRun(runId: string): RunData {
 
   const run = useMemo(() => {
     if (!detail) return null;
-    if (!overrides.run && overrides.steps.size === 0) return detail;
+    if (overrides.steps.size === 0) return detail;
     return {
       ...detail,
-      status: overrides.run?.status ?? detail.status,
       steps: detail.steps.map((s) => {
         const o = overrides.steps.get(s.id);
         return o ? { ...s, status: o.status } : s;
