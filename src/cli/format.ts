@@ -146,8 +146,16 @@ export function planText(plan: ResumePlan, title = "resume plan"): string {
     .filter(([, n]) => n > 0)
     .map(([a, n]) => `${n} ${a}`)
     .join(", ");
+  // Only the options that differ from Cairn's defaults' source: a workflow's `resume` block or the request.
+  const chosen = Object.entries(plan.strategy ?? {})
+    .filter(([, s]) => s.from !== "default")
+    .map(
+      ([option, s]) =>
+        `${option} ${JSON.stringify(s.value)} (${s.from === "workflow" ? "the workflow's" : "asked"})`,
+    );
   return [
     `${title}: ${summary}`,
+    ...(chosen.length > 0 ? [pc.dim(`  strategy: ${chosen.join(", ")}`)] : []),
     ...lines,
     ...(plan.refusal ? ["", pc.red(`refused: ${withFlags(plan.refusal)}`)] : []),
   ].join("\n");

@@ -96,7 +96,15 @@ export function registerRunCommands(program: Command, runner: Runner): void {
     .description("continue a failed, cancelled, paused or interrupted run in place (or many: --all)")
     .argument("[runId]")
     .option("--dry-run", "print what resume would do with every step, and why; change nothing")
+    .option(
+      "--retry-failed",
+      "execute failed steps again (the default unless the workflow's resume: says no)",
+    )
     .option("--no-retry-failed", "keep failed steps failed instead of executing them again")
+    .option(
+      "--reset-running",
+      "execute steps that were running again (the default unless the workflow says no)",
+    )
     .option("--no-reset-running", "mark steps that were running as failed instead of executing them again")
     .option("--on-change <mode>", `steps whose definition changed: ${ON_CHANGE.join("|")}`)
     .option("--max-attempts <n>", "total executions a step may have across resumes", (v) =>
@@ -120,9 +128,11 @@ export function registerRunCommands(program: Command, runner: Runner): void {
         const onChange = onChangeOption(opts.onChange);
         if (opts.output !== undefined && opts.markDone === undefined)
           throw new CairnError("USAGE", "--output goes with --mark-done STEP.");
+        // Only what the command line says: the rest comes from the workflow's `resume` block, or Cairn's defaults.
+        const given = (name: string) => command.getOptionValueSource(name) === "cli";
         const options = {
-          retryFailed: opts.retryFailed as boolean,
-          resetRunning: opts.resetRunning as boolean,
+          ...(given("retryFailed") ? { retryFailed: opts.retryFailed as boolean } : {}),
+          ...(given("resetRunning") ? { resetRunning: opts.resetRunning as boolean } : {}),
           ...(onChange ? { onChange } : {}),
           ...(opts.maxAttempts !== undefined ? { maxAttempts: opts.maxAttempts as number } : {}),
           ...(opts.resetAttempts ? { resetAttempts: true } : {}),

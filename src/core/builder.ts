@@ -6,6 +6,7 @@ import {
   type StepHandler,
   type WorkflowDefinition,
 } from "./definition.js";
+import type { ResumeDefaults } from "./resume-strategy.js";
 
 type Duration = number | `${number}${"ms" | "s" | "m" | "h"}`;
 
@@ -45,6 +46,12 @@ export interface WorkflowOptions<I> {
   timeout?: Duration;
   /** The timeout of every step that declares none, so that a forgotten hang ends in a clear failure. */
   stepTimeout?: Duration;
+  /**
+   * What a resume of its runs does when the request does not say: `retryFailed`, `resetRunning`,
+   * `maxAttempts`, `onChange`. A request's own options override these one by one; the plan says which
+   * applied.
+   */
+  resume?: ResumeDefaults;
 }
 
 const STEP_OPTION_KEYS = ["needs", "retry", "timeout", "effects", "label", "outputs", "version"];
@@ -57,6 +64,7 @@ const WORKFLOW_OPTION_KEYS = [
   "checkpointInterval",
   "timeout",
   "stepTimeout",
+  "resume",
 ];
 
 /** Unknown keys in an options object, as problems; reported with every other problem at `definition()`. */
@@ -154,6 +162,7 @@ export class Workflow<I = unknown, O extends Record<string, unknown> = {}, Last 
       checkpointInterval: this.#options.checkpointInterval,
       timeout: this.#options.timeout,
       stepTimeout: this.#options.stepTimeout,
+      resume: this.#options.resume,
       sourceFile,
       problems: this.#problems,
     });

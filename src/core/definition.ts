@@ -1,6 +1,7 @@
 import { checkId, durationIn, LIMITS, normaliseRetry, numberProblem, Problems } from "./definition-checks.js";
 import { CairnError } from "./errors.js";
 import { findCycle, type GraphNode } from "./graph.js";
+import { checkResumeDefaults, type ResumeDefaults } from "./resume-strategy.js";
 import type { RetryPolicy } from "./retry.js";
 import type { Json } from "./types.js";
 
@@ -113,6 +114,8 @@ export interface WorkflowDefinition {
   readonly timeoutMs: number | null;
   /** The timeout of every step that declares none (already applied to `steps`). */
   readonly stepTimeoutMs: number | null;
+  /** What a resume of its runs does when the request does not say (YAML `resume:`), or null. */
+  readonly resume: ResumeDefaults | null;
   /** The file it was loaded from, when it came from one. */
   readonly sourceFile: string | null;
 }
@@ -146,6 +149,7 @@ export interface RawWorkflow {
   checkpointInterval?: unknown;
   timeout?: unknown;
   stepTimeout?: unknown;
+  resume?: unknown;
   sourceFile?: string | null;
   /** Problems the front door found itself (unknown keys…), reported with all the others. */
   problems?: readonly string[];
@@ -292,6 +296,7 @@ function checkWorkflowOptions(raw: RawWorkflow, problems: Problems): WorkflowOpt
     checkpointIntervalMs,
     timeoutMs,
     stepTimeoutMs,
+    resume: checkResumeDefaults(raw.resume, problems),
   };
 }
 

@@ -31,6 +31,15 @@ export interface ResumeOptions {
   markDone?: { stepId: string; output: Json };
 }
 
+/** The options a workflow's `resume` block may set, and a resume request may override. */
+export const STRATEGY_OPTIONS = ["retryFailed", "resetRunning", "maxAttempts", "onChange"] as const;
+export type StrategyOption = (typeof STRATEGY_OPTIONS)[number];
+/** One option as a resume applies it: its value and whether the request, the workflow or Cairn chose it. */
+export interface StrategySource {
+  readonly value: Json;
+  readonly from: "request" | "workflow" | "default";
+}
+
 export interface PlanStep {
   stepId: string;
   status: StepStatus | "new";
@@ -51,6 +60,8 @@ export interface ResumePlan {
   /** A refusal that makes the plan impossible to carry out, or null. */
   refusal: string | null;
   summary: Record<PlanAction, number>;
+  /** For a resume: each strategy option as applied, and where it came from. */
+  strategy?: Record<StrategyOption, StrategySource>;
 }
 
 /** A rerun: a new run that executes the selected steps and reuses the source run's other outputs. */

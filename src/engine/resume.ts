@@ -5,6 +5,7 @@ import {
   type ResumeOptions,
   type ResumePlan,
 } from "../core/resume-plan.js";
+import { resolveStrategy } from "../core/resume-strategy.js";
 import { refusal } from "../core/run-actions.js";
 import type { Json, NewEvent, RunRecord, StepRecord, StepStatus } from "../core/types.js";
 import type { StoreTx } from "../store/store.js";
@@ -34,7 +35,13 @@ export interface ResumeRequest {
 export async function planResume(
   tx: StoreTx,
   req: Omit<ResumeRequest, "driverId">,
-): Promise<{ run: RunRecord; steps: StepRecord[]; plan: ResumePlan; orphaned: string | null }> {
+): Promise<{
+  run: RunRecord;
+  steps: StepRecord[];
+  plan: ResumePlan;
+  orphaned: string | null;
+  options: ResumeOptions;
+}> {
   const run = await tx.getRun(req.runId);
   if (!run) throw new CairnError("NOT_FOUND", `Run "${req.runId}" does not exist.`);
   // Statuses only: outputs are read by each step when it runs. Reading all 10,000 outputs of a long
@@ -61,6 +68,8 @@ export async function planResume(
       `Run "${run.id}" needs the secret${missing.length > 1 ? "s" : ""} ${missing.join(", ")} to resume; pass ${missing.length > 1 ? "them" : "it"} with the request (secrets are never stored).`,
       { details: { missing } },
     );
+  // The request's options, else the workflow's own `resume` defaults, else Cairn's.
+  const { options, strategy } = resolveStrategy(req.workflow.definition.resume, req.options);
   if (req.options.markDone && !req.workflow.steps.has(req.options.markDone.stepId))
     throw new CairnError(
       "INVALID_INPUT",
@@ -74,18 +83,20 @@ export async function planResume(
     order: req.workflow.order,
     fingerprints: req.workflow.fingerprints,
     steps,
-    options: req.options,
+    options,
     changedFiles: declaredFilesChanged(run.workdir, steps, req.workflow),
   });
-  return { run, steps, plan, orphaned };
+  return { run, steps, plan: { ...plan, strategy }, orphaned, options };
 }
 
 /** Resume a run in place: a compare-and-set on its status, then the plan applied, in one transaction. */
 export async function resumeRun(
   tx: StoreTx,
-  req: ResumeRequest,
+  request: ResumeRequest,
 ): Promise<{ run: RunRecord; plan: ResumePlan }> {
-  const { run, steps, plan, orphaned } = await planResume(tx, req);
+  const planned = await planResume(tx, request);
+  const { run, steps, plan, orphaned } = planned;
+  const req = { ...request, options: planned.options };
   if (plan.refusal)
     throw new CairnError("UNPROCESSABLE", plan.refusal, {
       details: { changed: plan.changed, unknown: plan.unknown },

@@ -58,22 +58,33 @@ export const ResumeBody = z
     retryFailed: z
       .boolean()
       .optional()
-      .openapi({ description: "Execute failed steps again (default true)." }),
+      .openapi({
+        description: "Execute failed steps again (default: the workflow's `resume.retryFailed`, else true).",
+      }),
     resetRunning: z
       .boolean()
       .optional()
-      .openapi({ description: "Execute steps that were running again (default true)." }),
+      .openapi({
+        description:
+          "Execute steps that were running again (default: the workflow's `resume.resetRunning`, else true).",
+      }),
     onChange: z
       .enum(ON_CHANGE)
       .optional()
-      .openapi({ description: "Succeeded steps whose definition changed (default error)." }),
+      .openapi({
+        description:
+          "Succeeded steps whose definition changed (default: the workflow's `resume.onChange`, else error).",
+      }),
     maxAttempts: z
       .number()
       .int()
       .min(1)
       .max(100)
       .optional()
-      .openapi({ description: "Total executions a step may have across resumes." }),
+      .openapi({
+        description:
+          "Total executions a step may have across resumes (default: the workflow's `resume.maxAttempts`, else no limit).",
+      }),
     resetAttempts: z.boolean().optional().openapi({ description: "Forget the attempts already used." }),
     timeout: z
       .union([z.string(), z.number().int().min(1)])
@@ -126,12 +137,12 @@ const queryInt = (min: number, max: number) =>
     .openapi({ type: "integer", minimum: min, maximum: max });
 
 export const PlanQuery = z.strictObject({
-  retryFailed: QueryBoolean.optional().openapi({ description: "As in the resume request (default true)." }),
-  resetRunning: QueryBoolean.optional().openapi({ description: "As in the resume request (default true)." }),
+  retryFailed: QueryBoolean.optional().openapi({ description: "As in the resume request." }),
+  resetRunning: QueryBoolean.optional().openapi({ description: "As in the resume request." }),
   onChange: z
     .enum(ON_CHANGE)
     .optional()
-    .openapi({ description: "As in the resume request (default error)." }),
+    .openapi({ description: "As in the resume request." }),
   maxAttempts: queryInt(1, 100).optional().openapi({ description: "As in the resume request." }),
   resetAttempts: QueryBoolean.optional().openapi({ description: "As in the resume request." }),
 });

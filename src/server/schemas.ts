@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { PLAN_ACTIONS } from "../core/resume-plan.js";
+import { PLAN_ACTIONS, STRATEGY_OPTIONS } from "../core/resume-plan.js";
 import { RUN_ACTIONS, type RunAction } from "../core/run-actions.js";
 import {
   EVENT_TYPES,
@@ -218,6 +218,16 @@ export const PlanSchema = z
       .nullable()
       .openapi({ description: "Why the resume (or rerun) would be refused, or null." }),
     summary: z.record(z.enum(PLAN_ACTIONS), z.number().int()),
+    strategy: z
+      .record(
+        z.enum(STRATEGY_OPTIONS),
+        z.object({ value: JsonValue, from: z.enum(["request", "workflow", "default"]) }),
+      )
+      .optional()
+      .openapi({
+        description:
+          "For a resume: each option as applied (retryFailed, resetRunning, maxAttempts, onChange) and where it came from: the request, the workflow's `resume` defaults, or Cairn's default.",
+      }),
   })
   .openapi("ResumePlan");
 

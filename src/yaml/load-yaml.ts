@@ -26,6 +26,7 @@ export const WORKFLOW_KEYS = [
   "checkpointInterval",
   "timeout",
   "stepTimeout",
+  "resume",
   "env",
   "steps",
 ] as const;
@@ -151,6 +152,7 @@ export async function loadYamlWorkflow(
     checkpointInterval: data.checkpointInterval,
     timeout: data.timeout,
     stepTimeout: data.stepTimeout,
+    resume: data.resume,
     sourceFile: path.resolve(file),
     problems: problems.list,
   });
