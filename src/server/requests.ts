@@ -55,36 +55,21 @@ export const StartRunBody = z
 
 export const ResumeBody = z
   .strictObject({
-    retryFailed: z
-      .boolean()
-      .optional()
-      .openapi({
-        description: "Execute failed steps again (default: the workflow's `resume.retryFailed`, else true).",
-      }),
-    resetRunning: z
-      .boolean()
-      .optional()
-      .openapi({
-        description:
-          "Execute steps that were running again (default: the workflow's `resume.resetRunning`, else true).",
-      }),
-    onChange: z
-      .enum(ON_CHANGE)
-      .optional()
-      .openapi({
-        description:
-          "Succeeded steps whose definition changed (default: the workflow's `resume.onChange`, else error).",
-      }),
-    maxAttempts: z
-      .number()
-      .int()
-      .min(1)
-      .max(100)
-      .optional()
-      .openapi({
-        description:
-          "Total executions a step may have across resumes (default: the workflow's `resume.maxAttempts`, else no limit).",
-      }),
+    retryFailed: z.boolean().optional().openapi({
+      description: "Execute failed steps again (default: the workflow's `resume.retryFailed`, else true).",
+    }),
+    resetRunning: z.boolean().optional().openapi({
+      description:
+        "Execute steps that were running again (default: the workflow's `resume.resetRunning`, else true).",
+    }),
+    onChange: z.enum(ON_CHANGE).optional().openapi({
+      description:
+        "Succeeded steps whose definition changed (default: the workflow's `resume.onChange`, else error).",
+    }),
+    maxAttempts: z.number().int().min(1).max(100).optional().openapi({
+      description:
+        "Total executions a step may have across resumes (default: the workflow's `resume.maxAttempts`, else no limit).",
+    }),
     resetAttempts: z.boolean().optional().openapi({ description: "Forget the attempts already used." }),
     timeout: z
       .union([z.string(), z.number().int().min(1)])
@@ -139,10 +124,7 @@ const queryInt = (min: number, max: number) =>
 export const PlanQuery = z.strictObject({
   retryFailed: QueryBoolean.optional().openapi({ description: "As in the resume request." }),
   resetRunning: QueryBoolean.optional().openapi({ description: "As in the resume request." }),
-  onChange: z
-    .enum(ON_CHANGE)
-    .optional()
-    .openapi({ description: "As in the resume request." }),
+  onChange: z.enum(ON_CHANGE).optional().openapi({ description: "As in the resume request." }),
   maxAttempts: queryInt(1, 100).optional().openapi({ description: "As in the resume request." }),
   resetAttempts: QueryBoolean.optional().openapi({ description: "As in the resume request." }),
 });
