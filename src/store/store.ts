@@ -1,5 +1,7 @@
 import type {
   CairnEvent,
+  ItemRecord,
+  ItemStatus,
   Json,
   LogLine,
   NewEvent,
@@ -203,6 +205,16 @@ export interface StoreTx {
   listMemos(ref: StepRef): Promise<Array<{ key: string; value: Json; at: number }>>;
 
   /**
+   * Fenced: record settled items of a map step (insert or replace by key), all or none, while the
+   * writer holds the step's lease; false (nothing written) once it lost it.
+   */
+  recordItems(ref: FencedStepRef, items: readonly ItemRecord[]): Promise<boolean>;
+  /** A map step's recorded items in item order, optionally one status, after an index, up to a limit. */
+  getItems(runId: string, stepId: string, filter?: ItemFilter): Promise<ItemRecord[]>;
+  /** Forget the recorded items of these steps (their next execution runs every item again). */
+  deleteItems(runId: string, stepIds: readonly string[]): Promise<void>;
+
+  /**
    * Keep a signal for a run. false (and nothing written) when one with the same run, name and
    * non-null key exists: a repeated send is accepted once.
    */
@@ -252,7 +264,15 @@ export interface StepReadOptions {
   readonly outputs?: boolean;
 }
 
+export interface ItemFilter {
+  readonly status?: ItemStatus;
+  /** Only items whose index is greater (a cursor for paging). */
+  readonly afterIndex?: number;
+  readonly limit?: number;
+}
+
 export interface StoreReader {
+  getItems(runId: string, stepId: string, filter?: ItemFilter): Promise<ItemRecord[]>;
   getRun(runId: string): Promise<RunRecord | undefined>;
   getSteps(runId: string, stepIds?: readonly string[], options?: StepReadOptions): Promise<StepRecord[]>;
   listRuns(filter: RunFilter): Promise<RunRecord[]>;

@@ -4,6 +4,7 @@ import { CairnError } from "../../core/errors.js";
 import { type CairnLogger, silentLogger } from "../../core/logger.js";
 import type {
   CairnEvent,
+  ItemRecord,
   Json,
   LogLine,
   RunAttemptRecord,
@@ -13,6 +14,7 @@ import type {
   WorkflowRecord,
 } from "../../core/types.js";
 import type {
+  ItemFilter,
   MetricCounts,
   RunFilter,
   StepRef,
@@ -277,6 +279,10 @@ export class PostgresStore implements Store {
 
   listMemos(ref: StepRef): Promise<Array<{ key: string; value: Json; at: number }>> {
     return this.read((tx) => tx.listMemos(ref));
+  }
+
+  getItems(runId: string, stepId: string, filter?: ItemFilter): Promise<ItemRecord[]> {
+    return this.read((tx) => tx.getItems(runId, stepId, filter));
   }
 
   listRuns(filter: RunFilter): Promise<RunRecord[]> {

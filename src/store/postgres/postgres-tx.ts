@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type {
+  ItemRecord,
   Json,
   LogLine,
   NewEvent,
@@ -14,6 +15,7 @@ import type {
   ClaimFilter,
   DeletedRunRecord,
   FencedStepRef,
+  ItemFilter,
   RetentionFilter,
   RunActivity,
   RunPatch,
@@ -28,6 +30,7 @@ import type {
 } from "../store.js";
 import * as claims from "./claims.js";
 import { insertEvents } from "./events.js";
+import * as items from "./items.js";
 import { insertLogs } from "./logs.js";
 import * as memos from "./memos.js";
 import { NOW_MS, type Queryable, type Row } from "./pg-sql.js";
@@ -186,6 +189,16 @@ export class PostgresTx implements StoreTx {
   }
   listMemos(ref: StepRef): Promise<Array<{ key: string; value: Json; at: number }>> {
     return memos.listMemos(this.#db, ref);
+  }
+
+  recordItems(ref: FencedStepRef, records: readonly ItemRecord[]): Promise<boolean> {
+    return items.recordItems(this.#writer, ref, records);
+  }
+  getItems(runId: string, stepId: string, filter?: ItemFilter): Promise<ItemRecord[]> {
+    return items.getItems(this.#db, runId, stepId, filter);
+  }
+  deleteItems(runId: string, stepIds: readonly string[]): Promise<void> {
+    return items.deleteItems(this.#writer, runId, stepIds);
   }
 
   async appendEvents(events: readonly NewEvent[]): Promise<void> {

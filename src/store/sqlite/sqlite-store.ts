@@ -4,6 +4,7 @@ import Database from "better-sqlite3";
 import { CairnError } from "../../core/errors.js";
 import type {
   CairnEvent,
+  ItemRecord,
   Json,
   LogLine,
   RunAttemptRecord,
@@ -14,6 +15,7 @@ import type {
 } from "../../core/types.js";
 import { Mutex } from "../mutex.js";
 import type {
+  ItemFilter,
   MetricCounts,
   RunFilter,
   StepReadOptions,
@@ -26,6 +28,7 @@ import type {
 } from "../store.js";
 import * as events from "./events.js";
 import { checkIntegrity } from "./integrity.js";
+import * as items from "./items.js";
 import * as logs from "./logs.js";
 import * as memos from "./memos.js";
 import { countForMetrics } from "./metrics.js";
@@ -200,6 +203,10 @@ export class SqliteStore implements Store {
 
   listMemos(ref: StepRef): Promise<Array<{ key: string; value: Json; at: number }>> {
     return this.#read(() => memos.listMemos(this.#sql, ref));
+  }
+
+  getItems(runId: string, stepId: string, filter?: ItemFilter): Promise<ItemRecord[]> {
+    return this.#read(() => items.getItems(this.#sql, runId, stepId, filter));
   }
 
   readEvents(filter: {

@@ -1,0 +1,68 @@
+import type { ItemRecord } from "../../core/types.js";
+import { itemFromRow } from "../item-rows.js";
+import type { FencedStepRef, ItemFilter } from "../store.js";
+import { placeholders, RUN_KEY, type StatementCache } from "./statements.js";
+
+/** Items of map steps: one row per settled item, keyed (run, step, item key). */
+
+const INSERT_ITEM = `INSERT OR REPLACE INTO step_items
+  (run_id, step_id, item_key, item_index, status, attempts, output, error, started_at, finished_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+/** Fenced like a memo: the whole batch is written only while the writer holds the step's lease. */
+export function recordItems(sql: StatementCache, ref: FencedStepRef, items: readonly ItemRecord[]): boolean {
+  const owned = sql.one(
+    `SELECT 1 FROM steps WHERE run_key = ${RUN_KEY} AND step_id = ? AND lease_epoch = ? AND lease_owner IS ? AND status = 'running'`,
+    ref.runId,
+    ref.stepId,
+    ref.epoch,
+    ref.owner,
+  );
+  if (!owned) return false;
+  for (const item of items)
+    sql.run(
+      INSERT_ITEM,
+      ref.runId,
+      ref.stepId,
+      item.key,
+      item.index,
+      item.status,
+      item.attempts,
+      item.output === null ? null : JSON.stringify(item.output),
+      item.error === null ? null : JSON.stringify(item.error),
+      item.startedAt,
+      item.finishedAt,
+    );
+  return true;
+}
+
+export function getItems(
+  sql: StatementCache,
+  runId: string,
+  stepId: string,
+  filter: ItemFilter = {},
+): ItemRecord[] {
+  const where = ["run_id = ?", "step_id = ?"];
+  const params: unknown[] = [runId, stepId];
+  if (filter.status !== undefined) {
+    where.push("status = ?");
+    params.push(filter.status);
+  }
+  if (filter.afterIndex !== undefined) {
+    where.push("item_index > ?");
+    params.push(filter.afterIndex);
+  }
+  const limit = filter.limit === undefined ? "" : ` LIMIT ${Math.max(0, Math.floor(filter.limit))}`;
+  return sql
+    .all(`SELECT * FROM step_items WHERE ${where.join(" AND ")} ORDER BY item_index${limit}`, ...params)
+    .map(itemFromRow);
+}
+
+export function deleteItems(sql: StatementCache, runId: string, stepIds: readonly string[]): void {
+  if (stepIds.length === 0) return;
+  sql.run(
+    `DELETE FROM step_items WHERE run_id = ? AND step_id IN (${placeholders(stepIds.length)})`,
+    runId,
+    ...stepIds,
+  );
+}
