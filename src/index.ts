@@ -1,4 +1,10 @@
-export { type StepOptions, Workflow, type WorkflowOptions, workflow } from "./core/builder.js";
+export {
+  type MapOptions,
+  type StepOptions,
+  Workflow,
+  type WorkflowOptions,
+  workflow,
+} from "./core/builder.js";
 export type {
   InputSchema,
   Logger,
@@ -10,6 +16,7 @@ export type {
 } from "./core/definition.js";
 export { CairnError, type ErrorCode } from "./core/errors.js";
 export type { CairnLogger, LogLevel } from "./core/logger.js";
+export { MAX_MAP_ITEMS, type MapItemContext } from "./core/map-spec.js";
 export type { OnChange, PlanAction, PlanStep, ResumeOptions, ResumePlan } from "./core/resume-plan.js";
 export * from "./core/types.js";
 export { Cairn, type CairnOptions, type RunHandle, type StartOptions } from "./engine/cairn.js";

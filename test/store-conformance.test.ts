@@ -681,6 +681,7 @@ for (const harness of harnesses) {
         otherOwner: await tx.recordItems({ ...ref, owner: "w2" }, [item("y", 8, "succeeded")]),
       }));
       assert.deepEqual(writes, { batch: true, stale: false, otherOwner: false });
+      assert.deepEqual(await store.read((tx) => tx.countItems("r1", "m")), { succeeded: 2, failed: 1 });
       const all = await store.getItems("r1", "m");
       assert.deepEqual(
         all.map((i) => [i.key, i.index, i.status, i.attempts, i.output, i.error?.message ?? null]),
@@ -705,6 +706,8 @@ for (const harness of harnesses) {
         ],
       );
       assert.deepEqual(await store.getItems("r1", "m", { status: "failed" }), []);
+      assert.deepEqual(await store.read((tx) => tx.countItems("r1", "m")), { succeeded: 3, failed: 0 });
+      assert.deepEqual(await store.read((tx) => tx.countItems("r1", "other")), { succeeded: 0, failed: 0 });
       assert.deepEqual(
         (await store.getItems("r1", "m", { afterIndex: 0, limit: 1 })).map((i) => i.key),
         ["b"],

@@ -211,6 +211,8 @@ export interface StoreTx {
   recordItems(ref: FencedStepRef, items: readonly ItemRecord[]): Promise<boolean>;
   /** A map step's recorded items in item order, optionally one status, after an index, up to a limit. */
   getItems(runId: string, stepId: string, filter?: ItemFilter): Promise<ItemRecord[]>;
+  /** How many recorded items of a map step are in each status (through the status index). */
+  countItems(runId: string, stepId: string): Promise<Record<ItemStatus, number>>;
   /** Forget the recorded items of these steps (their next execution runs every item again). */
   deleteItems(runId: string, stepIds: readonly string[]): Promise<void>;
 

@@ -1,4 +1,4 @@
-import type { ItemRecord } from "../../core/types.js";
+import type { ItemRecord, ItemStatus } from "../../core/types.js";
 import { itemFromRow } from "../item-rows.js";
 import type { FencedStepRef, ItemFilter } from "../store.js";
 import type { Queryable } from "./pg-sql.js";
@@ -67,6 +67,20 @@ export async function getItems(
     params,
   );
   return rows.map(itemFromRow);
+}
+
+export async function countItems(
+  db: Queryable,
+  runId: string,
+  stepId: string,
+): Promise<Record<ItemStatus, number>> {
+  const counts: Record<ItemStatus, number> = { succeeded: 0, failed: 0 };
+  const { rows } = await db.query(
+    "SELECT status, count(*) AS n FROM step_items WHERE run_id = $1 AND step_id = $2 GROUP BY status",
+    [runId, stepId],
+  );
+  for (const r of rows) counts[r.status as ItemStatus] = Number(r.n);
+  return counts;
 }
 
 export async function deleteItems(db: Queryable, runId: string, stepIds: readonly string[]): Promise<void> {

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type {
   ItemRecord,
+  ItemStatus,
   Json,
   LogLine,
   NewEvent,
@@ -196,6 +197,9 @@ export class PostgresTx implements StoreTx {
   }
   getItems(runId: string, stepId: string, filter?: ItemFilter): Promise<ItemRecord[]> {
     return items.getItems(this.#db, runId, stepId, filter);
+  }
+  countItems(runId: string, stepId: string): Promise<Record<ItemStatus, number>> {
+    return items.countItems(this.#db, runId, stepId);
   }
   deleteItems(runId: string, stepIds: readonly string[]): Promise<void> {
     return items.deleteItems(this.#writer, runId, stepIds);

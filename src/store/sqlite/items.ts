@@ -1,4 +1,4 @@
-import type { ItemRecord } from "../../core/types.js";
+import type { ItemRecord, ItemStatus } from "../../core/types.js";
 import { itemFromRow } from "../item-rows.js";
 import type { FencedStepRef, ItemFilter } from "../store.js";
 import { placeholders, RUN_KEY, type StatementCache } from "./statements.js";
@@ -56,6 +56,17 @@ export function getItems(
   return sql
     .all(`SELECT * FROM step_items WHERE ${where.join(" AND ")} ORDER BY item_index${limit}`, ...params)
     .map(itemFromRow);
+}
+
+export function countItems(sql: StatementCache, runId: string, stepId: string): Record<ItemStatus, number> {
+  const counts: Record<ItemStatus, number> = { succeeded: 0, failed: 0 };
+  for (const r of sql.all(
+    "SELECT status, count(*) AS n FROM step_items WHERE run_id = ? AND step_id = ? GROUP BY status",
+    runId,
+    stepId,
+  ))
+    counts[r.status as ItemStatus] = Number(r.n);
+  return counts;
 }
 
 export function deleteItems(sql: StatementCache, runId: string, stepIds: readonly string[]): void {

@@ -1,5 +1,6 @@
 import type {
   ItemRecord,
+  ItemStatus,
   Json,
   LogLine,
   NewEvent,
@@ -159,6 +160,9 @@ export class SqliteTx implements StoreTx {
   }
   async getItems(runId: string, stepId: string, filter?: ItemFilter): Promise<ItemRecord[]> {
     return items.getItems(this.#sql, runId, stepId, filter);
+  }
+  async countItems(runId: string, stepId: string): Promise<Record<ItemStatus, number>> {
+    return items.countItems(this.#sql, runId, stepId);
   }
   async deleteItems(runId: string, stepIds: readonly string[]): Promise<void> {
     items.deleteItems(this.#sql, runId, stepIds);

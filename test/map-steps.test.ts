@@ -1,0 +1,140 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { CairnError, workflow } from "../src/index.js";
+import { openTemp } from "./helpers/engine.js";
+
+/** Plans three topics, writes one section per topic; `broken` topics throw; counts executions per topic. */
+function report(state: { broken: Set<string>; calls: Record<string, number> }, maxFailures = 0) {
+  return workflow("report")
+    .step("plan", async () => ({ topics: ["intro", "method", "results"] }))
+    .map(
+      "sections",
+      { items: "plan", field: "topics", concurrency: 2, key: (topic: string) => topic, maxFailures },
+      async (topic, ctx) => {
+        state.calls[topic] = (state.calls[topic] ?? 0) + 1;
+        if (state.broken.has(topic)) throw new Error(`no sources for ${topic}`);
+        return {
+          title: topic.toUpperCase(),
+          index: ctx.item.index,
+          key: ctx.idempotencyKey.split(":").pop(),
+        };
+      },
+    )
+    .step("join", async ({ needs }) => needs.sections.map((s) => s?.title ?? "-").join(","));
+}
+
+test("a TypeScript map runs every item and its output is the list of item outputs in item order", async () => {
+  const { cairn } = await openTemp();
+  const state = { broken: new Set<string>(), calls: {} as Record<string, number> };
+  const run = await (await cairn.start(report(state), {})).result();
+  assert.equal(run.status, "succeeded", JSON.stringify(run.error));
+  assert.equal(run.output, "INTRO,METHOD,RESULTS");
+  const sections = (await cairn.get(run.id))!.steps.find((s) => s.stepId === "sections")!;
+  assert.deepEqual(sections.output, [
+    { title: "INTRO", index: 0, key: "intro" },
+    { title: "METHOD", index: 1, key: "method" },
+    { title: "RESULTS", index: 2, key: "results" },
+  ]);
+  assert.deepEqual(state.calls, { intro: 1, method: 1, results: 1 });
+  const items = await cairn.store.getItems(run.id, "sections");
+  assert.deepEqual(
+    items.map((i) => [i.key, i.index, i.status, i.attempts]),
+    [
+      ["intro", 0, "succeeded", 1],
+      ["method", 1, "succeeded", 1],
+      ["results", 2, "succeeded", 1],
+    ],
+  );
+});
+
+test("a failed item fails the map after every item settled, naming how many and the first; resume runs only it", async () => {
+  const { cairn } = await openTemp();
+  const state = { broken: new Set(["method"]), calls: {} as Record<string, number> };
+  const wf = report(state);
+  const handle = await cairn.start(wf, {});
+  const failed = await handle.result();
+  assert.equal(failed.status, "failed");
+  assert.match(
+    failed.error?.message ?? "",
+    /1 of 3 items failed; first: item "method": no sources for method/,
+  );
+  assert.deepEqual(
+    state.calls,
+    { intro: 1, method: 1, results: 1 },
+    "every item settled before the map failed",
+  );
+
+  const plan = await cairn.resumePlan(handle.id);
+  const mapStep = plan.steps.find((s) => s.stepId === "sections")!;
+  assert.equal(mapStep.action, "retry");
+  assert.deepEqual(mapStep.items, { succeeded: 2, failed: 1 });
+  assert.match(mapStep.why, /map: 2 succeeded kept, 1 failed to retry/);
+
+  state.broken.clear();
+  const run = await (await cairn.resume(handle.id)).result();
+  assert.equal(run.status, "succeeded");
+  assert.equal(run.output, "INTRO,METHOD,RESULTS");
+  assert.deepEqual(state.calls, { intro: 1, method: 2, results: 1 }, "only the failed item ran again");
+  const method = (await cairn.store.getItems(run.id, "sections", { status: "succeeded" })).find(
+    (i) => i.key === "method",
+  );
+  assert.equal(method?.attempts, 2);
+});
+
+test("maxFailures tolerates failed items (their outputs are null); one more fails the map", async () => {
+  const { cairn } = await openTemp();
+  const state = { broken: new Set(["results"]), calls: {} as Record<string, number> };
+  const ok = await (await cairn.start(report(state, 1), {})).result();
+  assert.equal(ok.status, "succeeded");
+  assert.equal(ok.output, "INTRO,METHOD,-");
+  state.broken.add("intro");
+  const failed = await (await cairn.start(report(state, 1), {})).result();
+  assert.equal(failed.status, "failed");
+  assert.match(failed.error?.message ?? "", /2 of 3 items failed \(at most 1 allowed\); first: item "intro"/);
+});
+
+test("items from the run input, per-item retries with backoff, and the default key (the index)", async () => {
+  const { cairn } = await openTemp();
+  const seen: string[] = [];
+  const wf = workflow<{ urls: string[] }>("fetch-all").map(
+    "fetch",
+    { items: "$input", field: "urls", retry: { attempts: 3, backoff: { initial: "1ms" } } },
+    async (url, ctx) => {
+      seen.push(`${url}#${ctx.item.attempt}`);
+      if (url === "b" && ctx.item.attempt < 3) throw new Error("flaky");
+      return url.length;
+    },
+  );
+  const run = await (await cairn.start(wf, { urls: ["a", "b"] })).result();
+  assert.equal(run.status, "succeeded");
+  assert.deepEqual(run.output, [1, 1]);
+  assert.deepEqual(seen.sort(), ["a#1", "b#1", "b#2", "b#3"]);
+  const items = await cairn.store.getItems(run.id, "fetch");
+  assert.deepEqual(
+    items.map((i) => [i.key, i.attempts]),
+    [
+      ["0", 1],
+      ["1", 3],
+    ],
+  );
+});
+
+test("map validation: an unknown source step is one sentence at definition; a non-list is one at run time", async () => {
+  assert.throws(
+    () =>
+      workflow("bad")
+        .step("a", async () => 1)
+        .map("m", { items: "nope" as "a" }, async () => 1)
+        .definition(),
+    (error: unknown) =>
+      error instanceof CairnError &&
+      /step "m": map items come from an unknown step "nope"/.test(error.message),
+  );
+  const { cairn } = await openTemp();
+  const wf = workflow("not-a-list")
+    .step("a", async () => ({ n: 3 }))
+    .map("m", { items: "a" }, async (x) => x);
+  const run = await (await cairn.start(wf, {})).result();
+  assert.equal(run.status, "failed");
+  assert.equal(run.error?.message, 'Step "m" failed: Map items from a must be a list, got object.');
+});
