@@ -692,6 +692,10 @@ for (const harness of harnesses) {
         ],
       );
       assert.deepEqual([all[2]!.startedAt, all[2]!.finishedAt], [12, 22]);
+      assert.deepEqual(await store.summariseItems("r1"), [
+        { stepId: "m", counts: { succeeded: 2, failed: 1 }, firstFailed: { key: "c", message: "bad c" } },
+      ]);
+      assert.deepEqual(await store.summariseItems("nope"), []);
       // A retried item replaces its row (same key): the failure becomes a success with two attempts.
       assert.equal(
         await store.transaction((tx) => tx.recordItems(ref, [item("c", 2, "succeeded", 2)])),

@@ -273,7 +273,16 @@ export interface ItemFilter {
   readonly limit?: number;
 }
 
+/** A map step's recorded items at a glance: counts by status and its first failed item (by index). */
+export interface ItemSummary {
+  stepId: string;
+  counts: Record<ItemStatus, number>;
+  firstFailed: { key: string; message: string } | null;
+}
+
 export interface StoreReader {
+  /** One summary per map step of the run that has recorded items. */
+  summariseItems(runId: string): Promise<ItemSummary[]>;
   getItems(runId: string, stepId: string, filter?: ItemFilter): Promise<ItemRecord[]>;
   getRun(runId: string): Promise<RunRecord | undefined>;
   getSteps(runId: string, stepIds?: readonly string[], options?: StepReadOptions): Promise<StepRecord[]>;

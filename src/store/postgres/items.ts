@@ -1,6 +1,6 @@
 import type { ItemRecord, ItemStatus } from "../../core/types.js";
-import { itemFromRow } from "../item-rows.js";
-import type { FencedStepRef, ItemFilter } from "../store.js";
+import { itemFromRow, summaries } from "../item-rows.js";
+import type { FencedStepRef, ItemFilter, ItemSummary } from "../store.js";
 import type { Queryable } from "./pg-sql.js";
 
 /** Items of map steps: one row per settled item, keyed (run, step, item key). */
@@ -81,6 +81,19 @@ export async function countItems(
   );
   for (const r of rows) counts[r.status as ItemStatus] = Number(r.n);
   return counts;
+}
+
+export async function summariseItems(db: Queryable, runId: string): Promise<ItemSummary[]> {
+  const counts = await db.query(
+    "SELECT step_id, status, count(*) AS n FROM step_items WHERE run_id = $1 GROUP BY step_id, status",
+    [runId],
+  );
+  const first = await db.query(
+    `SELECT step_id, item_key, error FROM step_items WHERE run_id = $1 AND (step_id, item_index) IN (
+       SELECT step_id, min(item_index) FROM step_items WHERE run_id = $1 AND status = 'failed' GROUP BY step_id)`,
+    [runId],
+  );
+  return summaries(counts.rows, first.rows);
 }
 
 export async function deleteItems(db: Queryable, runId: string, stepIds: readonly string[]): Promise<void> {

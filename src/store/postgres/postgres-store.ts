@@ -15,6 +15,7 @@ import type {
 } from "../../core/types.js";
 import type {
   ItemFilter,
+  ItemSummary,
   MetricCounts,
   RunFilter,
   StepRef,
@@ -27,6 +28,7 @@ import type {
 import { commitOutcome, connectionConfig, deleteOldCommitTokens, redact, retrying } from "./connection.js";
 import * as events from "./events.js";
 import { checkIntegrity } from "./integrity.js";
+import * as items from "./items.js";
 import * as logs from "./logs.js";
 import { countForMetrics } from "./metrics.js";
 import { migrate, PG_MIGRATIONS } from "./migrations.js";
@@ -279,6 +281,10 @@ export class PostgresStore implements Store {
 
   listMemos(ref: StepRef): Promise<Array<{ key: string; value: Json; at: number }>> {
     return this.read((tx) => tx.listMemos(ref));
+  }
+
+  summariseItems(runId: string): Promise<ItemSummary[]> {
+    return this.#reading((db) => items.summariseItems(db, runId));
   }
 
   getItems(runId: string, stepId: string, filter?: ItemFilter): Promise<ItemRecord[]> {

@@ -1,6 +1,6 @@
 import type { ItemRecord, ItemStatus } from "../../core/types.js";
-import { itemFromRow } from "../item-rows.js";
-import type { FencedStepRef, ItemFilter } from "../store.js";
+import { itemFromRow, summaries } from "../item-rows.js";
+import type { FencedStepRef, ItemFilter, ItemSummary } from "../store.js";
 import { placeholders, RUN_KEY, type StatementCache } from "./statements.js";
 
 /** Items of map steps: one row per settled item, keyed (run, step, item key). */
@@ -67,6 +67,20 @@ export function countItems(sql: StatementCache, runId: string, stepId: string): 
   ))
     counts[r.status as ItemStatus] = Number(r.n);
   return counts;
+}
+
+export function summariseItems(sql: StatementCache, runId: string): ItemSummary[] {
+  const counts = sql.all(
+    "SELECT step_id, status, count(*) AS n FROM step_items WHERE run_id = ? GROUP BY step_id, status",
+    runId,
+  );
+  const first = sql.all(
+    `SELECT step_id, item_key, error FROM step_items WHERE run_id = ? AND (step_id, item_index) IN (
+       SELECT step_id, min(item_index) FROM step_items WHERE run_id = ? AND status = 'failed' GROUP BY step_id)`,
+    runId,
+    runId,
+  );
+  return summaries(counts, first);
 }
 
 export function deleteItems(sql: StatementCache, runId: string, stepIds: readonly string[]): void {

@@ -16,6 +16,7 @@ import type {
 import { Mutex } from "../mutex.js";
 import type {
   ItemFilter,
+  ItemSummary,
   MetricCounts,
   RunFilter,
   StepReadOptions,
@@ -203,6 +204,10 @@ export class SqliteStore implements Store {
 
   listMemos(ref: StepRef): Promise<Array<{ key: string; value: Json; at: number }>> {
     return this.#read(() => memos.listMemos(this.#sql, ref));
+  }
+
+  summariseItems(runId: string): Promise<ItemSummary[]> {
+    return this.#read(() => items.summariseItems(this.#sql, runId));
   }
 
   getItems(runId: string, stepId: string, filter?: ItemFilter): Promise<ItemRecord[]> {
