@@ -138,3 +138,55 @@ test("map validation: an unknown source step is one sentence at definition; a no
   assert.equal(run.status, "failed");
   assert.equal(run.error?.message, 'Step "m" failed: Map items from a must be a list, got object.');
 });
+
+test("rerun --failed reuses the failed map's succeeded items (provenance: the source run) and runs only the failed one", async () => {
+  const { cairn } = await openTemp();
+  const state = { broken: new Set(["results"]), calls: {} as Record<string, number> };
+  const source = await (await cairn.start(report(state), {})).result();
+  assert.equal(source.status, "failed");
+  const plan = await cairn.rerunPlan(source.id, { failed: true });
+  const sections = plan.steps.find((s) => s.stepId === "sections")!;
+  assert.deepEqual(sections.items, { succeeded: 2, failed: 1 });
+  assert.match(sections.why, /map: 2 succeeded reused, 1 failed to retry/);
+
+  state.broken.clear();
+  const rerun = await (await cairn.rerun(source.id, { failed: true })).result();
+  assert.equal(rerun.status, "succeeded");
+  assert.equal(rerun.output, "INTRO,METHOD,RESULTS");
+  assert.deepEqual(state.calls, { intro: 1, method: 1, results: 2 });
+  const items = await cairn.store.getItems(rerun.id, "sections");
+  assert.deepEqual(
+    items.map((i) => [i.key, i.fromRunId]),
+    [
+      ["intro", source.id],
+      ["method", source.id],
+      ["results", null],
+    ],
+  );
+
+  const from = await (await cairn.rerun(source.id, { from: ["sections"] })).result();
+  assert.equal(from.status, "succeeded");
+  assert.deepEqual(state.calls, { intro: 2, method: 2, results: 3 }, "a rerun from the map runs every item");
+});
+
+test("a resume that executes the map's upstream again forgets the recorded items and runs them all", async () => {
+  const { cairn } = await openTemp();
+  let version = 1;
+  const calls: string[] = [];
+  const build = () =>
+    workflow("changing")
+      .step("plan", { version }, async () => ({ topics: version === 1 ? ["a", "b"] : ["a", "c"] }))
+      .map("each", { items: "plan", field: "topics", key: (t: string) => t }, async (t) => {
+        calls.push(t);
+        if (t === "b") throw new Error("b fails");
+        return `${t}${version}`;
+      });
+  const failed = await (await cairn.start(build(), {})).result();
+  assert.equal(failed.status, "failed");
+  version = 2;
+  await cairn.register(build());
+  const run = await (await cairn.resume(failed.id, { onChange: "rerun" })).result();
+  assert.equal(run.status, "succeeded", JSON.stringify(run.error));
+  assert.deepEqual(run.output, ["a2", "c2"]);
+  assert.deepEqual(calls.sort(), ["a", "a", "b", "c"]);
+});

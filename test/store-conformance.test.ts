@@ -670,6 +670,7 @@ for (const harness of harnesses) {
         error: status === "failed" ? { message: `bad ${key}` } : null,
         startedAt: 10 + index,
         finishedAt: 20 + index,
+        fromRunId: null,
       });
       const writes = await store.transaction(async (tx) => ({
         batch: await tx.recordItems(ref, [
@@ -710,6 +711,22 @@ for (const harness of harnesses) {
         ],
       );
       assert.deepEqual(await store.getItems("r1", "m", { status: "failed" }), []);
+      // A rerun starts with the succeeded items, naming the run that executed them (kept through a second copy).
+      await store.transaction((tx) => insertRuns(tx, "r2", "r3"));
+      assert.equal(
+        await store.transaction((tx) => tx.copySucceededItems({ runId: "r1", stepId: "m" }, "r2")),
+        3,
+      );
+      await store.transaction((tx) => tx.copySucceededItems({ runId: "r2", stepId: "m" }, "r3"));
+      assert.deepEqual(
+        (await store.getItems("r3", "m")).map((i) => [i.key, i.output, i.attempts, i.fromRunId]),
+        [
+          ["a", { n: 0 }, 1, "r1"],
+          ["b", { n: 1 }, 1, "r1"],
+          ["c", { n: 2 }, 2, "r1"],
+        ],
+      );
+      assert.ok((await store.getItems("r1", "m")).every((i) => i.fromRunId === null));
       assert.deepEqual(await store.read((tx) => tx.countItems("r1", "m")), { succeeded: 3, failed: 0 });
       assert.deepEqual(await store.read((tx) => tx.countItems("r1", "other")), { succeeded: 0, failed: 0 });
       assert.deepEqual(
@@ -1240,6 +1257,7 @@ for (const harness of harnesses) {
               error: null,
               startedAt: 1,
               finishedAt: 2,
+              fromRunId: null,
             },
           ]);
           await tx.recordStepProcess(

@@ -85,6 +85,8 @@ export interface ItemRecord {
   error: StepError | null;
   startedAt: number;
   finishedAt: number;
+  /** Provenance: the run that executed the item, when a rerun reused it; null when executed in this run. */
+  fromRunId: string | null;
 }
 
 export interface StepError {

@@ -111,6 +111,7 @@ function record(
     index: at.index,
     ...r,
     finishedAt: p.clock(),
+    fromRunId: null,
   };
 }
 

@@ -10,7 +10,7 @@ import type { Json, NewEvent, RunRecord, StepRecord, StepStatus } from "../core/
 import type { StoreTx } from "../store/store.js";
 import { declaredFilesChanged } from "./declared-files.js";
 import { orphanReason } from "./liveness.js";
-import { addItemCounts } from "./map-plan.js";
+import { addItemCounts, staleItemSteps } from "./map-plan.js";
 import type { LoadedWorkflow } from "./registry.js";
 import { event, finishRunIfDone, makeReady, needsSucceeded } from "./transitions.js";
 
@@ -117,7 +117,7 @@ export async function resumeRun(
   if (applied.fresh.length > 0) await tx.insertSteps(applied.fresh);
   // Memoized sub-steps of a step whose definition or inputs changed are stale; a failed step keeps its own.
   await tx.deleteMemos(run.id, applied.rerun);
-  await tx.deleteItems(run.id, applied.rerun);
+  await tx.deleteItems(run.id, staleItemSteps(plan, req.workflow));
   await readyWhatMayRun(tx, applied, plan);
   await recordResumeAttempt(tx, applied, attempt);
   await tx.appendEvents(applied.events);

@@ -14,6 +14,7 @@ export function itemFromRow(r: Record<string, unknown>): ItemRecord {
     error: r.error === null ? null : (JSON.parse(r.error as string) as StepError),
     startedAt: Number(r.started_at),
     finishedAt: Number(r.finished_at),
+    fromRunId: (r.from_run_id as string | null) ?? null,
   };
 }
 

@@ -213,6 +213,11 @@ export interface StoreTx {
   getItems(runId: string, stepId: string, filter?: ItemFilter): Promise<ItemRecord[]>;
   /** How many recorded items of a map step are in each status (through the status index). */
   countItems(runId: string, stepId: string): Promise<Record<ItemStatus, number>>;
+  /**
+   * A rerun's map step starts with the succeeded items of the same step of its source run, each
+   * naming the run that executed it (`fromRunId`). Returns how many were copied.
+   */
+  copySucceededItems(from: StepRef, toRunId: string): Promise<number>;
   /** Forget the recorded items of these steps (their next execution runs every item again). */
   deleteItems(runId: string, stepIds: readonly string[]): Promise<void>;
 

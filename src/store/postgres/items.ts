@@ -1,6 +1,6 @@
 import type { ItemRecord, ItemStatus } from "../../core/types.js";
 import { itemFromRow, summaries } from "../item-rows.js";
-import type { FencedStepRef, ItemFilter, ItemSummary } from "../store.js";
+import type { FencedStepRef, ItemFilter, ItemSummary, StepRef } from "../store.js";
 import type { Queryable } from "./pg-sql.js";
 
 /** Items of map steps: one row per settled item, keyed (run, step, item key). */
@@ -23,12 +23,13 @@ export async function recordItems(
   if (items.length === 0) return true;
   await db.query(
     `INSERT INTO step_items
-       (run_id, step_id, item_key, item_index, status, attempts, output, error, started_at, finished_at)
+       (run_id, step_id, item_key, item_index, status, attempts, output, error, started_at, finished_at, from_run_id)
      SELECT $1, $2, * FROM unnest($3::text[], $4::int[], $5::text[], $6::int[], $7::text[], $8::text[],
-       $9::bigint[], $10::bigint[])
+       $9::bigint[], $10::bigint[], $11::text[])
      ON CONFLICT (run_id, step_id, item_key) DO UPDATE SET item_index = excluded.item_index,
        status = excluded.status, attempts = excluded.attempts, output = excluded.output,
-       error = excluded.error, started_at = excluded.started_at, finished_at = excluded.finished_at`,
+       error = excluded.error, started_at = excluded.started_at, finished_at = excluded.finished_at,
+       from_run_id = excluded.from_run_id`,
     [
       ref.runId,
       ref.stepId,
@@ -40,6 +41,7 @@ export async function recordItems(
       items.map((i) => (i.error === null ? null : JSON.stringify(i.error))),
       items.map((i) => i.startedAt),
       items.map((i) => i.finishedAt),
+      items.map((i) => i.fromRunId),
     ],
   );
   return true;
@@ -81,6 +83,20 @@ export async function countItems(
   );
   for (const r of rows) counts[r.status as ItemStatus] = Number(r.n);
   return counts;
+}
+
+/** A rerun's map step starts with the succeeded items of its source run's, naming the run that executed each. */
+export async function copySucceededItems(db: Queryable, from: StepRef, toRunId: string): Promise<number> {
+  const { rowCount } = await db.query(
+    `INSERT INTO step_items
+       (run_id, step_id, item_key, item_index, status, attempts, output, error, started_at, finished_at, from_run_id)
+     SELECT $1, step_id, item_key, item_index, status, attempts, output, error, started_at, finished_at,
+       COALESCE(from_run_id, run_id)
+     FROM step_items WHERE run_id = $2 AND step_id = $3 AND status = 'succeeded'
+     ON CONFLICT (run_id, step_id, item_key) DO NOTHING`,
+    [toRunId, from.runId, from.stepId],
+  );
+  return rowCount ?? 0;
 }
 
 export async function summariseItems(db: Queryable, runId: string): Promise<ItemSummary[]> {

@@ -111,7 +111,7 @@ export const PG_MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE step_items (
     run_id TEXT NOT NULL, step_id TEXT NOT NULL, item_key TEXT NOT NULL, item_index INTEGER NOT NULL,
-    status TEXT NOT NULL, attempts INTEGER NOT NULL, output TEXT, error TEXT,
+    status TEXT NOT NULL, attempts INTEGER NOT NULL, output TEXT, error TEXT, from_run_id TEXT,
     started_at BIGINT NOT NULL, finished_at BIGINT NOT NULL,
     PRIMARY KEY (run_id, step_id, item_key));
   CREATE INDEX step_items_in_order ON step_items (run_id, step_id, item_index);

@@ -1,13 +1,13 @@
 import type { ItemRecord, ItemStatus } from "../../core/types.js";
 import { itemFromRow, summaries } from "../item-rows.js";
-import type { FencedStepRef, ItemFilter, ItemSummary } from "../store.js";
+import type { FencedStepRef, ItemFilter, ItemSummary, StepRef } from "../store.js";
 import { placeholders, RUN_KEY, type StatementCache } from "./statements.js";
 
 /** Items of map steps: one row per settled item, keyed (run, step, item key). */
 
 const INSERT_ITEM = `INSERT OR REPLACE INTO step_items
-  (run_id, step_id, item_key, item_index, status, attempts, output, error, started_at, finished_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  (run_id, step_id, item_key, item_index, status, attempts, output, error, started_at, finished_at, from_run_id)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 /** Fenced like a memo: the whole batch is written only while the writer holds the step's lease. */
 export function recordItems(sql: StatementCache, ref: FencedStepRef, items: readonly ItemRecord[]): boolean {
@@ -32,6 +32,7 @@ export function recordItems(sql: StatementCache, ref: FencedStepRef, items: read
       item.error === null ? null : JSON.stringify(item.error),
       item.startedAt,
       item.finishedAt,
+      item.fromRunId,
     );
   return true;
 }
@@ -67,6 +68,20 @@ export function countItems(sql: StatementCache, runId: string, stepId: string): 
   ))
     counts[r.status as ItemStatus] = Number(r.n);
   return counts;
+}
+
+/** A rerun's map step starts with the succeeded items of its source run's, naming the run that executed each. */
+export function copySucceededItems(sql: StatementCache, from: StepRef, toRunId: string): number {
+  return sql.run(
+    `INSERT OR REPLACE INTO step_items
+       (run_id, step_id, item_key, item_index, status, attempts, output, error, started_at, finished_at, from_run_id)
+     SELECT ?, step_id, item_key, item_index, status, attempts, output, error, started_at, finished_at,
+       COALESCE(from_run_id, run_id)
+     FROM step_items WHERE run_id = ? AND step_id = ? AND status = 'succeeded'`,
+    toRunId,
+    from.runId,
+    from.stepId,
+  );
 }
 
 export function summariseItems(sql: StatementCache, runId: string): ItemSummary[] {

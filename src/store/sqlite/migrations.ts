@@ -166,7 +166,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE step_items (
     run_id TEXT NOT NULL, step_id TEXT NOT NULL, item_key TEXT NOT NULL, item_index INTEGER NOT NULL,
-    status TEXT NOT NULL, attempts INTEGER NOT NULL, output TEXT, error TEXT,
+    status TEXT NOT NULL, attempts INTEGER NOT NULL, output TEXT, error TEXT, from_run_id TEXT,
     started_at INTEGER NOT NULL, finished_at INTEGER NOT NULL,
     PRIMARY KEY (run_id, step_id, item_key)) WITHOUT ROWID;
   CREATE INDEX step_items_in_order ON step_items (run_id, step_id, item_index);
