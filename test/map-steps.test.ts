@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
-import { CairnError, workflow } from "../src/index.js";
+import path from "node:path";
+import { type TestContext, test } from "node:test";
+import { Cairn, CairnError, type Store, workflow } from "../src/index.js";
 import { openTemp } from "./helpers/engine.js";
+import { pgTestDb } from "./helpers/pg.js";
+import { tempDir } from "./helpers/temp.js";
 
 /** Plans three topics, writes one section per topic; `broken` topics throw; counts executions per topic. */
 function report(state: { broken: Set<string>; calls: Record<string, number> }, maxFailures = 0) {
@@ -47,39 +50,53 @@ test("a TypeScript map runs every item and its output is the list of item output
   );
 });
 
-test("a failed item fails the map after every item settled, naming how many and the first; resume runs only it", async () => {
-  const { cairn } = await openTemp();
-  const state = { broken: new Set(["method"]), calls: {} as Record<string, number> };
-  const wf = report(state);
-  const handle = await cairn.start(wf, {});
-  const failed = await handle.result();
-  assert.equal(failed.status, "failed");
-  assert.match(
-    failed.error?.message ?? "",
-    /1 of 3 items failed; first: item "method": no sources for method/,
-  );
-  assert.deepEqual(
-    state.calls,
-    { intro: 1, method: 1, results: 1 },
-    "every item settled before the map failed",
-  );
+// Run directories go under a temp dir (a PostgreSQL store puts them under ./.cairn).
+process.chdir(tempDir());
 
-  const plan = await cairn.resumePlan(handle.id);
-  const mapStep = plan.steps.find((s) => s.stepId === "sections")!;
-  assert.equal(mapStep.action, "retry");
-  assert.deepEqual(mapStep.items, { succeeded: 2, failed: 1 });
-  assert.match(mapStep.why, /map: 2 succeeded kept, 1 failed to retry/);
+const stores: Array<[string, (t: TestContext) => Promise<string | Store | null>]> = [
+  ["sqlite", async () => path.join(tempDir(), "cairn.db")],
+  ["postgres", async (t) => (await pgTestDb(t))?.open() ?? null],
+];
 
-  state.broken.clear();
-  const run = await (await cairn.resume(handle.id)).result();
-  assert.equal(run.status, "succeeded");
-  assert.equal(run.output, "INTRO,METHOD,RESULTS");
-  assert.deepEqual(state.calls, { intro: 1, method: 2, results: 1 }, "only the failed item ran again");
-  const method = (await cairn.store.getItems(run.id, "sections", { status: "succeeded" })).find(
-    (i) => i.key === "method",
-  );
-  assert.equal(method?.attempts, 2);
-});
+for (const [kind, open] of stores)
+  test(`${kind}: a failed item fails the map after every item settled, naming how many and the first; resume runs only it`, async (t) => {
+    const db = await open(t);
+    if (!db) return;
+    const cairn = await Cairn.open({ db, pollIntervalMs: 20 });
+    try {
+      const state = { broken: new Set(["method"]), calls: {} as Record<string, number> };
+      const handle = await cairn.start(report(state), {});
+      const failed = await handle.result();
+      assert.equal(failed.status, "failed");
+      assert.match(
+        failed.error?.message ?? "",
+        /1 of 3 items failed; first: item "method": no sources for method/,
+      );
+      assert.deepEqual(
+        state.calls,
+        { intro: 1, method: 1, results: 1 },
+        "every item settled before the map failed",
+      );
+
+      const plan = await cairn.resumePlan(handle.id);
+      const mapStep = plan.steps.find((s) => s.stepId === "sections")!;
+      assert.equal(mapStep.action, "retry");
+      assert.deepEqual(mapStep.items, { succeeded: 2, failed: 1 });
+      assert.match(mapStep.why, /map: 2 succeeded kept, 1 failed to retry/);
+
+      state.broken.clear();
+      const run = await (await cairn.resume(handle.id)).result();
+      assert.equal(run.status, "succeeded");
+      assert.equal(run.output, "INTRO,METHOD,RESULTS");
+      assert.deepEqual(state.calls, { intro: 1, method: 2, results: 1 }, "only the failed item ran again");
+      const method = (await cairn.store.getItems(run.id, "sections", { status: "succeeded" })).find(
+        (i) => i.key === "method",
+      );
+      assert.equal(method?.attempts, 2);
+    } finally {
+      await cairn.close({ abort: true });
+    }
+  });
 
 test("maxFailures tolerates failed items (their outputs are null); one more fails the map", async () => {
   const { cairn } = await openTemp();
