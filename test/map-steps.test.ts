@@ -207,3 +207,32 @@ test("a resume that executes the map's upstream again forgets the recorded items
   assert.deepEqual(run.output, ["a2", "c2"]);
   assert.deepEqual(calls.sort(), ["a", "a", "b", "c"]);
 });
+
+test("ctx.memo inside an item: recorded per item, returned to the item's retries and to a resume", async () => {
+  const { cairn } = await openTemp();
+  const fetched: string[] = [];
+  let broken = true;
+  const wf = workflow<{ ids: string[] }>("memo-items").map(
+    "each",
+    {
+      items: "$input",
+      field: "ids",
+      key: (id: string) => id,
+      retry: { attempts: 2, backoff: { initial: "1ms" } },
+    },
+    async (id, ctx) => {
+      // Both items memoize a value under the same memo key: memos are per item.
+      const page = await ctx.memo("fetch", () => (fetched.push(id), `page of ${id}`));
+      if (id === "b" && broken) throw new Error("parse failed");
+      return page;
+    },
+  );
+  const failed = await (await cairn.start(wf, { ids: ["a", "b"] })).result();
+  assert.equal(failed.status, "failed");
+  assert.deepEqual(fetched.sort(), ["a", "b"], "the retry of b got its memo back");
+  broken = false;
+  const run = await (await cairn.resume(failed.id)).result();
+  assert.equal(run.status, "succeeded");
+  assert.deepEqual(run.output, ["page of a", "page of b"]);
+  assert.deepEqual(fetched.sort(), ["a", "b"], "the resume of b got its memo back");
+});

@@ -36,6 +36,11 @@ export interface MapItemContext<I = unknown, N = Record<string, unknown>> {
   readonly idempotencyKey: string;
   readonly secrets: Readonly<Record<string, string>>;
   readonly epoch: number;
+  /**
+   * A durable memoized sub-step of this item: once `fn` returned, its result is recorded, and a later
+   * execution of the item (a retry, a resume) gets it back without calling `fn`.
+   */
+  memo<T>(key: string, fn: () => T | Promise<T>): Promise<T>;
 }
 
 export type ItemHandler = (item: never, ctx: MapItemContext<never, never>) => unknown;

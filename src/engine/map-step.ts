@@ -19,6 +19,38 @@ export interface MapStepParams {
   readonly lost: () => never;
 }
 
+/** One execution of a map step: its parameters and its items' memos. */
+interface MapRun extends MapStepParams {
+  readonly memos: ItemMemos;
+}
+
+/**
+ * Item memos live with the map step's memos, under a key naming the item: read once per execution
+ * (on the first `memo` call), and remembered when written, so that a retry of the item in the same
+ * execution gets them back too.
+ */
+class ItemMemos {
+  #recorded: Promise<Map<string, Json>> | undefined;
+  constructor(private readonly p: MapStepParams) {}
+
+  async memo<T>(itemKey: string, key: string, fn: () => T | Promise<T>): Promise<T> {
+    if (typeof key !== "string" || key.length === 0)
+      throw new CairnError("INVALID_INPUT", "A memo key must be a non-empty string.");
+    const full = `item ${JSON.stringify([itemKey, key])}`;
+    this.#recorded ??= this.p.store
+      .listMemos(this.p.ref)
+      .then((rows) => new Map(rows.map((m) => [m.key, m.value])));
+    const recorded = await this.#recorded;
+    if (recorded.has(full)) return recorded.get(full) as T;
+    const result = await fn();
+    const value = this.p.redactor.json(toJsonValue(result, `memo "${key}" of item "${itemKey}"`));
+    const ok = await this.p.store.transaction((tx) => tx.putMemo(this.p.ref, full, value));
+    if (!ok) this.p.lost();
+    recorded.set(full, value);
+    return result;
+  }
+}
+
 class ItemTimeout extends Error {
   constructor(ms: number) {
     super(`Item timed out after ${ms}ms.`);
@@ -32,7 +64,8 @@ class ItemTimeout extends Error {
  * record each item as it settles. Returns the outputs in item order, or throws once every item
  * settled when more than `maxFailures` failed.
  */
-export async function runMapStep(p: MapStepParams, spec: MapSpec): Promise<Json[]> {
+export async function runMapStep(params: MapStepParams, spec: MapSpec): Promise<Json[]> {
+  const p: MapRun = { ...params, memos: new ItemMemos(params) };
   const { ref, context } = p;
   const { items, keys } = resolveItems(spec, context.input, context.needs);
   const recorded = new Map((await p.store.getItems(ref.runId, ref.stepId)).map((r) => [r.key, r]));
@@ -75,7 +108,7 @@ export async function runMapStep(p: MapStepParams, spec: MapSpec): Promise<Json[
 
 /** One item, with its retries (backoff between them) within this execution of the map step. */
 async function runItem(
-  p: MapStepParams,
+  p: MapRun,
   spec: MapSpec,
   at: { item: Json; index: number; key: string },
   earlier: ItemRecord | undefined,
@@ -117,7 +150,7 @@ function record(
 
 /** Call the item handler under the item's timeout; the map step's abort reaches it through its signal. */
 async function callItem(
-  p: MapStepParams,
+  p: MapRun,
   spec: MapSpec,
   at: { item: Json; index: number; key: string },
   attempt: number,
@@ -149,7 +182,7 @@ async function callItem(
 }
 
 function itemContext(
-  p: MapStepParams,
+  p: MapRun,
   at: { index: number; key: string },
   attempt: number,
   signal: AbortSignal,
@@ -176,6 +209,7 @@ function itemContext(
     idempotencyKey: `${c.run.id}:${c.step.id}:${at.key}`,
     secrets: c.secrets,
     epoch: c.epoch,
+    memo: (key, fn) => p.memos.memo(at.key, key, fn),
   };
 }
 

@@ -117,7 +117,10 @@ export async function resumeRun(
   if (applied.fresh.length > 0) await tx.insertSteps(applied.fresh);
   // Memoized sub-steps of a step whose definition or inputs changed are stale; a failed step keeps its own.
   await tx.deleteMemos(run.id, applied.rerun);
-  await tx.deleteItems(run.id, staleItemSteps(plan, req.workflow));
+  // A map whose list may have changed starts afresh: its items and their memos are forgotten.
+  const stale = staleItemSteps(plan, req.workflow);
+  await tx.deleteItems(run.id, stale);
+  await tx.deleteMemos(run.id, stale);
   await readyWhatMayRun(tx, applied, plan);
   await recordResumeAttempt(tx, applied, attempt);
   await tx.appendEvents(applied.events);
