@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import path from "node:path";
 import { type TestContext, test } from "node:test";
-import { Cairn, CairnError, type Store, workflow } from "../src/index.js";
+import { Cairn, CairnError, loadOneWorkflow, type Store, workflow } from "../src/index.js";
 import { openTemp } from "./helpers/engine.js";
 import { pgTestDb } from "./helpers/pg.js";
 import { tempDir } from "./helpers/temp.js";
@@ -235,4 +236,34 @@ test("ctx.memo inside an item: recorded per item, returned to the item's retries
   assert.equal(run.status, "succeeded");
   assert.deepEqual(run.output, ["page of a", "page of b"]);
   assert.deepEqual(fetched.sort(), ["a", "b"], "the resume of b got its memo back");
+});
+
+test("YAML map problems are one sentence each, at their line and column", async () => {
+  const file = path.join(tempDir(), "bad-map.yaml");
+  fs.writeFileSync(
+    file,
+    `id: bad
+steps:
+  - id: plan
+    run: echo '[1]' > "$CAIRN_OUTPUT"
+  - id: each
+    map: { items: plna.topics, concurrency: 0, colour: red }
+    run: echo "$CAIRN_ITEM"
+  - id: lonely
+    map: { items: plan }
+    sleep: 1s
+`,
+  );
+  const error = await loadOneWorkflow(file).then(
+    () => assert.fail("accepted"),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof CairnError && error.code === "INVALID_DEFINITION", String(error));
+  const problems = (error.details as { problems: string[] }).problems;
+  assert.deepEqual(problems, [
+    `${file}:6:48: step "each": map: unknown key "colour" (known: items, concurrency, key, maxFailures, retry, timeout)`,
+    `${file}:9:10: step "lonely": a map runs "run" (a shell command) or "uses" (a function) per item`,
+    `${file}:5:5: step "each": map items come from an unknown step "plna.topics"`,
+    `${file}:5:5: step "each": map concurrency must be between 1 and 1000, got 0`,
+  ]);
 });
