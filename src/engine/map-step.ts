@@ -22,6 +22,8 @@ export interface MapStepParams {
 /** One execution of a map step: its parameters and its items' memos. */
 interface MapRun extends MapStepParams {
   readonly memos: ItemMemos;
+  /** The controllers of the items in flight, aborted when the map step is. */
+  readonly live: Set<AbortController>;
 }
 
 /**
@@ -65,8 +67,13 @@ class ItemTimeout extends Error {
  * settled when more than `maxFailures` failed.
  */
 export async function runMapStep(params: MapStepParams, spec: MapSpec): Promise<Json[]> {
-  const p: MapRun = { ...params, memos: new ItemMemos(params) };
+  const p: MapRun = { ...params, memos: new ItemMemos(params), live: new Set() };
   const { ref, context } = p;
+  // One listener for the whole map (not one per item: 100 items in flight would be 100 listeners).
+  const abortItems = () => {
+    for (const item of p.live) item.abort(context.signal.reason);
+  };
+  context.signal.addEventListener("abort", abortItems, { once: true });
   const { items, keys } = resolveItems(spec, context.input, context.needs);
   const recorded = new Map((await p.store.getItems(ref.runId, ref.stepId)).map((r) => [r.key, r]));
   const outputs: Json[] = new Array(items.length).fill(null);
@@ -94,6 +101,7 @@ export async function runMapStep(params: MapStepParams, spec: MapSpec): Promise<
   try {
     await Promise.all(Array.from({ length: Math.min(spec.concurrency, todo.length) }, lane));
   } finally {
+    context.signal.removeEventListener("abort", abortItems);
     await writer.close();
   }
   if (context.signal.aborted) throw context.signal.reason;
@@ -156,10 +164,8 @@ async function callItem(
   attempt: number,
 ): Promise<unknown> {
   const controller = new AbortController();
-  const outer = p.context.signal;
-  const forward = () => controller.abort(outer.reason);
-  if (outer.aborted) forward();
-  else outer.addEventListener("abort", forward, { once: true });
+  if (p.context.signal.aborted) controller.abort(p.context.signal.reason);
+  p.live.add(controller);
   let timer: NodeJS.Timeout | undefined;
   try {
     const done = Promise.resolve().then(() =>
@@ -177,7 +183,7 @@ async function callItem(
     return await Promise.race([done, timedOut]);
   } finally {
     clearTimeout(timer);
-    outer.removeEventListener("abort", forward);
+    p.live.delete(controller);
   }
 }
 
