@@ -267,3 +267,29 @@ steps:
     `${file}:5:5: step "each": map concurrency must be between 1 and 1000, got 0`,
   ]);
 });
+
+test("itemTimeout fails an item that runs too long (its signal is aborted) and the others finish", async () => {
+  const { cairn } = await openTemp();
+  let aborted = false;
+  const wf = workflow<{ waits: number[] }>("slow-items").map(
+    "each",
+    { items: "$input", field: "waits", itemTimeout: "100ms", maxFailures: 1 },
+    async (ms, ctx) => {
+      if (ms === 0) return "quick";
+      await new Promise<void>((resolve) =>
+        ctx.signal.addEventListener("abort", () => resolve(), { once: true }),
+      );
+      aborted = ctx.signal.aborted;
+      throw ctx.signal.reason;
+    },
+  );
+  const run = await (await cairn.start(wf, { waits: [0, 1] })).result();
+  assert.equal(run.status, "succeeded");
+  assert.deepEqual(run.output, ["quick", null]);
+  assert.ok(aborted, "the slow item's signal was aborted");
+  const failed = await cairn.store.getItems(run.id, "each", { status: "failed" });
+  assert.deepEqual(
+    failed.map((i) => [i.key, i.error?.message]),
+    [["1", "Item timed out after 100ms."]],
+  );
+});
