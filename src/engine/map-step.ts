@@ -69,11 +69,6 @@ class ItemTimeout extends Error {
 export async function runMapStep(params: MapStepParams, spec: MapSpec): Promise<Json[]> {
   const p: MapRun = { ...params, memos: new ItemMemos(params), live: new Set() };
   const { ref, context } = p;
-  // One listener for the whole map (not one per item: 100 items in flight would be 100 listeners).
-  const abortItems = () => {
-    for (const item of p.live) item.abort(context.signal.reason);
-  };
-  context.signal.addEventListener("abort", abortItems, { once: true });
   const { items, keys } = resolveItems(spec, context.input, context.needs);
   const recorded = new Map((await p.store.getItems(ref.runId, ref.stepId)).map((r) => [r.key, r]));
   const outputs: Json[] = new Array(items.length).fill(null);
@@ -98,6 +93,11 @@ export async function runMapStep(params: MapStepParams, spec: MapSpec): Promise<
       writer.add(settled);
     }
   };
+  // One listener for the whole map (not one per item: 100 items in flight would be 100 listeners).
+  const abortItems = () => {
+    for (const item of p.live) item.abort(context.signal.reason);
+  };
+  context.signal.addEventListener("abort", abortItems, { once: true });
   try {
     await Promise.all(Array.from({ length: Math.min(spec.concurrency, todo.length) }, lane));
   } finally {
