@@ -155,6 +155,26 @@ test("map validation: an unknown source step is one sentence at definition; a no
   const run = await (await cairn.start(wf, {})).result();
   assert.equal(run.status, "failed");
   assert.equal(run.error?.message, 'Step "m" failed: Map items from a must be a list, got object.');
+  const keyed = workflow<string[]>("dup-keys").map(
+    "m",
+    { items: "$input", key: (s: string) => s },
+    async (s) => s,
+  );
+  const dup = await (await cairn.start(keyed, ["x", "y", "x"])).result();
+  assert.equal(
+    dup.error?.message,
+    'Step "m" failed: Map items 2 and an earlier one share the key "x"; keys must be unique.',
+  );
+  const many = await (
+    await cairn.start(
+      keyed,
+      Array.from({ length: 100_001 }, (_, i) => String(i)),
+    )
+  ).result();
+  assert.equal(
+    many.error?.message,
+    'Step "m" failed: Map items from $input: 100001 items, more than the limit of 100000.',
+  );
 });
 
 test("rerun --failed reuses the failed map's succeeded items (provenance: the source run) and runs only the failed one", async () => {

@@ -166,7 +166,9 @@ export function resolveItems(
       `Map items from ${named} must be a list, got ${value === null || value === undefined ? "nothing" : typeof value}.`,
     );
   if (value.length > MAX_MAP_ITEMS)
-    throw new Error(`Map items from ${named} are ${value.length}, more than the limit of ${MAX_MAP_ITEMS}.`);
+    throw new Error(
+      `Map items from ${named}: ${value.length} items, more than the limit of ${MAX_MAP_ITEMS}.`,
+    );
   const items = value as Json[];
   const keys = items.map((item, index) => {
     if (!spec.key) return String(index);
