@@ -313,3 +313,28 @@ test("itemTimeout fails an item that runs too long (its signal is aborted) and t
     [["1", "Item timed out after 100ms."]],
   );
 });
+
+test("a YAML map with uses: calls the function as fn(item, ctx) per item", async () => {
+  const dir = tempDir();
+  fs.writeFileSync(
+    path.join(dir, "words.mjs"),
+    "export function measure(word, ctx) { return { word, length: word.length, key: ctx.item.key }; }\n",
+  );
+  const file = path.join(dir, "words.yaml");
+  fs.writeFileSync(
+    file,
+    `id: words
+steps:
+  - id: measure
+    map: { items: $input.words, concurrency: 2 }
+    uses: ./words.mjs#measure
+`,
+  );
+  const { cairn } = await openTemp();
+  const run = await (await cairn.start(await loadOneWorkflow(file), { words: ["tide", "moon"] })).result();
+  assert.equal(run.status, "succeeded", JSON.stringify(run.error));
+  assert.deepEqual(run.output, [
+    { word: "tide", length: 4, key: "0" },
+    { word: "moon", length: 4, key: "1" },
+  ]);
+});
