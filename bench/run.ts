@@ -2,6 +2,7 @@ import { fanOutScenario } from "./fan-out.js";
 import { floor } from "./floor.js";
 import { history } from "./history.js";
 import { manyRuns } from "./many-runs.js";
+import { mapScenario } from "./map.js";
 import { memory } from "./memory.js";
 import { type BenchContext, formatTable, machineInfo, writeResults } from "./report.js";
 import { resume } from "./resume.js";
@@ -25,6 +26,7 @@ const scenarios: Array<[string, (ctx: BenchContext) => Promise<void>]> = [
   ["sequential", sequential],
   ["fan-out", fanOutScenario],
   ["many-runs", manyRuns],
+  ["map", mapScenario],
   ["resume", resume],
   ["store-growth", storeGrowth],
   ["memory", memory],

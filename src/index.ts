@@ -1,5 +1,11 @@
 export { Cairn, type CairnOptions } from "./cairn.js";
-export { type StepOptions, Workflow, type WorkflowOptions, workflow } from "./core/builder.js";
+export {
+  type MapOptions,
+  type StepOptions,
+  Workflow,
+  type WorkflowOptions,
+  workflow,
+} from "./core/builder.js";
 export type {
   InputSchema,
   Logger,
@@ -11,6 +17,7 @@ export type {
 } from "./core/definition.js";
 export { CairnError, type ErrorCode } from "./core/errors.js";
 export type { CairnLogger, LogLevel } from "./core/logger.js";
+export { MAX_MAP_ITEMS, type MapItemContext } from "./core/map-spec.js";
 export type { OnChange, PlanAction, PlanStep, ResumeOptions, ResumePlan } from "./core/resume-plan.js";
 export * from "./core/types.js";
 export type { ClientOptions, WorkerOptions, WorkflowLoader } from "./engine/cairn-options.js";

@@ -230,3 +230,18 @@ test("the README's workflow snippets are the example files, and every examples/ 
       assert.ok(fs.existsSync(path.join(ROOT, named)), `${doc} names ${named}, which does not exist`);
   }
 });
+
+test("map.yaml: a failed page fails the map; resume fetches only that page and the report lists all four", async () => {
+  const cwd = tempDir();
+  const ledger = path.join(cwd, "fetches.txt");
+  const failed = await cairn(cwd, ["run", example("map.yaml"), "--id", "pages-1"], {
+    BROKEN_PAGE: "faq",
+    FETCH_LEDGER: ledger,
+  });
+  assert.equal(failed.status, "failed");
+  assert.deepEqual(readLines(ledger).sort(), ["blog", "docs", "faq", "home"]);
+  const resumed = await cairn(cwd, ["resume", "pages-1"], { FETCH_LEDGER: ledger });
+  assert.equal(resumed.status, "succeeded");
+  assert.deepEqual(readLines(ledger).slice(4), ["faq"], "only the failed page was fetched again");
+  assert.equal(resumed.output, "home: 1 min, docs: 5 min, faq: 2 min, blog: 3 min");
+});

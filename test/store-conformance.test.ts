@@ -652,6 +652,97 @@ for (const harness of harnesses) {
       assert.deepEqual(await store.listMemos(ref), []);
     });
 
+    it("map items: a fenced batch is written all or none; read in item order, by status, by cursor", async ({
+      store,
+    }) => {
+      await store.transaction(async (tx) => {
+        await insertRuns(tx, "r1");
+        await tx.insertSteps([stepRecord("r1", "m", { status: "running", leaseEpoch: 2, leaseOwner: "w1" })]);
+      });
+      const ref = { runId: "r1", stepId: "m", epoch: 2, owner: "w1" };
+      const item = (key: string, index: number, status: "succeeded" | "failed", attempts = 1) => ({
+        runId: "r1",
+        stepId: "m",
+        key,
+        index,
+        status,
+        attempts,
+        output: status === "succeeded" ? { n: index } : null,
+        error: status === "failed" ? { message: `bad ${key}` } : null,
+        startedAt: 10 + index,
+        finishedAt: 20 + index,
+        fromRunId: null,
+      });
+      const writes = await store.transaction(async (tx) => ({
+        batch: await tx.recordItems(ref, [
+          item("c", 2, "failed"),
+          item("a", 0, "succeeded"),
+          item("b", 1, "succeeded"),
+        ]),
+        stale: await tx.recordItems({ ...ref, epoch: 1 }, [item("z", 9, "succeeded")]),
+        otherOwner: await tx.recordItems({ ...ref, owner: "w2" }, [item("y", 8, "succeeded")]),
+      }));
+      assert.deepEqual(writes, { batch: true, stale: false, otherOwner: false });
+      assert.deepEqual(await store.read((tx) => tx.countItems("r1", "m")), { succeeded: 2, failed: 1 });
+      const all = await store.getItems("r1", "m");
+      assert.deepEqual(
+        all.map((i) => [i.key, i.index, i.status, i.attempts, i.output, i.error?.message ?? null]),
+        [
+          ["a", 0, "succeeded", 1, { n: 0 }, null],
+          ["b", 1, "succeeded", 1, { n: 1 }, null],
+          ["c", 2, "failed", 1, null, "bad c"],
+        ],
+      );
+      assert.deepEqual([all[2]!.startedAt, all[2]!.finishedAt], [12, 22]);
+      assert.deepEqual(await store.summariseItems("r1"), [
+        { stepId: "m", counts: { succeeded: 2, failed: 1 }, firstFailed: { key: "c", message: "bad c" } },
+      ]);
+      assert.deepEqual(await store.summariseItems("nope"), []);
+      // A retried item replaces its row (same key): the failure becomes a success with two attempts.
+      assert.equal(
+        await store.transaction((tx) => tx.recordItems(ref, [item("c", 2, "succeeded", 2)])),
+        true,
+      );
+      assert.deepEqual(
+        (await store.getItems("r1", "m", { status: "succeeded" })).map((i) => [i.key, i.attempts]),
+        [
+          ["a", 1],
+          ["b", 1],
+          ["c", 2],
+        ],
+      );
+      assert.deepEqual(await store.getItems("r1", "m", { status: "failed" }), []);
+      // A rerun starts with the succeeded items, naming the run that executed them (kept through a second copy).
+      await store.transaction((tx) => insertRuns(tx, "r2", "r3"));
+      assert.equal(
+        await store.transaction((tx) => tx.copySucceededItems({ runId: "r1", stepId: "m" }, "r2")),
+        3,
+      );
+      await store.transaction((tx) => tx.copySucceededItems({ runId: "r2", stepId: "m" }, "r3"));
+      assert.deepEqual(
+        (await store.getItems("r3", "m")).map((i) => [i.key, i.output, i.attempts, i.fromRunId]),
+        [
+          ["a", { n: 0 }, 1, "r1"],
+          ["b", { n: 1 }, 1, "r1"],
+          ["c", { n: 2 }, 2, "r1"],
+        ],
+      );
+      assert.ok((await store.getItems("r1", "m")).every((i) => i.fromRunId === null));
+      assert.deepEqual(await store.read((tx) => tx.countItems("r1", "m")), { succeeded: 3, failed: 0 });
+      assert.deepEqual(await store.read((tx) => tx.countItems("r1", "other")), { succeeded: 0, failed: 0 });
+      assert.deepEqual(
+        (await store.getItems("r1", "m", { afterIndex: 0, limit: 1 })).map((i) => i.key),
+        ["b"],
+      );
+      assert.deepEqual(await store.read((tx) => tx.getItems("r1", "other")), []);
+      // Not running any more: nothing is written.
+      await store.transaction((tx) => tx.updateStep({ runId: "r1", stepId: "m" }, { status: "failed" }));
+      assert.equal(await store.transaction((tx) => tx.recordItems(ref, [item("d", 3, "succeeded")])), false);
+      assert.equal((await store.getItems("r1", "m")).length, 3);
+      await store.transaction((tx) => tx.deleteItems("r1", ["m"]));
+      assert.deepEqual(await store.getItems("r1", "m"), []);
+    });
+
     it("countUnsucceeded, runActivity and runningSteps describe a run's steps", async ({ store }) => {
       await store.transaction(async (tx) => {
         await insertRuns(tx, "r1", "r2", "r3");
@@ -1150,6 +1241,21 @@ for (const harness of harnesses) {
         for (const id of ["gone", "kept", "live"]) {
           await tx.insertSteps([stepRecord(id, "s", { status: "running", leaseEpoch: 1, leaseOwner: "w1" })]);
           await tx.putMemo({ runId: id, stepId: "s", epoch: 1, owner: "w1" }, "k", id);
+          await tx.recordItems({ runId: id, stepId: "s", epoch: 1, owner: "w1" }, [
+            {
+              runId: id,
+              stepId: "s",
+              key: "0",
+              index: 0,
+              status: "succeeded",
+              attempts: 1,
+              output: id,
+              error: null,
+              startedAt: 1,
+              finishedAt: 2,
+              fromRunId: null,
+            },
+          ]);
           await tx.recordStepProcess(
             { runId: id, stepId: "s", epoch: 1, owner: "w1" },
             { host: "h1", bootId: null, pgid: 100, pidStart: null },
@@ -1168,6 +1274,8 @@ for (const harness of harnesses) {
       assert.equal(await store.getRun("gone"), undefined);
       assert.deepEqual(await store.getSteps("gone"), []);
       assert.deepEqual(await store.listMemos({ runId: "gone", stepId: "s" }), []);
+      assert.deepEqual(await store.getItems("gone", "s"), []);
+      assert.equal((await store.getItems("kept", "s")).length, 1);
       assert.deepEqual(await store.readEvents({ runId: "gone" }), []);
       assert.deepEqual(await store.readLogs("gone"), []);
       assert.deepEqual(await store.listRunAttempts("gone"), []);

@@ -7,6 +7,7 @@ import { describeWait, parkedWait, runWaiting } from "../core/step-wait.js";
 import type { CairnEvent, RunAttemptRecord, RunRecord, StepRecord, StepWait } from "../core/types.js";
 import type { DeclaredFile } from "../engine/run-files.js";
 import type { RunView } from "../engine/run-view.js";
+import type { ItemSummary } from "../store/store.js";
 import { withFlags } from "./flag-hints.js";
 
 const ICONS: Record<string, string> = {
@@ -78,7 +79,7 @@ export function runTable(runs: readonly RunRecord[]): string {
   return [line(header), ...rows.map(line)].join("\n");
 }
 
-export function showRun(view: RunView, parentDeleted = false): string {
+export function showRun(view: RunView, parentDeleted = false, items: readonly ItemSummary[] = []): string {
   const { run, steps } = view;
   const lines = [
     `run       ${run.id}`,
@@ -100,10 +101,20 @@ export function showRun(view: RunView, parentDeleted = false): string {
     lines.push(
       `  ${icon(s.status)} ${s.stepId.padEnd(width)}  ${s.status.padEnd(9)}  attempts ${s.attempts}  ${duration(s.startedAt, s.finishedAt).padStart(6)}${prov ? pc.dim(`  ${prov}`) : ""}${error}`,
     );
+    const map = items.find((i) => i.stepId === s.stepId);
+    if (map) lines.push(`    ${" ".repeat(width)}  ${itemsText(map)}`);
     if (s.status === "succeeded" && s.output !== null)
       lines.push(`    ${" ".repeat(width)}  ${pc.dim("output")} ${truncated(JSON.stringify(s.output), 120)}`);
   }
   return lines.join("\n");
+}
+
+/** A map step's items: "items: 9 succeeded, 1 failed; first error: p7: …". */
+function itemsText(summary: ItemSummary): string {
+  const { succeeded, failed } = summary.counts;
+  const first = summary.firstFailed;
+  const error = first ? `; first error: ${first.key}: ${pc.red(firstLine(first.message))}` : "";
+  return `${pc.dim("items:")} ${succeeded} succeeded, ${failed} failed${error}`;
 }
 
 /**

@@ -62,7 +62,8 @@ export function registerInspectCommands(program: Command, runner: Runner): void 
           else {
             const parent = view.run.parentRunId;
             const deleted = parent ? await cairn.deletedRuns([parent]) : [];
-            process.stdout.write(`${showRun(view, deleted.length > 0)}\n`);
+            const items = await cairn.mapItems(runId);
+            process.stdout.write(`${showRun(view, deleted.length > 0, items)}\n`);
           }
           return EXIT.ok;
         },

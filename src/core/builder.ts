@@ -6,6 +6,7 @@ import {
   type StepHandler,
   type WorkflowDefinition,
 } from "./definition.js";
+import type { INPUT_SOURCE, MapItemContext } from "./map-spec.js";
 import type { ResumeDefaults } from "./resume-strategy.js";
 
 type Duration = number | `${number}${"ms" | "s" | "m" | "h"}`;
@@ -54,6 +55,57 @@ export interface WorkflowOptions<I> {
   resume?: ResumeDefaults;
 }
 
+export interface MapOptions<Need extends string, Source extends string, Field extends string> {
+  /** Where the items come from: an upstream step's id (an implicit need), or "$input" for the run input. */
+  items: Source;
+  /** A dot-separated path into that value when the list is a field of it, e.g. "topics". */
+  field?: Field;
+  /** Items running at once within this step's execution. Default 4. */
+  concurrency?: number;
+  /**
+   * The item's key, unique within the map: a function of the item, or a field path of it. Default
+   * its index. Recorded items are matched by key when the step executes again.
+   */
+  key?: string | ((item: never, index: number) => string | number);
+  /** Failed items the map tolerates (their outputs are null in the list). Default 0. */
+  maxFailures?: number;
+  /** Retries of each item within one execution of the map step (with backoff). */
+  retry?: StepOptions<Need>["retry"];
+  /** The timeout of each item. (`timeout` in `step` options bounds the whole map step.) */
+  itemTimeout?: Duration;
+  /** Further upstream step ids the item handler reads in `ctx.needs`. */
+  needs?: readonly Need[];
+  timeout?: Duration;
+  effects?: "idempotent" | "non-idempotent";
+  label?: string;
+  version?: string | number;
+}
+
+/** The element type of `T`, or of `T[Field]` when a (one-level) field is given; unknown otherwise. */
+type ItemOf<T, Field extends string> = [Field] extends [never]
+  ? T extends readonly (infer E)[]
+    ? E
+    : unknown
+  : Field extends keyof T
+    ? T[Field] extends readonly (infer E)[]
+      ? E
+      : unknown
+    : unknown;
+
+const MAP_OPTION_KEYS = [
+  "items",
+  "field",
+  "concurrency",
+  "key",
+  "maxFailures",
+  "retry",
+  "itemTimeout",
+  "needs",
+  "timeout",
+  "effects",
+  "label",
+  "version",
+];
 const STEP_OPTION_KEYS = ["needs", "retry", "timeout", "effects", "label", "outputs", "version"];
 const WORKFLOW_OPTION_KEYS = [
   "input",
@@ -123,29 +175,85 @@ export class Workflow<I = unknown, O extends Record<string, unknown> = {}, Last 
   step(id: string, a: unknown, b?: unknown): unknown {
     const options = (typeof a === "function" ? {} : (a ?? {})) as StepOptions<string>;
     const handler = (typeof a === "function" ? a : b) as StepHandler;
-    const unknown = unknownKeys(options, STEP_OPTION_KEYS, `step "${id}": `);
-    const problems = unknown.length > 0 ? [...this.#problems, ...unknown] : this.#problems;
     const previous = this.#count > 0 ? this.#steps[this.#count - 1] : undefined;
     const needs = options.needs ?? (previous ? [previous.id] : []);
-    const raw: RawStep = {
-      id,
-      needs,
-      handler,
-      retry: options.retry,
-      timeout: options.timeout,
-      effects: options.effects,
-      label: options.label,
-      outputs: options.outputs,
-      source:
-        (typeof handler === "function" ? handler.toString() : "") +
-        (options.version === undefined ? "" : `\nversion: ${String(options.version)}`),
-    };
+    return this.#append(
+      {
+        id,
+        needs,
+        handler,
+        retry: options.retry,
+        timeout: options.timeout,
+        effects: options.effects,
+        label: options.label,
+        outputs: options.outputs,
+        source:
+          (typeof handler === "function" ? handler.toString() : "") +
+          (options.version === undefined ? "" : `\nversion: ${String(options.version)}`),
+      },
+      unknownKeys(options, STEP_OPTION_KEYS, `step "${id}": `),
+    );
+  }
+
+  #append(raw: RawStep, unknown: readonly string[]): unknown {
+    const problems = unknown.length > 0 ? [...this.#problems, ...unknown] : this.#problems;
     const steps = this.#steps.length === this.#count ? this.#steps : this.#steps.slice(0, this.#count);
     steps.push(raw);
     const next = new Workflow(this.id, this.#options, [], problems);
     next.#steps = steps;
     next.#count = steps.length;
     return next;
+  }
+
+  /**
+   * A map step: runs `handler` once per item of a list found at run time — an upstream step's output
+   * (or a field of it), or the run input — at most `concurrency` at a time. Each item is recorded as
+   * it settles; when the step executes again (retry, resume, crash recovery) only the items that did
+   * not succeed run. Its output is the list of item outputs, in item order.
+   *
+   * @example
+   * workflow("report")
+   *   .step("plan", async () => ({ topics: ["a", "b", "c"] }))
+   *   .map("sections", { items: "plan", field: "topics", concurrency: 2 }, async (topic) => `# ${topic}`);
+   */
+  map<
+    Id extends string,
+    Source extends (keyof O & string) | typeof INPUT_SOURCE,
+    R,
+    Field extends string = never,
+    Need extends keyof O & string = never,
+  >(
+    id: Id,
+    options: MapOptions<Need, Source, Field>,
+    handler: (
+      item: ItemOf<Source extends keyof O ? O[Source] : I, Field>,
+      ctx: MapItemContext<I, Pick<O, Need | Exclude<Source, typeof INPUT_SOURCE>>>,
+    ) => R,
+  ): Workflow<I, O & { [K in Id]: Array<Awaited<R>> }, Id> {
+    const o = (options ?? {}) as MapOptions<string, string, string>;
+    const spec = [o.items, o.field, o.concurrency, o.maxFailures, o.retry, o.itemTimeout, String(o.key)];
+    return this.#append(
+      {
+        id,
+        needs: o.needs ?? [],
+        handler: () => undefined,
+        timeout: o.timeout,
+        effects: o.effects,
+        label: o.label,
+        source: `map ${JSON.stringify(spec)}\n${String(handler)}${o.version === undefined ? "" : `\nversion: ${String(o.version)}`}`,
+        map: {
+          items: o.items,
+          field: o.field,
+          concurrency: o.concurrency,
+          key: o.key,
+          maxFailures: o.maxFailures,
+          retry: o.retry,
+          timeout: o.itemTimeout,
+          handler,
+        },
+      },
+      unknownKeys(options, MAP_OPTION_KEYS, `step "${id}": `),
+    ) as never;
   }
 
   /** The validated definition; throws INVALID_DEFINITION listing every problem. */

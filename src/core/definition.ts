@@ -1,6 +1,7 @@
 import { checkId, durationIn, LIMITS, normaliseRetry, numberProblem, Problems } from "./definition-checks.js";
 import { CairnError } from "./errors.js";
 import { findCycle, type GraphNode } from "./graph.js";
+import { checkMap, INPUT_SOURCE, type MapSpec, type RawMap } from "./map-spec.js";
 import { checkResumeDefaults, type ResumeDefaults } from "./resume-strategy.js";
 import type { RetryPolicy } from "./retry.js";
 import type { Json } from "./types.js";
@@ -99,6 +100,8 @@ export interface StepDefinition {
   readonly outputs: readonly string[];
   /** Text identifying the step's behaviour (handler source or YAML spec), for fingerprints. */
   readonly source: string;
+  /** A map step: its handler runs the map's items (see `runMapStep`). */
+  readonly map: MapSpec | null;
 }
 
 export interface WorkflowDefinition {
@@ -133,6 +136,8 @@ export interface RawStep {
   effects?: unknown;
   label?: unknown;
   outputs?: readonly unknown[];
+  /** A map step; its `handler` is then unused (the map's item handler runs per item). */
+  map?: RawMap;
   source: string;
   /** Where the step is defined ("file.yaml:7:5"), put in front of its problems. */
   location?: string;
@@ -211,8 +216,12 @@ function checkSteps(rawSteps: readonly RawStep[], problems: Problems): StepDefin
         needs.push(need);
       }
     }
+    // A map's source step is an implicit need: its output must exist before the items can be listed.
+    const map = rawStep.map ? checkMap(rawStep.map, written, where, problems) : null;
+    if (map && map.source !== "" && map.source !== INPUT_SOURCE && !needs.includes(map.source))
+      needs.push(map.source);
     if (stepId && !duplicate) graph.push({ id: stepId, needs });
-    return checkStepOptions(rawStep, { id: stepId ?? `#${index + 1}`, needs, where }, problems);
+    return checkStepOptions(rawStep, { id: stepId ?? `#${index + 1}`, needs, where, map }, problems);
   });
   // Only over valid, unique ids: the cycle named is then one the user can find in the file.
   const known = new Set(graph.map((n) => n.id));
@@ -223,7 +232,7 @@ function checkSteps(rawSteps: readonly RawStep[], problems: Problems): StepDefin
 
 function checkStepOptions(
   rawStep: RawStep,
-  step: { id: string; needs: string[]; where: string },
+  step: { id: string; needs: string[]; where: string; map: MapSpec | null },
   problems: Problems,
 ): StepDefinition {
   const { where } = step;
@@ -236,7 +245,7 @@ function checkStepOptions(
   const effects = rawStep.effects ?? "idempotent";
   if (!STEP_EFFECTS.includes(effects as StepEffects))
     problems.add(where, `effects must be "idempotent" or "non-idempotent", got ${JSON.stringify(effects)}`);
-  if (typeof rawStep.handler !== "function") problems.add(where, "has no handler function");
+  if (!step.map && typeof rawStep.handler !== "function") problems.add(where, "has no handler function");
   const outputs: string[] = [];
   for (const file of rawStep.outputs ?? []) {
     if (typeof file !== "string" || file.length === 0) problems.add(where, "outputs must list file paths");
@@ -249,14 +258,23 @@ function checkStepOptions(
   return {
     id: step.id,
     needs: step.needs,
-    handler: rawStep.handler,
+    handler: step.map ? mapStepHandler(step.map) : rawStep.handler,
     retry: normaliseRetry(rawStep.retry, where, problems),
     timeoutMs,
     effects: effects as StepEffects,
     label: typeof rawStep.label === "string" ? rawStep.label : null,
     outputs,
     source: rawStep.source,
+    map: step.map,
   };
+}
+
+/**
+ * A map step's handler hands the map to the engine, which gives every execution context a `runMap`
+ * (src/engine/map-step.ts): the items are recorded in the store, which the core does not reach.
+ */
+function mapStepHandler(map: MapSpec): StepHandler {
+  return (ctx) => (ctx as unknown as { runMap(map: MapSpec): Promise<Json[]> }).runMap(map);
 }
 
 type WorkflowOptionsPart = Omit<WorkflowDefinition, "id" | "steps" | "sourceFile">;

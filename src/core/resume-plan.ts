@@ -1,6 +1,6 @@
 import { firstLine } from "./errors.js";
 import { downstreamClosure, type GraphNode } from "./graph.js";
-import type { Json, RerunReason, StepRecord, StepStatus } from "./types.js";
+import type { ItemStatus, Json, RerunReason, StepRecord, StepStatus } from "./types.js";
 
 /**
  * The DAG-consistency rule for partial re-execution, applied by resume and rerun alike:
@@ -49,6 +49,11 @@ export interface PlanStep {
   cause: RerunReason | null;
   /** For a kept step: the run whose recorded output is used; otherwise null. */
   fromRunId: string | null;
+  /**
+   * For a map step that executes again in place (retry, reset): its recorded items by status.
+   * Succeeded items are kept; the others run. Absent for other steps.
+   */
+  items?: Record<ItemStatus, number>;
 }
 
 export interface ResumePlan {

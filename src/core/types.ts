@@ -11,6 +11,7 @@
  * - worker:     a process (or one engine inside a process) that claims and executes steps.
  * - checkpoint: a small JSON progress record a step writes while it runs; read back on its next attempt.
  * - memo:       a durable memoized sub-step inside a step (`ctx.memo(key, fn)`).
+ * - item:       one element of the list a map step runs over; recorded with its own status, by key.
  * - wait:       a step parked until a time (a durable sleep) or a signal; it holds no executor slot.
  * - lineage:    runs made from other runs: `parentRunId` (made from), `rootRunId` (first ancestor).
  * - resume:     continue the same run in place: keep what succeeded, execute what did not.
@@ -62,6 +63,31 @@ export const RERUN_REASONS = [
   "crash-recovery",
 ] as const;
 export type RerunReason = (typeof RERUN_REASONS)[number];
+
+/**
+ * An item of a map step, recorded once it settled (the items still to run have no row). Item statuses
+ * are a closed set apart from step statuses: an item is never pending, ready or parked.
+ */
+export const ITEM_STATUSES = ["succeeded", "failed"] as const;
+export type ItemStatus = (typeof ITEM_STATUSES)[number];
+
+export interface ItemRecord {
+  runId: string;
+  stepId: string;
+  /** The item's key: its index by default, or what the map's `key` gave. Unique within the map. */
+  key: string;
+  /** Position of the item in the list the map ran over. */
+  index: number;
+  status: ItemStatus;
+  /** Executions of the item so far, over retries and re-executions of its map step. */
+  attempts: number;
+  output: Json | null;
+  error: StepError | null;
+  startedAt: number;
+  finishedAt: number;
+  /** Provenance: the run that executed the item, when a rerun reused it; null when executed in this run. */
+  fromRunId: string | null;
+}
 
 export interface StepError {
   message: string;

@@ -8,7 +8,13 @@ import type {
   StepRecord,
   WorkflowRecord,
 } from "../core/types.js";
-import type { DeletedRunRecord, MetricCounts, RunFilter, StepReadOptions } from "../store/store.js";
+import type {
+  DeletedRunRecord,
+  ItemSummary,
+  MetricCounts,
+  RunFilter,
+  StepReadOptions,
+} from "../store/store.js";
 import { stateOf } from "./client-state.js";
 import { type LatestFailed, latestFailed } from "./latest-failed.js";
 import { planRerun, type RerunOptions, type RerunSelection } from "./lineage.js";
@@ -60,6 +66,11 @@ export class ClientQueries {
   /** Runs made from this one (restarts and reruns). */
   childRuns(runId: string): Promise<RunRecord[]> {
     return stateOf(this).store.listChildRuns(runId);
+  }
+
+  /** Each map step's items of a run, counted by status, with the first error. */
+  mapItems(runId: string): Promise<ItemSummary[]> {
+    return stateOf(this).store.summariseItems(runId);
   }
 
   /** The tombstones of those of these runs that were deleted. */

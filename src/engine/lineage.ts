@@ -6,6 +6,7 @@ import type { Provenance, RunRecord, StepRecord } from "../core/types.js";
 import type { StoreTx } from "../store/store.js";
 import { insertRun, type NewRunParams } from "./create-run.js";
 import { declaredFilesChanged } from "./declared-files.js";
+import { addItemCounts, reuseItems } from "./map-plan.js";
 import type { LoadedWorkflow } from "./registry.js";
 
 export type RerunSelection = { from: readonly string[] } | { failed: true };
@@ -106,6 +107,7 @@ export async function planRerun(
     changedFiles: declaredFilesChanged(source.workdir, steps, workflow),
     rerun: { sourceRunId: source.id, selected },
   });
+  if ("failed" in selection) await addItemCounts(tx, source.id, plan, workflow, true);
   return { source, steps, plan };
 }
 
@@ -140,6 +142,9 @@ export async function rerunRun(
     reasons,
     note: `from ${selected.join(", ")}`,
   });
+  // `rerun --failed` reuses a failed map's succeeded items; a rerun from chosen steps runs every item.
+  if ("failed" in req.selection)
+    await reuseItems(tx, plan, req.workflow, { sourceRunId: source.id, runId: run.id });
   return { run, plan };
 }
 

@@ -11,6 +11,7 @@ import type { Json, NewEvent, RunRecord, StepRecord, StepStatus } from "../core/
 import type { StoreTx } from "../store/store.js";
 import { declaredFilesChanged } from "./declared-files.js";
 import { orphanReason } from "./liveness.js";
+import { addItemCounts, staleItemSteps } from "./map-plan.js";
 import type { LoadedWorkflow } from "./registry.js";
 import { event, finishRunIfDone, makeReady, needsSucceeded } from "./transitions.js";
 
@@ -86,6 +87,7 @@ export async function planResume(
     options,
     changedFiles: declaredFilesChanged(run.workdir, steps, req.workflow),
   });
+  await addItemCounts(tx, run.id, plan, req.workflow);
   return { run, steps, plan: { ...plan, strategy }, orphaned, options };
 }
 
@@ -126,6 +128,10 @@ export async function resumeRun(
   if (applied.fresh.length > 0) await tx.insertSteps(applied.fresh);
   // Memoized sub-steps of a step whose definition or inputs changed are stale; a failed step keeps its own.
   await tx.deleteMemos(run.id, applied.rerun);
+  // A map whose list may have changed starts afresh: its items and their memos are forgotten.
+  const stale = staleItemSteps(plan, req.workflow);
+  await tx.deleteItems(run.id, stale);
+  await tx.deleteMemos(run.id, stale);
   await readyWhatMayRun(tx, applied, plan);
   await recordResumeAttempt(tx, applied, attempt);
   await tx.appendEvents(applied.events);

@@ -2,10 +2,12 @@ import { format } from "node:util";
 import type { Logger, RunVariables, StepContext } from "../core/definition.js";
 import { CairnError } from "../core/errors.js";
 import { toJsonValue } from "../core/json-value.js";
+import type { MapSpec } from "../core/map-spec.js";
 import type { Redactor } from "../core/redact.js";
 import { RESERVED_MEMO_PREFIX } from "../core/step-wait.js";
 import type { Json, LogLine, StepWait } from "../core/types.js";
 import type { FencedStepRef, Store } from "../store/store.js";
+import { runMapStep } from "./map-step.js";
 import { describeGroup } from "./process-groups.js";
 import { SignalWaits } from "./signal-wait.js";
 import { Sleeps } from "./sleep.js";
@@ -93,8 +95,16 @@ export class ExecutionState {
       secrets: p.secrets,
       epoch: p.ref.epoch,
     };
-    // For shell steps: not part of the public StepContext.
-    this.context = Object.assign(context, { recordProcess: (pgid: number) => this.#recordProcess(pgid) });
+    // For shell steps and map steps: not part of the public StepContext.
+    const mapStep = { store: p.store, ref: p.ref, context, redactor: p.redactor, clock: p.clock };
+    this.context = Object.assign(context, {
+      recordProcess: (pgid: number) => this.#recordProcess(pgid),
+      runMap: (map: MapSpec) =>
+        runMapStep(
+          { ...mapStep, line: (stream, text) => this.line(stream, text), lost: () => this.#lost() },
+          map,
+        ),
+    });
   }
 
   /** Add a line to the step's log (secrets masked). Lines are stored with the step's completion. */

@@ -3,6 +3,7 @@ import { PLAN_ACTIONS, STRATEGY_OPTIONS } from "../core/resume-plan.js";
 import { RUN_ACTIONS, type RunAction } from "../core/run-actions.js";
 import {
   EVENT_TYPES,
+  ITEM_STATUSES,
   PROVENANCE_KINDS,
   RERUN_REASONS,
   RUN_ORIGINS,
@@ -209,6 +210,10 @@ export const PlanSchema = z
           .string()
           .nullable()
           .openapi({ description: "For a kept step: the run whose recorded output is used." }),
+        items: z.record(z.enum(ITEM_STATUSES), z.number().int()).optional().openapi({
+          description:
+            "For a map step that executes again in place: its recorded items by status (succeeded ones are kept, the others run).",
+        }),
       }),
     ),
     changed: z.array(z.string()),

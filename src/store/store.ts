@@ -1,5 +1,7 @@
 import type {
   CairnEvent,
+  ItemRecord,
+  ItemStatus,
   Json,
   LogLine,
   NewEvent,
@@ -193,6 +195,23 @@ export interface StoreTx {
   listMemos(ref: StepRef): Promise<Array<{ key: string; value: Json; at: number }>>;
 
   /**
+   * Fenced: record settled items of a map step (insert or replace by key), all or none, while the
+   * writer holds the step's lease; false (nothing written) once it lost it.
+   */
+  recordItems(ref: FencedStepRef, items: readonly ItemRecord[]): Promise<boolean>;
+  /** A map step's recorded items in item order, optionally one status, after an index, up to a limit. */
+  getItems(runId: string, stepId: string, filter?: ItemFilter): Promise<ItemRecord[]>;
+  /** How many recorded items of a map step are in each status (through the status index). */
+  countItems(runId: string, stepId: string): Promise<Record<ItemStatus, number>>;
+  /**
+   * A rerun's map step starts with the succeeded items of the same step of its source run, each
+   * naming the run that executed it (`fromRunId`). Returns how many were copied.
+   */
+  copySucceededItems(from: StepRef, toRunId: string): Promise<number>;
+  /** Forget the recorded items of these steps (their next execution runs every item again). */
+  deleteItems(runId: string, stepIds: readonly string[]): Promise<void>;
+
+  /**
    * Keep a signal for a run. false (and nothing written) when one with the same run, name and
    * non-null key exists: a repeated send is accepted once.
    */
@@ -238,7 +257,24 @@ export interface StepReadOptions {
   readonly outputs?: boolean;
 }
 
+export interface ItemFilter {
+  readonly status?: ItemStatus;
+  /** Only items whose index is greater (a cursor for paging). */
+  readonly afterIndex?: number;
+  readonly limit?: number;
+}
+
+/** A map step's recorded items at a glance: counts by status and its first failed item (by index). */
+export interface ItemSummary {
+  stepId: string;
+  counts: Record<ItemStatus, number>;
+  firstFailed: { key: string; message: string } | null;
+}
+
 export interface StoreReader {
+  /** One summary per map step of the run that has recorded items. */
+  summariseItems(runId: string): Promise<ItemSummary[]>;
+  getItems(runId: string, stepId: string, filter?: ItemFilter): Promise<ItemRecord[]>;
   getRun(runId: string): Promise<RunRecord | undefined>;
   getSteps(runId: string, stepIds?: readonly string[], options?: StepReadOptions): Promise<StepRecord[]>;
   listRuns(filter: RunFilter): Promise<RunRecord[]>;

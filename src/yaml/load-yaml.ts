@@ -10,7 +10,8 @@ import {
 } from "../core/definition.js";
 import { isRecord } from "../core/definition-checks.js";
 import { CairnError } from "../core/errors.js";
-import { shellStep } from "./shell-step.js";
+import type { RawMap } from "../core/map-spec.js";
+import { shellItem, shellStep } from "./shell-step.js";
 import { signalWaitStep, sleepStep, untilStep } from "./wait-steps.js";
 import { displayPath, parseYamlSource, type YamlSource } from "./yaml-source.js";
 
@@ -44,7 +45,9 @@ export const STEP_KEYS = [
   "effects",
   "label",
   "outputs",
+  "map",
 ] as const;
+export const MAP_KEYS = ["items", "concurrency", "key", "maxFailures", "retry", "timeout"] as const;
 
 /** Imports a `uses:` target's export (given by the loader, which owns module loading); rejects with one line. */
 export type ImportFunction = (file: string, exportName: string) => Promise<unknown>;
@@ -200,6 +203,7 @@ async function readStep(s: Record<string, unknown>, c: StepContextInFile): Promi
     if (typeof resolved === "string") problems.add(problems.source.at([...p, "uses"]), `${name}${resolved}`);
     else handler = resolved;
   }
+  const map = s.map === undefined ? undefined : readMap(s, handler, env, c);
   // Omitted: the step before it in the list, so that a plain list is a sequence. `needs: []`: a root.
   const previousId = c.previous?.id;
   let needs: unknown[] = [];
@@ -214,11 +218,56 @@ async function readStep(s: Record<string, unknown>, c: StepContextInFile): Promi
     effects: s.effects,
     label: s.label,
     outputs: outputsOk ? (s.outputs as string[] | undefined) : [],
+    ...(map ? { map } : {}),
     location: problems.source.at(p),
     // The YAML spec is the step's behaviour (plus the function's source for `uses`).
     source:
-      JSON.stringify({ run: s.run, uses: s.uses, sleep: s.sleep, until: s.until, wait: s.wait, env }) +
-      (s.uses ? handler.toString() : ""),
+      JSON.stringify({
+        run: s.run,
+        uses: s.uses,
+        sleep: s.sleep,
+        until: s.until,
+        wait: s.wait,
+        env,
+        map: s.map,
+      }) + (s.uses ? handler.toString() : ""),
+  };
+}
+
+/**
+ * `map: { items: plan.topics, concurrency: 4, key: id }`: the step's `run:` or `uses:` runs once per
+ * item. A `run:` command gets the item in $CAIRN_ITEM (JSON), $CAIRN_ITEM_FILE, $CAIRN_ITEM_INDEX and
+ * $CAIRN_ITEM_KEY; a `uses:` function is called as `fn(item, ctx)`.
+ */
+function readMap(
+  s: Record<string, unknown>,
+  handler: StepHandler,
+  env: Record<string, string>,
+  c: StepContextInFile,
+): RawMap | undefined {
+  const { problems } = c;
+  const p = ["steps", c.index, "map"];
+  const name = typeof s.id === "string" && s.id ? `step "${s.id}": ` : `step #${c.index + 1}: `;
+  if (!problems.expect(s.map, "mapping", p, `${name}map`)) return undefined;
+  const m = s.map as Record<string, unknown>;
+  problems.unknownKeys(m, p, MAP_KEYS, `${name}map: `);
+  if (s.run === undefined && s.uses === undefined) {
+    problems.add(
+      problems.source.at(p),
+      `${name}a map runs "run" (a shell command) or "uses" (a function) per item`,
+    );
+    return undefined;
+  }
+  const itemHandler =
+    s.run !== undefined && typeof s.run === "string" ? shellItem({ command: s.run, env }) : handler;
+  return {
+    items: m.items,
+    concurrency: m.concurrency,
+    key: m.key,
+    maxFailures: m.maxFailures,
+    retry: m.retry,
+    timeout: m.timeout,
+    handler: itemHandler,
   };
 }
 

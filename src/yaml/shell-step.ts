@@ -5,6 +5,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import type { Writable } from "node:stream";
 import type { StepContext, StepHandler } from "../core/definition.js";
+import type { ItemHandler, MapItemContext } from "../core/map-spec.js";
 import type { Json } from "../core/types.js";
 
 /**
@@ -62,6 +63,9 @@ export function shellStep(spec: ShellStepSpec): StepHandler {
         checkpoint: path.join(scratch, "checkpoint.json"),
       };
       fs.writeFileSync(files.input, inputJson);
+      const item = (ctx as ItemHolder).mapItem;
+      const itemJson = item ? JSON.stringify(item.value ?? null) : "";
+      if (item) fs.writeFileSync(path.join(scratch, "item.json"), itemJson);
       fs.writeFileSync(files.needs, needsJson);
       const inline = (json: string) => (json.length < 65536 ? json : "");
       fs.mkdirSync(ctx.run.workdir, { recursive: true });
@@ -80,6 +84,15 @@ export function shellStep(spec: ShellStepSpec): StepHandler {
         CAIRN_STEP_ID: ctx.step.id,
         CAIRN_ATTEMPT: String(ctx.step.attempt),
         CAIRN_IDEMPOTENCY_KEY: ctx.idempotencyKey,
+        ...(item
+          ? {
+              CAIRN_ITEM: inline(itemJson),
+              CAIRN_ITEM_FILE: path.join(scratch, "item.json"),
+              CAIRN_ITEM_INDEX: String(item.index),
+              CAIRN_ITEM_KEY: item.key,
+              CAIRN_ITEM_ATTEMPT: String(item.attempt),
+            }
+          : {}),
       };
       const watcher = watchCheckpoint(files.checkpoint, ctx);
       let exit: Awaited<ReturnType<typeof runCommand>>;
@@ -109,6 +122,27 @@ export function shellStep(spec: ShellStepSpec): StepHandler {
     }
   };
   return handler as StepHandler;
+}
+
+/** An item of a map step, as `shellItem` hands it to the command (see `shellStep`). */
+type ItemHolder = { mapItem?: { value: Json; key: string; index: number; attempt: number } };
+
+/**
+ * A `run:` command per item of a map step. It sees what a step's command sees (its $CAIRN_OUTPUT
+ * is the item's output; $CAIRN_IDEMPOTENCY_KEY is the item's) plus the item: $CAIRN_ITEM (its JSON,
+ * inline under 64 KiB), $CAIRN_ITEM_FILE, $CAIRN_ITEM_INDEX, $CAIRN_ITEM_KEY and $CAIRN_ITEM_ATTEMPT.
+ * Items have no checkpoint of their own yet: $CAIRN_CHECKPOINT is ignored.
+ */
+export function shellItem(spec: ShellStepSpec): ItemHandler {
+  const step = shellStep(spec);
+  const handler = (item: Json, ctx: MapItemContext<Json, Record<string, Json>>) =>
+    step({
+      ...ctx,
+      lastCheckpoint: undefined,
+      checkpoint: async () => undefined,
+      mapItem: { value: item, ...ctx.item },
+    } as never);
+  return handler as ItemHandler;
 }
 
 /** How often the checkpoint file is looked at; ctx.checkpoint throttles the writes themselves. */

@@ -106,6 +106,17 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX signals_by_key ON signals (run_id, name, key);
   CREATE INDEX signals_pending ON signals (run_id, name, seq) WHERE taken_at IS NULL;
   `,
+  // 10. Items of map steps, recorded as they settle (items still to run have no row). Listing a map's
+  // failed items reads only those (by status); listing all reads them in item order.
+  `
+  CREATE TABLE step_items (
+    run_id TEXT NOT NULL, step_id TEXT NOT NULL, item_key TEXT NOT NULL, item_index INTEGER NOT NULL,
+    status TEXT NOT NULL, attempts INTEGER NOT NULL, output TEXT, error TEXT, from_run_id TEXT,
+    started_at BIGINT NOT NULL, finished_at BIGINT NOT NULL,
+    PRIMARY KEY (run_id, step_id, item_key));
+  CREATE INDEX step_items_in_order ON step_items (run_id, step_id, item_index);
+  CREATE INDEX step_items_by_status ON step_items (run_id, step_id, status, item_index);
+  `,
 ];
 
 /**

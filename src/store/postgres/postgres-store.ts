@@ -4,6 +4,7 @@ import { CairnError } from "../../core/errors.js";
 import { type CairnLogger, silentLogger } from "../../core/logger.js";
 import type {
   CairnEvent,
+  ItemRecord,
   Json,
   LogLine,
   RunAttemptRecord,
@@ -13,6 +14,8 @@ import type {
   WorkflowRecord,
 } from "../../core/types.js";
 import type {
+  ItemFilter,
+  ItemSummary,
   MetricCounts,
   RunFilter,
   StepRef,
@@ -26,6 +29,7 @@ import type { TokenStore } from "../tokens.js";
 import { commitOutcome, connectionConfig, deleteOldCommitTokens, redact, retrying } from "./connection.js";
 import * as events from "./events.js";
 import { checkIntegrity } from "./integrity.js";
+import * as items from "./items.js";
 import * as logs from "./logs.js";
 import { countForMetrics } from "./metrics.js";
 import { migrate, PG_MIGRATIONS } from "./migrations.js";
@@ -278,6 +282,14 @@ export class PostgresStore implements Store, TokenStore {
 
   listMemos(ref: StepRef): Promise<Array<{ key: string; value: Json; at: number }>> {
     return this.read((tx) => tx.listMemos(ref));
+  }
+
+  summariseItems(runId: string): Promise<ItemSummary[]> {
+    return this.#reading((db) => items.summariseItems(db, runId));
+  }
+
+  getItems(runId: string, stepId: string, filter?: ItemFilter): Promise<ItemRecord[]> {
+    return this.read((tx) => tx.getItems(runId, stepId, filter));
   }
 
   listRuns(filter: RunFilter): Promise<RunRecord[]> {

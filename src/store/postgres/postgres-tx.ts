@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type {
+  ItemRecord,
+  ItemStatus,
   Json,
   LogLine,
   NewEvent,
@@ -14,6 +16,7 @@ import type {
   ClaimFilter,
   DeletedRunRecord,
   FencedStepRef,
+  ItemFilter,
   RetentionFilter,
   RunActivity,
   RunPatch,
@@ -28,6 +31,7 @@ import type {
 } from "../store.js";
 import * as claims from "./claims.js";
 import { insertEvents } from "./events.js";
+import * as items from "./items.js";
 import { insertLogs } from "./logs.js";
 import * as memos from "./memos.js";
 import { NOW_MS, type Queryable, type Row } from "./pg-sql.js";
@@ -186,6 +190,22 @@ export class PostgresTx implements StoreTx {
   }
   listMemos(ref: StepRef): Promise<Array<{ key: string; value: Json; at: number }>> {
     return memos.listMemos(this.#db, ref);
+  }
+
+  recordItems(ref: FencedStepRef, records: readonly ItemRecord[]): Promise<boolean> {
+    return items.recordItems(this.#writer, ref, records);
+  }
+  getItems(runId: string, stepId: string, filter?: ItemFilter): Promise<ItemRecord[]> {
+    return items.getItems(this.#db, runId, stepId, filter);
+  }
+  countItems(runId: string, stepId: string): Promise<Record<ItemStatus, number>> {
+    return items.countItems(this.#db, runId, stepId);
+  }
+  copySucceededItems(from: StepRef, toRunId: string): Promise<number> {
+    return items.copySucceededItems(this.#writer, from, toRunId);
+  }
+  deleteItems(runId: string, stepIds: readonly string[]): Promise<void> {
+    return items.deleteItems(this.#writer, runId, stepIds);
   }
 
   async appendEvents(events: readonly NewEvent[]): Promise<void> {

@@ -40,7 +40,7 @@ export async function deleteRun(
   );
   const run = rows[0];
   if (!run) return false;
-  for (const table of ["steps", "events", "memos", "logs", "run_attempts", "step_processes"])
+  for (const table of ["steps", "events", "memos", "logs", "run_attempts", "step_processes", "step_items"])
     await db.query(`DELETE FROM ${table} WHERE run_id = $1`, [runId]);
   await db.query(
     `INSERT INTO deleted_runs (id, workflow_id, tenant, workdir, deleted_at, workdir_removed_at)

@@ -175,6 +175,17 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   DROP INDEX runs_by_workflow;
   CREATE INDEX runs_by_workflow ON runs (workflow_id, status, created_at DESC, id DESC);
   `,
+  // 12. Items of map steps, recorded as they settle (items still to run have no row). Listing a map's
+  // failed items reads only those (by status); listing all reads them in item order.
+  `
+  CREATE TABLE step_items (
+    run_id TEXT NOT NULL, step_id TEXT NOT NULL, item_key TEXT NOT NULL, item_index INTEGER NOT NULL,
+    status TEXT NOT NULL, attempts INTEGER NOT NULL, output TEXT, error TEXT, from_run_id TEXT,
+    started_at INTEGER NOT NULL, finished_at INTEGER NOT NULL,
+    PRIMARY KEY (run_id, step_id, item_key)) WITHOUT ROWID;
+  CREATE INDEX step_items_in_order ON step_items (run_id, step_id, item_index);
+  CREATE INDEX step_items_by_status ON step_items (run_id, step_id, status, item_index);
+  `,
 ];
 
 /**

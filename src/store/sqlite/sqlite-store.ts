@@ -4,6 +4,7 @@ import Database from "better-sqlite3";
 import { CairnError } from "../../core/errors.js";
 import type {
   CairnEvent,
+  ItemRecord,
   Json,
   LogLine,
   RunAttemptRecord,
@@ -14,6 +15,8 @@ import type {
 } from "../../core/types.js";
 import { Mutex } from "../mutex.js";
 import type {
+  ItemFilter,
+  ItemSummary,
   MetricCounts,
   RunFilter,
   StepReadOptions,
@@ -27,6 +30,7 @@ import type {
 import type { TokenStore } from "../tokens.js";
 import * as events from "./events.js";
 import { checkIntegrity } from "./integrity.js";
+import * as items from "./items.js";
 import * as logs from "./logs.js";
 import * as memos from "./memos.js";
 import { countForMetrics } from "./metrics.js";
@@ -201,6 +205,14 @@ export class SqliteStore implements Store, TokenStore {
 
   listMemos(ref: StepRef): Promise<Array<{ key: string; value: Json; at: number }>> {
     return this.#read(() => memos.listMemos(this.#sql, ref));
+  }
+
+  summariseItems(runId: string): Promise<ItemSummary[]> {
+    return this.#read(() => items.summariseItems(this.#sql, runId));
+  }
+
+  getItems(runId: string, stepId: string, filter?: ItemFilter): Promise<ItemRecord[]> {
+    return this.#read(() => items.getItems(this.#sql, runId, stepId, filter));
   }
 
   readEvents(filter: {

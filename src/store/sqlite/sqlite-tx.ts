@@ -1,4 +1,6 @@
 import type {
+  ItemRecord,
+  ItemStatus,
   Json,
   LogLine,
   NewEvent,
@@ -13,6 +15,7 @@ import type {
   ClaimFilter,
   DeletedRunRecord,
   FencedStepRef,
+  ItemFilter,
   RetentionFilter,
   RunActivity,
   RunPatch,
@@ -28,6 +31,7 @@ import type {
 } from "../store.js";
 import * as claims from "./claims.js";
 import * as events from "./events.js";
+import * as items from "./items.js";
 import * as logs from "./logs.js";
 import * as memos from "./memos.js";
 import * as retention from "./retention.js";
@@ -149,6 +153,22 @@ export class SqliteTx implements StoreTx {
   }
   async listMemos(ref: StepRef): Promise<Array<{ key: string; value: Json; at: number }>> {
     return memos.listMemos(this.#sql, ref);
+  }
+
+  async recordItems(ref: FencedStepRef, records: readonly ItemRecord[]): Promise<boolean> {
+    return items.recordItems(this.#sql, ref, records);
+  }
+  async getItems(runId: string, stepId: string, filter?: ItemFilter): Promise<ItemRecord[]> {
+    return items.getItems(this.#sql, runId, stepId, filter);
+  }
+  async countItems(runId: string, stepId: string): Promise<Record<ItemStatus, number>> {
+    return items.countItems(this.#sql, runId, stepId);
+  }
+  async copySucceededItems(from: StepRef, toRunId: string): Promise<number> {
+    return items.copySucceededItems(this.#sql, from, toRunId);
+  }
+  async deleteItems(runId: string, stepIds: readonly string[]): Promise<void> {
+    items.deleteItems(this.#sql, runId, stepIds);
   }
 
   async appendEvents(newEvents: readonly NewEvent[]): Promise<void> {

@@ -1,0 +1,67 @@
+import type { PlanAction, PlanStep, ResumePlan } from "../core/resume-plan.js";
+import type { StoreTx } from "../store/store.js";
+import type { LoadedWorkflow } from "./registry.js";
+
+const EXECUTES: ReadonlySet<PlanAction> = new Set(["retry", "reset", "run", "rerun"]);
+
+/**
+ * Whether a map step of a plan starts from its recorded items (of the run, or of a rerun's source):
+ * on resume, when it executes again in place (retry, reset); on `rerun --failed`, when it is a failed
+ * step selected. In both cases only while every step it needs is kept, so that its list of items is
+ * the one its items were recorded for; a map whose definition or upstream changed runs every item.
+ */
+export function startsFromItems(
+  plan: ResumePlan,
+  step: PlanStep,
+  workflow: LoadedWorkflow,
+  rerunFailed: boolean,
+): boolean {
+  const definition = workflow.steps.get(step.stepId);
+  if (!definition?.map || plan.changed.includes(step.stepId)) return false;
+  const actions = new Map(plan.steps.map((s) => [s.stepId, s.action]));
+  if (!definition.needs.every((need) => actions.get(need) === "keep")) return false;
+  return rerunFailed
+    ? step.cause === "selected" && step.action !== "keep"
+    : step.action === "retry" || step.action === "reset";
+}
+
+/** Map steps a resume executes without their recorded items: resume deletes those items, as it does memos. */
+export function staleItemSteps(plan: ResumePlan, workflow: LoadedWorkflow): string[] {
+  return plan.steps
+    .filter((s) => workflow.steps.get(s.stepId)?.map && EXECUTES.has(s.action))
+    .filter((s) => !startsFromItems(plan, s, workflow, false))
+    .map((s) => s.stepId);
+}
+
+/**
+ * Give each map step that starts from its recorded items (of `runId`: the run itself, or a rerun's
+ * source) its item counts, and say in its `why` what happens to the items: "map: 9 succeeded kept,
+ * 1 failed to retry".
+ */
+export async function addItemCounts(
+  tx: StoreTx,
+  runId: string,
+  plan: ResumePlan,
+  workflow: LoadedWorkflow,
+  rerunFailed = false,
+): Promise<void> {
+  for (const step of plan.steps) {
+    if (!startsFromItems(plan, step, workflow, rerunFailed)) continue;
+    const items = await tx.countItems(runId, step.stepId);
+    if (items.succeeded + items.failed === 0) continue;
+    step.items = items;
+    step.why += `; map: ${items.succeeded} succeeded ${rerunFailed ? "reused" : "kept"}, ${items.failed} failed to retry`;
+  }
+}
+
+/** Copy into a new rerun the succeeded items of the map steps it starts from (see startsFromItems). */
+export async function reuseItems(
+  tx: StoreTx,
+  plan: ResumePlan,
+  workflow: LoadedWorkflow,
+  from: { sourceRunId: string; runId: string },
+): Promise<void> {
+  for (const step of plan.steps)
+    if (startsFromItems(plan, step, workflow, true))
+      await tx.copySucceededItems({ runId: from.sourceRunId, stepId: step.stepId }, from.runId);
+}

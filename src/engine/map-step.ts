@@ -1,0 +1,274 @@
+import { format } from "node:util";
+import type { Logger, StepContext } from "../core/definition.js";
+import { CairnError, toError } from "../core/errors.js";
+import { toJsonValue } from "../core/json-value.js";
+import { type MapItemContext, type MapSpec, resolveItems } from "../core/map-spec.js";
+import type { Redactor } from "../core/redact.js";
+import { backoffMs } from "../core/retry.js";
+import type { ItemRecord, Json, LogLine, StepError } from "../core/types.js";
+import type { FencedStepRef, Store } from "../store/store.js";
+
+export interface MapStepParams {
+  readonly store: Store;
+  readonly ref: FencedStepRef;
+  readonly context: StepContext<Json, Record<string, Json>>;
+  readonly redactor: Redactor;
+  readonly clock: () => number;
+  readonly line: (stream: LogLine["stream"], text: string) => void;
+  /** A fenced write found the lease gone: aborts the execution and throws. */
+  readonly lost: () => never;
+}
+
+/** One execution of a map step: its parameters and its items' memos. */
+interface MapRun extends MapStepParams {
+  readonly memos: ItemMemos;
+  /** The controllers of the items in flight, aborted when the map step is. */
+  readonly live: Set<AbortController>;
+}
+
+/**
+ * Item memos live with the map step's memos, under a key naming the item: read once per execution
+ * (on the first `memo` call), and remembered when written, so that a retry of the item in the same
+ * execution gets them back too.
+ */
+class ItemMemos {
+  #recorded: Promise<Map<string, Json>> | undefined;
+  constructor(private readonly p: MapStepParams) {}
+
+  async memo<T>(itemKey: string, key: string, fn: () => T | Promise<T>): Promise<T> {
+    if (typeof key !== "string" || key.length === 0)
+      throw new CairnError("INVALID_INPUT", "A memo key must be a non-empty string.");
+    const full = `item ${JSON.stringify([itemKey, key])}`;
+    this.#recorded ??= this.p.store
+      .listMemos(this.p.ref)
+      .then((rows) => new Map(rows.map((m) => [m.key, m.value])));
+    const recorded = await this.#recorded;
+    if (recorded.has(full)) return recorded.get(full) as T;
+    const result = await fn();
+    const value = this.p.redactor.json(toJsonValue(result, `memo "${key}" of item "${itemKey}"`));
+    const ok = await this.p.store.transaction((tx) => tx.putMemo(this.p.ref, full, value));
+    if (!ok) this.p.lost();
+    recorded.set(full, value);
+    return result;
+  }
+}
+
+class ItemTimeout extends Error {
+  constructor(ms: number) {
+    super(`Item timed out after ${ms}ms.`);
+    this.name = "ItemTimeout";
+  }
+}
+
+/**
+ * Execute a map step: list its items, reuse the recorded outputs of items that succeeded in an earlier
+ * execution (by key), run the others at most `concurrency` at a time, each with its own retries, and
+ * record each item as it settles. Returns the outputs in item order, or throws once every item
+ * settled when more than `maxFailures` failed.
+ */
+export async function runMapStep(params: MapStepParams, spec: MapSpec): Promise<Json[]> {
+  const p: MapRun = { ...params, memos: new ItemMemos(params), live: new Set() };
+  const { ref, context } = p;
+  const { items, keys } = resolveItems(spec, context.input, context.needs);
+  const recorded = new Map((await p.store.getItems(ref.runId, ref.stepId)).map((r) => [r.key, r]));
+  const outputs: Json[] = new Array(items.length).fill(null);
+  const todo: number[] = [];
+  for (const [index, key] of keys.entries()) {
+    const record = recorded.get(key);
+    if (record?.status === "succeeded") outputs[index] = record.output;
+    else todo.push(index);
+  }
+  const kept = items.length - todo.length;
+  if (kept > 0) p.line("log", `map: ${kept} of ${items.length} items kept from earlier executions`);
+  const writer = new ItemWriter(p);
+  const failures: Array<{ index: number; error: StepError }> = [];
+  let next = 0;
+  const lane = async () => {
+    while (next < todo.length && !context.signal.aborted) {
+      const index = todo[next++]!;
+      const key = keys[index]!;
+      const settled = await runItem(p, spec, { item: items[index]!, index, key }, recorded.get(key));
+      if (settled.status === "succeeded") outputs[index] = settled.output;
+      else failures.push({ index, error: settled.error! });
+      writer.add(settled);
+    }
+  };
+  // One listener for the whole map (not one per item: 100 items in flight would be 100 listeners).
+  const abortItems = () => {
+    for (const item of p.live) item.abort(context.signal.reason);
+  };
+  context.signal.addEventListener("abort", abortItems, { once: true });
+  try {
+    await Promise.all(Array.from({ length: Math.min(spec.concurrency, todo.length) }, lane));
+  } finally {
+    context.signal.removeEventListener("abort", abortItems);
+    await writer.close();
+  }
+  if (context.signal.aborted) throw context.signal.reason;
+  if (failures.length > spec.maxFailures) {
+    const first = failures.reduce((a, b) => (b.index < a.index ? b : a));
+    throw new Error(
+      `${failures.length} of ${items.length} items failed${spec.maxFailures > 0 ? ` (at most ${spec.maxFailures} allowed)` : ""}; first: item "${keys[first.index]}": ${first.error.message}`,
+    );
+  }
+  return outputs;
+}
+
+/** One item, with its retries (backoff between them) within this execution of the map step. */
+async function runItem(
+  p: MapRun,
+  spec: MapSpec,
+  at: { item: Json; index: number; key: string },
+  earlier: ItemRecord | undefined,
+): Promise<ItemRecord> {
+  const startedAt = p.clock();
+  let attempts = earlier?.attempts ?? 0;
+  for (let tries = 1; ; tries++) {
+    attempts++;
+    try {
+      const raw = await callItem(p, spec, at, attempts);
+      const output = p.redactor.json(toJsonValue(raw, `the output of item "${at.key}"`));
+      return record(p, at, { status: "succeeded", attempts, output, error: null, startedAt });
+    } catch (thrown) {
+      const error = toError(thrown);
+      const message = p.redactor.text(error.message || error.name);
+      p.line("stderr", `[item ${at.key}] attempt ${attempts} failed: ${message.split("\n")[0]}`);
+      if (tries >= spec.retry.attempts || p.context.signal.aborted)
+        return record(p, at, { status: "failed", attempts, output: null, error: { message }, startedAt });
+      await delay(backoffMs(spec.retry, tries), p.context.signal);
+    }
+  }
+}
+
+function record(
+  p: MapStepParams,
+  at: { index: number; key: string },
+  r: Pick<ItemRecord, "status" | "attempts" | "output" | "error" | "startedAt">,
+): ItemRecord {
+  return {
+    runId: p.ref.runId,
+    stepId: p.ref.stepId,
+    key: at.key,
+    index: at.index,
+    ...r,
+    finishedAt: p.clock(),
+    fromRunId: null,
+  };
+}
+
+/** Call the item handler under the item's timeout; the map step's abort reaches it through its signal. */
+async function callItem(
+  p: MapRun,
+  spec: MapSpec,
+  at: { item: Json; index: number; key: string },
+  attempt: number,
+): Promise<unknown> {
+  const controller = new AbortController();
+  if (p.context.signal.aborted) controller.abort(p.context.signal.reason);
+  p.live.add(controller);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const done = Promise.resolve().then(() =>
+      spec.handler(at.item as never, itemContext(p, at, attempt, controller.signal) as never),
+    );
+    if (spec.timeoutMs === null) return await done;
+    const ms = spec.timeoutMs;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new ItemTimeout(ms);
+        controller.abort(error);
+        reject(error);
+      }, ms);
+    });
+    return await Promise.race([done, timedOut]);
+  } finally {
+    clearTimeout(timer);
+    p.live.delete(controller);
+  }
+}
+
+function itemContext(
+  p: MapRun,
+  at: { index: number; key: string },
+  attempt: number,
+  signal: AbortSignal,
+): MapItemContext<Json, Record<string, Json>> {
+  const c = p.context;
+  const write =
+    (stream: LogLine["stream"], level: string) =>
+    (...args: unknown[]) =>
+      p.line(stream, `[item ${at.key}] ${level}${format(...args)}`);
+  const log: Logger = Object.assign(write("log", ""), {
+    info: write("log", ""),
+    warn: write("log", "warn: "),
+    error: write("log", "error: "),
+    stream: (s: "stdout" | "stderr", text: string) => write(s, "")(text),
+  });
+  return {
+    input: c.input,
+    needs: c.needs,
+    item: { key: at.key, index: at.index, attempt },
+    run: c.run,
+    step: c.step,
+    signal,
+    log,
+    idempotencyKey: `${c.run.id}:${c.step.id}:${at.key}`,
+    secrets: c.secrets,
+    epoch: c.epoch,
+    memo: (key, fn) => p.memos.memo(at.key, key, fn),
+  };
+}
+
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+/**
+ * Writes settled items in batches: while one transaction is in flight, items that settle queue up
+ * and go together in the next, so a map of 10,000 quick items costs a few hundred commits, not
+ * 10,000. An item is durable once its batch committed; a crash before that runs it again.
+ */
+class ItemWriter {
+  #queue: ItemRecord[] = [];
+  #running: Promise<void> | null = null;
+  #failure: unknown;
+
+  constructor(private readonly p: MapStepParams) {}
+
+  add(item: ItemRecord): void {
+    this.#queue.push(item);
+    this.#running ??= this.#drain().finally(() => {
+      this.#running = null;
+    });
+  }
+
+  async #drain(): Promise<void> {
+    // Let the items settling in this turn of the event loop join the first batch.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (this.#queue.length > 0 && this.#failure === undefined) {
+      const batch = this.#queue.splice(0, 500);
+      try {
+        const ok = await this.p.store.transaction((tx) => tx.recordItems(this.p.ref, batch));
+        if (!ok) this.p.lost();
+      } catch (error) {
+        this.#failure = error;
+      }
+    }
+  }
+
+  /** Wait for every queued item to be written; throws what a write threw (a lost lease…). */
+  async close(): Promise<void> {
+    while (this.#running) await this.#running;
+    if (this.#failure !== undefined)
+      throw this.#failure instanceof CairnError ? this.#failure : toError(this.#failure);
+  }
+}
