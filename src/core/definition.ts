@@ -1,10 +1,13 @@
 import { checkId, durationIn, LIMITS, normaliseRetry, numberProblem, Problems } from "./definition-checks.js";
 import { CairnError } from "./errors.js";
 import { findCycle, type GraphNode } from "./graph.js";
+import type { Logger } from "./logger.js";
 import { checkMap, INPUT_SOURCE, type MapSpec, type RawMap } from "./map-spec.js";
 import { checkResumeDefaults, type ResumeDefaults } from "./resume-strategy.js";
 import type { RetryPolicy } from "./retry.js";
 import type { Json } from "./types.js";
+
+export type { Logger } from "./logger.js";
 
 /** The slice of the Standard Schema interface (zod 4, valibot, arktype…) Cairn uses for run input. */
 export interface InputSchema {
@@ -21,14 +24,6 @@ export interface InputSchema {
   };
 }
 
-export interface Logger {
-  (...args: unknown[]): void;
-  info(...args: unknown[]): void;
-  warn(...args: unknown[]): void;
-  error(...args: unknown[]): void;
-  /** A line of a child process's stdout or stderr, kept apart in the stored log (shell steps use it). */
-  stream?(stream: "stdout" | "stderr", line: string): void;
-}
 
 export interface RunVariables {
   get(name: string): Json | undefined;

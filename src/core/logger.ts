@@ -22,3 +22,13 @@ export const silentLogger: CairnLogger = {
   debug: () => undefined,
   child: () => silentLogger,
 };
+
+/** The `log` a step receives: lines go to the step's stored log. */
+export interface Logger {
+  (...args: unknown[]): void;
+  info(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+  /** A line of a child process's stdout or stderr, kept apart in the stored log (shell steps use it). */
+  stream?(stream: "stdout" | "stderr", line: string): void;
+}

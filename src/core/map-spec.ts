@@ -1,4 +1,4 @@
-import type { Logger } from "./definition.js";
+import type { Logger } from "./logger.js";
 import {
   durationIn,
   isRecord,
