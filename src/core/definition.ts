@@ -24,7 +24,6 @@ export interface InputSchema {
   };
 }
 
-
 export interface RunVariables {
   get(name: string): Json | undefined;
   set(name: string, value: Json): void;

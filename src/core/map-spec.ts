@@ -1,4 +1,3 @@
-import type { Logger } from "./logger.js";
 import {
   durationIn,
   isRecord,
@@ -7,6 +6,7 @@ import {
   numberProblem,
   type Problems,
 } from "./definition-checks.js";
+import type { Logger } from "./logger.js";
 import type { RetryPolicy } from "./retry.js";
 import type { Json } from "./types.js";
 
