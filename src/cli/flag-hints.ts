@@ -11,6 +11,9 @@ export function withFlags(message: string, error?: unknown): string {
     /Choose onChange "rerun" to (.*?), or "keep" to (.*?)\./,
     "Pass --on-change rerun to $1, or --on-change keep to $2.",
   );
+  text = text
+    .replace("load the workflow from its new location", "pass its new location with --file")
+    .replace("load the workflow from its file.", "pass the file (--file).");
   if (Array.isArray(missing) && missing.length > 0)
     text = text.replace(
       /pass (it|them) (at start|with the request) \(/,

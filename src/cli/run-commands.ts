@@ -5,7 +5,6 @@ import { CairnError } from "../core/errors.js";
 import { ON_CHANGE, type OnChange } from "../core/resume-plan.js";
 import type { Json } from "../core/types.js";
 import type { RunHandle } from "../engine/client.js";
-import { otherSourceNote } from "../engine/run-source.js";
 import { loadOneWorkflow } from "../loader/load-workflow-file.js";
 import { addBulkOptions, type BulkFlags, checkBulkFlags, runBulk } from "./bulk-command.js";
 import {
@@ -26,6 +25,7 @@ import { exitForRun, follow } from "./follow.js";
 import { planText, runJson, runLine } from "./format.js";
 import { progressPrinter, runSummary } from "./progress.js";
 import { waitingForSignal } from "./signal-command.js";
+import { otherSourceNote } from "./workflow-files.js";
 
 /** Print the run when it settles (or the handle at once when detached) and return the exit code. */
 async function finish(

@@ -3,6 +3,7 @@ import path from "node:path";
 import type { Cairn } from "../cairn.js";
 import type { WorkflowDefinition } from "../core/definition.js";
 import { CairnError } from "../core/errors.js";
+import type { RunRecord, WorkflowRecord } from "../core/types.js";
 import { loadWorkflowFile } from "../loader/load-workflow-file.js";
 
 /** Files a workflow directory contributes. */
@@ -45,4 +46,11 @@ export async function registerWorkflows(cairn: Cairn, specs: readonly string[]):
       count++;
     }
   return count;
+}
+
+/** One sentence when another file now defines the run's workflow id, or null. */
+export function otherSourceNote(run: RunRecord, record: WorkflowRecord | undefined): string | null {
+  if (!run.source || !record?.source || record.source === run.source) return null;
+  if (!fs.existsSync(run.source.split("#")[0]!)) return null;
+  return `Workflow "${run.workflowId}" is now also defined by ${record.source}; run "${run.id}" uses ${run.source}, the file it was started from (pass --file to choose another).`;
 }

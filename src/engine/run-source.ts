@@ -19,22 +19,15 @@ export function definitionFile(
     throw new CairnError(
       "NOT_FOUND",
       record
-        ? `Workflow "${workflowId}" was registered by another process and has no source file to load it from; pass the file (--file).`
+        ? `Workflow "${workflowId}" was registered by another process and has no source file to load it from; load the workflow from its file.`
         : `Workflow "${workflowId}" is not registered.`,
     );
   if (!fs.existsSync(fileOf(source))) {
     const other = record?.source && record.source !== source ? record.source : null;
     throw new CairnError(
       "NOT_FOUND",
-      `Workflow "${workflowId}" was loaded from ${source}, which no longer exists; pass its new location with --file${other ? ` (${other} now defines a workflow with this id)` : ""}.`,
+      `Workflow "${workflowId}" was loaded from ${source}, which no longer exists; load the workflow from its new location${other ? ` (${other} now defines a workflow with this id)` : ""}.`,
     );
   }
   return source;
-}
-
-/** One sentence when another file now defines the run's workflow id, or null. */
-export function otherSourceNote(run: RunRecord, record: WorkflowRecord | undefined): string | null {
-  if (!run.source || !record?.source || record.source === run.source) return null;
-  if (!fs.existsSync(fileOf(run.source))) return null;
-  return `Workflow "${run.workflowId}" is now also defined by ${record.source}; run "${run.id}" uses ${run.source}, the file it was started from (pass --file to choose another).`;
 }
