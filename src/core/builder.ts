@@ -136,6 +136,7 @@ function unknownKeys(options: unknown, known: readonly string[], where: string):
  *   .step("fetch", async ({ input }) => ({ rows: 10 }))
  *   .step("summarise", { needs: ["fetch"], retry: { attempts: 3 } }, async ({ needs }) => needs.fetch.rows * 2);
  */
+// biome-ignore lint/complexity/noBannedTypes: `{}` is the empty start of the outputs the builder accumulates step by step
 export class Workflow<I = unknown, O extends Record<string, unknown> = {}, Last extends string = never> {
   readonly id: string;
   readonly #options: WorkflowOptions<I>;

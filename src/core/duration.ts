@@ -1,5 +1,3 @@
-import { CairnError } from "./errors.js";
-
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 
 /**
@@ -18,12 +16,6 @@ export function parseDuration(value: unknown): number | { problem: string } {
     return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
   }
   return { problem: `must be a number of milliseconds or a duration string, got ${typeof value}` };
-}
-
-export function durationOrThrow(value: unknown, what: string): number {
-  const parsed = parseDuration(value);
-  if (typeof parsed === "number") return parsed;
-  throw new CairnError("INVALID_DEFINITION", `${what} ${parsed.problem}.`);
 }
 
 export function formatDuration(ms: number | null | undefined): string {

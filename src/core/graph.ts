@@ -73,17 +73,3 @@ export function downstreamClosure(nodes: readonly GraphNode[], from: Iterable<st
   }
   return result;
 }
-
-/** Every transitive upstream id of `id` (not including itself), in topological order. */
-export function ancestorsInOrder(nodes: readonly GraphNode[], id: string): string[] {
-  const byId = new Map(nodes.map((n) => [n.id, n]));
-  const seen = new Set<string>();
-  const queue = [...(byId.get(id)?.needs ?? [])];
-  while (queue.length > 0) {
-    const next = queue.pop()!;
-    if (seen.has(next)) continue;
-    seen.add(next);
-    queue.push(...(byId.get(next)?.needs ?? []));
-  }
-  return topologicalOrder(nodes).filter((n) => seen.has(n));
-}

@@ -21,11 +21,6 @@ export function allows(action: RunAction, status: RunStatus): boolean {
   return ALLOWED_FROM[action].includes(status);
 }
 
-/** The statuses from which `action` is allowed. */
-export function allowedFrom(action: RunAction): readonly RunStatus[] {
-  return ALLOWED_FROM[action];
-}
-
 /** Why `action` is refused for run `runId` in `status` (one sentence naming what to do instead), or null. */
 export function refusal(action: RunAction, runId: string, status: RunStatus): string | null {
   if (allows(action, status)) return null;

@@ -44,8 +44,3 @@ export async function viewHistory(
   if (!view?.orphaned) return attempts;
   return [...attempts.slice(0, -1), { ...last, outcome: "interrupted", note: view.orphaned }];
 }
-
-/** Statuses in which a run waits for nobody: finished, paused, or waiting for a person. */
-export function isSettled(run: RunRecord): boolean {
-  return run.status !== "running";
-}

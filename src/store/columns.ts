@@ -140,10 +140,6 @@ export function fromRow<T>(map: ColumnMap<T>, row: Record<string, unknown>): T {
   return record as T;
 }
 
-export function columnsOf<T>(map: ColumnMap<T>, keys: ReadonlyArray<keyof T>): string[] {
-  return keys.map((k) => map.columns[k]);
-}
-
 export const TOKEN_COLUMNS: ColumnMap<TokenRecord> = {
   table: "tokens",
   columns: {
