@@ -8,7 +8,11 @@
  *               resumes of the same run (a crash recovery does not consume one).
  * - lease:      a step being executed is owned by one worker until `leaseExpiresAt`; every write by
  *               that owner carries the lease `epoch` and is rejected once the epoch moved on (fencing).
- * - worker:     a process (or one engine inside a process) that claims and executes steps.
+ * - worker:     a process (or one engine inside a process) that claims and executes steps. The
+ *               worker holding a step's lease is its owner (`leaseOwner`); the worker a foreground
+ *               `cairn run`/`resume` keeps a run to is its driver (`driverId`). No other words for these.
+ * - orphan:     a step whose owner died while it ran; its processes may still be alive, and recovery
+ *               ends them before the step is claimed again.
  * - checkpoint: a small JSON progress record a step writes while it runs; read back on its next attempt.
  * - memo:       a durable memoized sub-step inside a step (`ctx.memo(key, fn)`).
  * - item:       one element of the list a map step runs over; recorded with its own status, by key.
@@ -20,6 +24,8 @@
  * - provenance: where a step's result came from (executed, reused, recovered, set by hand) and why
  *               it was executed again.
  * - run attempt: one start or resume of a run (its history); not to be confused with a step attempt.
+ * - trigger:    which door asked for a run attempt ("library", "cli", "api", "worker", "auto" for recovery);
+ *               actor: who (a token id), when known. History lists both.
  */
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -183,7 +189,7 @@ export interface RunAttemptRecord {
   runId: string;
   number: number;
   at: number;
-  /** Who or what asked: "cli", "api", "library", "auto". */
+  /** Which door asked ("library", "cli", "api", "worker", "auto"); see the glossary. */
   trigger: string;
   actor: string | null;
   action: "start" | "resume";
