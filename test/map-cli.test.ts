@@ -57,6 +57,42 @@ test("a YAML map runs a shell command per item; the output is the list; a failed
   const show = await cli(["show", "m1"], { cwd: dir, env });
   assert.match(show.stdout, /items: 2 succeeded, 1 failed; first error: p1: Command exited with code 3/);
 
+  // The items themselves: the failed ones alone, all of them as JSON, and one item's log lines.
+  const failed = await cli(["show", "m1", "--step", "each", "--status", "failed"], { cwd: dir, env });
+  assert.equal(failed.code, 0, failed.stderr);
+  assert.match(failed.stdout, /step each: items 2 succeeded, 1 failed/);
+  assert.match(failed.stdout, /^p1 +. failed +1 +\S+ +Command exited with code 3: page p1 is broken$/m);
+  assert.doesNotMatch(failed.stdout, /^p0 /m);
+  const items = JSON.parse((await cli(["show", "m1", "--step", "each", "--json"], { cwd: dir, env })).stdout);
+  assert.deepEqual(
+    items.items.map((i: { key: string; status: string; output: unknown }) => [i.key, i.status, i.output]),
+    [
+      ["p0", "succeeded", { page: "p0", index: 0, item: 0 }],
+      ["p1", "failed", null],
+      ["p2", "succeeded", { page: "p2", index: 2, item: 2 }],
+    ],
+  );
+  assert.deepEqual(items.counts, { succeeded: 2, failed: 1 });
+  const limited = await cli(["show", "m1", "--step", "each", "--limit", "1"], { cwd: dir, env });
+  assert.match(limited.stdout, /^p0 /m);
+  assert.doesNotMatch(limited.stdout, /^p2 /m);
+  assert.match(limited.stdout, /more items: raise --limit/);
+  const itemLog = await cli(["logs", "m1", "--step", "each", "--item", "p1"], { cwd: dir, env });
+  assert.equal(itemLog.code, 0, itemLog.stderr);
+  assert.match(itemLog.stdout, /page p1 is broken/);
+  assert.doesNotMatch(itemLog.stdout, /\[item /, "the item prefix is removed");
+  const noStep = await cli(["show", "m1", "--step", "nope"], { cwd: dir, env });
+  assert.equal(noStep.code, 2, noStep.stderr);
+  assert.match(noStep.stderr, /Run "m1" has no step "nope" \(its steps: plan, each\)/);
+  const notMap = await cli(["show", "m1", "--step", "plan"], { cwd: dir, env });
+  assert.match(notMap.stdout, /step plan has no recorded items/);
+  const badStatus = await cli(["show", "m1", "--step", "each", "--status", "running"], { cwd: dir, env });
+  assert.equal(badStatus.code, 2);
+  assert.match(badStatus.stderr, /--status with --step must be one of succeeded, failed, got "running"/);
+  const itemAlone = await cli(["logs", "m1", "--item", "p1"], { cwd: dir, env });
+  assert.equal(itemAlone.code, 2);
+  assert.match(itemAlone.stderr, /--item needs --step <map step>/);
+
   fs.writeFileSync(env.FIXED, "");
   const resumed = await cli(["resume", "m1", "--json"], { cwd: dir, env });
   assert.equal(resumed.code, 0, resumed.stderr);

@@ -1,11 +1,20 @@
 import type { Command } from "commander";
 import type { Cairn } from "../cairn.js";
 import { CairnError } from "../core/errors.js";
-import { type LogLine, RUN_STATUSES, type RunStatus } from "../core/types.js";
+import {
+  ITEM_STATUSES,
+  type ItemStatus,
+  type LogLine,
+  RUN_STATUSES,
+  type RunStatus,
+  type StepRecord,
+} from "../core/types.js";
+import { itemLogLines } from "../engine/item-lookup.js";
 import { declaredFiles } from "../engine/run-files.js";
 import { EXIT, type GlobalOptions, positiveInt, printJson, type Runner } from "./common.js";
 import { followLogs } from "./follow-logs.js";
 import { historyText, runJson, runTable, showRun } from "./format.js";
+import { itemTable } from "./items-text.js";
 
 export function registerInspectCommands(program: Command, runner: Runner): void {
   program
@@ -48,12 +57,17 @@ export function registerInspectCommands(program: Command, runner: Runner): void 
     .command("show")
     .description("a run and every step: status, attempts, duration, provenance, output, first error line")
     .argument("<runId>")
-    .action(async (runId: string, _opts, command: Command) =>
+    .option("--step <id>", "a map step's recorded items instead: key, status, attempts, output or error")
+    .option("--status <status>", `with --step: only items in this status: ${ITEM_STATUSES.join("|")}`)
+    .option("--limit <n>", "with --step: at most this many items", "100")
+    .action(async (runId: string, opts, command: Command) =>
       runner(
         command,
         async (cairn, global) => {
           const view = await cairn.get(runId);
           if (!view) throw new CairnError("NOT_FOUND", `Run "${runId}" does not exist.`);
+          if (opts.step !== undefined) return showItems(cairn, global, runId, view.steps, opts);
+          if (opts.status !== undefined) throw new CairnError("USAGE", "--status needs --step <map step>.");
           if (global.json)
             printJson({
               ...runJson(view, await declaredFiles(view.run, view.steps)),
@@ -76,6 +90,7 @@ export function registerInspectCommands(program: Command, runner: Runner): void 
     .description("the stored log lines of a run's steps")
     .argument("<runId>")
     .option("--step <id>", "only this step")
+    .option("--item <key>", "with --step <map step>: only the lines about this item")
     .option(
       "--follow",
       "keep printing new lines until the run stops running (--json: one JSON object per line)",
@@ -93,17 +108,21 @@ export function registerInspectCommands(program: Command, runner: Runner): void 
                 `Run "${runId}" has no step "${opts.step}" (its steps: ${steps.join(", ")}).`,
               );
           }
-          const print = (l: LogLine) =>
+          if (opts.item !== undefined && opts.step === undefined)
+            throw new CairnError("USAGE", "--item needs --step <map step>.");
+          const shown = (l: LogLine) => (opts.item === undefined ? [l] : itemLogLines([l], opts.item));
+          const write = (l: LogLine) =>
             process.stdout.write(
               global.json
                 ? `${JSON.stringify(l)}\n`
                 : `${opts.step ? "" : `[${l.stepId}#${l.attempt}] `}${l.stream === "stderr" ? "! " : ""}${l.line}\n`,
             );
+          const print = (l: LogLine) => shown(l).forEach(write);
           if (opts.follow) await followLogs(cairn, runId, opts.step, print);
           else {
-            const lines = await cairn.logs(runId, opts.step);
+            const lines = (await cairn.logs(runId, opts.step)).flatMap(shown);
             if (global.json) printJson(lines);
-            else lines.forEach(print);
+            else lines.forEach(write);
           }
           return EXIT.ok;
         },
@@ -153,5 +172,37 @@ async function printWorkflowHistory(
     if (page.nextCursor) lines.push(`more: --cursor ${page.nextCursor}`);
     process.stdout.write(lines.length ? `${lines.join("\n")}\n` : "No runs.\n");
   }
+  return EXIT.ok;
+}
+
+/** `show <run> --step <map>`: a page of the step's recorded items, in item order. */
+async function showItems(
+  cairn: Cairn,
+  global: GlobalOptions,
+  runId: string,
+  steps: readonly StepRecord[],
+  opts: { step: string; status?: string; limit: string },
+): Promise<number> {
+  if (!steps.some((s) => s.stepId === opts.step))
+    throw new CairnError(
+      "NOT_FOUND",
+      `Run "${runId}" has no step "${opts.step}" (its steps: ${steps.map((s) => s.stepId).join(", ")}).`,
+    );
+  if (opts.status !== undefined && !ITEM_STATUSES.includes(opts.status as ItemStatus))
+    throw new CairnError(
+      "USAGE",
+      `--status with --step must be one of ${ITEM_STATUSES.join(", ")}, got "${opts.status}".`,
+    );
+  const limit = positiveInt(opts.limit, "--limit");
+  const [items, summaries] = await Promise.all([
+    cairn.items(runId, opts.step, {
+      limit: limit + 1,
+      ...(opts.status !== undefined ? { status: opts.status as ItemStatus } : {}),
+    }),
+    cairn.mapItems(runId),
+  ]);
+  const counts = summaries.find((s) => s.stepId === opts.step)?.counts ?? { succeeded: 0, failed: 0 };
+  if (global.json) printJson({ stepId: opts.step, counts, items: items.slice(0, limit) });
+  else process.stdout.write(`${itemTable(opts.step, items.slice(0, limit), counts, items.length > limit)}\n`);
   return EXIT.ok;
 }

@@ -1,6 +1,7 @@
 import type { ResumeOptions, ResumePlan } from "../core/resume-plan.js";
 import type {
   CairnEvent,
+  ItemRecord,
   Json,
   LogLine,
   RunAttemptRecord,
@@ -10,12 +11,14 @@ import type {
 } from "../core/types.js";
 import type {
   DeletedRunRecord,
+  ItemFilter,
   ItemSummary,
   MetricCounts,
   RunFilter,
   StepReadOptions,
 } from "../store/store.js";
 import { stateOf } from "./client-state.js";
+import { findItem, itemLogLines } from "./item-lookup.js";
 import { type LatestFailed, latestFailed } from "./latest-failed.js";
 import { planRerun, type RerunOptions, type RerunSelection } from "./lineage.js";
 import { planResume } from "./resume.js";
@@ -71,6 +74,23 @@ export class ClientQueries {
   /** Each map step's items of a run, counted by status, with the first error. */
   mapItems(runId: string): Promise<ItemSummary[]> {
     return stateOf(this).store.summariseItems(runId);
+  }
+
+  /** A map step's recorded items in item order: one status, after an index, up to a limit. */
+  items(runId: string, stepId: string, filter?: ItemFilter): Promise<ItemRecord[]> {
+    return stateOf(this).store.getItems(runId, stepId, filter);
+  }
+
+  /** One recorded item of a map step by its key, with the map step's log lines about it. */
+  async item(
+    runId: string,
+    stepId: string,
+    key: string,
+  ): Promise<{ item: ItemRecord; logs: LogLine[] } | undefined> {
+    const { store } = stateOf(this);
+    const item = await findItem((filter) => store.getItems(runId, stepId, filter), key);
+    if (!item) return undefined;
+    return { item, logs: itemLogLines(await store.readLogs(runId, stepId), key) };
   }
 
   /** The tombstones of those of these runs that were deleted. */

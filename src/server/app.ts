@@ -14,6 +14,7 @@ import type { App, RouteContext } from "./routes/common.js";
 import { registerDeleteRunRoute } from "./routes/delete-run.js";
 import { registerEventRoutes } from "./routes/events.js";
 import { registerFileRoutes } from "./routes/files.js";
+import { registerItemRoutes } from "./routes/items.js";
 import { registerReadinessRoute } from "./routes/readiness.js";
 import { registerRunRoutes } from "./routes/runs.js";
 import { registerSignalRoutes } from "./routes/signals.js";
@@ -70,6 +71,7 @@ export function createApp(options: AppOptions): App {
   registerWorkflowRoutes(app, context);
   registerStartRoute(app, context);
   registerRunRoutes(app, context);
+  registerItemRoutes(app, context);
   registerFileRoutes(app, context);
   registerDeleteRunRoute(app, context);
   // Before the per-run actions: POST /api/runs/bulk/resume must not read as run "bulk".

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
+import { MAX_MAP_ITEMS } from "../core/map-spec.js";
 import { ON_CHANGE } from "../core/resume-plan.js";
-import { RUN_STATUSES } from "../core/types.js";
+import { ITEM_STATUSES, RUN_STATUSES } from "../core/types.js";
 import { JsonValue } from "./schemas.js";
 
 /**
@@ -22,6 +23,18 @@ export const WorkflowIdParams = z.object({
 });
 export const StepParams = RunIdParams.extend({
   stepId: Id.openapi({ param: { name: "stepId", in: "path" }, description: "Step id.", example: "fetch" }),
+});
+
+export const ItemParams = StepParams.extend({
+  key: z
+    .string()
+    .min(1)
+    .max(1024)
+    .openapi({
+      param: { name: "key", in: "path" },
+      description: "Item key (its index unless the map has a `key`).",
+      example: "7",
+    }),
 });
 
 export const Secrets = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).openapi({
@@ -188,4 +201,12 @@ export const EventsHeaders = z.object({
     .regex(/^\d{1,15}$/)
     .optional()
     .openapi({ description: "Sent by reconnecting SSE clients: the seq of the last event received." }),
+});
+
+export const ItemsQuery = z.strictObject({
+  status: z.enum(ITEM_STATUSES).optional().openapi({ description: "Only items in this status." }),
+  limit: queryInt(1, 1000).optional().openapi({ description: "Items per page (default 100)." }),
+  cursor: queryInt(0, MAX_MAP_ITEMS)
+    .optional()
+    .openapi({ description: "`nextCursor` of the previous page: items after that index." }),
 });

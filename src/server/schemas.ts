@@ -313,3 +313,34 @@ export const EventSchema = z
   .openapi("Event", { description: "One run or step transition; sent as the `data:` of an SSE message." });
 
 export const HealthSchema = z.object({ status: z.literal("ok") }).openapi("Health");
+
+export const ItemSchema = z
+  .object({
+    key: z.string(),
+    index: z.number().int(),
+    status: z.enum(ITEM_STATUSES),
+    attempts: z.number().int(),
+    output: JsonValue,
+    error: StepErrorSchema.nullable(),
+    startedAt: Millis,
+    finishedAt: Millis,
+    fromRunId: z.string().nullable().openapi({
+      description:
+        "The run that executed the item when this run reused it (a rerun); null when executed here.",
+    }),
+  })
+  .openapi("Item", { description: "One settled item of a map step (items still to run have no record)." });
+
+export const ItemPageSchema = z
+  .object({
+    items: z.array(ItemSchema),
+    counts: z.record(z.enum(ITEM_STATUSES), z.number().int()).openapi({
+      description: "Recorded items of the step by status (all of them, not only this page).",
+    }),
+    nextCursor: z.string().nullable(),
+  })
+  .openapi("ItemPage");
+
+export const ItemDetailSchema = ItemSchema.extend({
+  logs: z.array(LogLineSchema).openapi({ description: "The map step's log lines about this item." }),
+}).openapi("ItemDetail");

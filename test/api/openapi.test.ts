@@ -18,6 +18,8 @@ const EXPECTED = [
   "GET /api/runs",
   "GET /api/runs/{id}",
   "GET /api/runs/{id}/steps/{stepId}",
+  "GET /api/runs/{id}/steps/{stepId}/items",
+  "GET /api/runs/{id}/steps/{stepId}/items/{key}",
   "POST /api/runs/{id}/resume",
   "GET /api/runs/{id}/resume-plan",
   "POST /api/runs/{id}/restart",
