@@ -97,6 +97,23 @@ test("a YAML map runs a shell command per item; the output is the list; a failed
   const resumed = await cli(["resume", "m1", "--json"], { cwd: dir, env });
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.deepEqual(readLines(ledger).sort(), ["p0", "p1", "p1", "p2"], "only the failed item ran again");
+
+  // A rerun of one chosen item: its plan first, then only that item runs in the new run.
+  const chosen = await cli(["rerun", "m1", "--from", "each", "--items", "p2", "--dry-run"], {
+    cwd: dir,
+    env,
+  });
+  assert.equal(chosen.code, 0, chosen.stderr);
+  assert.match(chosen.stdout, /map: 2 succeeded reused, 1 chosen to run again, 0 failed to retry/);
+  const rerun = await cli(["rerun", "m1", "--from", "each", "--items", "p2", "--json"], { cwd: dir, env });
+  assert.equal(rerun.code, 0, rerun.stderr);
+  assert.deepEqual(readLines(ledger).sort(), ["p0", "p1", "p1", "p2", "p2"], "only the chosen item ran");
+  const unknown = await cli(["rerun", "m1", "--from", "each", "--items", "p9"], { cwd: dir, env });
+  assert.equal(unknown.code, 2, unknown.stderr);
+  assert.match(unknown.stderr, /has no recorded item "p9" \(its items: "p0", "p1", "p2"\)/);
+  const noFrom = await cli(["rerun", "m1", "--failed", "--items", "p2"], { cwd: dir, env });
+  assert.equal(noFrom.code, 2);
+  assert.match(noFrom.stderr, /--items needs --from MAP_STEP/);
   const store = SqliteStore.open(DB(dir));
   try {
     const each = (await store.getSteps("m1", ["each"]))[0]!;

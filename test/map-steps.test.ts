@@ -100,6 +100,54 @@ for (const [kind, open] of stores)
     }
   });
 
+for (const [kind, open] of stores)
+  test(`${kind}: a rerun of chosen items runs only those, reuses the other items, and refuses keys it never recorded`, async (t) => {
+    const db = await open(t);
+    if (!db) return;
+    const cairn = await Cairn.open({ db, pollIntervalMs: 20 });
+    try {
+      const state = { broken: new Set<string>(), calls: {} as Record<string, number> };
+      const wf = report(state);
+      const source = await (await cairn.start(wf, {})).result();
+      assert.equal(source.status, "succeeded");
+
+      const plan = await cairn.rerunPlan(source.id, { from: ["sections"], items: ["method"] });
+      const sections = plan.steps.find((s) => s.stepId === "sections")!;
+      assert.equal(sections.action, "rerun");
+      assert.match(sections.why, /map: 2 succeeded reused, 1 chosen to run again, 0 failed to retry/);
+      assert.equal(plan.steps.find((s) => s.stepId === "plan")!.action, "keep");
+
+      const rerun = await (await cairn.rerun(source.id, { from: ["sections"], items: ["method"] })).result();
+      assert.equal(rerun.status, "succeeded");
+      assert.equal(rerun.output, "INTRO,METHOD,RESULTS");
+      assert.deepEqual(state.calls, { intro: 1, method: 2, results: 1 }, "only the chosen item ran again");
+      const items = await storeOf(cairn).getItems(rerun.id, "sections");
+      assert.deepEqual(
+        items.map((i) => [i.key, i.fromRunId]),
+        [
+          ["intro", source.id],
+          ["method", null],
+          ["results", source.id],
+        ],
+      );
+
+      await assert.rejects(
+        cairn.rerun(source.id, { from: ["sections"], items: ["methods", "intro"] }),
+        (e: CairnError) =>
+          e.code === "INVALID_INPUT" &&
+          e.message ===
+            `Step "sections" of run "${source.id}" has no recorded item "methods" (its items: "intro", "method", "results").`,
+      );
+      await assert.rejects(
+        cairn.rerun(source.id, { from: ["plan"], items: ["intro"] }),
+        /Choosing items needs exactly one map step to rerun from\./,
+      );
+      assert.equal((await cairn.list({ limit: 10 })).length, 2, "a refused rerun records no run");
+    } finally {
+      await cairn.close({ abort: true });
+    }
+  });
+
 test("maxFailures tolerates failed items (their outputs are null); one more fails the map", async () => {
   const { cairn } = await openTemp();
   const state = { broken: new Set(["results"]), calls: {} as Record<string, number> };

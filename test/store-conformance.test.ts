@@ -728,6 +728,18 @@ for (const harness of harnesses) {
         ],
       );
       assert.ok((await store.getItems("r1", "m")).every((i) => i.fromRunId === null));
+      // A rerun of chosen items copies the others.
+      await store.transaction((tx) => insertRuns(tx, "r4"));
+      assert.equal(
+        await store.transaction((tx) =>
+          tx.copySucceededItems({ runId: "r1", stepId: "m" }, "r4", ["a", "c"]),
+        ),
+        1,
+      );
+      assert.deepEqual(
+        (await store.getItems("r4", "m")).map((i) => i.key),
+        ["b"],
+      );
       assert.deepEqual(await store.read((tx) => tx.countItems("r1", "m")), { succeeded: 3, failed: 0 });
       assert.deepEqual(await store.read((tx) => tx.countItems("r1", "other")), { succeeded: 0, failed: 0 });
       assert.deepEqual(

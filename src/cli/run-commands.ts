@@ -203,6 +203,7 @@ export function registerRunCommands(program: Command, runner: Runner): void {
     .argument("[runId]", "the run to rerun from (or --latest-failed WORKFLOW)")
     .option("--failed", "rerun every failed step")
     .option("--from <ids>", "rerun from these steps (comma-separated)")
+    .option("--items <keys>", "with --from MAP_STEP: only these items of it run again (comma-separated keys)")
     .option("--latest-failed <workflow>", "use the latest failed run of this workflow")
     .option(
       "--dry-run",
@@ -226,6 +227,8 @@ export function registerRunCommands(program: Command, runner: Runner): void {
         if (opts.all) return runBulk(cairn, global, "rerun", opts);
         if ((opts.failed === true) === (opts.from !== undefined))
           throw new CairnError("USAGE", "Choose exactly one of --failed or --from STEP[,STEP…].");
+        if (opts.items !== undefined && opts.from === undefined)
+          throw new CairnError("USAGE", "--items needs --from MAP_STEP.");
         if ((runIdArg === undefined) === (opts.latestFailed === undefined))
           throw new CairnError("USAGE", "Name a run id, or use --latest-failed WORKFLOW.");
         const onChange = onChangeOption(opts.onChange);
@@ -243,10 +246,8 @@ export function registerRunCommands(program: Command, runner: Runner): void {
         const selection = opts.failed
           ? ({ failed: true } as const)
           : {
-              from: String(opts.from)
-                .split(",")
-                .map((s) => s.trim())
-                .filter(Boolean),
+              from: commaList(opts.from),
+              ...(opts.items !== undefined ? { items: commaList(opts.items) } : {}),
             };
         if (opts.dryRun) {
           const plan = await cairn.rerunPlan(runId!, selection, onChange ? { onChange } : {});
@@ -315,14 +316,20 @@ export { openCairn };
 /** `rerun --all` reruns the failed steps of every selected run: one selection, no other source. */
 function checkBulkRerun(
   runId: string | undefined,
-  opts: BulkFlags & { failed?: boolean; from?: string; latestFailed?: string; onChange?: string },
+  opts: BulkFlags & {
+    failed?: boolean;
+    from?: string;
+    items?: string;
+    latestFailed?: string;
+    onChange?: string;
+  },
 ): void {
   if (!opts.all) return;
   checkBulkFlags(runId, opts);
-  if (opts.failed !== true || opts.from !== undefined)
+  if (opts.failed !== true || opts.from !== undefined || opts.items !== undefined)
     throw new CairnError(
       "USAGE",
-      "rerun --all reruns failed steps: add --failed (--from names steps of one run).",
+      "rerun --all reruns failed steps: add --failed (--from and --items name steps and items of one run).",
     );
   if (opts.latestFailed !== undefined)
     throw new CairnError("USAGE", "Use --latest-failed WORKFLOW or --all with a selection, not both.");
@@ -331,4 +338,11 @@ function checkBulkRerun(
       "USAGE",
       "--on-change applies to one run; rerun --all refuses a run whose steps changed.",
     );
+}
+
+function commaList(text: unknown): string[] {
+  return String(text)
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 }

@@ -9,7 +9,17 @@ import { declaredFilesChanged } from "./declared-files.js";
 import { addItemCounts, reuseItems } from "./map-plan.js";
 import type { LoadedWorkflow } from "./registry.js";
 
-export type RerunSelection = { from: readonly string[] } | { failed: true };
+/**
+ * What a rerun executes: the failed steps, or the chosen steps (and their downstream). With `items`,
+ * `from` names one map step and only those of its items run again (with its failed ones); its other
+ * succeeded items are reused.
+ */
+export type RerunSelection = { from: readonly string[]; items?: readonly string[] } | { failed: true };
+
+/** Whether a rerun starts its selected map steps from the source's succeeded items. */
+function reusesItems(selection: RerunSelection): boolean {
+  return "failed" in selection || selection.items !== undefined;
+}
 
 export interface RerunOptions {
   /** Steps whose definition changed since the source run: refuse (default), execute again, or keep. */
@@ -80,7 +90,39 @@ function selectedSteps(
     );
   if (selection.from.length === 0)
     throw new CairnError("INVALID_INPUT", "Choose at least one step to rerun from.");
+  if (selection.items !== undefined) {
+    const [step, ...more] = selection.from;
+    if (more.length > 0 || !workflow.steps.get(step!)?.map)
+      throw new CairnError("INVALID_INPUT", "Choosing items needs exactly one map step to rerun from.");
+    if (selection.items.length === 0)
+      throw new CairnError("INVALID_INPUT", "Choose at least one item to rerun.");
+  }
   return workflow.order.filter((id) => selection.from.includes(id));
+}
+
+function chosenItems(selection: RerunSelection): readonly string[] {
+  return "failed" in selection ? [] : (selection.items ?? []);
+}
+
+/** Refuse item keys the source's map step never recorded, naming a few it did. */
+async function checkItems(tx: StoreTx, source: RunRecord, selection: RerunSelection): Promise<void> {
+  if ("failed" in selection || selection.items === undefined) return;
+  const stepId = selection.from[0]!;
+  const recorded = await tx.getItems(source.id, stepId);
+  const keys = new Set(recorded.map((i) => i.key));
+  const unknown = selection.items.filter((key) => !keys.has(key));
+  if (unknown.length === 0) return;
+  const some = recorded.slice(0, 5).map((i) => `"${i.key}"`);
+  throw new CairnError(
+    "INVALID_INPUT",
+    `Step "${stepId}" of run "${source.id}" has no recorded item${unknown.length > 1 ? "s" : ""} ${unknown
+      .slice(0, 5)
+      .map((k) => `"${k}"`)
+      .join(
+        ", ",
+      )}${some.length ? ` (its items: ${some.join(", ")}${recorded.length > 5 ? ", …" : ""})` : " (it recorded no items)"}.`,
+    { details: { unknown } },
+  );
 }
 
 /**
@@ -98,6 +140,7 @@ export async function planRerun(
   const source = await finishedSource(tx, sourceId, "rerun");
   const steps = await tx.getSteps(source.id);
   const selected = selectedSteps(source, steps, workflow, selection);
+  await checkItems(tx, source, selection);
   const plan = computeResumePlan({
     nodes: workflow.definition.steps,
     order: workflow.order,
@@ -107,7 +150,7 @@ export async function planRerun(
     changedFiles: declaredFilesChanged(source.workdir, steps, workflow),
     rerun: { sourceRunId: source.id, selected },
   });
-  if ("failed" in selection) await addItemCounts(tx, source.id, plan, workflow, true);
+  if (reusesItems(selection)) await addItemCounts(tx, source.id, plan, workflow, chosenItems(selection));
   return { source, steps, plan };
 }
 
@@ -142,9 +185,14 @@ export async function rerunRun(
     reasons,
     note: `from ${selected.join(", ")}`,
   });
-  // `rerun --failed` reuses a failed map's succeeded items; a rerun from chosen steps runs every item.
-  if ("failed" in req.selection)
-    await reuseItems(tx, plan, req.workflow, { sourceRunId: source.id, runId: run.id });
+  // `rerun --failed` reuses a failed map's succeeded items, a rerun of chosen items the other items;
+  // a rerun from chosen steps runs every item.
+  if (reusesItems(req.selection))
+    await reuseItems(tx, plan, req.workflow, {
+      sourceRunId: source.id,
+      runId: run.id,
+      except: chosenItems(req.selection),
+    });
   return { run, plan };
 }
 

@@ -6,21 +6,21 @@ const EXECUTES: ReadonlySet<PlanAction> = new Set(["retry", "reset", "run", "rer
 
 /**
  * Whether a map step of a plan starts from its recorded items (of the run, or of a rerun's source):
- * on resume, when it executes again in place (retry, reset); on `rerun --failed`, when it is a failed
- * step selected. In both cases only while every step it needs is kept, so that its list of items is
+ * on resume, when it executes again in place (retry, reset); on `rerun --failed` or a rerun of chosen
+ * items (`rerun` true), when it is a selected step. In both cases only while every step it needs is kept, so that its list of items is
  * the one its items were recorded for; a map whose definition or upstream changed runs every item.
  */
 export function startsFromItems(
   plan: ResumePlan,
   step: PlanStep,
   workflow: LoadedWorkflow,
-  rerunFailed: boolean,
+  rerun: boolean,
 ): boolean {
   const definition = workflow.steps.get(step.stepId);
   if (!definition?.map || plan.changed.includes(step.stepId)) return false;
   const actions = new Map(plan.steps.map((s) => [s.stepId, s.action]));
   if (!definition.needs.every((need) => actions.get(need) === "keep")) return false;
-  return rerunFailed
+  return rerun
     ? step.cause === "selected" && step.action !== "keep"
     : step.action === "retry" || step.action === "reset";
 }
@@ -36,21 +36,28 @@ export function staleItemSteps(plan: ResumePlan, workflow: LoadedWorkflow): stri
 /**
  * Give each map step that starts from its recorded items (of `runId`: the run itself, or a rerun's
  * source) its item counts, and say in its `why` what happens to the items: "map: 9 succeeded kept,
- * 1 failed to retry".
+ * 1 failed to retry" (a resume), "map: 9 succeeded reused, 1 failed to retry" (a rerun), "map: 7
+ * succeeded reused, 2 chosen to run again, 1 failed to retry" (a rerun of chosen items). `rerun` is
+ * null for a resume, else the rerun's chosen item keys (none for `--failed`).
  */
 export async function addItemCounts(
   tx: StoreTx,
   runId: string,
   plan: ResumePlan,
   workflow: LoadedWorkflow,
-  rerunFailed = false,
+  rerun: readonly string[] | null = null,
 ): Promise<void> {
   for (const step of plan.steps) {
-    if (!startsFromItems(plan, step, workflow, rerunFailed)) continue;
+    if (!startsFromItems(plan, step, workflow, rerun !== null)) continue;
     const items = await tx.countItems(runId, step.stepId);
     if (items.succeeded + items.failed === 0) continue;
     step.items = items;
-    step.why += `; map: ${items.succeeded} succeeded ${rerunFailed ? "reused" : "kept"}, ${items.failed} failed to retry`;
+    const chosen = rerun?.length
+      ? (await tx.getItems(runId, step.stepId, { status: "succeeded" })).filter((i) => rerun.includes(i.key))
+          .length
+      : 0;
+    const again = rerun?.length ? `, ${chosen} chosen to run again` : "";
+    step.why += `; map: ${items.succeeded - chosen} succeeded ${rerun ? "reused" : "kept"}${again}, ${items.failed} failed to retry`;
   }
 }
 
@@ -59,9 +66,9 @@ export async function reuseItems(
   tx: StoreTx,
   plan: ResumePlan,
   workflow: LoadedWorkflow,
-  from: { sourceRunId: string; runId: string },
+  from: { sourceRunId: string; runId: string; except: readonly string[] },
 ): Promise<void> {
   for (const step of plan.steps)
     if (startsFromItems(plan, step, workflow, true))
-      await tx.copySucceededItems({ runId: from.sourceRunId, stepId: step.stepId }, from.runId);
+      await tx.copySucceededItems({ runId: from.sourceRunId, stepId: step.stepId }, from.runId, from.except);
 }

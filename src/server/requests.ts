@@ -111,6 +111,10 @@ export const RerunBody = z
   .union([
     z.strictObject({
       from: z.array(Id).min(1).max(1000),
+      items: z.array(z.string().min(1).max(1024)).min(1).max(MAX_MAP_ITEMS).optional().openapi({
+        description:
+          "With `from` naming one map step: only these of its items (by key) run again, with its failed ones; its other succeeded items are reused.",
+      }),
       onChange: RerunOnChange,
       secrets: Secrets.optional(),
     }),
@@ -118,7 +122,7 @@ export const RerunBody = z
   ])
   .openapi("RerunRequest", {
     description:
-      "`{ from: [stepIds] }` or `{ failed: true }`; the selected steps and their downstream run again.",
+      "`{ from: [stepIds] }`, `{ from: [mapStepId], items: [keys] }` or `{ failed: true }`; the selected steps (or items) and their downstream run again.",
   });
 
 export const EmptyBody = z.strictObject({}).openapi("EmptyRequest");
@@ -150,6 +154,9 @@ export const RerunPlanQuery = z.strictObject({
     .optional()
     .openapi({ description: "Rerun from these steps (comma-separated); or `failed=true`." }),
   failed: z.literal("true").optional().openapi({ description: "Rerun every failed step; or `from`." }),
+  items: z.string().min(1).max(100_000).optional().openapi({
+    description: "With `from` naming one map step: only these item keys (comma-separated) run again.",
+  }),
   onChange: RerunOnChange,
 });
 

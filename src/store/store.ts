@@ -205,9 +205,10 @@ export interface StoreTx {
   countItems(runId: string, stepId: string): Promise<Record<ItemStatus, number>>;
   /**
    * A rerun's map step starts with the succeeded items of the same step of its source run, each
-   * naming the run that executed it (`fromRunId`). Returns how many were copied.
+   * naming the run that executed it (`fromRunId`), except the items with the keys in `except` (a
+   * rerun of chosen items runs those again). Returns how many were copied.
    */
-  copySucceededItems(from: StepRef, toRunId: string): Promise<number>;
+  copySucceededItems(from: StepRef, toRunId: string, except?: readonly string[]): Promise<number>;
   /** Forget the recorded items of these steps (their next execution runs every item again). */
   deleteItems(runId: string, stepIds: readonly string[]): Promise<void>;
 

@@ -91,3 +91,45 @@ test("items: another tenant, an unknown step or key is a 404; a bad status or cu
   assert.equal(plain.status, 200);
   assert.deepEqual(plain.body.items, []);
 });
+
+test("rerun of chosen items over HTTP: the plan with items=…, then { from: [map], items: [keys] } runs only those", async () => {
+  await s.api("/api/workflows/pages/runs", { token: s.tokens.acme, json: { runId: "map-3" } });
+  await s.waitForStatus("map-3", ["succeeded"]);
+  const plan = await s.api("/api/runs/map-3/rerun-plan?from=each&items=p1,p3", { token: s.tokens.acme });
+  assert.equal(plan.status, 200, plan.text);
+  const each = plan.body.steps.find((st: { stepId: string }) => st.stepId === "each");
+  assert.match(each.why, /map: 4 succeeded reused, 1 chosen to run again, 2 failed to retry/);
+  const itemsAlone = await s.api("/api/runs/map-3/rerun-plan?failed=true&items=p1", { token: s.tokens.acme });
+  assert.equal(itemsAlone.status, 400);
+
+  const rerun = await s.api("/api/runs/map-3/rerun", {
+    token: s.tokens.acme,
+    json: { from: ["each"], items: ["p1"] },
+  });
+  assert.equal(rerun.status, 201, rerun.text);
+  const done = await s.waitForStatus(rerun.body.id, ["succeeded"]);
+  assert.equal(done.body.status, "succeeded");
+  const items = await s.api(`/api/runs/${rerun.body.id}/steps/each/items`, { token: s.tokens.acme });
+  assert.deepEqual(
+    items.body.items.map((i: { key: string; status: string; fromRunId: string | null }) => [
+      i.key,
+      i.status,
+      i.fromRunId,
+    ]),
+    [
+      ["p0", "succeeded", "map-3"],
+      ["p1", "succeeded", null],
+      ["p2", "succeeded", "map-3"],
+      ["p3", "failed", null],
+      ["p4", "succeeded", "map-3"],
+      ["p5", "failed", null],
+      ["p6", "succeeded", "map-3"],
+    ],
+  );
+  const unknown = await s.api("/api/runs/map-3/rerun", {
+    token: s.tokens.acme,
+    json: { from: ["each"], items: ["p42"] },
+  });
+  assert.equal(unknown.status, 422);
+  assert.match(unknown.body.error.message, /has no recorded item "p42"/);
+});

@@ -123,7 +123,9 @@ export function registerActionRoutes(app: App, { cairn }: RouteContext): void {
     const { secrets, onChange, ...selection } = c.req.valid("json");
     const handle = await cairn.rerun(
       id,
-      "failed" in selection ? { failed: true } : { from: selection.from },
+      "failed" in selection
+        ? { failed: true }
+        : { from: selection.from, ...(selection.items ? { items: selection.items } : {}) },
       {
         ...(secrets ? { secrets } : {}),
         ...(onChange ? { onChange } : {}),
@@ -136,17 +138,14 @@ export function registerActionRoutes(app: App, { cairn }: RouteContext): void {
   app.openapi(rerunPlan, async (c) => {
     const { id } = c.req.valid("param");
     await ownRun(cairn, c.get("principal"), id);
-    const { from, failed, onChange } = c.req.valid("query");
+    const { from, failed, items, onChange } = c.req.valid("query");
     if ((from === undefined) === (failed === undefined))
       throw new CairnError("USAGE", "Pass exactly one of failed=true or from=STEP[,STEP…].");
+    if (items !== undefined && from === undefined)
+      throw new CairnError("USAGE", "items=KEY[,KEY…] needs from=MAP_STEP.");
     const selection = failed
       ? { failed: true as const }
-      : {
-          from: from!
-            .split(",")
-            .map((s) => s.trim())
-            .filter(Boolean),
-        };
+      : { from: commaList(from!), ...(items !== undefined ? { items: commaList(items) } : {}) };
     return c.json(await cairn.rerunPlan(id, selection, onChange ? { onChange } : {}), 200);
   });
 
@@ -163,4 +162,11 @@ export function registerActionRoutes(app: App, { cairn }: RouteContext): void {
     await ownRun(cairn, principal, id);
     return c.json(runView(await cairn.pause(id, actorOf(principal))), 200);
   });
+}
+
+function commaList(text: string): string[] {
+  return text
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 }

@@ -86,15 +86,21 @@ export async function countItems(
 }
 
 /** A rerun's map step starts with the succeeded items of its source run's, naming the run that executed each. */
-export async function copySucceededItems(db: Queryable, from: StepRef, toRunId: string): Promise<number> {
+export async function copySucceededItems(
+  db: Queryable,
+  from: StepRef,
+  toRunId: string,
+  except: readonly string[],
+): Promise<number> {
   const { rowCount } = await db.query(
     `INSERT INTO step_items
        (run_id, step_id, item_key, item_index, status, attempts, output, error, started_at, finished_at, from_run_id)
      SELECT $1, step_id, item_key, item_index, status, attempts, output, error, started_at, finished_at,
        COALESCE(from_run_id, run_id)
      FROM step_items WHERE run_id = $2 AND step_id = $3 AND status = 'succeeded'
+       AND NOT (item_key = ANY($4::text[]))
      ON CONFLICT (run_id, step_id, item_key) DO NOTHING`,
-    [toRunId, from.runId, from.stepId],
+    [toRunId, from.runId, from.stepId, except],
   );
   return rowCount ?? 0;
 }

@@ -201,8 +201,8 @@ export class PostgresTx implements StoreTx {
   countItems(runId: string, stepId: string): Promise<Record<ItemStatus, number>> {
     return items.countItems(this.#db, runId, stepId);
   }
-  copySucceededItems(from: StepRef, toRunId: string): Promise<number> {
-    return items.copySucceededItems(this.#writer, from, toRunId);
+  copySucceededItems(from: StepRef, toRunId: string, except: readonly string[] = []): Promise<number> {
+    return items.copySucceededItems(this.#writer, from, toRunId, except);
   }
   deleteItems(runId: string, stepIds: readonly string[]): Promise<void> {
     return items.deleteItems(this.#writer, runId, stepIds);

@@ -71,16 +71,23 @@ export function countItems(sql: StatementCache, runId: string, stepId: string): 
 }
 
 /** A rerun's map step starts with the succeeded items of its source run's, naming the run that executed each. */
-export function copySucceededItems(sql: StatementCache, from: StepRef, toRunId: string): number {
+export function copySucceededItems(
+  sql: StatementCache,
+  from: StepRef,
+  toRunId: string,
+  except: readonly string[],
+): number {
   return sql.run(
     `INSERT OR REPLACE INTO step_items
        (run_id, step_id, item_key, item_index, status, attempts, output, error, started_at, finished_at, from_run_id)
      SELECT ?, step_id, item_key, item_index, status, attempts, output, error, started_at, finished_at,
        COALESCE(from_run_id, run_id)
-     FROM step_items WHERE run_id = ? AND step_id = ? AND status = 'succeeded'`,
+     FROM step_items WHERE run_id = ? AND step_id = ? AND status = 'succeeded'
+       AND item_key NOT IN (SELECT value FROM json_each(?))`,
     toRunId,
     from.runId,
     from.stepId,
+    JSON.stringify(except),
   );
 }
 

@@ -164,8 +164,8 @@ export class SqliteTx implements StoreTx {
   async countItems(runId: string, stepId: string): Promise<Record<ItemStatus, number>> {
     return items.countItems(this.#sql, runId, stepId);
   }
-  async copySucceededItems(from: StepRef, toRunId: string): Promise<number> {
-    return items.copySucceededItems(this.#sql, from, toRunId);
+  async copySucceededItems(from: StepRef, toRunId: string, except: readonly string[] = []): Promise<number> {
+    return items.copySucceededItems(this.#sql, from, toRunId, except);
   }
   async deleteItems(runId: string, stepIds: readonly string[]): Promise<void> {
     items.deleteItems(this.#sql, runId, stepIds);
