@@ -49,6 +49,7 @@ test("a YAML map runs a shell command per item; the output is the list; a failed
     run.stdout,
     /1 of 3 items failed; first: item "p1": Command exited with code 3: page p1 is broken/,
   );
+  assert.match(run.stdout, /each {2}3\/3 items, 1 failed/, "the map's progress (step.items) is printed");
 
   const dry = await cli(["resume", "m1", "--dry-run"], { cwd: dir, env });
   assert.equal(dry.code, 0, dry.stderr);

@@ -148,6 +148,37 @@ for (const [kind, open] of stores)
     }
   });
 
+test("a map reports its progress as a few step.items events with its counts, not one event per item", async () => {
+  const { cairn } = await openTemp();
+  const wf = workflow("progress").map(
+    "each",
+    { items: "$input", concurrency: 2, maxFailures: 1 },
+    async (n: number) => {
+      await new Promise((resolve) => setTimeout(resolve, 15));
+      if (n === 7) throw new Error("seven is broken");
+      return n;
+    },
+  );
+  const run = await (
+    await cairn.start(
+      wf,
+      Array.from({ length: 200 }, (_, i) => i),
+    )
+  ).result();
+  assert.equal(run.status, "succeeded", JSON.stringify(run.error));
+  const progress = (await cairn.events(run.id)).filter((e) => e.type === "step.items");
+  // 100 rounds of 15 ms take over a second: at least one report on the way, then the final one.
+  assert.ok(progress.length >= 2, `${progress.length} progress events`);
+  assert.ok(progress.length < 20, `${progress.length} progress events for 200 items`);
+  const counts = progress.map((e) => e.data as { total: number; succeeded: number; failed: number });
+  assert.deepEqual(counts.at(-1), { total: 200, succeeded: 199, failed: 1 });
+  for (const [i, c] of counts.entries()) {
+    assert.equal(c.total, 200);
+    if (i > 0) assert.ok(c.succeeded + c.failed > counts[i - 1]!.succeeded + counts[i - 1]!.failed);
+  }
+  assert.ok(progress.every((e) => e.stepId === "each"));
+});
+
 test("maxFailures tolerates failed items (their outputs are null); one more fails the map", async () => {
   const { cairn } = await openTemp();
   const state = { broken: new Set(["results"]), calls: {} as Record<string, number> };

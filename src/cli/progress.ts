@@ -19,6 +19,8 @@ export interface ProgressOptions {
 export class ProgressPrinter {
   readonly #startedAt = new Map<string, number>();
   readonly #running = new Map<string, number>();
+  /** A running map step's items, "340/1000" (from its `step.items` events). */
+  readonly #items = new Map<string, string>();
   #logsSeen = 0;
   #statusShown = false;
   /** Log lines recorded before this (an earlier attempt's, when following a resume) are not printed. */
@@ -31,10 +33,21 @@ export class ProgressPrinter {
 
   event(event: CairnEvent): void {
     const step = event.stepId ?? "";
+    if (event.type === "step.items") {
+      const { total, succeeded, failed } = event.data as { total: number; succeeded: number; failed: number };
+      const counts = `${succeeded + failed}/${total} items${failed > 0 ? `, ${failed} failed` : ""}`;
+      // On a terminal the status line shows it; elsewhere one line (at most one a second per map).
+      if (this.options.live) this.#items.set(step, counts);
+      else this.#line(`${pc.cyan("…")} ${step}  ${counts}`);
+      return;
+    }
     if (event.type === "step.started") {
       this.#running.set(step, event.at);
       if (!this.options.live && this.options.logs) this.#line(`${pc.cyan("▶")} ${step}  started`);
-    } else if (event.stepId !== null && event.type !== "step.ready") this.#running.delete(step);
+    } else if (event.stepId !== null && event.type !== "step.ready") {
+      this.#running.delete(step);
+      this.#items.delete(step);
+    }
     const line = progressLine(event, this.#startedAt);
     if (line) this.#line(line);
   }
@@ -51,7 +64,10 @@ export class ProgressPrinter {
   /** Redraw the status line (terminal only). */
   tick(now = Date.now()): void {
     if (!this.options.live) return;
-    const parts = [...this.#running].map(([step, at]) => `${step} ${formatDuration(now - at)}`);
+    const parts = [...this.#running].map(
+      ([step, at]) =>
+        `${step} ${formatDuration(now - at)}${this.#items.has(step) ? ` ${this.#items.get(step)}` : ""}`,
+    );
     this.#clearStatus();
     if (parts.length === 0) return;
     this.write(`${pc.cyan("▶")} ${parts.join(pc.dim(" · "))}`);

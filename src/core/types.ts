@@ -237,6 +237,8 @@ export const EVENT_TYPES = [
   "step.recovered",
   "step.marked-done",
   "step.completion-rejected",
+  /** A map step's progress: `{ total, succeeded, failed }` items, at most once a second and when it ends. */
+  "step.items",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -11,6 +11,8 @@ import type { FencedStepRef, Store } from "../store/store.js";
 export interface MapStepParams {
   readonly store: Store;
   readonly ref: FencedStepRef;
+  /** The run's tenant, for the `step.items` progress events. */
+  readonly tenant: string;
   readonly context: StepContext<Json, Record<string, Json>>;
   readonly redactor: Redactor;
   readonly clock: () => number;
@@ -80,7 +82,7 @@ export async function runMapStep(params: MapStepParams, spec: MapSpec): Promise<
   }
   const kept = items.length - todo.length;
   if (kept > 0) p.line("log", `map: ${kept} of ${items.length} items kept from earlier executions`);
-  const writer = new ItemWriter(p);
+  const writer = new ItemWriter(p, { total: items.length, succeeded: kept, failed: 0 });
   const failures: Array<{ index: number; error: StepError }> = [];
   let next = 0;
   const lane = async () => {
@@ -232,17 +234,38 @@ function delay(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** How far a map step is: its items, and how many are recorded as succeeded and as failed. */
+interface ItemProgress {
+  total: number;
+  succeeded: number;
+  failed: number;
+}
+
+/** At most one `step.items` progress event per map step this often (and one when it ends). */
+const PROGRESS_EVERY_MS = 1000;
+
 /**
  * Writes settled items in batches: while one transaction is in flight, items that settle queue up
  * and go together in the next, so a map of 10,000 quick items costs a few hundred commits, not
  * 10,000. An item is durable once its batch committed; a crash before that runs it again.
+ *
+ * A batch's transaction also carries a `step.items` event with the map's counts at most once a
+ * second, and the last write one more, so that followers (the CLI, the UI) see a map progress
+ * without an event per item.
  */
 class ItemWriter {
   #queue: ItemRecord[] = [];
   #running: Promise<void> | null = null;
   #failure: unknown;
+  #lastEventAt: number;
+  #unreported = false;
 
-  constructor(private readonly p: MapStepParams) {}
+  constructor(
+    private readonly p: MapStepParams,
+    private readonly progress: ItemProgress,
+  ) {
+    this.#lastEventAt = p.clock();
+  }
 
   add(item: ItemRecord): void {
     this.#queue.push(item);
@@ -256,18 +279,44 @@ class ItemWriter {
     await new Promise((resolve) => setImmediate(resolve));
     while (this.#queue.length > 0 && this.#failure === undefined) {
       const batch = this.#queue.splice(0, 500);
-      try {
-        const ok = await this.p.store.transaction((tx) => tx.recordItems(this.p.ref, batch));
-        if (!ok) this.p.lost();
-      } catch (error) {
-        this.#failure = error;
-      }
+      for (const item of batch) this.progress[item.status]++;
+      this.#unreported = true;
+      await this.#write(batch, this.p.clock() - this.#lastEventAt >= PROGRESS_EVERY_MS);
     }
   }
 
-  /** Wait for every queued item to be written; throws what a write threw (a lost lease…). */
+  async #write(batch: readonly ItemRecord[], report: boolean): Promise<void> {
+    try {
+      const now = this.p.clock();
+      const ok = await this.p.store.transaction(async (tx) => {
+        if (!(await tx.recordItems(this.p.ref, batch))) return false;
+        if (report)
+          await tx.appendEvents([
+            {
+              runId: this.p.ref.runId,
+              tenant: this.p.tenant,
+              stepId: this.p.ref.stepId,
+              type: "step.items",
+              at: now,
+              data: { ...this.progress },
+            },
+          ]);
+        return true;
+      });
+      if (!ok) this.p.lost();
+      if (report) {
+        this.#lastEventAt = now;
+        this.#unreported = false;
+      }
+    } catch (error) {
+      this.#failure = error;
+    }
+  }
+
+  /** Wait for every queued item to be written, report the final counts; throws what a write threw (a lost lease…). */
   async close(): Promise<void> {
     while (this.#running) await this.#running;
+    if (this.#failure === undefined && this.#unreported) await this.#write([], true);
     if (this.#failure !== undefined)
       throw this.#failure instanceof CairnError ? this.#failure : toError(this.#failure);
   }

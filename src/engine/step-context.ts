@@ -15,6 +15,7 @@ import { Sleeps } from "./sleep.js";
 export interface ContextParams {
   readonly store: Store;
   readonly ref: FencedStepRef;
+  readonly tenant: string;
   readonly input: Json;
   readonly needs: Record<string, Json>;
   readonly inheritedVars: Record<string, Json>;
@@ -96,7 +97,14 @@ export class ExecutionState {
       epoch: p.ref.epoch,
     };
     // For shell steps and map steps: not part of the public StepContext.
-    const mapStep = { store: p.store, ref: p.ref, context, redactor: p.redactor, clock: p.clock };
+    const mapStep = {
+      store: p.store,
+      ref: p.ref,
+      tenant: p.tenant,
+      context,
+      redactor: p.redactor,
+      clock: p.clock,
+    };
     this.context = Object.assign(context, {
       recordProcess: (pgid: number) => this.#recordProcess(pgid),
       runMap: (map: MapSpec) =>

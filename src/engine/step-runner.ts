@@ -97,6 +97,7 @@ async function prepareExecution(
   return new ExecutionState({
     store: p.store,
     ref,
+    tenant: run.tenant,
     input: run.input,
     needs,
     inheritedVars,
