@@ -1,18 +1,30 @@
 import fs from "node:fs";
 import path from "node:path";
 import { storeOf } from "../src/engine/client-state.js";
-import { workflow } from "../src/index.js";
-import { type BenchContext, type Columns, childArgs, repeat, reply, runChild } from "./report.js";
+import { Cairn, workflow } from "../src/index.js";
+import { PostgresStore } from "../src/store/postgres/postgres-store.js";
+import {
+  type BenchContext,
+  type Columns,
+  childArgs,
+  connectPg,
+  PG_URL,
+  repeat,
+  reply,
+  runChild,
+} from "./report.js";
 import { openBench } from "./workflows.js";
 
 /**
  * A map step of `items` no-op items on SQLite, concurrency 100 (issue #13's targets: ≤ 1 s wall,
  * ≤ 100 µs and ≤ 250 store bytes per item); then 10 of its items fail and a resume executes exactly
- * those. The PostgreSQL figures of the issue are not measured yet.
+ * those. On PostgreSQL: the same map in one process (a map step runs in the worker that claimed it),
+ * its items per second read against PostgreSQL's single-row commits per second.
  */
 interface Args {
   reps: number;
   items: number;
+  store?: "sqlite" | "postgres";
 }
 interface Result {
   wallMs: number;
@@ -93,7 +105,74 @@ export async function mapScenario(ctx: BenchContext): Promise<void> {
       values: r.resumeExecutions,
     },
   );
+  await pgMapScenario(ctx, items);
+}
+
+interface PgResult {
+  itemsPerSec: number;
+  commits: number;
+}
+
+/** One map of `items` no-op items on a fresh PostgreSQL schema, executed by this process. */
+async function pgChild({ items }: Args): Promise<PgResult> {
+  const schema = `cairn_bench_map_${process.pid}_${Date.now() % 1e6}`;
+  const store = await PostgresStore.open(PG_URL, { schema });
+  const cairn = await Cairn.open({ db: store, recover: false });
+  try {
+    const wf = workflow<number[]>("map-bench").map(
+      "each",
+      { items: "$input", concurrency: 100 },
+      async (i) => i,
+    );
+    await cairn.register(wf);
+    await (await cairn.start(wf, [1])).result(); // warm the connections
+    const commits = store.stats.commits;
+    const t0 = performance.now();
+    const run = await (
+      await cairn.start(
+        wf,
+        Array.from({ length: items }, (_, i) => i),
+      )
+    ).result();
+    const s = (performance.now() - t0) / 1000;
+    if (run.status !== "succeeded") throw new Error(`run ${run.status}`);
+    return { itemsPerSec: items / s, commits: store.stats.commits - commits };
+  } finally {
+    await cairn.close();
+    await store.close();
+    const pg = await connectPg();
+    await pg?.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
+    await pg?.end();
+  }
+}
+
+async function pgMapScenario(ctx: BenchContext, items: number): Promise<void> {
+  const pg = await connectPg();
+  await pg?.end();
+  if (!pg) {
+    ctx.skipped.push({ scenario: "map", reason: `PostgreSQL: no server reachable at ${PG_URL}` });
+    return;
+  }
+  ctx.log(`map of ${items} items on PostgreSQL, one worker, concurrency 100`);
+  const r = await runChild<Columns<PgResult>>("map.ts", {
+    reps: ctx.reps,
+    items,
+    store: "postgres",
+  } satisfies Args);
+  const label = `PostgreSQL, ${items} no-op items, one worker, concurrency 100`;
+  ctx.figures.push(
+    {
+      scenario: "map",
+      name: `${label}: items/s`,
+      unit: "/s",
+      values: r.itemsPerSec,
+      floor: "postgres",
+      perSecond: true,
+    },
+    { scenario: "map", name: `${label}: commits`, unit: "", values: r.commits },
+  );
 }
 
 const args = childArgs<Args>(import.meta.url);
-if (args) reply(await repeat(args.reps, () => child(args)));
+if (args?.store === "postgres") reply(await repeat(args.reps, () => pgChild(args)));
+else if (args) reply(await repeat(args.reps, () => child(args)));

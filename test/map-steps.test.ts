@@ -150,7 +150,7 @@ for (const [kind, open] of stores)
 
 test("a map reports its progress as a few step.items events with its counts, not one event per item", async () => {
   const { cairn } = await openTemp();
-  const wf = workflow("progress").map(
+  const wf = workflow<number[]>("progress").map(
     "each",
     { items: "$input", concurrency: 2, maxFailures: 1 },
     async (n: number) => {
