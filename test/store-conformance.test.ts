@@ -747,9 +747,18 @@ for (const harness of harnesses) {
         ["b"],
       );
       assert.deepEqual(await store.read((tx) => tx.getItems("r1", "other")), []);
-      // Not running any more: nothing is written.
+      // Dropping keys is fenced like recording: a stale writer deletes nothing.
+      await store.transaction((tx) => tx.recordItems(ref, [item("d", 3, "failed")]));
+      assert.equal(await store.transaction((tx) => tx.dropItems({ ...ref, epoch: 1 }, ["d"])), false);
+      assert.equal(await store.transaction((tx) => tx.dropItems(ref, ["d", "nope"])), true);
+      assert.deepEqual(
+        (await store.getItems("r1", "m")).map((i) => i.key),
+        ["a", "b", "c"],
+      );
+      // Not running any more: nothing is written or dropped.
       await store.transaction((tx) => tx.updateStep({ runId: "r1", stepId: "m" }, { status: "failed" }));
       assert.equal(await store.transaction((tx) => tx.recordItems(ref, [item("d", 3, "succeeded")])), false);
+      assert.equal(await store.transaction((tx) => tx.dropItems(ref, ["a"])), false);
       assert.equal((await store.getItems("r1", "m")).length, 3);
       await store.transaction((tx) => tx.deleteItems("r1", ["m"]));
       assert.deepEqual(await store.getItems("r1", "m"), []);

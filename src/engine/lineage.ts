@@ -6,7 +6,7 @@ import type { Provenance, RunRecord, StepRecord } from "../core/types.js";
 import type { StoreTx } from "../store/store.js";
 import { insertRun, type NewRunParams } from "./create-run.js";
 import { declaredFilesChanged } from "./declared-files.js";
-import { addItemCounts, reuseItems } from "./map-plan.js";
+import { addItemCounts, addKeyMatching, reuseItems } from "./map-plan.js";
 import type { LoadedWorkflow } from "./registry.js";
 
 /**
@@ -151,6 +151,7 @@ export async function planRerun(
     rerun: { sourceRunId: source.id, selected },
   });
   if (reusesItems(selection)) await addItemCounts(tx, source.id, plan, workflow, chosenItems(selection));
+  await addKeyMatching(tx, source.id, plan, workflow);
   return { source, steps, plan };
 }
 
@@ -186,13 +187,13 @@ export async function rerunRun(
     note: `from ${selected.join(", ")}`,
   });
   // `rerun --failed` reuses a failed map's succeeded items, a rerun of chosen items the other items;
-  // a rerun from chosen steps runs every item.
-  if (reusesItems(req.selection))
-    await reuseItems(tx, plan, req.workflow, {
-      sourceRunId: source.id,
-      runId: run.id,
-      except: chosenItems(req.selection),
-    });
+  // a rerun from a map runs every item; a map downstream of the selection matches items by key.
+  await reuseItems(tx, plan, req.workflow, {
+    sourceRunId: source.id,
+    runId: run.id,
+    except: chosenItems(req.selection),
+    fromItems: reusesItems(req.selection),
+  });
   return { run, plan };
 }
 

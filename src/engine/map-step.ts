@@ -70,9 +70,9 @@ class ItemTimeout extends Error {
  */
 export async function runMapStep(params: MapStepParams, spec: MapSpec): Promise<Json[]> {
   const p: MapRun = { ...params, memos: new ItemMemos(params), live: new Set() };
-  const { ref, context } = p;
+  const { context } = p;
   const { items, keys } = resolveItems(spec, context.input, context.needs);
-  const recorded = new Map((await p.store.getItems(ref.runId, ref.stepId)).map((r) => [r.key, r]));
+  const recorded = await listedItems(p, keys);
   const outputs: Json[] = new Array(items.length).fill(null);
   const todo: number[] = [];
   for (const [index, key] of keys.entries()) {
@@ -114,6 +114,37 @@ export async function runMapStep(params: MapStepParams, spec: MapSpec): Promise<
     );
   }
   return outputs;
+}
+
+/**
+ * The recorded items of this map step by key, fitted to this execution's list. A rerun that matches
+ * items by key starts with its source's items, recorded for an earlier list: the items whose key is
+ * no longer listed are dropped, and the others take their index in this list.
+ */
+async function listedItems(p: MapStepParams, keys: readonly string[]): Promise<Map<string, ItemRecord>> {
+  const recorded = new Map((await p.store.getItems(p.ref.runId, p.ref.stepId)).map((r) => [r.key, r]));
+  const index = new Map(keys.map((key, i) => [key, i]));
+  const dropped = [...recorded.keys()].filter((key) => !index.has(key));
+  const moved = [...recorded.values()]
+    .filter((r) => index.has(r.key) && index.get(r.key) !== r.index)
+    .map((r) => ({ ...r, index: index.get(r.key)! }));
+  if (dropped.length === 0 && moved.length === 0) return recorded;
+  const ok = await p.store.transaction(
+    async (tx) => (await tx.dropItems(p.ref, dropped)) && (await tx.recordItems(p.ref, moved)),
+  );
+  if (!ok) p.lost();
+  if (dropped.length > 0)
+    p.line(
+      "log",
+      `map: ${dropped.length} recorded items dropped, their keys no longer listed: ${sample(dropped)}`,
+    );
+  for (const key of dropped) recorded.delete(key);
+  for (const r of moved) recorded.set(r.key, r);
+  return recorded;
+}
+
+function sample(keys: readonly string[]): string {
+  return keys.slice(0, 5).join(", ") + (keys.length > 5 ? ", …" : "");
 }
 
 /** One item, with its retries (backoff between them) within this execution of the map step. */
