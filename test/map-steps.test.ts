@@ -492,3 +492,65 @@ steps:
     { word: "moon", length: 4, key: "1" },
   ]);
 });
+
+for (const [kind, open] of stores)
+  test(`${kind}: an item's checkpoint outlives its failure: its retry and a resume start from the last one`, async (t) => {
+    const db = await open(t);
+    if (!db) return;
+    const cairn = await Cairn.open({ db, pollIntervalMs: 20 });
+    try {
+      const seen: Array<[number, unknown]> = [];
+      let failing = true;
+      const wf = workflow("progress")
+        .step("list", async () => ["a", "b"])
+        .map(
+          "work",
+          { items: "list", retry: { attempts: 2, backoff: { initial: "1ms" } } },
+          async (item, ctx) => {
+            if (item === "a") return "A";
+            seen.push([ctx.item.attempt, ctx.lastCheckpoint]);
+            const done = ((ctx.lastCheckpoint as { done?: number } | undefined)?.done ?? 0) + 1;
+            await ctx.checkpoint({ done });
+            // Within the interval: held back, and written when the item fails.
+            await ctx.checkpoint({ done: done + 1 });
+            if (failing) throw new Error("flaky");
+            return "B";
+          },
+        );
+      const handle = await cairn.start(wf, {});
+      assert.equal((await handle.result()).status, "failed");
+      failing = false;
+      const run = await (await cairn.resume(handle.id)).result();
+      assert.equal(run.status, "succeeded", JSON.stringify(run.error));
+      assert.deepEqual(run.output, ["A", "B"]);
+      assert.deepEqual(seen, [
+        [1, undefined],
+        [2, { done: 2 }],
+        [3, { done: 4 }],
+      ]);
+    } finally {
+      await cairn.close({ abort: true });
+    }
+  });
+
+test("a YAML map's shell item has its own $CAIRN_CHECKPOINT and $CAIRN_LAST_CHECKPOINT", async () => {
+  const file = path.join(tempDir(), "pages.yaml");
+  fs.writeFileSync(
+    file,
+    `id: pages
+steps:
+  - id: fetch
+    map: { items: $input.pages, key: name }
+    run: |
+      if [ -n "$CAIRN_LAST_CHECKPOINT" ]; then echo "$CAIRN_LAST_CHECKPOINT" > "$CAIRN_OUTPUT"; exit 0; fi
+      echo "{\\"page\\": \\"$CAIRN_ITEM_KEY\\"}" > "$CAIRN_CHECKPOINT"
+      exit 1
+`,
+  );
+  const { cairn } = await openTemp();
+  const handle = await cairn.start(await loadOneWorkflow(file), { pages: [{ name: "p1" }, { name: "p2" }] });
+  assert.equal((await handle.result()).status, "failed");
+  const run = await (await cairn.resume(handle.id)).result();
+  assert.equal(run.status, "succeeded", JSON.stringify(run.error));
+  assert.deepEqual(run.output, [{ page: "p1" }, { page: "p2" }], "each item read back its own checkpoint");
+});
