@@ -49,6 +49,7 @@ export function RunPage({ runId, stepId }: { runId: string; stepId: string | nul
         label: s.label,
         status: stepDisplayStatus(s, run?.status ?? "running"),
         attempts: s.attempts,
+        items: s.items,
       })),
     [steps, run?.status],
   );
@@ -124,7 +125,14 @@ export function RunPage({ runId, stepId }: { runId: string; stepId: string | nul
           label={`Graph of run ${run.id}`}
         />
         {selected && (
-          <StepPanel runId={run.id} step={selected} runStatus={run.status} onClose={() => select(null)} />
+          <StepPanel
+            runId={run.id}
+            step={selected}
+            runStatus={run.status}
+            rerun={run.actions.rerun}
+            onRerunFailed={() => actions.openRerun({ failed: true })}
+            onClose={() => select(null)}
+          />
         )}
       </div>
       <TimelineView

@@ -19,6 +19,8 @@ export interface GraphStep extends GraphNode {
   label: string | null;
   status: StepDisplayStatus | null;
   attempts: number;
+  /** A map step's recorded items by status; null for other steps. */
+  items?: { succeeded: number; failed: number } | null;
 }
 
 const NODE_TYPES = { step: StepNode };
@@ -75,6 +77,7 @@ export function GraphView(props: {
           label: s.label,
           status: s.status,
           attempts: s.attempts,
+          items: s.items ?? null,
           selected: s.id === selectedId || picked.includes(s.id),
           picking,
         },
