@@ -40,7 +40,10 @@ describe("web UI: map items", { skip: missing ?? false, timeout: 180_000 }, () =
     assert.equal(await grid.locator('[data-testid="item-cell"][data-status="failed"]').count(), 3);
 
     await grid.getByTestId("item-filter-failed").click();
-    await grid.getByTestId("item-loaded").filter({ hasText: /^3 of 3 shown/ }).waitFor();
+    await grid
+      .getByTestId("item-loaded")
+      .filter({ hasText: /^3 of 3 shown/ })
+      .waitFor();
     const failedKeys = await grid
       .getByTestId("item-cell")
       .evaluateAll((cells) => cells.map((c) => c.getAttribute("data-key")));
@@ -52,7 +55,10 @@ describe("web UI: map items", { skip: missing ?? false, timeout: 180_000 }, () =
     assert.match(await detail.getByTestId("item-error").innerText(), /page p19: 503 from origin/);
     assert.match(await detail.getByTestId("item-logs").innerText(), /page p19: 503 from origin/);
     await grid.getByTestId("item-filter-all").click();
-    await grid.getByTestId("item-loaded").filter({ hasText: /^30 of 30 shown/ }).waitFor();
+    await grid
+      .getByTestId("item-loaded")
+      .filter({ hasText: /^30 of 30 shown/ })
+      .waitFor();
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, "map-items-1280x800.png") });
 
