@@ -149,17 +149,21 @@ test("server-restart.yaml: a killed server's runs are interrupted on restart; on
       steps: Array<{ id: string; status: string; attempts: number }>;
     };
   const first = serve("60");
-  await first.line(/^Cairn API listening/);
-  for (const id of runIds) {
-    const started = await cli(["--db", db, "run", example("server-restart.yaml"), "--detach", "--id", id], {
-      cwd,
-    });
-    assert.equal(started.code, 0, started.stderr);
+  try {
+    await first.line(/^Cairn API listening/);
+    for (const id of runIds) {
+      const started = await cli(["--db", db, "run", example("server-restart.yaml"), "--detach", "--id", id], {
+        cwd,
+      });
+      assert.equal(started.code, 0, started.stderr);
+    }
+    for (const id of runIds)
+      await until(async () => (await status(id)).steps[1]!.status === "running", `${id}'s render to run`);
+  } finally {
+    // Killed here in the test, and on a failure too (a live server would keep the test file running).
+    first.child.kill("SIGKILL");
+    await first.exited;
   }
-  for (const id of runIds)
-    await until(async () => (await status(id)).steps[1]!.status === "running", `${id}'s render to run`);
-  first.child.kill("SIGKILL");
-  await first.exited;
 
   const second = serve("0");
   try {
