@@ -26,3 +26,8 @@ export function elapsed(startedAt: number | null, finishedAt: number | null, now
 export function firstLine(text: string | null | undefined): string {
   return (text ?? "").split("\n")[0] ?? "";
 }
+
+/** The browser's time zone, in which every time on the page is shown ("Europe/Paris", "UTC"). */
+export function timeZoneName(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || "local time";
+}

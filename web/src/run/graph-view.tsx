@@ -19,6 +19,8 @@ export interface GraphStep extends GraphNode {
   label: string | null;
   status: StepDisplayStatus | null;
   attempts: number;
+  /** Taken over after its worker died at least once. */
+  recovered?: boolean;
 }
 
 const NODE_TYPES = { step: StepNode };
@@ -75,6 +77,7 @@ export function GraphView(props: {
           label: s.label,
           status: s.status,
           attempts: s.attempts,
+          recovered: s.recovered === true,
           selected: s.id === selectedId || picked.includes(s.id),
           picking,
         },

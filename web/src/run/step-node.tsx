@@ -8,6 +8,7 @@ export type StepNodeData = {
   label: string | null;
   status: StepDisplayStatus | null;
   attempts: number;
+  recovered: boolean;
   selected: boolean;
   picking: boolean;
 };
@@ -38,6 +39,11 @@ export const StepNode = memo(function StepNode({ data }: NodeProps<StepNodeType>
             <Icon name={meta.icon} />
             <span>{meta.label}</span>
             {data.attempts > 1 && <span className="muted">· {data.attempts} attempts</span>}
+            {data.recovered && (
+              <span className="step-node-tag" title="its worker died while it ran; another took it over">
+                recovered
+              </span>
+            )}
           </span>
         )}
       </button>

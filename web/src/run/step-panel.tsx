@@ -26,6 +26,7 @@ export function StepPanel(props: { runId: string; step: Step; runStatus: RunStat
   // Fetched again whenever the step moves on (a new attempt, a new status), and every 2 s while it
   // runs: its log lines and checkpoints are not in the event stream.
   const tick = useNow(2000, step.status === "running");
+  const now = useNow(1000, step.status === "running");
   const version = `${step.status}:${step.attempts}:${step.finishedAt ?? ""}:${step.status === "running" ? tick : ""}`;
   // biome-ignore lint/correctness/useExhaustiveDependencies: version is the refetch trigger
   useEffect(() => {
@@ -65,9 +66,19 @@ export function StepPanel(props: { runId: string; step: Step; runStatus: RunStat
           {step.recoveries > 0 && ` (${step.recoveries} crash recover${step.recoveries === 1 ? "y" : "ies"})`}
         </dd>
         <dt>Duration</dt>
-        <dd>{formatDuration(step.durationMs)}</dd>
+        <dd data-testid="step-duration">
+          {step.status === "running" && step.startedAt !== null
+            ? `${formatDuration(now - step.startedAt)} so far`
+            : formatDuration(step.durationMs)}
+        </dd>
         <dt>Started</dt>
         <dd>{formatTime(step.startedAt)}</dd>
+        {step.finishedAt !== null && (
+          <>
+            <dt>Finished</dt>
+            <dd>{formatTime(step.finishedAt)}</dd>
+          </>
+        )}
         <dt>Provenance</dt>
         <dd data-testid="step-provenance">
           {provenance.text}

@@ -77,3 +77,27 @@ export function span(t: Timeline, from: number, to: number): { left: number; wid
   const width = Math.max(0.4, ((to - from) / total) * 100);
   return { left: Math.min(100, Math.max(0, left)), width: Math.min(100 - Math.min(100, left), width) };
 }
+
+/**
+ * Active time: how long at least one step was executing (the union of every attempt's bar, so two
+ * parallel steps of 2 s count 2 s, and a wait for a resume counts nothing). Compare with wall time,
+ * from the run's creation to its end.
+ */
+export function activeMs(t: Timeline, now: number): number {
+  const spans = [...t.bars.values()]
+    .flat()
+    .map((b) => [b.start, b.end ?? now] as const)
+    .sort((a, b) => a[0] - b[0]);
+  let total = 0;
+  let from = Number.NEGATIVE_INFINITY;
+  let to = Number.NEGATIVE_INFINITY;
+  for (const [start, end] of spans) {
+    if (start > to) {
+      if (to > from) total += to - from;
+      from = start;
+      to = end;
+    } else to = Math.max(to, end);
+  }
+  if (to > from) total += to - from;
+  return total;
+}

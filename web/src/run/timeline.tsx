@@ -1,11 +1,10 @@
 import { useMemo } from "react";
-import type { CairnEvent, RunStatus, Step } from "../api/types";
-import { useNow } from "../api/use-event-stream";
+import type { RunStatus, Step } from "../api/types";
 import { stepDisplayStatus } from "../components/status";
 import { StatusBadge } from "../components/status-badge";
 import { VirtualList } from "../components/virtual-list";
 import { formatDuration } from "../format";
-import { type Bar, buildTimeline, span } from "./timeline-model";
+import { type Bar, span, type Timeline } from "./timeline-model";
 
 const ROW_HEIGHT = 34;
 
@@ -13,14 +12,13 @@ const ROW_HEIGHT = 34;
 export function TimelineView(props: {
   steps: readonly Step[];
   order: readonly string[];
-  events: readonly CairnEvent[];
+  timeline: Timeline;
+  now: number;
   runStatus: RunStatus;
   selectedId: string | null;
   onSelect: (stepId: string) => void;
 }) {
-  const { steps, order, events, runStatus, selectedId, onSelect } = props;
-  const now = useNow(1000, runStatus === "running");
-  const timeline = useMemo(() => buildTimeline(events, now), [events, now]);
+  const { steps, order, timeline, now, runStatus, selectedId, onSelect } = props;
   const byId = useMemo(() => new Map(steps.map((s) => [s.id, s])), [steps]);
   const rows = useMemo(
     () => order.map((id) => byId.get(id)).filter((s): s is Step => s !== undefined),
@@ -79,6 +77,11 @@ export function TimelineView(props: {
                   aria-pressed={step.id === selectedId}
                 >
                   <span className="timeline-step-name">{step.label ?? step.id}</span>
+                  {step.recoveries > 0 && (
+                    <span className="step-node-tag" data-testid="recovered-tag">
+                      recovered
+                    </span>
+                  )}
                   <StatusBadge status={stepDisplayStatus(step, runStatus)} compact />
                 </button>
                 <div className="timeline-track">
@@ -96,15 +99,7 @@ export function TimelineView(props: {
   );
 }
 
-function BarView({
-  bar,
-  timeline,
-  now,
-}: {
-  bar: Bar;
-  timeline: ReturnType<typeof buildTimeline>;
-  now: number;
-}) {
+function BarView({ bar, timeline, now }: { bar: Bar; timeline: Timeline; now: number }) {
   const { left, width } = span(timeline, bar.start, bar.end ?? now);
   return (
     <span
