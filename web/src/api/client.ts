@@ -1,6 +1,7 @@
 import { ApiError, apiErrorOf } from "./errors";
 import type {
   LatestFailed,
+  Me,
   OnChange,
   Plan,
   ResumePlan,
@@ -40,6 +41,7 @@ export class ApiClient {
   readonly #token: string;
   readonly #onUnauthorized: () => void;
   readonly #base: string;
+  #me: Promise<Me> | undefined;
 
   constructor(options: { token: string; onUnauthorized: () => void; baseUrl?: string }) {
     this.#token = options.token;
@@ -79,6 +81,15 @@ export class ApiClient {
     }
     if (!response.ok) throw await apiErrorOf(response);
     return (await response.json()) as T;
+  }
+
+  /** The token's tenant and whether it is read-only; asked once per client (a token's scope never changes). */
+  me(): Promise<Me> {
+    this.#me ??= this.request<Me>("GET", "/api/me").catch((error: unknown) => {
+      this.#me = undefined;
+      throw error;
+    });
+    return this.#me;
   }
 
   listWorkflows(signal?: AbortSignal): Promise<{ workflows: WorkflowSummary[] }> {
