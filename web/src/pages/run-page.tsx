@@ -7,7 +7,6 @@ import { StatusBadge } from "../components/status-badge";
 import { elapsed, formatDuration, formatTime, timeZoneName } from "../format";
 import { navigate, runHref, runsHref, workflowHref } from "../router";
 import { FailureBanner } from "../run/failure-banner";
-import { topologicalOrder } from "../run/graph";
 import { GraphView } from "../run/graph-view";
 import { HistoryList } from "../run/history-list";
 import { LineagePanel } from "../run/lineage-panel";
@@ -16,7 +15,7 @@ import { RunActions } from "../run/run-actions";
 import { RunIo } from "../run/run-io";
 import { StepPanel } from "../run/step-panel";
 import { TimelineView } from "../run/timeline";
-import { activeMs, buildTimeline } from "../run/timeline-model";
+import { activeMs, buildTimeline, timelineOrder } from "../run/timeline-model";
 import { useRun } from "../run/use-run";
 import { useRunActions } from "../run/use-run-actions";
 
@@ -45,7 +44,7 @@ export function RunPage({ runId, stepId }: { runId: string; stepId: string | nul
   }, []);
 
   const steps = run?.steps;
-  const order = useMemo(() => (steps ? topologicalOrder(steps) : []), [steps]);
+  const order = useMemo(() => (steps ? timelineOrder(steps) : []), [steps]);
   const graphSteps = useMemo(
     () =>
       (steps ?? []).map((s) => ({
