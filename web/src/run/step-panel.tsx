@@ -1,15 +1,15 @@
 import { useEffect, useState } from "react";
 import { useApi } from "../api/context";
 import { messageOf } from "../api/errors";
-import type { LogLine, RunStatus, Step, StepDetail } from "../api/types";
+import type { RunStatus, Step, StepDetail } from "../api/types";
 import { useNow } from "../api/use-event-stream";
 import { JsonView } from "../components/json-view";
 import { RunLink } from "../components/run-link";
 import { stepDisplayStatus } from "../components/status";
 import { StatusBadge } from "../components/status-badge";
-import { VirtualList } from "../components/virtual-list";
 import { formatDuration, formatTime } from "../format";
 import { provenanceText } from "./provenance";
+import { StepLogs } from "./step-logs";
 
 /** Optional parts the API may add later; shown when present. */
 type StepDetailPlus = StepDetail & {
@@ -145,31 +145,9 @@ export function StepPanel(props: { runId: string; step: Step; runStatus: RunStat
               </>
             )}
           <h3>Logs</h3>
-          <Logs lines={shown.logs} />
+          <StepLogs runId={runId} stepId={step.id} lines={shown.logs} running={step.status === "running"} />
         </>
       )}
     </aside>
-  );
-}
-
-function Logs({ lines }: { lines: readonly LogLine[] }) {
-  if (lines.length === 0) return <p className="muted">no output</p>;
-  return (
-    <VirtualList
-      className="logs mono"
-      items={lines}
-      rowHeight={20}
-      maxHeight={260}
-      label="Step logs"
-      renderRow={(l, i, style) => (
-        <li key={i} style={style} className={`log-line log-${l.stream}`}>
-          <span className="log-attempt" title={`attempt ${l.attempt}, ${l.stream}`}>
-            #{l.attempt}
-          </span>
-          {l.stream === "stderr" && <span className="sr-only">stderr: </span>}
-          {l.line}
-        </li>
-      )}
-    />
   );
 }
