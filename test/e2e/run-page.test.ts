@@ -5,7 +5,7 @@ import { after, before, describe, test } from "node:test";
 import { until } from "../helpers/temp.js";
 import { type Browser, chromiumMissing, launchBrowser, signIn } from "./helpers/browser.js";
 import { type Server, startServer } from "./helpers/server.js";
-import { nodeStatus, openRun, runStatus } from "./helpers/ui.js";
+import { nextRun, nodeStatus, openRun, runStatus } from "./helpers/ui.js";
 
 // What the run page says about a run: its input and output, every failed step, its name in the tab,
 // its active and wall time, and whether it is live.
@@ -127,5 +127,33 @@ describe("web UI: the run page's contents", { skip: missing ?? false, timeout: 2
     assert.equal((await server.api("POST", `/api/runs/${runId}/cancel`, {})).status, 200);
     await runStatus(page, "cancelled");
     assert.equal(await page.getByTestId("live-indicator").count(), 0);
+  });
+
+  test("a dialog does not come back on back and forward, nor after the run it started opened", async () => {
+    const { page } = browser;
+    const open = () => page.locator("dialog[open]").count();
+    const runId = await server.startRun("ui-chain");
+    await page.goto(`${server.url}/#/runs`);
+    await openRun(page, server.url, runId);
+    await runStatus(page, "succeeded");
+    await page.getByTestId("restart").click();
+    await page.getByTestId("restart-dialog").waitFor();
+    await page.goBack();
+    await page.getByTestId("run-row").first().waitFor();
+    assert.equal(await open(), 0);
+    await page.goForward();
+    await runStatus(page, "succeeded");
+    assert.equal(await open(), 0, "forward shows the run, not the dialog left open there");
+
+    await page.getByTestId("restart").click();
+    await page.getByTestId("restart-dialog").getByTestId("confirm-action").click();
+    const child = await nextRun(page, runId);
+    assert.equal(await open(), 0);
+    await page.goBack();
+    await page.locator(`[data-testid="run-page"] .run-id`, { hasText: runId }).waitFor();
+    assert.equal(await open(), 0, "back on the parent: its confirmed dialog stays closed");
+    await page.goForward();
+    await page.locator(`[data-testid="run-page"] .run-id`, { hasText: child }).waitFor();
+    assert.equal(await open(), 0);
   });
 });
