@@ -15,6 +15,7 @@ import { registerDeleteRunRoute } from "./routes/delete-run.js";
 import { registerEventRoutes } from "./routes/events.js";
 import { registerFileRoutes } from "./routes/files.js";
 import { registerItemRoutes } from "./routes/items.js";
+import { registerMeRoute } from "./routes/me.js";
 import { registerReadinessRoute } from "./routes/readiness.js";
 import { registerRunRoutes } from "./routes/runs.js";
 import { registerSignalRoutes } from "./routes/signals.js";
@@ -80,6 +81,7 @@ export function createApp(options: AppOptions): App {
   registerSignalRoutes(app, context);
   registerEventRoutes(app, context);
   registerSystemRoutes(app, context);
+  registerMeRoute(app);
   registerReadinessRoute(app, context);
   if (resolved.staticDir) app.get("*", serveWebUi(resolved.staticDir));
 

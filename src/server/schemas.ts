@@ -318,6 +318,16 @@ export const EventSchema = z
 
 export const HealthSchema = z.object({ status: z.literal("ok") }).openapi("Health");
 
+export const MeSchema = z
+  .object({
+    tenant: z.string().openapi({ description: "The tenant whose runs this token sees." }),
+    readOnly: z.boolean().openapi({
+      description:
+        "The token may read but not act: start, resume, restart, rerun, cancel, pause and delete answer 403.",
+    }),
+  })
+  .openapi("Me");
+
 export const ItemSchema = z
   .object({
     key: z.string(),

@@ -36,6 +36,7 @@ const EXPECTED = [
   "GET /api/runs/{id}/events",
   "GET /api/events",
   "GET /api/openapi.json",
+  "GET /api/me",
   "GET /healthz",
   "GET /readyz",
   "GET /metrics",

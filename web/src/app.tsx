@@ -2,6 +2,7 @@ import { useCallback, useMemo, useState } from "react";
 import { ApiClient } from "./api/client";
 import { ApiContext } from "./api/context";
 import { clearToken, readToken, saveToken } from "./api/token-store";
+import { useReadOnlyReason } from "./api/use-read-only";
 import { ErrorBoundary } from "./components/error-boundary";
 import { ToastProvider } from "./components/toasts";
 import { RunPage } from "./pages/run-page";
@@ -57,6 +58,7 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
   const hash = useHash();
   const route = parseRoute(hash);
   const section = route.page === "workflows" ? "workflows" : "runs";
+  const readOnly = useReadOnlyReason();
   return (
     <>
       <button type="button" className="skip-link" onClick={skipToMain}>
@@ -75,6 +77,11 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
             Workflows
           </a>
         </nav>
+        {readOnly && (
+          <span className="read-only-tag small" title={readOnly} data-testid="read-only-tag">
+            read-only token
+          </span>
+        )}
         <button type="button" className="button subtle" onClick={onSignOut}>
           Forget token
         </button>

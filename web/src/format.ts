@@ -26,3 +26,15 @@ export function elapsed(startedAt: number | null, finishedAt: number | null, now
 export function firstLine(text: string | null | undefined): string {
   return (text ?? "").split("\n")[0] ?? "";
 }
+
+/** The browser's time zone, in which every time on the page is shown ("Europe/Paris", "UTC"). */
+export function timeZoneName(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || "local time";
+}
+
+/** Local time of day to the millisecond, for log lines: "14:03:07.412". */
+export function formatClock(at: number): string {
+  const d = new Date(at);
+  const pad = (n: number, w = 2) => String(n).padStart(w, "0");
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+}

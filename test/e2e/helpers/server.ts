@@ -19,6 +19,8 @@ export interface Server {
     apiPath: string,
     body?: unknown,
   ): Promise<{ status: number; body: T }>;
+  /** A new read-only token of the same tenant (`cairn token create --read-only`). */
+  readOnlyToken(): Promise<string>;
   /** Start a run of a fixture workflow through the API (no input); its id. */
   startRun(workflow: string): Promise<string>;
   /** Step ids a run executed, in order, from the side-effect ledger. */
@@ -58,6 +60,8 @@ export async function startServer(): Promise<Server> {
     token,
     dir,
     api,
+    readOnlyToken: async () =>
+      (await run(["--db", db, "token", "create", "--tenant", "default", "--read-only"], env)).trim(),
     startRun: async (workflow) => {
       const { status, body } = await api<{ id: string }>("POST", `/api/workflows/${workflow}/runs`, {
         input: {},

@@ -4,6 +4,7 @@ import type {
   ItemPage,
   ItemStatus,
   LatestFailed,
+  Me,
   OnChange,
   Plan,
   ResumePlan,
@@ -49,6 +50,7 @@ export class ApiClient {
   readonly #token: string;
   readonly #onUnauthorized: () => void;
   readonly #base: string;
+  #me: Promise<Me> | undefined;
 
   constructor(options: { token: string; onUnauthorized: () => void; baseUrl?: string }) {
     this.#token = options.token;
@@ -88,6 +90,15 @@ export class ApiClient {
     }
     if (!response.ok) throw await apiErrorOf(response);
     return (await response.json()) as T;
+  }
+
+  /** The token's tenant and whether it is read-only; asked once per client (a token's scope never changes). */
+  me(): Promise<Me> {
+    this.#me ??= this.request<Me>("GET", "/api/me").catch((error: unknown) => {
+      this.#me = undefined;
+      throw error;
+    });
+    return this.#me;
   }
 
   listWorkflows(signal?: AbortSignal): Promise<{ workflows: WorkflowSummary[] }> {

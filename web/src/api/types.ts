@@ -55,3 +55,5 @@ export type RerunReason = NonNullable<PlanStep["cause"]>;
 /** One run or step transition: the `data:` of an SSE message; `seq` is also its `id:`. */
 export type CairnEvent = Out<typeof api.EventSchema>;
 export type ErrorBody = Out<typeof api.ErrorSchema>;
+/** The caller's token: its tenant and whether it may act. */
+export type Me = Out<typeof api.MeSchema>;

@@ -1,19 +1,21 @@
-import { useCallback, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import { useNow } from "../api/use-event-stream";
 import { LiveIndicator } from "../components/live-indicator";
 import { LineageMarker } from "../components/run-link";
 import { stepDisplayStatus } from "../components/status";
 import { StatusBadge } from "../components/status-badge";
-import { elapsed, formatDuration, formatTime } from "../format";
+import { elapsed, formatDuration, formatTime, timeZoneName } from "../format";
 import { navigate, runHref, runsHref, workflowHref } from "../router";
-import { topologicalOrder } from "../run/graph";
+import { FailureBanner } from "../run/failure-banner";
 import { GraphView } from "../run/graph-view";
 import { HistoryList } from "../run/history-list";
 import { LineagePanel } from "../run/lineage-panel";
 import { PickBanner } from "../run/pick-banner";
 import { RunActions } from "../run/run-actions";
+import { RunIo } from "../run/run-io";
 import { StepPanel } from "../run/step-panel";
 import { TimelineView } from "../run/timeline";
+import { activeMs, buildTimeline, timelineOrder } from "../run/timeline-model";
 import { useRun } from "../run/use-run";
 import { useRunActions } from "../run/use-run-actions";
 
@@ -23,6 +25,8 @@ export function RunPage({ runId, stepId }: { runId: string; stepId: string | nul
   const [picking, setPicking] = useState(false);
   const [picked, setPicked] = useState<string[]>([]);
   const now = useNow(1000, run?.status === "running");
+  const timeline = useMemo(() => buildTimeline(events, now), [events, now]);
+  useTabTitle(run ? `${run.id} · ${run.workflowId} — Cairn` : `${runId} — Cairn`);
 
   const select = useCallback(
     (id: string | null) => {
@@ -40,7 +44,7 @@ export function RunPage({ runId, stepId }: { runId: string; stepId: string | nul
   }, []);
 
   const steps = run?.steps;
-  const order = useMemo(() => (steps ? topologicalOrder(steps) : []), [steps]);
+  const order = useMemo(() => (steps ? timelineOrder(steps) : []), [steps]);
   const graphSteps = useMemo(
     () =>
       (steps ?? []).map((s) => ({
@@ -50,6 +54,7 @@ export function RunPage({ runId, stepId }: { runId: string; stepId: string | nul
         status: stepDisplayStatus(s, run?.status ?? "running"),
         attempts: s.attempts,
         items: s.items,
+        recovered: s.recoveries > 0,
       })),
     [steps, run?.status],
   );
@@ -71,11 +76,9 @@ export function RunPage({ runId, stepId }: { runId: string; stepId: string | nul
     );
 
   const selected = run.steps.find((s) => s.id === stepId) ?? null;
-  const duration = elapsed(
-    run.createdAt,
-    run.status === "running" ? null : (run.finishedAt ?? run.updatedAt),
-    now,
-  );
+  const finished = run.status === "running" ? null : (run.finishedAt ?? run.updatedAt);
+  const wall = elapsed(run.createdAt, finished, now);
+  const active = activeMs(timeline, now);
   return (
     <main id="main" className="page run-page" data-testid="run-page" data-status={run.status}>
       <nav className="crumbs" aria-label="Breadcrumb">
@@ -88,20 +91,33 @@ export function RunPage({ runId, stepId }: { runId: string; stepId: string | nul
         <span data-testid="run-status">
           <StatusBadge status={run.status} />
         </span>
-        <LiveIndicator state={stream} />
+        {/* A finished run changes only when someone acts on it: "live" would promise motion. */}
+        {FOLLOWED.includes(run.status) && <LiveIndicator state={stream} />}
       </div>
       <p className="run-facts small">
-        <span>started {formatTime(run.createdAt)}</span>
-        <span>took {formatDuration(duration)}</span>
+        <span data-testid="run-started">started {formatTime(run.createdAt)}</span>
+        {finished !== null && <span data-testid="run-finished">finished {formatTime(finished)}</span>}
+        <span data-testid="run-timezone">times in {timeZoneName()}</span>
+        <span
+          data-testid="run-active"
+          data-ms={active}
+          title="Time during which at least one step was executing (waits for a resume count nothing)"
+        >
+          active {formatDuration(active)}
+        </span>
+        <span
+          data-testid="run-wall"
+          data-ms={wall ?? undefined}
+          title="From the run's start to its end (or now), waits included"
+        >
+          wall {formatDuration(wall)}
+          {run.status === "running" ? " so far" : ""}
+        </span>
         <span data-testid="run-attempt">attempt {run.attempt}</span>
         <LineageMarker run={run} />
       </p>
       {run.reason && run.status !== "succeeded" && <p className="muted small">Reason: {run.reason}</p>}
-      {run.error && (
-        <p className="run-error" role="note">
-          <strong>Error:</strong> {run.error.message}
-        </p>
-      )}
+      <FailureBanner run={run} onSelect={select} />
       <RunActions run={run} actions={actions} onPick={() => setPicking(true)} />
       {picking && (
         <PickBanner
@@ -135,10 +151,12 @@ export function RunPage({ runId, stepId }: { runId: string; stepId: string | nul
           />
         )}
       </div>
+      <RunIo run={run} />
       <TimelineView
         steps={run.steps}
         order={order}
-        events={events}
+        timeline={timeline}
+        now={now}
         runStatus={run.status}
         selectedId={selected?.id ?? null}
         onSelect={select}
@@ -149,4 +167,17 @@ export function RunPage({ runId, stepId }: { runId: string; stepId: string | nul
       </div>
     </main>
   );
+}
+
+/** Statuses whose page still moves by itself; on the others no "live" indicator is shown. */
+const FOLLOWED: readonly string[] = ["running", "paused"];
+
+/** The browser tab names what the page shows, so several open runs can be told apart. */
+function useTabTitle(title: string): void {
+  useEffect(() => {
+    document.title = title;
+    return () => {
+      document.title = "Cairn";
+    };
+  }, [title]);
 }

@@ -21,6 +21,8 @@ export interface GraphStep extends GraphNode {
   attempts: number;
   /** A map step's recorded items by status; null for other steps. */
   items?: { succeeded: number; failed: number } | null;
+  /** Taken over after its worker died at least once. */
+  recovered?: boolean;
 }
 
 const NODE_TYPES = { step: StepNode };
@@ -78,6 +80,7 @@ export function GraphView(props: {
           status: s.status,
           attempts: s.attempts,
           items: s.items ?? null,
+          recovered: s.recovered === true,
           selected: s.id === selectedId || picked.includes(s.id),
           picking,
         },

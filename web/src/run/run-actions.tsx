@@ -1,6 +1,7 @@
 import { useState } from "react";
 import type { RerunSelection } from "../api/client";
 import type { RunDetail } from "../api/types";
+import { useReadOnlyReason } from "../api/use-read-only";
 import { ActionButton } from "../components/action-button";
 import { ConfirmDialog } from "../components/confirm-dialog";
 import { PlanDialog } from "./plan-dialog";
@@ -36,6 +37,8 @@ export function RunActions({
   const failed = failedNodes(run.steps);
   const refusals = useRerunRefusals(run, failed);
   const dialog = actions.resumeDialog;
+  // A read-only token may do none of these: say so on every button rather than answer 403 later.
+  const readOnly = useReadOnlyReason();
   return (
     <div className="actions" role="toolbar" aria-label="Run actions">
       <ActionButton
@@ -43,7 +46,7 @@ export function RunActions({
         busyLabel="Resuming…"
         busy={inFlight === "resume"}
         locked={locked}
-        disabledReason={run.actions.resume.reason}
+        disabledReason={readOnly ?? run.actions.resume.reason}
         onClick={actions.openResume}
         primary
         testId="resume"
@@ -53,12 +56,12 @@ export function RunActions({
         busyLabel="Restarting…"
         busy={inFlight === "restart"}
         locked={locked}
-        disabledReason={run.actions.restart.reason}
+        disabledReason={readOnly ?? run.actions.restart.reason}
         onClick={() => setConfirm("restart")}
         testId="restart"
       />
       <RunFromFailedButton
-        rerunRefusal={run.actions.rerun.reason}
+        rerunRefusal={readOnly ?? run.actions.rerun.reason}
         failed={failed}
         busy={inFlight === "rerun"}
         locked={locked && inFlight !== "rerun"}
@@ -72,7 +75,7 @@ export function RunActions({
         busyLabel="Pausing…"
         busy={inFlight === "pause"}
         locked={locked}
-        disabledReason={run.actions.pause.reason}
+        disabledReason={readOnly ?? run.actions.pause.reason}
         onClick={actions.pause}
         testId="pause"
       />
@@ -81,7 +84,7 @@ export function RunActions({
         busyLabel="Cancelling…"
         busy={inFlight === "cancel"}
         locked={locked}
-        disabledReason={run.actions.cancel.reason}
+        disabledReason={readOnly ?? run.actions.cancel.reason}
         onClick={() => setConfirm("cancel")}
         danger
         testId="cancel"

@@ -10,6 +10,7 @@ export type StepNodeData = {
   attempts: number;
   /** A map step's recorded items by status (a bar and counts on the node); null for other steps. */
   items: { succeeded: number; failed: number } | null;
+  recovered: boolean;
   selected: boolean;
   picking: boolean;
 };
@@ -43,6 +44,11 @@ export const StepNode = memo(function StepNode({ data }: NodeProps<StepNodeType>
             {data.items && (
               <span className="muted" data-testid="node-items">
                 · {data.items.succeeded}✓ {data.items.failed > 0 ? `${data.items.failed}✗` : ""}
+              </span>
+            )}
+            {data.recovered && (
+              <span className="step-node-tag" title="its worker died while it ran; another took it over">
+                recovered
               </span>
             )}
           </span>

@@ -1,16 +1,16 @@
 import { useEffect, useState } from "react";
 import { useApi } from "../api/context";
 import { messageOf } from "../api/errors";
-import type { LogLine, RunActionState, RunStatus, Step, StepDetail } from "../api/types";
+import type { RunActionState, RunStatus, Step, StepDetail } from "../api/types";
 import { useNow } from "../api/use-event-stream";
 import { JsonView } from "../components/json-view";
 import { RunLink } from "../components/run-link";
 import { stepDisplayStatus } from "../components/status";
 import { StatusBadge } from "../components/status-badge";
-import { VirtualList } from "../components/virtual-list";
 import { formatDuration, formatTime } from "../format";
 import { ItemGrid } from "./item-grid";
 import { provenanceText } from "./provenance";
+import { StepLogs } from "./step-logs";
 
 /** Optional parts the API may add later; shown when present. */
 type StepDetailPlus = StepDetail & {
@@ -35,6 +35,7 @@ export function StepPanel(props: {
   // Fetched again whenever the step moves on (a new attempt, a new status), and every 2 s while it
   // runs: its log lines and checkpoints are not in the event stream.
   const tick = useNow(2000, step.status === "running");
+  const now = useNow(1000, step.status === "running");
   const version = `${step.status}:${step.attempts}:${step.finishedAt ?? ""}:${step.status === "running" ? tick : ""}`;
   // biome-ignore lint/correctness/useExhaustiveDependencies: version is the refetch trigger
   useEffect(() => {
@@ -74,9 +75,19 @@ export function StepPanel(props: {
           {step.recoveries > 0 && ` (${step.recoveries} crash recover${step.recoveries === 1 ? "y" : "ies"})`}
         </dd>
         <dt>Duration</dt>
-        <dd>{formatDuration(step.durationMs)}</dd>
+        <dd data-testid="step-duration">
+          {step.status === "running" && step.startedAt !== null
+            ? `${formatDuration(now - step.startedAt)} so far`
+            : formatDuration(step.durationMs)}
+        </dd>
         <dt>Started</dt>
         <dd>{formatTime(step.startedAt)}</dd>
+        {step.finishedAt !== null && (
+          <>
+            <dt>Finished</dt>
+            <dd>{formatTime(step.finishedAt)}</dd>
+          </>
+        )}
         <dt>Provenance</dt>
         <dd data-testid="step-provenance">
           {provenance.text}
@@ -152,31 +163,9 @@ export function StepPanel(props: {
               </>
             )}
           <h3>Logs</h3>
-          <Logs lines={shown.logs} />
+          <StepLogs runId={runId} stepId={step.id} lines={shown.logs} running={step.status === "running"} />
         </>
       )}
     </aside>
-  );
-}
-
-function Logs({ lines }: { lines: readonly LogLine[] }) {
-  if (lines.length === 0) return <p className="muted">no output</p>;
-  return (
-    <VirtualList
-      className="logs mono"
-      items={lines}
-      rowHeight={20}
-      maxHeight={260}
-      label="Step logs"
-      renderRow={(l, i, style) => (
-        <li key={i} style={style} className={`log-line log-${l.stream}`}>
-          <span className="log-attempt" title={`attempt ${l.attempt}, ${l.stream}`}>
-            #{l.attempt}
-          </span>
-          {l.stream === "stderr" && <span className="sr-only">stderr: </span>}
-          {l.line}
-        </li>
-      )}
-    />
   );
 }

@@ -1,11 +1,10 @@
 import { useMemo } from "react";
-import type { CairnEvent, RunStatus, Step } from "../api/types";
-import { useNow } from "../api/use-event-stream";
+import type { RunStatus, Step } from "../api/types";
 import { stepDisplayStatus } from "../components/status";
 import { StatusBadge } from "../components/status-badge";
 import { VirtualList } from "../components/virtual-list";
 import { formatDuration } from "../format";
-import { type Bar, buildTimeline, span } from "./timeline-model";
+import { axisTicks, type Bar, span, type Timeline } from "./timeline-model";
 
 const ROW_HEIGHT = 34;
 
@@ -13,15 +12,15 @@ const ROW_HEIGHT = 34;
 export function TimelineView(props: {
   steps: readonly Step[];
   order: readonly string[];
-  events: readonly CairnEvent[];
+  timeline: Timeline;
+  now: number;
   runStatus: RunStatus;
   selectedId: string | null;
   onSelect: (stepId: string) => void;
 }) {
-  const { steps, order, events, runStatus, selectedId, onSelect } = props;
-  const now = useNow(1000, runStatus === "running");
-  const timeline = useMemo(() => buildTimeline(events, now), [events, now]);
+  const { steps, order, timeline, now, runStatus, selectedId, onSelect } = props;
   const byId = useMemo(() => new Map(steps.map((s) => [s.id, s])), [steps]);
+  const ticks = useMemo(() => axisTicks(timeline), [timeline]);
   const rows = useMemo(
     () => order.map((id) => byId.get(id)).filter((s): s is Step => s !== undefined),
     [order, byId],
@@ -31,7 +30,7 @@ export function TimelineView(props: {
       <div className="panel-head">
         <h2 id="timeline-title">Timeline</h2>
         <span className="muted small">
-          {formatDuration(timeline.end - timeline.start)} · each bar is one attempt
+          {formatDuration(timeline.end - timeline.start)} from start to end · each bar is one attempt
         </span>
       </div>
       <div className="timeline-legend small" aria-hidden="true">
@@ -41,8 +40,35 @@ export function TimelineView(props: {
         running
         <span className="bar-swatch bar-cancelled" /> cancelled / interrupted
       </div>
+      <div className="timeline-axis small" data-testid="timeline-axis" aria-hidden="true">
+        {ticks.map((t) => (
+          <span
+            key={t.offsetMs}
+            className={`timeline-tick${t.left > 85 ? " label-left" : ""}`}
+            style={{ left: `${t.left}%` }}
+            data-testid="timeline-tick"
+          >
+            {t.label}
+          </span>
+        ))}
+      </div>
       <div className="timeline-body">
         <div className="timeline-marks" aria-hidden="true">
+          {timeline.gaps.map((g) => {
+            const { left, width } = span(timeline, g.from, g.to);
+            return (
+              <span
+                key={`gap-${g.from}`}
+                className="timeline-gap"
+                style={{ left: `${left}%`, width: `${width}%` }}
+                title={`waiting for a resume: ${formatDuration(g.to - g.from)}`}
+                data-testid="timeline-gap"
+                data-ms={g.to - g.from}
+              >
+                <span className="timeline-gap-label">waiting {formatDuration(g.to - g.from)}</span>
+              </span>
+            );
+          })}
           {timeline.marks.map((m) => {
             const left = span(timeline, m.at, m.at).left;
             // Near the right end the label goes on the left of its line, so it stays inside.
@@ -79,12 +105,18 @@ export function TimelineView(props: {
                   aria-pressed={step.id === selectedId}
                 >
                   <span className="timeline-step-name">{step.label ?? step.id}</span>
+                  {step.recoveries > 0 && (
+                    <span className="step-node-tag" data-testid="recovered-tag">
+                      recovered
+                    </span>
+                  )}
                   <StatusBadge status={stepDisplayStatus(step, runStatus)} compact />
                 </button>
                 <div className="timeline-track">
                   {bars.map((bar) => (
                     <BarView key={`${bar.attempt}-${bar.start}`} bar={bar} timeline={timeline} now={now} />
                   ))}
+                  <RunningLabel bars={bars} now={now} />
                   <span className="sr-only">{describe(bars, now)}</span>
                 </div>
               </li>
@@ -96,15 +128,7 @@ export function TimelineView(props: {
   );
 }
 
-function BarView({
-  bar,
-  timeline,
-  now,
-}: {
-  bar: Bar;
-  timeline: ReturnType<typeof buildTimeline>;
-  now: number;
-}) {
+function BarView({ bar, timeline, now }: { bar: Bar; timeline: Timeline; now: number }) {
   const { left, width } = span(timeline, bar.start, bar.end ?? now);
   return (
     <span
@@ -113,6 +137,17 @@ function BarView({
       title={`attempt ${bar.attempt}: ${bar.outcome}, ${formatDuration((bar.end ?? now) - bar.start)}`}
       data-testid="timeline-bar"
     />
+  );
+}
+
+/** A running attempt's elapsed time, at the right end of its row (it grows every second). */
+function RunningLabel({ bars, now }: { bars: readonly Bar[]; now: number }) {
+  const open = bars.at(-1);
+  if (!open || open.end !== null) return null;
+  return (
+    <span className="timeline-elapsed small" data-testid="timeline-elapsed">
+      running {formatDuration(now - open.start)}
+    </span>
   );
 }
 

@@ -2,6 +2,7 @@ import { type FormEvent, useId, useState } from "react";
 import { useApi } from "../api/context";
 import { ApiError, messageOf } from "../api/errors";
 import type { Workflow } from "../api/types";
+import { useReadOnlyReason } from "../api/use-read-only";
 import { useToasts } from "../components/toasts";
 import { navigate, runHref } from "../router";
 import { checkInput, type JsonSchema } from "./input-check";
@@ -20,9 +21,11 @@ export function StartRunForm({ workflow }: { workflow: Workflow }) {
   const errorId = useId();
   const inputId = useId();
   const schema = (workflow.inputSchema ?? null) as JsonSchema | null;
+  const readOnly = useReadOnlyReason();
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
+    if (readOnly) return;
     const checked = checkInput(text, schema);
     if (!checked.ok) {
       setProblems(checked.problems);
@@ -92,9 +95,21 @@ export function StartRunForm({ workflow }: { workflow: Workflow }) {
           ))}
         </ul>
       )}
-      <button type="submit" className="button primary" disabled={busy} data-testid="start-run">
+      <button
+        type="submit"
+        className="button primary"
+        disabled={busy}
+        aria-disabled={readOnly ? true : undefined}
+        title={readOnly ?? undefined}
+        data-testid="start-run"
+      >
         {busy ? "Starting…" : "Start run"}
       </button>
+      {readOnly && (
+        <p className="muted small" data-testid="start-run-refusal">
+          {readOnly}
+        </p>
+      )}
     </form>
   );
 }

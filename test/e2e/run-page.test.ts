@@ -1,0 +1,159 @@
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { until } from "../helpers/temp.js";
+import { type Browser, chromiumMissing, launchBrowser, signIn } from "./helpers/browser.js";
+import { type Server, startServer } from "./helpers/server.js";
+import { nextRun, nodeStatus, openRun, runStatus } from "./helpers/ui.js";
+
+// What the run page says about a run: its input and output, every failed step, its name in the tab,
+// its active and wall time, and whether it is live.
+const missing = chromiumMissing();
+
+describe("web UI: the run page's contents", { skip: missing ?? false, timeout: 240_000 }, () => {
+  let server: Server;
+  let browser: Browser;
+
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser(server.url);
+    await signIn(browser.page, server.url, server.token);
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  test("the run's input and output are shown, and the tab is named after the run", async () => {
+    const { page } = browser;
+    const started = await server.api<{ id: string }>("POST", "/api/workflows/ui-io/runs", {
+      input: { topic: "tides" },
+    });
+    assert.equal(started.status, 201);
+    const runId = started.body.id;
+    await openRun(page, server.url, runId);
+    await runStatus(page, "succeeded");
+    await page.getByTestId("run-output").getByText('"greeting": "hello tides"').waitFor();
+    assert.match(await page.getByTestId("run-input").innerText(), /"topic": "tides"/);
+    assert.equal(await page.title(), `${runId} · ui-io — Cairn`);
+    // A finished run does not claim to be live.
+    assert.equal(await page.getByTestId("live-indicator").count(), 0);
+    await page.goto(`${server.url}/#/runs`);
+    await until(async () => (await page.title()) === "Cairn", "the list's own tab title", 10_000);
+  });
+
+  test("two failed parallel branches: the error banner names both, and each opens its step", async () => {
+    const { page } = browser;
+    const runId = await server.startRun("ui-parallel");
+    await openRun(page, server.url, runId);
+    await runStatus(page, "failed");
+    const banner = page.getByTestId("error-banner");
+    await banner.locator('[data-testid="failed-step"][data-step-id="right"]').waitFor();
+    const lines = await banner.getByTestId("failed-step").allInnerTexts();
+    assert.equal(lines.length, 2);
+    assert.match(lines.join("\n"), /left: .*quota exceeded|left: Command exited/);
+    assert.match(await banner.innerText(), /2 steps failed/);
+    assert.deepEqual(
+      await banner
+        .getByTestId("failed-step")
+        .evaluateAll((els) =>
+          els.map((el) => (el as unknown as { dataset: { stepId: string } }).dataset.stepId),
+        ),
+      ["left", "right"],
+    );
+    await banner.locator('[data-step-id="right"]').getByRole("button").click();
+    await page.getByTestId("step-panel").getByRole("heading", { name: "right" }).waitFor();
+  });
+
+  test("a resumed run: active time leaves out the wait for the resume, wall time counts it; finish time and zone shown", async () => {
+    const { page } = browser;
+    const runId = await server.startRun("ui-resume");
+    await openRun(page, server.url, runId);
+    await runStatus(page, "failed");
+    assert.equal(await page.getByTestId("run-finished").count(), 1, "a failed run has finished");
+    // The run waits for a person before it is resumed.
+    const failedAt = Date.now();
+    await until(() => Date.now() - failedAt > 1500, "a visible wait before the resume", 5000);
+    fs.writeFileSync(path.join(server.dir, `fixed-${runId}`), "");
+    assert.equal((await server.api("POST", `/api/runs/${runId}/resume`, {})).status, 200);
+    await runStatus(page, "succeeded");
+    await nodeStatus(page, "publish", "succeeded");
+
+    const history = await server.api<{ attempts: Array<{ at: number; endedAt: number | null }> }>(
+      "GET",
+      `/api/runs/${runId}/history`,
+    );
+    const [first, second] = history.body.attempts;
+    const waitMs = second!.at - first!.endedAt!;
+    assert.ok(waitMs > 1000, `the run waited ${waitMs} ms for its resume`);
+    const ms = async (id: string) => Number(await page.getByTestId(id).getAttribute("data-ms"));
+    await until(async () => (await ms("run-active")) > 0, "the active time", 10_000);
+    const active = await ms("run-active");
+    const wall = await ms("run-wall");
+    assert.ok(
+      wall - active >= waitMs,
+      `wall ${wall} ms - active ${active} ms leaves out the ${waitMs} ms wait`,
+    );
+    assert.match(await page.getByTestId("run-active").innerText(), /^active \d/);
+    assert.match(await page.getByTestId("run-wall").innerText(), /^wall \d/);
+    assert.match(
+      await page.getByTestId("run-finished").innerText(),
+      /^finished \d{4}-\d\d-\d\d \d\d:\d\d:\d\d/,
+    );
+    const zone = await page.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone);
+    assert.equal(await page.getByTestId("run-timezone").innerText(), `times in ${zone}`);
+  });
+
+  test("a running run is live and its running step's elapsed time ticks", async () => {
+    const { page } = browser;
+    const runId = await server.startRun("ui-long");
+    await openRun(page, server.url, runId);
+    await nodeStatus(page, "long", "running");
+    await page.getByTestId("live-indicator").waitFor();
+    assert.match(await page.getByTestId("run-wall").innerText(), /so far$/);
+    await page.locator('[data-testid="graph-node"][data-step-id="long"] button').click();
+    const duration = page.getByTestId("step-duration");
+    await duration.filter({ hasText: /so far$/ }).waitFor();
+    const before = await duration.innerText();
+    await page.waitForFunction(
+      (was) =>
+        (
+          globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } }
+        ).document.querySelector('[data-testid="step-duration"]')?.textContent !== was,
+      before,
+    );
+    assert.match(await duration.innerText(), /so far$/);
+    assert.equal((await server.api("POST", `/api/runs/${runId}/cancel`, {})).status, 200);
+    await runStatus(page, "cancelled");
+    assert.equal(await page.getByTestId("live-indicator").count(), 0);
+  });
+
+  test("a dialog does not come back on back and forward, nor after the run it started opened", async () => {
+    const { page } = browser;
+    const open = () => page.locator("dialog[open]").count();
+    const runId = await server.startRun("ui-chain");
+    await page.goto(`${server.url}/#/runs`);
+    await openRun(page, server.url, runId);
+    await runStatus(page, "succeeded");
+    await page.getByTestId("restart").click();
+    await page.getByTestId("restart-dialog").waitFor();
+    await page.goBack();
+    await page.getByTestId("run-row").first().waitFor();
+    assert.equal(await open(), 0);
+    await page.goForward();
+    await runStatus(page, "succeeded");
+    assert.equal(await open(), 0, "forward shows the run, not the dialog left open there");
+
+    await page.getByTestId("restart").click();
+    await page.getByTestId("restart-dialog").getByTestId("confirm-action").click();
+    const child = await nextRun(page, runId);
+    assert.equal(await open(), 0);
+    await page.goBack();
+    await page.locator(`[data-testid="run-page"] .run-id`, { hasText: runId }).waitFor();
+    assert.equal(await open(), 0, "back on the parent: its confirmed dialog stays closed");
+    await page.goForward();
+    await page.locator(`[data-testid="run-page"] .run-id`, { hasText: child }).waitFor();
+    assert.equal(await open(), 0);
+  });
+});

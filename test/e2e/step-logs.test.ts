@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { type Browser, chromiumMissing, launchBrowser, signIn } from "./helpers/browser.js";
+import { type Server, startServer } from "./helpers/server.js";
+import { nodeStatus, runStatus } from "./helpers/ui.js";
+
+// A step's logs in the step panel: they appear while the step runs, with their times, virtualised,
+// and can be downloaded in full.
+const missing = chromiumMissing();
+
+describe("web UI: step logs", { skip: missing ?? false, timeout: 120_000 }, () => {
+  let server: Server;
+  let browser: Browser;
+
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser(server.url);
+    await signIn(browser.page, server.url, server.token);
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  test("a running step's 3,001 lines show while it runs, timed and virtualised; the rest follows; download has them all", async () => {
+    const { page } = browser;
+    const runId = await server.startRun("ui-logs");
+    await page.goto(`${server.url}/#/runs/${runId}?step=talk`);
+    await page.getByTestId("step-panel").waitFor();
+    const panel = page.getByTestId("step-panel");
+    await panel
+      .getByTestId("log-count")
+      .filter({ hasText: /^3001 lines · following the running step$/ })
+      .waitFor();
+    await nodeStatus(page, "talk", "running");
+
+    const first = panel.getByTestId("log-line").first();
+    assert.match(await first.innerText(), /^\d\d:\d\d:\d\d\.\d{3}\s*#1\s*first line$/);
+    const rendered = await panel.getByTestId("log-line").count();
+    assert.ok(rendered > 0 && rendered < 100, `${rendered} of 3001 lines in the DOM (virtualised)`);
+
+    fs.writeFileSync(path.join(server.dir, `go-${runId}`), "");
+    await runStatus(page, "succeeded");
+    await panel
+      .getByTestId("log-count")
+      .filter({ hasText: /^3002 lines$/ })
+      .waitFor();
+
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      panel.getByTestId("download-logs").click(),
+    ]);
+    assert.equal(download.suggestedFilename(), `${runId}-talk.log`);
+    const text = fs
+      .readFileSync((await download.path())!, "utf8")
+      .trimEnd()
+      .split("\n");
+    assert.equal(text.length, 3002);
+    assert.match(text[0]!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z #1 stdout first line$/);
+    assert.match(text[3000]!, / #1 stdout row 3000$/);
+    assert.match(text[3001]!, / #1 stderr after go$/);
+  });
+});
