@@ -144,7 +144,12 @@ export function ItemGrid(props: {
         {cursor && (
           <>
             {" · "}
-            <button type="button" className="link-button item-load-more" onClick={loadMore} data-testid="item-load-more">
+            <button
+              type="button"
+              className="link-button item-load-more"
+              onClick={loadMore}
+              data-testid="item-load-more"
+            >
               load more
             </button>
           </>
