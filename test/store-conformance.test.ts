@@ -190,6 +190,7 @@ for (const harness of harnesses) {
         timeoutMs: 300_000,
         deadlineAt: 1_700_000_300_000,
         source: "/srv/flows/report.ts#report",
+        traceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
       });
       await store.transaction((tx) => tx.insertRun(run));
       assert.deepEqual(await store.getRun("r1"), run);
@@ -199,6 +200,10 @@ for (const harness of harnesses) {
       assert.equal((await store.getRun("r1"))?.deadlineAt, 1_700_000_900_123);
       await store.transaction((tx) => tx.updateRun("r1", { deadlineAt: null, timeoutMs: null }));
       assert.deepEqual(await store.getRun("r1"), { ...run, deadlineAt: null, timeoutMs: null });
+      // A resume writes its attempt span's context in place of the previous one.
+      const next = "00-4bf92f3577b34da6a3ce929d0e0e4736-b7ad6b7169203331-01";
+      await store.transaction((tx) => tx.updateRun("r1", { traceParent: next }));
+      assert.equal((await store.getRun("r1"))?.traceParent, next);
     });
 
     it("updateRun is a compare-and-set on the run's status", async ({ store }) => {

@@ -8,6 +8,7 @@ import { insertRun, type NewRunParams } from "./create-run.js";
 import { declaredFilesChanged } from "./declared-files.js";
 import { addItemCounts, addKeyMatching, reuseItems } from "./map-plan.js";
 import type { LoadedWorkflow } from "./registry.js";
+import type { AttemptSpans } from "./tracing.js";
 
 /**
  * What a rerun executes: the failed steps, or the chosen steps (and their downstream). With `items`,
@@ -34,6 +35,8 @@ export interface LineageRequest {
   readonly driverId: string | null;
   readonly trigger: string;
   readonly actor: string | null;
+  /** Where the new run's start span begins, when tracing is on. */
+  readonly spans?: AttemptSpans | undefined;
 }
 
 async function finishedSource(tx: StoreTx, runId: string, action: RunAction): Promise<RunRecord> {
@@ -56,6 +59,7 @@ function params(req: LineageRequest, source: RunRecord, origin: "restart" | "rer
     driverId: req.driverId,
     trigger: req.trigger,
     actor: req.actor,
+    spans: req.spans,
   };
 }
 
