@@ -10,6 +10,7 @@ import {
   RUN_STATUSES,
   STEP_STATUSES,
 } from "../core/types.js";
+import { BULK_ACTIONS } from "../engine/bulk.js";
 import { API_ERROR_CODES } from "./errors.js";
 
 /**
@@ -362,3 +363,49 @@ export const ItemPageSchema = z
 export const ItemDetailSchema = ItemSchema.extend({
   logs: z.array(LogLineSchema).openapi({ description: "The map step's log lines about this item." }),
 }).openapi("ItemDetail");
+
+/** What a bulk action did, or would do (`dryRun`), to each selected run. */
+export const BulkReportSchema = z
+  .object({
+    action: z.enum(BULK_ACTIONS),
+    dryRun: z.boolean(),
+    runs: z.array(
+      z.object({
+        runId: z.string(),
+        workflowId: z.string(),
+        status: z.enum(RUN_STATUSES),
+        steps: z.partialRecord(z.enum(PLAN_ACTIONS), z.number().int()).openapi({
+          description:
+            "Steps by what the action would do with them (resume: keep, retry, reset…; restart: run).",
+        }),
+        refusal: z.string().nullable().openapi({ description: "Why this run would be refused, or null." }),
+      }),
+    ),
+    totals: z.object({
+      runs: z.number().int(),
+      refused: z.number().int(),
+      execute: z
+        .number()
+        .int()
+        .openapi({ description: "Steps that would execute, over the runs not refused." }),
+      keep: z.number().int().openapi({ description: "Steps kept, over the runs not refused." }),
+    }),
+    results: z
+      .array(
+        z.object({
+          runId: z.string(),
+          ok: z.boolean(),
+          status: z.enum(RUN_STATUSES).optional(),
+          newRunId: z.string().optional().openapi({ description: "restart, rerun: the new run." }),
+          error: z
+            .object({ code: z.enum(API_ERROR_CODES as [string, ...string[]]), message: z.string() })
+            .optional(),
+        }),
+      )
+      .optional()
+      .openapi({ description: "Per run, when executed: one refused run does not stop the others." }),
+    more: z
+      .boolean()
+      .openapi({ description: "More runs match than `limit`: call again (it is safe to repeat)." }),
+  })
+  .openapi("BulkReport");

@@ -1,8 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { ON_CHANGE, PLAN_ACTIONS } from "../../core/resume-plan.js";
+import { ON_CHANGE } from "../../core/resume-plan.js";
 import { RUN_STATUSES } from "../../core/types.js";
 import { BULK_ACTIONS, bulkAction, MAX_BULK_RUNS } from "../../engine/bulk.js";
-import { API_ERROR_CODES, HttpError } from "../errors.js";
+import { HttpError } from "../errors.js";
+import { BulkReportSchema } from "../schemas.js";
 import { type App, actorOf, BEARER, errors, json, jsonBody, type RouteContext } from "./common.js";
 
 const Millis = z.number().int().openapi({ description: "Milliseconds since the Unix epoch." });
@@ -50,51 +51,6 @@ const BulkBody = z
   .openapi("BulkRequest", {
     description: "Select runs with `filter` and/or `ids` (at least one condition); oldest first.",
   });
-
-const BulkReportSchema = z
-  .object({
-    action: z.enum(BULK_ACTIONS),
-    dryRun: z.boolean(),
-    runs: z.array(
-      z.object({
-        runId: z.string(),
-        workflowId: z.string(),
-        status: z.enum(RUN_STATUSES),
-        steps: z.partialRecord(z.enum(PLAN_ACTIONS), z.number().int()).openapi({
-          description:
-            "Steps by what the action would do with them (resume: keep, retry, reset…; restart: run).",
-        }),
-        refusal: z.string().nullable().openapi({ description: "Why this run would be refused, or null." }),
-      }),
-    ),
-    totals: z.object({
-      runs: z.number().int(),
-      refused: z.number().int(),
-      execute: z
-        .number()
-        .int()
-        .openapi({ description: "Steps that would execute, over the runs not refused." }),
-      keep: z.number().int().openapi({ description: "Steps kept, over the runs not refused." }),
-    }),
-    results: z
-      .array(
-        z.object({
-          runId: z.string(),
-          ok: z.boolean(),
-          status: z.enum(RUN_STATUSES).optional(),
-          newRunId: z.string().optional().openapi({ description: "restart, rerun: the new run." }),
-          error: z
-            .object({ code: z.enum(API_ERROR_CODES as [string, ...string[]]), message: z.string() })
-            .optional(),
-        }),
-      )
-      .optional()
-      .openapi({ description: "Per run, when executed: one refused run does not stop the others." }),
-    more: z
-      .boolean()
-      .openapi({ description: "More runs match than `limit`: call again (it is safe to repeat)." }),
-  })
-  .openapi("BulkReport");
 
 const bulk = createRoute({
   method: "post",

@@ -1,5 +1,7 @@
 import { ApiError, apiErrorOf } from "./errors";
 import type {
+  BulkAction,
+  BulkReport,
   ItemDetail,
   ItemPage,
   ItemStatus,
@@ -203,6 +205,11 @@ export class ApiClient {
 
   rerun(runId: string, body: RerunRequest): Promise<RunDetail> {
     return this.request("POST", `/api/runs/${enc(runId)}/rerun`, body);
+  }
+
+  /** Resume, restart, rerun (failed steps) or cancel the runs with these ids; `dryRun` changes nothing. */
+  bulk(action: BulkAction, ids: readonly string[], dryRun: boolean): Promise<BulkReport> {
+    return this.request("POST", `/api/runs/bulk/${enc(action)}`, { ids, dryRun, limit: ids.length });
   }
 
   cancel(runId: string): Promise<Run> {

@@ -55,5 +55,8 @@ export type RerunReason = NonNullable<PlanStep["cause"]>;
 /** One run or step transition: the `data:` of an SSE message; `seq` is also its `id:`. */
 export type CairnEvent = Out<typeof api.EventSchema>;
 export type ErrorBody = Out<typeof api.ErrorSchema>;
+/** What a bulk action did, or would do, to each selected run (POST /api/runs/bulk/{action}). */
+export type BulkReport = Out<typeof api.BulkReportSchema>;
+export type BulkAction = BulkReport["action"];
 /** The caller's token: its tenant and whether it may act. */
 export type Me = Out<typeof api.MeSchema>;

@@ -3,12 +3,23 @@ import { useApi } from "../api/context";
 import { RUN_STATUSES, type RunStatus } from "../api/types";
 import { LiveIndicator } from "../components/live-indicator";
 import { navigate, runsHref } from "../router";
+import { BulkActions } from "../runs/bulk-actions";
 import { RunsTable } from "../runs/runs-table";
 import { useRuns } from "../runs/use-runs";
 
 export function RunsPage(props: { status: string | null; workflow: string | null }) {
   const status = RUN_STATUSES.includes(props.status as RunStatus) ? (props.status as RunStatus) : null;
-  const { runs, loading, error, hasMore, loadMore, stream } = useRuns({ status, workflow: props.workflow });
+  const { runs, loading, error, hasMore, loadMore, stream, reload } = useRuns({
+    status,
+    workflow: props.workflow,
+  });
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const toggle = (runId: string) =>
+    setSelected((current) => {
+      const next = new Set(current);
+      if (!next.delete(runId)) next.add(runId);
+      return next;
+    });
   const workflows = useWorkflowIds();
   const setFilter = (next: { status?: string | null; workflow?: string | null }) =>
     navigate(runsHref({ status, workflow: props.workflow, ...next }), { replace: true });
@@ -62,7 +73,10 @@ export function RunsPage(props: { status: string | null; workflow: string | null
           <a href="#/workflows">workflows</a>.
         </p>
       )}
-      {runs.length > 0 && <RunsTable runs={runs} />}
+      {selected.size > 0 && (
+        <BulkActions selected={[...selected]} onClear={() => setSelected(new Set())} onDone={reload} />
+      )}
+      {runs.length > 0 && <RunsTable runs={runs} selected={selected} onToggle={toggle} />}
       <div className="list-foot">
         <span className="muted" aria-live="polite">
           {loading

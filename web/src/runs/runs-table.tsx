@@ -9,9 +9,15 @@ const COLUMNS = ["Status", "Run", "Workflow", "Started", "Duration", "Attempts",
 
 /**
  * Runs as a virtualised list laid out as a table (cards on a phone): only the visible rows are
- * rendered. Each cell carries its own label for screen readers ("took 1.2 s", "attempts 2").
+ * rendered. Each cell carries its own label for screen readers ("took 1.2 s", "attempts 2"). Each row
+ * has a checkbox to select the run for a bulk action.
  */
-export function RunsTable({ runs }: { runs: readonly Run[] }) {
+export function RunsTable(props: {
+  runs: readonly Run[];
+  selected: ReadonlySet<string>;
+  onToggle: (runId: string) => void;
+}) {
+  const { runs, selected, onToggle } = props;
   const narrow = useNarrow();
   const now = useNow(
     1000,
@@ -42,6 +48,14 @@ export function RunsTable({ runs }: { runs: readonly Run[] }) {
             data-status={run.status}
           >
             <span className="col-status">
+              <input
+                type="checkbox"
+                className="row-select"
+                checked={selected.has(run.id)}
+                onChange={() => onToggle(run.id)}
+                aria-label={`Select run ${run.id}`}
+                data-testid="run-select"
+              />
               <StatusBadge status={run.status} />
             </span>
             <span className="col-run">

@@ -14,6 +14,8 @@ export interface RunsState {
   error: string | null;
   hasMore: boolean;
   loadMore: () => void;
+  /** Read the first page again (after a bulk action). */
+  reload: () => void;
   stream: StreamState;
 }
 
@@ -36,6 +38,9 @@ export function useRuns(filters: { status: RunStatus | null; workflow: string | 
   const [streamFrom, setStreamFrom] = useState<number | null>(null);
   const { status, workflow } = filters;
 
+  const [generation, setGeneration] = useState(0);
+  const reload = useCallback(() => setGeneration((g) => g + 1), []);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: generation is the reload trigger
   useEffect(() => {
     const abort = new AbortController();
     setLoading(true);
@@ -58,7 +63,7 @@ export function useRuns(filters: { status: RunStatus | null; workflow: string | 
         if (!abort.signal.aborted) setLoading(false);
       });
     return () => abort.abort();
-  }, [client, status, workflow]);
+  }, [client, status, workflow, generation]);
 
   const loadMore = useCallback(() => {
     if (!cursor) return;
@@ -129,7 +134,7 @@ export function useRuns(filters: { status: RunStatus | null; workflow: string | 
   );
   const stream = useEventStream(streamFrom === null ? null : "/api/events", onEvents, streamFrom ?? 0);
 
-  return { runs, loading, error, hasMore: cursor !== null, loadMore, stream };
+  return { runs, loading, error, hasMore: cursor !== null, loadMore, reload, stream };
 }
 
 /**
