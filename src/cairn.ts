@@ -30,7 +30,9 @@ export class Cairn extends CairnClient {
 
   static override async open(options: CairnOptions = {}): Promise<Cairn> {
     const { store, owns } = await openClientStore(options);
-    const cairn = new Cairn(store, owns, { loadWorkflow: loadOneWorkflow, ...options });
+    const loadWorkflow = (file: string, id: string) =>
+      loadOneWorkflow(file, id, { actions: options.actions });
+    const cairn = new Cairn(store, owns, { loadWorkflow, ...options });
     if (options.execute ?? true) cairn.#worker = await CairnWorker.start(cairn, options, cairn.activity);
     return cairn;
   }

@@ -1,3 +1,4 @@
+import type { Action } from "../core/action.js";
 import type { WorkflowLike } from "../core/builder.js";
 import { CairnError } from "../core/errors.js";
 import type { CairnLogger } from "../core/logger.js";
@@ -50,6 +51,11 @@ export interface CairnOptions {
    * run's workflow must be registered first. `Cairn.open` passes the file loader of `loadOneWorkflow`.
    */
   loadWorkflow?: WorkflowLoader;
+  /**
+   * Actions that `uses: <name>` steps of YAML and JSON workflows may call, besides the built-in
+   * `http.request`, `file.read` and `file.write` (see `defineAction`).
+   */
+  actions?: readonly Action<never>[];
 }
 
 /** Load the workflow with this id from a file spec (`path` or `path#export`). */
@@ -58,7 +64,15 @@ export type WorkflowLoader = (file: string, workflowId: string) => Promise<Workf
 /** What a client alone needs: where the store is, who it acts for, how it logs and waits. */
 export type ClientOptions = Pick<
   CairnOptions,
-  "db" | "durability" | "tenant" | "logger" | "trigger" | "clock" | "pollIntervalMs" | "loadWorkflow"
+  | "db"
+  | "durability"
+  | "tenant"
+  | "logger"
+  | "trigger"
+  | "clock"
+  | "pollIntervalMs"
+  | "loadWorkflow"
+  | "actions"
 >;
 
 /** What a worker needs on top of its client's options: how it executes and recovers. */
@@ -74,7 +88,7 @@ export type WorkerOptions = Pick<
   | "abortGraceMs"
 >;
 
-export type ResolvedOptions = Required<Omit<CairnOptions, "db" | "durability" | "loadWorkflow">>;
+export type ResolvedOptions = Required<Omit<CairnOptions, "db" | "durability" | "loadWorkflow" | "actions">>;
 
 /** Apply defaults and validate once; everything downstream takes the resolved, readonly options. */
 export function resolveOptions(options: CairnOptions): Readonly<ResolvedOptions> {
