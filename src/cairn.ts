@@ -32,7 +32,9 @@ export class Cairn extends CairnClient {
   static override async open(options: CairnOptions = {}): Promise<Cairn> {
     const tracing = await openTracing(options);
     const { store, owns } = await openClientStore(options);
-    const cairn = new Cairn(store, owns, { loadWorkflow: loadOneWorkflow, ...options }, tracing);
+    const loadWorkflow = (file: string, id: string) =>
+      loadOneWorkflow(file, id, { actions: options.actions });
+    const cairn = new Cairn(store, owns, { loadWorkflow, ...options }, tracing);
     if (options.execute ?? true) cairn.#worker = await CairnWorker.start(cairn, options, cairn.activity);
     return cairn;
   }

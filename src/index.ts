@@ -1,4 +1,6 @@
+export { BUILT_IN_ACTIONS } from "./actions/built-in.js";
 export { Cairn, type CairnOptions } from "./cairn.js";
+export { type Action, type ActionOptions, defineAction } from "./core/action.js";
 export {
   type MapOptions,
   type StepOptions,
@@ -27,7 +29,7 @@ export type { RunView } from "./engine/run-view.js";
 export type { SignalWaitOptions } from "./engine/signal-wait.js";
 export type { SignalReceipt } from "./engine/signals.js";
 export { CairnWorker } from "./engine/worker.js";
-export { loadOneWorkflow, loadWorkflowFile } from "./loader/load-workflow-file.js";
+export { type LoadOptions, loadOneWorkflow, loadWorkflowFile } from "./loader/load-workflow-file.js";
 export { createLogger, type LoggerOptions } from "./logging/create-logger.js";
 export { openStore } from "./store/open-store.js";
 export type { Store } from "./store/store.js";

@@ -3,6 +3,8 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { test } from "node:test";
 import { spawnNode } from "./helpers/child.js";
@@ -248,4 +250,30 @@ test("map.yaml: a failed page fails the map; resume fetches only that page and t
   assert.equal(resumed.status, "succeeded");
   assert.deepEqual(readLines(ledger).slice(4), ["faq"], "only the failed page was fetched again");
   assert.equal(resumed.output, "home: 1 min, docs: 5 min, faq: 2 min, blog: 3 min");
+});
+
+test("actions.yaml: http.request fetches, file.write saves under reports/, file.read gives it back", async () => {
+  const server = http.createServer((_req, res) => {
+    res.setHeader("content-type", "application/json");
+    res.end(JSON.stringify({ name: "zod", "dist-tags": { latest: "4.0.0" } }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/zod`;
+    const cwd = tempDir();
+    const input = JSON.stringify({ url, name: "zod" });
+    const run = await cairn(cwd, ["run", example("actions.yaml"), "--input", input, "--id", "saved"]);
+    assert.equal(run.status, "succeeded");
+    assert.deepEqual(run.output, { name: "zod", "dist-tags": { latest: "4.0.0" } });
+    const refused = await cli(
+      ["run", example("actions.yaml"), "--input", JSON.stringify({ url, name: "../x" })],
+      {
+        cwd,
+      },
+    );
+    assert.equal(refused.code, 2, "the input schema's pattern refuses a name that would lead out");
+    assert.match(refused.stderr, /name: Invalid string: must match pattern/);
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
 });

@@ -81,6 +81,12 @@ export type StepEffects = (typeof STEP_EFFECTS)[number];
 export const RECOVERY_POLICIES = ["auto", "manual"] as const;
 export type RecoveryPolicy = (typeof RECOVERY_POLICIES)[number];
 
+/** What identifies an action (see action.ts) in a step's fingerprint and its stored graph. */
+export interface ActionRef {
+  readonly name: string;
+  readonly version: string;
+}
+
 /** A validated step, the same whichever front door (TypeScript or YAML) defined it. */
 export interface StepDefinition {
   readonly id: string;
@@ -96,6 +102,8 @@ export interface StepDefinition {
   readonly source: string;
   /** A map step: its handler runs the map's items (see `runMapStep`). */
   readonly map: MapSpec | null;
+  /** The action a `uses: <action>` step calls: its name and version are part of the fingerprint. */
+  readonly action: ActionRef | null;
 }
 
 export interface WorkflowDefinition {
@@ -135,6 +143,8 @@ export interface RawStep {
   source: string;
   /** Where the step is defined ("file.yaml:7:5"), put in front of its problems. */
   location?: string;
+  /** The action a `uses: <action>` step calls. */
+  action?: ActionRef;
 }
 
 export interface RawWorkflow {
@@ -260,6 +270,7 @@ function checkStepOptions(
     outputs,
     source: rawStep.source,
     map: step.map,
+    action: rawStep.action ? { name: rawStep.action.name, version: rawStep.action.version } : null,
   };
 }
 

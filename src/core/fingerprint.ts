@@ -9,8 +9,9 @@ export function shortHash(text: string): string {
 }
 
 /**
- * A fingerprint per step: its behaviour (handler source or YAML spec), its retry/timeout/effects
- * settings, its declared files, and its upstream steps' fingerprints. A change anywhere upstream
+ * A fingerprint per step: its behaviour (handler source or YAML spec, and the name and version of
+ * the action it calls), its retry/timeout/effects settings, its declared files, and its upstream
+ * steps' fingerprints. A change anywhere upstream
  * therefore changes every fingerprint downstream of it.
  */
 export function stepFingerprints(
@@ -32,6 +33,8 @@ export function stepFingerprints(
           effects: step.effects,
           outputs: step.outputs,
           upstream,
+          // Only when there is one: the fingerprints of steps without an action stay what they were.
+          ...(step.action ? { action: `${step.action.name}@${step.action.version}` } : {}),
         }),
       ),
     );

@@ -15,6 +15,8 @@
  *               ends them before the step is claimed again.
  * - checkpoint: a small JSON progress record a step writes while it runs; read back on its next attempt.
  * - memo:       a durable memoized sub-step inside a step (`ctx.memo(key, fn)`).
+ * - action:     a named, versioned step type with parameters (`uses: http.request` + `with:`), called
+ *               by definitions written as data; `${{ … }}` expressions in its parameters are references.
  * - item:       one element of the list a map step runs over; recorded with its own status, by key.
  * - wait:       a step parked until a time (a durable sleep) or a signal; it holds no executor slot.
  * - lineage:    runs made from other runs: `parentRunId` (made from), `rootRunId` (first ancestor).

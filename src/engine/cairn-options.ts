@@ -1,4 +1,5 @@
 import type { Tracer, TracerProvider } from "@opentelemetry/api";
+import type { Action } from "../core/action.js";
 import type { WorkflowLike } from "../core/builder.js";
 import { CairnError } from "../core/errors.js";
 import type { CairnLogger } from "../core/logger.js";
@@ -62,6 +63,11 @@ export interface CairnOptions {
    * run's workflow must be registered first. `Cairn.open` passes the file loader of `loadOneWorkflow`.
    */
   loadWorkflow?: WorkflowLoader;
+  /**
+   * Actions that `uses: <name>` steps of YAML and JSON workflows may call, besides the built-in
+   * `http.request`, `file.read` and `file.write` (see `defineAction`).
+   */
+  actions?: readonly Action<never>[];
 }
 
 /** Load the workflow with this id from a file spec (`path` or `path#export`). */
@@ -80,6 +86,7 @@ export type ClientOptions = Pick<
   | "loadWorkflow"
   | "tracerProvider"
   | "tracer"
+  | "actions"
 >;
 
 /** What a worker needs on top of its client's options: how it executes and recovers. */
@@ -96,7 +103,7 @@ export type WorkerOptions = Pick<
 >;
 
 export type ResolvedOptions = Required<
-  Omit<CairnOptions, "db" | "durability" | "loadWorkflow" | "tracerProvider" | "tracer">
+  Omit<CairnOptions, "db" | "durability" | "loadWorkflow" | "tracerProvider" | "tracer" | "actions">
 >;
 
 /** Apply defaults and validate once; everything downstream takes the resolved, readonly options. */

@@ -42,6 +42,7 @@ export async function toWorkflowRecord(workflow: LoadedWorkflow, now: number): P
       timeoutMs: s.timeoutMs,
       retry: { attempts: s.retry.attempts, ...s.retry.backoff },
       outputs: [...s.outputs],
+      ...(s.action ? { action: `${s.action.name}@${s.action.version}` } : {}),
     })),
     failFast: d.failFast,
     recovery: d.recovery,

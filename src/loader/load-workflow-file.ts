@@ -1,5 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
+import { BUILT_IN_ACTIONS } from "../actions/built-in.js";
+import { type Action, actionsByName } from "../core/action.js";
 import { isWorkflowBuilder } from "../core/builder.js";
 import type { WorkflowDefinition } from "../core/definition.js";
 import { CairnError } from "../core/errors.js";
@@ -30,26 +32,35 @@ async function importFunction(file: string, exportName: string): Promise<unknown
   return authoredExports(module)[exportName];
 }
 
+export interface LoadOptions {
+  /** Actions `uses: <name>` steps of a YAML or JSON file may call, besides the built-in ones. */
+  actions?: readonly Action<never>[];
+}
+
 /**
- * Load every workflow a file defines: a YAML file holds one; a TypeScript/JavaScript module exports
- * workflows (its default export and/or named exports). `file#name` picks one export.
+ * Load every workflow a file defines: a YAML or JSON file holds one; a TypeScript/JavaScript module
+ * exports workflows (its default export and/or named exports). `file#name` picks one export.
  */
-export async function loadWorkflowFile(spec: string): Promise<WorkflowDefinition[]> {
+export async function loadWorkflowFile(
+  spec: string,
+  options: LoadOptions = {},
+): Promise<WorkflowDefinition[]> {
   const [target, exportName] = spec.split("#") as [string, string | undefined];
   const file = path.resolve(target);
   if (!fs.existsSync(file)) throw new CairnError("USAGE", `Workflow file ${target} does not exist.`);
   if (fs.statSync(file).isDirectory())
     throw new CairnError("USAGE", `${target} is a directory, not a workflow file.`);
   const ext = path.extname(file);
-  if (ext === ".yaml" || ext === ".yml") {
+  if (ext === ".yaml" || ext === ".yml" || ext === ".json") {
     // Loaded on demand: the YAML parser and its schema cost start-up time a TypeScript workflow does not need.
     const { loadYamlWorkflow } = await import("../yaml/load-yaml.js");
-    return [await loadYamlWorkflow(file, importFunction)];
+    const actions = actionsByName(BUILT_IN_ACTIONS, options.actions ?? []);
+    return [await loadYamlWorkflow(file, importFunction, actions)];
   }
   if (!TS_EXTENSIONS.has(ext) && !JS_EXTENSIONS.has(ext))
     throw new CairnError(
       "USAGE",
-      `${target} is not a workflow file: use a .yaml/.yml file or a TypeScript/JavaScript module (.ts, .mts, .cts, .js, .mjs, .cjs).`,
+      `${target} is not a workflow file: use a .yaml/.yml/.json file or a TypeScript/JavaScript module (.ts, .mts, .cts, .js, .mjs, .cjs).`,
     );
   let module: Record<string, unknown>;
   try {
@@ -77,8 +88,12 @@ export async function loadWorkflowFile(spec: string): Promise<WorkflowDefinition
 }
 
 /** Load the one workflow a file defines (or the one with `id`). */
-export async function loadOneWorkflow(spec: string, id?: string): Promise<WorkflowDefinition> {
-  const all = await loadWorkflowFile(spec);
+export async function loadOneWorkflow(
+  spec: string,
+  id?: string,
+  options: LoadOptions = {},
+): Promise<WorkflowDefinition> {
+  const all = await loadWorkflowFile(spec, options);
   if (id !== undefined) {
     const found = all.find((w) => w.id === id);
     if (!found) throw new CairnError("NOT_FOUND", `${spec} does not define workflow "${id}".`);

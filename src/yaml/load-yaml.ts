@@ -1,6 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
+import { type Action, isActionName } from "../core/action.js";
+import { actionStepHandler, actionStepProblems } from "../core/action-step.js";
 import {
   defineWorkflow,
   type InputSchema,
@@ -46,6 +48,7 @@ export const STEP_KEYS = [
   "label",
   "outputs",
   "map",
+  "with",
 ] as const;
 export const MAP_KEYS = ["items", "concurrency", "key", "maxFailures", "retry", "timeout"] as const;
 
@@ -90,13 +93,14 @@ class Located {
 }
 
 /**
- * Load a YAML workflow. Syntax errors, unknown keys and every validation problem are reported
- * together, each with file, line and column. `uses: ./file.ts#name` steps are resolved relative to
- * the YAML file with `importFunction`.
+ * Load a YAML (or JSON) workflow. Syntax errors, unknown keys and every validation problem are
+ * reported together, each with file, line and column. `uses: ./file.ts#name` steps are resolved
+ * relative to the YAML file with `importFunction`; `uses: <action>` steps call one of `actions`.
  */
 export async function loadYamlWorkflow(
   file: string,
   importFunction: ImportFunction,
+  actions: ReadonlyMap<string, Action> = new Map(),
 ): Promise<WorkflowDefinition> {
   const source = parseYamlSource(file, fs.readFileSync(file, "utf8"));
   const data = source.data;
@@ -130,7 +134,16 @@ export async function loadYamlWorkflow(
       continue;
     }
     steps.push(
-      await readStep(value, { index, file, workflowEnv, importFunction, problems, previous: steps.at(-1) }),
+      await readStep(value, {
+        index,
+        file,
+        workflowEnv,
+        importFunction,
+        actions,
+        secrets: Array.isArray(data.secrets) ? (data.secrets as string[]) : [],
+        problems,
+        previous: steps.at(-1),
+      }),
     );
   }
 
@@ -166,6 +179,8 @@ interface StepContextInFile {
   readonly file: string;
   readonly workflowEnv: Record<string, string>;
   readonly importFunction: ImportFunction;
+  readonly actions: ReadonlyMap<string, Action>;
+  readonly secrets: readonly string[];
   readonly problems: Located;
   readonly previous: RawStep | undefined;
 }
@@ -182,11 +197,24 @@ async function readStep(s: Record<string, unknown>, c: StepContextInFile): Promi
   const outputsOk = problems.expect(s.outputs, "list of strings", [...p, "outputs"], `${name}outputs`);
   const env = { ...c.workflowEnv, ...envOf(s.env, [...p, "env"], problems, name) };
   let handler: StepHandler = () => undefined; // stands in while a problem is reported
+  // Omitted: the step before it in the list, so that a plain list is a sequence. `needs: []`: a root.
+  const previousId = c.previous?.id;
+  let needs: unknown[] = [];
+  if (s.needs === undefined) needs = typeof previousId === "string" ? [previousId] : [];
+  else if (needsOk) needs = s.needs as string[];
+  // `uses: http.request` calls an action; `uses: ./steps.ts#fn` (a path, a # or a module suffix) a function.
+  const callsAction = typeof s.uses === "string" && isActionName(s.uses);
+  let action: Action | undefined;
+  if (s.with !== undefined && !callsAction)
+    problems.add(
+      problems.source.keyAt(p, "with"),
+      `${name}with gives an action's parameters; it goes with uses: <action name>`,
+    );
   const kinds = (["run", "uses", "sleep", "until", "wait"] as const).filter((k) => s[k] !== undefined);
   if (kinds.length !== 1)
     problems.add(
       problems.source.at(p),
-      `${name}needs exactly one of "run" (a shell command), "uses" (./file.ts#exportName), "sleep" (a duration), "until" (a time) or "wait" (a signal)${kinds.length > 1 ? `, not ${kinds.map((k) => `"${k}"`).join(" and ")}` : ""}`,
+      `${name}needs exactly one of "run" (a shell command), "uses" (an action name, or ./file.ts#exportName), "sleep" (a duration), "until" (a time) or "wait" (a signal)${kinds.length > 1 ? `, not ${kinds.map((k) => `"${k}"`).join(" and ")}` : ""}`,
     );
   else if (kinds[0] === "wait") {
     const made = signalWaitStep(s.wait);
@@ -198,17 +226,15 @@ async function readStep(s: Record<string, unknown>, c: StepContextInFile): Promi
     if (typeof made === "string") problems.add(problems.source.at([...p, kinds[0]]), `${name}${made}`);
     else handler = made;
   } else if (s.run !== undefined && runOk) handler = shellStep({ command: s.run as string, env });
-  else if (s.uses !== undefined && usesOk) {
+  else if (callsAction) {
+    action = c.actions.get(s.uses as string);
+    handler = (await readActionStep(s, action, needs, c)) ?? handler;
+  } else if (s.uses !== undefined && usesOk) {
     const resolved = await resolveUses(s.uses as string, c.file, c.importFunction);
     if (typeof resolved === "string") problems.add(problems.source.at([...p, "uses"]), `${name}${resolved}`);
     else handler = resolved;
   }
   const map = s.map === undefined ? undefined : readMap(s, handler, env, c);
-  // Omitted: the step before it in the list, so that a plain list is a sequence. `needs: []`: a root.
-  const previousId = c.previous?.id;
-  let needs: unknown[] = [];
-  if (s.needs === undefined) needs = typeof previousId === "string" ? [previousId] : [];
-  else if (needsOk) needs = s.needs as string[];
   return {
     id: s.id,
     needs,
@@ -219,6 +245,7 @@ async function readStep(s: Record<string, unknown>, c: StepContextInFile): Promi
     label: s.label,
     outputs: outputsOk ? (s.outputs as string[] | undefined) : [],
     ...(map ? { map } : {}),
+    ...(action ? { action } : {}),
     location: problems.source.at(p),
     // The YAML spec is the step's behaviour (plus the function's source for `uses`).
     source:
@@ -230,8 +257,51 @@ async function readStep(s: Record<string, unknown>, c: StepContextInFile): Promi
         wait: s.wait,
         env,
         map: s.map,
-      }) + (s.uses ? handler.toString() : ""),
+        with: s.with,
+      }) + (s.uses && !callsAction ? handler.toString() : ""),
   };
+}
+
+/**
+ * `uses: <action name>` with `with: { … }`: the action must be registered, its parameters must fit
+ * its schema (those holding expressions are checked when the step runs), and expressions may read
+ * only the step's needs and the declared secrets. Problems point at the value they are about.
+ */
+async function readActionStep(
+  s: Record<string, unknown>,
+  action: Action | undefined,
+  needs: readonly unknown[],
+  c: StepContextInFile,
+): Promise<StepHandler | undefined> {
+  const { problems } = c;
+  const p = ["steps", c.index];
+  const name = typeof s.id === "string" && s.id ? `step "${s.id}": ` : `step #${c.index + 1}: `;
+  if (!action) {
+    const known = [...c.actions.keys()].sort().join(", ") || "none";
+    problems.add(
+      problems.source.at([...p, "uses"]),
+      `${name}unknown action "${String(s.uses)}" (registered actions: ${known})`,
+    );
+    return undefined;
+  }
+  if (s.map !== undefined) {
+    problems.add(problems.source.keyAt(p, "map"), `${name}a map step cannot call an action`);
+    return undefined;
+  }
+  if (!problems.expect(s.with, "mapping", [...p, "with"], `${name}with`)) return undefined;
+  const spec = {
+    action,
+    with: (s.with ?? {}) as Record<string, unknown>,
+    needs: needs.filter((n): n is string => typeof n === "string"),
+    secrets: c.secrets,
+  };
+  const found = await actionStepProblems(spec);
+  for (const problem of found) {
+    const at = [...p, "with", ...problem.at];
+    const shown = problem.at.length > 0 ? `with.${problem.at.join(".")}` : "with";
+    problems.add(problems.source.at(at), `${name}${shown}: ${problem.message}`);
+  }
+  return found.length === 0 ? actionStepHandler(spec) : undefined;
 }
 
 /**
