@@ -92,16 +92,20 @@ test("PostgreSQL: a store with runs migrates to counted runs; deltas fold, the s
 
   const store = await pg.open();
   assert.deepEqual(await counted(store), EXPECTED);
-  // Workers change runs concurrently; every change appends a delta, and a scrape folds them.
-  await Promise.all(
-    RUNS.filter((r) => r.status === "running").map((r, i) =>
+  // Workers change runs concurrently while two other processes scrape (and fold) at the same time;
+  // every change appends a delta, and no fold loses or counts one twice.
+  const scraper = await pg.open();
+  const scrapes = Array.from({ length: 6 }, (_, i) => counted(i % 2 ? store : scraper));
+  await Promise.all([
+    ...scrapes,
+    ...RUNS.filter((r) => r.status === "running").map((r, i) =>
       store.transaction((tx) =>
         i % 2 === 0
           ? tx.updateRun(r.id, { status: "succeeded" }, ["running"])
           : tx.updateRun(r.id, { reason: "x" }),
       ),
     ),
-  );
+  ]);
   for (const r of RUNS.slice(0, 40))
     await store.transaction((tx) => tx.deleteRun(r.id, ["succeeded", "failed", "cancelled"], 5));
   const table = await pg.sql(
@@ -115,4 +119,5 @@ test("PostgreSQL: a store with runs migrates to counted runs; deltas fold, the s
   ];
   assert.ok(rows <= Object.keys(expected).length, `${rows} delta rows after a fold`);
   assert.deepEqual(await counted(store), expected, "a second scrape reads the same");
+  assert.deepEqual(await counted(scraper), expected, "and so does another process");
 });
