@@ -24,7 +24,13 @@ interface Subject {
   reopen(): Promise<Store>;
   /** Pretend a newer Cairn migrated the database. */
   setSchemaVersion(version: number): Promise<void>;
+  /** Runs per "workflow/status", counted on the runs table itself. */
+  countRunsInTable(): Promise<Record<string, number>>;
 }
+
+const RUNS_IN_TABLE = "SELECT workflow_id, status, count(*) AS n FROM runs GROUP BY workflow_id, status";
+const byWorkflowStatus = (rows: Array<Record<string, unknown>>) =>
+  Object.fromEntries(rows.map((r) => [`${r.workflow_id}/${r.status}`, Number(r.n)]));
 
 interface Harness {
   name: string;
@@ -51,6 +57,14 @@ const harnesses: Harness[] = [
           db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(version));
           db.close();
         },
+        async countRunsInTable() {
+          const db = new Database(file, { readonly: true });
+          try {
+            return byWorkflowStatus(db.prepare(RUNS_IN_TABLE).all() as Array<Record<string, unknown>>);
+          } finally {
+            db.close();
+          }
+        },
       };
     },
   },
@@ -65,6 +79,7 @@ const harnesses: Harness[] = [
         async setSchemaVersion(version) {
           await db.sql("UPDATE meta SET value = $1 WHERE key = 'schema_version'", [String(version)]);
         },
+        countRunsInTable: async () => byWorkflowStatus(await db.sql(RUNS_IN_TABLE)),
       };
     },
   },
@@ -332,6 +347,56 @@ for (const harness of harnesses) {
         "gamma/succeeded": 1,
       });
       assert.deepEqual(byKey(counts.readySteps), { alpha: 2 * running, beta: 1 });
+    });
+
+    it("countForMetrics' run counts equal the runs table through inserts, status changes and deletes", async ({
+      store,
+      countRunsInTable,
+    }) => {
+      const counted = async () =>
+        Object.fromEntries(
+          (await store.countForMetrics()).runs.map((r) => [`${r.workflowId}/${r.status}`, r.count]),
+        );
+      const check = async (what: string) => assert.deepEqual(await counted(), await countRunsInTable(), what);
+      await store.transaction(async (tx) => {
+        for (let i = 0; i < 30; i++)
+          await tx.insertRun(runRecord(`r${i}`, { workflowId: i % 3 === 0 ? "alpha" : "beta" }));
+      });
+      await check("after inserts");
+      await store.transaction(async (tx) => {
+        for (let i = 0; i < 10; i++) await tx.updateRun(`r${i}`, { status: "succeeded" }, ["running"]);
+        await tx.updateRun("r10", { status: "failed" });
+        // Not a status change: a refused compare-and-set, the same status again, another field.
+        assert.equal(await tx.updateRun("r11", { status: "cancelled" }, ["paused"]), false);
+        await tx.updateRun("r12", { status: "running", updatedAt: 5 });
+        await tx.updateRun("r13", { reason: "why" });
+      });
+      await check("after status changes");
+      // Several changes of one run in one transaction; a change inside a rolled-back transaction.
+      await store.transaction(async (tx) => {
+        await tx.updateRun("r14", { status: "paused" });
+        await tx.updateRun("r14", { status: "running" });
+        await tx.updateRun("r14", { status: "interrupted" });
+      });
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          await tx.updateRun("r15", { status: "failed" });
+          throw new Error("rolled back");
+        }),
+      );
+      await check("after a rollback");
+      // Retention deletes finished runs one by one; a resume makes a failed run running again.
+      for (const id of ["r0", "r1", "r3", "r10"])
+        assert.ok(await store.transaction((tx) => tx.deleteRun(id, ["succeeded", "failed"], 9)));
+      await store.transaction((tx) => tx.updateRun("r14", { status: "running" }, ["interrupted"]));
+      await check("after deletes");
+      await store.transaction(async (tx) => {
+        for (let i = 2; i < 10; i++) if (i !== 3) await tx.updateRun(`r${i}`, { status: "failed" });
+      });
+      for (let i = 2; i < 10; i++)
+        if (i !== 3) await store.transaction((tx) => tx.deleteRun(`r${i}`, ["failed"], 9));
+      await check("after a workflow's finished runs are all gone");
+      assert.equal((await counted())["alpha/succeeded"], undefined, "no zero rows");
     });
 
     it("latestFailedRun: the newest failed run whose lineage no later success healed", async ({ store }) => {

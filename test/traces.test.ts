@@ -145,6 +145,7 @@ test("without a tracer nothing of OpenTelemetry is loaded, and runs store no tra
 });
 
 const HANGS = path.join(ROOT, "test/fixtures/cli/hangs.ts");
+const OK_YAML = path.join(ROOT, "test/fixtures/cli/ok.yaml");
 
 /** `cairn run` of the hanging workflow with OTEL_* set, SIGKILLed once its middle step runs. */
 async function killedRun() {
@@ -226,6 +227,45 @@ test("a run whose `cairn run` was SIGKILLed, recovered by another worker: the re
   } finally {
     await cairn.close();
   }
+});
+
+test("`cairn serve` with OTEL_EXPORTER_OTLP_ENDPOINT: a run started over the API is traced, trigger api", async (t) => {
+  const collector = await startCollector();
+  const dir = tempDir();
+  const serve = spawnNode(
+    BIN,
+    ["--db", path.join(dir, "cairn.db"), "serve", "--no-auth", "--port", "0", "--workflows", OK_YAML],
+    { OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint, OTEL_BSP_SCHEDULE_DELAY: "20" },
+  );
+  t.after(async () => {
+    serve.child.kill("SIGTERM");
+    await serve.exited;
+  });
+  const url = /on (http:\/\/\S+)/.exec(await serve.line(/listening on/))![1]!;
+  const res = await fetch(`${url}/api/workflows/ok/runs`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ input: {} }),
+  });
+  assert.equal(res.status, 201);
+  const { id } = (await res.json()) as { id: string };
+  const end = await until(
+    () => collector.spans.find((s) => s.name === "cairn.run.end" && s.attributes["cairn.run.id"] === id),
+    "the run's end span",
+  );
+  const start = collector.spans.find(
+    (s) => s.name === "cairn.run.start" && s.attributes["cairn.run.id"] === id,
+  );
+  assert.deepEqual(
+    [start?.attributes["cairn.run.trigger"], start?.service, end.traceId, end.attributes["cairn.run.status"]],
+    ["api", "cairn", start?.traceId, "succeeded"],
+  );
+  assert.deepEqual(
+    collector.spans
+      .filter((s) => s.name === "cairn.step" && s.traceId === end.traceId)
+      .map((s) => s.attributes["cairn.step.id"]),
+    ["greet", "shout"],
+  );
 });
 
 test("OTEL_TRACES_EXPORTER naming an exporter Cairn does not have: one sentence, exit 2", async () => {

@@ -311,8 +311,9 @@ export interface StoreReader {
   latestFailedRun(workflowId: string, tenant?: string): Promise<RunRecord | undefined>;
   countRunsByStatus(): Promise<Array<{ status: RunStatus; count: number }>>;
   /**
-   * For metrics, exact and without a limit, through indexes (no per-run reads): runs per workflow and
-   * status, and the queue depth (ready steps of running runs) per workflow. Only non-zero rows.
+   * For metrics, exact and without a limit: runs per workflow and status, from counts kept in the
+   * transaction of every change of a run (so read in O(workflows × statuses), whatever the history),
+   * and the queue depth (ready steps of running runs) per workflow, through an index. Only non-zero rows.
    */
   countForMetrics(): Promise<MetricCounts>;
 }

@@ -119,6 +119,40 @@ export const PG_MIGRATIONS: readonly string[] = [
   `,
   // The trace context of a run's current attempt (a W3C traceparent), when tracing is on.
   `ALTER TABLE runs ADD COLUMN trace_parent TEXT;`,
+  // Runs per workflow and status for /metrics without counting the whole history. Triggers append
+  // +1/-1 rows in the transaction that changes a run, and a reader folds them (metrics.ts): appending
+  // takes no lock that two workers finishing runs of one workflow would wait for, as one counter row
+  // per workflow and status would. Trigger first: it locks runs until commit, so the seed below
+  // counts every run exactly once. The function keeps this schema's search_path.
+  `
+  CREATE TABLE run_count_deltas (workflow_id TEXT NOT NULL, status TEXT NOT NULL, n BIGINT NOT NULL);
+  CREATE FUNCTION cairn_run_count_insert() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+  BEGIN
+    INSERT INTO run_count_deltas (workflow_id, status, n)
+      SELECT workflow_id, status, count(*) FROM added GROUP BY workflow_id, status;
+    RETURN NULL;
+  END $$;
+  CREATE FUNCTION cairn_run_count_delete() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+  BEGIN
+    INSERT INTO run_count_deltas (workflow_id, status, n)
+      SELECT workflow_id, status, -count(*) FROM removed GROUP BY workflow_id, status;
+    RETURN NULL;
+  END $$;
+  CREATE FUNCTION cairn_run_count_update() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+  BEGIN
+    INSERT INTO run_count_deltas (workflow_id, status, n)
+      VALUES (OLD.workflow_id, OLD.status, -1), (NEW.workflow_id, NEW.status, 1);
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER runs_counted_insert AFTER INSERT ON runs REFERENCING NEW TABLE AS added
+    FOR EACH STATEMENT EXECUTE FUNCTION cairn_run_count_insert();
+  CREATE TRIGGER runs_counted_delete AFTER DELETE ON runs REFERENCING OLD TABLE AS removed
+    FOR EACH STATEMENT EXECUTE FUNCTION cairn_run_count_delete();
+  CREATE TRIGGER runs_counted_update AFTER UPDATE OF status ON runs
+    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION cairn_run_count_update();
+  INSERT INTO run_count_deltas (workflow_id, status, n)
+    SELECT workflow_id, status, count(*) FROM runs GROUP BY workflow_id, status;
+  `,
 ];
 
 /**

@@ -188,6 +188,28 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `,
   // The trace context of a run's current attempt (a W3C traceparent), when tracing is on.
   `ALTER TABLE runs ADD COLUMN trace_parent TEXT;`,
+  // Runs per workflow and status, kept by triggers in the transaction that changes a run, so /metrics
+  // reads a few rows instead of counting the whole history (2 s at 1,000,000 runs). A migration that
+  // rebuilds the runs table must create these triggers again.
+  `
+  CREATE TABLE run_counts (
+    workflow_id TEXT NOT NULL, status TEXT NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (workflow_id, status)) WITHOUT ROWID;
+  INSERT INTO run_counts (workflow_id, status, n)
+    SELECT workflow_id, status, count(*) FROM runs GROUP BY workflow_id, status;
+  CREATE TRIGGER runs_counted_insert AFTER INSERT ON runs BEGIN
+    INSERT INTO run_counts (workflow_id, status, n) VALUES (NEW.workflow_id, NEW.status, 1)
+      ON CONFLICT (workflow_id, status) DO UPDATE SET n = n + 1;
+  END;
+  CREATE TRIGGER runs_counted_delete AFTER DELETE ON runs BEGIN
+    UPDATE run_counts SET n = n - 1 WHERE workflow_id = OLD.workflow_id AND status = OLD.status;
+  END;
+  CREATE TRIGGER runs_counted_update AFTER UPDATE OF status ON runs WHEN OLD.status <> NEW.status BEGIN
+    UPDATE run_counts SET n = n - 1 WHERE workflow_id = OLD.workflow_id AND status = OLD.status;
+    INSERT INTO run_counts (workflow_id, status, n) VALUES (NEW.workflow_id, NEW.status, 1)
+      ON CONFLICT (workflow_id, status) DO UPDATE SET n = n + 1;
+  END;
+  `,
 ];
 
 /**
