@@ -23,8 +23,15 @@ export interface ListRunsQuery {
   limit?: number | undefined;
 }
 
-export interface ResumeRequest {
+/** Resume's strategy options; an omitted one keeps the workflow's default. */
+export interface ResumeStrategy {
   onChange?: OnChange;
+  retryFailed?: boolean;
+  maxAttempts?: number;
+  resetAttempts?: boolean;
+}
+
+export interface ResumeRequest extends ResumeStrategy {
   secrets?: Record<string, string>;
 }
 
@@ -144,12 +151,11 @@ export class ApiClient {
     return this.request("GET", `/api/runs/${enc(runId)}/history`, undefined, signal);
   }
 
-  resumePlan(
-    runId: string,
-    options: { onChange?: OnChange } = {},
-    signal?: AbortSignal,
-  ): Promise<ResumePlan> {
-    const qs = options.onChange ? `?onChange=${enc(options.onChange)}` : "";
+  resumePlan(runId: string, options: ResumeStrategy = {}, signal?: AbortSignal): Promise<ResumePlan> {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(options))
+      if (value !== undefined) query.set(key, String(value));
+    const qs = query.size > 0 ? `?${query}` : "";
     return this.request("GET", `/api/runs/${enc(runId)}/resume-plan${qs}`, undefined, signal);
   }
 

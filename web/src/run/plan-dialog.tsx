@@ -2,6 +2,7 @@ import { ON_CHANGE, type OnChange, type ResumePlan } from "../api/types";
 import { Modal } from "../components/modal";
 import { VirtualList } from "../components/virtual-list";
 import { ACTION_TEXT, ON_CHANGE_TEXT, planViewModel } from "./plan-model";
+import { type ResumeOptions, ResumeOptionsFields } from "./resume-options";
 
 const ROW_HEIGHT = 40;
 
@@ -37,6 +38,9 @@ export interface PlanDialogProps {
   error: string | null;
   onChange: OnChange;
   onChangeChoice: (value: OnChange) => void;
+  /** Resume only: its options, and what to do when they change (show the plan they give). */
+  options?: ResumeOptions;
+  onOptions?: (value: ResumeOptions) => void;
   secrets: Readonly<Record<string, string>>;
   onSecret: (name: string, value: string) => void;
   labels: ReadonlyMap<string, string | null>;
@@ -141,6 +145,9 @@ export function PlanDialog(props: PlanDialogProps) {
                 </label>
               ))}
             </fieldset>
+          )}
+          {kind === "resume" && props.options && props.onOptions && (
+            <ResumeOptionsFields value={props.options} disabled={busy} onChange={props.onOptions} />
           )}
           {model.refusal && (
             <p className="refusal" role="alert" data-testid="plan-refusal">

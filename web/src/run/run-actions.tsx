@@ -100,6 +100,8 @@ export function RunActions({
           error={dialog.error}
           onChange={dialog.onChange}
           onChangeChoice={actions.chooseOnChange}
+          options={dialog.options}
+          onOptions={actions.chooseOptions}
           secrets={dialog.secrets}
           onSecret={actions.setSecret}
           labels={labels}
