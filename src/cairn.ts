@@ -4,6 +4,7 @@ import { CairnClient } from "./engine/client.js";
 import { stateOf } from "./engine/client-state.js";
 import { newId } from "./engine/ids.js";
 import { openClientStore } from "./engine/open-client-store.js";
+import { openTracing } from "./engine/open-tracing.js";
 import type { RecoveryReport } from "./engine/recovery.js";
 import { CairnWorker, recoverRuns } from "./engine/worker.js";
 import { loadOneWorkflow } from "./loader/load-workflow-file.js";
@@ -29,8 +30,9 @@ export class Cairn extends CairnClient {
   readonly #idleWorkerId = newId("w");
 
   static override async open(options: CairnOptions = {}): Promise<Cairn> {
+    const tracing = await openTracing(options);
     const { store, owns } = await openClientStore(options);
-    const cairn = new Cairn(store, owns, { loadWorkflow: loadOneWorkflow, ...options });
+    const cairn = new Cairn(store, owns, { loadWorkflow: loadOneWorkflow, ...options }, tracing);
     if (options.execute ?? true) cairn.#worker = await CairnWorker.start(cairn, options, cairn.activity);
     return cairn;
   }

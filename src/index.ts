@@ -32,3 +32,4 @@ export { createLogger, type LoggerOptions } from "./logging/create-logger.js";
 export { openStore } from "./store/open-store.js";
 export type { Store } from "./store/store.js";
 export type { TokenRecord, TokenStore } from "./store/tokens.js";
+export { tracerProviderFromEnv } from "./tracing/tracer-provider-from-env.js";

@@ -133,13 +133,13 @@ test("deadline.yaml: a hung attempt times out and the retry succeeds; past the r
 test("server-restart.yaml: a killed server's runs are interrupted on restart; one resume --all finishes them", async () => {
   const cwd = tempDir();
   const db = path.join(cwd, "cairn.db");
-  const serve = () =>
+  // The first server's render outlasts the polls that wait to see it running, however slow the
+  // machine; the second server's finishes at once.
+  const serve = (renderSeconds: string) =>
     spawnNode(
       BIN,
       ["--db", db, "serve", "--no-auth", "--port", "0", "--workflows", example("server-restart.yaml")],
-      {
-        RENDER_SECONDS: "2",
-      },
+      { RENDER_SECONDS: renderSeconds },
     );
   const runIds = ["sr-1", "sr-2"];
   const status = async (id: string) =>
@@ -148,20 +148,24 @@ test("server-restart.yaml: a killed server's runs are interrupted on restart; on
       reason: string | null;
       steps: Array<{ id: string; status: string; attempts: number }>;
     };
-  const first = serve();
-  await first.line(/^Cairn API listening/);
-  for (const id of runIds) {
-    const started = await cli(["--db", db, "run", example("server-restart.yaml"), "--detach", "--id", id], {
-      cwd,
-    });
-    assert.equal(started.code, 0, started.stderr);
+  const first = serve("60");
+  try {
+    await first.line(/^Cairn API listening/);
+    for (const id of runIds) {
+      const started = await cli(["--db", db, "run", example("server-restart.yaml"), "--detach", "--id", id], {
+        cwd,
+      });
+      assert.equal(started.code, 0, started.stderr);
+    }
+    for (const id of runIds)
+      await until(async () => (await status(id)).steps[1]!.status === "running", `${id}'s render to run`);
+  } finally {
+    // Killed here in the test, and on a failure too (a live server would keep the test file running).
+    first.child.kill("SIGKILL");
+    await first.exited;
   }
-  for (const id of runIds)
-    await until(async () => (await status(id)).steps[1]!.status === "running", `${id}'s render to run`);
-  first.child.kill("SIGKILL");
-  await first.exited;
 
-  const second = serve();
+  const second = serve("0");
   try {
     await second.line(/^Cairn API listening/);
     for (const id of runIds) {

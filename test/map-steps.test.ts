@@ -257,6 +257,80 @@ test("map validation: an unknown source step is one sentence at definition; a no
   );
 });
 
+/** A keyed (or, with `keyed` false, unkeyed) map over the topics the first step reads from `state`. */
+function topicsReport(state: { topics: string[]; calls: Record<string, number> }, keyed: boolean) {
+  return workflow("topics")
+    .step("plan", async () => ({ topics: state.topics }))
+    .map(
+      "sections",
+      { items: "plan", field: "topics", ...(keyed ? { key: (topic: string) => topic } : {}) },
+      async (topic: string) => {
+        state.calls[topic] = (state.calls[topic] ?? 0) + 1;
+        return topic.toUpperCase();
+      },
+    )
+    .step("join", async ({ needs }) => needs.sections.join(","));
+}
+
+for (const [kind, open] of stores)
+  test(`${kind}: a rerun from upstream matches a keyed map's items by key: listed keys reused, new keys run, missing keys dropped`, async (t) => {
+    const db = await open(t);
+    if (!db) return;
+    const cairn = await Cairn.open({ db, pollIntervalMs: 20 });
+    try {
+      const state = { topics: ["intro", "method", "results"], calls: {} as Record<string, number> };
+      const source = await (await cairn.start(topicsReport(state, true), {})).result();
+      assert.equal(source.status, "succeeded");
+
+      state.topics = ["method", "results", "summary"];
+      const plan = await cairn.rerunPlan(source.id, { from: ["plan"] });
+      const sections = plan.steps.find((s) => s.stepId === "sections")!;
+      assert.equal(sections.action, "rerun");
+      assert.match(
+        sections.why,
+        /map: items matched by key once its list is known: of 3 succeeded, listed keys reused, new keys run, missing keys dropped/,
+      );
+      const rerun = await (await cairn.rerun(source.id, { from: ["plan"] })).result();
+      assert.equal(rerun.status, "succeeded", JSON.stringify(rerun.error));
+      assert.equal(rerun.output, "METHOD,RESULTS,SUMMARY");
+      assert.deepEqual(state.calls, { intro: 1, method: 1, results: 1, summary: 1 }, "only the new key ran");
+      const items = await storeOf(cairn).getItems(rerun.id, "sections");
+      assert.deepEqual(
+        items.map((i) => [i.key, i.index, i.fromRunId]),
+        [
+          ["method", 0, source.id],
+          ["results", 1, source.id],
+          ["summary", 2, null],
+        ],
+        "the dropped key is gone and the reused items take their place in the new list",
+      );
+      const lines = await cairn.logs(rerun.id, "sections");
+      assert.ok(
+        lines.some((l) => l.line === "map: 1 recorded items dropped, their keys no longer listed: intro"),
+        "the map's log says which keys were dropped",
+      );
+      assert.equal(
+        (await storeOf(cairn).getItems(source.id, "sections")).length,
+        3,
+        "the source keeps its items",
+      );
+
+      // Without a key an item is its position: after a change upstream, every item runs.
+      const plain = { topics: ["a", "b"], calls: {} as Record<string, number> };
+      const first = await (await cairn.start(topicsReport(plain, false), {})).result();
+      plain.topics = ["b", "a"];
+      const again = await (await cairn.rerun(first.id, { from: ["plan"] })).result();
+      assert.equal(again.output, "B,A");
+      assert.deepEqual(plain.calls, { a: 2, b: 2 });
+      const unkeyed = (await cairn.rerunPlan(first.id, { from: ["plan"] })).steps.find(
+        (s) => s.stepId === "sections",
+      )!;
+      assert.doesNotMatch(unkeyed.why, /matched by key/);
+    } finally {
+      await cairn.close({ abort: true });
+    }
+  });
+
 test("rerun --failed reuses the failed map's succeeded items (provenance: the source run) and runs only the failed one", async () => {
   const { cairn } = await openTemp();
   const state = { broken: new Set(["results"]), calls: {} as Record<string, number> };
@@ -417,4 +491,66 @@ steps:
     { word: "tide", length: 4, key: "0" },
     { word: "moon", length: 4, key: "1" },
   ]);
+});
+
+for (const [kind, open] of stores)
+  test(`${kind}: an item's checkpoint outlives its failure: its retry and a resume start from the last one`, async (t) => {
+    const db = await open(t);
+    if (!db) return;
+    const cairn = await Cairn.open({ db, pollIntervalMs: 20 });
+    try {
+      const seen: Array<[number, unknown]> = [];
+      let failing = true;
+      const wf = workflow("progress")
+        .step("list", async () => ["a", "b"])
+        .map(
+          "work",
+          { items: "list", retry: { attempts: 2, backoff: { initial: "1ms" } } },
+          async (item, ctx) => {
+            if (item === "a") return "A";
+            seen.push([ctx.item.attempt, ctx.lastCheckpoint]);
+            const done = ((ctx.lastCheckpoint as { done?: number } | undefined)?.done ?? 0) + 1;
+            await ctx.checkpoint({ done });
+            // Within the interval: held back, and written when the item fails.
+            await ctx.checkpoint({ done: done + 1 });
+            if (failing) throw new Error("flaky");
+            return "B";
+          },
+        );
+      const handle = await cairn.start(wf, {});
+      assert.equal((await handle.result()).status, "failed");
+      failing = false;
+      const run = await (await cairn.resume(handle.id)).result();
+      assert.equal(run.status, "succeeded", JSON.stringify(run.error));
+      assert.deepEqual(run.output, ["A", "B"]);
+      assert.deepEqual(seen, [
+        [1, undefined],
+        [2, { done: 2 }],
+        [3, { done: 4 }],
+      ]);
+    } finally {
+      await cairn.close({ abort: true });
+    }
+  });
+
+test("a YAML map's shell item has its own $CAIRN_CHECKPOINT and $CAIRN_LAST_CHECKPOINT", async () => {
+  const file = path.join(tempDir(), "pages.yaml");
+  fs.writeFileSync(
+    file,
+    `id: pages
+steps:
+  - id: fetch
+    map: { items: $input.pages, key: name }
+    run: |
+      if [ -n "$CAIRN_LAST_CHECKPOINT" ]; then echo "$CAIRN_LAST_CHECKPOINT" > "$CAIRN_OUTPUT"; exit 0; fi
+      echo "{\\"page\\": \\"$CAIRN_ITEM_KEY\\"}" > "$CAIRN_CHECKPOINT"
+      exit 1
+`,
+  );
+  const { cairn } = await openTemp();
+  const handle = await cairn.start(await loadOneWorkflow(file), { pages: [{ name: "p1" }, { name: "p2" }] });
+  assert.equal((await handle.result()).status, "failed");
+  const run = await (await cairn.resume(handle.id)).result();
+  assert.equal(run.status, "succeeded", JSON.stringify(run.error));
+  assert.deepEqual(run.output, [{ page: "p1" }, { page: "p2" }], "each item read back its own checkpoint");
 });

@@ -190,6 +190,7 @@ for (const harness of harnesses) {
         timeoutMs: 300_000,
         deadlineAt: 1_700_000_300_000,
         source: "/srv/flows/report.ts#report",
+        traceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
       });
       await store.transaction((tx) => tx.insertRun(run));
       assert.deepEqual(await store.getRun("r1"), run);
@@ -199,6 +200,10 @@ for (const harness of harnesses) {
       assert.equal((await store.getRun("r1"))?.deadlineAt, 1_700_000_900_123);
       await store.transaction((tx) => tx.updateRun("r1", { deadlineAt: null, timeoutMs: null }));
       assert.deepEqual(await store.getRun("r1"), { ...run, deadlineAt: null, timeoutMs: null });
+      // A resume writes its attempt span's context in place of the previous one.
+      const next = "00-4bf92f3577b34da6a3ce929d0e0e4736-b7ad6b7169203331-01";
+      await store.transaction((tx) => tx.updateRun("r1", { traceParent: next }));
+      assert.equal((await store.getRun("r1"))?.traceParent, next);
     });
 
     it("updateRun is a compare-and-set on the run's status", async ({ store }) => {
@@ -747,9 +752,18 @@ for (const harness of harnesses) {
         ["b"],
       );
       assert.deepEqual(await store.read((tx) => tx.getItems("r1", "other")), []);
-      // Not running any more: nothing is written.
+      // Dropping keys is fenced like recording: a stale writer deletes nothing.
+      await store.transaction((tx) => tx.recordItems(ref, [item("d", 3, "failed")]));
+      assert.equal(await store.transaction((tx) => tx.dropItems({ ...ref, epoch: 1 }, ["d"])), false);
+      assert.equal(await store.transaction((tx) => tx.dropItems(ref, ["d", "nope"])), true);
+      assert.deepEqual(
+        (await store.getItems("r1", "m")).map((i) => i.key),
+        ["a", "b", "c"],
+      );
+      // Not running any more: nothing is written or dropped.
       await store.transaction((tx) => tx.updateStep({ runId: "r1", stepId: "m" }, { status: "failed" }));
       assert.equal(await store.transaction((tx) => tx.recordItems(ref, [item("d", 3, "succeeded")])), false);
+      assert.equal(await store.transaction((tx) => tx.dropItems(ref, ["a"])), false);
       assert.equal((await store.getItems("r1", "m")).length, 3);
       await store.transaction((tx) => tx.deleteItems("r1", ["m"]));
       assert.deepEqual(await store.getItems("r1", "m"), []);

@@ -8,6 +8,7 @@ import type { Json } from "../core/types.js";
 import { loadOneWorkflow } from "../loader/load-workflow-file.js";
 import { createLogger } from "../logging/create-logger.js";
 import { isPostgresLocation, storeLocation } from "../store/open-store.js";
+import { tracerProviderFromEnv } from "../tracing/tracer-provider-from-env.js";
 
 /**
  * Exit codes: 0 the run succeeded, 1 it failed, 2 bad usage or definition, 3 refused by the run's
@@ -68,6 +69,8 @@ export async function openCairn(
 ): Promise<Cairn> {
   // The logger first: a bad --log-level is reported before anything else about the store.
   const logger = options.logger ?? cliLogger(global);
+  // Tracing from the standard OTEL_* variables; off (and OpenTelemetry not loaded) without them.
+  const tracerProvider = options.tracerProvider ?? (await tracerProviderFromEnv());
   const location = storeLocation(global.db);
   if (mustExist && !isPostgresLocation(location) && !fs.existsSync(location))
     throw new CairnError(
@@ -76,6 +79,7 @@ export async function openCairn(
     );
   return Cairn.open({
     logger,
+    ...(tracerProvider ? { tracerProvider } : {}),
     ...(global.db ? { db: global.db } : {}),
     ...(global.durability ? { durability: global.durability } : {}),
     trigger: "cli",

@@ -41,6 +41,13 @@ export interface MapItemContext<I = unknown, N = Record<string, unknown>> {
    * execution of the item (a retry, a resume) gets it back without calling `fn`.
    */
   memo<T>(key: string, fn: () => T | Promise<T>): Promise<T>;
+  /**
+   * Record this item's progress; throttled to one write per the step's `checkpointInterval` unless
+   * `force` (a value held back is written if the item fails).
+   */
+  checkpoint(state: Json, options?: { force?: boolean }): Promise<void>;
+  /** The last checkpoint an earlier execution of this item wrote (a retry, a resume), if any. */
+  readonly lastCheckpoint: Json | undefined;
 }
 
 export type ItemHandler = (item: never, ctx: MapItemContext<never, never>) => unknown;

@@ -146,6 +146,12 @@ export interface RunRecord {
   deadlineAt: number | null;
   /** The file this run's definition was loaded from (`file.ts#export` for one export), or null. */
   source: string | null;
+  /**
+   * The W3C `traceparent` of the run's current attempt span when tracing is on (docs/operations.md,
+   * "Traces"): the steps of the attempt are its children, and the next resume or recovery continues
+   * the same trace from it. null when the run was started and resumed without tracing.
+   */
+  traceParent: string | null;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { Tracer, TracerProvider } from "@opentelemetry/api";
 import type { WorkflowLike } from "../core/builder.js";
 import { CairnError } from "../core/errors.js";
 import type { CairnLogger } from "../core/logger.js";
@@ -41,6 +42,17 @@ export interface CairnOptions {
    * JSON lines on stderr (readable lines on a terminal) at level `CAIRN_LOG_LEVEL`, else "warn".
    */
   logger?: CairnLogger;
+  /**
+   * OpenTelemetry tracing of run attempts and step executions (docs/operations.md, "Traces"): spans
+   * go to this provider's tracer, and `close()` flushes the provider. Default: no tracing, and the
+   * OpenTelemetry API is not even loaded.
+   * @example
+   * const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())] });
+   * const cairn = await Cairn.open({ tracerProvider: provider });
+   */
+  tracerProvider?: TracerProvider;
+  /** A tracer to trace with instead of a provider's (nothing is flushed on close then). */
+  tracer?: Tracer;
   /** Recorded as who asked for starts and resumes: "library", "cli", "api". */
   trigger?: string;
   clock?: () => number;
@@ -58,7 +70,16 @@ export type WorkflowLoader = (file: string, workflowId: string) => Promise<Workf
 /** What a client alone needs: where the store is, who it acts for, how it logs and waits. */
 export type ClientOptions = Pick<
   CairnOptions,
-  "db" | "durability" | "tenant" | "logger" | "trigger" | "clock" | "pollIntervalMs" | "loadWorkflow"
+  | "db"
+  | "durability"
+  | "tenant"
+  | "logger"
+  | "trigger"
+  | "clock"
+  | "pollIntervalMs"
+  | "loadWorkflow"
+  | "tracerProvider"
+  | "tracer"
 >;
 
 /** What a worker needs on top of its client's options: how it executes and recovers. */
@@ -74,7 +95,9 @@ export type WorkerOptions = Pick<
   | "abortGraceMs"
 >;
 
-export type ResolvedOptions = Required<Omit<CairnOptions, "db" | "durability" | "loadWorkflow">>;
+export type ResolvedOptions = Required<
+  Omit<CairnOptions, "db" | "durability" | "loadWorkflow" | "tracerProvider" | "tracer">
+>;
 
 /** Apply defaults and validate once; everything downstream takes the resolved, readonly options. */
 export function resolveOptions(options: CairnOptions): Readonly<ResolvedOptions> {

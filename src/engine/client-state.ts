@@ -2,6 +2,7 @@ import type { CairnLogger } from "../core/logger.js";
 import type { Store } from "../store/store.js";
 import type { ResolvedOptions, WorkflowLoader } from "./cairn-options.js";
 import type { LoadedWorkflow } from "./registry.js";
+import type { RunTracing } from "./tracing.js";
 import type { WakeUps } from "./wake-ups.js";
 
 /** What a client asks of the worker running beside it in the same process. */
@@ -30,6 +31,8 @@ export interface ClientState {
   /** Runs started or resumed here and not detached (a worker with `onlyOwnRuns` executes these). */
   readonly ownRuns: Set<string>;
   readonly wakeUps: WakeUps;
+  /** Spans of run attempts and step executions, or null when tracing is off. */
+  readonly tracing: RunTracing | null;
   worker: AttachedWorker | null;
   closed: boolean;
 }

@@ -18,6 +18,7 @@ import { parseRunTimeout } from "./deadlines.js";
 import { newId } from "./ids.js";
 import { copyWorkdir, type RerunOptions, type RerunSelection, rerunRun, restartRun } from "./lineage.js";
 import { openClientStore } from "./open-client-store.js";
+import { openTracing, withAttemptSpans } from "./open-tracing.js";
 import type { LoadedWorkflow } from "./registry.js";
 import { resumeRun } from "./resume.js";
 import {
@@ -32,6 +33,7 @@ import {
 import { checkSecrets, sameRun } from "./run-checks.js";
 import { waitForRun } from "./run-wait.js";
 import { type SignalReceipt, sendSignal } from "./signals.js";
+import type { RunTracing } from "./tracing.js";
 import { WakeUps } from "./wake-ups.js";
 import { ensureRegistered, registerWorkflow, workflowById, workflowOfRun } from "./workflow-lookup.js";
 
@@ -69,7 +71,12 @@ type NewRunOptions = { actor?: string; secrets?: Record<string, string>; detach?
  * await client.close();
  */
 export class CairnClient extends ClientQueries {
-  protected constructor(store: Store, ownsStore: boolean, options: CairnOptions) {
+  protected constructor(
+    store: Store,
+    ownsStore: boolean,
+    options: CairnOptions,
+    tracing: RunTracing | null = null,
+  ) {
     super();
     const resolved = resolveOptions(options);
     bindState(this, {
@@ -82,6 +89,7 @@ export class CairnClient extends ClientQueries {
       secrets: new Map(),
       ownRuns: new Set(),
       wakeUps: new WakeUps(resolved.pollIntervalMs),
+      tracing,
       worker: null,
       closed: false,
     } satisfies ClientState);
@@ -89,8 +97,9 @@ export class CairnClient extends ClientQueries {
 
   /** Open a client on a store location (SQLite path or PostgreSQL URL) or an open store. */
   static async open(options: ClientOptions = {}): Promise<CairnClient> {
+    const tracing = await openTracing(options);
     const { store, owns } = await openClientStore(options);
-    return new CairnClient(store, owns, options);
+    return new CairnClient(store, owns, options, tracing);
   }
 
   /** Where this instance logs (the `logger` option). */
@@ -143,20 +152,23 @@ export class CairnClient extends ClientQueries {
     fs.mkdirSync(workdir, { recursive: true });
     // A detached run is left to other workers, even when this instance executes only its own runs.
     const inserted = await this.#creatingRun(runId, workdir, options, () =>
-      store.transaction((tx) =>
-        insertRun(tx, {
-          runId,
-          workflow: loaded,
-          input: value,
-          tenant,
-          workdir,
-          origin: "start",
-          parent: null,
-          driverId: driver(state, options.detach),
-          trigger: state.options.trigger,
-          actor: options.actor ?? null,
-          ...(timeoutMs === undefined ? {} : { timeoutMs }),
-        }),
+      withAttemptSpans(state.tracing, (spans) =>
+        store.transaction((tx) =>
+          insertRun(tx, {
+            runId,
+            workflow: loaded,
+            input: value,
+            tenant,
+            workdir,
+            origin: "start",
+            parent: null,
+            driverId: driver(state, options.detach),
+            trigger: state.options.trigger,
+            actor: options.actor ?? null,
+            ...(timeoutMs === undefined ? {} : { timeoutMs }),
+            spans,
+          }),
+        ),
       ),
     );
     // Another start with the same id may have won the race between the check above and the insert.
@@ -181,19 +193,22 @@ export class CairnClient extends ClientQueries {
     const workflow = await workflowOfRun(state, runId);
     // Not waiting for the sync before the secrets are in place: the executor may claim the resumed
     // steps as soon as the commit is visible, and must find them. Acknowledged after the sync below.
-    const { run, plan } = await state.store.transaction(
-      (tx) =>
-        resumeRun(tx, {
-          runId,
-          workflow,
-          options,
-          secretNames: Object.keys(options.secrets ?? {}),
-          trigger: state.options.trigger,
-          actor: options.actor ?? null,
-          driverId: driver(state, options.detach),
-          ...(timeoutMs === undefined ? {} : { timeoutMs }),
-        }),
-      { sync: "later" },
+    const { run, plan } = await withAttemptSpans(state.tracing, (spans) =>
+      state.store.transaction(
+        (tx) =>
+          resumeRun(tx, {
+            runId,
+            workflow,
+            options,
+            secretNames: Object.keys(options.secrets ?? {}),
+            trigger: state.options.trigger,
+            actor: options.actor ?? null,
+            driverId: driver(state, options.detach),
+            ...(timeoutMs === undefined ? {} : { timeoutMs }),
+            spans,
+          }),
+        { sync: "later" },
+      ),
     );
     if (options.secrets) state.secrets.set(runId, { ...options.secrets });
     if (!options.detach) state.ownRuns.add(runId);
@@ -319,6 +334,10 @@ export class CairnClient extends ClientQueries {
       await state.worker?.close(options);
     } finally {
       if (state.ownsStore) await state.store.close();
+      // The last spans (a run's end) are exported before a short-lived process exits.
+      await state.tracing
+        ?.flush()
+        .catch((error: unknown) => state.logger.warn({ err: error }, "exporting spans failed"));
     }
   }
 
@@ -338,16 +357,19 @@ export class CairnClient extends ClientQueries {
     if (copyFiles) copyWorkdir(source.workdir, workdir);
     else fs.mkdirSync(workdir, { recursive: true });
     const run = await this.#creatingRun(newRunId, workdir, options, () =>
-      state.store.transaction((tx) =>
-        create(tx, {
-          source: runId,
-          newRunId,
-          workflow,
-          workdir,
-          driverId: driver(state, options.detach),
-          trigger: state.options.trigger,
-          actor: options.actor ?? null,
-        }),
+      withAttemptSpans(state.tracing, (spans) =>
+        state.store.transaction((tx) =>
+          create(tx, {
+            source: runId,
+            newRunId,
+            workflow,
+            workdir,
+            driverId: driver(state, options.detach),
+            trigger: state.options.trigger,
+            actor: options.actor ?? null,
+            spans,
+          }),
+        ),
       ),
     );
     state.worker?.wake();

@@ -2,6 +2,7 @@ import type { Json, Provenance, RunOrigin, RunRecord, StepRecord } from "../core
 import type { StoreTx } from "../store/store.js";
 import type { LoadedWorkflow } from "./registry.js";
 import { blankStep } from "./resume.js";
+import type { AttemptSpans } from "./tracing.js";
 import { event } from "./transitions.js";
 
 export interface NewRunParams {
@@ -23,6 +24,8 @@ export interface NewRunParams {
   readonly note?: string | null;
   /** The run's time limit; default: the workflow's `timeout`. */
   readonly timeoutMs?: number | null;
+  /** Where the run's start span begins, when tracing is on. */
+  readonly spans?: AttemptSpans | undefined;
 }
 
 /**
@@ -59,6 +62,7 @@ export async function insertRun(tx: StoreTx, p: NewRunParams): Promise<{ run: Ru
     timeoutMs,
     deadlineAt: timeoutMs === null ? null : now + timeoutMs,
     source: definition.sourceFile,
+    traceParent: null,
   };
   const reused = p.reused ?? new Map<string, StepRecord>();
   const steps: StepRecord[] = definition.steps.map((step) => {
@@ -89,6 +93,15 @@ export async function insertRun(tx: StoreTx, p: NewRunParams): Promise<{ run: Ru
       provenance: reason ? { kind: "executed", reason } : null,
     };
   });
+  run.traceParent =
+    p.spans?.begin({
+      run,
+      attempt: 1,
+      action: "start",
+      trigger: p.trigger,
+      source: p.parent,
+      reused: [...reused.keys()],
+    }) ?? null;
   await tx.insertRun(run);
   await tx.insertSteps(steps);
   await tx.insertRunAttempt({

@@ -10,6 +10,7 @@ import { Heartbeat, type Renewal } from "./heartbeat.js";
 import { executionKey, type InFlight } from "./in-flight.js";
 import type { LoadedWorkflow } from "./registry.js";
 import { type AbortCause, executeStep, handedBack } from "./step-runner.js";
+import type { RunTracing } from "./tracing.js";
 import { claimSteps, type OutcomeResult, recordOutcomes, type StepOutcome } from "./transitions.js";
 
 export interface ExecutorOptions {
@@ -27,6 +28,8 @@ export interface ExecutorOptions {
   readonly clock: () => number;
   /** Told about claims, completions and fenced writes (for metrics). */
   readonly activity?: ActivityFeed;
+  /** Spans of step executions and settled runs, when tracing is on. */
+  readonly tracing?: RunTracing | null;
 }
 
 export interface ExecutorEvents {
@@ -72,6 +75,8 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   #idle: Array<() => void> = [];
   #unsubscribe: (() => void) | undefined;
   readonly #timings = new WeakMap<StepOutcome, OutcomeTiming>();
+  /** Outcomes whose fenced write was refused (for their spans). */
+  readonly #rejected = new WeakSet<StepOutcome>();
 
   constructor(
     private readonly store: Store,
@@ -240,23 +245,38 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     // A step that must not run twice starts only once its claim is on disk: after a power loss it is
     // then found running and left to a person, never silently started again.
     if (workflow.steps.get(step.stepId)?.effects === "non-idempotent") await this.store.flushed();
-    const executed = await executeStep({
-      store: this.store,
-      workflow,
-      run,
-      step,
-      secrets: this.secrets.get(run.id) ?? {},
-      controller,
-      abortGraceMs: this.options.abortGraceMs,
-      clock: this.options.clock,
-      onLogBuffer: (logs) => {
-        entry.logs = logs;
-      },
-    });
-    const outcome = controller.signal.reason === "lease-expired" ? handedBack(executed, step) : executed;
-    this.#timings.set(outcome, { workflowId: run.workflowId, durationMs: performance.now() - startedAt });
-    // A commit that fails (database restarting, busy) is retried while we may still hold the lease;
-    // if the lease moves on meanwhile, the fenced write is rejected and the new owner's result stands.
+    const span = this.options.tracing?.startStep(run, step, this.options.workerId);
+    let outcome: StepOutcome | undefined;
+    try {
+      const execute = () =>
+        executeStep({
+          store: this.store,
+          workflow,
+          run,
+          step,
+          secrets: this.secrets.get(run.id) ?? {},
+          controller,
+          abortGraceMs: this.options.abortGraceMs,
+          clock: this.options.clock,
+          onLogBuffer: (logs) => {
+            entry.logs = logs;
+          },
+        });
+      const executed = await (span ? span.within(execute) : execute());
+      outcome = controller.signal.reason === "lease-expired" ? handedBack(executed, step) : executed;
+      this.#timings.set(outcome, { workflowId: run.workflowId, durationMs: performance.now() - startedAt });
+      await this.#commit(outcome, step, controller);
+    } finally {
+      span?.end(outcome, outcome !== undefined && this.#rejected.has(outcome));
+    }
+  }
+
+  /**
+   * Record an outcome. A commit that fails (database restarting, busy) is retried while we may still
+   * hold the lease; if the lease moves on meanwhile, the fenced write is rejected and the new owner's
+   * result stands.
+   */
+  async #commit(outcome: StepOutcome, step: StepRecord, controller: AbortController): Promise<void> {
     for (let delay = 50; ; delay = Math.min(delay * 2, 5000)) {
       try {
         await this.#committer.submit(outcome);
@@ -287,6 +307,11 @@ export class Executor extends EventEmitter<ExecutorEvents> {
 
   #afterCommit(result: OutcomeResult, outcomes: readonly StepOutcome[]): void {
     reportOutcomes(this.options.activity, result, outcomes, this.#timings);
+    if (this.options.tracing)
+      for (const ref of result.rejected) {
+        const o = outcomes.find((x) => x.ref.runId === ref.runId && x.ref.stepId === ref.stepId);
+        if (o) this.#rejected.add(o);
+      }
     reportClaims(this.options.activity, result.claimed, result.runs);
     for (const step of result.claimed) this.#launch(step, result.runs.get(step.runId));
     // Emitted at commit, so that the bookkeeping of a finished run (its secrets, among them) is done
@@ -301,6 +326,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
 
   #settled(run: RunRecord): void {
     this.#deadlines.clear(run.id);
+    this.options.tracing?.runSettled(run);
     this.emit("settled", run);
   }
 

@@ -6,8 +6,9 @@ import type { Provenance, RunRecord, StepRecord } from "../core/types.js";
 import type { StoreTx } from "../store/store.js";
 import { insertRun, type NewRunParams } from "./create-run.js";
 import { declaredFilesChanged } from "./declared-files.js";
-import { addItemCounts, reuseItems } from "./map-plan.js";
+import { addItemCounts, addKeyMatching, reuseItems } from "./map-plan.js";
 import type { LoadedWorkflow } from "./registry.js";
+import type { AttemptSpans } from "./tracing.js";
 
 /**
  * What a rerun executes: the failed steps, or the chosen steps (and their downstream). With `items`,
@@ -34,6 +35,8 @@ export interface LineageRequest {
   readonly driverId: string | null;
   readonly trigger: string;
   readonly actor: string | null;
+  /** Where the new run's start span begins, when tracing is on. */
+  readonly spans?: AttemptSpans | undefined;
 }
 
 async function finishedSource(tx: StoreTx, runId: string, action: RunAction): Promise<RunRecord> {
@@ -56,6 +59,7 @@ function params(req: LineageRequest, source: RunRecord, origin: "restart" | "rer
     driverId: req.driverId,
     trigger: req.trigger,
     actor: req.actor,
+    spans: req.spans,
   };
 }
 
@@ -151,6 +155,7 @@ export async function planRerun(
     rerun: { sourceRunId: source.id, selected },
   });
   if (reusesItems(selection)) await addItemCounts(tx, source.id, plan, workflow, chosenItems(selection));
+  await addKeyMatching(tx, source.id, plan, workflow);
   return { source, steps, plan };
 }
 
@@ -186,13 +191,13 @@ export async function rerunRun(
     note: `from ${selected.join(", ")}`,
   });
   // `rerun --failed` reuses a failed map's succeeded items, a rerun of chosen items the other items;
-  // a rerun from chosen steps runs every item.
-  if (reusesItems(req.selection))
-    await reuseItems(tx, plan, req.workflow, {
-      sourceRunId: source.id,
-      runId: run.id,
-      except: chosenItems(req.selection),
-    });
+  // a rerun from a map runs every item; a map downstream of the selection matches items by key.
+  await reuseItems(tx, plan, req.workflow, {
+    sourceRunId: source.id,
+    runId: run.id,
+    except: chosenItems(req.selection),
+    fromItems: reusesItems(req.selection),
+  });
   return { run, plan };
 }
 

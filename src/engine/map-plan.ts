@@ -25,6 +25,23 @@ export function startsFromItems(
     : step.action === "retry" || step.action === "reset";
 }
 
+/**
+ * Whether a rerun's map step matches its source's items by key: the map runs again only because a
+ * step upstream of it does (its own definition unchanged) and names its items by a `key`. Its list
+ * is known only once the upstream ran, so the rerun starts with every succeeded item of the source
+ * and the map itself reuses those whose key is still listed, runs new keys and drops missing ones.
+ * Without a key an item is its position, which says nothing once the list changed: every item runs.
+ */
+export function matchesItemsByKey(plan: ResumePlan, step: PlanStep, workflow: LoadedWorkflow): boolean {
+  const definition = workflow.steps.get(step.stepId);
+  return (
+    !!definition?.map?.key &&
+    step.cause === "downstream" &&
+    EXECUTES.has(step.action) &&
+    !plan.changed.includes(step.stepId)
+  );
+}
+
 /** Map steps a resume executes without their recorded items: resume deletes those items, as it does memos. */
 export function staleItemSteps(plan: ResumePlan, workflow: LoadedWorkflow): string[] {
   return plan.steps
@@ -61,14 +78,36 @@ export async function addItemCounts(
   }
 }
 
-/** Copy into a new rerun the succeeded items of the map steps it starts from (see startsFromItems). */
+/** Say in the `why` of each map step that matches its items by key what it will reuse. */
+export async function addKeyMatching(
+  tx: StoreTx,
+  sourceRunId: string,
+  plan: ResumePlan,
+  workflow: LoadedWorkflow,
+): Promise<void> {
+  for (const step of plan.steps) {
+    if (!matchesItemsByKey(plan, step, workflow)) continue;
+    const { succeeded } = await tx.countItems(sourceRunId, step.stepId);
+    if (succeeded > 0)
+      step.why += `; map: items matched by key once its list is known: of ${succeeded} succeeded, listed keys reused, new keys run, missing keys dropped`;
+  }
+}
+
+/**
+ * Copy into a new rerun the succeeded items of its source's map steps that start from them: with
+ * `fromItems` (`rerun --failed`, chosen items) the selected maps (see startsFromItems), except the
+ * chosen keys; always, the maps downstream of the selection that match items by key.
+ */
 export async function reuseItems(
   tx: StoreTx,
   plan: ResumePlan,
   workflow: LoadedWorkflow,
-  from: { sourceRunId: string; runId: string; except: readonly string[] },
+  from: { sourceRunId: string; runId: string; except: readonly string[]; fromItems: boolean },
 ): Promise<void> {
-  for (const step of plan.steps)
-    if (startsFromItems(plan, step, workflow, true))
-      await tx.copySucceededItems({ runId: from.sourceRunId, stepId: step.stepId }, from.runId, from.except);
+  for (const step of plan.steps) {
+    const source = { runId: from.sourceRunId, stepId: step.stepId };
+    if (from.fromItems && startsFromItems(plan, step, workflow, true))
+      await tx.copySucceededItems(source, from.runId, from.except);
+    else if (matchesItemsByKey(plan, step, workflow)) await tx.copySucceededItems(source, from.runId);
+  }
 }

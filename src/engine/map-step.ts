@@ -3,56 +3,23 @@ import type { Logger, StepContext } from "../core/definition.js";
 import { CairnError, toError } from "../core/errors.js";
 import { toJsonValue } from "../core/json-value.js";
 import { type MapItemContext, type MapSpec, resolveItems } from "../core/map-spec.js";
-import type { Redactor } from "../core/redact.js";
 import { backoffMs } from "../core/retry.js";
 import type { ItemRecord, Json, LogLine, StepError } from "../core/types.js";
-import type { FencedStepRef, Store } from "../store/store.js";
+import { ItemCheckpoints, ItemMemos, type ItemStateParams } from "./map-item-state.js";
 
-export interface MapStepParams {
-  readonly store: Store;
-  readonly ref: FencedStepRef;
+export interface MapStepParams extends ItemStateParams {
   /** The run's tenant, for the `step.items` progress events. */
   readonly tenant: string;
   readonly context: StepContext<Json, Record<string, Json>>;
-  readonly redactor: Redactor;
-  readonly clock: () => number;
   readonly line: (stream: LogLine["stream"], text: string) => void;
-  /** A fenced write found the lease gone: aborts the execution and throws. */
-  readonly lost: () => never;
 }
 
-/** One execution of a map step: its parameters and its items' memos. */
+/** One execution of a map step: its parameters and its items' memos and checkpoints. */
 interface MapRun extends MapStepParams {
   readonly memos: ItemMemos;
+  readonly checkpoints: ItemCheckpoints;
   /** The controllers of the items in flight, aborted when the map step is. */
   readonly live: Set<AbortController>;
-}
-
-/**
- * Item memos live with the map step's memos, under a key naming the item: read once per execution
- * (on the first `memo` call), and remembered when written, so that a retry of the item in the same
- * execution gets them back too.
- */
-class ItemMemos {
-  #recorded: Promise<Map<string, Json>> | undefined;
-  constructor(private readonly p: MapStepParams) {}
-
-  async memo<T>(itemKey: string, key: string, fn: () => T | Promise<T>): Promise<T> {
-    if (typeof key !== "string" || key.length === 0)
-      throw new CairnError("INVALID_INPUT", "A memo key must be a non-empty string.");
-    const full = `item ${JSON.stringify([itemKey, key])}`;
-    this.#recorded ??= this.p.store
-      .listMemos(this.p.ref)
-      .then((rows) => new Map(rows.map((m) => [m.key, m.value])));
-    const recorded = await this.#recorded;
-    if (recorded.has(full)) return recorded.get(full) as T;
-    const result = await fn();
-    const value = this.p.redactor.json(toJsonValue(result, `memo "${key}" of item "${itemKey}"`));
-    const ok = await this.p.store.transaction((tx) => tx.putMemo(this.p.ref, full, value));
-    if (!ok) this.p.lost();
-    recorded.set(full, value);
-    return result;
-  }
 }
 
 class ItemTimeout extends Error {
@@ -69,10 +36,16 @@ class ItemTimeout extends Error {
  * settled when more than `maxFailures` failed.
  */
 export async function runMapStep(params: MapStepParams, spec: MapSpec): Promise<Json[]> {
-  const p: MapRun = { ...params, memos: new ItemMemos(params), live: new Set() };
-  const { ref, context } = p;
+  const { context } = params;
   const { items, keys } = resolveItems(spec, context.input, context.needs);
-  const recorded = new Map((await p.store.getItems(ref.runId, ref.stepId)).map((r) => [r.key, r]));
+  const recorded = await listedItems(params, keys);
+  const memos = new Map((await params.store.listMemos(params.ref)).map((m) => [m.key, m.value]));
+  const p: MapRun = {
+    ...params,
+    memos: new ItemMemos(params, memos),
+    checkpoints: new ItemCheckpoints(params, memos),
+    live: new Set(),
+  };
   const outputs: Json[] = new Array(items.length).fill(null);
   const todo: number[] = [];
   for (const [index, key] of keys.entries()) {
@@ -116,6 +89,37 @@ export async function runMapStep(params: MapStepParams, spec: MapSpec): Promise<
   return outputs;
 }
 
+/**
+ * The recorded items of this map step by key, fitted to this execution's list. A rerun that matches
+ * items by key starts with its source's items, recorded for an earlier list: the items whose key is
+ * no longer listed are dropped, and the others take their index in this list.
+ */
+async function listedItems(p: MapStepParams, keys: readonly string[]): Promise<Map<string, ItemRecord>> {
+  const recorded = new Map((await p.store.getItems(p.ref.runId, p.ref.stepId)).map((r) => [r.key, r]));
+  const index = new Map(keys.map((key, i) => [key, i]));
+  const dropped = [...recorded.keys()].filter((key) => !index.has(key));
+  const moved = [...recorded.values()]
+    .filter((r) => index.has(r.key) && index.get(r.key) !== r.index)
+    .map((r) => ({ ...r, index: index.get(r.key)! }));
+  if (dropped.length === 0 && moved.length === 0) return recorded;
+  const ok = await p.store.transaction(
+    async (tx) => (await tx.dropItems(p.ref, dropped)) && (await tx.recordItems(p.ref, moved)),
+  );
+  if (!ok) p.lost();
+  if (dropped.length > 0)
+    p.line(
+      "log",
+      `map: ${dropped.length} recorded items dropped, their keys no longer listed: ${sample(dropped)}`,
+    );
+  for (const key of dropped) recorded.delete(key);
+  for (const r of moved) recorded.set(r.key, r);
+  return recorded;
+}
+
+function sample(keys: readonly string[]): string {
+  return keys.slice(0, 5).join(", ") + (keys.length > 5 ? ", …" : "");
+}
+
 /** One item, with its retries (backoff between them) within this execution of the map step. */
 async function runItem(
   p: MapRun,
@@ -135,6 +139,7 @@ async function runItem(
       const error = toError(thrown);
       const message = p.redactor.text(error.message || error.name);
       p.line("stderr", `[item ${at.key}] attempt ${attempts} failed: ${message.split("\n")[0]}`);
+      await p.checkpoints.flush(at.key);
       if (tries >= spec.retry.attempts || p.context.signal.aborted)
         return record(p, at, { status: "failed", attempts, output: null, error: { message }, startedAt });
       await delay(backoffMs(spec.retry, tries), p.context.signal);
@@ -218,6 +223,8 @@ function itemContext(
     secrets: c.secrets,
     epoch: c.epoch,
     memo: (key, fn) => p.memos.memo(at.key, key, fn),
+    checkpoint: (state, options) => p.checkpoints.write(at.key, state, options?.force ?? false),
+    lastCheckpoint: p.checkpoints.last(at.key),
   };
 }
 

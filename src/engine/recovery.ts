@@ -2,6 +2,7 @@ import type { RunRecord, StepRecord } from "../core/types.js";
 import type { FencedStepRef, StoreTx } from "../store/store.js";
 import { judgeRunningSteps, orphanReason, type StepLiveness } from "./liveness.js";
 import { type LoadedWorkflow, type StoredPolicy, storedPolicy } from "./registry.js";
+import type { AttemptSpans } from "./tracing.js";
 import { event } from "./transitions.js";
 
 export interface RecoveryReport {
@@ -17,10 +18,7 @@ export interface RecoveryReport {
  * `manual`, a non-idempotent step, or too many recoveries make the run `interrupted` with the reason.
  * Runs in one transaction, so two reapers never process the same step twice.
  */
-export async function recoverOrphans(
-  tx: StoreTx,
-  options: { workflows: ReadonlyMap<string, LoadedWorkflow>; onlyRegistered: boolean },
-): Promise<RecoveryReport> {
+export async function recoverOrphans(tx: StoreTx, options: RecoveryOptions): Promise<RecoveryReport> {
   const pass = new RecoveryPass(tx, options, await tx.now());
   for (const { step, alive, reason } of await judgeOrphanCandidates(pass)) {
     if (!alive) await recoverStep(pass, step, reason);
@@ -28,6 +26,13 @@ export async function recoverOrphans(
   await resumeRecoveredRuns(pass);
   await releaseDriverlessRuns(pass);
   return pass.report;
+}
+
+export interface RecoveryOptions {
+  readonly workflows: ReadonlyMap<string, LoadedWorkflow>;
+  readonly onlyRegistered: boolean;
+  /** Where the attempt span of each run this pass resumes begins, when tracing is on. */
+  readonly spans?: AttemptSpans | undefined;
 }
 
 /** One reaper pass: the runs and policies it read (each once), what it did, and how it interrupts a run. */
@@ -38,7 +43,7 @@ class RecoveryPass {
 
   constructor(
     readonly tx: StoreTx,
-    readonly options: { workflows: ReadonlyMap<string, LoadedWorkflow>; onlyRegistered: boolean },
+    readonly options: RecoveryOptions,
     readonly now: number,
   ) {}
 
@@ -167,7 +172,8 @@ async function resumeRecoveredRuns(pass: RecoveryPass): Promise<void> {
   for (const runId of new Set(recovered.map((r) => r.runId))) {
     const run = await pass.run(runId);
     const reason = recovered.find((r) => r.runId === runId)!.reason;
-    if (run?.status === "running") await recordAutomaticResume(pass.tx, run, reason, pass.now);
+    if (run?.status === "running")
+      await recordAutomaticResume(pass.tx, run, reason, pass.now, pass.options.spans);
   }
 }
 
@@ -197,10 +203,14 @@ async function recordAutomaticResume(
   run: RunRecord,
   reason: string,
   now: number,
+  spans: AttemptSpans | undefined,
 ): Promise<void> {
   await tx.updateRunAttempt(run.id, run.attempt, { outcome: "interrupted", endedAt: now, note: reason });
   const attempt = run.attempt + 1;
-  await tx.updateRun(run.id, { attempt, updatedAt: now }, ["running"]);
+  const traceParent = spans?.begin({ run, attempt, action: "recover", trigger: "auto", reason });
+  await tx.updateRun(run.id, { attempt, updatedAt: now, ...(traceParent ? { traceParent } : {}) }, [
+    "running",
+  ]);
   const steps = await tx.getSteps(run.id, undefined, { outputs: false });
   await tx.insertRunAttempt({
     runId: run.id,

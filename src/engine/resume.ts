@@ -13,6 +13,7 @@ import { declaredFilesChanged } from "./declared-files.js";
 import { orphanReason } from "./liveness.js";
 import { addItemCounts, staleItemSteps } from "./map-plan.js";
 import type { LoadedWorkflow } from "./registry.js";
+import type { AttemptSpans } from "./tracing.js";
 import { event, finishRunIfDone, makeReady, needsSucceeded } from "./transitions.js";
 
 export interface ResumeRequest {
@@ -27,6 +28,8 @@ export interface ResumeRequest {
   readonly driverId: string | null;
   /** A time limit for this resume; default: the run's own (its deadline starts afresh). */
   readonly timeoutMs?: number | null;
+  /** Where the resume's attempt span begins, when tracing is on. */
+  readonly spans?: AttemptSpans | undefined;
 }
 
 /**
@@ -144,6 +147,7 @@ export async function resumeRun(
 async function reopenRun(tx: StoreTx, run: RunRecord, req: ResumeRequest, now: number): Promise<number> {
   const attempt = run.attempt + 1;
   const timeoutMs = req.timeoutMs ?? run.timeoutMs ?? req.workflow.definition.timeoutMs;
+  const traceParent = req.spans?.begin({ run, attempt, action: "resume", trigger: req.trigger });
   const swapped = await tx.updateRun(
     run.id,
     {
@@ -159,6 +163,7 @@ async function reopenRun(tx: StoreTx, run: RunRecord, req: ResumeRequest, now: n
       failFast: req.workflow.definition.failFast,
       timeoutMs,
       deadlineAt: timeoutMs === null ? null : now + timeoutMs,
+      ...(traceParent ? { traceParent } : {}),
     },
     [run.status],
   );

@@ -104,6 +104,7 @@ export class ExecutionState {
       context,
       redactor: p.redactor,
       clock: p.clock,
+      checkpointIntervalMs: p.checkpointIntervalMs,
     };
     this.context = Object.assign(context, {
       recordProcess: (pgid: number) => this.#recordProcess(pgid),

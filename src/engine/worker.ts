@@ -8,6 +8,7 @@ import { releaseDrivenRuns } from "./control.js";
 import { Executor } from "./executor.js";
 import { newId } from "./ids.js";
 import { logExecutor, logRecovery } from "./log-events.js";
+import { withAttemptSpans } from "./open-tracing.js";
 import { type RecoveryReport, recoverOrphans } from "./recovery.js";
 
 /**
@@ -47,6 +48,7 @@ export class CairnWorker implements AttachedWorker {
       onlyRuns: options.onlyOwnRuns ? state.ownRuns : null,
       clock: options.clock,
       activity,
+      tracing: state.tracing,
     });
     this.#executor.on("settled", (run) => {
       // A finished run needs neither: a resume adds them again. A long-lived process must not grow
@@ -138,8 +140,10 @@ export class CairnWorker implements AttachedWorker {
 
 /** One recovery pass over the runs of the workflows registered on a client; told to `activity`. */
 export async function recoverRuns(state: ClientState, activity: ActivityFeed): Promise<RecoveryReport> {
-  const report = await state.store.transaction((tx) =>
-    recoverOrphans(tx, { workflows: state.workflows, onlyRegistered: true }),
+  const report = await withAttemptSpans(state.tracing, (spans) =>
+    state.store.transaction((tx) =>
+      recoverOrphans(tx, { workflows: state.workflows, onlyRegistered: true, spans }),
+    ),
   );
   logRecovery(report, state.logger);
   const { recovered, interrupted } = report;

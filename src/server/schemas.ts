@@ -116,6 +116,10 @@ export const StepSchema = z
     error: StepErrorSchema.nullable(),
     provenance: ProvenanceSchema.nullable(),
     waiting: StepWaitSchema.nullable(),
+    items: z.record(z.enum(ITEM_STATUSES), z.number().int()).nullable().openapi({
+      description:
+        "For a map step with recorded items: how many succeeded and how many failed (items still to run have no record yet); null for other steps.",
+    }),
   })
   .openapi("Step");
 

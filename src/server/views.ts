@@ -3,6 +3,7 @@ import { runActions } from "../core/run-actions.js";
 import { describeWait, parkedWait, runWaiting } from "../core/step-wait.js";
 import type {
   CairnEvent,
+  ItemStatus,
   Json,
   LogLine,
   RunAttemptRecord,
@@ -57,9 +58,13 @@ export function runView(run: RunRecord): Out<typeof RunSchema> {
   };
 }
 
+/** A map step's recorded items by status, by step id (steps without items are absent). */
+export type ItemCounts = ReadonlyMap<string, Record<ItemStatus, number>>;
+
 export function stepView(
   step: StepRecord,
   labels: ReadonlyMap<string, string | null>,
+  items: ItemCounts = new Map(),
 ): Out<typeof StepSchema> {
   return {
     id: step.stepId,
@@ -75,6 +80,7 @@ export function stepView(
     error: errorView(step.error),
     provenance: step.provenance,
     waiting: stepWaitView(step),
+    items: items.get(step.stepId) ?? null,
   };
 }
 
@@ -87,13 +93,17 @@ function stepWaitView(step: StepRecord): Out<typeof StepSchema>["waiting"] {
 
 export function runDetailView(
   view: RunView,
-  children: readonly RunRecord[],
-  labels: ReadonlyMap<string, string | null>,
-  parentDeleted = false,
+  related: {
+    children: readonly RunRecord[];
+    labels: ReadonlyMap<string, string | null>;
+    items: ItemCounts;
+    parentDeleted: boolean;
+  },
 ): Out<typeof RunDetailSchema> {
+  const { children, labels, items, parentDeleted } = related;
   return {
     ...runView(view.run),
-    steps: view.steps.map((s) => stepView(s, labels)),
+    steps: view.steps.map((s) => stepView(s, labels, items)),
     lineage: {
       parentRunId: view.run.parentRunId,
       parentDeleted,
@@ -110,9 +120,10 @@ export function stepDetailView(
   labels: ReadonlyMap<string, string | null>,
   logs: readonly LogLine[],
   memos: ReadonlyArray<{ key: string; at: number; value: Json }>,
+  items: ItemCounts = new Map(),
 ): Out<typeof StepDetailSchema> {
   return {
-    ...stepView(step, labels),
+    ...stepView(step, labels, items),
     runId: step.runId,
     // The step's own stack is the user's data (masked like everything else); the server's never leaves.
     error: step.error

@@ -38,6 +38,7 @@ export const RUN_COLUMNS: ColumnMap<RunRecord> = {
     timeoutMs: "timeout_ms",
     deadlineAt: "deadline_at",
     source: "source",
+    traceParent: "trace_parent",
   },
   json: new Set(["input", "output", "error", "secretNames"]),
   booleans: new Set(["failFast"]),

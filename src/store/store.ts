@@ -209,6 +209,11 @@ export interface StoreTx {
    * rerun of chosen items runs those again). Returns how many were copied.
    */
   copySucceededItems(from: StepRef, toRunId: string, except?: readonly string[]): Promise<number>;
+  /**
+   * Fenced: forget the recorded items of a map step with these keys (a rerun's list no longer has
+   * them); false (nothing deleted) once the writer lost the step's lease.
+   */
+  dropItems(ref: FencedStepRef, keys: readonly string[]): Promise<boolean>;
   /** Forget the recorded items of these steps (their next execution runs every item again). */
   deleteItems(runId: string, stepIds: readonly string[]): Promise<void>;
 

@@ -131,17 +131,12 @@ type ItemHolder = { mapItem?: { value: Json; key: string; index: number; attempt
  * A `run:` command per item of a map step. It sees what a step's command sees (its $CAIRN_OUTPUT
  * is the item's output; $CAIRN_IDEMPOTENCY_KEY is the item's) plus the item: $CAIRN_ITEM (its JSON,
  * inline under 64 KiB), $CAIRN_ITEM_FILE, $CAIRN_ITEM_INDEX, $CAIRN_ITEM_KEY and $CAIRN_ITEM_ATTEMPT.
- * Items have no checkpoint of their own yet: $CAIRN_CHECKPOINT is ignored.
+ * $CAIRN_CHECKPOINT and $CAIRN_LAST_CHECKPOINT are the item's own.
  */
 export function shellItem(spec: ShellStepSpec): ItemHandler {
   const step = shellStep(spec);
   const handler = (item: Json, ctx: MapItemContext<Json, Record<string, Json>>) =>
-    step({
-      ...ctx,
-      lastCheckpoint: undefined,
-      checkpoint: async () => undefined,
-      mapItem: { value: item, ...ctx.item },
-    } as never);
+    step({ ...ctx, mapItem: { value: item, ...ctx.item } } as never);
   return handler as ItemHandler;
 }
 

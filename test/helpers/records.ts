@@ -26,6 +26,7 @@ export function runRecord(id: string, overrides: Partial<RunRecord> = {}): RunRe
     timeoutMs: null,
     deadlineAt: null,
     source: null,
+    traceParent: null,
     ...overrides,
   };
 }

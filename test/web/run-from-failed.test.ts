@@ -37,6 +37,7 @@ function step(
     error: error ? { message: error } : null,
     provenance: null,
     waiting: null,
+    items: null,
   };
 }
 

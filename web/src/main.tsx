@@ -9,6 +9,7 @@ import "./styles/run.css";
 import "./styles/timeline.css";
 import "./styles/overlays.css";
 import "./styles/workflows.css";
+import "./styles/items.css";
 import "./styles/phone.css";
 import { App } from "./app";
 

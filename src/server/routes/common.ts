@@ -65,12 +65,18 @@ export async function runDetail(cairn: CairnClient, runId: string) {
   const view = await cairn.get(runId);
   if (!view) throw new CairnError("NOT_FOUND", `Run "${runId}" does not exist.`);
   const parent = view.run.parentRunId;
-  const [children, workflow, deleted] = await Promise.all([
+  const [children, workflow, deleted, items] = await Promise.all([
     cairn.childRuns(runId),
     cairn.workflow(view.run.workflowId),
     parent ? cairn.deletedRuns([parent]) : [],
+    cairn.mapItems(runId),
   ]);
-  return runDetailView(view, children, labelsOf(workflow), deleted.length > 0);
+  return runDetailView(view, {
+    children,
+    labels: labelsOf(workflow),
+    items: new Map(items.map((i) => [i.stepId, i.counts])),
+    parentDeleted: deleted.length > 0,
+  });
 }
 
 /** Who asked, as recorded in a run's history and in cancel/pause reasons. */

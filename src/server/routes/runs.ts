@@ -102,12 +102,14 @@ export function registerRunRoutes(app: App, { cairn }: RouteContext): void {
     const run = await ownRun(cairn, c.get("principal"), id);
     const [step] = await cairn.steps(id, [stepId]);
     if (!step) throw new CairnError("NOT_FOUND", `Run "${id}" has no step "${stepId}".`);
-    const [logs, workflow, memos] = await Promise.all([
+    const [logs, workflow, memos, items] = await Promise.all([
       cairn.logs(id, stepId),
       cairn.workflow(run.workflowId),
       cairn.memos(id, stepId),
+      cairn.mapItems(id),
     ]);
-    return c.json(stepDetailView(step, labelsOf(workflow), logs, memos), 200);
+    const counts = new Map(items.map((i) => [i.stepId, i.counts]));
+    return c.json(stepDetailView(step, labelsOf(workflow), logs, memos, counts), 200);
   });
 
   app.openapi(history, async (c) => {

@@ -14,12 +14,7 @@ export async function recordItems(
   ref: FencedStepRef,
   items: readonly ItemRecord[],
 ): Promise<boolean> {
-  const { rows } = await db.query(
-    `SELECT 1 FROM steps WHERE run_id = $1 AND step_id = $2 AND lease_epoch = $3
-       AND lease_owner IS NOT DISTINCT FROM $4::text AND status = 'running' FOR SHARE`,
-    [ref.runId, ref.stepId, ref.epoch, ref.owner],
-  );
-  if (rows.length === 0) return false;
+  if (!(await owns(db, ref))) return false;
   if (items.length === 0) return true;
   await db.query(
     `INSERT INTO step_items
@@ -116,6 +111,29 @@ export async function summariseItems(db: Queryable, runId: string): Promise<Item
     [runId],
   );
   return summaries(counts.rows, first.rows);
+}
+
+async function owns(db: Queryable, ref: FencedStepRef): Promise<boolean> {
+  const { rows } = await db.query(
+    `SELECT 1 FROM steps WHERE run_id = $1 AND step_id = $2 AND lease_epoch = $3
+       AND lease_owner IS NOT DISTINCT FROM $4::text AND status = 'running' FOR SHARE`,
+    [ref.runId, ref.stepId, ref.epoch, ref.owner],
+  );
+  return rows.length > 0;
+}
+
+export async function dropItems(
+  db: Queryable,
+  ref: FencedStepRef,
+  keys: readonly string[],
+): Promise<boolean> {
+  if (!(await owns(db, ref))) return false;
+  await db.query("DELETE FROM step_items WHERE run_id = $1 AND step_id = $2 AND item_key = ANY($3::text[])", [
+    ref.runId,
+    ref.stepId,
+    keys,
+  ]);
+  return true;
 }
 
 export async function deleteItems(db: Queryable, runId: string, stepIds: readonly string[]): Promise<void> {

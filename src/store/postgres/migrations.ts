@@ -117,6 +117,8 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX step_items_in_order ON step_items (run_id, step_id, item_index);
   CREATE INDEX step_items_by_status ON step_items (run_id, step_id, status, item_index);
   `,
+  // The trace context of a run's current attempt (a W3C traceparent), when tracing is on.
+  `ALTER TABLE runs ADD COLUMN trace_parent TEXT;`,
 ];
 
 /**

@@ -204,6 +204,9 @@ export class PostgresTx implements StoreTx {
   copySucceededItems(from: StepRef, toRunId: string, except: readonly string[] = []): Promise<number> {
     return items.copySucceededItems(this.#writer, from, toRunId, except);
   }
+  dropItems(ref: FencedStepRef, keys: readonly string[]): Promise<boolean> {
+    return items.dropItems(this.#writer, ref, keys);
+  }
   deleteItems(runId: string, stepIds: readonly string[]): Promise<void> {
     return items.deleteItems(this.#writer, runId, stepIds);
   }

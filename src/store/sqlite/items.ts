@@ -9,16 +9,19 @@ const INSERT_ITEM = `INSERT OR REPLACE INTO step_items
   (run_id, step_id, item_key, item_index, status, attempts, output, error, started_at, finished_at, from_run_id)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
-/** Fenced like a memo: the whole batch is written only while the writer holds the step's lease. */
-export function recordItems(sql: StatementCache, ref: FencedStepRef, items: readonly ItemRecord[]): boolean {
-  const owned = sql.one(
+function owns(sql: StatementCache, ref: FencedStepRef): boolean {
+  return !!sql.one(
     `SELECT 1 FROM steps WHERE run_key = ${RUN_KEY} AND step_id = ? AND lease_epoch = ? AND lease_owner IS ? AND status = 'running'`,
     ref.runId,
     ref.stepId,
     ref.epoch,
     ref.owner,
   );
-  if (!owned) return false;
+}
+
+/** Fenced like a memo: the whole batch is written only while the writer holds the step's lease. */
+export function recordItems(sql: StatementCache, ref: FencedStepRef, items: readonly ItemRecord[]): boolean {
+  if (!owns(sql, ref)) return false;
   for (const item of items)
     sql.run(
       INSERT_ITEM,
@@ -103,6 +106,17 @@ export function summariseItems(sql: StatementCache, runId: string): ItemSummary[
     runId,
   );
   return summaries(counts, first);
+}
+
+export function dropItems(sql: StatementCache, ref: FencedStepRef, keys: readonly string[]): boolean {
+  if (!owns(sql, ref)) return false;
+  sql.run(
+    "DELETE FROM step_items WHERE run_id = ? AND step_id = ? AND item_key IN (SELECT value FROM json_each(?))",
+    ref.runId,
+    ref.stepId,
+    JSON.stringify(keys),
+  );
+  return true;
 }
 
 export function deleteItems(sql: StatementCache, runId: string, stepIds: readonly string[]): void {

@@ -167,6 +167,9 @@ export class SqliteTx implements StoreTx {
   async copySucceededItems(from: StepRef, toRunId: string, except: readonly string[] = []): Promise<number> {
     return items.copySucceededItems(this.#sql, from, toRunId, except);
   }
+  async dropItems(ref: FencedStepRef, keys: readonly string[]): Promise<boolean> {
+    return items.dropItems(this.#sql, ref, keys);
+  }
   async deleteItems(runId: string, stepIds: readonly string[]): Promise<void> {
     items.deleteItems(this.#sql, runId, stepIds);
   }

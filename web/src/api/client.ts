@@ -1,5 +1,8 @@
 import { ApiError, apiErrorOf } from "./errors";
 import type {
+  ItemDetail,
+  ItemPage,
+  ItemStatus,
   LatestFailed,
   Me,
   OnChange,
@@ -19,6 +22,12 @@ import type {
 export interface ListRunsQuery {
   status?: RunStatus | undefined;
   workflow?: string | undefined;
+  cursor?: string | undefined;
+  limit?: number | undefined;
+}
+
+export interface ItemsQuery {
+  status?: ItemStatus | undefined;
   cursor?: string | undefined;
   limit?: number | undefined;
 }
@@ -145,6 +154,23 @@ export class ApiClient {
 
   getStep(runId: string, stepId: string, signal?: AbortSignal): Promise<StepDetail> {
     return this.request("GET", `/api/runs/${enc(runId)}/steps/${enc(stepId)}`, undefined, signal);
+  }
+
+  /** A page of a map step's recorded items, in item order, with the step's counts by status. */
+  items(runId: string, stepId: string, query: ItemsQuery = {}, signal?: AbortSignal): Promise<ItemPage> {
+    const params = new URLSearchParams();
+    if (query.status) params.set("status", query.status);
+    if (query.cursor) params.set("cursor", query.cursor);
+    if (query.limit) params.set("limit", String(query.limit));
+    const qs = params.toString();
+    const path = `/api/runs/${enc(runId)}/steps/${enc(stepId)}/items${qs ? `?${qs}` : ""}`;
+    return this.request("GET", path, undefined, signal);
+  }
+
+  /** One item of a map step with its log lines. */
+  item(runId: string, stepId: string, key: string, signal?: AbortSignal): Promise<ItemDetail> {
+    const path = `/api/runs/${enc(runId)}/steps/${enc(stepId)}/items/${enc(key)}`;
+    return this.request("GET", path, undefined, signal);
   }
 
   history(runId: string, signal?: AbortSignal): Promise<{ attempts: RunAttempt[] }> {

@@ -13,6 +13,8 @@ export { RUN_ACTIONS, type RunAction } from "../../../src/core/run-actions.js";
 export {
   EVENT_TYPES,
   type EventType,
+  ITEM_STATUSES,
+  type ItemStatus,
   RUN_STATUSES,
   type RunStatus,
   STEP_STATUSES,
@@ -32,6 +34,10 @@ export type Step = Out<typeof api.StepSchema>;
 export type RunDetail = Out<typeof api.RunDetailSchema>;
 export type LogLine = Out<typeof api.LogLineSchema>;
 export type StepDetail = Out<typeof api.StepDetailSchema>;
+/** One settled item of a map step; a page of them; one with its log lines. */
+export type Item = Out<typeof api.ItemSchema>;
+export type ItemPage = Out<typeof api.ItemPageSchema>;
+export type ItemDetail = Out<typeof api.ItemDetailSchema>;
 export type RunPage = Out<typeof api.RunPageSchema>;
 export type RunAttempt = Out<typeof api.RunAttemptSchema>;
 /** What a resume or a rerun would do with every step (core/resume-plan.ts ResumePlan). */

@@ -53,6 +53,7 @@ export function RunPage({ runId, stepId }: { runId: string; stepId: string | nul
         label: s.label,
         status: stepDisplayStatus(s, run?.status ?? "running"),
         attempts: s.attempts,
+        items: s.items,
         recovered: s.recoveries > 0,
       })),
     [steps, run?.status],
@@ -140,7 +141,14 @@ export function RunPage({ runId, stepId }: { runId: string; stepId: string | nul
           label={`Graph of run ${run.id}`}
         />
         {selected && (
-          <StepPanel runId={run.id} step={selected} runStatus={run.status} onClose={() => select(null)} />
+          <StepPanel
+            runId={run.id}
+            step={selected}
+            runStatus={run.status}
+            rerun={run.actions.rerun}
+            onRerunFailed={() => actions.openRerun({ failed: true })}
+            onClose={() => select(null)}
+          />
         )}
       </div>
       <RunIo run={run} />

@@ -19,6 +19,8 @@ export interface GraphStep extends GraphNode {
   label: string | null;
   status: StepDisplayStatus | null;
   attempts: number;
+  /** A map step's recorded items by status; null for other steps. */
+  items?: { succeeded: number; failed: number } | null;
   /** Taken over after its worker died at least once. */
   recovered?: boolean;
 }
@@ -77,6 +79,7 @@ export function GraphView(props: {
           label: s.label,
           status: s.status,
           attempts: s.attempts,
+          items: s.items ?? null,
           recovered: s.recovered === true,
           selected: s.id === selectedId || picked.includes(s.id),
           picking,

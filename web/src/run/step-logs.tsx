@@ -56,7 +56,7 @@ export function StepLogs(props: {
                 #{l.attempt}
               </span>
               {l.stream === "stderr" && <span className="sr-only">stderr: </span>}
-              {l.line}
+              <span className="log-text">{l.line}</span>
             </li>
           )}
         />

@@ -8,6 +8,8 @@ export type StepNodeData = {
   label: string | null;
   status: StepDisplayStatus | null;
   attempts: number;
+  /** A map step's recorded items by status (a bar and counts on the node); null for other steps. */
+  items: { succeeded: number; failed: number } | null;
   recovered: boolean;
   selected: boolean;
   picking: boolean;
@@ -39,6 +41,11 @@ export const StepNode = memo(function StepNode({ data }: NodeProps<StepNodeType>
             <Icon name={meta.icon} />
             <span>{meta.label}</span>
             {data.attempts > 1 && <span className="muted">· {data.attempts} attempts</span>}
+            {data.items && (
+              <span className="muted" data-testid="node-items">
+                · {data.items.succeeded}✓ {data.items.failed > 0 ? `${data.items.failed}✗` : ""}
+              </span>
+            )}
             {data.recovered && (
               <span className="step-node-tag" title="its worker died while it ran; another took it over">
                 recovered
@@ -46,8 +53,20 @@ export const StepNode = memo(function StepNode({ data }: NodeProps<StepNodeType>
             )}
           </span>
         )}
+        {data.items && <ItemsBar items={data.items} />}
       </button>
       <Handle type="source" position={Position.Right} isConnectable={false} />
     </div>
   );
 });
+
+/** A map step's items by status, as a thin bar under its name. */
+function ItemsBar({ items }: { items: { succeeded: number; failed: number } }) {
+  const total = items.succeeded + items.failed || 1;
+  return (
+    <span className="step-node-items" aria-hidden="true">
+      <span className="status-succeeded" style={{ width: `${(100 * items.succeeded) / total}%` }} />
+      <span className="status-failed" style={{ width: `${(100 * items.failed) / total}%` }} />
+    </span>
+  );
+}

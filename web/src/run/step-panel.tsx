@@ -1,13 +1,14 @@
 import { useEffect, useState } from "react";
 import { useApi } from "../api/context";
 import { messageOf } from "../api/errors";
-import type { RunStatus, Step, StepDetail } from "../api/types";
+import type { RunActionState, RunStatus, Step, StepDetail } from "../api/types";
 import { useNow } from "../api/use-event-stream";
 import { JsonView } from "../components/json-view";
 import { RunLink } from "../components/run-link";
 import { stepDisplayStatus } from "../components/status";
 import { StatusBadge } from "../components/status-badge";
 import { formatDuration, formatTime } from "../format";
+import { ItemGrid } from "./item-grid";
 import { provenanceText } from "./provenance";
 import { StepLogs } from "./step-logs";
 
@@ -18,7 +19,15 @@ type StepDetailPlus = StepDetail & {
 };
 
 /** Everything about one step of a run: attempts, timing, output, error, checkpoint, logs, provenance. */
-export function StepPanel(props: { runId: string; step: Step; runStatus: RunStatus; onClose: () => void }) {
+export function StepPanel(props: {
+  runId: string;
+  step: Step;
+  runStatus: RunStatus;
+  /** Whether a rerun is possible now (for a map's "Rerun failed items"), and its start. */
+  rerun: RunActionState;
+  onRerunFailed: () => void;
+  onClose: () => void;
+}) {
   const { runId, step, runStatus, onClose } = props;
   const client = useApi();
   const [detail, setDetail] = useState<StepDetailPlus | null>(null);
@@ -112,6 +121,15 @@ export function StepPanel(props: { runId: string; step: Step; runStatus: RunStat
         <p className="field-error" role="alert">
           {error}
         </p>
+      )}
+      {step.items && (
+        <ItemGrid
+          runId={runId}
+          stepId={step.id}
+          counts={step.items}
+          rerun={props.rerun}
+          onRerunFailed={props.onRerunFailed}
+        />
       )}
       <h3>Output</h3>
       <JsonView value={step.output} label="output" />
