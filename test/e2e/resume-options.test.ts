@@ -59,4 +59,37 @@ describe("web UI: resume options", { skip: missing ?? false, timeout: 120_000 },
     assert.match(history[1]!, /maxAttempts: 1/);
     assert.match(history[1]!, /resetAttempts: true/);
   });
+
+  test("mark a failed step done with an output: the plan says so, bad JSON is refused, the run continues past it", async () => {
+    const { page } = browser;
+    const runId = await server.startRun("ui-resume");
+    await openRun(page, server.url, runId);
+    await runStatus(page, "failed");
+    await page.getByTestId("resume").click();
+    const dialog = page.getByTestId("plan-dialog");
+    assert.equal((await planRows(page)).flaky, "retry");
+    const choices = await dialog.getByTestId("option-mark-done").locator("option").allInnerTexts();
+    assert.deepEqual(choices, ["none", "flaky", "publish"], "only steps that did not succeed");
+
+    await dialog.getByTestId("option-mark-done").selectOption("flaky");
+    await dialog.locator('[data-testid="plan-row"][data-step-id="flaky"][data-action="mark-done"]').waitFor();
+    const output = dialog.getByTestId("option-mark-done-output");
+    await output.fill("{bad");
+    assert.match(await dialog.getByTestId("option-problem").innerText(), /not valid JSON/);
+    assert.equal(await dialog.getByTestId("confirm-resume").isDisabled(), true);
+    await output.fill('{"status": "done by hand"}');
+    assert.equal(await dialog.getByTestId("option-problem").count(), 0);
+
+    const sent = page.waitForRequest(
+      (r) => r.method() === "POST" && r.url().endsWith(`/api/runs/${runId}/resume`),
+    );
+    await dialog.getByTestId("confirm-resume").click();
+    assert.deepEqual((await sent).postDataJSON(), {
+      markDone: { stepId: "flaky", output: { status: "done by hand" } },
+    });
+    await runStatus(page, "succeeded");
+    assert.deepEqual(server.executed(runId), ["prepare", "flaky", "publish"], "flaky did not run again");
+    const step = await server.api<{ output: unknown }>("GET", `/api/runs/${runId}/steps/flaky`);
+    assert.deepEqual(step.body.output, { status: "done by hand" });
+  });
 });

@@ -41,6 +41,8 @@ export interface ResumeStrategy {
 }
 
 export interface ResumeRequest extends ResumeStrategy {
+  /** Record this step as succeeded with this output, then continue. */
+  markDone?: { stepId: string; output: unknown };
   secrets?: Record<string, string>;
 }
 
@@ -177,7 +179,12 @@ export class ApiClient {
     return this.request("GET", `/api/runs/${enc(runId)}/history`, undefined, signal);
   }
 
-  resumePlan(runId: string, options: ResumeStrategy = {}, signal?: AbortSignal): Promise<ResumePlan> {
+  /** What a resume with these options would do; `markDone` names the step it would mark done. */
+  resumePlan(
+    runId: string,
+    options: ResumeStrategy & { markDone?: string } = {},
+    signal?: AbortSignal,
+  ): Promise<ResumePlan> {
     const query = new URLSearchParams();
     for (const [key, value] of Object.entries(options))
       if (value !== undefined) query.set(key, String(value));

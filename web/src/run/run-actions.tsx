@@ -102,6 +102,7 @@ export function RunActions({
           onChangeChoice={actions.chooseOnChange}
           options={dialog.options}
           onOptions={actions.chooseOptions}
+          markable={run.steps.filter((s) => s.status !== "succeeded").map((s) => s.id)}
           secrets={dialog.secrets}
           onSecret={actions.setSecret}
           labels={labels}

@@ -5,7 +5,12 @@ import { messageOf } from "../api/errors";
 import type { OnChange, ResumePlan } from "../api/types";
 import { useToasts } from "../components/toasts";
 import { navigate, runHref } from "../router";
-import { DEFAULT_RESUME_OPTIONS, type ResumeOptions, resumeOptionFields } from "./resume-options";
+import {
+  DEFAULT_RESUME_OPTIONS,
+  type ResumeOptions,
+  resumeBodyFields,
+  resumePlanFields,
+} from "./resume-options";
 
 export type ActionName = "resume" | "restart" | "rerun" | "cancel" | "pause";
 
@@ -68,7 +73,7 @@ export function useRunActions(runId: string, refresh: () => void, secretNames: r
       const options = onChange === "error" ? {} : { onChange };
       const plan: Promise<ResumePlan> = rerun
         ? client.rerunPlan(runId, rerun, options).then((p) => ({ ...p, secretsNeeded: [...secretNames] }))
-        : client.resumePlan(runId, { ...options, ...resumeOptionFields(resumeOptions) });
+        : client.resumePlan(runId, { ...options, ...resumePlanFields(resumeOptions) });
       plan
         .then((plan) => setResumeDialog((d) => d && { ...d, plan, loading: false }))
         .catch((e: unknown) => setResumeDialog((d) => d && { ...d, loading: false, error: messageOf(e) }));
@@ -90,7 +95,7 @@ export function useRunActions(runId: string, refresh: () => void, secretNames: r
     if (!dialog) return;
     const body = {
       ...(dialog.onChange !== "error" ? { onChange: dialog.onChange } : {}),
-      ...(dialog.selection ? {} : resumeOptionFields(dialog.options)),
+      ...(dialog.selection ? {} : resumeBodyFields(dialog.options)),
       ...(Object.keys(dialog.secrets).length > 0 ? { secrets: dialog.secrets } : {}),
     };
     if (dialog.selection) {
@@ -121,7 +126,14 @@ export function useRunActions(runId: string, refresh: () => void, secretNames: r
     chooseOnChange: (value: OnChange) =>
       loadPlan(value, resumeDialog?.selection ?? null, resumeDialog?.options),
     /** Resume's options changed: show the plan they give. */
-    chooseOptions: (value: ResumeOptions) => loadPlan(resumeDialog?.onChange ?? "error", null, value),
+    chooseOptions: (value: ResumeOptions) => {
+      const samePlan =
+        resumeDialog?.options &&
+        JSON.stringify(resumePlanFields(resumeDialog.options)) === JSON.stringify(resumePlanFields(value));
+      // An output being typed changes the request, not the plan: no new plan for each keystroke.
+      if (samePlan) setResumeDialog((d) => d && { ...d, options: value });
+      else loadPlan(resumeDialog?.onChange ?? "error", null, value);
+    },
     setSecret: (name: string, value: string) =>
       setResumeDialog((d) => d && { ...d, secrets: { ...d.secrets, [name]: value } }),
     closeResume: () => setResumeDialog(null),
