@@ -1022,6 +1022,7 @@ for (const harness of harnesses) {
     });
 
     it("events: appended in order, read after a sequence number, by run or by tenant", async ({ store }) => {
+      assert.equal(await store.latestEventSeq(), 0, "no event yet");
       await store.transaction(async (tx) => {
         await insertRuns(tx, "r1", ["r2", { tenant: "acme" }]);
         await tx.appendEvents([
@@ -1057,6 +1058,7 @@ for (const harness of harnesses) {
       );
       assert.equal((await store.readEvents({ limit: 2 })).length, 2);
       assert.deepEqual(await store.readEvents({ afterSeq: all[3]!.seq }), []);
+      assert.equal(await store.latestEventSeq(), all[3]!.seq, "the newest event's seq");
     });
 
     it("a reader following afterSeq while many transactions commit events misses none", async ({ store }) => {

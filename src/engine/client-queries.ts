@@ -102,6 +102,11 @@ export class ClientQueries {
     return stateOf(this).store.readEvents({ runId, afterSeq, limit: 100_000 });
   }
 
+  /** The newest event's seq: list runs after reading it, then follow events after it (none is missed). */
+  latestEventSeq(): Promise<number> {
+    return stateOf(this).store.latestEventSeq();
+  }
+
   /** Up to `limit` events after `afterSeq`, in order, returned once they are on disk. */
   async eventsAfter(filter: EventFilter): Promise<CairnEvent[]> {
     const { store } = stateOf(this);

@@ -2,7 +2,7 @@ import { CairnError } from "../core/errors.js";
 import { refusal } from "../core/run-actions.js";
 import type { RunRecord } from "../core/types.js";
 import type { StoreTx } from "../store/store.js";
-import { event } from "./transitions.js";
+import { event } from "./run-events.js";
 
 /**
  * Cancel: no new step starts; running steps are aborted by their owner (which sees the status on its

@@ -2,8 +2,8 @@ import type { Json, Provenance, RunOrigin, RunRecord, StepRecord } from "../core
 import type { StoreTx } from "../store/store.js";
 import type { LoadedWorkflow } from "./registry.js";
 import { blankStep } from "./resume.js";
+import { event } from "./run-events.js";
 import type { AttemptSpans } from "./tracing.js";
-import { event } from "./transitions.js";
 
 export interface NewRunParams {
   readonly runId: string;

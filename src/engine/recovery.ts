@@ -2,8 +2,8 @@ import type { RunRecord, StepRecord } from "../core/types.js";
 import type { FencedStepRef, StoreTx } from "../store/store.js";
 import { judgeRunningSteps, orphanReason, type StepLiveness } from "./liveness.js";
 import { type LoadedWorkflow, type StoredPolicy, storedPolicy } from "./registry.js";
+import { event } from "./run-events.js";
 import type { AttemptSpans } from "./tracing.js";
-import { event } from "./transitions.js";
 
 export interface RecoveryReport {
   /** Steps put back to ready for another execution (automatic recovery): the attempt that was lost, its owner. */

@@ -13,8 +13,10 @@ import { declaredFilesChanged } from "./declared-files.js";
 import { orphanReason } from "./liveness.js";
 import { addItemCounts, staleItemSteps } from "./map-plan.js";
 import type { LoadedWorkflow } from "./registry.js";
+import { event } from "./run-events.js";
+import { finishRunIfDone } from "./run-finish.js";
 import type { AttemptSpans } from "./tracing.js";
-import { event, finishRunIfDone, makeReady, needsSucceeded } from "./transitions.js";
+import { makeReady, needsSucceeded } from "./transitions.js";
 
 export interface ResumeRequest {
   readonly runId: string;

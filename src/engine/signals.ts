@@ -2,7 +2,7 @@ import { CairnError } from "../core/errors.js";
 import { signalDataProblem } from "../core/signal-data.js";
 import type { Json, RunStatus } from "../core/types.js";
 import type { StoreTx } from "../store/store.js";
-import { event } from "./transitions.js";
+import { event } from "./run-events.js";
 
 export interface SignalRequest {
   readonly runId: string;

@@ -1,16 +1,9 @@
-import type {
-  Json,
-  LogLine,
-  NewEvent,
-  RunRecord,
-  RunStatus,
-  StepError,
-  StepRecord,
-  StepWait,
-} from "../core/types.js";
+import type { Json, LogLine, NewEvent, RunRecord, StepError, StepRecord, StepWait } from "../core/types.js";
 import type { ClaimFilter, FencedStepRef, StoreTx } from "../store/store.js";
 import { expireRun, pastDeadline } from "./deadlines.js";
 import type { LoadedWorkflow } from "./registry.js";
+import { event } from "./run-events.js";
+import { finishRunIfDone } from "./run-finish.js";
 
 /**
  * The run/step state machine, written once over the store port. Every function runs inside the
@@ -58,16 +51,6 @@ export interface OutcomeResult {
   readied: boolean;
   /** The runs read in this transaction, by id: those of the claimed steps among them. */
   runs: Map<string, RunRecord>;
-}
-
-export function event(
-  run: Pick<RunRecord, "id" | "tenant">,
-  type: NewEvent["type"],
-  at: number,
-  stepId: string | null = null,
-  data: Json | null = null,
-): NewEvent {
-  return { runId: run.id, tenant: run.tenant, stepId, type, at, data };
 }
 
 /** Claim up to `limit` ready steps for a worker: each claim bumps the lease epoch. */
@@ -364,51 +347,4 @@ function outcomeEvent(run: RunRecord, outcome: StepOutcome, now: number): NewEve
     return event(run, "step.recovered", now, stepId, { reason: outcome.release?.reason ?? "" });
   const data = { error: outcome.error?.message ?? "failed", retryAt: outcome.retryAt ?? null };
   return event(run, outcome.retryAt ? "step.retrying" : "step.failed", now, stepId, data);
-}
-
-/**
- * Settle a running (or paused) run once nothing is left to do: succeeded when every step succeeded,
- * failed when a failure blocks the rest. A paused run settles only as succeeded.
- */
-export async function finishRunIfDone(
-  tx: StoreTx,
-  run: RunRecord,
-  workflow: LoadedWorkflow | undefined,
-  now: number,
-): Promise<RunRecord | null> {
-  const current = await tx.getRun(run.id);
-  if (!current || (current.status !== "running" && current.status !== "paused")) return null;
-  const activity = await tx.runActivity(run.id);
-  if (activity.running) return null;
-  if (current.status === "running" && activity.ready && !(current.failFast && activity.failed)) return null;
-  if (current.status === "paused" && activity.unfinished) return null;
-  const status: RunStatus = activity.unfinished ? "failed" : "succeeded";
-  const patch: Partial<RunRecord> = { status, updatedAt: now, finishedAt: now, driverId: null };
-  if (status === "succeeded") {
-    patch.output = await runOutput(tx, run.id, workflow);
-    patch.error = null;
-    patch.reason = null;
-  } else {
-    const failed = (await tx.getSteps(run.id, undefined, { outputs: false })).filter(
-      (s) => s.status === "failed" || s.status === "cancelled",
-    );
-    const first = failed[0];
-    patch.error = first
-      ? { message: `Step "${first.stepId}" failed: ${first.error?.message ?? "no message"}` }
-      : { message: "The run could not finish: no step can run." };
-  }
-  if (!(await tx.updateRun(run.id, patch, [current.status]))) return null;
-  await tx.updateRunAttempt(run.id, current.attempt, { outcome: status, endedAt: now });
-  await tx.appendEvents([event(current, status === "succeeded" ? "run.succeeded" : "run.failed", now)]);
-  return { ...current, ...patch } as RunRecord;
-}
-
-/** One sink step: its output. Several: an object of their outputs by step id. */
-async function runOutput(tx: StoreTx, runId: string, workflow: LoadedWorkflow | undefined): Promise<Json> {
-  const sinks = workflow?.sinks ?? [];
-  const rows = await tx.getSteps(runId, sinks.length > 0 ? sinks : undefined);
-  if (sinks.length === 1) return rows[0]?.output ?? null;
-  const output: Record<string, Json> = {};
-  for (const row of rows) output[row.stepId] = row.output;
-  return output;
 }

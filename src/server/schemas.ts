@@ -180,6 +180,10 @@ export const RunPageSchema = z
       .string()
       .nullable()
       .openapi({ description: "Pass as `cursor` for the next (older) page; null on the last page." }),
+    eventSeq: z.number().int().openapi({
+      description:
+        "The newest event's seq when this page was read. Follow `GET /api/events?after=<eventSeq>` to get every change since, without replaying the history before it.",
+    }),
   })
   .openapi("RunPage");
 

@@ -296,6 +296,11 @@ export interface StoreReader {
     afterSeq?: number;
     limit?: number;
   }): Promise<CairnEvent[]>;
+  /**
+   * The newest event's seq (0 when there is none). Seq order is commit order, so a reader that lists
+   * runs after reading it and then follows events after it misses no change.
+   */
+  latestEventSeq(): Promise<number>;
   readLogs(runId: string, stepId?: string): Promise<LogLine[]>;
   /** The latest run of a workflow with the given status. */
   latestRun(workflowId: string, status: RunStatus, tenant?: string): Promise<RunRecord | undefined>;

@@ -14,6 +14,7 @@ import {
   WorkflowSchema,
 } from "../../src/server/schemas.js";
 import { assertErrorShape, startServer, type TestServer } from "./helpers.js";
+import { SseClient } from "./sse-client.js";
 import { controls, flaky, gated, quick, resetGate, typed } from "./workflows.js";
 
 const s = await startServer({ workflows: [flaky, gated, quick, typed] });
@@ -267,6 +268,38 @@ test("GET /api/runs: newest first, cursor pagination without gaps or repeats, fi
   assert.ok(failedOnly.body.runs.every((r: { status: string }) => r.status === "failed"));
   const succeededFlaky = await s.api("/api/runs?status=succeeded&workflow=flaky", { token: s.tokens.acme });
   assert.ok(succeededFlaky.body.runs.every((r: { workflowId: string }) => r.workflowId === "flaky"));
+});
+
+test("GET /api/runs: eventSeq is where following /api/events starts, with every later change and none before", async () => {
+  const before = await s.api("/api/workflows/quick/runs", {
+    token: s.tokens.acme,
+    json: { input: { i: 1 } },
+  });
+  await s.waitForStatus(before.body.id, ["succeeded"]);
+  const page = await s.api("/api/runs?limit=1", { token: s.tokens.acme });
+  assert.equal(page.status, 200);
+  const latest = (await storeOf(s.cairn).readEvents({ afterSeq: 0, limit: 1_000_000 })).at(-1)!.seq;
+  assert.equal(page.body.eventSeq, latest, "the newest event when the page was read");
+
+  const stream = await SseClient.connect(`${s.url}/api/events?after=${page.body.eventSeq}`, {
+    token: s.tokens.acme,
+  });
+  try {
+    const after = await s.api("/api/workflows/quick/runs", {
+      token: s.tokens.acme,
+      json: { input: { i: 2 } },
+    });
+    await stream.waitFor(
+      () => stream.messages.some((m) => m.data.runId === after.body.id && m.data.type === "run.succeeded"),
+      "the new run's events",
+    );
+    assert.ok(
+      stream.messages.every((m) => m.data.seq > page.body.eventSeq && m.data.runId !== before.body.id),
+      "nothing from before the page",
+    );
+  } finally {
+    stream.close();
+  }
 });
 
 test("GET /api/runs/:id/steps/:stepId: the step with its logs, checkpoint, memos and its own code's stack; no server stack anywhere", async () => {

@@ -18,7 +18,7 @@ const listRuns = createRoute({
   tags: ["runs"],
   summary: "List the tenant's runs, newest first",
   description:
-    "Cursor pagination: pass `nextCursor` as `cursor` for the next page. A run recorded as running whose owner died is shown as interrupted.",
+    "Cursor pagination: pass `nextCursor` as `cursor` for the next page. A run recorded as running whose owner died is shown as interrupted. `eventSeq` is where to start following `GET /api/events` to keep the page up to date.",
   security: BEARER,
   request: { query: ListRunsQuery },
   responses: { 200: json(RunPageSchema, "One page of runs."), ...errors(400, 401) },
@@ -74,6 +74,8 @@ export function registerRunRoutes(app: App, { cairn }: RouteContext): void {
   app.openapi(listRuns, async (c) => {
     const q = c.req.valid("query");
     const limit = q.limit ?? 50;
+    // Read before the runs: a change committed in between is both listed and streamed, never neither.
+    const eventSeq = await cairn.latestEventSeq();
     const rows = await cairn.list({
       tenant: c.get("principal").tenant,
       ...(q.status ? { status: q.status } : {}),
@@ -88,7 +90,7 @@ export function registerRunRoutes(app: App, { cairn }: RouteContext): void {
       rows.map(async (r) => (r.status === "running" ? ((await cairn.get(r.id))?.run ?? r) : r)),
     );
     const runs = views.filter((r) => q.status === undefined || r.status === q.status).map(runView);
-    return c.json({ runs, nextCursor }, 200);
+    return c.json({ runs, nextCursor, eventSeq }, 200);
   });
 
   app.openapi(getRun, async (c) => {

@@ -53,6 +53,11 @@ export function insertEvents(
     .then((result) => result.rows);
 }
 
+export async function latestEventSeq(db: Queryable): Promise<number> {
+  const { rows } = await db.query("SELECT COALESCE(MAX(seq), 0) AS seq FROM events");
+  return Number(rows[0]?.seq ?? 0);
+}
+
 export async function readEvents(db: Queryable, filter: EventFilter): Promise<CairnEvent[]> {
   const p = new Params();
   const where = [`seq > ${p.add(filter.afterSeq ?? 0)}`];

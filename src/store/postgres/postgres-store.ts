@@ -317,6 +317,10 @@ export class PostgresStore implements Store, TokenStore {
     return this.#reading((db) => events.readEvents(db, filter));
   }
 
+  latestEventSeq(): Promise<number> {
+    return this.#reading((db) => events.latestEventSeq(db));
+  }
+
   readLogs(runId: string, stepId?: string): Promise<LogLine[]> {
     return this.#reading((db) => logs.readLogs(db, runId, stepId));
   }

@@ -13,6 +13,10 @@ export function appendEvents(sql: StatementCache, events: readonly NewEvent[]): 
     sql.run(text, e.runId, e.stepId, e.type, e.at, e.data === null ? null : JSON.stringify(e.data));
 }
 
+export function latestEventSeq(sql: StatementCache): number {
+  return Number(sql.one("SELECT COALESCE(MAX(seq), 0) AS seq FROM events")?.seq ?? 0);
+}
+
 export function readEvents(sql: StatementCache, filter: EventFilter): CairnEvent[] {
   const where = ["e.seq > ?"];
   const params: unknown[] = [filter.afterSeq ?? 0];

@@ -224,6 +224,10 @@ export class SqliteStore implements Store, TokenStore {
     return this.#read(() => events.readEvents(this.#sql, filter));
   }
 
+  latestEventSeq(): Promise<number> {
+    return this.#read(() => events.latestEventSeq(this.#sql));
+  }
+
   readLogs(runId: string, stepId?: string): Promise<LogLine[]> {
     return this.#read(() => logs.readLogs(this.#sql, runId, stepId));
   }

@@ -3,16 +3,25 @@ import { useApi } from "./context";
 import { openEventStream, type StreamState } from "./sse";
 import type { CairnEvent } from "./types";
 
-/** Follow an SSE path while mounted; `onEvents` may change between renders without reconnecting. */
-export function useEventStream(path: string | null, onEvents: (events: CairnEvent[]) => void): StreamState {
+/**
+ * Follow an SSE path while mounted, from after `afterSeq` (read when the path is set); `onEvents` may
+ * change between renders without reconnecting.
+ */
+export function useEventStream(
+  path: string | null,
+  onEvents: (events: CairnEvent[]) => void,
+  afterSeq = 0,
+): StreamState {
   const client = useApi();
   const handler = useRef(onEvents);
   handler.current = onEvents;
   const [state, setState] = useState<StreamState>("connecting");
+  // biome-ignore lint/correctness/useExhaustiveDependencies: afterSeq is where a new stream starts, not a reason to reconnect
   useEffect(() => {
     if (!path) return;
     return openEventStream(client, {
       path,
+      afterSeq,
       onEvents: (events) => handler.current(events),
       onState: (s) => setState(s),
     });

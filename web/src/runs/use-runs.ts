@@ -7,8 +7,6 @@ import { useEventStream } from "../api/use-event-stream";
 import { lastRunEvents, RUN_STATUS_AFTER } from "./run-events";
 
 const PAGE_SIZE = 50;
-/** Events this much older than the page load (browser and server clocks differ a little) are history. */
-const CLOCK_SLACK_MS = 5000;
 
 export interface RunsState {
   runs: Run[];
@@ -22,6 +20,8 @@ export interface RunsState {
 /**
  * One filtered, cursor-paginated list of runs (newest first), kept live from `/api/events`: a
  * listed run's badge follows its events, and a new run that matches the filters appears on top.
+ * The stream starts at the first page's `eventSeq`, so loading the list never replays the history
+ * of every run (it costs one page, however many runs the store holds).
  */
 export function useRuns(filters: { status: RunStatus | null; workflow: string | null }): RunsState {
   const client = useApi();
@@ -33,7 +33,7 @@ export function useRuns(filters: { status: RunStatus | null; workflow: string | 
   runsRef.current = runs;
   const cursorRef = useRef(cursor);
   cursorRef.current = cursor;
-  const loadedAt = useRef(Date.now());
+  const [streamFrom, setStreamFrom] = useState<number | null>(null);
   const { status, workflow } = filters;
 
   useEffect(() => {
@@ -46,7 +46,8 @@ export function useRuns(filters: { status: RunStatus | null; workflow: string | 
         abort.signal,
       )
       .then((page) => {
-        loadedAt.current = Date.now();
+        // The stream opens once, after the first page: later pages and filters are read while it runs.
+        setStreamFrom((from) => from ?? page.eventSeq);
         setRuns(page.runs);
         setCursor(page.nextCursor);
       })
@@ -113,8 +114,8 @@ export function useRuns(filters: { status: RunStatus | null; workflow: string | 
       const fetch: string[] = [];
       for (const [runId, event] of lastRunEvents(events)) {
         const known = byId.get(runId);
-        // The stream replays the log from the start: only what is newer than the loaded list counts.
-        if (known ? event.at < known.updatedAt : event.at < loadedAt.current - CLOCK_SLACK_MS) continue;
+        // A listed run may already show this change (the page was read after it).
+        if (known && event.at < known.updatedAt) continue;
         if (known) changed.set(runId, RUN_STATUS_AFTER[event.type]!);
         fetch.push(runId);
       }
@@ -126,7 +127,7 @@ export function useRuns(filters: { status: RunStatus | null; workflow: string | 
     },
     [refetch],
   );
-  const stream = useEventStream("/api/events", onEvents);
+  const stream = useEventStream(streamFrom === null ? null : "/api/events", onEvents, streamFrom ?? 0);
 
   return { runs, loading, error, hasMore: cursor !== null, loadMore, stream };
 }
