@@ -144,6 +144,10 @@ export const PlanQuery = z.strictObject({
   onChange: z.enum(ON_CHANGE).optional().openapi({ description: "As in the resume request." }),
   maxAttempts: queryInt(1, 100).optional().openapi({ description: "As in the resume request." }),
   resetAttempts: QueryBoolean.optional().openapi({ description: "As in the resume request." }),
+  markDone: Id.optional().openapi({
+    description:
+      "The id of a step the resume request would mark done (`markDone.stepId`; its output does not change the plan).",
+  }),
 });
 
 export const RerunPlanQuery = z.strictObject({

@@ -163,6 +163,22 @@ test("resume plan, then resume of a failed run: the same run continues in place 
     token: s.tokens.acme,
   });
   assert.equal(blocked.body.steps[1].action, "blocked", "query options reach the plan");
+  const marked = await s.api(`/api/runs/${started.body.id}/resume-plan?markDone=parse`, {
+    token: s.tokens.acme,
+  });
+  assert.equal(marked.status, 200, marked.text);
+  assert.deepEqual(
+    marked.body.steps.map((st: { stepId: string; action: string }) => [st.stepId, st.action]),
+    [
+      ["fetch", "keep"],
+      ["parse", "mark-done"],
+      ["report", "run"],
+    ],
+  );
+  const markedDone = await s.api(`/api/runs/${started.body.id}/resume-plan?markDone=fetch`, {
+    token: s.tokens.acme,
+  });
+  assert.match(markedDone.body.refusal, /Step "fetch" already succeeded; only a step that did not succeed/);
   assert.equal((await s.cairn.history(started.body.id)).length, 1, "the plan changed nothing");
 
   controls.failParse = false;

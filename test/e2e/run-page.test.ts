@@ -156,4 +156,33 @@ describe("web UI: the run page's contents", { skip: missing ?? false, timeout: 2
     await page.locator(`[data-testid="run-page"] .run-id`, { hasText: child }).waitFor();
     assert.equal(await open(), 0);
   });
+
+  test("no graph watermark; on a phone, opening a node scrolls its panel into view", async () => {
+    const runId = await server.startRun("ui-chain");
+    await openRun(browser.page, server.url, runId);
+    await runStatus(browser.page, "succeeded");
+    await browser.page.locator(".react-flow__renderer").waitFor();
+    assert.equal(await browser.page.locator(".react-flow__attribution").count(), 0);
+
+    const phone = await launchBrowser(server.url, { width: 390, height: 844 });
+    try {
+      const { page } = phone;
+      await signIn(page, server.url, server.token);
+      await openRun(page, server.url, runId);
+      await runStatus(page, "succeeded");
+      await page.locator('[data-testid="graph-node"][data-step-id="c"] button').click();
+      const panel = page.getByTestId("step-panel");
+      await panel.getByRole("heading", { name: "c", exact: true }).waitFor();
+      await until(
+        async () => {
+          const box = await panel.boundingBox();
+          return box !== null && box.y > -2 && box.y < 844 / 2;
+        },
+        "the step panel scrolled into view",
+        10_000,
+      );
+    } finally {
+      await phone.close();
+    }
+  });
 });

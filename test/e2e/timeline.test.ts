@@ -26,7 +26,7 @@ describe("web UI: the timeline", { skip: missing ?? false, timeout: 180_000 }, (
     await server?.stop();
   });
 
-  test("rows come in natural order (fetch-2 before fetch-10) under a labelled time axis", async () => {
+  test("rows come in natural order (fetch-2 before fetch-10) with distinct names, under a labelled time axis", async () => {
     const { page } = browser;
     const runId = await server.startRun("ui-fan");
     await openRun(page, server.url, runId);
@@ -38,6 +38,14 @@ describe("web UI: the timeline", { skip: missing ?? false, timeout: 180_000 }, (
         els.map((el) => (el as unknown as { dataset: { stepId: string } }).dataset.stepId),
       );
     assert.deepEqual(rows, ["start", "fetch-1", "fetch-2", "fetch-10", "merge"]);
+    // Steps that share a label are told apart by their ids.
+    assert.deepEqual(await page.getByTestId("timeline-step-name").allInnerTexts(), [
+      "start",
+      "Fetch page (fetch-1)",
+      "Fetch page (fetch-2)",
+      "Fetch page (fetch-10)",
+      "merge",
+    ]);
     const ticks = await page.getByTestId("timeline-tick").allInnerTexts();
     assert.ok(ticks.length >= 2, `ticks: ${ticks.join(", ")}`);
     assert.equal(ticks[0], "0 s");

@@ -24,6 +24,7 @@ const m = await webModule<{
   axisTicks(t: Timeline, maxTicks?: number): Array<{ offsetMs: number; left: number; label: string }>;
   timelineOrder(steps: Array<{ id: string; needs: string[] }>): string[];
   offsetLabel(ms: number): string;
+  rowLabels(steps: Array<{ id: string; label: string | null }>): Map<string, string>;
 }>("run/timeline-model.ts");
 
 let seq = 0;
@@ -132,4 +133,21 @@ test("rows: after the steps they need, ties in natural order (fetch-2 before fet
     ]),
     ["b", "a"],
   );
+});
+
+test("row names are distinct: a shared label gets its step id, a missing one is the id", () => {
+  const names = m.rowLabels([
+    { id: "fetch-1", label: "Fetch" },
+    { id: "fetch-2", label: "Fetch" },
+    { id: "parse", label: "Parse rows" },
+    { id: "store", label: null },
+    { id: "x", label: "store" },
+  ]);
+  assert.deepEqual(Object.fromEntries(names), {
+    "fetch-1": "Fetch (fetch-1)",
+    "fetch-2": "Fetch (fetch-2)",
+    parse: "Parse rows",
+    store: "store",
+    x: "store (x)",
+  });
 });

@@ -125,7 +125,12 @@ export function registerRunRoutes(app: App, { cairn }: RouteContext): void {
     const run = await ownRun(cairn, c.get("principal"), id);
     // The plan needs only the names of the secrets a resume would bring.
     const names = Object.fromEntries(run.secretNames.map((name) => [name, ""]));
-    const plan = await cairn.resumePlan(id, { ...c.req.valid("query"), secrets: names });
+    const { markDone, ...options } = c.req.valid("query");
+    const plan = await cairn.resumePlan(id, {
+      ...options,
+      ...(markDone ? { markDone: { stepId: markDone, output: null } } : {}),
+      secrets: names,
+    });
     return c.json({ ...plan, secretsNeeded: run.secretNames }, 200);
   });
 }

@@ -23,6 +23,13 @@ export interface Server {
   readOnlyToken(): Promise<string>;
   /** Start a run of a fixture workflow through the API (no input); its id. */
   startRun(workflow: string): Promise<string>;
+  /**
+   * Start `cairn serve` again on the same store (after it died, or stopping it first), on a new
+   * port: the new URL (`url` follows it; a browser must sign in again at the new origin).
+   */
+  restart(): Promise<string>;
+  /** Resolves once the current `cairn serve` process has exited. */
+  exited(): Promise<void>;
   /** Step ids a run executed, in order, from the side-effect ledger. */
   executed(runId: string): string[];
   stop(): Promise<void>;
@@ -38,12 +45,15 @@ export async function startServer(): Promise<Server> {
   const env = { ...process.env, NO_COLOR: "1", E2E_DIR: dir };
   const token = (await run(["--db", db, "token", "create", "--tenant", "default"], env)).trim();
   if (!/^cairn_/.test(token)) throw new Error(`cairn token create printed ${JSON.stringify(token)}`);
-  const child = spawn(process.execPath, [BIN, "--db", db, "serve", "--port", "0", "--workflows", FIXTURES], {
-    cwd: dir,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const url = await listeningUrl(child);
+  const serve = () =>
+    spawn(process.execPath, [BIN, "--db", db, "serve", "--port", "0", "--workflows", FIXTURES], {
+      cwd: dir,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+  let child = serve();
+  let url = await listeningUrl(child);
+  const exited = () => child.exitCode !== null || child.signalCode !== null;
   const api = async <T>(method: "GET" | "POST", apiPath: string, body?: unknown) => {
     const response = await fetch(`${url}${apiPath}`, {
       method,
@@ -56,7 +66,9 @@ export async function startServer(): Promise<Server> {
     return { status: response.status, body: (await response.json()) as T };
   };
   return {
-    url,
+    get url() {
+      return url;
+    },
     token,
     dir,
     api,
@@ -78,8 +90,20 @@ export async function startServer(): Promise<Server> {
         .filter((l) => l.startsWith(`${runId} `))
         .map((l) => l.slice(runId.length + 1));
     },
+    restart: async () => {
+      if (!exited()) {
+        const gone = new Promise((resolve) => child.once("exit", resolve));
+        child.kill("SIGTERM");
+        await gone;
+      }
+      child = serve();
+      url = await listeningUrl(child);
+      return url;
+    },
+    exited: () =>
+      exited() ? Promise.resolve() : new Promise<void>((resolve) => child.once("exit", () => resolve())),
     stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
+      if (!exited()) {
         const exited = new Promise((resolve) => child.once("exit", resolve));
         child.kill("SIGTERM");
         await exited;

@@ -34,8 +34,17 @@ export interface ItemsQuery {
   limit?: number | undefined;
 }
 
-export interface ResumeRequest {
+/** Resume's strategy options; an omitted one keeps the workflow's default. */
+export interface ResumeStrategy {
   onChange?: OnChange;
+  retryFailed?: boolean;
+  maxAttempts?: number;
+  resetAttempts?: boolean;
+}
+
+export interface ResumeRequest extends ResumeStrategy {
+  /** Record this step as succeeded with this output, then continue. */
+  markDone?: { stepId: string; output: unknown };
   secrets?: Record<string, string>;
 }
 
@@ -172,12 +181,16 @@ export class ApiClient {
     return this.request("GET", `/api/runs/${enc(runId)}/history`, undefined, signal);
   }
 
+  /** What a resume with these options would do; `markDone` names the step it would mark done. */
   resumePlan(
     runId: string,
-    options: { onChange?: OnChange } = {},
+    options: ResumeStrategy & { markDone?: string } = {},
     signal?: AbortSignal,
   ): Promise<ResumePlan> {
-    const qs = options.onChange ? `?onChange=${enc(options.onChange)}` : "";
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(options))
+      if (value !== undefined) query.set(key, String(value));
+    const qs = query.size > 0 ? `?${query}` : "";
     return this.request("GET", `/api/runs/${enc(runId)}/resume-plan${qs}`, undefined, signal);
   }
 

@@ -137,6 +137,8 @@ export function GraphView(props: {
         minZoom={0.04}
         maxZoom={2}
         colorMode="light"
+        // React Flow is MIT-licensed; its attribution may be hidden (reactflow.dev/learn/troubleshooting/remove-attribution).
+        proOptions={{ hideAttribution: true }}
       >
         <Background gap={20} color="#d9dde3" />
         <Controls showInteractive={false} />

@@ -100,6 +100,9 @@ export function RunActions({
           error={dialog.error}
           onChange={dialog.onChange}
           onChangeChoice={actions.chooseOnChange}
+          options={dialog.options}
+          onOptions={actions.chooseOptions}
+          markable={run.steps.filter((s) => s.status !== "succeeded").map((s) => s.id)}
           secrets={dialog.secrets}
           onSecret={actions.setSecret}
           labels={labels}

@@ -1,8 +1,8 @@
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { useApi } from "../api/context";
 import { messageOf } from "../api/errors";
 import type { RunActionState, RunStatus, Step, StepDetail } from "../api/types";
-import { useNow } from "../api/use-event-stream";
+import { useNarrow, useNow } from "../api/use-event-stream";
 import { JsonView } from "../components/json-view";
 import { RunLink } from "../components/run-link";
 import { stepDisplayStatus } from "../components/status";
@@ -52,10 +52,23 @@ export function StepPanel(props: {
     return () => abort.abort();
   }, [client, runId, step.id, version]);
 
+  // On a phone the panel sits below the graph: bring it into view when a node is opened.
+  const panel = useRef<HTMLElement>(null);
+  const narrow = useNarrow();
+  // biome-ignore lint/correctness/useExhaustiveDependencies: step.id is the trigger (another node opened)
+  useEffect(() => {
+    if (narrow) panel.current?.scrollIntoView({ block: "start" });
+  }, [narrow, step.id]);
+
   const provenance = provenanceText(step.provenance, step.attempts);
   const shown = detail && detail.id === step.id ? detail : null;
   return (
-    <aside className="panel step-panel" aria-labelledby="step-panel-title" data-testid="step-panel">
+    <aside
+      ref={panel}
+      className="panel step-panel"
+      aria-labelledby="step-panel-title"
+      data-testid="step-panel"
+    >
       <div className="panel-head">
         <h2 id="step-panel-title">{step.label ?? step.id}</h2>
         <button type="button" className="icon-button" onClick={onClose} aria-label="Close step details">

@@ -197,3 +197,22 @@ export function offsetLabel(ms: number): string {
   const m = min % 60;
   return m === 0 ? `${Math.floor(min / 60)} h` : `${Math.floor(min / 60)} h ${m} min`;
 }
+
+/**
+ * What each row is called: its label, or its id when it has none; a label several steps share gets
+ * the step id after it ("Fetch (fetch-2)"), so no two rows read the same.
+ */
+export function rowLabels(steps: ReadonlyArray<{ id: string; label: string | null }>): Map<string, string> {
+  const uses = new Map<string, number>();
+  for (const s of steps) if (s.label) uses.set(s.label, (uses.get(s.label) ?? 0) + 1);
+  return new Map(
+    steps.map((s) => [
+      s.id,
+      !s.label
+        ? s.id
+        : (uses.get(s.label) ?? 0) > 1 || steps.some((o) => o.id === s.label && o !== s)
+          ? `${s.label} (${s.id})`
+          : s.label,
+    ]),
+  );
+}

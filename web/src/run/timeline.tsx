@@ -4,7 +4,7 @@ import { stepDisplayStatus } from "../components/status";
 import { StatusBadge } from "../components/status-badge";
 import { VirtualList } from "../components/virtual-list";
 import { formatDuration } from "../format";
-import { axisTicks, type Bar, span, type Timeline } from "./timeline-model";
+import { axisTicks, type Bar, rowLabels, span, type Timeline } from "./timeline-model";
 
 const ROW_HEIGHT = 34;
 
@@ -21,6 +21,7 @@ export function TimelineView(props: {
   const { steps, order, timeline, now, runStatus, selectedId, onSelect } = props;
   const byId = useMemo(() => new Map(steps.map((s) => [s.id, s])), [steps]);
   const ticks = useMemo(() => axisTicks(timeline), [timeline]);
+  const names = useMemo(() => rowLabels(steps), [steps]);
   const rows = useMemo(
     () => order.map((id) => byId.get(id)).filter((s): s is Step => s !== undefined),
     [order, byId],
@@ -104,7 +105,13 @@ export function TimelineView(props: {
                   onClick={() => onSelect(step.id)}
                   aria-pressed={step.id === selectedId}
                 >
-                  <span className="timeline-step-name">{step.label ?? step.id}</span>
+                  <span
+                    className="timeline-step-name"
+                    title={names.get(step.id)}
+                    data-testid="timeline-step-name"
+                  >
+                    {names.get(step.id)}
+                  </span>
                   {step.recoveries > 0 && (
                     <span className="step-node-tag" data-testid="recovered-tag">
                       recovered

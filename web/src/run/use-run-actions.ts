@@ -5,6 +5,12 @@ import { messageOf } from "../api/errors";
 import type { OnChange, ResumePlan } from "../api/types";
 import { useToasts } from "../components/toasts";
 import { navigate, runHref } from "../router";
+import {
+  DEFAULT_RESUME_OPTIONS,
+  type ResumeOptions,
+  resumeBodyFields,
+  resumePlanFields,
+} from "./resume-options";
 
 export type ActionName = "resume" | "restart" | "rerun" | "cancel" | "pause";
 
@@ -17,6 +23,8 @@ export interface ResumeDialogState {
   loading: boolean;
   error: string | null;
   onChange: OnChange;
+  /** Resume only: retry failed, max attempts, reset attempts. */
+  options: ResumeOptions;
   secrets: Record<string, string>;
 }
 
@@ -47,7 +55,11 @@ export function useRunActions(runId: string, refresh: () => void, secretNames: r
   );
 
   const loadPlan = useCallback(
-    (onChange: OnChange, rerun: RerunSelection | null) => {
+    (
+      onChange: OnChange,
+      rerun: RerunSelection | null,
+      resumeOptions: ResumeOptions = DEFAULT_RESUME_OPTIONS,
+    ) => {
       setResumeDialog((d) => ({
         kind: rerun ? "rerun" : "resume",
         selection: rerun,
@@ -55,12 +67,13 @@ export function useRunActions(runId: string, refresh: () => void, secretNames: r
         loading: true,
         error: null,
         onChange,
+        options: resumeOptions,
         secrets: d?.secrets ?? {},
       }));
       const options = onChange === "error" ? {} : { onChange };
       const plan: Promise<ResumePlan> = rerun
         ? client.rerunPlan(runId, rerun, options).then((p) => ({ ...p, secretsNeeded: [...secretNames] }))
-        : client.resumePlan(runId, options);
+        : client.resumePlan(runId, { ...options, ...resumePlanFields(resumeOptions) });
       plan
         .then((plan) => setResumeDialog((d) => d && { ...d, plan, loading: false }))
         .catch((e: unknown) => setResumeDialog((d) => d && { ...d, loading: false, error: messageOf(e) }));
@@ -82,6 +95,7 @@ export function useRunActions(runId: string, refresh: () => void, secretNames: r
     if (!dialog) return;
     const body = {
       ...(dialog.onChange !== "error" ? { onChange: dialog.onChange } : {}),
+      ...(dialog.selection ? {} : resumeBodyFields(dialog.options)),
       ...(Object.keys(dialog.secrets).length > 0 ? { secrets: dialog.secrets } : {}),
     };
     if (dialog.selection) {
@@ -109,7 +123,17 @@ export function useRunActions(runId: string, refresh: () => void, secretNames: r
     openResume: () => loadPlan("error", null),
     /** Show what a rerun of these steps would do; it starts once confirmed. */
     openRerun: (selection: RerunSelection) => loadPlan("error", selection),
-    chooseOnChange: (value: OnChange) => loadPlan(value, resumeDialog?.selection ?? null),
+    chooseOnChange: (value: OnChange) =>
+      loadPlan(value, resumeDialog?.selection ?? null, resumeDialog?.options),
+    /** Resume's options changed: show the plan they give. */
+    chooseOptions: (value: ResumeOptions) => {
+      const samePlan =
+        resumeDialog?.options &&
+        JSON.stringify(resumePlanFields(resumeDialog.options)) === JSON.stringify(resumePlanFields(value));
+      // An output being typed changes the request, not the plan: no new plan for each keystroke.
+      if (samePlan) setResumeDialog((d) => d && { ...d, options: value });
+      else loadPlan(resumeDialog?.onChange ?? "error", null, value);
+    },
     setSecret: (name: string, value: string) =>
       setResumeDialog((d) => d && { ...d, secrets: { ...d.secrets, [name]: value } }),
     closeResume: () => setResumeDialog(null),
