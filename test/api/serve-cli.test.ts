@@ -150,7 +150,7 @@ test("cairn serve --no-auth: refused on a non-loopback host; on loopback it warn
   assert.match(served.stdout(), /no worker/);
   const runs = await fetch(`${served.url}/api/runs`);
   assert.equal(runs.status, 200);
-  assert.deepEqual(await runs.json(), { runs: [], nextCursor: null });
+  assert.deepEqual(await runs.json(), { runs: [], nextCursor: null, eventSeq: 0 });
   served.child.kill("SIGINT");
   assert.equal(await exitWithin(served, 20_000), 0, served.stderr());
 });

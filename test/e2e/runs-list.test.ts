@@ -61,19 +61,25 @@ describe("web UI: the runs list of a large store", { skip: missing ?? false, tim
     page.on("response", (r) => {
       if (new URL(r.url()).pathname === "/api/runs") pages.push(r.url());
     });
+    const firstStream = page.waitForRequest((r) => new URL(r.url()).pathname === "/api/events");
     await page.goto(`${server.url}/#/runs`);
     const rows = page.getByTestId("run-row");
     await page.locator(".list-foot").getByText("50 runs shown").waitFor();
-    assert.equal(pages.length, 1, "one request for the list");
     assert.match(await rows.first().innerText(), /old-09999/);
 
     const { body } = await server.api<{ eventSeq: number }>("GET", "/api/runs?limit=1");
     assert.ok(body.eventSeq >= RUNS * 3);
-    assert.equal(streams.length, 1, "one event stream");
-    assert.equal(streams[0]!.lastEventId, String(body.eventSeq), "it starts after the newest event");
+    const stream = await firstStream;
+    assert.equal(
+      stream.headers()["last-event-id"],
+      String(body.eventSeq),
+      "it starts after the newest event",
+    );
 
     const started = await server.startRun("ui-chain");
     await page.locator(`[data-testid="run-row"][data-run-id="${started}"]`).waitFor();
     assert.equal(await rows.first().getAttribute("data-run-id"), started, "the new run on top");
+    assert.equal(streams.length, 1, "one event stream, never reopened from the start");
+    assert.equal(pages.length, 1, "one request for the list: its first page");
   });
 });
