@@ -186,6 +186,14 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE INDEX step_items_in_order ON step_items (run_id, step_id, item_index);
   CREATE INDEX step_items_by_status ON step_items (run_id, step_id, status, item_index);
   `,
+  // Schedules of workflows: whether paused, and the latest tick handled. Claiming a tick is one
+  // compare-and-set on last_tick, so one run starts per tick however many workers try.
+  `
+  CREATE TABLE schedules (
+    workflow_id TEXT NOT NULL, name TEXT NOT NULL, spec TEXT NOT NULL, paused INTEGER NOT NULL DEFAULT 0,
+    last_tick INTEGER NOT NULL, last_run_id TEXT, updated_at INTEGER NOT NULL,
+    PRIMARY KEY (workflow_id, name));
+  `,
 ];
 
 /**
