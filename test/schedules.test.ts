@@ -10,6 +10,7 @@ import { loadWorkflow } from "../src/engine/registry.js";
 import { Scheduler, scheduledRunId } from "../src/engine/scheduler.js";
 import { Cairn, loadOneWorkflow, workflow } from "../src/index.js";
 import { openTemp } from "./helpers/engine.js";
+import { assertConsecutive, dailyCronAgo, scheduledTicks } from "./helpers/schedules.js";
 import { tempDir, until } from "./helpers/temp.js";
 
 const HOUR = 3_600_000;
@@ -115,21 +116,15 @@ test("ticks: cron in a time zone (daylight saving included) and intervals aligne
   assert.equal(nextTick(every, Date.parse("2026-01-15T08:10:00Z")), Date.parse("2026-01-15T08:20:00Z"));
 });
 
-/** A daily cron whose tick is `agoMs` before now (UTC), so its lateness is known whatever the hour. */
-function dailyAgo(agoMs: number): string {
-  const at = new Date(Date.now() - agoMs);
-  return `${at.getUTCMinutes()} ${at.getUTCHours()} * * *`;
-}
-
 test("missed ticks after downtime: skip starts nothing, catch-up starts one run for the latest; an on-time tick runs either way", async () => {
   const { cairn } = await openTemp({ execute: false });
   const store = storeOf(cairn);
   const wf = workflow("nightly", {
     schedules: [
-      { name: "skip", cron: dailyAgo(5 * 60_000), missed: "skip", input: { which: "skip" } },
-      { name: "catch-up", cron: dailyAgo(5 * 60_000), missed: "catch-up", input: { which: "catch-up" } },
+      { name: "skip", cron: dailyCronAgo(5 * 60_000), missed: "skip", input: { which: "skip" } },
+      { name: "catch-up", cron: dailyCronAgo(5 * 60_000), missed: "catch-up", input: { which: "catch-up" } },
       // The current minute's tick is at most 60s old: on time for a daily schedule.
-      { name: "on-time", cron: dailyAgo(0), missed: "skip" },
+      { name: "on-time", cron: dailyCronAgo(0), missed: "skip" },
     ],
   }).step("s", ({ input }) => input);
   // The state a worker that died two days ago left: every tick since was missed.
@@ -188,11 +183,7 @@ test("a library worker starts one run per tick of an every: 1s schedule, and pau
   const cairn = await Cairn.open({ db: path.join(dir, "cairn.db"), pollIntervalMs: 50 });
   try {
     await cairn.register(wf);
-    const ticksOf = async (name: string) =>
-      (await cairn.list({ workflowId: "pulse", limit: 500 }))
-        .filter((r) => r.id === scheduledRunId("pulse", name, tickOf(r.id)))
-        .map((r) => tickOf(r.id))
-        .sort((a, b) => a - b);
+    const ticksOf = (name: string) => scheduledTicks(cairn, "pulse", name);
     const fast = await until(async () => {
       const ticks = await ticksOf("fast");
       return ticks.length >= 3 ? ticks : null;
@@ -229,19 +220,6 @@ test("a library worker starts one run per tick of an every: 1s schedule, and pau
     await cairn.close({ abort: true });
   }
 });
-
-function tickOf(runId: string): number {
-  return Number.parseInt(runId.slice(4, 13), 36);
-}
-
-function assertConsecutive(ticks: readonly number[], everyMs: number): void {
-  for (let i = 1; i < ticks.length; i++)
-    assert.equal(
-      ticks[i]! - ticks[i - 1]!,
-      everyMs,
-      `ticks ${ticks.join(", ")} have no gap and no duplicate`,
-    );
-}
 
 test("a schedule's input must fit the workflow's input schema when it is registered", async () => {
   const { z } = await import("zod");
