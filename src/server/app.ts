@@ -17,6 +17,7 @@ import { registerFileRoutes } from "./routes/files.js";
 import { registerItemRoutes } from "./routes/items.js";
 import { registerReadinessRoute } from "./routes/readiness.js";
 import { registerRunRoutes } from "./routes/runs.js";
+import { registerScheduleRoutes } from "./routes/schedules.js";
 import { registerSignalRoutes } from "./routes/signals.js";
 import { registerStartRoute } from "./routes/start.js";
 import { registerSystemRoutes } from "./routes/system.js";
@@ -78,6 +79,7 @@ export function createApp(options: AppOptions): App {
   registerBulkRoutes(app, context);
   registerActionRoutes(app, context);
   registerSignalRoutes(app, context);
+  registerScheduleRoutes(app, context);
   registerEventRoutes(app, context);
   registerSystemRoutes(app, context);
   registerReadinessRoute(app, context);
