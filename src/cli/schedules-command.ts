@@ -14,7 +14,7 @@ export function registerSchedulesCommand(program: Command, runner: Runner): void
     .option("--workflow <id>", "only this workflow's schedules")
     .addHelpText(
       "after",
-      "\nSchedules are declared in a workflow (schedules: in YAML) and recorded when a worker or serve\nregisters it; `cairn worker` and `cairn serve` start one run per tick.",
+      "\nSchedules are declared in a workflow (schedules: in YAML) and recorded when a process registers it\n(a worker, serve, run); `cairn worker` and `cairn serve` start one run per tick.",
     )
     .action(async (opts: { workflow?: string }, command: Command) =>
       runner(
