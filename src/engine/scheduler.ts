@@ -106,6 +106,9 @@ export class Scheduler {
 
   /** One pass over every schedule; returns how long to sleep until the next tick. */
   async #passOnce(): Promise<number> {
+    // Most processes register no scheduled workflow: they never touch the schedules table.
+    const scheduled = [...this.#o.workflows.values()].some((w) => w.definition.schedules.length > 0);
+    if (!scheduled) return MAX_SLEEP_MS;
     const records = await this.#o.store.read((tx) => tx.listSchedules());
     for (const record of records) {
       if (this.#stopped) break;
