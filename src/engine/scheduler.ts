@@ -110,12 +110,20 @@ export class Scheduler {
     const scheduled = [...this.#o.workflows.values()].some((w) => w.definition.schedules.length > 0);
     if (!scheduled) return MAX_SLEEP_MS;
     const records = await this.#o.store.read((tx) => tx.listSchedules());
+    let failed = false;
     for (const record of records) {
       if (this.#stopped) break;
       const schedule = this.#definitionOf(record);
       if (!schedule || record.paused) continue;
-      const outcome = await this.runDue(record, schedule);
-      if (outcome) this.#report(outcome);
+      try {
+        const outcome = await this.runDue(record, schedule);
+        if (outcome) this.#report(outcome);
+      } catch (error) {
+        // One schedule's failure must not hold back the others; its tick is tried again next pass.
+        const fields = { err: error, workflowId: record.workflowId, schedule: record.name };
+        this.#o.logger.error(fields, "schedule: starting the tick's run failed; retrying");
+        failed = true;
+      }
     }
     const now = await this.#o.store.read((tx) => tx.now());
     let sleepMs = MAX_SLEEP_MS;
@@ -124,7 +132,7 @@ export class Scheduler {
       const next = schedule && nextTick(schedule, now);
       if (next !== null && next !== undefined) sleepMs = Math.min(sleepMs, next - now);
     }
-    return sleepMs;
+    return failed ? Math.min(sleepMs, RETRY_MS) : sleepMs;
   }
 
   /** The definition registered here, when this process runs the schedule. */
