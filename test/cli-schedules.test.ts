@@ -6,7 +6,8 @@ import { test } from "node:test";
 import Database from "better-sqlite3";
 import { scheduledRunId } from "../src/engine/scheduler.js";
 import { CairnClient } from "../src/index.js";
-import { cli } from "./helpers/cli.js";
+import { spawnNode } from "./helpers/child.js";
+import { BIN, cli } from "./helpers/cli.js";
 import {
   assertConsecutive,
   dailyCronAgo,
@@ -124,4 +125,39 @@ test("cairn worker starts one run per tick; cairn schedules lists, pauses and re
   }, "pulse/fast to start again after resume");
   assert.ok(fastAfter[0]! > resumedAt, "the ticks of the pause are not caught up");
   await worker!.stop();
+});
+
+test("cairn serve starts one run per tick and pauses a schedule through the API", async (t) => {
+  const dir = tempDir();
+  const db = path.join(dir, "cairn.db");
+  const pulse = writeScheduledWorkflow(dir, "pulse", ["- { every: 1s, missed: catch-up }"]);
+  const server = spawnNode(BIN, ["--db", db, "serve", "--no-auth", "--port", "0", "--workflows", pulse], {
+    NO_COLOR: "1",
+    CAIRN_LOG_LEVEL: "warn",
+  });
+  t.after(() => {
+    if (server.child.exitCode === null) server.child.kill("SIGKILL");
+  });
+  const url = (await server.line(/^Cairn API listening on \S+/)).match(/on (\S+)/)![1]!;
+  const client = await CairnClient.open({ db });
+  t.after(() => client.close());
+  const ticks = await until(async () => {
+    const found = await scheduledTicks(client, "pulse", "default");
+    return found.length >= 3 ? found : null;
+  }, "three runs started by serve");
+  assertConsecutive(ticks, 1000);
+
+  const listed = (await (await fetch(`${url}/api/schedules`)).json()) as {
+    schedules: Array<{ name: string }>;
+  };
+  assert.deepEqual(
+    listed.schedules.map((s) => s.name),
+    ["default"],
+  );
+  const paused = await fetch(`${url}/api/schedules/pulse/default/pause`, { method: "POST" });
+  assert.equal(paused.status, 200);
+  assert.equal(((await paused.json()) as { paused: boolean }).paused, true);
+  assert.equal((await client.schedules())[0]?.paused, true, "recorded in the store");
+  server.child.kill("SIGTERM");
+  await server.exited;
 });
