@@ -42,6 +42,8 @@ test("commands about existing runs on a store that does not exist say so and cre
     ["history", "run_x"],
     ["resume", "run_x"],
     ["cancel", "run_x"],
+    ["schedules"],
+    ["schedules", "pause", "cleanup"],
     ["--db", "/proc/cairn-x/y.db", "ls"],
   ]) {
     const result = await cli(args, { cwd, timeoutMs: 15_000 });

@@ -242,7 +242,7 @@ describe("the TypeScript builder rejects invalid workflows with a message naming
     );
     assert.equal(
       wf.message,
-      'Workflow "w" is invalid: unknown option "failfast" (known: input, failFast, recovery, maxRecoveries, secrets, checkpointInterval, timeout, stepTimeout, resume).',
+      'Workflow "w" is invalid: unknown option "failfast" (known: input, failFast, recovery, maxRecoveries, secrets, checkpointInterval, timeout, stepTimeout, resume, schedules).',
     );
     const step = invalid(oneStep({ need: ["x"] }));
     assert.match(step.message, /^Workflow "w" is invalid: step "a": unknown option "need" \(known: needs, /);
@@ -293,7 +293,7 @@ describe("the TypeScript builder rejects invalid workflows with a message naming
         .definition(),
     );
     assert.deepEqual(problems, [
-      'unknown option "colour" (known: input, failFast, recovery, maxRecoveries, secrets, checkpointInterval, timeout, stepTimeout, resume)',
+      'unknown option "colour" (known: input, failFast, recovery, maxRecoveries, secrets, checkpointInterval, timeout, stepTimeout, resume, schedules)',
       'step "b": unknown option "wat" (known: needs, retry, timeout, effects, label, outputs, version)',
       'step "a": timeout must not be negative, got -5',
       'step "a": retry.attempts must be between 1 and 100, got 0',

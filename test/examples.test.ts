@@ -208,6 +208,22 @@ test("nightly.yaml: the README's YAML example runs as written", async () => {
   assert.equal(run.status, "succeeded");
 });
 
+test("schedule.yaml: its schedules are valid and listed with their next tick; it also runs by hand", async () => {
+  const cwd = tempDir();
+  const run = await cairn(cwd, ["run", example("schedule.yaml"), "--input", '{"deep":true}']);
+  assert.equal(run.status, "succeeded");
+  const listed = await cli(["schedules", "--json"], { cwd });
+  assert.equal(listed.code, 0, listed.stderr);
+  const schedules = JSON.parse(listed.stdout) as Array<{ name: string; paused: boolean; nextTick: number }>;
+  assert.deepEqual(
+    schedules.map((s) => [s.name, s.paused, s.nextTick > Date.now()]),
+    [
+      ["heartbeat", false, true],
+      ["hourly", false, true],
+    ],
+  );
+});
+
 test("the README's workflow snippets are the example files, and every examples/ path the docs name exists", () => {
   const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
   const block = (lang: string, first: string) => {

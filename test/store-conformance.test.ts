@@ -681,6 +681,75 @@ for (const harness of harnesses) {
       assert.equal(await store.read((tx) => tx.pendingSignal("r1", "nothing")), undefined);
     });
 
+    it("schedules: synced with a workflow, a tick claimed by exactly one of two racing workers, paused and resumed", async ({
+      store,
+    }) => {
+      const spec = (every: number) => ({ everyMs: every, missed: "skip" });
+      await store.transaction((tx) =>
+        tx.syncSchedules(
+          "wf",
+          [
+            { name: "a", spec: spec(1000) },
+            { name: "b", spec: spec(2000) },
+          ],
+          100,
+        ),
+      );
+      await store.transaction((tx) => tx.syncSchedules("other", [{ name: "a", spec: spec(5) }], 100));
+      const list = await store.read((tx) => tx.listSchedules());
+      assert.deepEqual(
+        list.map((s) => [s.workflowId, s.name, s.paused, s.lastTick, s.lastRunId]),
+        [
+          ["other", "a", false, 100, null],
+          ["wf", "a", false, 100, null],
+          ["wf", "b", false, 100, null],
+        ],
+      );
+      assert.deepEqual(list[1]?.spec, spec(1000));
+
+      // Two workers claim the same tick at once (on PostgreSQL, on two connections): one wins.
+      const a = { workflowId: "wf", name: "a" };
+      const claims = await Promise.all(
+        [1, 2].map(() => store.transaction((tx) => tx.advanceSchedule(a, 1000, "run_1", 1001))),
+      );
+      assert.deepEqual(claims.sort(), [false, true]);
+      assert.equal(await store.transaction((tx) => tx.advanceSchedule(a, 1000, "run_x", 1002)), false);
+      assert.equal(
+        await store.transaction((tx) => tx.advanceSchedule(a, 500, "run_x", 1002)),
+        false,
+        "never back",
+      );
+      assert.equal(await store.transaction((tx) => tx.advanceSchedule(a, 2000, null, 2001)), true, "skipped");
+      let [row] = await store.read((tx) => tx.listSchedules("wf"));
+      assert.deepEqual([row?.lastTick, row?.lastRunId], [2000, "run_1"], "a skipped tick keeps the last run");
+
+      assert.equal(await store.transaction((tx) => tx.setSchedulePaused(a, true, 2100)), true);
+      assert.equal(
+        await store.transaction((tx) => tx.advanceSchedule(a, 3000, "run_3", 3001)),
+        false,
+        "paused",
+      );
+      assert.equal(await store.transaction((tx) => tx.setSchedulePaused(a, false, 5500)), true);
+      [row] = await store.read((tx) => tx.listSchedules("wf"));
+      assert.deepEqual([row?.paused, row?.lastTick], [false, 5500], "the pause's ticks are not due");
+      assert.equal(await store.transaction((tx) => tx.setSchedulePaused(a, false, 9000)), true);
+      [row] = await store.read((tx) => tx.listSchedules("wf"));
+      assert.equal(row?.lastTick, 5500, "resuming a running schedule changes nothing");
+      assert.equal(
+        await store.transaction((tx) => tx.setSchedulePaused({ workflowId: "wf", name: "zz" }, true, 1)),
+        false,
+      );
+
+      // A new definition: a new spec is taken, the state kept, a schedule no longer declared deleted.
+      await store.transaction((tx) => tx.syncSchedules("wf", [{ name: "a", spec: spec(3000) }], 9999));
+      const after = await store.read((tx) => tx.listSchedules("wf"));
+      assert.deepEqual(
+        after.map((s) => [s.name, s.spec, s.lastTick, s.lastRunId]),
+        [["a", spec(3000), 5500, "run_1"]],
+      );
+      assert.equal((await store.read((tx) => tx.listSchedules())).length, 2, "other workflows untouched");
+    });
+
     it("memos: fenced like every owner write; read, overwrite, list and delete", async ({ store }) => {
       await store.transaction(async (tx) => {
         await insertRuns(tx, "r1");

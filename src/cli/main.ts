@@ -10,6 +10,7 @@ import { registerGcCommand } from "./gc-command.js";
 import { registerInspectCommands } from "./inspect-commands.js";
 import { registerMigrateCommand } from "./migrate-command.js";
 import { registerRunCommands } from "./run-commands.js";
+import { registerSchedulesCommand } from "./schedules-command.js";
 import { registerServeCommand } from "./serve-command.js";
 import { registerSignalCommand } from "./signal-command.js";
 import { registerTokenCommands } from "./token-commands.js";
@@ -27,6 +28,7 @@ const NEED_A_STORE = new Set([
   "rerun",
   "cancel",
   "pause",
+  "schedules",
 ]);
 
 /** Run one command against a Cairn instance; errors become one sentence on stderr and an exit code. */
@@ -87,6 +89,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerRunCommands(program, runner);
   registerSignalCommand(program, runner);
+  registerSchedulesCommand(program, runner);
   registerInspectCommands(program, runner);
   registerFilesCommand(program, runner);
   registerGcCommand(program, runner);

@@ -32,12 +32,12 @@ export function registerServeCommand(program: Command): void {
   const command = program
     .command("serve")
     .description(
-      "serve the HTTP API (and the web UI when built) with the stuck-run reaper and an embedded worker",
+      "serve the HTTP API (and the web UI when built) with the stuck-run reaper and an embedded worker (which also starts scheduled runs)",
     )
     .option("--host <host>", "interface to listen on", "127.0.0.1")
     .option("--port <n>", "port to listen on (0: any free port)", "7420")
     .option("--workflows <paths...>", "workflow files, or directories of them, to register")
-    .option("--no-worker", "do not execute steps here; leave them to other workers")
+    .option("--no-worker", "do not execute steps or start scheduled runs here; leave them to other workers")
     .option(
       "--no-auth",
       'accept requests without tokens as tenant "default" (local development, loopback only)',

@@ -27,7 +27,9 @@ interface WorkerOptions extends RetentionOptionFlags, MetricsPortOptions {
 export function registerWorkerCommand(program: Command): void {
   const command = program
     .command("worker")
-    .description("execute ready steps of the given workflows until stopped; run many, on many machines")
+    .description(
+      "execute ready steps of the given workflows and start their scheduled runs until stopped; run many, on many machines",
+    )
     .requiredOption(
       "--workflows <paths...>",
       "workflow files, or directories of them (.yaml .yml .ts .mts .cts .js .mjs .cjs)",

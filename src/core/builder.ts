@@ -8,6 +8,7 @@ import {
 } from "./definition.js";
 import type { INPUT_SOURCE, MapItemContext } from "./map-spec.js";
 import type { ResumeDefaults } from "./resume-strategy.js";
+import type { ScheduleOptions } from "./schedule.js";
 
 type Duration = number | `${number}${"ms" | "s" | "m" | "h"}`;
 
@@ -53,6 +54,12 @@ export interface WorkflowOptions<I> {
    * applied.
    */
   resume?: ResumeDefaults;
+  /**
+   * Start a run by itself at every tick: `cron` (with a `timezone`) or `every`, with an `input`.
+   * Workers and `cairn serve` start exactly one run per tick, however many are running.
+   * @example schedules: [{ cron: "0 * * * *", timezone: "Europe/Paris", input: { full: false } }]
+   */
+  schedules?: readonly ScheduleOptions[];
 }
 
 export interface MapOptions<Need extends string, Source extends string, Field extends string> {
@@ -117,6 +124,7 @@ const WORKFLOW_OPTION_KEYS = [
   "timeout",
   "stepTimeout",
   "resume",
+  "schedules",
 ];
 
 /** Unknown keys in an options object, as problems; reported with every other problem at `definition()`. */
@@ -272,6 +280,7 @@ export class Workflow<I = unknown, O extends Record<string, unknown> = {}, Last 
       timeout: this.#options.timeout,
       stepTimeout: this.#options.stepTimeout,
       resume: this.#options.resume,
+      schedules: (this.#options.schedules ?? []).map((value) => ({ value })),
       sourceFile,
       problems: this.#problems,
     });

@@ -5,6 +5,7 @@ import type { Logger } from "./logger.js";
 import { checkMap, INPUT_SOURCE, type MapSpec, type RawMap } from "./map-spec.js";
 import { checkResumeDefaults, type ResumeDefaults } from "./resume-strategy.js";
 import type { RetryPolicy } from "./retry.js";
+import { checkSchedules, type RawSchedule, type ScheduleDefinition } from "./schedule.js";
 import type { Json } from "./types.js";
 
 export type { Logger } from "./logger.js";
@@ -121,6 +122,8 @@ export interface WorkflowDefinition {
   readonly stepTimeoutMs: number | null;
   /** What a resume of its runs does when the request does not say (YAML `resume:`), or null. */
   readonly resume: ResumeDefaults | null;
+  /** Ticks at which a worker starts a run by itself (see core/schedule.ts). */
+  readonly schedules: readonly ScheduleDefinition[];
   /** The file it was loaded from, when it came from one. */
   readonly sourceFile: string | null;
 }
@@ -159,6 +162,7 @@ export interface RawWorkflow {
   timeout?: unknown;
   stepTimeout?: unknown;
   resume?: unknown;
+  schedules?: readonly RawSchedule[];
   sourceFile?: string | null;
   /** Problems the front door found itself (unknown keys…), reported with all the others. */
   problems?: readonly string[];
@@ -320,7 +324,20 @@ function checkWorkflowOptions(raw: RawWorkflow, problems: Problems): WorkflowOpt
     timeoutMs,
     stepTimeoutMs,
     resume: checkResumeDefaults(raw.resume, problems),
+    schedules: checkWorkflowSchedules(raw, secrets, problems),
   };
+}
+
+/** A scheduled run is started by a worker, which has no secrets to give it. */
+function checkWorkflowSchedules(
+  raw: RawWorkflow,
+  secrets: readonly string[],
+  problems: Problems,
+): ScheduleDefinition[] {
+  const schedules = checkSchedules(raw.schedules ?? [], problems);
+  if (schedules.length > 0 && secrets.length > 0)
+    problems.add("", "a workflow that needs secrets cannot have schedules (a scheduled run has no secrets)");
+  return schedules;
 }
 
 /** A run or step timeout (1 ms to 7 days), or null when not given. */

@@ -30,6 +30,11 @@ export interface CairnOptions {
   execute?: boolean;
   /** Execute only the runs this instance starts or resumes (the CLI's `run`). Default false. */
   onlyOwnRuns?: boolean;
+  /**
+   * Start the runs of the registered workflows' schedules at their ticks (one run per tick, however
+   * many workers do). Default: true, unless `onlyOwnRuns`.
+   */
+  schedules?: boolean;
   /** Recover runs of registered workflows whose owner died, on open and every `recoveryIntervalMs`. Default true. */
   recover?: boolean;
   recoveryIntervalMs?: number;
@@ -93,6 +98,7 @@ export type ClientOptions = Pick<
 export type WorkerOptions = Pick<
   CairnOptions,
   | "onlyOwnRuns"
+  | "schedules"
   | "recover"
   | "recoveryIntervalMs"
   | "concurrency"
@@ -113,6 +119,7 @@ export function resolveOptions(options: CairnOptions): Readonly<ResolvedOptions>
     tenant: options.tenant ?? "default",
     execute: options.execute ?? true,
     onlyOwnRuns: options.onlyOwnRuns ?? false,
+    schedules: options.schedules ?? !(options.onlyOwnRuns ?? false),
     recover: options.recover ?? true,
     recoveryIntervalMs: options.recoveryIntervalMs ?? 5000,
     concurrency: options.concurrency ?? 8,

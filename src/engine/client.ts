@@ -32,6 +32,7 @@ import {
 } from "./retention.js";
 import { checkSecrets, sameRun } from "./run-checks.js";
 import { waitForRun } from "./run-wait.js";
+import { listScheduleViews, type ScheduleView, setSchedulesPaused } from "./schedules.js";
 import { type SignalReceipt, sendSignal } from "./signals.js";
 import type { RunTracing } from "./tracing.js";
 import { WakeUps } from "./wake-ups.js";
@@ -268,6 +269,47 @@ export class CairnClient extends ClientQueries {
     );
     state.wakeUps.notify(runId);
     return run;
+  }
+
+  /**
+   * The schedules of this instance's tenant (of one workflow, or all) with their next tick, as the
+   * workflows were last registered by any process.
+   */
+  schedules(filter: { workflowId?: string; tenant?: string } = {}): Promise<ScheduleView[]> {
+    const state = stateOf(this);
+    return listScheduleViews(state.store, { ...filter, tenant: filter.tenant ?? state.options.tenant });
+  }
+
+  /**
+   * Pause a workflow's schedule (all of its schedules without `name`): no run starts at its ticks
+   * until it is resumed, and resuming does not start the ticks of the pause.
+   * @example await cairn.pauseSchedule("cleanup", "hourly");
+   */
+  pauseSchedule(
+    workflowId: string,
+    name?: string,
+    options: { tenant?: string } = {},
+  ): Promise<ScheduleView[]> {
+    return this.#setPaused(workflowId, name, options.tenant, true);
+  }
+
+  /** Resume a paused schedule (all of the workflow's without `name`): runs start from its next tick. */
+  resumeSchedule(
+    workflowId: string,
+    name?: string,
+    options: { tenant?: string } = {},
+  ): Promise<ScheduleView[]> {
+    return this.#setPaused(workflowId, name, options.tenant, false);
+  }
+
+  #setPaused(workflowId: string, name: string | undefined, tenant: string | undefined, paused: boolean) {
+    const state = stateOf(this);
+    const target = {
+      workflowId,
+      tenant: tenant ?? state.options.tenant,
+      ...(name === undefined ? {} : { name }),
+    };
+    return setSchedulesPaused(state.store, target, paused);
   }
 
   /**

@@ -10,6 +10,7 @@ import { newId } from "./ids.js";
 import { logExecutor, logRecovery } from "./log-events.js";
 import { withAttemptSpans } from "./open-tracing.js";
 import { type RecoveryReport, recoverOrphans } from "./recovery.js";
+import { Scheduler } from "./scheduler.js";
 
 /**
  * Executes the ready steps of the workflows registered on its client, recovers runs whose owner died
@@ -31,6 +32,8 @@ export class CairnWorker implements AttachedWorker {
   readonly #state: ClientState;
   readonly #options: Readonly<ResolvedOptions>;
   readonly #executor: Executor;
+  /** Starts the registered workflows' scheduled runs (null with `schedules: false`). */
+  readonly #scheduler: Scheduler | null;
   #recoveryTimer: NodeJS.Timeout | undefined;
   #closing = false;
 
@@ -60,6 +63,14 @@ export class CairnWorker implements AttachedWorker {
     // The store refuses writes: every waiter gets the error instead of waiting for a run that cannot move.
     this.#executor.on("fatal", (error) => state.wakeUps.fail(error));
     logExecutor(this.#executor, state.logger);
+    this.#scheduler = options.schedules
+      ? new Scheduler({
+          store: state.store,
+          workflows: state.workflows,
+          logger: state.logger,
+          onStarted: () => this.#executor.wake(),
+        })
+      : null;
   }
 
   /**
@@ -74,9 +85,13 @@ export class CairnWorker implements AttachedWorker {
     const state = stateOf(client);
     if (state.closed) throw new CairnError("CONFLICT", "The client is closed.");
     if (state.worker) throw new CairnError("CONFLICT", "This client already has a worker.");
-    const worker = new CairnWorker(state, resolveOptions({ ...state.options, ...options }), activity);
+    // A worker that executes only its own runs (a foreground `cairn run`) starts no scheduled ones.
+    const ownOnly = options.onlyOwnRuns === true && options.schedules === undefined;
+    const merged = { ...state.options, ...options, ...(ownOnly ? { schedules: false } : {}) };
+    const worker = new CairnWorker(state, resolveOptions(merged), activity);
     state.worker = worker;
     await worker.#executor.start();
+    worker.#scheduler?.start();
     if (worker.#options.recover) {
       worker.#recoveryTimer = setInterval(
         () =>
@@ -106,6 +121,7 @@ export class CairnWorker implements AttachedWorker {
   async workflowRegistered(): Promise<void> {
     if (this.#options.recover) await this.recover();
     this.#executor.wake();
+    this.#scheduler?.wake();
   }
 
   abortRun(runId: string, reason: "cancelled"): void {
@@ -128,6 +144,7 @@ export class CairnWorker implements AttachedWorker {
     this.#closing = true;
     clearInterval(this.#recoveryTimer);
     try {
+      await this.#scheduler?.stop();
       await this.#executor.stop(options);
       await this.#state.store.transaction((tx) =>
         releaseDrivenRuns(tx, this.workerId, this.#options.clock(), options.reason),

@@ -3,13 +3,18 @@ import { CairnError } from "../core/errors.js";
 import type { ClientState } from "./client-state.js";
 import { type LoadedWorkflow, loadWorkflow, toWorkflowRecord } from "./registry.js";
 import { definitionFile } from "./run-source.js";
+import { checkScheduleInputs, syncWorkflowSchedules } from "./schedules.js";
 
 /** Validate a workflow, record it in the store, and let an attached worker execute its runs. */
 export async function registerWorkflow(state: ClientState, workflow: WorkflowLike): Promise<LoadedWorkflow> {
   const loaded = loadWorkflow(toDefinition(workflow));
+  await checkScheduleInputs(loaded.definition);
   state.workflows.set(loaded.definition.id, loaded);
   const record = await toWorkflowRecord(loaded, state.options.clock());
-  await state.store.transaction((tx) => tx.upsertWorkflow(record));
+  await state.store.transaction(async (tx) => {
+    await tx.upsertWorkflow(record);
+    await syncWorkflowSchedules(tx, loaded.definition, state.options.tenant);
+  });
   await state.worker?.workflowRegistered();
   return loaded;
 }

@@ -18,6 +18,7 @@ import { registerItemRoutes } from "./routes/items.js";
 import { registerMeRoute } from "./routes/me.js";
 import { registerReadinessRoute } from "./routes/readiness.js";
 import { registerRunRoutes } from "./routes/runs.js";
+import { registerScheduleRoutes } from "./routes/schedules.js";
 import { registerSignalRoutes } from "./routes/signals.js";
 import { registerStartRoute } from "./routes/start.js";
 import { registerSystemRoutes } from "./routes/system.js";
@@ -79,6 +80,7 @@ export function createApp(options: AppOptions): App {
   registerBulkRoutes(app, context);
   registerActionRoutes(app, context);
   registerSignalRoutes(app, context);
+  registerScheduleRoutes(app, context);
   registerEventRoutes(app, context);
   registerSystemRoutes(app, context);
   registerMeRoute(app);

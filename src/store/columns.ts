@@ -1,3 +1,4 @@
+import type { ScheduleRecord } from "../core/schedule.js";
 import type { RunAttemptRecord, RunRecord, SignalRecord, StepRecord, WorkflowRecord } from "../core/types.js";
 import type { DeletedRunRecord, TokenRecord, WorkerRecord } from "./store.js";
 
@@ -183,4 +184,19 @@ export const SIGNAL_COLUMNS: ColumnMap<SignalRecord> = {
     takenAt: "taken_at",
   },
   json: new Set(["data"]),
+};
+
+export const SCHEDULE_COLUMNS: ColumnMap<ScheduleRecord> = {
+  table: "schedules",
+  columns: {
+    workflowId: "workflow_id",
+    name: "name",
+    spec: "spec",
+    paused: "paused",
+    lastTick: "last_tick",
+    lastRunId: "last_run_id",
+    updatedAt: "updated_at",
+  },
+  json: new Set(["spec"]),
+  booleans: new Set(["paused"]),
 };

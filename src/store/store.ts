@@ -1,3 +1,4 @@
+import type { ScheduleRecord } from "../core/schedule.js";
 import type {
   CairnEvent,
   ItemRecord,
@@ -128,6 +129,11 @@ export interface DeletedRunRecord {
   workdirRemovedAt: number | null;
 }
 
+export interface ScheduleRef {
+  readonly workflowId: string;
+  readonly name: string;
+}
+
 export interface StepLease {
   readonly workerId: string;
   readonly now: number;
@@ -228,6 +234,30 @@ export interface StoreTx {
   takeSignal(seq: number, by: StepRef, at: number): Promise<boolean>;
   /** Every signal of a run, in order of arrival. */
   listSignals(runId: string): Promise<SignalRecord[]>;
+
+  /**
+   * Make a workflow's stored schedules the given ones: a new one starts unpaused with `lastTick` =
+   * `now` (no tick before it is due), a known one keeps its state and takes the new spec, and the
+   * workflow's schedules not given are deleted.
+   */
+  syncSchedules(
+    workflowId: string,
+    schedules: readonly { name: string; spec: Json }[],
+    now: number,
+  ): Promise<void>;
+  /** Stored schedules (of one workflow, or all), by workflow id and name. */
+  listSchedules(workflowId?: string): Promise<ScheduleRecord[]>;
+  /**
+   * Claim a tick (compare-and-set): sets `lastTick` to `tick` and `lastRunId` to `runId` (null: the
+   * tick was skipped) only while the schedule is not paused and its `lastTick` is earlier. False when
+   * it was paused, unknown, or the tick was claimed already (by another worker).
+   */
+  advanceSchedule(ref: ScheduleRef, tick: number, runId: string | null, at: number): Promise<boolean>;
+  /**
+   * Pause or resume a schedule; false when it does not exist. Resuming moves `lastTick` up to `at`:
+   * the ticks of the pause are not "missed", they start nothing.
+   */
+  setSchedulePaused(ref: ScheduleRef, paused: boolean, at: number): Promise<boolean>;
 
   appendEvents(events: readonly NewEvent[]): Promise<void>;
   appendLogs(lines: readonly LogLine[]): Promise<void>;

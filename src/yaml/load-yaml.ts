@@ -30,6 +30,7 @@ export const WORKFLOW_KEYS = [
   "timeout",
   "stepTimeout",
   "resume",
+  "schedules",
   "env",
   "steps",
 ] as const;
@@ -157,6 +158,10 @@ export async function loadYamlWorkflow(
       problems.add(source.at(["input"]), `input is not a JSON Schema Cairn can use: ${firstLineOf(cause)}`);
     }
   }
+  let schedules: unknown[] = [];
+  if (Array.isArray(data.schedules)) schedules = data.schedules;
+  else if (data.schedules !== undefined)
+    problems.add(source.at(["schedules"]), "schedules must be a list of schedules");
   return defineWorkflow({
     id: data.id,
     steps,
@@ -169,6 +174,7 @@ export async function loadYamlWorkflow(
     timeout: data.timeout,
     stepTimeout: data.stepTimeout,
     resume: data.resume,
+    schedules: schedules.map((value, i) => ({ value, location: source.at(["schedules", i]) })),
     sourceFile: path.resolve(file),
     problems: problems.list,
   });

@@ -153,6 +153,15 @@ export const PG_MIGRATIONS: readonly string[] = [
   INSERT INTO run_count_deltas (workflow_id, status, n)
     SELECT workflow_id, status, count(*) FROM runs GROUP BY workflow_id, status;
   `,
+  // Schedules of workflows: whether paused, and the latest tick handled. Claiming a tick is one
+  // compare-and-set on last_tick (the row lock makes a second worker re-read it), so one run starts
+  // per tick however many workers try.
+  `
+  CREATE TABLE schedules (
+    workflow_id TEXT NOT NULL, name TEXT NOT NULL, spec TEXT NOT NULL, paused INTEGER NOT NULL DEFAULT 0,
+    last_tick BIGINT NOT NULL, last_run_id TEXT, updated_at BIGINT NOT NULL,
+    PRIMARY KEY (workflow_id, name));
+  `,
 ];
 
 /**

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { ScheduleRecord } from "../../core/schedule.js";
 import type {
   ItemRecord,
   ItemStatus,
@@ -20,6 +21,7 @@ import type {
   RetentionFilter,
   RunActivity,
   RunPatch,
+  ScheduleRef,
   StepLease,
   StepPatch,
   StepProcess,
@@ -38,6 +40,7 @@ import { NOW_MS, type Queryable, type Row } from "./pg-sql.js";
 import * as retention from "./retention.js";
 import * as runAttempts from "./run-attempts.js";
 import * as runs from "./runs.js";
+import * as schedules from "./schedules.js";
 import * as signals from "./signals.js";
 import * as stepProcesses from "./step-processes.js";
 import * as steps from "./steps.js";
@@ -164,6 +167,23 @@ export class PostgresTx implements StoreTx {
   }
   getStepProcess(ref: StepRef): Promise<StepProcess | undefined> {
     return stepProcesses.getStepProcess(this.#db, ref);
+  }
+
+  syncSchedules(
+    workflowId: string,
+    list: readonly { name: string; spec: Json }[],
+    now: number,
+  ): Promise<void> {
+    return schedules.syncSchedules(this.#writer, workflowId, list, now);
+  }
+  listSchedules(workflowId?: string): Promise<ScheduleRecord[]> {
+    return schedules.listSchedules(this.#db, workflowId);
+  }
+  advanceSchedule(ref: ScheduleRef, tick: number, runId: string | null, at: number): Promise<boolean> {
+    return schedules.advanceSchedule(this.#writer, ref, tick, runId, at);
+  }
+  setSchedulePaused(ref: ScheduleRef, paused: boolean, at: number): Promise<boolean> {
+    return schedules.setSchedulePaused(this.#writer, ref, paused, at);
   }
 
   insertSignal(signal: Omit<SignalRecord, "seq" | "takenBy" | "takenAt">): Promise<boolean> {

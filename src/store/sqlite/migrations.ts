@@ -210,6 +210,14 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
       ON CONFLICT (workflow_id, status) DO UPDATE SET n = n + 1;
   END;
   `,
+  // Schedules of workflows: whether paused, and the latest tick handled. Claiming a tick is one
+  // compare-and-set on last_tick, so one run starts per tick however many workers try.
+  `
+  CREATE TABLE schedules (
+    workflow_id TEXT NOT NULL, name TEXT NOT NULL, spec TEXT NOT NULL, paused INTEGER NOT NULL DEFAULT 0,
+    last_tick INTEGER NOT NULL, last_run_id TEXT, updated_at INTEGER NOT NULL,
+    PRIMARY KEY (workflow_id, name));
+  `,
 ];
 
 /**

@@ -1,3 +1,4 @@
+import type { ScheduleRecord } from "../../core/schedule.js";
 import type {
   ItemRecord,
   ItemStatus,
@@ -19,6 +20,7 @@ import type {
   RetentionFilter,
   RunActivity,
   RunPatch,
+  ScheduleRef,
   StepLease,
   StepPatch,
   StepProcess,
@@ -37,6 +39,7 @@ import * as memos from "./memos.js";
 import * as retention from "./retention.js";
 import * as runAttempts from "./run-attempts.js";
 import * as runs from "./runs.js";
+import * as schedules from "./schedules.js";
 import * as signals from "./signals.js";
 import type { StatementCache } from "./statements.js";
 import * as stepProcesses from "./step-processes.js";
@@ -127,6 +130,23 @@ export class SqliteTx implements StoreTx {
   }
   async getStepProcess(ref: StepRef): Promise<StepProcess | undefined> {
     return stepProcesses.getStepProcess(this.#sql, ref);
+  }
+
+  async syncSchedules(
+    workflowId: string,
+    list: readonly { name: string; spec: Json }[],
+    now: number,
+  ): Promise<void> {
+    return schedules.syncSchedules(this.#sql, workflowId, list, now);
+  }
+  async listSchedules(workflowId?: string): Promise<ScheduleRecord[]> {
+    return schedules.listSchedules(this.#sql, workflowId);
+  }
+  async advanceSchedule(ref: ScheduleRef, tick: number, runId: string | null, at: number): Promise<boolean> {
+    return schedules.advanceSchedule(this.#sql, ref, tick, runId, at);
+  }
+  async setSchedulePaused(ref: ScheduleRef, paused: boolean, at: number): Promise<boolean> {
+    return schedules.setSchedulePaused(this.#sql, ref, paused, at);
   }
 
   async insertSignal(signal: Omit<SignalRecord, "seq" | "takenBy" | "takenAt">): Promise<boolean> {
