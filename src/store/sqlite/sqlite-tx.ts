@@ -10,6 +10,7 @@ import type {
   SignalRecord,
   StepRecord,
   WorkflowRecord,
+  WorkflowVersionRecord,
 } from "../../core/types.js";
 import type {
   ClaimFilter,
@@ -64,6 +65,9 @@ export class SqliteTx implements StoreTx {
   }
   async getWorkflow(id: string): Promise<WorkflowRecord | undefined> {
     return workflows.getWorkflow(this.#sql, id);
+  }
+  async putWorkflowVersion(version: WorkflowVersionRecord): Promise<boolean> {
+    return workflows.putWorkflowVersion(this.#sql, version);
   }
 
   async upsertWorker(worker: WorkerRecord): Promise<void> {
