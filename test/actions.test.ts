@@ -442,3 +442,33 @@ steps:
     }
   });
 });
+
+test("a new process resumes a run from its file with the actions given to Cairn.open; without them, a clear error", async () => {
+  const runDir = tempDir();
+  const db = path.join(runDir, "cairn.db");
+  const file = workflowFile(`id: reopened
+steps:
+  - id: hello
+    uses: greet
+    with: { name: Ada }
+  - id: publish
+    run: test -f ready
+`);
+  const first = await Cairn.open({ db, pollIntervalMs: 50, actions: [greet] });
+  const handle = await first.start(await loadOneWorkflow(file, undefined, { actions: [greet] }), {});
+  assert.equal((await handle.result()).status, "failed");
+  await first.close();
+  fs.writeFileSync(path.join(handle.run.workdir, "ready"), "");
+
+  const bare = await Cairn.open({ db, pollIntervalMs: 50 });
+  await assert.rejects(bare.resume(handle.id), /step "hello": unknown action "greet"/);
+  await bare.close();
+  const second = await Cairn.open({ db, pollIntervalMs: 50, actions: [greet] });
+  try {
+    const run = await (await second.resume(handle.id)).result();
+    assert.equal(run.status, "succeeded");
+    assert.equal((await second.get(handle.id))!.steps[0]!.output, "Hello, Ada!");
+  } finally {
+    await second.close();
+  }
+});

@@ -168,6 +168,38 @@ for (const harness of harnesses) {
       assert.equal((await store.getWorkflow("b"))?.updatedAt, 3);
     });
 
+    it("workflow versions: content-addressed per tenant, newest first, another tenant sees none", async ({
+      store,
+    }) => {
+      const v = (version: string, tenant = "acme", at = 1000) => ({
+        tenant,
+        workflowId: "etl",
+        version,
+        definition: `{"id":"etl","v":"${version}"}`,
+        createdAt: at,
+      });
+      assert.equal(await store.transaction((tx) => tx.putWorkflowVersion(v("aaa"))), true);
+      assert.equal(
+        await store.transaction((tx) => tx.putWorkflowVersion(v("bbb"))),
+        true,
+        "same millisecond",
+      );
+      assert.equal(await store.transaction((tx) => tx.putWorkflowVersion(v("aaa", "acme", 5000))), false);
+      assert.equal(await store.transaction((tx) => tx.putWorkflowVersion(v("aaa", "other"))), true);
+      assert.deepEqual(
+        (await store.listWorkflowVersions("acme", "etl")).map((r) => [r.version, r.createdAt]),
+        [
+          ["bbb", 1000],
+          ["aaa", 1000],
+        ],
+      );
+      assert.deepEqual(await store.getWorkflowVersion("acme", "etl"), v("bbb"));
+      assert.deepEqual(await store.getWorkflowVersion("acme", "etl", "aaa"), v("aaa"));
+      assert.equal(await store.getWorkflowVersion("acme", "etl", "zzz"), undefined);
+      assert.deepEqual(await store.listWorkflowVersions("nobody", "etl"), []);
+      assert.equal(await store.getWorkflowVersion("nobody", "etl"), undefined);
+    });
+
     it("workers: upsert replaces, getWorkers returns the known ones", async ({ store }) => {
       const worker: WorkerRecord = {
         id: "w1",

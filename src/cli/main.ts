@@ -16,6 +16,7 @@ import { registerSignalCommand } from "./signal-command.js";
 import { registerTokenCommands } from "./token-commands.js";
 import { registerValidateCommand } from "./validate-command.js";
 import { registerWorkerCommand } from "./worker-command.js";
+import { registerWorkflowsCommands } from "./workflows-command.js";
 
 /** Commands about runs that already exist: they never create a store (see openCairn's `mustExist`). */
 const NEED_A_STORE = new Set([
@@ -95,6 +96,7 @@ export function buildProgram(): Command {
   registerGcCommand(program, runner);
   registerServeCommand(program);
   registerTokenCommands(program, runner);
+  registerWorkflowsCommands(program, runner);
   registerWorkerCommand(program);
   registerMigrateCommand(program);
   // The long-running commands are configured from the environment too (containers, systemd units).

@@ -26,6 +26,7 @@ interface ServeOptions extends RetentionOptionFlags {
   worker: boolean;
   auth: boolean;
   bodyLimit: string;
+  allowApiShell?: boolean;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -42,7 +43,11 @@ export function registerServeCommand(program: Command): void {
       "--no-auth",
       'accept requests without tokens as tenant "default" (local development, loopback only)',
     )
-    .option("--body-limit <bytes>", "largest request body accepted", String(DEFAULT_BODY_LIMIT_BYTES));
+    .option("--body-limit <bytes>", "largest request body accepted", String(DEFAULT_BODY_LIMIT_BYTES))
+    .option(
+      "--allow-api-shell",
+      "accept run: shell steps and uses: of a file in workflows stored over the API (PUT /api/workflows/{id}); without it they are refused: any token that may store a workflow could run commands here",
+    );
   addRetentionOptions(command).action(async (opts: ServeOptions, cmd: Command) => {
     process.exitCode = await serve(opts, cmd.optsWithGlobals() as GlobalOptions);
   });
@@ -83,6 +88,7 @@ async function serve(opts: ServeOptions, global: GlobalOptions): Promise<number>
       bodyLimitBytes,
       staticDir: fs.existsSync(WEB_DIST) ? WEB_DIST : null,
       metrics,
+      allowApiShell: opts.allowApiShell === true,
     });
     server = await listen(app, { host: opts.host, port }).catch((cause: Error) => {
       throw new CairnError("USAGE", `Cannot listen on ${opts.host}:${port}: ${cause.message}.`, { cause });

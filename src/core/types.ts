@@ -271,6 +271,20 @@ export interface LogLine {
   line: string;
 }
 
+/**
+ * One version of a workflow stored as data (over the API or `cairn workflows push`): its definition
+ * as canonical JSON, addressed by its content, per tenant.
+ */
+export interface WorkflowVersionRecord {
+  tenant: string;
+  workflowId: string;
+  /** A hash of the canonical definition: the same body gives the same version. */
+  version: string;
+  /** The definition as canonical JSON text (keys sorted). */
+  definition: string;
+  createdAt: number;
+}
+
 export interface WorkflowRecord {
   id: string;
   fingerprint: string;

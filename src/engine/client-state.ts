@@ -1,3 +1,4 @@
+import type { Action } from "../core/action.js";
 import type { CairnLogger } from "../core/logger.js";
 import type { Store } from "../store/store.js";
 import type { ResolvedOptions, WorkflowLoader } from "./cairn-options.js";
@@ -24,6 +25,8 @@ export interface ClientState {
   readonly options: Readonly<ResolvedOptions>;
   readonly logger: CairnLogger;
   readonly loadWorkflow: WorkflowLoader | null;
+  /** Actions registered here (besides the built-in ones), for definitions received as data. */
+  readonly actions: readonly Action<never>[];
   /** Workflows registered in this process, by id. */
   readonly workflows: Map<string, LoadedWorkflow>;
   /** Secrets of runs started or resumed here, held in memory only, by run id. */

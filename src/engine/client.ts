@@ -34,6 +34,12 @@ import { checkSecrets, sameRun } from "./run-checks.js";
 import { waitForRun } from "./run-wait.js";
 import { listScheduleViews, type ScheduleView, setSchedulesPaused } from "./schedules.js";
 import { type SignalReceipt, sendSignal } from "./signals.js";
+import {
+  listStoredVersions,
+  type StoredWorkflowVersion,
+  type StoreWorkflowOptions,
+  storeWorkflowVersion,
+} from "./stored-workflows.js";
 import type { RunTracing } from "./tracing.js";
 import { WakeUps } from "./wake-ups.js";
 import { ensureRegistered, registerWorkflow, workflowById, workflowOfRun } from "./workflow-lookup.js";
@@ -86,6 +92,7 @@ export class CairnClient extends ClientQueries {
       options: resolved,
       logger: resolved.logger,
       loadWorkflow: options.loadWorkflow ?? null,
+      actions: options.actions ?? [],
       workflows: new Map(),
       secrets: new Map(),
       ownRuns: new Set(),
@@ -118,6 +125,22 @@ export class CairnClient extends ClientQueries {
   /** Validate and register a workflow so this instance can start (and an attached worker execute) its runs. */
   register(workflow: WorkflowLike): Promise<LoadedWorkflow> {
     return registerWorkflow(stateOf(this), workflow);
+  }
+
+  /**
+   * Validate a YAML or JSON definition received as data and store it as a version of workflow `id`
+   * (content-addressed: an unchanged definition gives the same version, `created: false`).
+   *
+   * @example
+   * const { version } = await client.storeWorkflow("etl", yamlText, { format: "yaml" });
+   */
+  storeWorkflow(id: string, text: string, options: StoreWorkflowOptions): Promise<StoredWorkflowVersion> {
+    return storeWorkflowVersion(stateOf(this), id, text, options);
+  }
+
+  /** The stored versions of a workflow (of the tenant, default this client's), newest first. */
+  workflowVersions(id: string, tenant?: string): Promise<Array<{ version: string; createdAt: number }>> {
+    return listStoredVersions(stateOf(this), id, tenant);
   }
 
   /** Start a run. With an existing `runId`, returns that run instead of starting a second one. */

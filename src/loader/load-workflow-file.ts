@@ -22,7 +22,7 @@ function authoredExports(module: Record<string, unknown>): Record<string, unknow
 }
 
 /** A module's export by name; rejects with one line saying why the module did not load. */
-async function importFunction(file: string, exportName: string): Promise<unknown> {
+export async function importFunction(file: string, exportName: string): Promise<unknown> {
   let module: Record<string, unknown>;
   try {
     module = await importModule(file);

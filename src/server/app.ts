@@ -22,6 +22,7 @@ import { registerScheduleRoutes } from "./routes/schedules.js";
 import { registerSignalRoutes } from "./routes/signals.js";
 import { registerStartRoute } from "./routes/start.js";
 import { registerSystemRoutes } from "./routes/system.js";
+import { registerWorkflowVersionRoutes } from "./routes/workflow-versions.js";
 import { registerWorkflowRoutes } from "./routes/workflows.js";
 import { serveWebUi } from "./static.js";
 import { validationError } from "./validation.js";
@@ -71,6 +72,7 @@ export function createApp(options: AppOptions): App {
   refuseUndeclaredQueries(app);
   registerSecurityScheme(app);
   registerWorkflowRoutes(app, context);
+  registerWorkflowVersionRoutes(app, context);
   registerStartRoute(app, context);
   registerRunRoutes(app, context);
   registerItemRoutes(app, context);

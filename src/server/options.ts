@@ -17,6 +17,12 @@ export interface AppOptions {
   staticDir?: string | null;
   /** The metrics `/metrics` serves; default: new ones, counting from when the app is created. */
   metrics?: CairnMetrics | null;
+  /**
+   * Accept `run:` shell steps and `uses:` of a file in workflows stored over the API
+   * (`PUT /api/workflows/{id}`). Default false: whoever may store a workflow could otherwise run any
+   * command on the workers. `cairn serve --allow-api-shell`.
+   */
+  allowApiShell?: boolean;
   /** Told about unexpected errors (answered with a bare 500). Default: logged by the Cairn's logger. */
   onInternalError?: (error: unknown) => void;
 }
@@ -33,6 +39,7 @@ export function resolveAppOptions(options: AppOptions): ResolvedAppOptions {
     sseKeepAliveMs: options.sseKeepAliveMs ?? 15_000,
     staticDir: options.staticDir ?? null,
     metrics: options.metrics ?? null,
+    allowApiShell: options.allowApiShell ?? false,
     onInternalError:
       options.onInternalError ?? ((error) => options.cairn.logger.error({ err: error }, "internal error")),
   };

@@ -13,6 +13,7 @@ import type {
   StepRecord,
   StepStatus,
   WorkflowRecord,
+  WorkflowVersionRecord,
 } from "../core/types.js";
 
 /**
@@ -146,6 +147,8 @@ export interface StoreTx {
 
   upsertWorkflow(workflow: WorkflowRecord): Promise<void>;
   getWorkflow(id: string): Promise<WorkflowRecord | undefined>;
+  /** Store a workflow version; false when the tenant already has this version of this workflow. */
+  putWorkflowVersion(version: WorkflowVersionRecord): Promise<boolean>;
 
   upsertWorker(worker: WorkerRecord): Promise<void>;
   getWorkers(ids: readonly string[]): Promise<WorkerRecord[]>;
@@ -317,6 +320,14 @@ export interface StoreReader {
   listChildRuns(runId: string): Promise<RunRecord[]>;
   listWorkflows(): Promise<WorkflowRecord[]>;
   getWorkflow(id: string): Promise<WorkflowRecord | undefined>;
+  /** A tenant's stored versions of a workflow, newest first. */
+  listWorkflowVersions(tenant: string, workflowId: string): Promise<WorkflowVersionRecord[]>;
+  /** One stored version, or (no version given) the newest. */
+  getWorkflowVersion(
+    tenant: string,
+    workflowId: string,
+    version?: string,
+  ): Promise<WorkflowVersionRecord | undefined>;
   listRunAttempts(runId: string): Promise<RunAttemptRecord[]>;
   listMemos(ref: StepRef): Promise<Array<{ key: string; value: Json; at: number }>>;
   /** Events after `afterSeq`, in order; for one run or (runId undefined) all runs of a tenant. */

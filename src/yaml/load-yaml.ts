@@ -104,6 +104,29 @@ export async function loadYamlWorkflow(
   actions: ReadonlyMap<string, Action> = new Map(),
 ): Promise<WorkflowDefinition> {
   const source = parseYamlSource(file, fs.readFileSync(file, "utf8"));
+  return defineYamlSource(source, { file, importFunction, actions, allowCode: true });
+}
+
+export interface YamlSourceOptions {
+  /** Where the definition lives: `uses:` file paths are resolved next to it. */
+  readonly file: string;
+  readonly importFunction: ImportFunction;
+  readonly actions: ReadonlyMap<string, Action>;
+  /**
+   * false for a definition received as data (over the API): `run:` shell steps and `uses:` of a file
+   * are refused, naming the step, so that whoever may store a workflow cannot run code on a worker.
+   */
+  readonly allowCode: boolean;
+  /** Whether `sourceFile` names `file` (false for a stored definition). */
+  readonly fromFile?: boolean;
+}
+
+/** The workflow a parsed YAML or JSON document defines; every problem reported at once, located. */
+export async function defineYamlSource(
+  source: YamlSource,
+  options: YamlSourceOptions,
+): Promise<WorkflowDefinition> {
+  const { file, importFunction, actions } = options;
   const data = source.data;
   const shown = displayPath(file);
   if (data === null || data === undefined)
@@ -141,6 +164,7 @@ export async function loadYamlWorkflow(
         workflowEnv,
         importFunction,
         actions,
+        allowCode: options.allowCode,
         secrets: Array.isArray(data.secrets) ? (data.secrets as string[]) : [],
         problems,
         previous: steps.at(-1),
@@ -175,7 +199,7 @@ export async function loadYamlWorkflow(
     stepTimeout: data.stepTimeout,
     resume: data.resume,
     schedules: schedules.map((value, i) => ({ value, location: source.at(["schedules", i]) })),
-    sourceFile: path.resolve(file),
+    sourceFile: options.fromFile === false ? null : path.resolve(file),
     problems: problems.list,
   });
 }
@@ -186,6 +210,7 @@ interface StepContextInFile {
   readonly workflowEnv: Record<string, string>;
   readonly importFunction: ImportFunction;
   readonly actions: ReadonlyMap<string, Action>;
+  readonly allowCode: boolean;
   readonly secrets: readonly string[];
   readonly problems: Located;
   readonly previous: RawStep | undefined;
@@ -216,6 +241,12 @@ async function readStep(s: Record<string, unknown>, c: StepContextInFile): Promi
       problems.source.keyAt(p, "with"),
       `${name}with gives an action's parameters; it goes with uses: <action name>`,
     );
+  const code = !c.allowCode && (s.run !== undefined || (s.uses !== undefined && !callsAction));
+  if (code)
+    problems.add(
+      problems.source.at([...p, s.run !== undefined ? "run" : "uses"]),
+      `${name}${s.run !== undefined ? "a shell command (run:)" : "a function from a file (uses: a path)"} is refused in a workflow stored as data: use registered actions (opt-in: serve --allow-api-shell, workflows push --allow-shell)`,
+    );
   const kinds = (["run", "uses", "sleep", "until", "wait"] as const).filter((k) => s[k] !== undefined);
   if (kinds.length !== 1)
     problems.add(
@@ -231,6 +262,8 @@ async function readStep(s: Record<string, unknown>, c: StepContextInFile): Promi
     const made = kinds[0] === "sleep" ? sleepStep(s.sleep) : untilStep(s.until);
     if (typeof made === "string") problems.add(problems.source.at([...p, kinds[0]]), `${name}${made}`);
     else handler = made;
+  } else if (code) {
+    // refused above
   } else if (s.run !== undefined && runOk) handler = shellStep({ command: s.run as string, env });
   else if (callsAction) {
     action = c.actions.get(s.uses as string);

@@ -15,6 +15,8 @@ const EXPECTED = [
   "POST /api/workflows/{id}/runs",
   "GET /api/workflows/{id}/latest-failed",
   "GET /api/workflows/{id}/history",
+  "PUT /api/workflows/{id}",
+  "GET /api/workflows/{id}/versions",
   "GET /api/runs",
   "GET /api/runs/{id}",
   "GET /api/runs/{id}/steps/{stepId}",

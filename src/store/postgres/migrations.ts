@@ -162,6 +162,15 @@ export const PG_MIGRATIONS: readonly string[] = [
     last_tick BIGINT NOT NULL, last_run_id TEXT, updated_at BIGINT NOT NULL,
     PRIMARY KEY (workflow_id, name));
   `,
+  // Workflow versions stored as data (over the API), per tenant, addressed by content. seq orders
+  // them (two versions stored in one millisecond still have a newest).
+  `
+  CREATE TABLE workflow_versions (
+    seq BIGSERIAL PRIMARY KEY, tenant TEXT NOT NULL, workflow_id TEXT NOT NULL,
+    version TEXT NOT NULL, definition TEXT NOT NULL, created_at BIGINT NOT NULL,
+    UNIQUE (tenant, workflow_id, version));
+  CREATE INDEX workflow_versions_newest ON workflow_versions (tenant, workflow_id, seq);
+  `,
 ];
 
 /**

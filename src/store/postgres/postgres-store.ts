@@ -12,6 +12,7 @@ import type {
   RunStatus,
   StepRecord,
   WorkflowRecord,
+  WorkflowVersionRecord,
 } from "../../core/types.js";
 import type {
   ItemFilter,
@@ -302,6 +303,18 @@ export class PostgresStore implements Store, TokenStore {
 
   listWorkflows(): Promise<WorkflowRecord[]> {
     return this.#reading((db) => workflows.listWorkflows(db));
+  }
+
+  listWorkflowVersions(tenant: string, workflowId: string): Promise<WorkflowVersionRecord[]> {
+    return this.#reading((db) => workflows.listWorkflowVersions(db, tenant, workflowId));
+  }
+
+  getWorkflowVersion(
+    tenant: string,
+    workflowId: string,
+    version?: string,
+  ): Promise<WorkflowVersionRecord | undefined> {
+    return this.#reading((db) => workflows.getWorkflowVersion(db, tenant, workflowId, version));
   }
 
   listRunAttempts(runId: string): Promise<RunAttemptRecord[]> {

@@ -12,6 +12,7 @@ import type {
   SignalRecord,
   StepRecord,
   WorkflowRecord,
+  WorkflowVersionRecord,
 } from "../../core/types.js";
 import type {
   ClaimFilter,
@@ -92,6 +93,9 @@ export class PostgresTx implements StoreTx {
   }
   getWorkflow(id: string): Promise<WorkflowRecord | undefined> {
     return workflows.getWorkflow(this.#db, id);
+  }
+  putWorkflowVersion(version: WorkflowVersionRecord): Promise<boolean> {
+    return workflows.putWorkflowVersion(this.#writer, version);
   }
 
   upsertWorker(worker: WorkerRecord): Promise<void> {

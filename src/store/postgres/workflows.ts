@@ -1,4 +1,4 @@
-import type { WorkflowRecord } from "../../core/types.js";
+import type { WorkflowRecord, WorkflowVersionRecord } from "../../core/types.js";
 import { fromRow, WORKFLOW_COLUMNS } from "../columns.js";
 import { Params, type Queryable, upsertSql } from "./pg-sql.js";
 
@@ -25,4 +25,52 @@ export async function getWorkflow(db: Queryable, id: string): Promise<WorkflowRe
 export async function listWorkflows(db: Queryable): Promise<WorkflowRecord[]> {
   const { rows } = await db.query("SELECT * FROM workflows ORDER BY id");
   return rows.map((r) => fromRow(WORKFLOW_COLUMNS, r));
+}
+
+const versionOf = (r: Record<string, unknown>): WorkflowVersionRecord => ({
+  tenant: r.tenant as string,
+  workflowId: r.workflow_id as string,
+  version: r.version as string,
+  definition: r.definition as string,
+  createdAt: Number(r.created_at),
+});
+
+export async function putWorkflowVersion(db: Queryable, v: WorkflowVersionRecord): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `INSERT INTO workflow_versions (tenant, workflow_id, version, definition, created_at)
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant, workflow_id, version) DO NOTHING`,
+    [v.tenant, v.workflowId, v.version, v.definition, v.createdAt],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+export async function listWorkflowVersions(
+  db: Queryable,
+  tenant: string,
+  workflowId: string,
+): Promise<WorkflowVersionRecord[]> {
+  const { rows } = await db.query(
+    "SELECT * FROM workflow_versions WHERE tenant = $1 AND workflow_id = $2 ORDER BY seq DESC",
+    [tenant, workflowId],
+  );
+  return rows.map(versionOf);
+}
+
+export async function getWorkflowVersion(
+  db: Queryable,
+  tenant: string,
+  workflowId: string,
+  version?: string,
+): Promise<WorkflowVersionRecord | undefined> {
+  const { rows } =
+    version === undefined
+      ? await db.query(
+          "SELECT * FROM workflow_versions WHERE tenant = $1 AND workflow_id = $2 ORDER BY seq DESC LIMIT 1",
+          [tenant, workflowId],
+        )
+      : await db.query(
+          "SELECT * FROM workflow_versions WHERE tenant = $1 AND workflow_id = $2 AND version = $3",
+          [tenant, workflowId, version],
+        );
+  return rows[0] && versionOf(rows[0]);
 }

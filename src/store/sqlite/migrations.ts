@@ -218,6 +218,15 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     last_tick INTEGER NOT NULL, last_run_id TEXT, updated_at INTEGER NOT NULL,
     PRIMARY KEY (workflow_id, name));
   `,
+  // Workflow versions stored as data (over the API), per tenant, addressed by content. seq orders
+  // them (two versions stored in one millisecond still have a newest).
+  `
+  CREATE TABLE workflow_versions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT NOT NULL, workflow_id TEXT NOT NULL,
+    version TEXT NOT NULL, definition TEXT NOT NULL, created_at INTEGER NOT NULL,
+    UNIQUE (tenant, workflow_id, version));
+  CREATE INDEX workflow_versions_newest ON workflow_versions (tenant, workflow_id, seq);
+  `,
 ];
 
 /**

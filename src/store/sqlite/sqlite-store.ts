@@ -12,6 +12,7 @@ import type {
   RunStatus,
   StepRecord,
   WorkflowRecord,
+  WorkflowVersionRecord,
 } from "../../core/types.js";
 import { Mutex } from "../mutex.js";
 import type {
@@ -197,6 +198,18 @@ export class SqliteStore implements Store, TokenStore {
 
   getWorkflow(id: string): Promise<WorkflowRecord | undefined> {
     return this.#read(() => workflows.getWorkflow(this.#sql, id));
+  }
+
+  listWorkflowVersions(tenant: string, workflowId: string): Promise<WorkflowVersionRecord[]> {
+    return this.#read(() => workflows.listWorkflowVersions(this.#sql, tenant, workflowId));
+  }
+
+  getWorkflowVersion(
+    tenant: string,
+    workflowId: string,
+    version?: string,
+  ): Promise<WorkflowVersionRecord | undefined> {
+    return this.#read(() => workflows.getWorkflowVersion(this.#sql, tenant, workflowId, version));
   }
 
   listRunAttempts(runId: string): Promise<RunAttemptRecord[]> {

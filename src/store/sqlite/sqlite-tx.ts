@@ -11,6 +11,7 @@ import type {
   SignalRecord,
   StepRecord,
   WorkflowRecord,
+  WorkflowVersionRecord,
 } from "../../core/types.js";
 import type {
   ClaimFilter,
@@ -67,6 +68,9 @@ export class SqliteTx implements StoreTx {
   }
   async getWorkflow(id: string): Promise<WorkflowRecord | undefined> {
     return workflows.getWorkflow(this.#sql, id);
+  }
+  async putWorkflowVersion(version: WorkflowVersionRecord): Promise<boolean> {
+    return workflows.putWorkflowVersion(this.#sql, version);
   }
 
   async upsertWorker(worker: WorkerRecord): Promise<void> {

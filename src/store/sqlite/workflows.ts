@@ -1,4 +1,4 @@
-import type { WorkflowRecord } from "../../core/types.js";
+import type { WorkflowRecord, WorkflowVersionRecord } from "../../core/types.js";
 import { fromRow, WORKFLOW_COLUMNS } from "../columns.js";
 import { insertSql, type StatementCache, values } from "./statements.js";
 
@@ -25,4 +25,61 @@ export function getWorkflow(sql: StatementCache, id: string): WorkflowRecord | u
 
 export function listWorkflows(sql: StatementCache): WorkflowRecord[] {
   return sql.all("SELECT * FROM workflows ORDER BY id").map((r) => fromRow(WORKFLOW_COLUMNS, r));
+}
+
+const versionOf = (r: Record<string, unknown>): WorkflowVersionRecord => ({
+  tenant: r.tenant as string,
+  workflowId: r.workflow_id as string,
+  version: r.version as string,
+  definition: r.definition as string,
+  createdAt: Number(r.created_at),
+});
+
+export function putWorkflowVersion(sql: StatementCache, v: WorkflowVersionRecord): boolean {
+  const changes = sql.run(
+    `INSERT INTO workflow_versions (tenant, workflow_id, version, definition, created_at)
+     VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant, workflow_id, version) DO NOTHING`,
+    v.tenant,
+    v.workflowId,
+    v.version,
+    v.definition,
+    v.createdAt,
+  );
+  return changes > 0;
+}
+
+export function listWorkflowVersions(
+  sql: StatementCache,
+  tenant: string,
+  workflowId: string,
+): WorkflowVersionRecord[] {
+  return sql
+    .all(
+      "SELECT * FROM workflow_versions WHERE tenant = ? AND workflow_id = ? ORDER BY seq DESC",
+      tenant,
+      workflowId,
+    )
+    .map(versionOf);
+}
+
+export function getWorkflowVersion(
+  sql: StatementCache,
+  tenant: string,
+  workflowId: string,
+  version?: string,
+): WorkflowVersionRecord | undefined {
+  const row =
+    version === undefined
+      ? sql.one(
+          "SELECT * FROM workflow_versions WHERE tenant = ? AND workflow_id = ? ORDER BY seq DESC LIMIT 1",
+          tenant,
+          workflowId,
+        )
+      : sql.one(
+          "SELECT * FROM workflow_versions WHERE tenant = ? AND workflow_id = ? AND version = ?",
+          tenant,
+          workflowId,
+          version,
+        );
+  return row && versionOf(row);
 }

@@ -1,0 +1,64 @@
+import { CairnError } from "../core/errors.js";
+import type { WorkflowVersionRecord } from "../core/types.js";
+import type { DefinitionFormat } from "../loader/stored-workflow.js";
+import type { ClientState } from "./client-state.js";
+
+export interface StoreWorkflowOptions {
+  /** How the text is written: "yaml" or "json". */
+  readonly format: DefinitionFormat;
+  /** The tenant that owns the stored version (the API passes the token's). Default: the client's. */
+  readonly tenant?: string;
+  /** Accept `run:` shell steps and `uses:` of a file (`cairn serve --allow-api-shell`). Default false. */
+  readonly allowCode?: boolean;
+  /** What problem locations name (the file pushed); default `body.yaml` / `body.json`. */
+  readonly sourceName?: string;
+}
+
+export interface StoredWorkflowVersion {
+  readonly id: string;
+  readonly version: string;
+  /** False when the tenant already had this version (the same definition, whatever its formatting). */
+  readonly created: boolean;
+}
+
+/**
+ * Validate a workflow received as data and store it as a version of `id` for the tenant. Its
+ * actions must be registered in this process; unless `allowCode`, it may not run shell commands or
+ * functions from files.
+ */
+export async function storeWorkflowVersion(
+  state: ClientState,
+  id: string,
+  text: string,
+  options: StoreWorkflowOptions,
+): Promise<StoredWorkflowVersion> {
+  // Loaded on demand: the YAML parser is not needed by a client that never stores a definition.
+  const { defineStoredWorkflow } = await import("../loader/stored-workflow.js");
+  const stored = await defineStoredWorkflow(text, {
+    workflowId: id,
+    format: options.format,
+    actions: state.actions,
+    allowCode: options.allowCode ?? false,
+    ...(options.sourceName ? { sourceName: options.sourceName } : {}),
+  });
+  const record: WorkflowVersionRecord = {
+    tenant: options.tenant ?? state.options.tenant,
+    workflowId: id,
+    version: stored.version,
+    definition: stored.canonical,
+    createdAt: state.options.clock(),
+  };
+  const created = await state.store.transaction((tx) => tx.putWorkflowVersion(record));
+  return { id, version: stored.version, created };
+}
+
+/** A tenant's stored versions of a workflow, newest first; NOT_FOUND when it has none. */
+export async function listStoredVersions(
+  state: ClientState,
+  id: string,
+  tenant: string = state.options.tenant,
+): Promise<Array<{ version: string; createdAt: number }>> {
+  const versions = await state.store.listWorkflowVersions(tenant, id);
+  if (versions.length === 0) throw new CairnError("NOT_FOUND", `Workflow "${id}" has no stored versions.`);
+  return versions.map((v) => ({ version: v.version, createdAt: v.createdAt }));
+}
