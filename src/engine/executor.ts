@@ -345,14 +345,16 @@ export class Executor extends EventEmitter<ExecutorEvents> {
 
   /** Act on what a heartbeat found: abort the executions it lost, and those of cancelled and expired runs. */
   #renewed({ lost, cancelled, expired }: Renewal): void {
-    // By claim: when an old claim of a step is lost, a newer execution of the same step stays.
+    // By claim: when an old claim of a step is lost, a newer execution of the same step stays. An
+    // execution that finished while the heartbeat ran (its completion committed first, so the step
+    // was no longer running) lost nothing: its completion, or its rejection, says what happened.
     for (const step of lost) {
+      const execution = this.#inFlight.get(executionKey(step.runId, step.stepId, step.leaseEpoch));
+      if (!execution) continue;
       this.emit("lease-lost", step);
-      this.#inFlight
-        .get(executionKey(step.runId, step.stepId, step.leaseEpoch))
-        ?.controller.abort("lease-lost");
+      this.options.activity?.emit({ kind: "fenced", write: "heartbeat" });
+      execution.controller.abort("lease-lost");
     }
-    for (const _ of lost) this.options.activity?.emit({ kind: "fenced", write: "heartbeat" });
     for (const runId of cancelled) this.abortRun(runId, "cancelled");
     for (const [runId, run] of expired) {
       this.abortRun(runId, "deadline");
