@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { until } from "../helpers/temp.js";
-import { type Browser, chromiumMissing, launchBrowser, signIn } from "./helpers/browser.js";
-import { type Server, startServer } from "./helpers/server.js";
+import { chromiumMissing, uiSession } from "./helpers/browser.js";
 import { toast } from "./helpers/ui.js";
 
 // Runs selected in the runs list of a real headless Chromium against `cairn serve`, resumed in bulk:
@@ -12,33 +11,22 @@ import { toast } from "./helpers/ui.js";
 const missing = chromiumMissing();
 
 describe("web UI: bulk actions on selected runs", { skip: missing ?? false, timeout: 180_000 }, () => {
-  let server: Server;
-  let browser: Browser;
-
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser(server.url);
-    await signIn(browser.page, server.url, server.token);
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const ui = uiSession();
 
   const status = async (id: string) =>
-    (await server.api<{ status: string }>("GET", `/api/runs/${encodeURIComponent(id)}`)).body.status;
+    (await ui.server.api<{ status: string }>("GET", `/api/runs/${encodeURIComponent(id)}`)).body.status;
 
   test("select two failed runs and a succeeded one, see the combined resume plan, apply it: two resume, one is refused", async () => {
-    const { page } = browser;
-    const failed = [await server.startRun("ui-resume"), await server.startRun("ui-resume")];
-    const untouched = await server.startRun("ui-resume");
-    const done = await server.startRun("ui-chain");
+    const { page } = ui.browser;
+    const failed = [await ui.server.startRun("ui-resume"), await ui.server.startRun("ui-resume")];
+    const untouched = await ui.server.startRun("ui-resume");
+    const done = await ui.server.startRun("ui-chain");
     for (const id of [...failed, untouched])
       await until(async () => (await status(id)) === "failed", `${id} to fail`);
     await until(async () => (await status(done)) === "succeeded", `${done} to succeed`);
-    for (const id of failed) fs.writeFileSync(path.join(server.dir, `fixed-${id}`), "");
+    for (const id of failed) fs.writeFileSync(path.join(ui.server.dir, `fixed-${id}`), "");
 
-    await page.goto(`${server.url}/#/runs`);
+    await page.goto(`${ui.server.url}/#/runs`);
     for (const id of [...failed, done])
       await page.locator(`[data-testid="run-row"][data-run-id="${id}"]`).getByTestId("run-select").check();
     assert.equal(await page.getByTestId("bulk-count").innerText(), "3 selected");
@@ -61,7 +49,7 @@ describe("web UI: bulk actions on selected runs", { skip: missing ?? false, time
         /keep 1, retry 1, run 1/,
       );
     assert.deepEqual(
-      server.executed(failed[0]!),
+      ui.server.executed(failed[0]!),
       ["prepare", "flaky"],
       "nothing ran before the confirmation",
     );
@@ -70,7 +58,7 @@ describe("web UI: bulk actions on selected runs", { skip: missing ?? false, time
     await toast(page, "success", /2 runs resumed, 1 refused/);
     for (const id of failed) await until(async () => (await status(id)) === "succeeded", `${id} to succeed`);
     assert.deepEqual(
-      server.executed(failed[0]!),
+      ui.server.executed(failed[0]!),
       ["prepare", "flaky", "flaky", "publish"],
       "prepare was kept",
     );

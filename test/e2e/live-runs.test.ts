@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { until } from "../helpers/temp.js";
-import { type Browser, chromiumMissing, launchBrowser, signIn } from "./helpers/browser.js";
+import { chromiumMissing, uiSession } from "./helpers/browser.js";
 import { isAlive } from "./helpers/process.js";
-import { type Server, startServer } from "./helpers/server.js";
 import { currentRunId, graphNode, nodeStatus, openRun, planRows, runStatus, toast } from "./helpers/ui.js";
 
 // The web UI on live runs: the list follows runs over SSE, cancel stops a running shell step's
@@ -14,25 +13,14 @@ import { currentRunId, graphNode, nodeStatus, openRun, planRows, runStatus, toas
 const missing = chromiumMissing();
 
 describe("web UI: live runs", { skip: missing ?? false, timeout: 240_000 }, () => {
-  let server: Server;
-  let browser: Browser;
-
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser(server.url);
-    await signIn(browser.page, server.url, server.token);
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const ui = uiSession();
 
   test("the runs list shows a new run and its status changes without a reload", async () => {
-    const { page } = browser;
-    await page.goto(`${server.url}/#/runs`);
+    const { page } = ui.browser;
+    await page.goto(`${ui.server.url}/#/runs`);
     await page.getByTestId("live-indicator").and(page.locator('[data-state="open"]')).waitFor();
     await page.evaluate(() => Object.assign(globalThis, { notReloaded: true }));
-    const runId = await server.startRun("ui-resume");
+    const runId = await ui.server.startRun("ui-resume");
     const row = page.locator(`[data-testid="run-row"][data-run-id="${runId}"]`);
     await row.waitFor();
     await page.locator(`[data-testid="run-row"][data-run-id="${runId}"][data-status="failed"]`).waitFor();
@@ -41,9 +29,9 @@ describe("web UI: live runs", { skip: missing ?? false, timeout: 240_000 }, () =
   });
 
   test("cancel a run in a long shell step: it is cancelled and its process is gone; resume finishes it", async () => {
-    const { page } = browser;
+    const { page } = ui.browser;
     // Started from the workflows page, with the input editor.
-    await page.goto(`${server.url}/#/workflows/ui-long`);
+    await page.goto(`${ui.server.url}/#/workflows/ui-long`);
     const editor = page.getByTestId("input-editor");
     await editor.fill("{ not json");
     await page.getByTestId("start-run").click();
@@ -53,7 +41,7 @@ describe("web UI: live runs", { skip: missing ?? false, timeout: 240_000 }, () =
     await page.getByTestId("run-page").waitFor();
     const runId = currentRunId(page);
 
-    const pidFile = path.join(server.dir, `long-${runId}.pid`);
+    const pidFile = path.join(ui.server.dir, `long-${runId}.pid`);
     const pid = Number(
       await until(
         () => fs.existsSync(pidFile) && fs.readFileSync(pidFile, "utf8").trim(),
@@ -81,23 +69,23 @@ describe("web UI: live runs", { skip: missing ?? false, timeout: 240_000 }, () =
     );
     await page.getByTestId("confirm-resume").click();
     await runStatus(page, "succeeded");
-    assert.deepEqual(server.executed(runId), ["quick", "long", "long", "wrap-up"]);
+    assert.deepEqual(ui.server.executed(runId), ["quick", "long", "long", "wrap-up"]);
   });
 
   test("resuming from a stale page shows the API's 409 message in a toast", async () => {
-    const { page } = browser;
-    const runId = await server.startRun("ui-resume");
-    await openRun(page, server.url, runId);
+    const { page } = ui.browser;
+    const runId = await ui.server.startRun("ui-resume");
+    await openRun(page, ui.server.url, runId);
     await runStatus(page, "failed");
     await page.getByTestId("resume").click();
     assert.equal((await planRows(page)).flaky, "retry");
 
     // Meanwhile someone else resumes the run and it succeeds.
-    fs.writeFileSync(path.join(server.dir, `fixed-${runId}`), "");
-    assert.equal((await server.api("POST", `/api/runs/${runId}/resume`, {})).status, 200);
+    fs.writeFileSync(path.join(ui.server.dir, `fixed-${runId}`), "");
+    assert.equal((await ui.server.api("POST", `/api/runs/${runId}/resume`, {})).status, 200);
     await until(
       async () =>
-        (await server.api<{ status: string }>("GET", `/api/runs/${runId}`)).body.status === "succeeded",
+        (await ui.server.api<{ status: string }>("GET", `/api/runs/${runId}`)).body.status === "succeeded",
       "the other resume to finish",
       20_000,
     );
@@ -108,17 +96,17 @@ describe("web UI: live runs", { skip: missing ?? false, timeout: 240_000 }, () =
     await runStatus(page, "succeeded");
     assert.equal(await page.getByTestId("resume").getAttribute("aria-disabled"), "true");
     assert.deepEqual(
-      server.executed(runId),
+      ui.server.executed(runId),
       ["prepare", "flaky", "flaky", "publish"],
       "resumed once, by the other client",
     );
   });
 
   test("a 500-step run renders, lists only what is in view, and answers clicks", async () => {
-    const { page } = browser;
-    const runId = await server.startRun("ui-large");
+    const { page } = ui.browser;
+    const runId = await ui.server.startRun("ui-large");
     const startedAt = Date.now();
-    await openRun(page, server.url, runId);
+    await openRun(page, ui.server.url, runId);
     await runStatus(page, "succeeded", 60_000);
     await graphNode(page, "s00-00").waitFor();
     const renderedMs = Date.now() - startedAt;
@@ -139,7 +127,7 @@ describe("web UI: live runs", { skip: missing ?? false, timeout: 240_000 }, () =
       `  500-step run: page settled in ${renderedMs} ms (run included); panel in ${clickMs} ms\n`,
     );
 
-    assert.deepEqual(browser.external, [], "no request left the server under test");
-    assert.deepEqual(browser.pageErrors, []);
+    assert.deepEqual(ui.browser.external, [], "no request left the server under test");
+    assert.deepEqual(ui.browser.pageErrors, []);
   });
 });

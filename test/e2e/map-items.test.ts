@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { after, before, describe, test } from "node:test";
-import { type Browser, chromiumMissing, launchBrowser, signIn } from "./helpers/browser.js";
-import { type Server, startServer } from "./helpers/server.js";
+import { describe, test } from "node:test";
+import { chromiumMissing, uiSession } from "./helpers/browser.js";
 import { graphNode, nextRun, nodeStatus, openRun, planRows, runStatus } from "./helpers/ui.js";
 
 // A map step in a real headless Chromium against `cairn serve`: its node's item counts, the item
@@ -12,23 +11,12 @@ const ARTIFACTS = path.resolve("test-artifacts/e2e");
 const missing = chromiumMissing();
 
 describe("web UI: map items", { skip: missing ?? false, timeout: 180_000 }, () => {
-  let server: Server;
-  let browser: Browser;
-
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser(server.url);
-    await signIn(browser.page, server.url, server.token);
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const ui = uiSession();
 
   test("a failed map's items: counts on the node, a grid filtered to the failed ones, one item's error and log, rerun of the failed items", async () => {
-    const { page } = browser;
-    const source = await server.startRun("ui-map");
-    await openRun(page, server.url, source);
+    const { page } = ui.browser;
+    const source = await ui.server.startRun("ui-map");
+    await openRun(page, ui.server.url, source);
     await runStatus(page, "failed");
     assert.match(await nodeStatus(page, "fetch", "failed"), /27✓ 3✗/);
 
@@ -62,7 +50,7 @@ describe("web UI: map items", { skip: missing ?? false, timeout: 180_000 }, () =
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, "map-items-1280x800.png") });
 
-    fs.writeFileSync(path.join(server.dir, "fixed-ui-map"), "");
+    fs.writeFileSync(path.join(ui.server.dir, "fixed-ui-map"), "");
     await grid.getByTestId("rerun-failed-items").click();
     const dialog = page.getByTestId("rerun-plan-dialog");
     assert.deepEqual(await planRows(page, "rerun-plan-dialog"), {
@@ -74,13 +62,13 @@ describe("web UI: map items", { skip: missing ?? false, timeout: 180_000 }, () =
       await dialog.locator('[data-step-id="fetch"]').innerText(),
       /map: 27 succeeded reused, 3 failed to retry/,
     );
-    const before = server.executed(source).length;
+    const before = ui.server.executed(source).length;
     await dialog.getByTestId("confirm-rerun").click();
     const rerun = await nextRun(page, source);
     await runStatus(page, "succeeded");
-    assert.equal(server.executed(source).length, before, "nothing ran again in the source run");
+    assert.equal(ui.server.executed(source).length, before, "nothing ran again in the source run");
     assert.deepEqual(
-      server.executed(rerun).sort(),
+      ui.server.executed(rerun).sort(),
       ["fetch p19", "fetch p23", "fetch p7", "report"],
       "only the failed items ran again",
     );

@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { after, before, describe, test } from "node:test";
-import { type Browser, chromiumMissing, launchBrowser, signIn } from "./helpers/browser.js";
-import { type Server, startServer } from "./helpers/server.js";
+import { describe, test } from "node:test";
+import { chromiumMissing, uiSession } from "./helpers/browser.js";
 import { openRun, planRows, runStatus, toast } from "./helpers/ui.js";
 
 // The resume dialog's options (retry failed, max attempts, reset attempts): each change shows the
@@ -11,23 +10,12 @@ import { openRun, planRows, runStatus, toast } from "./helpers/ui.js";
 const missing = chromiumMissing();
 
 describe("web UI: resume options", { skip: missing ?? false, timeout: 120_000 }, () => {
-  let server: Server;
-  let browser: Browser;
-
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser(server.url);
-    await signIn(browser.page, server.url, server.token);
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const ui = uiSession();
 
   test("each option changes the plan shown; the resume carries them", async () => {
-    const { page } = browser;
-    const runId = await server.startRun("ui-resume");
-    await openRun(page, server.url, runId);
+    const { page } = ui.browser;
+    const runId = await ui.server.startRun("ui-resume");
+    await openRun(page, ui.server.url, runId);
     await runStatus(page, "failed");
     await page.getByTestId("resume").click();
     const dialog = page.getByTestId("plan-dialog");
@@ -46,7 +34,7 @@ describe("web UI: resume options", { skip: missing ?? false, timeout: 120_000 },
     await dialog.getByTestId("option-reset-attempts").check();
     await dialog.locator('[data-testid="plan-row"][data-step-id="flaky"][data-action="retry"]').waitFor();
 
-    fs.writeFileSync(path.join(server.dir, `fixed-${runId}`), "");
+    fs.writeFileSync(path.join(ui.server.dir, `fixed-${runId}`), "");
     const sent = page.waitForRequest(
       (r) => r.method() === "POST" && r.url().endsWith(`/api/runs/${runId}/resume`),
     );
@@ -54,16 +42,16 @@ describe("web UI: resume options", { skip: missing ?? false, timeout: 120_000 },
     assert.deepEqual((await sent).postDataJSON(), { maxAttempts: 1, resetAttempts: true });
     await toast(page, "success", /Resumed run/);
     await runStatus(page, "succeeded");
-    assert.deepEqual(server.executed(runId), ["prepare", "flaky", "flaky", "publish"]);
+    assert.deepEqual(ui.server.executed(runId), ["prepare", "flaky", "flaky", "publish"]);
     const history = await page.getByTestId("history-attempt").allInnerTexts();
     assert.match(history[1]!, /maxAttempts: 1/);
     assert.match(history[1]!, /resetAttempts: true/);
   });
 
   test("mark a failed step done with an output: the plan says so, bad JSON is refused, the run continues past it", async () => {
-    const { page } = browser;
-    const runId = await server.startRun("ui-resume");
-    await openRun(page, server.url, runId);
+    const { page } = ui.browser;
+    const runId = await ui.server.startRun("ui-resume");
+    await openRun(page, ui.server.url, runId);
     await runStatus(page, "failed");
     await page.getByTestId("resume").click();
     const dialog = page.getByTestId("plan-dialog");
@@ -88,8 +76,8 @@ describe("web UI: resume options", { skip: missing ?? false, timeout: 120_000 },
       markDone: { stepId: "flaky", output: { status: "done by hand" } },
     });
     await runStatus(page, "succeeded");
-    assert.deepEqual(server.executed(runId), ["prepare", "flaky", "publish"], "flaky did not run again");
-    const step = await server.api<{ output: unknown }>("GET", `/api/runs/${runId}/steps/flaky`);
+    assert.deepEqual(ui.server.executed(runId), ["prepare", "flaky", "publish"], "flaky did not run again");
+    const step = await ui.server.api<{ output: unknown }>("GET", `/api/runs/${runId}/steps/flaky`);
     assert.deepEqual(step.body.output, { status: "done by hand" });
   });
 });

@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { after, before, describe, test } from "node:test";
-import { type Browser, chromiumMissing, launchBrowser, signIn } from "./helpers/browser.js";
-import { type Server, startServer } from "./helpers/server.js";
+import { describe, test } from "node:test";
+import { chromiumMissing, uiSession } from "./helpers/browser.js";
 import {
   borderRgb,
   currentRunId,
@@ -23,31 +22,20 @@ const ARTIFACTS = path.resolve("test-artifacts/e2e");
 const missing = chromiumMissing();
 
 describe("web UI: resume, rerun, restart", { skip: missing ?? false, timeout: 240_000 }, () => {
-  let server: Server;
-  let browser: Browser;
+  const ui = uiSession();
   const runs: Record<string, string> = {};
 
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser(server.url);
-    await signIn(browser.page, server.url, server.token);
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
-
   test("a run failed at its middle step is resumed from the plan dialog; completed steps do not run again", async () => {
-    const { page } = browser;
-    const runId = await server.startRun("ui-resume");
-    await openRun(page, server.url, runId);
+    const { page } = ui.browser;
+    const runId = await ui.server.startRun("ui-resume");
+    await openRun(page, ui.server.url, runId);
     await runStatus(page, "failed");
     assert.match(await nodeStatus(page, "flaky", "failed"), /Call flaky service.*failed/);
     const [r, g, b] = await borderRgb(graphNode(page, "flaky"));
     assert.ok(r > 150 && g < 90 && b < 90, `the failed node is red, got rgb(${r}, ${g}, ${b})`);
     assert.match(await nodeStatus(page, "prepare", "succeeded"), /succeeded/);
 
-    fs.writeFileSync(path.join(server.dir, `fixed-${runId}`), "");
+    fs.writeFileSync(path.join(ui.server.dir, `fixed-${runId}`), "");
     await page.getByTestId("resume").click();
     assert.deepEqual(await planRows(page), { prepare: "keep", flaky: "retry", publish: "run" });
     const flakyRow = page.getByTestId("plan-dialog").locator('[data-step-id="flaky"]');
@@ -72,7 +60,7 @@ describe("web UI: resume, rerun, restart", { skip: missing ?? false, timeout: 24
     await page.unroute("**/api/runs/*/resume");
 
     await runStatus(page, "succeeded");
-    assert.deepEqual(server.executed(runId), ["prepare", "flaky", "flaky", "publish"]);
+    assert.deepEqual(ui.server.executed(runId), ["prepare", "flaky", "flaky", "publish"]);
     // The history follows the run live: the resume is listed with its outcome once it settles.
     await page.locator('[data-testid="history-attempt"][data-outcome="succeeded"]').waitFor();
     const history = await page.getByTestId("history-attempt").allInnerTexts();
@@ -84,9 +72,9 @@ describe("web UI: resume, rerun, restart", { skip: missing ?? false, timeout: 24
   });
 
   test("two failed parallel branches: 'rerun all failed nodes' makes a linked run that reuses the rest and succeeds", async () => {
-    const { page } = browser;
-    const parent = await server.startRun("ui-parallel");
-    await openRun(page, server.url, parent);
+    const { page } = ui.browser;
+    const parent = await ui.server.startRun("ui-parallel");
+    await openRun(page, ui.server.url, parent);
     await runStatus(page, "failed");
     await nodeStatus(page, "left", "failed");
     await nodeStatus(page, "right", "failed");
@@ -104,7 +92,7 @@ describe("web UI: resume, rerun, restart", { skip: missing ?? false, timeout: 24
     assert.equal(await page.getByTestId("rerun-plan-dialog").count(), 0, "a refused item starts nothing");
     await page.keyboard.press("Escape");
 
-    fs.writeFileSync(path.join(server.dir, "fixed-ui-parallel"), "");
+    fs.writeFileSync(path.join(ui.server.dir, "fixed-ui-parallel"), "");
     await page.getByTestId("rerun-failed").click();
     const dialog = page.getByTestId("rerun-plan-dialog");
     assert.deepEqual(await planRows(page, "rerun-plan-dialog"), {
@@ -119,7 +107,7 @@ describe("web UI: resume, rerun, restart", { skip: missing ?? false, timeout: 24
       new RegExp(`keep[\\s\\S]*output reused from run ${parent}`),
     );
     assert.match(await dialog.locator('[data-step-id="join"]').innerText(), /downstream of selected "left"/);
-    assert.deepEqual(server.executed(parent).length, 3, "nothing started before the plan is confirmed");
+    assert.deepEqual(ui.server.executed(parent).length, 3, "nothing started before the plan is confirmed");
     await dialog.getByTestId("confirm-rerun").click();
     const child = await nextRun(page, parent);
     await toast(page, "success", new RegExp(`Started run ${child}, a rerun of ${parent}`));
@@ -130,21 +118,21 @@ describe("web UI: resume, rerun, restart", { skip: missing ?? false, timeout: 24
     assert.equal(await page.getByTestId("lineage-parent").innerText(), parent);
     assert.match(await nodeStatus(page, "extract", "reused"), /reused/);
     await runStatus(page, "succeeded");
-    assert.deepEqual(server.executed(child).sort(), ["join", "left", "right"]);
+    assert.deepEqual(ui.server.executed(child).sort(), ["join", "left", "right"]);
 
     // The list shows the new run with its lineage, and the parent lists it as a child.
-    await page.goto(`${server.url}/#/runs`);
+    await page.goto(`${ui.server.url}/#/runs`);
     const row = page.locator(`[data-testid="run-row"][data-run-id="${child}"]`);
     assert.match(await row.innerText(), new RegExp(`succeeded[\\s\\S]*rerun of ${parent}`));
-    await openRun(page, server.url, parent);
+    await openRun(page, ui.server.url, parent);
     assert.match(await page.getByTestId("lineage-child").innerText(), new RegExp(`rerun ${child}`));
     runs.parallel = child;
   });
 
   test("rerun from one failed node: its plan first, then a new run from it", async () => {
-    const { page } = browser;
-    const source = await server.startRun("ui-resume");
-    await openRun(page, server.url, source);
+    const { page } = ui.browser;
+    const source = await ui.server.startRun("ui-resume");
+    await openRun(page, ui.server.url, source);
     await runStatus(page, "failed");
     await page.getByTestId("rerun-menu-toggle").click();
     const item = page.locator('[data-testid="rerun-failed-item"][data-step-id="flaky"]');
@@ -164,14 +152,14 @@ describe("web UI: resume, rerun, restart", { skip: missing ?? false, timeout: 24
     await dialog.getByTestId("confirm-rerun").click();
     const rerun = await nextRun(page, source);
     await runStatus(page, "failed");
-    assert.deepEqual(server.executed(rerun), ["flaky"], "prepare was reused");
+    assert.deepEqual(ui.server.executed(rerun), ["flaky"], "prepare was reused");
     await nodeStatus(page, "prepare", "reused");
   });
 
   test("rerun from several nodes picked in the graph executes them and their downstream only", async () => {
-    const { page } = browser;
-    const source = await server.startRun("ui-chain");
-    await openRun(page, server.url, source);
+    const { page } = ui.browser;
+    const source = await ui.server.startRun("ui-chain");
+    await openRun(page, ui.server.url, source);
     await runStatus(page, "succeeded");
     assert.equal(
       await page.getByTestId("rerun-failed").getAttribute("aria-disabled"),
@@ -204,15 +192,15 @@ describe("web UI: resume, rerun, restart", { skip: missing ?? false, timeout: 24
 
     const rerun = await nextRun(page, source);
     await runStatus(page, "succeeded");
-    assert.deepEqual(server.executed(rerun).sort(), ["b", "c", "d"]);
+    assert.deepEqual(ui.server.executed(rerun).sort(), ["b", "c", "d"]);
     await nodeStatus(page, "a", "reused");
     runs.chain = source;
   });
 
   test("restart creates a new run that executes every step", async () => {
-    const { page } = browser;
+    const { page } = ui.browser;
     const source = runs.chain!;
-    await openRun(page, server.url, source);
+    await openRun(page, ui.server.url, source);
     await page.getByTestId("restart").click();
     const dialog = page.getByTestId("restart-dialog");
     assert.match(await dialog.innerText(), /from scratch with the same input/);
@@ -223,12 +211,12 @@ describe("web UI: resume, rerun, restart", { skip: missing ?? false, timeout: 24
       new RegExp(`restart of ${source}`),
     );
     await runStatus(page, "succeeded");
-    assert.deepEqual(server.executed(restarted).sort(), ["a", "b", "c", "d"]);
+    assert.deepEqual(ui.server.executed(restarted).sort(), ["a", "b", "c", "d"]);
     for (const step of ["a", "b", "c", "d"]) await nodeStatus(page, step, "succeeded");
   });
 
   test("screenshots of the runs list and a run's page, at 1280×800 and 390 wide", async () => {
-    const { page } = browser;
+    const { page } = ui.browser;
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     const shots: Array<[string, { width: number; height: number }]> = [
       ["1280x800", { width: 1280, height: 800 }],
@@ -236,20 +224,20 @@ describe("web UI: resume, rerun, restart", { skip: missing ?? false, timeout: 24
     ];
     for (const [name, size] of shots) {
       await page.setViewportSize(size);
-      await page.goto(`${server.url}/#/runs`);
+      await page.goto(`${ui.server.url}/#/runs`);
       await page.reload(); // a fresh page: the earlier tests' toasts gone, the token still in the session
       await page.getByTestId("run-row").nth(5).waitFor();
       await page.screenshot({ path: path.join(ARTIFACTS, `runs-list-${name}.png`) });
       // Nothing may stick out sideways (a phone would scroll the whole page).
       assert.deepEqual(await overflowing(page), []);
-      await page.goto(`${server.url}/#/runs/${runs.resumed}?step=flaky`);
+      await page.goto(`${ui.server.url}/#/runs/${runs.resumed}?step=flaky`);
       await runStatus(page, "succeeded");
       await page.getByTestId("step-panel").waitFor();
       await page.screenshot({ path: path.join(ARTIFACTS, `run-detail-${name}.png`), fullPage: true });
       assert.deepEqual(await overflowing(page), []);
     }
     assert.equal(currentRunId(page), runs.resumed);
-    assert.deepEqual(browser.external, [], "no request left the server under test");
-    assert.deepEqual(browser.pageErrors, []);
+    assert.deepEqual(ui.browser.external, [], "no request left the server under test");
+    assert.deepEqual(ui.browser.pageErrors, []);
   });
 });

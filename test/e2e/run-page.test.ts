@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { until } from "../helpers/temp.js";
-import { type Browser, chromiumMissing, launchBrowser, signIn } from "./helpers/browser.js";
-import { type Server, startServer } from "./helpers/server.js";
+import { chromiumMissing, launchBrowser, signIn, uiSession } from "./helpers/browser.js";
 import { nextRun, nodeStatus, openRun, runStatus } from "./helpers/ui.js";
 
 // What the run page says about a run: its input and output, every failed step, its name in the tab,
@@ -12,41 +11,30 @@ import { nextRun, nodeStatus, openRun, runStatus } from "./helpers/ui.js";
 const missing = chromiumMissing();
 
 describe("web UI: the run page's contents", { skip: missing ?? false, timeout: 240_000 }, () => {
-  let server: Server;
-  let browser: Browser;
-
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser(server.url);
-    await signIn(browser.page, server.url, server.token);
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const ui = uiSession();
 
   test("the run's input and output are shown, and the tab is named after the run", async () => {
-    const { page } = browser;
-    const started = await server.api<{ id: string }>("POST", "/api/workflows/ui-io/runs", {
+    const { page } = ui.browser;
+    const started = await ui.server.api<{ id: string }>("POST", "/api/workflows/ui-io/runs", {
       input: { topic: "tides" },
     });
     assert.equal(started.status, 201);
     const runId = started.body.id;
-    await openRun(page, server.url, runId);
+    await openRun(page, ui.server.url, runId);
     await runStatus(page, "succeeded");
     await page.getByTestId("run-output").getByText('"greeting": "hello tides"').waitFor();
     assert.match(await page.getByTestId("run-input").innerText(), /"topic": "tides"/);
     assert.equal(await page.title(), `${runId} · ui-io — Cairn`);
     // A finished run does not claim to be live.
     assert.equal(await page.getByTestId("live-indicator").count(), 0);
-    await page.goto(`${server.url}/#/runs`);
+    await page.goto(`${ui.server.url}/#/runs`);
     await until(async () => (await page.title()) === "Cairn", "the list's own tab title", 10_000);
   });
 
   test("two failed parallel branches: the error banner names both, and each opens its step", async () => {
-    const { page } = browser;
-    const runId = await server.startRun("ui-parallel");
-    await openRun(page, server.url, runId);
+    const { page } = ui.browser;
+    const runId = await ui.server.startRun("ui-parallel");
+    await openRun(page, ui.server.url, runId);
     await runStatus(page, "failed");
     const banner = page.getByTestId("error-banner");
     await banner.locator('[data-testid="failed-step"][data-step-id="right"]').waitFor();
@@ -67,20 +55,20 @@ describe("web UI: the run page's contents", { skip: missing ?? false, timeout: 2
   });
 
   test("a resumed run: active time leaves out the wait for the resume, wall time counts it; finish time and zone shown", async () => {
-    const { page } = browser;
-    const runId = await server.startRun("ui-resume");
-    await openRun(page, server.url, runId);
+    const { page } = ui.browser;
+    const runId = await ui.server.startRun("ui-resume");
+    await openRun(page, ui.server.url, runId);
     await runStatus(page, "failed");
     assert.equal(await page.getByTestId("run-finished").count(), 1, "a failed run has finished");
     // The run waits for a person before it is resumed.
     const failedAt = Date.now();
     await until(() => Date.now() - failedAt > 1500, "a visible wait before the resume", 5000);
-    fs.writeFileSync(path.join(server.dir, `fixed-${runId}`), "");
-    assert.equal((await server.api("POST", `/api/runs/${runId}/resume`, {})).status, 200);
+    fs.writeFileSync(path.join(ui.server.dir, `fixed-${runId}`), "");
+    assert.equal((await ui.server.api("POST", `/api/runs/${runId}/resume`, {})).status, 200);
     await runStatus(page, "succeeded");
     await nodeStatus(page, "publish", "succeeded");
 
-    const history = await server.api<{ attempts: Array<{ at: number; endedAt: number | null }> }>(
+    const history = await ui.server.api<{ attempts: Array<{ at: number; endedAt: number | null }> }>(
       "GET",
       `/api/runs/${runId}/history`,
     );
@@ -106,9 +94,9 @@ describe("web UI: the run page's contents", { skip: missing ?? false, timeout: 2
   });
 
   test("a running run is live and its running step's elapsed time ticks", async () => {
-    const { page } = browser;
-    const runId = await server.startRun("ui-long");
-    await openRun(page, server.url, runId);
+    const { page } = ui.browser;
+    const runId = await ui.server.startRun("ui-long");
+    await openRun(page, ui.server.url, runId);
     await nodeStatus(page, "long", "running");
     await page.getByTestId("live-indicator").waitFor();
     assert.match(await page.getByTestId("run-wall").innerText(), /so far$/);
@@ -124,17 +112,17 @@ describe("web UI: the run page's contents", { skip: missing ?? false, timeout: 2
       before,
     );
     assert.match(await duration.innerText(), /so far$/);
-    assert.equal((await server.api("POST", `/api/runs/${runId}/cancel`, {})).status, 200);
+    assert.equal((await ui.server.api("POST", `/api/runs/${runId}/cancel`, {})).status, 200);
     await runStatus(page, "cancelled");
     assert.equal(await page.getByTestId("live-indicator").count(), 0);
   });
 
   test("a dialog does not come back on back and forward, nor after the run it started opened", async () => {
-    const { page } = browser;
+    const { page } = ui.browser;
     const open = () => page.locator("dialog[open]").count();
-    const runId = await server.startRun("ui-chain");
-    await page.goto(`${server.url}/#/runs`);
-    await openRun(page, server.url, runId);
+    const runId = await ui.server.startRun("ui-chain");
+    await page.goto(`${ui.server.url}/#/runs`);
+    await openRun(page, ui.server.url, runId);
     await runStatus(page, "succeeded");
     await page.getByTestId("restart").click();
     await page.getByTestId("restart-dialog").waitFor();
@@ -158,17 +146,17 @@ describe("web UI: the run page's contents", { skip: missing ?? false, timeout: 2
   });
 
   test("no graph watermark; on a phone, opening a node scrolls its panel into view", async () => {
-    const runId = await server.startRun("ui-chain");
-    await openRun(browser.page, server.url, runId);
-    await runStatus(browser.page, "succeeded");
-    await browser.page.locator(".react-flow__renderer").waitFor();
-    assert.equal(await browser.page.locator(".react-flow__attribution").count(), 0);
+    const runId = await ui.server.startRun("ui-chain");
+    await openRun(ui.browser.page, ui.server.url, runId);
+    await runStatus(ui.browser.page, "succeeded");
+    await ui.browser.page.locator(".react-flow__renderer").waitFor();
+    assert.equal(await ui.browser.page.locator(".react-flow__attribution").count(), 0);
 
-    const phone = await launchBrowser(server.url, { width: 390, height: 844 });
+    const phone = await launchBrowser(ui.server.url, { width: 390, height: 844 });
     try {
       const { page } = phone;
-      await signIn(page, server.url, server.token);
-      await openRun(page, server.url, runId);
+      await signIn(page, ui.server.url, ui.server.token);
+      await openRun(page, ui.server.url, runId);
       await runStatus(page, "succeeded");
       await page.locator('[data-testid="graph-node"][data-step-id="c"] button').click();
       const panel = page.getByTestId("step-panel");

@@ -52,6 +52,8 @@ describe("web UI: the runs list of a large store", { skip: missing ?? false, tim
 
   test("one page of runs, the event stream from the newest event on, and a new run appears live", async () => {
     const { page } = browser;
+    // Away from the list signing in left open, so that every request below is this visit's own.
+    await page.goto("about:blank");
     const streams: Array<{ url: string; lastEventId: string | undefined }> = [];
     page.on("request", (r) => {
       if (new URL(r.url()).pathname === "/api/events")

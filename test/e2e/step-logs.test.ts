@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { after, before, describe, test } from "node:test";
-import { type Browser, chromiumMissing, launchBrowser, signIn } from "./helpers/browser.js";
-import { type Server, startServer } from "./helpers/server.js";
+import { describe, test } from "node:test";
+import { chromiumMissing, uiSession } from "./helpers/browser.js";
 import { nodeStatus, runStatus } from "./helpers/ui.js";
 
 // A step's logs in the step panel: they appear while the step runs, with their times, virtualised,
@@ -11,23 +10,12 @@ import { nodeStatus, runStatus } from "./helpers/ui.js";
 const missing = chromiumMissing();
 
 describe("web UI: step logs", { skip: missing ?? false, timeout: 120_000 }, () => {
-  let server: Server;
-  let browser: Browser;
-
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser(server.url);
-    await signIn(browser.page, server.url, server.token);
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const ui = uiSession();
 
   test("a running step's 3,001 lines show while it runs, timed and virtualised; the rest follows; download has them all", async () => {
-    const { page } = browser;
-    const runId = await server.startRun("ui-logs");
-    await page.goto(`${server.url}/#/runs/${runId}?step=talk`);
+    const { page } = ui.browser;
+    const runId = await ui.server.startRun("ui-logs");
+    await page.goto(`${ui.server.url}/#/runs/${runId}?step=talk`);
     await page.getByTestId("step-panel").waitFor();
     const panel = page.getByTestId("step-panel");
     await panel
@@ -41,7 +29,7 @@ describe("web UI: step logs", { skip: missing ?? false, timeout: 120_000 }, () =
     const rendered = await panel.getByTestId("log-line").count();
     assert.ok(rendered > 0 && rendered < 100, `${rendered} of 3001 lines in the DOM (virtualised)`);
 
-    fs.writeFileSync(path.join(server.dir, `go-${runId}`), "");
+    fs.writeFileSync(path.join(ui.server.dir, `go-${runId}`), "");
     await runStatus(page, "succeeded");
     await panel
       .getByTestId("log-count")

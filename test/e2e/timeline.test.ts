@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { until } from "../helpers/temp.js";
-import { type Browser, chromiumMissing, launchBrowser, signIn } from "./helpers/browser.js";
-import { type Server, startServer } from "./helpers/server.js";
+import { chromiumMissing, uiSession } from "./helpers/browser.js";
 import { nodeStatus, openRun, runStatus } from "./helpers/ui.js";
 
 // The run page's timeline: natural order of rows, a time axis, the wait for a resume as a gap, and
@@ -13,23 +12,12 @@ const ARTIFACTS = path.resolve("test-artifacts/e2e");
 const missing = chromiumMissing();
 
 describe("web UI: the timeline", { skip: missing ?? false, timeout: 180_000 }, () => {
-  let server: Server;
-  let browser: Browser;
-
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser(server.url);
-    await signIn(browser.page, server.url, server.token);
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const ui = uiSession();
 
   test("rows come in natural order (fetch-2 before fetch-10) with distinct names, under a labelled time axis", async () => {
-    const { page } = browser;
-    const runId = await server.startRun("ui-fan");
-    await openRun(page, server.url, runId);
+    const { page } = ui.browser;
+    const runId = await ui.server.startRun("ui-fan");
+    await openRun(page, ui.server.url, runId);
     await runStatus(page, "succeeded");
     await page.locator('[data-testid="timeline-row"][data-step-id="merge"]').waitFor();
     const rows = await page
@@ -52,20 +40,20 @@ describe("web UI: the timeline", { skip: missing ?? false, timeout: 180_000 }, (
   });
 
   test("the wait before a resume is a gap of its own; no attempt's bar spans it", async () => {
-    const { page } = browser;
-    const runId = await server.startRun("ui-resume");
-    await openRun(page, server.url, runId);
+    const { page } = ui.browser;
+    const runId = await ui.server.startRun("ui-resume");
+    await openRun(page, ui.server.url, runId);
     await runStatus(page, "failed");
     const failedAt = Date.now();
     await until(() => Date.now() - failedAt > 1500, "a visible wait before the resume", 5000);
-    fs.writeFileSync(path.join(server.dir, `fixed-${runId}`), "");
-    assert.equal((await server.api("POST", `/api/runs/${runId}/resume`, {})).status, 200);
+    fs.writeFileSync(path.join(ui.server.dir, `fixed-${runId}`), "");
+    assert.equal((await ui.server.api("POST", `/api/runs/${runId}/resume`, {})).status, 200);
     await runStatus(page, "succeeded");
     await nodeStatus(page, "publish", "succeeded");
     const gap = page.getByTestId("timeline-gap");
     await gap.waitFor();
     assert.equal(await gap.count(), 1);
-    const history = await server.api<{ attempts: Array<{ at: number; endedAt: number | null }> }>(
+    const history = await ui.server.api<{ attempts: Array<{ at: number; endedAt: number | null }> }>(
       "GET",
       `/api/runs/${runId}/history`,
     );
@@ -82,9 +70,9 @@ describe("web UI: the timeline", { skip: missing ?? false, timeout: 180_000 }, (
   });
 
   test("a running step shows its elapsed time, and it grows", async () => {
-    const { page } = browser;
-    const runId = await server.startRun("ui-long");
-    await openRun(page, server.url, runId);
+    const { page } = ui.browser;
+    const runId = await ui.server.startRun("ui-long");
+    await openRun(page, ui.server.url, runId);
     await nodeStatus(page, "long", "running");
     const elapsed = page.locator(
       '[data-testid="timeline-row"][data-step-id="long"] [data-testid="timeline-elapsed"]',
@@ -93,7 +81,7 @@ describe("web UI: the timeline", { skip: missing ?? false, timeout: 180_000 }, (
     const first = await elapsed.innerText();
     assert.match(first, /^running [\d.]+ (ms|s)$/);
     await until(async () => (await elapsed.innerText()) !== first, "the elapsed time to tick", 10_000);
-    assert.equal((await server.api("POST", `/api/runs/${runId}/cancel`, {})).status, 200);
+    assert.equal((await ui.server.api("POST", `/api/runs/${runId}/cancel`, {})).status, 200);
     await runStatus(page, "cancelled");
     assert.equal(await elapsed.count(), 0, "a cancelled step is no longer running");
   });

@@ -1,7 +1,9 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { after, before } from "node:test";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { type Server, startServer } from "./server.js";
 
 /** Debian's chromium package (apt-get install -y chromium); Playwright's own download is not used. */
 export const CHROMIUM = process.env.CAIRN_CHROMIUM ?? "/usr/bin/chromium";
@@ -79,4 +81,31 @@ export async function signIn(page: Page, baseUrl: string, token: string): Promis
   await page.getByLabel("API token").fill(token);
   await page.getByRole("button", { name: "Continue" }).click();
   await page.getByRole("navigation", { name: "Main" }).waitFor();
+}
+
+/**
+ * A `cairn serve` (see startServer) and a headless Chromium signed in to it, for one describe block:
+ * started before its tests and stopped after them.
+ */
+export function uiSession(): { readonly server: Server; readonly browser: Browser } {
+  const session: { server?: Server; browser?: Browser } = {};
+  before(async () => {
+    session.server = await startServer();
+    session.browser = await launchBrowser(session.server.url);
+    await signIn(session.browser.page, session.server.url, session.server.token);
+  });
+  after(async () => {
+    await session.browser?.close();
+    await session.server?.stop();
+  });
+  return {
+    get server() {
+      if (!session.server) throw new Error("uiSession: the server starts in before()");
+      return session.server;
+    },
+    get browser() {
+      if (!session.browser) throw new Error("uiSession: the browser starts in before()");
+      return session.browser;
+    },
+  };
 }
