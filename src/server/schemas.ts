@@ -98,6 +98,10 @@ export const StepWaitSchema = z
     kind: z.enum(["sleep", "signal"]),
     until: Millis.nullable().openapi({ description: "When it wakes (a signal's timeout); null: no end." }),
     signal: z.string().nullable().openapi({ description: "For kind signal: the signal's name." }),
+    schema: JsonValue.nullable().openapi({
+      description:
+        "For kind signal: the JSON Schema its data must fit (the UI builds its answer form from it); null when none was declared.",
+    }),
     description: z.string().openapi({ example: "sleeping until 2026-12-04T17:00:00.000Z" }),
   })
   .openapi("StepWait", { description: "What a parked step waits for; it holds no executor slot." });
@@ -409,3 +413,14 @@ export const BulkReportSchema = z
       .openapi({ description: "More runs match than `limit`: call again (it is safe to repeat)." }),
   })
   .openapi("BulkReport");
+
+export const SignalResultSchema = z
+  .object({
+    accepted: z
+      .boolean()
+      .openapi({ description: "false: a signal with this key was sent before; nothing changed." }),
+    wokeStep: z.string().nullable().openapi({
+      description: "The step that waited for it, or null: no step waits yet and the signal is kept.",
+    }),
+  })
+  .openapi("SignalResult");

@@ -87,8 +87,10 @@ export function stepView(
 function stepWaitView(step: StepRecord): Out<typeof StepSchema>["waiting"] {
   const wait = parkedWait(step);
   if (!wait) return null;
-  const signal = wait.kind === "signal" ? wait.name : null;
-  return { kind: wait.kind, until: wait.until, signal, description: describeWait(wait) };
+  if (wait.kind === "sleep")
+    return { kind: "sleep", until: wait.until, signal: null, schema: null, description: describeWait(wait) };
+  const schema = wait.schema ?? null;
+  return { kind: "signal", until: wait.until, signal: wait.name, schema, description: describeWait(wait) };
 }
 
 export function runDetailView(

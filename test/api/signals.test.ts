@@ -20,6 +20,18 @@ test("POST /api/runs/{id}/signals/{name}: bad data is a 422 with the reason and 
     return run.body.waiting as string | null;
   }, "the run to wait");
   assert.equal(parked, 'step "ask" waiting for signal "approve"');
+  const waiting = await s.api(`/api/runs/${id}/steps/ask`, { token: s.tokens.acme });
+  assert.deepEqual(
+    waiting.body.waiting,
+    {
+      kind: "signal",
+      until: null,
+      signal: "approve",
+      schema: SCHEMA,
+      description: 'waiting for signal "approve"',
+    },
+    "the schema the UI builds its answer form from",
+  );
 
   const bad = await s.api(`/api/runs/${id}/signals/approve`, {
     token: s.tokens.acme,

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Json } from "../../core/types.js";
 import { Id } from "../requests.js";
-import { JsonValue } from "../schemas.js";
+import { JsonValue, SignalResultSchema } from "../schemas.js";
 import { type App, actorOf, BEARER, errors, json, jsonBody, ownRun, type RouteContext } from "./common.js";
 
 const SignalParams = z.object({
@@ -23,17 +23,6 @@ const SignalBody = z
       .openapi({ description: "Idempotency key: a repeated send with the same key is accepted once." }),
   })
   .openapi("SignalRequest");
-
-const SignalResultSchema = z
-  .object({
-    accepted: z
-      .boolean()
-      .openapi({ description: "false: a signal with this key was sent before; nothing changed." }),
-    wokeStep: z.string().nullable().openapi({
-      description: "The step that waited for it, or null: no step waits yet and the signal is kept.",
-    }),
-  })
-  .openapi("SignalResult");
 
 const signal = createRoute({
   method: "post",

@@ -16,6 +16,7 @@ import type {
   RunDetail,
   RunPage,
   RunStatus,
+  SignalResult,
   StepDetail,
   Workflow,
   WorkflowSummary,
@@ -227,6 +228,11 @@ export class ApiClient {
 
   cancel(runId: string): Promise<Run> {
     return this.request("POST", `/api/runs/${enc(runId)}/cancel`, {});
+  }
+
+  /** Send a signal (an approval, an answer) to a run; the server checks `data` against the wait's schema. */
+  signal(runId: string, name: string, data: unknown): Promise<SignalResult> {
+    return this.request("POST", `/api/runs/${enc(runId)}/signals/${enc(name)}`, { data });
   }
 
   pause(runId: string): Promise<Run> {

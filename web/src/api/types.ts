@@ -60,3 +60,4 @@ export type BulkReport = Out<typeof api.BulkReportSchema>;
 export type BulkAction = BulkReport["action"];
 /** The caller's token: its tenant and whether it may act. */
 export type Me = Out<typeof api.MeSchema>;
+export type SignalResult = Out<typeof api.SignalResultSchema>;

@@ -18,6 +18,7 @@ import { TimelineView } from "../run/timeline";
 import { activeMs, buildTimeline, timelineOrder } from "../run/timeline-model";
 import { useRun } from "../run/use-run";
 import { useRunActions } from "../run/use-run-actions";
+import { WaitBanner } from "../run/wait-banner";
 
 export function RunPage({ runId, stepId }: { runId: string; stepId: string | null }) {
   const { run, history, events, error, notFound, stream, refresh } = useRun(runId);
@@ -118,6 +119,7 @@ export function RunPage({ runId, stepId }: { runId: string; stepId: string | nul
       </p>
       {run.reason && run.status !== "succeeded" && <p className="muted small">Reason: {run.reason}</p>}
       <FailureBanner run={run} onSelect={select} />
+      <WaitBanner run={run} onSelect={select} />
       <RunActions run={run} actions={actions} onPick={() => setPicking(true)} />
       {picking && (
         <PickBanner

@@ -10,6 +10,7 @@ import { StatusBadge } from "../components/status-badge";
 import { formatDuration, formatTime } from "../format";
 import { ItemGrid } from "./item-grid";
 import { provenanceText } from "./provenance";
+import { SignalAnswer } from "./signal-form";
 import { StepLogs } from "./step-logs";
 
 /** Optional parts the API may add later; shown when present. */
@@ -134,6 +135,9 @@ export function StepPanel(props: {
         <p className="field-error" role="alert">
           {error}
         </p>
+      )}
+      {step.waiting?.kind === "signal" && step.waiting.signal !== null && runStatus === "running" && (
+        <SignalAnswer runId={runId} stepId={step.id} wait={step.waiting} signal={step.waiting.signal} />
       )}
       {step.items && (
         <ItemGrid
