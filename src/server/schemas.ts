@@ -424,3 +424,28 @@ export const SignalResultSchema = z
     }),
   })
   .openapi("SignalResult");
+
+export const ScheduleSchema = z
+  .object({
+    workflowId: z.string(),
+    name: z.string(),
+    cron: z.string().nullable().openapi({ description: "The cron expression, or null for `every`." }),
+    timezone: z.string().nullable().openapi({ description: "The cron's IANA time zone (null: UTC)." }),
+    everyMs: z.number().nullable().openapi({ description: "The interval in ms, or null for `cron`." }),
+    missed: z
+      .enum(["skip", "catch-up"])
+      .openapi({ description: "What happens to ticks missed while no worker ran." }),
+    input: JsonValue,
+    paused: z.boolean(),
+    nextTick: z
+      .number()
+      .nullable()
+      .openapi({ description: "When the next run starts (ms since the epoch); null while paused." }),
+    lastRunId: z
+      .string()
+      .nullable()
+      .openapi({ description: "The run started at the latest tick that started one." }),
+  })
+  .openapi("Schedule");
+
+export const ScheduleListSchema = z.object({ schedules: z.array(ScheduleSchema) }).openapi("ScheduleList");

@@ -1,32 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { Id } from "../requests.js";
-import { JsonValue } from "../schemas.js";
+import { ScheduleListSchema, ScheduleSchema } from "../schemas.js";
 import { type App, BEARER, errors, json, jsonBody, type RouteContext } from "./common.js";
-
-const ScheduleSchema = z
-  .object({
-    workflowId: z.string(),
-    name: z.string(),
-    cron: z.string().nullable().openapi({ description: "The cron expression, or null for `every`." }),
-    timezone: z.string().nullable().openapi({ description: "The cron's IANA time zone (null: UTC)." }),
-    everyMs: z.number().nullable().openapi({ description: "The interval in ms, or null for `cron`." }),
-    missed: z
-      .enum(["skip", "catch-up"])
-      .openapi({ description: "What happens to ticks missed while no worker ran." }),
-    input: JsonValue,
-    paused: z.boolean(),
-    nextTick: z
-      .number()
-      .nullable()
-      .openapi({ description: "When the next run starts (ms since the epoch); null while paused." }),
-    lastRunId: z
-      .string()
-      .nullable()
-      .openapi({ description: "The run started at the latest tick that started one." }),
-  })
-  .openapi("Schedule");
-
-const ScheduleListSchema = z.object({ schedules: z.array(ScheduleSchema) }).openapi("ScheduleList");
 
 const ScheduleParams = z.object({
   workflow: Id.openapi({

@@ -16,6 +16,7 @@ import type {
   RunDetail,
   RunPage,
   RunStatus,
+  Schedule,
   SignalResult,
   StepDetail,
   Workflow,
@@ -233,6 +234,16 @@ export class ApiClient {
   /** Send a signal (an approval, an answer) to a run; the server checks `data` against the wait's schema. */
   signal(runId: string, name: string, data: unknown): Promise<SignalResult> {
     return this.request("POST", `/api/runs/${enc(runId)}/signals/${enc(name)}`, { data });
+  }
+
+  /** The tenant's schedules (every workflow's), with their next tick. */
+  listSchedules(signal?: AbortSignal): Promise<{ schedules: Schedule[] }> {
+    return this.request("GET", "/api/schedules", undefined, signal);
+  }
+
+  /** Pause or resume one schedule of a workflow; the schedule as it is now. */
+  setSchedule(workflowId: string, name: string, verb: "pause" | "resume"): Promise<Schedule> {
+    return this.request("POST", `/api/schedules/${enc(workflowId)}/${enc(name)}/${verb}`, {});
   }
 
   pause(runId: string): Promise<Run> {

@@ -61,3 +61,4 @@ export type BulkAction = BulkReport["action"];
 /** The caller's token: its tenant and whether it may act. */
 export type Me = Out<typeof api.MeSchema>;
 export type SignalResult = Out<typeof api.SignalResultSchema>;
+export type Schedule = Out<typeof api.ScheduleSchema>;

@@ -6,6 +6,7 @@ import { RunLink } from "../components/run-link";
 import { formatTime } from "../format";
 import { runHref, runsHref, workflowHref } from "../router";
 import { GraphView } from "../run/graph-view";
+import { SchedulesPanel } from "../workflows/schedules-panel";
 import { StartRunForm } from "../workflows/start-run-form";
 
 export function WorkflowsPage({ workflowId }: { workflowId: string | null }) {
@@ -126,6 +127,7 @@ function WorkflowDetail({ workflowId }: { workflowId: string }) {
           </>
         )}
       </div>
+      <SchedulesPanel workflowId={workflow.id} />
       <GraphView
         steps={workflow.steps.map((s) => ({
           id: s.id,
