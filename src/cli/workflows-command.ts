@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { CairnError } from "../core/errors.js";
+import { workflowJsonSchema } from "../yaml/definition-schema.js";
 import type { Runner } from "./common.js";
 import { EXIT, printJson } from "./common.js";
 
@@ -64,6 +65,13 @@ export function registerWorkflowsCommands(program: Command, runner: Runner): voi
         { execute: false },
       ),
     );
+
+  workflows
+    .command("schema")
+    .description("print the JSON Schema of the YAML/JSON definition format (for editors and graph builders)")
+    .action(() => {
+      process.stdout.write(`${JSON.stringify(workflowJsonSchema(), null, 2)}\n`);
+    });
 
   workflows
     .command("versions <id>")
