@@ -89,6 +89,16 @@ export class ApiClient {
   }
 
   async request<T>(method: "GET" | "POST", path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    return (await this.exchange<T>(method, path, body, signal)).body;
+  }
+
+  /** A request whose success status matters too (200 and 201 say different things). */
+  async exchange<T>(
+    method: "GET" | "POST",
+    path: string,
+    body?: unknown,
+    signal?: AbortSignal,
+  ): Promise<{ status: number; body: T }> {
     const init: RequestInit = {
       method,
       headers: this.headers(body === undefined ? {} : { "Content-Type": "application/json" }),
@@ -102,7 +112,7 @@ export class ApiClient {
       throw error;
     }
     if (!response.ok) throw await apiErrorOf(response);
-    return (await response.json()) as T;
+    return { status: response.status, body: (await response.json()) as T };
   }
 
   /** The token's tenant and whether it is read-only; asked once per client (a token's scope never changes). */
@@ -137,11 +147,17 @@ export class ApiClient {
     }
   }
 
-  startRun(
+  /** Start a run; `created` is false when a run with this `runId` existed (it is returned, nothing starts). */
+  async startRun(
     workflowId: string,
-    body: { input: unknown; secrets?: Record<string, string> },
-  ): Promise<RunDetail> {
-    return this.request("POST", `/api/workflows/${enc(workflowId)}/runs`, body);
+    body: { input: unknown; secrets?: Record<string, string>; runId?: string },
+  ): Promise<{ run: RunDetail; created: boolean }> {
+    const { status, body: run } = await this.exchange<RunDetail>(
+      "POST",
+      `/api/workflows/${enc(workflowId)}/runs`,
+      body,
+    );
+    return { run, created: status === 201 };
   }
 
   listRuns(query: ListRunsQuery, signal?: AbortSignal): Promise<RunPage> {

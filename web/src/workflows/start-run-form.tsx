@@ -9,12 +9,13 @@ import { checkInput, type JsonSchema } from "./input-check";
 
 /**
  * Start a run: the input as JSON, checked before it is sent (syntax, and the workflow's input schema
- * when the API gives it), then any secrets the workflow declares.
+ * when the API gives it), an optional run id, then any secrets the workflow declares.
  */
 export function StartRunForm({ workflow }: { workflow: Workflow }) {
   const client = useApi();
   const toasts = useToasts();
   const [text, setText] = useState("{}");
+  const [runId, setRunId] = useState("");
   const [secrets, setSecrets] = useState<Record<string, string>>({});
   const [problems, setProblems] = useState<string[]>([]);
   const [busy, setBusy] = useState(false);
@@ -39,15 +40,20 @@ export function StartRunForm({ workflow }: { workflow: Workflow }) {
     setProblems([]);
     setBusy(true);
     try {
-      const run = await client.startRun(workflow.id, {
+      const { run, created } = await client.startRun(workflow.id, {
         input: checked.value,
         ...(workflow.secrets.length > 0 ? { secrets } : {}),
+        ...(runId.trim() ? { runId: runId.trim() } : {}),
       });
-      toasts.success(`Started run ${run.id} of ${workflow.id}.`);
+      toasts.success(
+        created
+          ? `Started run ${run.id} of ${workflow.id}.`
+          : `Run ${run.id} already existed: nothing started, here it is.`,
+      );
       navigate(runHref(run.id));
     } catch (error) {
-      // A 422 is the server's own schema check: show it next to the editor, like the local one.
-      if (error instanceof ApiError && error.status === 422)
+      // A 422 is the server's own schema check, a 409 a run id another workflow has: shown in the form.
+      if (error instanceof ApiError && (error.status === 422 || error.status === 409))
         setProblems([error.message, ...issuesOf(error.details)]);
       else toasts.error(messageOf(error));
     } finally {
@@ -75,6 +81,16 @@ export function StartRunForm({ workflow }: { workflow: Workflow }) {
         aria-describedby={problems.length > 0 ? errorId : undefined}
         data-testid="input-editor"
       />
+      <label className="secret-field">
+        <span>Run id (optional: a new id is made; an id that exists opens that run)</span>
+        <input
+          className="mono"
+          value={runId}
+          maxLength={128}
+          onChange={(e) => setRunId(e.target.value)}
+          data-testid="run-id-input"
+        />
+      </label>
       {workflow.secrets.map((name) => (
         <label key={name} className="secret-field">
           <span>
