@@ -1,26 +1,28 @@
-import fs from "node:fs";
-import path from "node:path";
 import type { WorkflowLike } from "../core/builder.js";
-import { validateInput } from "../core/definition.js";
 import { CairnError } from "../core/errors.js";
 import { toJsonValue } from "../core/json-value.js";
 import type { CairnLogger } from "../core/logger.js";
-import type { ResumeOptions, ResumePlan } from "../core/resume-plan.js";
+import type { ResumePlan } from "../core/resume-plan.js";
 import type { RunRecord } from "../core/types.js";
-import { isCommittedUnsynced, type Store, type StoreTx } from "../store/store.js";
+import type { Store } from "../store/store.js";
 import { isTokenStore, type TokenStore } from "../store/tokens.js";
 import { type CairnOptions, type ClientOptions, resolveOptions } from "./cairn-options.js";
 import { ClientQueries } from "./client-queries.js";
+import {
+  type ClientResumeOptions,
+  type NewRunOptions,
+  rerunFrom,
+  restartFrom,
+  resumeInPlace,
+  type StartOptions,
+  startRun,
+} from "./client-runs.js";
 import { bindState, type ClientState, stateOf } from "./client-state.js";
 import { cancelRun, pauseRun } from "./control.js";
-import { insertRun } from "./create-run.js";
-import { parseRunTimeout } from "./deadlines.js";
-import { newId } from "./ids.js";
-import { copyWorkdir, type RerunOptions, type RerunSelection, rerunRun, restartRun } from "./lineage.js";
+import type { RerunOptions, RerunSelection } from "./lineage.js";
 import { openClientStore } from "./open-client-store.js";
-import { openTracing, withAttemptSpans } from "./open-tracing.js";
+import { openTracing } from "./open-tracing.js";
 import type { LoadedWorkflow } from "./registry.js";
-import { resumeRun } from "./resume.js";
 import {
   collectGarbage,
   deleteOneRun,
@@ -30,7 +32,6 @@ import {
   type RetentionRules,
   startRetention,
 } from "./retention.js";
-import { checkSecrets, sameRun } from "./run-checks.js";
 import { waitForRun } from "./run-wait.js";
 import { listScheduleViews, type ScheduleView, setSchedulesPaused } from "./schedules.js";
 import { type SignalReceipt, sendSignal } from "./signals.js";
@@ -42,7 +43,9 @@ import {
 } from "./stored-workflows.js";
 import type { RunTracing } from "./tracing.js";
 import { WakeUps } from "./wake-ups.js";
-import { ensureRegistered, registerWorkflow, workflowById, workflowOfRun } from "./workflow-lookup.js";
+import { registerWorkflow } from "./workflow-lookup.js";
+
+export type { StartOptions } from "./client-runs.js";
 
 /** What start, resume, restart and rerun return: the run id and a way to wait for it. */
 export interface RunHandle {
@@ -51,20 +54,6 @@ export interface RunHandle {
   /** Resolves when the run is no longer running (succeeded, failed, cancelled, paused or interrupted). */
   result(): Promise<RunRecord>;
 }
-
-export interface StartOptions {
-  runId?: string;
-  secrets?: Record<string, string>;
-  actor?: string;
-  /** Only record the run; let any worker execute it. */
-  detach?: boolean;
-  /** Tenant of the new run (the API passes the token's). Default: this instance's tenant. */
-  tenant?: string;
-  /** The run's deadline ("30m", or milliseconds); default: the workflow's `timeout`. */
-  timeout?: number | string;
-}
-
-type NewRunOptions = { actor?: string; secrets?: Record<string, string>; detach?: boolean };
 
 /**
  * Start, inspect and act on runs from a process that need not execute any step: the server and the
@@ -149,101 +138,18 @@ export class CairnClient extends ClientQueries {
     input: unknown = {},
     options: StartOptions = {},
   ): Promise<RunHandle> {
-    const state = stateOf(this);
-    const { store } = state;
-    const loaded =
-      typeof workflow === "string"
-        ? await workflowById(state, workflow)
-        : await ensureRegistered(state, workflow);
-    const definition = loaded.definition;
-    const runId = options.runId ?? newId("run");
-    if (options.runId !== undefined && !/^[A-Za-z0-9_.-]{1,128}$/.test(runId))
-      throw new CairnError(
-        "INVALID_INPUT",
-        `Run id "${runId}" may only contain letters, digits, "_", "." and "-" (at most 128).`,
-      );
-    const tenant = options.tenant ?? state.options.tenant;
-    const existing = await store.getRun(runId);
-    if (existing) {
-      // Found, but perhaps committed by this process a moment ago and not yet on disk.
-      await store.flushed();
-      return this.#handle(sameRun(existing, tenant, definition.id));
-    }
-    const value = await validateInput(definition, input);
-    const timeoutMs = parseRunTimeout(options.timeout);
-    checkSecrets(definition.secrets, options.secrets, `Workflow "${definition.id}"`);
-    const workdir = path.join(store.dataDir, "runs", runId);
-    fs.mkdirSync(workdir, { recursive: true });
-    // A detached run is left to other workers, even when this instance executes only its own runs.
-    const inserted = await this.#creatingRun(runId, workdir, options, () =>
-      withAttemptSpans(state.tracing, (spans) =>
-        store.transaction((tx) =>
-          insertRun(tx, {
-            runId,
-            workflow: loaded,
-            input: value,
-            tenant,
-            workdir,
-            origin: "start",
-            parent: null,
-            driverId: driver(state, options.detach),
-            trigger: state.options.trigger,
-            actor: options.actor ?? null,
-            ...(timeoutMs === undefined ? {} : { timeoutMs }),
-            spans,
-          }),
-        ),
-      ),
-    );
-    // Another start with the same id may have won the race between the check above and the insert.
-    const run = inserted.created ? inserted.run : sameRun(inserted.run, tenant, definition.id);
-    state.worker?.wake();
-    return this.#handle(run);
+    return this.#handle(await startRun(stateOf(this), workflow, input, options));
   }
 
   /** Continue a failed, cancelled, paused or interrupted run in place, with the current definition. */
-  async resume(
-    runId: string,
-    options: ResumeOptions & {
-      secrets?: Record<string, string>;
-      actor?: string;
-      detach?: boolean;
-      /** A deadline for this resume ("30m", or milliseconds); default: the run's own time limit, afresh. */
-      timeout?: number | string;
-    } = {},
-  ): Promise<RunHandle & { plan: ResumePlan }> {
-    const state = stateOf(this);
-    const timeoutMs = parseRunTimeout(options.timeout);
-    const workflow = await workflowOfRun(state, runId);
-    // Not waiting for the sync before the secrets are in place: the executor may claim the resumed
-    // steps as soon as the commit is visible, and must find them. Acknowledged after the sync below.
-    const { run, plan } = await withAttemptSpans(state.tracing, (spans) =>
-      state.store.transaction(
-        (tx) =>
-          resumeRun(tx, {
-            runId,
-            workflow,
-            options,
-            secretNames: Object.keys(options.secrets ?? {}),
-            trigger: state.options.trigger,
-            actor: options.actor ?? null,
-            driverId: driver(state, options.detach),
-            ...(timeoutMs === undefined ? {} : { timeoutMs }),
-            spans,
-          }),
-        { sync: "later" },
-      ),
-    );
-    if (options.secrets) state.secrets.set(runId, { ...options.secrets });
-    if (!options.detach) state.ownRuns.add(runId);
-    state.worker?.wake();
-    await state.store.flushed();
+  async resume(runId: string, options: ClientResumeOptions = {}): Promise<RunHandle & { plan: ResumePlan }> {
+    const { run, plan } = await resumeInPlace(stateOf(this), runId, options);
     return { ...this.#handle(run), plan };
   }
 
   /** A new run of the same workflow (current definition) and input, from scratch. */
   async restart(runId: string, options: NewRunOptions = {}): Promise<RunHandle> {
-    return this.#newRunFrom(runId, options, (tx, req) => restartRun(tx, req));
+    return this.#handle(await restartFrom(stateOf(this), runId, options));
   }
 
   /**
@@ -258,18 +164,8 @@ export class CairnClient extends ClientQueries {
     selection: RerunSelection,
     options: RerunOptions & NewRunOptions = {},
   ): Promise<RunHandle & { plan: ResumePlan }> {
-    let plan: ResumePlan | undefined;
-    const handle = await this.#newRunFrom(
-      runId,
-      options,
-      async (tx, req) => {
-        const result = await rerunRun(tx, { ...req, selection, ...options });
-        plan = result.plan;
-        return result.run;
-      },
-      true,
-    );
-    return { ...handle, plan: plan! };
+    const { run, plan } = await rerunFrom(stateOf(this), runId, selection, options);
+    return { ...this.#handle(run), plan };
   }
 
   async cancel(runId: string, options: { actor?: string } = {}): Promise<RunRecord> {
@@ -406,72 +302,7 @@ export class CairnClient extends ClientQueries {
     }
   }
 
-  async #newRunFrom(
-    runId: string,
-    options: NewRunOptions,
-    create: (tx: StoreTx, req: Parameters<typeof restartRun>[1]) => Promise<RunRecord>,
-    copyFiles = false,
-  ): Promise<RunHandle> {
-    const state = stateOf(this);
-    const source = await state.store.getRun(runId);
-    if (!source) throw new CairnError("NOT_FOUND", `Run "${runId}" does not exist.`);
-    const workflow = await workflowOfRun(state, runId);
-    checkSecrets(source.secretNames, options.secrets, `Run "${runId}"`);
-    const newRunId = newId("run");
-    const workdir = path.join(state.store.dataDir, "runs", newRunId);
-    if (copyFiles) copyWorkdir(source.workdir, workdir);
-    else fs.mkdirSync(workdir, { recursive: true });
-    const run = await this.#creatingRun(newRunId, workdir, options, () =>
-      withAttemptSpans(state.tracing, (spans) =>
-        state.store.transaction((tx) =>
-          create(tx, {
-            source: runId,
-            newRunId,
-            workflow,
-            workdir,
-            driverId: driver(state, options.detach),
-            trigger: state.options.trigger,
-            actor: options.actor ?? null,
-            spans,
-          }),
-        ),
-      ),
-    );
-    state.worker?.wake();
-    return this.#handle(run);
-  }
-
-  /**
-   * Insert a new run whose directory exists: its secrets and ownership are in place before the
-   * commit (a worker may claim its steps at once); when the insert fails, nothing half-made is left
-   * behind (no directory, no in-memory secrets for a run that does not exist).
-   */
-  async #creatingRun<T>(
-    runId: string,
-    workdir: string,
-    options: NewRunOptions,
-    insert: () => Promise<T>,
-  ): Promise<T> {
-    const state = stateOf(this);
-    if (options.secrets) state.secrets.set(runId, { ...options.secrets });
-    if (!options.detach) state.ownRuns.add(runId);
-    try {
-      return await insert();
-    } catch (error) {
-      if (isCommittedUnsynced(error)) throw error;
-      fs.rmSync(workdir, { recursive: true, force: true });
-      state.ownRuns.delete(runId);
-      state.secrets.delete(runId);
-      throw error;
-    }
-  }
-
   #handle(run: RunRecord): RunHandle {
     return { id: run.id, run, result: () => this.wait(run.id) };
   }
-}
-
-/** The worker that will drive a new run: the attached one, unless the run is detached. */
-function driver(state: ClientState, detach: boolean | undefined): string | null {
-  return state.worker && !detach ? state.worker.workerId : null;
 }
