@@ -1,3 +1,4 @@
+import type pg from "pg";
 import { CairnError } from "../../core/errors.js";
 import type { Queryable } from "./pg-sql.js";
 
@@ -226,4 +227,19 @@ export async function migrate(client: Queryable, schema: string | null, where: s
 
 export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** Create the schema and tables when needed (under the migration lock); the schema's actual name. */
+export async function prepareSchema(pool: pg.Pool, schema: string, where: string): Promise<string> {
+  const client = await pool.connect();
+  client.on("error", () => undefined);
+  try {
+    await migrate(client as unknown as Queryable, schema, where);
+    const { rows } = await client.query("SELECT current_schema() AS name");
+    client.release();
+    return String(rows[0]?.name ?? "public");
+  } catch (error) {
+    client.release(error as Error);
+    throw error;
+  }
 }

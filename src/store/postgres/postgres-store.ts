@@ -27,19 +27,20 @@ import type {
   TransactionOptions,
 } from "../store.js";
 import type { TokenStore } from "../tokens.js";
-import { commitOutcome, connectionConfig, deleteOldCommitTokens, redact, retrying } from "./connection.js";
+import { connectionConfig, deleteOldCommitTokens, redact, retrying } from "./connection.js";
 import * as events from "./events.js";
 import { checkIntegrity } from "./integrity.js";
 import * as items from "./items.js";
 import * as logs from "./logs.js";
 import { countForMetrics } from "./metrics.js";
-import { migrate, PG_MIGRATIONS } from "./migrations.js";
+import { PG_MIGRATIONS, prepareSchema } from "./migrations.js";
 import { OutageLog } from "./outage.js";
 import { isConnectionError, type Queryable } from "./pg-sql.js";
 import { PostgresTx } from "./postgres-tx.js";
 import * as runAttempts from "./run-attempts.js";
 import * as runs from "./runs.js";
 import * as tokens from "./tokens.js";
+import { type TransactionTarget, transactionOnce } from "./transaction.js";
 import { WorkListener } from "./work-listener.js";
 import * as workflows from "./workflows.js";
 
@@ -88,9 +89,9 @@ export class PostgresStore implements Store, TokenStore {
   readonly #pool: pg.Pool;
   readonly #listener: WorkListener;
   readonly #reconnectMs: number;
-  readonly #schemaName: string;
   readonly #cleanupTimer: NodeJS.Timeout;
   readonly #outage: OutageLog;
+  readonly #target: TransactionTarget;
   #closed = false;
 
   private constructor(
@@ -104,9 +105,17 @@ export class PostgresStore implements Store, TokenStore {
     this.#pool = pool;
     this.#listener = listener;
     this.where = where;
-    this.#schemaName = schemaName;
     this.#reconnectMs = reconnectMs;
     this.#outage = new OutageLog(logger, where);
+    this.#target = {
+      pool,
+      notify: { channel: WORK_CHANNEL, payload: schemaName },
+      reconnectMs,
+      where,
+      onCommit: () => {
+        this.stats.commits++;
+      },
+    };
     listener.reportTo(this.#outage);
     this.#cleanupTimer = setInterval(
       () =>
@@ -161,57 +170,14 @@ export class PostgresStore implements Store, TokenStore {
    */
   /** A PostgreSQL commit is durable when it returns (the server's own synchronous_commit). */
   async transaction<T>(fn: (tx: StoreTx) => Promise<T>, _options?: TransactionOptions): Promise<T> {
-    return this.#retrying(() => this.#transactionOnce(fn));
+    return this.#retrying(() => {
+      this.#assertOpen();
+      return transactionOnce(this.#target, fn);
+    });
   }
 
   flushed(): Promise<void> {
     return Promise.resolve();
-  }
-
-  async #transactionOnce<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
-    this.#assertOpen();
-    const client = await this.#pool.connect();
-    // A checked-out client that loses its connection emits 'error': handled here, reported by the query.
-    const onError = () => undefined;
-    client.on("error", onError);
-    let released = false;
-    const release = (error?: Error) => {
-      if (released) return;
-      released = true;
-      client.removeListener("error", onError);
-      client.release(error);
-    };
-    try {
-      await client.query("BEGIN ISOLATION LEVEL READ COMMITTED");
-      const tx = new PostgresTx(client as unknown as Queryable, { write: true });
-      let result: T;
-      try {
-        result = await fn(tx);
-      } catch (error) {
-        if (!isConnectionError(error)) await client.query("ROLLBACK").catch((e: Error) => release(e));
-        throw error;
-      }
-      const token = await tx.prepareCommit({ channel: WORK_CHANNEL, payload: this.#schemaName });
-      try {
-        await client.query("COMMIT");
-      } catch (error) {
-        release(error as Error);
-        // No token: nothing was written, so the outcome does not matter.
-        if (token === null) return result;
-        const outcome = await commitOutcome(this.#pool as unknown as Queryable, token, {
-          reconnectMs: this.#reconnectMs,
-          where: this.where,
-        });
-        if (outcome === "aborted") throw error;
-      }
-      this.stats.commits++;
-      return result;
-    } catch (error) {
-      release(isConnectionError(error) ? (error as Error) : undefined);
-      throw error;
-    } finally {
-      release();
-    }
   }
 
   /**
@@ -386,20 +352,5 @@ export class PostgresStore implements Store, TokenStore {
     clearInterval(this.#cleanupTimer);
     this.#listener.close();
     await this.#pool.end();
-  }
-}
-
-/** Create the schema and tables when needed (under the migration lock); the schema's actual name. */
-async function prepareSchema(pool: pg.Pool, schema: string, where: string): Promise<string> {
-  const client = await pool.connect();
-  client.on("error", () => undefined);
-  try {
-    await migrate(client as unknown as Queryable, schema, where);
-    const { rows } = await client.query("SELECT current_schema() AS name");
-    client.release();
-    return String(rows[0]?.name ?? "public");
-  } catch (error) {
-    client.release(error as Error);
-    throw error;
   }
 }
