@@ -10,6 +10,7 @@ import "./styles/timeline.css";
 import "./styles/overlays.css";
 import "./styles/workflows.css";
 import "./styles/items.css";
+import "./styles/files.css";
 import "./styles/phone.css";
 import { App } from "./app";
 

@@ -59,7 +59,8 @@ export async function launchBrowser(
   const pageErrors: string[] = [];
   context.on("request", (r) => {
     const url = r.url();
-    if (!url.startsWith(baseUrl) && !url.startsWith("data:") && !url.startsWith("about:")) external.push(url);
+    // data:, about: and blob: (the page's own downloads and previews) never leave the browser.
+    if (!url.startsWith(baseUrl) && !/^(data|about|blob):/.test(url)) external.push(url);
   });
   page.on("pageerror", (e) => pageErrors.push(e.message));
   page.setDefaultTimeout(20_000);

@@ -14,6 +14,7 @@ import type {
   Run,
   RunAttempt,
   RunDetail,
+  RunFileList,
   RunPage,
   RunStatus,
   Schedule,
@@ -105,6 +106,12 @@ export class ApiClient {
     };
     if (body !== undefined) init.body = JSON.stringify(body);
     if (signal) init.signal = signal;
+    const response = await this.#send(path, init);
+    return { status: response.status, body: (await response.json()) as T };
+  }
+
+  /** A successful response, or the API's error thrown (after `onUnauthorized` for a 401). */
+  async #send(path: string, init: RequestInit): Promise<Response> {
     const response = await fetch(this.url(path), init);
     if (response.status === 401) {
       const error = await apiErrorOf(response);
@@ -112,7 +119,7 @@ export class ApiClient {
       throw error;
     }
     if (!response.ok) throw await apiErrorOf(response);
-    return { status: response.status, body: (await response.json()) as T };
+    return response;
   }
 
   /** The token's tenant and whether it is read-only; asked once per client (a token's scope never changes). */
@@ -193,6 +200,19 @@ export class ApiClient {
   item(runId: string, stepId: string, key: string, signal?: AbortSignal): Promise<ItemDetail> {
     const path = `/api/runs/${enc(runId)}/steps/${enc(stepId)}/items/${enc(key)}`;
     return this.request("GET", path, undefined, signal);
+  }
+
+  /** The files in a run's working directory (the server's file system) and its declared outputs. */
+  listFiles(runId: string, signal?: AbortSignal): Promise<RunFileList> {
+    return this.request("GET", `/api/runs/${enc(runId)}/files`, undefined, signal);
+  }
+
+  /** One file of a run's directory; the blob's `type` is the content type the server sent. */
+  async file(runId: string, relPath: string, signal?: AbortSignal): Promise<Blob> {
+    const path = `/api/runs/${enc(runId)}/files/${relPath.split("/").map(enc).join("/")}`;
+    const init: RequestInit = { headers: this.headers({ Accept: "*/*" }) };
+    if (signal) init.signal = signal;
+    return (await this.#send(path, init)).blob();
   }
 
   history(runId: string, signal?: AbortSignal): Promise<{ attempts: RunAttempt[] }> {

@@ -6,6 +6,7 @@
  * Times are milliseconds since the Unix epoch.
  */
 import type { z } from "@hono/zod-openapi";
+import type * as files from "../../../src/server/file-schemas.js";
 import type * as api from "../../../src/server/schemas.js";
 
 export { ON_CHANGE, type OnChange, PLAN_ACTIONS, type PlanAction } from "../../../src/core/resume-plan.js";
@@ -62,3 +63,7 @@ export type BulkAction = BulkReport["action"];
 export type Me = Out<typeof api.MeSchema>;
 export type SignalResult = Out<typeof api.SignalResultSchema>;
 export type Schedule = Out<typeof api.ScheduleSchema>;
+/** The files of a run's working directory, with its declared outputs (GET /api/runs/{id}/files). */
+export type RunFileList = Out<typeof files.RunFileListSchema>;
+export type RunFile = RunFileList["files"][number];
+export type DeclaredFile = Out<typeof files.DeclaredFileSchema>;

@@ -1,3 +1,5 @@
+import { formatBytes } from "../format";
+
 /** Output above this many lines starts collapsed. */
 const COLLAPSE_LINES = 24;
 
@@ -20,8 +22,4 @@ export function JsonView({ value, label }: { value: unknown; label: string }) {
       {pre}
     </details>
   );
-}
-
-function formatBytes(n: number): string {
-  return n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} KiB`;
 }

@@ -1,5 +1,6 @@
 import type { LogLine } from "../api/types";
 import { VirtualList } from "../components/virtual-list";
+import { download } from "../download";
 import { formatClock } from "../format";
 
 /**
@@ -25,7 +26,7 @@ export function StepLogs(props: {
           <button
             type="button"
             className="button subtle small"
-            onClick={() => download(`${runId}-${stepId}.log`, logText(lines))}
+            onClick={() => download(`${runId}-${stepId}.log`, new Blob([logText(lines)], { type: TEXT }))}
             data-testid="download-logs"
           >
             Download
@@ -70,14 +71,4 @@ export function logText(lines: readonly LogLine[]): string {
   return lines.map((l) => `${new Date(l.at).toISOString()} #${l.attempt} ${l.stream} ${l.line}\n`).join("");
 }
 
-function download(name: string, text: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type: "text/plain;charset=utf-8" }));
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  // Give the browser the time to start the download before the URL is revoked.
-  window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
+const TEXT = "text/plain;charset=utf-8";
