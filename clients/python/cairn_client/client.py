@@ -147,6 +147,21 @@ class CairnClient:
         """Pause a run: no new steps; running ones finish (pauseRun)."""
         return self._json("POST", f"/api/runs/{_q(run_id)}/pause")
 
+    def signal(self, run_id: str, name: str, data: Any = None, key: Optional[str] = None) -> Dict[str, Any]:
+        """Send the signal `name` to a run (sendSignal): the step waiting for it continues with `data`.
+
+        Returns {"accepted": bool, "wokeStep": str | None}: `accepted` is False when a signal with the
+        same `key` (an idempotency key) was sent before, and nothing changed; `wokeStep` is None when
+        no step waits yet (the signal is kept and delivered once). Raises CairnApiError: 422 when
+        `data` does not fit the wait's schema, 409 when the run succeeded, 404 for an unknown run.
+
+            cairn.signal(run_id, "approve", {"approved": True}, key="ticket-42")
+        """
+        body: Dict[str, Any] = {"data": data}
+        if key is not None:
+            body["key"] = key
+        return self._json("POST", f"/api/runs/{_q(run_id)}/signals/{_q(name)}", body)
+
     # Events ---------------------------------------------------------------------------------------
 
     def events(self, run_id: Optional[str] = None, after: int = 0) -> Iterator[Event]:

@@ -28,15 +28,19 @@ class CairnServer:
             [NODE, BIN, "--db", db, "token", "create", "--tenant", "python"],
             env=self.env, check=True, capture_output=True, text=True,
         ).stdout.strip()
-        self.process = subprocess.Popen(
-            [NODE, BIN, "--db", db, "serve", "--port", "0", "--workflows", str(WORKFLOWS)],
-            cwd=self.dir, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
+        # serve's log lines go to a file: a pipe nobody reads fills up and blocks the server.
+        self.log = self.dir / "serve.log"
+        with open(self.log, "w") as log:
+            self.process = subprocess.Popen(
+                [NODE, BIN, "--db", db, "serve", "--port", "0", "--workflows", str(WORKFLOWS)],
+                cwd=self.dir, env=self.env, stdout=subprocess.PIPE, stderr=log, text=True,
+            )
         line = self.process.stdout.readline()
         match = re.search(r"listening on (http://\S+)", line)
         if not match:
             self.process.kill()
-            raise RuntimeError(f"cairn serve did not start: {line}{self.process.stderr.read()}")
+            self.process.wait()
+            raise RuntimeError(f"cairn serve did not start: {line}{self.log.read_text()}")
         self.url = match.group(1)
 
     def touch(self, name: str) -> None:
@@ -55,5 +59,4 @@ class CairnServer:
             self.process.wait(timeout=20)
         finally:
             self.process.stdout.close()
-            self.process.stderr.close()
             shutil.rmtree(self.dir, ignore_errors=True)

@@ -24,9 +24,9 @@ class ClientTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.server.stop()
 
-    def wait_for_step_start(self, run_id, step_id):
+    def wait_for_step(self, run_id, step_id, event_type="step.started"):
         for event in self.cairn.events(run_id):
-            if event["type"] == "step.started" and event["stepId"] == step_id:
+            if event["type"] == event_type and event["stepId"] == step_id:
                 return
         self.fail("the stream ended")
 
@@ -80,12 +80,12 @@ class ClientTest(unittest.TestCase):
 
     def test_cancel_and_pause(self):
         cancelled = self.cairn.start("py-slow")
-        self.wait_for_step_start(cancelled["id"], "hold")
+        self.wait_for_step(cancelled["id"], "hold")
         self.assertEqual(self.cairn.cancel(cancelled["id"])["id"], cancelled["id"])
         self.assertEqual(types(self.cairn.follow(cancelled["id"]))[-1], "run.cancelled")
 
         paused = self.cairn.start("py-slow")
-        self.wait_for_step_start(paused["id"], "hold")
+        self.wait_for_step(paused["id"], "hold")
         self.cairn.pause(paused["id"])
         self.server.touch("go")
         # Paused at once; the running step still finishes (its success is kept for the resume).
@@ -98,6 +98,42 @@ class ClientTest(unittest.TestCase):
         self.cairn.resume(paused["id"])
         self.assertEqual(types(self.cairn.follow(paused["id"]))[-1], "run.succeeded")
         self.assertEqual([s["status"] for s in self.cairn.get(paused["id"])["steps"]], ["succeeded"] * 2)
+
+    def test_signal_wakes_the_waiting_step(self):
+        run = self.cairn.start("py-approval")
+        self.wait_for_step(run["id"], "approve", "step.waiting")
+        self.assertEqual(self.cairn.get(run["id"])["steps"][0]["waiting"]["signal"], "approve")
+        data = {"approved": True, "by": "ada"}
+        receipt = self.cairn.signal(run["id"], "approve", data, key="ticket-42")
+        self.assertEqual(receipt, {"accepted": True, "wokeStep": "approve"})
+        self.assertEqual(types(self.cairn.follow(run["id"]))[-1], "run.succeeded")
+        self.assertEqual(self.cairn.get(run["id"])["output"], data)
+        # The same key again is accepted once only, also after the run has finished.
+        again = self.cairn.signal(run["id"], "approve", {"approved": False}, key="ticket-42")
+        self.assertEqual(again["accepted"], False)
+        self.assertEqual(self.cairn.get(run["id"])["output"], data)
+
+    def test_signal_errors_carry_the_api_code(self):
+        run = self.cairn.start("py-approval")
+        self.wait_for_step(run["id"], "approve", "step.waiting")
+        with self.assertRaises(CairnApiError) as unfit:
+            self.cairn.signal(run["id"], "approve", {"approved": "yes"})
+        self.assertEqual(unfit.exception.status, 422)
+        self.assertIn("approved", unfit.exception.message)
+        with self.assertRaises(CairnApiError) as missing:
+            self.cairn.signal("no-such-run", "approve", {"approved": True})
+        self.assertEqual((missing.exception.status, missing.exception.code), (404, "NOT_FOUND"))
+        with self.assertRaises(CairnApiError) as bad_name:
+            self.cairn.signal(run["id"], "two words", {"approved": True})
+        self.assertEqual(bad_name.exception.status, 400)
+        # The refused data was not kept: the wait takes the next signal that fits.
+        self.assertEqual(self.cairn.get(run["id"])["status"], "running")
+        self.cairn.signal(run["id"], "approve", {"approved": False})
+        self.assertEqual(types(self.cairn.follow(run["id"]))[-1], "run.succeeded")
+        self.assertEqual(self.cairn.get(run["id"])["output"], {"approved": False})
+        with self.assertRaises(CairnApiError) as finished:
+            self.cairn.signal(run["id"], "approve", {"approved": True})
+        self.assertEqual((finished.exception.status, finished.exception.code), (409, "CONFLICT"))
 
     def test_errors_carry_the_api_code(self):
         with self.assertRaises(CairnApiError) as missing:
