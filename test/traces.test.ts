@@ -14,7 +14,7 @@ import {
 import { Cairn, workflow } from "../src/index.js";
 import { spawnNode } from "./helpers/child.js";
 import { BIN, cli, ROOT } from "./helpers/cli.js";
-import { startCollector } from "./helpers/otlp-collector.js";
+import { type ReceivedSpan, startCollector } from "./helpers/otlp-collector.js";
 import { tempDir, until } from "./helpers/temp.js";
 
 function memoryTracing() {
@@ -199,34 +199,104 @@ test("`cairn run` SIGKILLed mid-step, then `cairn resume`: both processes export
   assert.ok(collector.paths.every((p) => p === "POST /v1/traces"));
 });
 
-test("a run whose `cairn run` was SIGKILLed, recovered by another worker: the recovery continues its trace", async () => {
-  const { db, start, runId } = await killedRun();
-  const { exporter, tracerProvider } = memoryTracing();
-  const { default: hangs } = (await import(HANGS)) as { default: Parameters<Cairn["register"]>[0] };
-  const cairn = await Cairn.open({ db, tracerProvider, pollIntervalMs: 20, recoveryIntervalMs: 100_000 });
-  try {
-    await cairn.register(hangs); // recovers the runs of this workflow whose worker died
-    assert.equal((await cairn.wait(runId)).status, "succeeded");
-    const spans = exporter.getFinishedSpans();
-    const [recover] = named(spans, "cairn.run.recover");
-    assert.ok(recover, spans.map((s) => s.name).join(", "));
-    assert.equal(recover.spanContext().traceId, start.traceId);
-    assert.equal(parentOf(recover), start.spanId);
-    assert.equal(recover.attributes["cairn.run.trigger"], "auto");
+test("a run that fails, is SIGKILLed in its resume and is recovered by `cairn worker`: one trace across three processes", async (t) => {
+  const collector = await startCollector();
+  const dir = tempDir();
+  const db = path.join(dir, "cairn.db");
+  const runId = "traced-1";
+  const otel = (service: string) => ({
+    OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint,
+    OTEL_SERVICE_NAME: service,
+    OTEL_BSP_SCHEDULE_DELAY: "20",
+  });
+  const ofRun = () => collector.spans.filter((s) => s.attributes["cairn.run.id"] === runId);
+
+  // 1. `cairn run`: work fails, the run fails.
+  const failed = await cli(["--db", db, "run", HANGS, "--id", runId], {
+    cwd: dir,
+    env: { ...otel("cairn-run"), FAIL: "1" },
+  });
+  assert.equal(failed.code, 1, failed.stderr);
+  // 2. `cairn resume`, SIGKILLed while it executes work again (its attempt span was exported before).
+  const resuming = spawnNode(BIN, ["--db", db, "resume", runId], { ...otel("cairn-resume"), HANG: "1" });
+  await resuming.line(/^in-step$/);
+  await until(() => ofRun().find((s) => s.name === "cairn.run.resume"), "the resume span");
+  resuming.child.kill("SIGKILL");
+  await resuming.exited;
+  // 3. `cairn worker` finds the run's owner gone and recovers it; work and after succeed.
+  const worker = spawnNode(BIN, ["--db", db, "worker", "--workflows", HANGS], otel("cairn-worker"));
+  t.after(async () => {
+    worker.child.kill("SIGTERM");
+    await worker.exited;
+  });
+  // The run's end span ends just before its last step's: wait for both.
+  await until(
+    () =>
+      ofRun().some((s) => s.name === "cairn.run.end" && s.attributes["cairn.run.status"] === "succeeded") &&
+      ofRun().some((s) => s.name === "cairn.step" && s.attributes["cairn.step.id"] === "after"),
+    "the recovered run's end span and its last step's",
+  );
+
+  const spans = ofRun();
+  assert.equal(new Set(spans.map((s) => s.traceId)).size, 1, "one trace");
+  // The attempts: start → resume → recover, each the child of the one before, each from its process.
+  const attempts = spans.filter((s) => s.name.startsWith("cairn.run.") && s.name !== "cairn.run.end");
+  assert.deepEqual(
+    attempts.map((s) => [
+      s.name,
+      s.attributes["cairn.run.attempt"],
+      s.attributes["cairn.run.trigger"],
+      s.service,
+    ]),
+    [
+      ["cairn.run.start", 1, "cli", "cairn-run"],
+      ["cairn.run.resume", 2, "cli", "cairn-resume"],
+      ["cairn.run.recover", 3, "auto", "cairn-worker"],
+    ],
+  );
+  const [start, resume, recover] = attempts as [ReceivedSpan, ReceivedSpan, ReceivedSpan];
+  assert.deepEqual(
+    attempts.map((s) => s.parentSpanId),
+    ["", start.spanId, resume.spanId],
+  );
+  assert.match(String(recover.attributes["cairn.run.reason"]), /gone/);
+  const attemptOf = (s: ReceivedSpan) =>
+    ["start", "resume", "recover"][attempts.findIndex((a) => a.spanId === s.parentSpanId)];
+
+  // Every execution that ended, under its attempt: before ran once (the resume and the recovery kept
+  // it), work failed, then its execution in the killed process left no span (it never ended) and the
+  // recovery executed it again; after ran under the recovery.
+  const steps = spans.filter((s) => s.name === "cairn.step");
+  assert.deepEqual(
+    steps.map((s) => [
+      s.attributes["cairn.step.id"],
+      attemptOf(s),
+      s.attributes["cairn.step.attempt"],
+      s.attributes["cairn.step.provenance"],
+      s.attributes["cairn.step.outcome"],
+      s.statusCode,
+    ]),
+    [
+      ["before", "start", 1, "executed", "succeeded", 0],
+      ["work", "start", 1, "executed", "failed", 2],
+      ["work", "recover", 2, "recovered", "succeeded", 0],
+      ["after", "recover", 1, "executed", "succeeded", 0],
+    ],
+  );
+  for (const s of steps)
     assert.deepEqual(
-      named(spans, "cairn.step").map((s) => [
-        s.attributes["cairn.step.id"],
-        s.attributes["cairn.step.provenance"],
-        parentOf(s) === recover.spanContext().spanId,
-      ]),
-      [
-        ["work", "recovered", true],
-        ["after", "executed", true],
-      ],
+      [s.attributes["cairn.workflow.id"], s.attributes["cairn.run.attempt"]],
+      ["hangs", attempts.find((a) => a.spanId === s.parentSpanId)?.attributes["cairn.run.attempt"]],
     );
-  } finally {
-    await cairn.close();
-  }
+  assert.deepEqual(
+    spans
+      .filter((s) => s.name === "cairn.run.end")
+      .map((s) => [attemptOf(s), s.attributes["cairn.run.status"], s.statusCode]),
+    [
+      ["start", "failed", 2],
+      ["recover", "succeeded", 0],
+    ],
+  );
 });
 
 test("`cairn serve` with OTEL_EXPORTER_OTLP_ENDPOINT: a run started over the API is traced, trigger api", async (t) => {
