@@ -319,10 +319,14 @@ test("`cairn serve` with OTEL_EXPORTER_OTLP_ENDPOINT: a run started over the API
   });
   assert.equal(res.status, 201);
   const { id } = (await res.json()) as { id: string };
-  const end = await until(
-    () => collector.spans.find((s) => s.name === "cairn.run.end" && s.attributes["cairn.run.id"] === id),
-    "the run's end span",
-  );
+  // The end span can reach the collector just before the last step's span: wait for both.
+  const end = await until(() => {
+    const found = collector.spans.find(
+      (s) => s.name === "cairn.run.end" && s.attributes["cairn.run.id"] === id,
+    );
+    const steps = collector.spans.filter((s) => s.name === "cairn.step" && s.traceId === found?.traceId);
+    return steps.length >= 2 ? found : undefined;
+  }, "the run's end span and its two step spans");
   const start = collector.spans.find(
     (s) => s.name === "cairn.run.start" && s.attributes["cairn.run.id"] === id,
   );
