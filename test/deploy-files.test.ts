@@ -118,12 +118,12 @@ test("compose: PostgreSQL, serve and two workers, sharing runs' directories; eve
     assert.ok(service.depends_on?.postgres, `${name} waits for PostgreSQL`);
     const context = path.resolve(ROOT, "deploy", service.build!.context);
     assert.ok(fs.existsSync(path.join(context, service.build!.dockerfile)), "the Dockerfile it builds");
-    // The image copies examples/ to /app/examples: the workflows named must be there.
+    // The image copies examples/ to /app/examples: the workflow named must be there, and it is
+    // the one docs/operations.md says the compose file runs.
     const workflows = (env.CAIRN_WORKFLOWS ?? "").replace(/^\/app\//, "");
-    assert.ok(
-      fs.readdirSync(path.join(ROOT, workflows)).some((f) => f.endsWith(".yaml")),
-      workflows,
-    );
+    assert.ok(fs.statSync(path.join(ROOT, workflows)).isFile(), `${name}: ${workflows} is a workflow file`);
+    const docs = read("docs/operations.md").replace(/\s+/g, " ");
+    assert.ok(docs.includes(`running \`${workflows}\``), `${name}: docs/operations.md names ${workflows}`);
   }
   const serve = cairns.find(([, s]) => s.command?.[0] === "serve")![1];
   assert.equal(serve.environment?.CAIRN_WORKER, "false", "steps are the workers' job");
@@ -145,6 +145,9 @@ test("systemd units: a non-root user, SIGTERM with time to finish steps, only va
     assert.match(keys.get("ExecStart")?.[0] ?? "", /cairn (serve|worker)$/);
     for (const env of keys.get("Environment") ?? [])
       assert.ok(known.has(env.split("=")[0]!), `${file}: ${env}`);
+    const { name: packageName } = JSON.parse(read("package.json")) as { name: string };
+    for (const [, installed] of text.matchAll(/npm install -g (\S+?)[,)\s]/g))
+      assert.equal(installed, packageName, `${file}: the package it says to install`);
     for (const name of text.match(/^#\s+(CAIRN_\w+)=/gm) ?? [])
       assert.ok(known.has(name.replace(/^#\s+/, "").replace(/=$/, "")), `${file}: ${name}`);
   }

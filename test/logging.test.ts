@@ -1,5 +1,7 @@
-// What Cairn logs: recoveries and recovery failures (library), one access line per API request without
-// any token, the log level from the flag or the environment, and readable lines for a terminal.
+// What Cairn logs: recoveries, runs interrupted for a person and recovery failures, a failed commit of
+// a step's outcome (library), one access line per API request without any token, the log level from
+// the flag or the environment, and readable lines for a terminal. What `serve` and `worker` write to
+// stderr as processes is in logging-cli.test.ts.
 import assert from "node:assert/strict";
 import path from "node:path";
 import { test } from "node:test";
@@ -7,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { storeOf } from "../src/engine/client-state.js";
 import { Cairn, workflow } from "../src/index.js";
 import { prettyLine } from "../src/logging/pretty.js";
+import type { Store, StoreTx } from "../src/store/store.js";
 import { startServer } from "./api/helpers.js";
 import { quick } from "./api/workflows.js";
 import { cli } from "./helpers/cli.js";
@@ -15,10 +18,8 @@ import { tempDir, until } from "./helpers/temp.js";
 
 const wf = workflow("logged").step("only", { needs: [] }, async () => "done");
 
-test("a step taken over from a dead worker is logged with run, step, attempt and the previous owner", async () => {
-  const db = path.join(tempDir(), "cairn.db");
-  const client = await Cairn.open({ db, execute: false });
-  const { id } = await client.start(wf, {}, { detach: true });
+/** Mark a run's only step as held by a worker that died on another machine a while ago. */
+async function heldByDeadWorker(client: Cairn, runId: string): Promise<void> {
   const now = Date.now();
   await storeOf(client).transaction(async (tx) => {
     await tx.upsertWorker({
@@ -33,10 +34,17 @@ test("a step taken over from a dead worker is logged with run, step, attempt and
       stoppedAt: null,
     });
     await tx.updateStep(
-      { runId: id, stepId: "only" },
+      { runId, stepId: "only" },
       { status: "running", leaseOwner: "w-gone", leaseExpiresAt: now - 90_000, attempts: 1, leaseEpoch: 1 },
     );
   });
+}
+
+test("a step taken over from a dead worker is logged with run, step, attempt and the previous owner", async () => {
+  const db = path.join(tempDir(), "cairn.db");
+  const client = await Cairn.open({ db, execute: false });
+  const { id } = await client.start(wf, {}, { detach: true });
+  await heldByDeadWorker(client, id);
   const { logger, lines } = capturedLogger();
   const worker = await Cairn.open({ db: storeOf(client), logger, recoveryIntervalMs: 100_000 });
   await worker.register(wf); // registering runs recovery
@@ -53,6 +61,81 @@ test("a step taken over from a dead worker is logged with run, step, attempt and
       previousOwner: recovered.previousOwner,
     },
     { level: 40, runId: id, stepId: "only", attempt: 1, previousOwner: "w-gone" },
+  );
+});
+
+test("a run left for a person by recovery (recovery: manual) is logged with its run id and the reason", async () => {
+  const manual = workflow("logged-manual", { recovery: "manual" }).step("only", { needs: [] }, async () => 1);
+  const db = path.join(tempDir(), "cairn.db");
+  const client = await Cairn.open({ db, execute: false });
+  const { id } = await client.start(manual, {}, { detach: true });
+  await heldByDeadWorker(client, id);
+  const { logger, lines } = capturedLogger();
+  const worker = await Cairn.open({ db: storeOf(client), logger, recoveryIntervalMs: 100_000 });
+  await worker.register(manual); // registering runs recovery
+  assert.equal((await client.get(id))?.run.status, "interrupted");
+  await worker.close();
+  await client.close();
+  const interrupted = lines.find((l) => l.msg.startsWith("run interrupted"));
+  assert.deepEqual(interrupted && [interrupted.level, interrupted.runId], [40, id]);
+  assert.match(String(interrupted?.reason), /w-gone/);
+});
+
+test("a commit of a step's outcome that fails is logged as an error with run, step and attempt, then retried", async () => {
+  const client = await Cairn.open({ db: path.join(tempDir(), "cairn.db"), execute: false });
+  const real = storeOf(client);
+  // A real SQLite store whose next write of a step's outcome throws once, inside its transaction (so
+  // the transaction rolls back), the way a busy or restarting database fails a commit.
+  let failures = 1;
+  const failingTx = (tx: StoreTx): StoreTx =>
+    new Proxy(tx, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop, target);
+        if (prop === "updateOwnedStep")
+          return (ref: never, patch: object) => {
+            if ("status" in patch && failures > 0) {
+              failures--;
+              throw new Error("database is restarting (injected)");
+            }
+            return value.call(target, ref, patch);
+          };
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+  const store = new Proxy(real, {
+    get(target, prop) {
+      if (prop === "transaction")
+        return (fn: (tx: StoreTx) => Promise<unknown>, options: never) =>
+          target.transaction((tx) => fn(failingTx(tx)), options);
+      const value = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  }) as Store;
+  const { logger, lines } = capturedLogger();
+  const cairn = await Cairn.open({ db: store, logger });
+  const run = await cairn.start(wf, {});
+  assert.equal((await run.result()).status, "succeeded", "the commit is retried");
+  await cairn.close();
+  await client.close();
+  assert.equal(failures, 0, "the outcome's write failed once");
+  const failed = lines.filter((l) => l.level === 50);
+  assert.deepEqual(
+    failed.map((l) => ({
+      msg: l.msg,
+      runId: l.runId,
+      stepId: l.stepId,
+      attempt: l.attempt,
+      err: (l.err as { message?: string }).message,
+    })),
+    [
+      {
+        msg: "recording the step failed; retrying",
+        runId: run.id,
+        stepId: "only",
+        attempt: 1,
+        err: "database is restarting (injected)",
+      },
+    ],
   );
 });
 

@@ -59,6 +59,21 @@ export function cliLogger(global: GlobalOptions, fallback: LogLevel = "warn"): C
 }
 
 /**
+ * Why `serve` or `worker` stopped. Once its logger exists the reason is a log line (`error`), so
+ * stderr holds only log lines; before (a bad flag or workflow file) it is one plain sentence, as in
+ * every other command.
+ */
+export function reportFailure(error: unknown, logger: CairnLogger | undefined, verbose = false): void {
+  const message = error instanceof Error ? error.message : String(error);
+  if (logger) {
+    logger.error({ err: error }, message);
+    return;
+  }
+  process.stderr.write(`cairn: ${message}\n`);
+  if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+}
+
+/**
  * Open the store the command names. `mustExist`: for commands about runs that already exist (ls,
  * show, resume…), a SQLite store that is not there is an error, not a new empty store.
  */

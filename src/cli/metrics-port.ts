@@ -22,14 +22,8 @@ export async function countMetrics(cairn: Cairn): Promise<CairnMetrics> {
   return new CairnMetrics(cairn);
 }
 
-/**
- * Start the metrics port when asked for, before any workflow is registered (so the first claims and
- * recoveries are counted). prom-client loads only then.
- */
-export async function startMetricsPort(
-  cairn: Cairn,
-  options: MetricsPortOptions,
-): Promise<Listening | undefined> {
+/** Where `--metrics-port` asks the metrics to be served (checked before anything starts), or undefined. */
+export function metricsAddress(options: MetricsPortOptions): { host: string; port: number } | undefined {
   if (options.metricsPort === undefined) return undefined;
   const port = Number(options.metricsPort);
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
@@ -37,8 +31,20 @@ export async function startMetricsPort(
       "USAGE",
       `--metrics-port must be a whole number from 0 to 65535, got "${options.metricsPort}".`,
     );
+  return { host: options.metricsHost, port };
+}
+
+/**
+ * Start the metrics port when asked for, before any workflow is registered (so the first claims and
+ * recoveries are counted). prom-client loads only then.
+ */
+export async function startMetricsPort(
+  cairn: Cairn,
+  address: { host: string; port: number } | undefined,
+): Promise<Listening | undefined> {
+  if (address === undefined) return undefined;
   const { serveMetrics } = await import("../server/metrics/metrics-server.js");
-  const host = options.metricsHost;
+  const { host, port } = address;
   const server = await serveMetrics(cairn, await countMetrics(cairn), { host, port }).catch(
     (cause: Error) => {
       throw new CairnError("USAGE", `Cannot listen on ${host}:${port}: ${cause.message}.`, { cause });

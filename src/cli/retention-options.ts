@@ -40,22 +40,25 @@ export function retentionRules(
   return rules ? { rules, everyMs } : null;
 }
 
-/** Start periodic retention; each pass that deleted something says so on stderr. */
+/** Start periodic retention; each pass that deleted something, and each that failed, is logged. */
 export function startRetentionFromFlags(
   cairn: Cairn,
   retention: { rules: RetentionRules; everyMs: number } | null,
 ): { stop(): Promise<void> } {
   if (!retention) return { stop: async () => undefined };
+  const { logger } = cairn;
   return cairn.startRetention(retention.rules, {
     intervalMs: retention.everyMs,
     onError: (error) =>
-      process.stderr.write(
-        `cairn: retention failed: ${error instanceof Error ? error.message : String(error)}\n`,
+      logger.error(
+        { err: error },
+        `retention failed: ${error instanceof Error ? error.message : String(error)}`,
       ),
     onReport: (report) => {
       if (report.runs.length > 0 || report.finishedRemovals > 0)
-        process.stderr.write(
-          `cairn: retention deleted ${report.runs.length} run${report.runs.length === 1 ? "" : "s"} (${humanBytes(report.bytes)} of run directories)\n`,
+        logger.info(
+          { runs: report.runs.length, bytes: report.bytes },
+          `retention deleted ${report.runs.length} run${report.runs.length === 1 ? "" : "s"} (${humanBytes(report.bytes)} of run directories)`,
         );
     },
   });

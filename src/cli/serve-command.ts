@@ -3,9 +3,10 @@ import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import type { Cairn } from "../cairn.js";
 import { CairnError } from "../core/errors.js";
+import type { CairnLogger } from "../core/logger.js";
 import type { Listening } from "../server/listen.js";
 import { DEFAULT_BODY_LIMIT_BYTES } from "../server/options.js";
-import { cliLogger, EXIT, exitCodeFor, type GlobalOptions, openCairn } from "./common.js";
+import { cliLogger, EXIT, exitCodeFor, type GlobalOptions, openCairn, reportFailure } from "./common.js";
 import { countMetrics } from "./metrics-port.js";
 import {
   addRetentionOptions,
@@ -54,6 +55,7 @@ export function registerServeCommand(program: Command): void {
 }
 
 async function serve(opts: ServeOptions, global: GlobalOptions): Promise<number> {
+  let logger: CairnLogger | undefined;
   let cairn: Cairn | undefined;
   let server: Listening | undefined;
   let retaining: { stop(): Promise<void> } = { stop: async () => undefined };
@@ -66,12 +68,14 @@ async function serve(opts: ServeOptions, global: GlobalOptions): Promise<number>
         `--no-auth is only allowed with a loopback --host (127.0.0.1, ::1 or localhost), not "${opts.host}".`,
       );
     const retention = retentionRules(opts);
+    // From here on stderr holds only log lines (JSON unless it is a terminal), errors included.
+    logger = cliLogger(global, "info");
     cairn = await openCairn(global, {
       execute: opts.worker,
       recover: true,
       onlyOwnRuns: false,
       trigger: "api",
-      logger: cliLogger(global, "info"),
+      logger,
     });
     const metrics = await countMetrics(cairn);
     const workflows = await registerWorkflows(cairn, opts.workflows ?? []);
@@ -94,21 +98,24 @@ async function serve(opts: ServeOptions, global: GlobalOptions): Promise<number>
       throw new CairnError("USAGE", `Cannot listen on ${opts.host}:${port}: ${cause.message}.`, { cause });
     });
     if (!opts.auth)
-      process.stderr.write(
-        'cairn: WARNING: --no-auth: every request acts as tenant "default" without a token. Local development only.\n',
+      logger.warn(
+        { auth: "none" },
+        'WARNING: --no-auth: every request acts as tenant "default" without a token. Local development only.',
       );
+    // Listen for SIGTERM before printing the URL: one sent on seeing that line must stop us cleanly.
+    const stopping = shutdownSignal();
     const worker = opts.worker ? "worker on" : "no worker";
     process.stdout.write(
       `Cairn API listening on ${server.url} (${workflows} workflow${workflows === 1 ? "" : "s"}, ${worker})\n`,
     );
-    await shutdownSignal();
-    process.stderr.write("cairn: shutting down\n");
+    await stopping;
+    logger.info({}, "shutting down");
     await retaining.stop();
     await server.close();
     await cairn.close();
     return EXIT.ok;
   } catch (error) {
-    process.stderr.write(`cairn: ${error instanceof Error ? error.message : String(error)}\n`);
+    reportFailure(error, logger, global.verbose);
     await retaining.stop();
     await server?.close();
     await cairn?.close().catch(() => undefined);

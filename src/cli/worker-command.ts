@@ -1,9 +1,23 @@
 import type { Command } from "commander";
 import type { Cairn } from "../cairn.js";
 import { CairnError } from "../core/errors.js";
+import type { CairnLogger } from "../core/logger.js";
 import type { Listening } from "../server/listen.js";
-import { cliLogger, EXIT, exitCodeFor, type GlobalOptions, openCairn, positiveInt } from "./common.js";
-import { addMetricsPortOptions, type MetricsPortOptions, startMetricsPort } from "./metrics-port.js";
+import {
+  cliLogger,
+  EXIT,
+  exitCodeFor,
+  type GlobalOptions,
+  openCairn,
+  positiveInt,
+  reportFailure,
+} from "./common.js";
+import {
+  addMetricsPortOptions,
+  type MetricsPortOptions,
+  metricsAddress,
+  startMetricsPort,
+} from "./metrics-port.js";
 import {
   addRetentionOptions,
   type RetentionOptionFlags,
@@ -46,6 +60,7 @@ export function registerWorkerCommand(program: Command): void {
 }
 
 async function work(opts: WorkerOptions, global: GlobalOptions): Promise<number> {
+  let logger: CairnLogger | undefined;
   let cairn: Cairn | undefined;
   let metrics: Listening | undefined;
   try {
@@ -54,39 +69,46 @@ async function work(opts: WorkerOptions, global: GlobalOptions): Promise<number>
     const heartbeatMs =
       opts.heartbeatMs === undefined ? undefined : positiveInt(opts.heartbeatMs, "--heartbeat-ms");
     const retention = retentionRules(opts);
+    const metricsAt = metricsAddress(opts);
     const definitions = await loadWorkflows(opts.workflows);
     if (definitions.length === 0)
       throw new CairnError("USAGE", `No workflow files found in ${opts.workflows.join(", ")}.`);
+    // From here on stderr holds only log lines (JSON unless it is a terminal), errors included.
+    logger = cliLogger(global, "info");
     cairn = await openCairn(global, {
       execute: true,
       recover: true,
       onlyOwnRuns: false,
       trigger: "worker",
-      logger: cliLogger(global, "info"),
+      logger,
       concurrency,
       leaseMs,
       ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),
       // Look for steps of dead workers at least once per lease: a takeover then waits at most ~two leases.
       recoveryIntervalMs: Math.min(5000, leaseMs),
     });
-    metrics = await startMetricsPort(cairn, opts);
+    metrics = await startMetricsPort(cairn, metricsAt);
     for (const definition of definitions) await cairn.register(definition);
     const retaining = startRetentionFromFlags(cairn, retention);
     const ids = definitions.map((d) => d.id).join(", ");
+    // Listen for SIGTERM before saying "ready": one sent on seeing that line must stop us cleanly.
+    const stopping = shutdownSignal();
     cairn.logger.info({ workerId: cairn.workerId, workflows: ids, concurrency, leaseMs }, "worker ready");
     process.stdout.write(
       `cairn worker ${cairn.workerId} ready (pid ${process.pid}; ${definitions.length} workflow${definitions.length === 1 ? "" : "s"}: ${ids}; concurrency ${concurrency}, lease ${leaseMs} ms)\n`,
     );
-    await shutdownSignal();
-    process.stderr.write(`cairn: worker ${cairn.workerId} stopping; steps in flight finish first\n`);
+    await stopping;
+    logger.info(
+      { workerId: cairn.workerId },
+      `worker ${cairn.workerId} stopping; steps in flight finish first`,
+    );
     await retaining.stop();
     await cairn.close();
     await metrics?.close();
-    process.stderr.write(`cairn: worker ${cairn.workerId} stopped\n`);
+    logger.info({ workerId: cairn.workerId }, `worker ${cairn.workerId} stopped`);
     return EXIT.ok;
   } catch (error) {
-    process.stderr.write(`cairn: ${error instanceof Error ? error.message : String(error)}\n`);
-    if (global.verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    reportFailure(error, logger, global.verbose);
     await cairn?.close({ abort: true }).catch(() => undefined);
     await metrics?.close();
     return exitCodeFor(error);

@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
+import path from "node:path";
 import { test } from "node:test";
 import { storeOf } from "../../src/engine/client-state.js";
 import { Cairn } from "../../src/index.js";
 import { CairnMetrics } from "../../src/server/metrics/cairn-metrics.js";
 import { HealthSchema } from "../../src/server/schemas.js";
+import { capturedLogger } from "../helpers/logs.js";
 import { type Family, parsePrometheusText, sampleValue } from "../helpers/prometheus-text.js";
-import { until } from "../helpers/temp.js";
+import { tempDir, until } from "../helpers/temp.js";
 import { startServer, type TestServer } from "./helpers.js";
 import { controls, flaky, gated, quick, resetGate } from "./workflows.js";
 
@@ -167,4 +169,23 @@ test("/metrics: when counting the store is slow, a scrape answers with the last 
   assert.equal(sampleValue(fresh, "cairn_ready_steps", { workflow: "quick" }), 2);
   assert.ok((sampleValue(fresh, "cairn_store_counts_age_seconds") ?? -1) >= 0);
   metrics.close();
+});
+
+test("/metrics: a background count that fails is logged as an error; the next scrape counts again", async () => {
+  const { logger, lines } = capturedLogger();
+  const cairn = await Cairn.open({ db: path.join(tempDir(), "cairn.db"), execute: false, logger });
+  const metrics = new CairnMetrics(cairn, { syncCountBelowMs: 0 });
+  await metrics.render(); // counts: every later scrape answers at once and counts behind it
+  await storeOf(cairn).close();
+  await metrics.render(); // the last counts; the count behind it fails: the store is closed
+  await metrics.countsSettled();
+  const failed = lines.filter((l) => l.msg.startsWith("counting runs and ready steps for /metrics failed"));
+  assert.deepEqual(
+    failed.map((l) => l.level),
+    [50],
+  );
+  assert.match(String((failed[0]!.err as { message: string }).message), /closed/);
+  await assert.rejects(metrics.render(), /closed/, "the next scrape counts afresh and says why it cannot");
+  metrics.close();
+  await cairn.close().catch(() => undefined);
 });

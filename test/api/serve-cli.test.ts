@@ -4,6 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, test } from "node:test";
 import { BIN, cli } from "../helpers/cli.js";
+import { jsonLogLines } from "../helpers/logs.js";
 import { tempDir, until } from "../helpers/temp.js";
 
 // Runs the built CLI (dist/): `npm run build` first, as `npm test` does.
@@ -133,7 +134,10 @@ test("cairn token create / ls / revoke, and cairn serve as a real process: serve
 
   served.child.kill("SIGTERM");
   assert.equal(await exitWithin(served, 20_000), 0, served.stderr());
-  assert.match(served.stderr(), /shutting down/);
+  assert.ok(
+    jsonLogLines(served.stderr()).some((l) => l.msg === "shutting down"),
+    served.stderr(),
+  );
 });
 
 test("cairn serve --no-auth: refused on a non-loopback host; on loopback it warns and acts as tenant default", async () => {
@@ -146,7 +150,8 @@ test("cairn serve --no-auth: refused on a non-loopback host; on loopback it warn
   assert.match(refused.stderr, /--no-auth is only allowed with a loopback --host/);
 
   const served = await serve(["--no-auth", "--no-worker", "--port", "0", "--db", db], dir);
-  assert.match(served.stderr(), /WARNING: --no-auth/);
+  const warning = jsonLogLines(served.stderr()).find((l) => l.msg.startsWith("WARNING: --no-auth"));
+  assert.equal(warning?.level, 40, served.stderr());
   assert.match(served.stdout(), /no worker/);
   const runs = await fetch(`${served.url}/api/runs`);
   assert.equal(runs.status, 200);

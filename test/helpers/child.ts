@@ -6,6 +6,8 @@ export interface ChildRun {
   /** What it wrote to stderr so far (the CLI's log lines go there). */
   stderr: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves once it exited and all its stdout and stderr have been read. */
+  closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Resolves when a stdout line matches. */
   line(pattern: RegExp, timeoutMs?: number): Promise<string>;
 }
@@ -16,10 +18,12 @@ export function spawnNode(
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
   nodeArgs: string[] = [],
+  cwd?: string,
 ): ChildRun {
   const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    ...(cwd ? { cwd } : {}),
   });
   let out = "";
   let err = "";
@@ -34,6 +38,9 @@ export function spawnNode(
       for (const w of waiters.splice(0)) w();
       resolve({ code, signal });
     }),
+  );
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on("close", (code, signal) => resolve({ code, signal })),
   );
   const line = async (pattern: RegExp, timeoutMs = 30_000) => {
     const deadline = Date.now() + timeoutMs;
@@ -52,5 +59,12 @@ export function spawnNode(
       });
     }
   };
-  return { child, stdout: () => `${out}${err ? `\n[stderr] ${err}` : ""}`, stderr: () => err, exited, line };
+  return {
+    child,
+    stdout: () => `${out}${err ? `\n[stderr] ${err}` : ""}`,
+    stderr: () => err,
+    exited,
+    closed,
+    line,
+  };
 }

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { type ChildRun, spawnNode } from "./child.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const BIN = path.join(ROOT, "bin/cairn.js");
@@ -36,4 +37,12 @@ export function cli(
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** Start a long-running `cairn …` (serve, worker) in a directory; wait for its lines, then signal it. */
+export function startCli(
+  args: readonly string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv },
+): ChildRun {
+  return spawnNode(BIN, args, { NO_COLOR: "1", ...options.env }, [], options.cwd);
 }

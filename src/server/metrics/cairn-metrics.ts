@@ -46,7 +46,10 @@ export class CairnMetrics {
     cairn: CairnClient & { readonly activity?: ActivityFeed },
     options: { syncCountBelowMs?: number } = {},
   ) {
-    this.#counts = new StoreCounts(cairn, { syncBelowMs: options.syncCountBelowMs ?? 250 });
+    this.#counts = new StoreCounts(cairn, {
+      syncBelowMs: options.syncCountBelowMs ?? 250,
+      logger: cairn.logger,
+    });
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     this.#runs = new Gauge({
