@@ -71,6 +71,11 @@ export class ClientQueries {
     return stateOf(this).store.listChildRuns(runId);
   }
 
+  /** Child runs that steps of this run started (`ctx.runWorkflow`, YAML `run-workflow:`), oldest first. */
+  runsCalledBy(runId: string): Promise<RunRecord[]> {
+    return stateOf(this).store.read((tx) => tx.listRunsCalledBy(runId));
+  }
+
   /** Each map step's items of a run, counted by status, with the first error. */
   mapItems(runId: string): Promise<ItemSummary[]> {
     return stateOf(this).store.summariseItems(runId);
