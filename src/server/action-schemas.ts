@@ -49,7 +49,7 @@ export const PlanSchema = z
       .optional()
       .openapi({
         description:
-          "For a resume: runs resumed with this one in the same transaction: its failed, cancelled or interrupted child runs that its unfinished steps wait for (relation child), and the caller run a failed child run failed (relation caller).",
+          "For a resume: runs resumed with this one in the same transaction: its failed, cancelled, paused or interrupted child runs whose calling step has not succeeded (relation child), and the caller run a failed child run failed (relation caller).",
       }),
   })
   .openapi("ResumePlan");
