@@ -293,3 +293,31 @@ test("actions.yaml: http.request fetches, file.write saves under reports/, file.
     await new Promise((resolve) => server.close(resolve));
   }
 });
+
+test("release.yaml: packaging runs as a child run; a failed child fails the release, and resuming the release resumes the child", async () => {
+  const cwd = tempDir();
+  const children = ["--workflows", example("children")];
+  const ok = await cairn(cwd, ["run", example("release.yaml"), "--id", "rel-1", ...children]);
+  assert.equal(ok.status, "succeeded");
+  const child = await cairn(cwd, ["show", "rel-1.package.1"]);
+  assert.deepEqual(child.output, { artifact: "app-1.4.0-linux.tar.gz" });
+
+  const failed = await cairn(cwd, ["run", example("release.yaml"), "--id", "rel-2", ...children], {
+    PACKAGE_BROKEN: "1",
+  });
+  assert.equal(failed.status, "failed");
+  assert.deepEqual(
+    failed.steps.map((s) => [s.id, s.status]),
+    [
+      ["version", "succeeded"],
+      ["package", "failed"],
+      ["publish", "pending"],
+    ],
+  );
+  const resumed = await cairn(cwd, ["resume", "rel-2"]);
+  assert.equal(resumed.status, "succeeded");
+  const logs = await cli(["logs", "rel-2", "--step", "publish"], { cwd });
+  assert.match(logs.stdout, /published app-1\.4\.0-linux\.tar\.gz/);
+  const rerunChild = await cairn(cwd, ["show", "rel-2.package.1"]);
+  assert.equal(rerunChild.status, "succeeded");
+});

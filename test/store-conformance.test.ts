@@ -340,6 +340,32 @@ for (const harness of harnesses) {
       assert.deepEqual(counts, { failed: 1, running: 1, succeeded: 4 });
     });
 
+    it("listRunsCalledBy: the child runs a run's steps started, oldest first, with their calling step", async ({
+      store,
+    }) => {
+      await store.transaction(async (tx) => {
+        await tx.insertRun(runRecord("parent", { createdAt: 10 }));
+        await tx.insertRun(runRecord("p.b.1", { createdAt: 30, callerRunId: "parent", callerStepId: "b" }));
+        await tx.insertRun(runRecord("p.a.1", { createdAt: 20, callerRunId: "parent", callerStepId: "a" }));
+        await tx.insertRun(runRecord("rerun", { createdAt: 40, parentRunId: "parent", origin: "rerun" }));
+        await tx.insertRun(runRecord("other", { createdAt: 50, callerRunId: "p.a.1", callerStepId: "x" }));
+      });
+      const called = await store.read((tx) => tx.listRunsCalledBy("parent"));
+      assert.deepEqual(
+        called.map((r) => [r.id, r.callerRunId, r.callerStepId]),
+        [
+          ["p.a.1", "parent", "a"],
+          ["p.b.1", "parent", "b"],
+        ],
+      );
+      assert.deepEqual(
+        (await store.read((tx) => tx.listRunsCalledBy("p.a.1"))).map((r) => r.id),
+        ["other"],
+      );
+      assert.deepEqual(await store.read((tx) => tx.listRunsCalledBy("rerun")), []);
+      assert.equal((await store.getRun("parent"))?.callerRunId, null);
+    });
+
     it("metric counts: runs per workflow and status; ready steps of running runs per workflow, uncapped", async ({
       store,
     }) => {

@@ -129,7 +129,7 @@ steps:
     const { problems } = await loadError(file);
     assert.deepEqual(problems, [
       `${file}:2:1: unknown key "colour" (known: id, description, input, failFast, recovery, maxRecoveries, secrets, checkpointInterval, timeout, stepTimeout, resume, schedules, env, steps)`,
-      `${file}:6:5: step "a": unknown key "nedds" (known: id, needs, run, uses, sleep, until, wait, retry, timeout, env, effects, label, outputs, map, with)`,
+      `${file}:6:5: step "a": unknown key "nedds" (known: id, needs, run, uses, sleep, until, wait, run-workflow, input, retry, timeout, env, effects, label, outputs, map, with)`,
     ]);
   });
 
@@ -163,8 +163,8 @@ steps:
 `);
     const { problems } = await loadError(file);
     assert.deepEqual(problems, [
-      `${file}:3:5: step "both": needs exactly one of "run" (a shell command), "uses" (an action name, or ./file.ts#exportName), "sleep" (a duration), "until" (a time) or "wait" (a signal), not "run" and "uses"`,
-      `${file}:6:5: step "neither": needs exactly one of "run" (a shell command), "uses" (an action name, or ./file.ts#exportName), "sleep" (a duration), "until" (a time) or "wait" (a signal)`,
+      `${file}:3:5: step "both": needs exactly one of "run" (a shell command), "uses" (an action name, or ./file.ts#exportName), "sleep" (a duration), "until" (a time), "wait" (a signal) or "run-workflow" (a workflow id), not "run" and "uses"`,
+      `${file}:6:5: step "neither": needs exactly one of "run" (a shell command), "uses" (an action name, or ./file.ts#exportName), "sleep" (a duration), "until" (a time), "wait" (a signal) or "run-workflow" (a workflow id)`,
     ]);
   });
 });
@@ -318,8 +318,8 @@ steps:
     const { message, problems } = await loadError(file);
     assert.deepEqual(problems, [
       `${file}:3:1: unknown key "extra" (known: id, description, input, failFast, recovery, maxRecoveries, secrets, checkpointInterval, timeout, stepTimeout, resume, schedules, env, steps)`,
-      `${file}:8:5: step "a": unknown key "colour" (known: id, needs, run, uses, sleep, until, wait, retry, timeout, env, effects, label, outputs, map, with)`,
-      `${file}:9:5: step "a": needs exactly one of "run" (a shell command), "uses" (an action name, or ./file.ts#exportName), "sleep" (a duration), "until" (a time) or "wait" (a signal), not "run" and "uses"`,
+      `${file}:8:5: step "a": unknown key "colour" (known: id, needs, run, uses, sleep, until, wait, run-workflow, input, retry, timeout, env, effects, label, outputs, map, with)`,
+      `${file}:9:5: step "a": needs exactly one of "run" (a shell command), "uses" (an action name, or ./file.ts#exportName), "sleep" (a duration), "until" (a time), "wait" (a signal) or "run-workflow" (a workflow id), not "run" and "uses"`,
       `${file}:5:5: step "a": timeout must not be negative, got -3`,
       `${file}:9:5: step "a": duplicate step id "a" (ids must be unique)`,
       `${file}:9:5: step "a": needs unknown step "nowhere"`,

@@ -65,7 +65,11 @@ export function runTable(runs: readonly RunRecord[]): string {
     new Date(r.createdAt).toISOString().replace("T", " ").slice(0, 19),
     runDuration(r),
     String(r.attempt),
-    r.origin === "start" ? "" : `${r.origin} of ${r.parentRunId}`,
+    r.origin !== "start"
+      ? `${r.origin} of ${r.parentRunId}`
+      : r.callerRunId
+        ? `child of ${r.callerRunId}`
+        : "",
   ]);
   const header = ["STATUS", "RUN", "WORKFLOW", "STARTED (UTC)", "DURATION", "ATTEMPT", "ORIGIN"];
   // Widths ignore the colour codes picocolors adds to the icon.
@@ -79,14 +83,24 @@ export function runTable(runs: readonly RunRecord[]): string {
   return [line(header), ...rows.map(line)].join("\n");
 }
 
-export function showRun(view: RunView, parentDeleted = false, items: readonly ItemSummary[] = []): string {
+/** What `cairn show` prints besides the run: its parent's deletion, its map items, its child runs. */
+export interface ShownRelations {
+  readonly parentDeleted?: boolean;
+  readonly items?: readonly ItemSummary[];
+  /** Child runs its steps started (`ctx.runWorkflow`, `run-workflow:`). */
+  readonly childRuns?: readonly RunRecord[];
+}
+
+export function showRun(view: RunView, related: ShownRelations = {}): string {
   const { run, steps } = view;
+  const { parentDeleted = false, items = [], childRuns = [] } = related;
   const lines = [
     `run       ${run.id}`,
     `workflow  ${run.workflowId}`,
     `status    ${icon(run.status)} ${run.status}${run.reason ? ` — ${run.reason}` : ""}`,
     `attempt   ${run.attempt}`,
     `origin    ${run.origin}${run.parentRunId ? ` of ${run.parentRunId}${parentDeleted ? " (deleted)" : ""} (root ${run.rootRunId})` : ""}`,
+    ...(run.callerRunId ? [`caller    step "${run.callerStepId}" of run ${run.callerRunId}`] : []),
     `workdir   ${run.workdir}`,
   ];
   if (run.error) lines.push(`error     ${firstLine(run.error.message)}`);
@@ -105,6 +119,13 @@ export function showRun(view: RunView, parentDeleted = false, items: readonly It
     if (map) lines.push(`    ${" ".repeat(width)}  ${itemsText(map)}`);
     if (s.status === "succeeded" && s.output !== null)
       lines.push(`    ${" ".repeat(width)}  ${pc.dim("output")} ${truncated(JSON.stringify(s.output), 120)}`);
+  }
+  if (childRuns.length > 0) {
+    lines.push("", "child runs:");
+    for (const c of childRuns)
+      lines.push(
+        `  ${icon(c.status)} ${c.id}  ${c.workflowId}  ${c.status}  ${pc.dim(`started by step "${c.callerStepId}"`)}`,
+      );
   }
   return lines.join("\n");
 }
@@ -168,6 +189,7 @@ export function planText(plan: ResumePlan, title = "resume plan"): string {
     `${title}: ${summary}`,
     ...(chosen.length > 0 ? [pc.dim(`  strategy: ${chosen.join(", ")}`)] : []),
     ...lines,
+    ...(plan.linkedRuns ?? []).map((l) => `  ${pc.dim(`also resumes ${l.relation} run`)} ${l.runId}`),
     ...(plan.refusal ? ["", pc.red(`refused: ${withFlags(plan.refusal)}`)] : []),
   ].join("\n");
 }

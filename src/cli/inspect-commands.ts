@@ -77,7 +77,10 @@ export function registerInspectCommands(program: Command, runner: Runner): void 
             const parent = view.run.parentRunId;
             const deleted = parent ? await cairn.deletedRuns([parent]) : [];
             const items = await cairn.mapItems(runId);
-            process.stdout.write(`${showRun(view, deleted.length > 0, items)}\n`);
+            const childRuns = await cairn.runsCalledBy(runId);
+            process.stdout.write(
+              `${showRun(view, { parentDeleted: deleted.length > 0, items, childRuns })}\n`,
+            );
           }
           return EXIT.ok;
         },

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import type { Cairn } from "../cairn.js";
 import type { WorkflowDefinition } from "../core/definition.js";
 import { CairnError } from "../core/errors.js";
-import { ON_CHANGE, type OnChange } from "../core/resume-plan.js";
+import { type LinkedRun, ON_CHANGE, type OnChange } from "../core/resume-plan.js";
 import type { Json } from "../core/types.js";
 import type { RunHandle } from "../engine/client.js";
 import { loadOneWorkflow } from "../loader/load-workflow-file.js";
@@ -25,7 +25,7 @@ import { exitForRun, follow } from "./follow.js";
 import { planText, runJson, runLine } from "./format.js";
 import { progressPrinter, runSummary } from "./progress.js";
 import { waitingForSignal } from "./signal-command.js";
-import { otherSourceNote } from "./workflow-files.js";
+import { loadWorkflows, otherSourceNote } from "./workflow-files.js";
 
 /** Print the run when it settles (or the handle at once when detached) and return the exit code. */
 async function finish(
@@ -53,6 +53,28 @@ async function finish(
   return exitForRun(view!.run);
 }
 
+/**
+ * A resumed child run resumed the callers its failure had failed (engine/linked-resume.ts): this
+ * process drives them too, so it follows them to their end (innermost first) and exits as the
+ * outermost ended. With --json only the resumed run was printed.
+ */
+async function followCallers(
+  cairn: Cairn,
+  linked: readonly LinkedRun[] | undefined,
+  global: GlobalOptions,
+  code: number,
+): Promise<number> {
+  const callers = (linked ?? []).filter((l) => l.relation === "caller").map((l) => l.runId);
+  if (callers.length === 0 || code !== EXIT.ok) return code;
+  let last: number = code;
+  for (const id of callers.sort((a, b) => b.length - a.length)) {
+    const run = await follow(cairn, id, { quiet: global.json === true, latestAttempt: true });
+    if (!global.json) process.stdout.write(`${runSummary(run)}\n`);
+    last = exitForRun(run);
+  }
+  return last;
+}
+
 export function registerRunCommands(program: Command, runner: Runner): void {
   program
     .command("run")
@@ -64,19 +86,26 @@ export function registerRunCommands(program: Command, runner: Runner): void {
     .option("--secret <NAME=VALUE>", "a runtime secret (repeatable; never stored)", collectSecret)
     .option("--timeout <duration>", "the run's deadline (30s, 5m, 2h); default: the workflow's `timeout`")
     .option("--detach", "only record the run and exit; a worker executes it")
+    .option(
+      "--workflows <paths...>",
+      "more workflow files, or directories of them, to register: the workflows its steps start as child runs (run-workflow:)",
+    )
     .option("--follow-logs", "print each step's output lines as they come (default on a terminal)")
     .option("--no-follow-logs", "only one line per step, also on a terminal")
     .action(async (file: string, opts, command: Command) => {
       let definition: WorkflowDefinition;
+      let others: WorkflowDefinition[] = [];
       let input: Json;
       const prepare = async () => {
         definition = await loadOneWorkflow(file);
+        if (opts.workflows) others = await loadWorkflows(opts.workflows as string[]);
         input = readInput(opts);
       };
       return runner(
         command,
         async (cairn, global) => {
           keepStdoutForJson(global);
+          for (const other of others) if (other.id !== definition.id) await cairn.register(other);
           await cairn.register(definition);
           if (opts.id) await refuseDifferentRun(cairn, opts.id, definition, input);
           const handle = await cairn.start(definition.id, input, {
@@ -155,10 +184,11 @@ export function registerRunCommands(program: Command, runner: Runner): void {
           detach: opts.detach === true,
         });
         if (!global.json) process.stdout.write(`${planText(handle.plan)}\n`);
-        return finish(cairn, handle, global, opts.detach === true, {
+        const code = await finish(cairn, handle, global, opts.detach === true, {
           followLogs: opts.followLogs,
           latestAttempt: true,
         });
+        return opts.detach === true ? code : followCallers(cairn, handle.plan.linkedRuns, global, code);
       },
       {
         execute: opts.dryRun !== true && opts.detach !== true,

@@ -65,6 +65,15 @@ export interface StepContext<I = unknown, N = Record<string, unknown>> {
     name: string,
     options?: { timeout?: string | number; schema?: Json; default?: Json },
   ): Promise<Json>;
+  /**
+   * Start the workflow `workflowId` as a child run with `input` and return its output once it
+   * succeeded. The step parks like `waitForSignal` meanwhile (no executor slot). The child is a run
+   * of its own (id `<run>.<step>.<n>` for the n-th call in the step), started exactly once: the
+   * step's re-executions, crash recoveries and resumes await the same child. A failed or cancelled
+   * child fails the step with an error naming it; resuming either run resumes both.
+   * @example const report = await ctx.runWorkflow("build-report", { day: ctx.input.day });
+   */
+  runWorkflow(workflowId: string, input?: unknown): Promise<Json>;
   /** Stable for this step of this run across retries, resumes and crash recoveries. */
   readonly idempotencyKey: string;
   /** Variables set by upstream steps; `set` records one with this step's completion. */

@@ -67,6 +67,14 @@ export interface ResumePlan {
   summary: Record<PlanAction, number>;
   /** For a resume: each strategy option as applied, and where it came from. */
   strategy?: Record<StrategyOption, StrategySource>;
+  /** For a resume: the child runs (and the caller) resumed with the run (engine/linked-resume.ts). */
+  linkedRuns?: LinkedRun[];
+}
+
+/** A run resumed together with another: a child run it waits for, or the caller that waits for it. */
+export interface LinkedRun {
+  readonly runId: string;
+  readonly relation: "child" | "caller";
 }
 
 /** A rerun: a new run that executes the selected steps and reuses the source run's other outputs. */

@@ -8,6 +8,7 @@ export const RESERVED_MEMO_PREFIX = "cairn:";
 /** How a parked step reads in `cairn show` and the API: "sleeping until 2026-12-04T17:00:00.000Z". */
 export function describeWait(wait: StepWait): string {
   if (wait.kind === "sleep") return `sleeping until ${new Date(wait.until).toISOString()}`;
+  if (wait.kind === "child") return `waiting for child run "${wait.runId}" (workflow "${wait.workflowId}")`;
   const until = wait.until === null ? "" : ` (timeout ${new Date(wait.until).toISOString()})`;
   return `waiting for signal "${wait.name}"${until}`;
 }

@@ -18,8 +18,11 @@
  * - action:     a named, versioned step type with parameters (`uses: http.request` + `with:`), called
  *               by definitions written as data; `${{ … }}` expressions in its parameters are references.
  * - item:       one element of the list a map step runs over; recorded with its own status, by key.
- * - wait:       a step parked until a time (a durable sleep) or a signal; it holds no executor slot.
+ * - wait:       a step parked until a time (a durable sleep), a signal or a child run's end; it holds
+ *               no executor slot.
  * - lineage:    runs made from other runs: `parentRunId` (made from), `rootRunId` (first ancestor).
+ * - child run:  a run a step started with `ctx.runWorkflow` (YAML `run-workflow:`) and waits for; its
+ *               caller is that step (`callerRunId`, `callerStepId`). Not lineage: a child has its own.
  * - resume:     continue the same run in place: keep what succeeded, execute what did not.
  * - restart:    a new run of the same workflow with the same input, from scratch.
  * - rerun:      a new run that executes selected steps and their downstream, reusing the rest.
@@ -154,15 +157,20 @@ export interface RunRecord {
    * the same trace from it. null when the run was started and resumed without tracing.
    */
   traceParent: string | null;
+  /** For a child run: the run and step whose `ctx.runWorkflow` started it and waits for it; else null. */
+  callerRunId: string | null;
+  callerStepId: string | null;
 }
 
 /**
- * Why a `ready` step is parked: sleeping until `until`, or waiting for the signal `name` (until its
- * timeout `until`, or without end when null). Kept until the step's next completion.
+ * Why a `ready` step is parked: sleeping until `until`, waiting for the signal `name` (until its
+ * timeout `until`, or without end when null), or for the child run `runId` to finish. Kept until the
+ * step's next completion.
  */
 export type StepWait =
   | { kind: "sleep"; until: number }
-  | { kind: "signal"; name: string; until: number | null; schema?: Json };
+  | { kind: "signal"; name: string; until: number | null; schema?: Json }
+  | { kind: "child"; runId: string; workflowId: string; until: null };
 
 export interface StepRecord {
   runId: string;

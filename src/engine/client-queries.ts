@@ -21,6 +21,7 @@ import { stateOf } from "./client-state.js";
 import { findItem, itemLogLines } from "./item-lookup.js";
 import { type LatestFailed, latestFailed } from "./latest-failed.js";
 import { planRerun, type RerunOptions, type RerunSelection } from "./lineage.js";
+import { linkedRuns } from "./linked-resume.js";
 import { planResume } from "./resume.js";
 import { type RunView, viewHistory, viewRun } from "./run-view.js";
 import { type WorkflowHistoryPage, workflowHistory } from "./workflow-history.js";
@@ -69,6 +70,11 @@ export class ClientQueries {
   /** Runs made from this one (restarts and reruns). */
   childRuns(runId: string): Promise<RunRecord[]> {
     return stateOf(this).store.listChildRuns(runId);
+  }
+
+  /** Child runs that steps of this run started (`ctx.runWorkflow`, YAML `run-workflow:`), oldest first. */
+  runsCalledBy(runId: string): Promise<RunRecord[]> {
+    return stateOf(this).store.read((tx) => tx.listRunsCalledBy(runId));
   }
 
   /** Each map step's items of a run, counted by status, with the first error. */
@@ -162,18 +168,12 @@ export class ClientQueries {
   ): Promise<ResumePlan> {
     const state = stateOf(this);
     const workflow = await workflowOfRun(state, runId);
-    return (
-      await state.store.read((tx) =>
-        planResume(tx, {
-          runId,
-          workflow,
-          options,
-          secretNames: Object.keys(options.secrets ?? {}),
-          trigger: state.options.trigger,
-          actor: null,
-        }),
-      )
-    ).plan;
+    const secretNames = Object.keys(options.secrets ?? {});
+    const { plan } = await state.store.read((tx) =>
+      planResume(tx, { runId, workflow, options, secretNames, trigger: state.options.trigger, actor: null }),
+    );
+    const linked = await linkedRuns(state.store, runId, secretNames);
+    return linked.length > 0 ? { ...plan, linkedRuns: linked } : plan;
   }
 
   /** What a rerun would execute and reuse (from which run), and why; changes nothing. */

@@ -16,7 +16,9 @@ import { insertRun } from "./create-run.js";
 import { parseRunTimeout } from "./deadlines.js";
 import { newId } from "./ids.js";
 import { copyWorkdir, type RerunOptions, type RerunSelection, rerunRun, restartRun } from "./lineage.js";
+import { linkedRuns } from "./linked-resume.js";
 import { withAttemptSpans } from "./open-tracing.js";
+import type { LoadedWorkflow } from "./registry.js";
 import { resumeRun } from "./resume.js";
 import { checkSecrets, sameRun } from "./run-checks.js";
 import { ensureRegistered, workflowById, workflowOfRun } from "./workflow-lookup.js";
@@ -109,30 +111,43 @@ export async function resumeInPlace(
 ): Promise<{ run: RunRecord; plan: ResumePlan }> {
   const timeoutMs = parseRunTimeout(options.timeout);
   const workflow = await workflowOfRun(state, runId);
+  const secretNames = Object.keys(options.secrets ?? {});
+  // A caller and the child runs it waits for are resumed together, in one transaction.
+  const linked = await linkedRuns(state.store, runId, secretNames);
+  const workflows = new Map<string, LoadedWorkflow>();
+  for (const { runId: id } of linked) workflows.set(id, await workflowOfRun(state, id));
+  const common = {
+    secretNames,
+    trigger: state.options.trigger,
+    actor: options.actor ?? null,
+    driverId: driver(state, options.detach),
+  };
   // Not waiting for the sync before the secrets are in place: the executor may claim the resumed
   // steps as soon as the commit is visible, and must find them. Acknowledged after the sync below.
   const { run, plan } = await withAttemptSpans(state.tracing, (spans) =>
     state.store.transaction(
-      (tx) =>
-        resumeRun(tx, {
+      async (tx) => {
+        for (const { runId: id } of linked)
+          await resumeRun(tx, { ...common, runId: id, workflow: workflows.get(id)!, options: {} });
+        return resumeRun(tx, {
+          ...common,
           runId,
           workflow,
           options,
-          secretNames: Object.keys(options.secrets ?? {}),
-          trigger: state.options.trigger,
-          actor: options.actor ?? null,
-          driverId: driver(state, options.detach),
           ...(timeoutMs === undefined ? {} : { timeoutMs }),
           spans,
-        }),
+        });
+      },
       { sync: "later" },
     ),
   );
-  if (options.secrets) state.secrets.set(runId, { ...options.secrets });
-  if (!options.detach) state.ownRuns.add(runId);
+  for (const id of [runId, ...linked.map((l) => l.runId)]) {
+    if (options.secrets) state.secrets.set(id, { ...options.secrets });
+    if (!options.detach) state.ownRuns.add(id);
+  }
   state.worker?.wake();
   await state.store.flushed();
-  return { run, plan };
+  return { run, plan: linked.length > 0 ? { ...plan, linkedRuns: linked } : plan };
 }
 
 /** A new run of the same workflow (current definition) and input, from scratch. */

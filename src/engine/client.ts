@@ -171,13 +171,17 @@ export class CairnClient extends ClientQueries {
   async cancel(runId: string, options: { actor?: string } = {}): Promise<RunRecord> {
     const state = stateOf(this);
     // The run's steps here are stopped as soon as the cancel commits; the caller hears once it is synced.
+    const children: string[] = [];
     const run = await state.store.transaction(
-      (tx) => cancelRun(tx, runId, options.actor ?? state.options.trigger),
+      (tx) => {
+        children.length = 0; // a transaction may be attempted again
+        return cancelRun(tx, runId, options.actor ?? state.options.trigger, children);
+      },
       { sync: "later" },
     );
-    state.worker?.abortRun(runId, "cancelled");
+    for (const id of [runId, ...children]) state.worker?.abortRun(id, "cancelled");
     await state.store.flushed();
-    state.wakeUps.notify(runId);
+    for (const id of [runId, ...children]) state.wakeUps.notify(id);
     return run;
   }
 

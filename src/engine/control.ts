@@ -1,15 +1,28 @@
 import { CairnError } from "../core/errors.js";
-import { refusal } from "../core/run-actions.js";
+import { allows, refusal } from "../core/run-actions.js";
 import type { RunRecord } from "../core/types.js";
 import type { StoreTx } from "../store/store.js";
+import { wakeCaller } from "./child-runs.js";
 import { event } from "./run-events.js";
 
 /**
  * Cancel: no new step starts; running steps are aborted by their owner (which sees the status on its
- * next heartbeat, or at once in the same process); the run can be resumed later.
+ * next heartbeat, or at once in the same process); the run can be resumed later. Its unfinished child
+ * runs (and theirs) are cancelled with it; their ids are added to `cancelled`.
  */
-export async function cancelRun(tx: StoreTx, runId: string, by: string): Promise<RunRecord> {
-  return setStatus(tx, runId, "cancelled", by);
+export async function cancelRun(
+  tx: StoreTx,
+  runId: string,
+  by: string,
+  cancelled: string[] = [],
+): Promise<RunRecord> {
+  const run = await setStatus(tx, runId, "cancelled", by);
+  for (const child of await tx.listRunsCalledBy(runId))
+    if (allows("cancel", child.status)) {
+      await cancelRun(tx, child.id, `${by} (with its caller run "${runId}")`, cancelled);
+      cancelled.push(child.id);
+    }
+  return run;
 }
 
 /** Pause: no new step starts; running ones finish; resume continues the run. */
@@ -42,6 +55,7 @@ async function setStatus(
   await tx.appendEvents([
     event(run, status === "cancelled" ? "run.cancelled" : "run.paused", now, null, { by }),
   ]);
+  if (status === "cancelled") await wakeCaller(tx, { ...run, ...patch }, now);
   return { ...run, ...patch };
 }
 

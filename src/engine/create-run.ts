@@ -26,6 +26,8 @@ export interface NewRunParams {
   readonly timeoutMs?: number | null;
   /** Where the run's start span begins, when tracing is on. */
   readonly spans?: AttemptSpans | undefined;
+  /** For a child run: the step that started it and waits for it. */
+  readonly caller?: { readonly runId: string; readonly stepId: string };
 }
 
 /**
@@ -63,6 +65,8 @@ export async function insertRun(tx: StoreTx, p: NewRunParams): Promise<{ run: Ru
     deadlineAt: timeoutMs === null ? null : now + timeoutMs,
     source: definition.sourceFile,
     traceParent: null,
+    callerRunId: p.caller?.runId ?? null,
+    callerStepId: p.caller?.stepId ?? null,
   };
   const reused = p.reused ?? new Map<string, StepRecord>();
   const steps: StepRecord[] = definition.steps.map((step) => {
@@ -118,7 +122,12 @@ export async function insertRun(tx: StoreTx, p: NewRunParams): Promise<{ run: Ru
     endedAt: null,
     note: p.note ?? null,
   });
-  const data: Json = { workflow: definition.id, origin: p.origin, parentRunId: run.parentRunId };
+  const data: Json = {
+    workflow: definition.id,
+    origin: p.origin,
+    parentRunId: run.parentRunId,
+    ...(p.caller ? { caller: { runId: p.caller.runId, stepId: p.caller.stepId } } : {}),
+  };
   await tx.appendEvents([
     event(run, "run.created", now, null, data),
     ...steps

@@ -3,6 +3,7 @@ import { formatDuration } from "../core/duration.js";
 import { CairnError } from "../core/errors.js";
 import type { RunRecord } from "../core/types.js";
 import type { StoreTx } from "../store/store.js";
+import { wakeCaller } from "./child-runs.js";
 
 /** The reason a run whose deadline passed failed with: "deadline exceeded after 5m0s". */
 export function deadlineReason(run: Pick<RunRecord, "timeoutMs">): string {
@@ -49,7 +50,9 @@ export async function expireRun(
   await tx.appendEvents([
     { runId: run.id, tenant: run.tenant, stepId: null, type: "run.failed", at: now, data: { reason } },
   ]);
-  return { ...run, ...patch };
+  const failed = { ...run, ...patch };
+  await wakeCaller(tx, failed, now);
+  return failed;
 }
 
 /** One timer per run for its deadline, moved when a resume gave the run a new one. */

@@ -4,6 +4,7 @@ import type { RunRecord, StepRecord } from "../core/types.js";
 import { type FencedStepRef, isStoreFailure, type Store, type StoreTx } from "../store/store.js";
 import type { ActivityFeed } from "./activity.js";
 import { type OutcomeTiming, reportClaims, reportOutcomes } from "./activity-report.js";
+import type { ChildStarter } from "./child-wait.js";
 import { DeadlineTimers, expireRun } from "./deadlines.js";
 import { GroupCommitter } from "./group-commit.js";
 import { Heartbeat, type Renewal } from "./heartbeat.js";
@@ -30,6 +31,8 @@ export interface ExecutorOptions {
   readonly activity?: ActivityFeed;
   /** Spans of step executions and settled runs, when tracing is on. */
   readonly tracing?: RunTracing | null;
+  /** Starts the child runs steps ask for (`ctx.runWorkflow`). */
+  readonly children?: ChildStarter | null;
 }
 
 export interface ExecutorEvents {
@@ -258,6 +261,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
           controller,
           abortGraceMs: this.options.abortGraceMs,
           clock: this.options.clock,
+          children: this.options.children ?? null,
           onLogBuffer: (logs) => {
             entry.logs = logs;
           },

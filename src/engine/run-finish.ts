@@ -1,5 +1,6 @@
 import type { Json, RunRecord, RunStatus } from "../core/types.js";
 import type { StoreTx } from "../store/store.js";
+import { wakeCaller } from "./child-runs.js";
 import type { LoadedWorkflow } from "./registry.js";
 import { event } from "./run-events.js";
 
@@ -37,7 +38,9 @@ export async function finishRunIfDone(
   if (!(await tx.updateRun(run.id, patch, [current.status]))) return null;
   await tx.updateRunAttempt(run.id, current.attempt, { outcome: status, endedAt: now });
   await tx.appendEvents([event(current, status === "succeeded" ? "run.succeeded" : "run.failed", now)]);
-  return { ...current, ...patch } as RunRecord;
+  const settled = { ...current, ...patch } as RunRecord;
+  await wakeCaller(tx, settled, now);
+  return settled;
 }
 
 /** One sink step: its output. Several: an object of their outputs by step id. */

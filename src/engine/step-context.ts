@@ -5,8 +5,9 @@ import { toJsonValue } from "../core/json-value.js";
 import type { MapSpec } from "../core/map-spec.js";
 import type { Redactor } from "../core/redact.js";
 import { RESERVED_MEMO_PREFIX } from "../core/step-wait.js";
-import type { Json, LogLine, StepWait } from "../core/types.js";
+import type { Json, LogLine, RunRecord, StepWait } from "../core/types.js";
 import type { FencedStepRef, Store } from "../store/store.js";
+import { type ChildStarter, ChildWaits } from "./child-wait.js";
 import { runMapStep } from "./map-step.js";
 import { describeGroup } from "./process-groups.js";
 import { SignalWaits } from "./signal-wait.js";
@@ -15,6 +16,10 @@ import { Sleeps } from "./sleep.js";
 export interface ContextParams {
   readonly store: Store;
   readonly ref: FencedStepRef;
+  /** The run as claimed (its tenant and driver go to the child runs its steps start). */
+  readonly run: RunRecord;
+  /** Starts child runs (`ctx.runWorkflow`); null where no worker can. */
+  readonly children: ChildStarter | null;
   readonly tenant: string;
   readonly input: Json;
   readonly needs: Record<string, Json>;
@@ -78,6 +83,21 @@ export class ExecutionState {
       line: (text) => this.line("log", text),
       onLeaseLost: () => this.#lost(),
     });
+    const children = new ChildWaits({
+      store: p.store,
+      ref: p.ref,
+      run: p.run,
+      secrets: p.secrets,
+      starter: p.children,
+      recorded: () => {
+        this.#memos ??= p.loadMemos();
+        return this.#memos;
+      },
+      park: (wait) => {
+        this.parked = wait;
+      },
+      onLeaseLost: () => this.#lost(),
+    });
     const context: StepContext<Json, Record<string, Json>> = {
       input: p.input,
       needs: p.needs,
@@ -91,6 +111,7 @@ export class ExecutionState {
       sleep: (duration) => sleeps.sleep(duration),
       sleepUntil: (until) => sleeps.sleepUntil(until),
       waitForSignal: (name, options) => signals.wait(name, options),
+      runWorkflow: (workflowId, input) => children.run(workflowId, input),
       idempotencyKey: `${p.ref.runId}:${p.ref.stepId}`,
       vars,
       secrets: p.secrets,

@@ -5,6 +5,7 @@ import { Redactor } from "../core/redact.js";
 import { backoffMs, mayRetry } from "../core/retry.js";
 import type { Json, LogLine, RunRecord, StepError, StepRecord, StepWait } from "../core/types.js";
 import type { FencedStepRef, Store } from "../store/store.js";
+import type { ChildStarter } from "./child-wait.js";
 import { deadlineReason } from "./deadlines.js";
 import { digestFiles } from "./declared-files.js";
 import { endEarlierExecution } from "./process-groups.js";
@@ -38,6 +39,8 @@ export interface ExecuteParams {
   readonly clock: () => number;
   /** Given the execution's log buffer, so the executor can store lines while the step runs. */
   readonly onLogBuffer?: (logs: LogLine[]) => void;
+  /** Starts the child runs the step asks for (`ctx.runWorkflow`); null: it cannot. */
+  readonly children?: ChildStarter | null;
 }
 
 class StepTimeout extends Error {
@@ -97,6 +100,8 @@ async function prepareExecution(
   return new ExecutionState({
     store: p.store,
     ref,
+    run,
+    children: p.children ?? null,
     tenant: run.tenant,
     input: run.input,
     needs,

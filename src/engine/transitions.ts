@@ -1,5 +1,6 @@
 import type { Json, LogLine, NewEvent, RunRecord, StepError, StepRecord, StepWait } from "../core/types.js";
 import type { ClaimFilter, FencedStepRef, StoreTx } from "../store/store.js";
+import { childEnded } from "./child-runs.js";
 import { expireRun, pastDeadline } from "./deadlines.js";
 import type { LoadedWorkflow } from "./registry.js";
 import { event } from "./run-events.js";
@@ -274,11 +275,15 @@ async function writeOutcome(tx: StoreTx, outcome: StepOutcome, now: number): Pro
   switch (outcome.kind) {
     case "waiting":
       // Parked: ready again at the wake time (a signal's wait with no timeout: only when it comes).
-      // A signal sent while the step was running is seen here (the run row is locked): due at once.
+      // A signal sent while the step was running is seen here (the run row is locked): due at once;
+      // so is a child run that ended meanwhile (its row is locked too: engine/child-runs.ts).
       return tx.updateOwnedStep(outcome.ref, {
         ...lease,
         status: "ready",
-        readyAt: (await signalPending(tx, outcome)) ? now : wakeAt(outcome.wait!),
+        readyAt:
+          (await signalPending(tx, outcome)) || (await childEnded(tx, outcome.wait!))
+            ? now
+            : wakeAt(outcome.wait!),
         wait: outcome.wait!,
         ...(outcome.attempts !== undefined ? { attempts: outcome.attempts } : {}),
       });

@@ -11,6 +11,7 @@ import { logExecutor, logRecovery } from "./log-events.js";
 import { withAttemptSpans } from "./open-tracing.js";
 import { type RecoveryReport, recoverOrphans } from "./recovery.js";
 import { Scheduler } from "./scheduler.js";
+import { workflowById } from "./workflow-lookup.js";
 
 /**
  * Executes the ready steps of the workflows registered on its client, recovers runs whose owner died
@@ -52,6 +53,14 @@ export class CairnWorker implements AttachedWorker {
       clock: options.clock,
       activity,
       tracing: state.tracing,
+      children: {
+        workflow: (id) => workflowById(state, id),
+        adopt: (caller, runId, secrets) => {
+          if (Object.keys(secrets).length > 0) state.secrets.set(runId, secrets);
+          if (state.ownRuns.has(caller)) state.ownRuns.add(runId);
+        },
+        started: () => this.#executor.wake(),
+      },
     });
     this.#executor.on("settled", (run) => {
       // A finished run needs neither: a resume adds them again. A long-lived process must not grow
@@ -59,6 +68,8 @@ export class CairnWorker implements AttachedWorker {
       state.ownRuns.delete(run.id);
       state.secrets.delete(run.id);
       state.wakeUps.notify(run.id);
+      // The child's end made its caller's step due (engine/child-runs.ts): look for it now.
+      if (run.callerRunId) this.#executor.wake();
     });
     // The store refuses writes: every waiter gets the error instead of waiting for a run that cannot move.
     this.#executor.on("fatal", (error) => state.wakeUps.fail(error));

@@ -44,6 +44,13 @@ export const PlanSchema = z
         description:
           "For a resume: each option as applied (retryFailed, resetRunning, maxAttempts, onChange) and where it came from: the request, the workflow's `resume` defaults, or Cairn's default.",
       }),
+    linkedRuns: z
+      .array(z.object({ runId: z.string(), relation: z.enum(["child", "caller"]) }))
+      .optional()
+      .openapi({
+        description:
+          "For a resume: runs resumed with this one in the same transaction: its failed, cancelled, paused or interrupted child runs whose calling step has not succeeded (relation child), and the caller run a failed child run failed (relation caller).",
+      }),
   })
   .openapi("ResumePlan");
 

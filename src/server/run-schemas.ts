@@ -59,6 +59,11 @@ export const RunSchema = z
     origin: z.enum(RUN_ORIGINS),
     parentRunId: z.string().nullable(),
     rootRunId: z.string(),
+    callerRunId: z.string().nullable().openapi({
+      description:
+        "For a child run: the run whose step started it (ctx.runWorkflow, YAML run-workflow:) and waits for its result; null otherwise.",
+    }),
+    callerStepId: z.string().nullable().openapi({ description: "For a child run: that step's id." }),
     attempt: z.number().int().openapi({ description: "Run attempts: 1 for the first start, +1 per resume." }),
     reason: z.string().nullable().openapi({ description: "Why the run is interrupted, or what stopped it." }),
     secretNames: z
@@ -70,9 +75,13 @@ export const RunSchema = z
 
 export const StepWaitSchema = z
   .object({
-    kind: z.enum(["sleep", "signal"]),
+    kind: z.enum(["sleep", "signal", "child"]),
     until: Millis.nullable().openapi({ description: "When it wakes (a signal's timeout); null: no end." }),
     signal: z.string().nullable().openapi({ description: "For kind signal: the signal's name." }),
+    childRunId: z
+      .string()
+      .nullable()
+      .openapi({ description: "For kind child: the child run whose end the step waits for." }),
     schema: JsonValue.nullable().openapi({
       description:
         "For kind signal: the JSON Schema its data must fit (the UI builds its answer form from it); null when none was declared.",
@@ -111,9 +120,23 @@ export const RunDetailSchema = RunSchema.extend({
       description: "The parent run was deleted (gc, DELETE); this run's reused outputs are its own copies.",
     }),
     rootRunId: z.string(),
-    children: z.array(
-      z.object({ id: z.string(), origin: z.enum(RUN_ORIGINS), status: z.enum(RUN_STATUSES) }),
-    ),
+    children: z
+      .array(z.object({ id: z.string(), origin: z.enum(RUN_ORIGINS), status: z.enum(RUN_STATUSES) }))
+      .openapi({ description: "Runs made from this one: its restarts and reruns." }),
+    caller: z
+      .object({ runId: z.string(), stepId: z.string() })
+      .nullable()
+      .openapi({ description: "For a child run: the run and step that started it and wait for it." }),
+    childRuns: z
+      .array(
+        z.object({
+          id: z.string(),
+          workflowId: z.string(),
+          stepId: z.string(),
+          status: z.enum(RUN_STATUSES),
+        }),
+      )
+      .openapi({ description: "Child runs the steps of this run started (ctx.runWorkflow), oldest first." }),
   }),
   orphaned: z.string().nullable().openapi({
     description: "Set when the run is recorded as running but nobody drives it (shown as interrupted).",

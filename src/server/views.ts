@@ -51,6 +51,8 @@ export function runView(run: RunRecord): Out<typeof RunSchema> {
     origin: run.origin,
     parentRunId: run.parentRunId,
     rootRunId: run.rootRunId,
+    callerRunId: run.callerRunId,
+    callerStepId: run.callerStepId,
     attempt: run.attempt,
     reason: run.reason,
     secretNames: run.secretNames,
@@ -87,22 +89,26 @@ export function stepView(
 function stepWaitView(step: StepRecord): Out<typeof StepSchema>["waiting"] {
   const wait = parkedWait(step);
   if (!wait) return null;
-  if (wait.kind === "sleep")
-    return { kind: "sleep", until: wait.until, signal: null, schema: null, description: describeWait(wait) };
-  const schema = wait.schema ?? null;
-  return { kind: "signal", until: wait.until, signal: wait.name, schema, description: describeWait(wait) };
+  const description = describeWait(wait);
+  const none = { signal: null, childRunId: null, schema: null, description };
+  if (wait.kind === "sleep") return { ...none, kind: "sleep", until: wait.until };
+  if (wait.kind === "child") return { ...none, kind: "child", until: null, childRunId: wait.runId };
+  return { ...none, kind: "signal", until: wait.until, signal: wait.name, schema: wait.schema ?? null };
 }
 
 export function runDetailView(
   view: RunView,
   related: {
     children: readonly RunRecord[];
+    /** Child runs its steps started. */
+    childRuns: readonly RunRecord[];
     labels: ReadonlyMap<string, string | null>;
     items: ItemCounts;
     parentDeleted: boolean;
   },
 ): Out<typeof RunDetailSchema> {
-  const { children, labels, items, parentDeleted } = related;
+  const { children, childRuns, labels, items, parentDeleted } = related;
+  const { callerRunId, callerStepId } = view.run;
   return {
     ...runView(view.run),
     steps: view.steps.map((s) => stepView(s, labels, items)),
@@ -111,6 +117,13 @@ export function runDetailView(
       parentDeleted,
       rootRunId: view.run.rootRunId,
       children: children.map((c) => ({ id: c.id, origin: c.origin, status: c.status })),
+      caller: callerRunId && callerStepId ? { runId: callerRunId, stepId: callerStepId } : null,
+      childRuns: childRuns.map((c) => ({
+        id: c.id,
+        workflowId: c.workflowId,
+        stepId: c.callerStepId ?? "",
+        status: c.status,
+      })),
     },
     orphaned: view.orphaned,
     waiting: view.run.status === "running" ? runWaiting(view.steps) : null,

@@ -40,6 +40,8 @@ export const RUN_COLUMNS: ColumnMap<RunRecord> = {
     deadlineAt: "deadline_at",
     source: "source",
     traceParent: "trace_parent",
+    callerRunId: "caller_run_id",
+    callerStepId: "caller_step_id",
   },
   json: new Set(["input", "output", "error", "secretNames"]),
   booleans: new Set(["failFast"]),

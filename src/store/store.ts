@@ -84,6 +84,8 @@ export interface StoreTx {
   updateRun(runId: string, patch: RunPatch, expect?: readonly RunStatus[]): Promise<boolean>;
   /** Runs in a status, oldest first. */
   listRunsByStatus(statuses: readonly RunStatus[], limit: number): Promise<RunRecord[]>;
+  /** The child runs that steps of this run started (`callerRunId` = runId), oldest first. */
+  listRunsCalledBy(runId: string): Promise<RunRecord[]>;
 
   /**
    * A run's steps: all (in insertion order) or the given ones. `{ outputs: false }` may leave out

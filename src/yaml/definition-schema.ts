@@ -57,6 +57,11 @@ const step = z
       })
       .optional()
       .describe("Wait for a signal; its data is the output."),
+    "run-workflow": z
+      .string()
+      .optional()
+      .describe("Start this workflow as a child run and wait for it; its output is the output."),
+    input: json.optional().describe("With run-workflow: the child run's input; may hold ${{ }} expressions."),
     map: map.optional(),
     retry: retry.optional(),
     timeout: duration.optional(),
@@ -65,7 +70,7 @@ const step = z
     label: z.string().optional().describe("A human name shown by the UI."),
     outputs: z.array(z.string()).optional().describe("Files the step must leave in the run directory."),
   })
-  .describe("One step: exactly one of run, uses, sleep, until and wait.");
+  .describe("One step: exactly one of run, uses, sleep, until, wait and run-workflow.");
 
 const schedule = z.strictObject({
   name: z.string().optional(),

@@ -1,6 +1,6 @@
 /**
- * One entry of a workflow file's `steps:` read into a step: its kind (run, uses, sleep, until or
- * wait), an action's parameters, its map and env. Problems go to the file's list, located.
+ * One entry of a workflow file's `steps:` read into a step: its kind (run, uses, sleep, until, wait
+ * or run-workflow), an action's parameters, its map and env. Problems go to the file's list, located.
  */
 
 import fs from "node:fs";
@@ -9,6 +9,7 @@ import { type Action, isActionName } from "../core/action.js";
 import { actionStepHandler, actionStepProblems } from "../core/action-step.js";
 import type { RawStep, StepHandler } from "../core/definition.js";
 import type { RawMap } from "../core/map-spec.js";
+import { runWorkflowStep } from "./child-step.js";
 import { firstLineOf, type Located } from "./located-problems.js";
 import { shellItem, shellStep } from "./shell-step.js";
 import { signalWaitStep, sleepStep, untilStep } from "./wait-steps.js";
@@ -22,6 +23,8 @@ export const STEP_KEYS = [
   "sleep",
   "until",
   "wait",
+  "run-workflow",
+  "input",
   "retry",
   "timeout",
   "env",
@@ -79,13 +82,30 @@ export async function readStep(s: Record<string, unknown>, c: StepContextInFile)
       problems.source.at([...p, s.run !== undefined ? "run" : "uses"]),
       `${name}${s.run !== undefined ? "a shell command (run:)" : "a function from a file (uses: a path)"} is refused in a workflow stored as data: use registered actions (opt-in: serve --allow-api-shell, workflows push --allow-shell)`,
     );
-  const kinds = (["run", "uses", "sleep", "until", "wait"] as const).filter((k) => s[k] !== undefined);
+  const kinds = (["run", "uses", "sleep", "until", "wait", "run-workflow"] as const).filter(
+    (k) => s[k] !== undefined,
+  );
+  if (s.input !== undefined && s["run-workflow"] === undefined)
+    problems.add(
+      problems.source.keyAt(p, "input"),
+      `${name}input is a child run's input; it goes with run-workflow: <workflow id>`,
+    );
   if (kinds.length !== 1)
     problems.add(
       problems.source.at(p),
-      `${name}needs exactly one of "run" (a shell command), "uses" (an action name, or ./file.ts#exportName), "sleep" (a duration), "until" (a time) or "wait" (a signal)${kinds.length > 1 ? `, not ${kinds.map((k) => `"${k}"`).join(" and ")}` : ""}`,
+      `${name}needs exactly one of "run" (a shell command), "uses" (an action name, or ./file.ts#exportName), "sleep" (a duration), "until" (a time), "wait" (a signal) or "run-workflow" (a workflow id)${kinds.length > 1 ? `, not ${kinds.map((k) => `"${k}"`).join(" and ")}` : ""}`,
     );
-  else if (kinds[0] === "wait") {
+  else if (kinds[0] === "run-workflow") {
+    const made = runWorkflowStep(
+      s["run-workflow"],
+      s.input,
+      needs.filter((n): n is string => typeof n === "string"),
+    );
+    if (Array.isArray(made))
+      for (const problem of made)
+        problems.add(problems.source.at([...p, ...problem.at]), `${name}${problem.message}`);
+    else handler = made;
+  } else if (kinds[0] === "wait") {
     const made = signalWaitStep(s.wait);
     if (Array.isArray(made))
       for (const problem of made) problems.add(problems.source.at([...p, "wait"]), `${name}${problem}`);
@@ -126,6 +146,8 @@ export async function readStep(s: Record<string, unknown>, c: StepContextInFile)
         sleep: s.sleep,
         until: s.until,
         wait: s.wait,
+        "run-workflow": s["run-workflow"],
+        input: s.input,
         env,
         map: s.map,
         with: s.with,

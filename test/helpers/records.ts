@@ -27,6 +27,8 @@ export function runRecord(id: string, overrides: Partial<RunRecord> = {}): RunRe
     deadlineAt: null,
     source: null,
     traceParent: null,
+    callerRunId: null,
+    callerStepId: null,
     ...overrides,
   };
 }

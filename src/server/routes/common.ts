@@ -65,14 +65,16 @@ export async function runDetail(cairn: CairnClient, runId: string) {
   const view = await cairn.get(runId);
   if (!view) throw new CairnError("NOT_FOUND", `Run "${runId}" does not exist.`);
   const parent = view.run.parentRunId;
-  const [children, workflow, deleted, items] = await Promise.all([
+  const [children, childRuns, workflow, deleted, items] = await Promise.all([
     cairn.childRuns(runId),
+    cairn.runsCalledBy(runId),
     cairn.workflow(view.run.workflowId),
     parent ? cairn.deletedRuns([parent]) : [],
     cairn.mapItems(runId),
   ]);
   return runDetailView(view, {
     children,
+    childRuns,
     labels: labelsOf(workflow),
     items: new Map(items.map((i) => [i.stepId, i.counts])),
     parentDeleted: deleted.length > 0,

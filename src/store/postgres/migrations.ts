@@ -172,6 +172,13 @@ export const PG_MIGRATIONS: readonly string[] = [
     UNIQUE (tenant, workflow_id, version));
   CREATE INDEX workflow_versions_newest ON workflow_versions (tenant, workflow_id, seq);
   `,
+  // Child runs: the run and step whose ctx.runWorkflow started a run (null for any other run); the
+  // caller's lineage panel lists its child runs by caller_run_id.
+  `
+  ALTER TABLE runs ADD COLUMN caller_run_id TEXT;
+  ALTER TABLE runs ADD COLUMN caller_step_id TEXT;
+  CREATE INDEX runs_by_caller ON runs (caller_run_id) WHERE caller_run_id IS NOT NULL;
+  `,
 ];
 
 /**

@@ -121,6 +121,10 @@ export class PostgresTx implements StoreTx {
     return runs.listRunsByStatus(this.#db, statuses, limit);
   }
 
+  listRunsCalledBy(runId: string): Promise<RunRecord[]> {
+    return runs.listRunsCalledBy(this.#db, runId);
+  }
+
   getSteps(runId: string, stepIds?: readonly string[]): Promise<StepRecord[]> {
     return steps.getSteps(this.#db, runId, stepIds);
   }

@@ -69,6 +69,13 @@ export async function listChildRuns(db: Queryable, runId: string): Promise<RunRe
   return rows.map((r) => fromRow(RUN_COLUMNS, r));
 }
 
+export async function listRunsCalledBy(db: Queryable, runId: string): Promise<RunRecord[]> {
+  const { rows } = await db.query("SELECT * FROM runs WHERE caller_run_id = $1 ORDER BY created_at, id", [
+    runId,
+  ]);
+  return rows.map((r) => fromRow(RUN_COLUMNS, r));
+}
+
 export async function latestFailedRun(
   db: Queryable,
   workflowId: string,

@@ -71,6 +71,12 @@ export function listChildRuns(sql: StatementCache, runId: string): RunRecord[] {
     .map((r) => fromRow(RUN_COLUMNS, r));
 }
 
+export function listRunsCalledBy(sql: StatementCache, runId: string): RunRecord[] {
+  return sql
+    .all("SELECT * FROM runs WHERE caller_run_id = ? ORDER BY created_at, id", runId)
+    .map((r) => fromRow(RUN_COLUMNS, r));
+}
+
 export function latestFailedRun(
   sql: StatementCache,
   workflowId: string,

@@ -93,6 +93,10 @@ export class SqliteTx implements StoreTx {
     return runs.listRunsByStatus(this.#sql, statuses, limit);
   }
 
+  async listRunsCalledBy(runId: string): Promise<RunRecord[]> {
+    return runs.listRunsCalledBy(this.#sql, runId);
+  }
+
   async getSteps(
     runId: string,
     stepIds?: readonly string[],

@@ -2,9 +2,12 @@ import type { RunDetail } from "../api/types";
 import { RunLink } from "../components/run-link";
 import { StatusBadge } from "../components/status-badge";
 
-/** Where the run came from (parent, root) and the runs made from it (children). */
+/**
+ * Where the run came from (parent, root), the runs made from it (children), and the child runs its
+ * steps started, or the step that started it (caller).
+ */
 export function LineagePanel({ run }: { run: RunDetail }) {
-  const { parentRunId, parentDeleted, rootRunId, children } = run.lineage;
+  const { parentRunId, parentDeleted, rootRunId, children, caller, childRuns } = run.lineage;
   return (
     <section className="panel lineage-panel" aria-labelledby="lineage-title" data-testid="lineage-panel">
       <div className="panel-head">
@@ -23,6 +26,14 @@ export function LineagePanel({ run }: { run: RunDetail }) {
             <span className="muted">none</span>
           )}
         </dd>
+        {caller && (
+          <>
+            <dt>Started by</dt>
+            <dd data-testid="lineage-caller">
+              step {caller.stepId} of <RunLink runId={caller.runId} />
+            </dd>
+          </>
+        )}
         {rootRunId !== run.id && rootRunId !== parentRunId && (
           <>
             <dt>Root</dt>
@@ -43,6 +54,19 @@ export function LineagePanel({ run }: { run: RunDetail }) {
             </li>
           ))}
         </ul>
+      )}
+      {childRuns.length > 0 && (
+        <>
+          <h3>Child runs</h3>
+          <ul className="children">
+            {childRuns.map((c) => (
+              <li key={c.id} data-testid="lineage-child-run">
+                <StatusBadge status={c.status} compact /> {c.workflowId} <RunLink runId={c.id} />{" "}
+                <span className="muted">from step {c.stepId}</span>
+              </li>
+            ))}
+          </ul>
+        </>
       )}
     </section>
   );
