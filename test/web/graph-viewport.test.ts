@@ -27,7 +27,7 @@ const v = await webModule<{
   startViewport(bounds: Bounds, first: Point, size: Size): Viewport;
   centredOn(node: Point, size: Size, zoom: number): Viewport;
   inView(node: Point, viewport: Viewport, size: Size): boolean;
-  minimapSize(bounds: Bounds): Size;
+  minimapSize(bounds: Bounds, box: Size): Size;
 }>("run/graph-viewport.ts");
 const { layoutGraph } = await webModule<{
   layoutGraph(nodes: Array<{ id: string; needs: string[] }>): Map<string, Point>;
@@ -48,6 +48,12 @@ test("a short chain fits and is fitted, centred, at no more than 1.1", () => {
   const view = v.fitViewport(bounds, BOX);
   assert.ok(view.zoom >= v.READABLE_ZOOM && view.zoom <= 1.1, `zoom ${view.zoom}`);
   for (const p of positions.values()) assert.ok(v.inView(p, view, BOX), "every node in view");
+});
+
+test("in a 1280-px-wide window a chain of 6 steps fits, one of 7 does not (as docs/ui.md says)", () => {
+  const bounds = (n: number) => v.graphBounds(layoutGraph(chain(n)).values());
+  assert.ok(v.fitsReadable(bounds(6), BOX));
+  assert.equal(v.fitsReadable(bounds(7), BOX), false);
 });
 
 test("a 200-step chain does not fit: it opens at the readable zoom on its first step, the last out of view", () => {
@@ -83,10 +89,25 @@ test("an unmeasured box counts as fitting (no minimap or search flashes before t
   assert.ok(v.fitsReadable(bounds, { width: 0, height: 0 }));
 });
 
-test("the minimap takes the graph's shape within 200 × 150, each side at least 40", () => {
-  assert.deepEqual(v.minimapSize({ x: 0, y: 0, width: 49_000, height: 80 }), { width: 200, height: 40 });
-  assert.deepEqual(v.minimapSize({ x: 0, y: 0, width: 500, height: 16_000 }), { width: 40, height: 150 });
-  assert.deepEqual(v.minimapSize({ x: 0, y: 0, width: 4000, height: 3000 }), { width: 200, height: 150 });
+test("the minimap takes the graph's shape within 200 × 150 and a third of the box, each side at least 40", () => {
+  const laptop = { width: 1238, height: 460 };
+  assert.deepEqual(v.minimapSize({ x: 0, y: 0, width: 49_000, height: 80 }, laptop), {
+    width: 200,
+    height: 40,
+  });
+  assert.deepEqual(v.minimapSize({ x: 0, y: 0, width: 500, height: 16_000 }, laptop), {
+    width: 40,
+    height: 150,
+  });
+  assert.deepEqual(v.minimapSize({ x: 0, y: 0, width: 4000, height: 3000 }, laptop), {
+    width: 200,
+    height: 150,
+  });
+  const phone = { width: 358, height: 340 };
+  assert.deepEqual(v.minimapSize({ x: 0, y: 0, width: 4000, height: 3000 }, phone), {
+    width: 119,
+    height: 90,
+  });
 });
 
 test("the search finds steps by id or name, ignoring case, in graph order", () => {

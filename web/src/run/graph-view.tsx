@@ -175,7 +175,7 @@ function GraphCanvas(props: GraphViewProps) {
             pannable
             zoomable
             ariaLabel="Minimap of the graph"
-            style={minimapSize(bounds)}
+            style={minimapSize(bounds, size)}
             nodeClassName={minimapClass}
             maskStrokeColor="#1b1f24"
             maskStrokeWidth={1.5}

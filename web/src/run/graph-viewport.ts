@@ -2,7 +2,7 @@ import { NODE_HEIGHT, NODE_WIDTH, type Point } from "./layout";
 
 /**
  * The smallest zoom the graph opens at. A step's name is 14 px in the page, so at 0.8 it is drawn
- * at 11.2 px: still readable. Fitting a 28-step chain into 1,240 px would need 0.15 (names at 2 px),
+ * at 11.2 px: still readable. Fitting a 28-step chain into 1,240 px would need 0.17 (names at 2.4 px),
  * so a graph that does not fit at this zoom opens at it instead, and the user pans (minimap, search).
  */
 export const READABLE_ZOOM = 0.8;
@@ -107,11 +107,13 @@ export function inView(node: Point, viewport: Viewport, size: Size): boolean {
 }
 
 /**
- * The minimap's size: the graph's shape within 200 × 150, each side at least 40, so a long chain
- * gets a strip rather than a thin line in an empty box.
+ * The minimap's size: the graph's shape within 200 × 150 and within a third of the box each way (a
+ * phone keeps most of its graph), each side at least 40, so a long chain gets a strip rather than
+ * a thin line in an empty box.
  */
-export function minimapSize(bounds: Bounds): Size {
-  const scale = Math.min(200 / bounds.width, 150 / bounds.height);
+export function minimapSize(bounds: Bounds, box: Size): Size {
+  const most = { width: Math.min(200, box.width / 3), height: Math.min(150, box.height / 3) };
+  const scale = Math.min(most.width / bounds.width, most.height / bounds.height);
   return {
     width: Math.round(Math.max(40, bounds.width * scale)),
     height: Math.round(Math.max(40, bounds.height * scale)),
