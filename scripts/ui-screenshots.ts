@@ -1,7 +1,8 @@
 /**
- * Regenerates the web UI's screenshot in docs/ (docs/run-detail.png) with the real UI in Debian's
- * Chromium: `cairn serve` from bin/cairn.js on a temp store, a failed run resumed once (and failed
- * again), its page with the failed step's panel open.
+ * Regenerates the web UI's screenshots in docs/ with the real UI in Debian's Chromium: `cairn serve`
+ * from bin/cairn.js on a temp store. docs/run-detail.png: a failed run resumed once (and failed
+ * again), its page with the failed step's panel open. docs/big-graph.png: the graph of a 120-step
+ * chain searched for "partition 4".
  *
  *   npm run build && node --import tsx scripts/ui-screenshots.ts
  */
@@ -42,11 +43,23 @@ steps:
     run: echo published
 `;
 
+/** A chain of 120 steps, partition-001 → … → partition-120, named "Partition n". */
+const BIG_WORKFLOW = [
+  "id: partitions",
+  "steps:",
+  ...Array.from({ length: 120 }, (_, i) => {
+    const id = (n: number) => `partition-${String(n).padStart(3, "0")}`;
+    const needs = i === 0 ? "" : `\n    needs: [${id(i)}]`;
+    return `  - id: ${id(i + 1)}\n    label: Partition ${i + 1}${needs}\n    run: "true"`;
+  }),
+].join("\n");
+
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cairn-shots-"));
   const db = path.join(dir, "cairn.db");
   fs.mkdirSync(path.join(dir, "workflows"));
   fs.writeFileSync(path.join(dir, "workflows/nightly-report.yaml"), WORKFLOW);
+  fs.writeFileSync(path.join(dir, "workflows/partitions.yaml"), `${BIG_WORKFLOW}\n`);
   const token = execFileSync(process.execPath, [BIN, "--db", db, "token", "create", "--tenant", "default"], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "ignore"],
@@ -96,6 +109,20 @@ async function main(): Promise<void> {
       const file = path.join(ROOT, "docs/run-detail.png");
       await page.screenshot({ path: file, fullPage: true });
       process.stdout.write(`Wrote ${path.relative(ROOT, file)}.\n`);
+
+      const big = await api<{ id: string }>("POST", "/api/workflows/partitions/runs", { input: {} });
+      await settled(big.id);
+      await page.goto(`${url}/#/runs/${big.id}`);
+      await page.locator('[data-testid="run-page"][data-status="succeeded"]').waitFor();
+      await page.getByTestId("graph-search").fill("partition 4");
+      await page.getByTestId("graph-search").press("Enter");
+      await page
+        .locator('[data-testid="graph-node"][data-step-id="partition-040"][data-found="current"]')
+        .waitFor();
+      await new Promise((resolve) => setTimeout(resolve, 400)); // the move to the match is animated
+      const bigFile = path.join(ROOT, "docs/big-graph.png");
+      await page.getByTestId("graph").screenshot({ path: bigFile });
+      process.stdout.write(`Wrote ${path.relative(ROOT, bigFile)}.\n`);
     } finally {
       await browser.close();
     }

@@ -6,6 +6,7 @@ import "./styles/base.css";
 import "./styles/status.css";
 import "./styles/pages.css";
 import "./styles/run.css";
+import "./styles/graph.css";
 import "./styles/timeline.css";
 import "./styles/overlays.css";
 import "./styles/workflows.css";

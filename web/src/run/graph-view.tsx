@@ -3,17 +3,23 @@ import {
   Controls,
   type Edge,
   MarkerType,
+  MiniMap,
   type NodeHandle,
   type NodeMouseHandler,
   Position,
   ReactFlow,
-  useReactFlow,
+  ReactFlowProvider,
+  useStore,
 } from "@xyflow/react";
-import { type CSSProperties, useEffect, useMemo, useRef } from "react";
+import { type CSSProperties, useMemo } from "react";
 import type { StepDisplayStatus } from "../components/status";
 import type { GraphNode } from "./graph";
+import { GraphSearchBox, useGraphSearch } from "./graph-search";
+import { fitsReadable, graphBounds, minimapSize } from "./graph-viewport";
 import { layoutGraph, NODE_HEIGHT, NODE_WIDTH, shapeKey } from "./layout";
 import { StepNode, type StepNodeType } from "./step-node";
+import { timelineOrder } from "./timeline-model";
+import { useGraphCamera } from "./use-graph-camera";
 
 export interface GraphStep extends GraphNode {
   label: string | null;
@@ -48,11 +54,7 @@ const LARGE = 150;
 
 const NONE: readonly string[] = [];
 
-/**
- * The DAG of a run (or of a workflow, without statuses), laid out once by dagre. Statuses change the
- * nodes' data only; positions are recomputed only if the graph's shape changes.
- */
-export function GraphView(props: {
+interface GraphViewProps {
   steps: readonly GraphStep[];
   selectedId?: string | null;
   onSelect?: (stepId: string) => void;
@@ -60,11 +62,42 @@ export function GraphView(props: {
   /** Nodes chosen in pick mode, shown selected. */
   picked?: readonly string[];
   label: string;
-}) {
+}
+
+/**
+ * The DAG of a run (or of a workflow, without statuses), laid out once by dagre. Statuses change the
+ * nodes' data only; positions are recomputed only if the graph's shape changes. A graph too big to
+ * fit at a readable zoom opens at that zoom and gets a minimap and a search box (use-graph-camera.ts).
+ */
+export function GraphView(props: GraphViewProps) {
+  return (
+    <ReactFlowProvider>
+      <GraphCanvas {...props} />
+    </ReactFlowProvider>
+  );
+}
+
+function GraphCanvas(props: GraphViewProps) {
   const { steps, selectedId = null, onSelect, picking = false, picked = NONE } = props;
   const key = shapeKey(steps);
   // biome-ignore lint/correctness/useExhaustiveDependencies: the layout depends on the shape only (key)
   const positions = useMemo(() => layoutGraph(steps), [key]);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: so does the graph's order (key)
+  const order = useMemo(() => timelineOrder(steps), [key]);
+  const bounds = useMemo(() => graphBounds(positions.values()), [positions]);
+  const size = { width: useStore((s) => s.width), height: useStore((s) => s.height) };
+  const big = !fitsReadable(bounds, size);
+  const showStep = useGraphCamera({
+    positions,
+    bounds,
+    firstId: order[0] ?? null,
+    selectedId,
+    size,
+    fits: !big,
+  });
+  const search = useGraphSearch(steps, order, showStep);
+  const searching = big && search.query.trim() !== "";
+  const found = useMemo(() => (searching ? new Set(search.matches) : null), [searching, search.matches]);
   const nodes = useMemo<StepNodeType[]>(
     () =>
       steps.map((s) => ({
@@ -83,9 +116,11 @@ export function GraphView(props: {
           recovered: s.recovered === true,
           selected: s.id === selectedId || picked.includes(s.id),
           picking,
+          found:
+            found === null ? null : s.id === search.current ? "current" : found.has(s.id) ? "match" : "other",
         },
       })),
-    [steps, positions, selectedId, picking, picked],
+    [steps, positions, selectedId, picking, picked, found, search.current],
   );
   const edges = useMemo<Edge[]>(() => {
     const status = new Map(steps.map((s) => [s.id, s.status]));
@@ -104,8 +139,6 @@ export function GraphView(props: {
   }, [steps]);
   const onNodeClick: NodeMouseHandler<StepNodeType> = (_event, node) => onSelect?.(node.id);
   const large = steps.length > LARGE;
-  // A big graph opened on a chosen step (a link with ?step=) starts centred on it.
-  const initialFocus = useRef(large ? selectedId : null);
   // A small graph gets a box its size; a large one the full height (it pans and zooms).
   let bottom = 0;
   for (const p of positions.values()) bottom = Math.max(bottom, p.y + NODE_HEIGHT);
@@ -128,12 +161,6 @@ export function GraphView(props: {
         edgesFocusable={false}
         elementsSelectable={false}
         onlyRenderVisibleElements={large}
-        fitView
-        fitViewOptions={
-          initialFocus.current
-            ? { nodes: [{ id: initialFocus.current }], maxZoom: 0.9, minZoom: 0.9 }
-            : { padding: 0.12, maxZoom: 1.1 }
-        }
         minZoom={0.04}
         maxZoom={2}
         colorMode="light"
@@ -142,25 +169,25 @@ export function GraphView(props: {
       >
         <Background gap={20} color="#d9dde3" />
         <Controls showInteractive={false} />
-        {large && selectedId && selectedId !== initialFocus.current && (
-          <FocusOn point={positions.get(selectedId)} />
+        {big && <GraphSearchBox search={search} />}
+        {big && (
+          <MiniMap<StepNodeType>
+            pannable
+            zoomable
+            ariaLabel="Minimap of the graph"
+            style={minimapSize(bounds, size)}
+            nodeClassName={minimapClass}
+            maskStrokeColor="#1b1f24"
+            maskStrokeWidth={1.5}
+          />
         )}
       </ReactFlow>
     </section>
   );
 }
 
-/** In a big graph, a step chosen elsewhere (timeline, link) is brought into view. */
-function FocusOn({ point }: { point: { x: number; y: number } | undefined }) {
-  const flow = useReactFlow();
-  const x = point?.x;
-  const y = point?.y;
-  useEffect(() => {
-    if (x === undefined || y === undefined) return;
-    void flow.setCenter(x + NODE_WIDTH / 2, y + NODE_HEIGHT / 2, {
-      zoom: Math.max(flow.getZoom(), 0.9),
-      duration: 250,
-    });
-  }, [flow, x, y]);
-  return null;
+/** A minimap node is coloured by status (graph.css), and outlined when the search found it. */
+function minimapClass(node: StepNodeType): string {
+  const found = node.data.found === "match" || node.data.found === "current";
+  return `status-${node.data.status ?? "none"}${found ? " is-found" : ""}`;
 }

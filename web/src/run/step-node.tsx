@@ -13,6 +13,8 @@ export type StepNodeData = {
   recovered: boolean;
   selected: boolean;
   picking: boolean;
+  /** While the graph is searched: the match shown now, another match, or a step not found. */
+  found: "current" | "match" | "other" | null;
 };
 
 export type StepNodeType = Node<StepNodeData, "step">;
@@ -27,10 +29,11 @@ export const StepNode = memo(function StepNode({ data }: NodeProps<StepNodeType>
   const title = data.label ?? data.stepId;
   return (
     <div
-      className={`step-node ${status ? `status-${status}` : "status-none"}${data.selected ? " is-selected" : ""}${data.picking ? " is-picking" : ""}`}
+      className={`step-node ${status ? `status-${status}` : "status-none"}${data.selected ? " is-selected" : ""}${data.picking ? " is-picking" : ""}${data.found ? ` found-${data.found}` : ""}`}
       data-testid="graph-node"
       data-step-id={data.stepId}
       data-status={status ?? "none"}
+      data-found={data.found ?? undefined}
     >
       <Handle type="target" position={Position.Left} isConnectable={false} />
       <button type="button" className="step-node-button nodrag" aria-pressed={data.selected}>
