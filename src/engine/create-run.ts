@@ -63,6 +63,7 @@ export async function insertRun(tx: StoreTx, p: NewRunParams): Promise<{ run: Ru
     deadlineAt: timeoutMs === null ? null : now + timeoutMs,
     source: definition.sourceFile,
     traceParent: null,
+    workflowVersion: p.workflow.version,
   };
   const reused = p.reused ?? new Map<string, StepRecord>();
   const steps: StepRecord[] = definition.steps.map((step) => {

@@ -41,7 +41,7 @@ export class CairnWorker implements AttachedWorker {
     this.#state = state;
     this.#options = options;
     this.activity = activity;
-    this.#executor = new Executor(state.store, state.workflows, state.secrets, {
+    this.#executor = new Executor(state.store, state.definitions, state.secrets, {
       workerId: this.workerId,
       concurrency: options.concurrency,
       leaseMs: options.leaseMs,
@@ -159,7 +159,12 @@ export class CairnWorker implements AttachedWorker {
 export async function recoverRuns(state: ClientState, activity: ActivityFeed): Promise<RecoveryReport> {
   const report = await withAttemptSpans(state.tracing, (spans) =>
     state.store.transaction((tx) =>
-      recoverOrphans(tx, { workflows: state.workflows, onlyRegistered: true, spans }),
+      recoverOrphans(tx, {
+        workflows: state.workflows,
+        definitions: state.definitions,
+        onlyRegistered: true,
+        spans,
+      }),
     ),
   );
   logRecovery(report, state.logger);

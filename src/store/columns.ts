@@ -40,6 +40,7 @@ export const RUN_COLUMNS: ColumnMap<RunRecord> = {
     deadlineAt: "deadline_at",
     source: "source",
     traceParent: "trace_parent",
+    workflowVersion: "workflow_version",
   },
   json: new Set(["input", "output", "error", "secretNames"]),
   booleans: new Set(["failFast"]),

@@ -27,6 +27,7 @@ export function runRecord(id: string, overrides: Partial<RunRecord> = {}): RunRe
     deadlineAt: null,
     source: null,
     traceParent: null,
+    workflowVersion: null,
     ...overrides,
   };
 }

@@ -172,6 +172,8 @@ export const PG_MIGRATIONS: readonly string[] = [
     UNIQUE (tenant, workflow_id, version));
   CREATE INDEX workflow_versions_newest ON workflow_versions (tenant, workflow_id, seq);
   `,
+  // The stored version a run executes (runs of workflows stored as data); null for registered ones.
+  `ALTER TABLE runs ADD COLUMN workflow_version TEXT;`,
 ];
 
 /**
