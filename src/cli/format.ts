@@ -83,7 +83,7 @@ export function showRun(view: RunView, parentDeleted = false, items: readonly It
   const { run, steps } = view;
   const lines = [
     `run       ${run.id}`,
-    `workflow  ${run.workflowId}`,
+    `workflow  ${run.workflowId}${run.workflowVersion ? ` version ${run.workflowVersion} (stored)` : ""}`,
     `status    ${icon(run.status)} ${run.status}${run.reason ? ` — ${run.reason}` : ""}`,
     `attempt   ${run.attempt}`,
     `origin    ${run.origin}${run.parentRunId ? ` of ${run.parentRunId}${parentDeleted ? " (deleted)" : ""} (root ${run.rootRunId})` : ""}`,

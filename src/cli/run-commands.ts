@@ -25,6 +25,7 @@ import { exitForRun, follow } from "./follow.js";
 import { planText, runJson, runLine } from "./format.js";
 import { progressPrinter, runSummary } from "./progress.js";
 import { waitingForSignal } from "./signal-command.js";
+import { isStoredId, startStored } from "./stored-run.js";
 import { otherSourceNote } from "./workflow-files.js";
 
 /** Print the run when it settles (or the handle at once when detached) and return the exit code. */
@@ -56,35 +57,58 @@ async function finish(
 export function registerRunCommands(program: Command, runner: Runner): void {
   program
     .command("run")
-    .description("validate a workflow file, start a run and follow it")
-    .argument("<file>", "workflow file: .yaml, .ts or .js (file.ts#export to pick one)")
+    .description("validate a workflow file (or take a stored workflow by id), start a run and follow it")
+    .argument(
+      "<file-or-id>",
+      "workflow file: .yaml, .ts or .js (file.ts#export to pick one); or the id of a workflow stored with cairn workflows push",
+    )
     .option("--input <json>", "run input as JSON")
     .option("--input-file <path>", "run input from a JSON file")
     .option("--id <runId>", "run id; an existing id returns that run instead of starting another")
+    .option(
+      "--version <version>",
+      'with a stored workflow id: the stored version to run (default "latest": the newest)',
+    )
+    .option("--tenant <tenant>", "with a stored workflow id: the tenant that stored it", "default")
     .option("--secret <NAME=VALUE>", "a runtime secret (repeatable; never stored)", collectSecret)
     .option("--timeout <duration>", "the run's deadline (30s, 5m, 2h); default: the workflow's `timeout`")
     .option("--detach", "only record the run and exit; a worker executes it")
     .option("--follow-logs", "print each step's output lines as they come (default on a terminal)")
     .option("--no-follow-logs", "only one line per step, also on a terminal")
-    .action(async (file: string, opts, command: Command) => {
-      let definition: WorkflowDefinition;
+    .action(async (target: string, opts, command: Command) => {
+      let definition: WorkflowDefinition | null = null;
       let input: Json;
       const prepare = async () => {
-        definition = await loadOneWorkflow(file);
         input = readInput(opts);
+        if (isStoredId(target)) return;
+        if (opts.version !== undefined)
+          throw new CairnError(
+            "USAGE",
+            `--version names a stored version of a workflow pushed with cairn workflows push, not of a file (${target}).`,
+          );
+        definition = await loadOneWorkflow(target);
       };
       return runner(
         command,
         async (cairn, global) => {
           keepStdoutForJson(global);
-          await cairn.register(definition);
-          if (opts.id) await refuseDifferentRun(cairn, opts.id, definition, input);
-          const handle = await cairn.start(definition.id, input, {
+          const options = {
             ...(opts.id ? { runId: opts.id } : {}),
             ...(opts.secret ? { secrets: opts.secret } : {}),
             ...(opts.timeout !== undefined ? { timeout: opts.timeout as string } : {}),
             detach: opts.detach === true,
-          });
+          };
+          let handle: RunHandle;
+          if (definition) {
+            await cairn.register(definition);
+            if (opts.id) await refuseDifferentRun(cairn, opts.id, definition, input);
+            handle = await cairn.start(definition.id, input, options);
+          } else
+            handle = await startStored(cairn, target, input, {
+              ...options,
+              tenant: opts.tenant as string,
+              ...(opts.version !== undefined ? { version: opts.version as string } : {}),
+            });
           return finish(cairn, handle, global, opts.detach === true, { followLogs: opts.followLogs });
         },
         { prepare },
@@ -172,6 +196,10 @@ export function registerRunCommands(program: Command, runner: Runner): void {
     .description("start a new run of the same workflow with the same input, from scratch (or many: --all)")
     .argument("[runId]")
     .option("--file <path>", "load the workflow from this file (when it moved)")
+    .option(
+      "--version <version>",
+      'for a run of a stored workflow: this stored version ("latest": the newest, the default)',
+    )
     .option("--secret <NAME=VALUE>", "a runtime secret (repeatable; never stored)", collectSecret)
     .option("--detach", "only record the new run and exit")
     .option("--follow-logs", "print each step's output lines as they come (default on a terminal)")
@@ -188,10 +216,11 @@ export function registerRunCommands(program: Command, runner: Runner): void {
         const handle = await cairn.restart(runId!, {
           detach: opts.detach === true,
           ...(opts.secret ? { secrets: opts.secret } : {}),
+          ...(opts.version !== undefined ? { version: opts.version as string } : {}),
         });
         return finish(cairn, handle, global, opts.detach === true, { followLogs: opts.followLogs });
       },
-      { prepare: async () => checkBulkFlags(runId, opts) },
+      { prepare: async () => checkBulkVersion(runId, opts) },
     ),
   );
 
@@ -214,6 +243,10 @@ export function registerRunCommands(program: Command, runner: Runner): void {
       `steps whose definition changed since the source run: ${ON_CHANGE.join("|")}`,
     )
     .option("--file <path>", "load the workflow from this file (when it moved)")
+    .option(
+      "--version <version>",
+      'for a run of a stored workflow: this stored version ("latest": the newest, the default)',
+    )
     .option("--secret <NAME=VALUE>", "a runtime secret (repeatable; never stored)", collectSecret)
     .option("--detach", "only record the new run and exit")
     .option("--follow-logs", "print each step's output lines as they come (default on a terminal)")
@@ -249,8 +282,12 @@ export function registerRunCommands(program: Command, runner: Runner): void {
               from: commaList(opts.from),
               ...(opts.items !== undefined ? { items: commaList(opts.items) } : {}),
             };
+        const version = opts.version !== undefined ? { version: opts.version as string } : {};
         if (opts.dryRun) {
-          const plan = await cairn.rerunPlan(runId!, selection, onChange ? { onChange } : {});
+          const plan = await cairn.rerunPlan(runId!, selection, {
+            ...(onChange ? { onChange } : {}),
+            ...version,
+          });
           if (global.json) printJson(plan);
           else process.stdout.write(`${planText(plan, "rerun plan")}\n`);
           return plan.refusal ? EXIT.refused : EXIT.ok;
@@ -259,6 +296,7 @@ export function registerRunCommands(program: Command, runner: Runner): void {
           detach: opts.detach === true,
           ...(onChange ? { onChange } : {}),
           ...(opts.secret ? { secrets: opts.secret } : {}),
+          ...version,
         });
         if (!global.json) process.stdout.write(`${planText(handle.plan, "rerun plan")}\n`);
         return finish(cairn, handle, global, opts.detach === true, { followLogs: opts.followLogs });
@@ -322,10 +360,11 @@ function checkBulkRerun(
     items?: string;
     latestFailed?: string;
     onChange?: string;
+    version?: string;
   },
 ): void {
   if (!opts.all) return;
-  checkBulkFlags(runId, opts);
+  checkBulkVersion(runId, opts);
   if (opts.failed !== true || opts.from !== undefined || opts.items !== undefined)
     throw new CairnError(
       "USAGE",
@@ -338,6 +377,13 @@ function checkBulkRerun(
       "USAGE",
       "--on-change applies to one run; rerun --all refuses a run whose steps changed.",
     );
+}
+
+/** The bulk flags, checked; `--version` names a version of one run's workflow, not of many. */
+function checkBulkVersion(runId: string | undefined, opts: BulkFlags & { version?: string }): void {
+  checkBulkFlags(runId, opts);
+  if (opts.all && opts.version !== undefined)
+    throw new CairnError("USAGE", "--version applies to one run; --all uses each run's newest version.");
 }
 
 function commaList(text: unknown): string[] {
