@@ -78,7 +78,7 @@ async function work(opts: WorkerOptions, global: GlobalOptions): Promise<number>
     const files =
       definitions.length === 0
         ? "no workflow files: stored workflows only"
-        : `${definitions.length} workflow${definitions.length === 1 ? "" : "s"}: ${ids}; and stored workflows`;
+        : `${definitions.length} workflow${definitions.length === 1 ? "" : "s"}: ${ids}`;
     process.stdout.write(
       `cairn worker ${cairn.workerId} ready (pid ${process.pid}; ${files}; concurrency ${concurrency}, lease ${leaseMs} ms)\n`,
     );
