@@ -6,6 +6,8 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { type TestContext, test } from "node:test";
 import { z } from "zod";
+import { storeOf } from "../src/engine/client-state.js";
+import { claimSteps } from "../src/engine/transitions.js";
 import { Cairn, CairnClient, CairnError, defineAction } from "../src/index.js";
 import { pgTestDb } from "./helpers/pg.js";
 import { tempDir } from "./helpers/temp.js";
@@ -187,6 +189,55 @@ for (const [kind, open] of stores) {
     } finally {
       await worker.close();
       await client.close();
+    }
+  });
+}
+
+for (const [kind, open] of stores) {
+  test(`${kind}: a worker recovers a stored run whose owner died, with the version's own recovery policy`, async (t) => {
+    const db = await open(t);
+    if (!db) return;
+    const client = await CairnClient.open({ db, actions: [greet] });
+    try {
+      const manual = `id: careful\nrecovery: manual\nsteps:\n  - id: hello\n    uses: greet\n    with: { name: Ada }\n`;
+      await client.storeWorkflow("careful", manual, { format: "yaml" });
+      await client.storeWorkflow("relaxed", manual.replace("careful", "relaxed").replace("manual", "auto"), {
+        format: "yaml",
+      });
+      const careful = await client.start("careful", {}, { detach: true });
+      const relaxed = await client.start("relaxed", {}, { detach: true });
+      // A worker that died mid-step: it claimed both steps, and its leases have run out.
+      const claimed = await storeOf(client).transaction((tx) =>
+        claimSteps(tx, { workerId: "w-dead", limit: 10, workflowIds: [], storedVersions: true }, -1000),
+      );
+      assert.equal(claimed.length, 2);
+    } finally {
+      await client.close();
+    }
+    const worker = await Cairn.open({
+      db,
+      pollIntervalMs: 20,
+      actions: [greet],
+      recoveryIntervalMs: 600_000,
+    });
+    try {
+      const runs = await worker.list();
+      const byWorkflow = new Map(runs.map((r) => [r.workflowId, r.id]));
+      const report = await worker.recover();
+      assert.deepEqual(
+        report.interrupted.map((i) => i.runId),
+        [byWorkflow.get("careful")],
+        "recovery: manual in the stored version leaves the run to a person",
+      );
+      assert.deepEqual(
+        report.recovered.map((r) => r.runId),
+        [byWorkflow.get("relaxed")],
+      );
+      const run = await worker.wait(byWorkflow.get("relaxed")!);
+      assert.equal(run.status, "succeeded");
+      assert.equal((await worker.run(byWorkflow.get("careful")!))?.status, "interrupted");
+    } finally {
+      await worker.close();
     }
   });
 }
