@@ -2,11 +2,11 @@ import type { Command } from "commander";
 import type { Cairn } from "../cairn.js";
 import type { WorkflowDefinition } from "../core/definition.js";
 import { CairnError } from "../core/errors.js";
-import { ON_CHANGE, type OnChange } from "../core/resume-plan.js";
+import { ON_CHANGE } from "../core/resume-plan.js";
 import type { Json } from "../core/types.js";
 import type { RunHandle } from "../engine/client.js";
 import { loadOneWorkflow } from "../loader/load-workflow-file.js";
-import { addBulkOptions, type BulkFlags, checkBulkFlags, runBulk } from "./bulk-command.js";
+import { addBulkOptions, checkBulkFlags, runBulk } from "./bulk-command.js";
 import {
   collectSecret,
   EXIT,
@@ -24,6 +24,7 @@ import { refuseDifferentRun } from "./existing-run.js";
 import { exitForRun, follow } from "./follow.js";
 import { planText, runJson, runLine } from "./format.js";
 import { progressPrinter, runSummary } from "./progress.js";
+import { checkBulkRerun, checkBulkVersion, commaList, onChangeOption } from "./run-flags.js";
 import { waitingForSignal } from "./signal-command.js";
 import { isStoredId, startStored } from "./stored-run.js";
 import { otherSourceNote } from "./workflow-files.js";
@@ -342,53 +343,4 @@ async function noteOtherSource(cairn: Cairn, runId: string, file: string | undef
   if (note) process.stderr.write(`cairn: ${note}\n`);
 }
 
-/** The --on-change value, checked. */
-function onChangeOption(value: string | undefined): OnChange | undefined {
-  if (value !== undefined && !ON_CHANGE.includes(value as OnChange))
-    throw new CairnError("USAGE", `--on-change must be one of ${ON_CHANGE.join(", ")}, got "${value}".`);
-  return value as OnChange | undefined;
-}
-
 export { openCairn };
-
-/** `rerun --all` reruns the failed steps of every selected run: one selection, no other source. */
-function checkBulkRerun(
-  runId: string | undefined,
-  opts: BulkFlags & {
-    failed?: boolean;
-    from?: string;
-    items?: string;
-    latestFailed?: string;
-    onChange?: string;
-    version?: string;
-  },
-): void {
-  if (!opts.all) return;
-  checkBulkVersion(runId, opts);
-  if (opts.failed !== true || opts.from !== undefined || opts.items !== undefined)
-    throw new CairnError(
-      "USAGE",
-      "rerun --all reruns failed steps: add --failed (--from and --items name steps and items of one run).",
-    );
-  if (opts.latestFailed !== undefined)
-    throw new CairnError("USAGE", "Use --latest-failed WORKFLOW or --all with a selection, not both.");
-  if (opts.onChange !== undefined)
-    throw new CairnError(
-      "USAGE",
-      "--on-change applies to one run; rerun --all refuses a run whose steps changed.",
-    );
-}
-
-/** The bulk flags, checked; `--version` names a version of one run's workflow, not of many. */
-function checkBulkVersion(runId: string | undefined, opts: BulkFlags & { version?: string }): void {
-  checkBulkFlags(runId, opts);
-  if (opts.all && opts.version !== undefined)
-    throw new CairnError("USAGE", "--version applies to one run; --all uses each run's newest version.");
-}
-
-function commaList(text: unknown): string[] {
-  return String(text)
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
