@@ -167,7 +167,7 @@ describe("cairn run: exit 2 for bad usage, an invalid definition or bad input, l
     assert.match(unknown.stderr, /unknown option '--frobnicate'/);
     const missing = await cairn(cwd, "run");
     assert.equal(missing.code, 2);
-    assert.match(missing.stderr, /missing required argument 'file'/);
+    assert.match(missing.stderr, /missing required argument 'file-or-id'/);
   });
 
   test("none of the refused commands left a run behind", async () => {

@@ -195,6 +195,15 @@ for (const harness of harnesses) {
       );
       assert.deepEqual(await store.getWorkflowVersion("acme", "etl"), v("bbb"));
       assert.deepEqual(await store.getWorkflowVersion("acme", "etl", "aaa"), v("aaa"));
+      // The same reads inside a transaction (a worker's recovery reads a run's version there).
+      assert.deepEqual(
+        await store.transaction(async (tx) => [
+          await tx.getWorkflowVersion("acme", "etl"),
+          await tx.getWorkflowVersion("acme", "etl", "aaa"),
+          await tx.getWorkflowVersion("other", "etl", "bbb"),
+        ]),
+        [v("bbb"), v("aaa"), undefined],
+      );
       assert.equal(await store.getWorkflowVersion("acme", "etl", "zzz"), undefined);
       assert.deepEqual(await store.listWorkflowVersions("nobody", "etl"), []);
       assert.equal(await store.getWorkflowVersion("nobody", "etl"), undefined);
@@ -238,6 +247,7 @@ for (const harness of harnesses) {
         deadlineAt: 1_700_000_300_000,
         source: "/srv/flows/report.ts#report",
         traceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        workflowVersion: "3f9a1c0d2b7e4f61",
       });
       await store.transaction((tx) => tx.insertRun(run));
       assert.deepEqual(await store.getRun("r1"), run);
@@ -1072,7 +1082,12 @@ for (const harness of harnesses) {
           stepRecord("tolerant", "broken", { status: "failed" }),
         ]);
       });
-      const claimable = (filter: { runIds?: string[]; workflowIds?: string[]; workerId?: string }) =>
+      const claimable = (filter: {
+        runIds?: string[];
+        workflowIds?: string[];
+        workerId?: string;
+        storedVersions?: boolean;
+      }) =>
         store.transaction(async (tx) =>
           refsOf(await tx.selectClaimable({ workerId: "w1", limit: 10, now: 10, ...filter })),
         );
@@ -1083,6 +1098,19 @@ for (const harness of harnesses) {
       assert.deepEqual(await claimable({ workflowIds: ["wf-b"] }), ["tolerant/s"]);
       assert.deepEqual(await claimable({ workflowIds: [] }), []);
       assert.equal(await store.read((tx) => tx.nextReadyAt({ workerId: "w1", workflowIds: ["none"] })), null);
+      // Runs of a stored version are claimable by a worker that asks for them, whatever their id.
+      await store.transaction(async (tx) => {
+        await tx.insertRun(runRecord("stored", { workflowId: "wf-c", workflowVersion: "v1" }));
+        await tx.insertSteps([stepRecord("stored", "s", { status: "ready", readyAt: 1 })]);
+      });
+      assert.deepEqual(await claimable({ workflowIds: ["wf-b"] }), ["tolerant/s"]);
+      const withStored = { workflowIds: ["wf-b"], storedVersions: true };
+      assert.deepEqual(await claimable(withStored), ["stored/s", "tolerant/s"]);
+      assert.deepEqual(await claimable({ workflowIds: [], storedVersions: true }), ["stored/s"]);
+      assert.equal(
+        await store.read((tx) => tx.nextReadyAt({ workerId: "w1", workflowIds: [], storedVersions: true })),
+        1,
+      );
     });
 
     it("two workers claiming at once never get the same step", async ({ store }) => {

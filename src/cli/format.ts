@@ -96,7 +96,7 @@ export function showRun(view: RunView, related: ShownRelations = {}): string {
   const { parentDeleted = false, items = [], childRuns = [] } = related;
   const lines = [
     `run       ${run.id}`,
-    `workflow  ${run.workflowId}`,
+    `workflow  ${run.workflowId}${run.workflowVersion ? ` version ${run.workflowVersion} (stored)` : ""}`,
     `status    ${icon(run.status)} ${run.status}${run.reason ? ` — ${run.reason}` : ""}`,
     `attempt   ${run.attempt}`,
     `origin    ${run.origin}${run.parentRunId ? ` of ${run.parentRunId}${parentDeleted ? " (deleted)" : ""} (root ${run.rootRunId})` : ""}`,

@@ -70,8 +70,9 @@ function packageVersion(): string {
 
 export function buildProgram(): Command {
   const program = new Command("cairn")
-    .description("Durable workflow runs that pick up exactly where they stopped.")
-    .version(packageVersion(), "--version", "print the version of Cairn")
+    .description(
+      "Durable workflow runs that pick up exactly where they stopped. (cairn --version prints the version.)",
+    )
     .option(
       "--db <location>",
       "store: a SQLite file or a postgres:// URL (default $CAIRN_DB or .cairn/cairn.db)",
@@ -108,6 +109,12 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // Cairn's version only as the first argument: after a command, --version is that command's
+  // (cairn run etl --version 3f9a…), which a root option would take wherever it stood.
+  if (argv[2] === "--version") {
+    process.stdout.write(`${packageVersion()}\n`);
+    return;
+  }
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

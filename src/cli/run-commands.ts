@@ -2,11 +2,11 @@ import type { Command } from "commander";
 import type { Cairn } from "../cairn.js";
 import type { WorkflowDefinition } from "../core/definition.js";
 import { CairnError } from "../core/errors.js";
-import { type LinkedRun, ON_CHANGE, type OnChange } from "../core/resume-plan.js";
+import { type LinkedRun, ON_CHANGE } from "../core/resume-plan.js";
 import type { Json } from "../core/types.js";
 import type { RunHandle } from "../engine/client.js";
 import { loadOneWorkflow } from "../loader/load-workflow-file.js";
-import { addBulkOptions, type BulkFlags, checkBulkFlags, runBulk } from "./bulk-command.js";
+import { addBulkOptions, checkBulkFlags, runBulk } from "./bulk-command.js";
 import {
   collectSecret,
   EXIT,
@@ -24,7 +24,9 @@ import { refuseDifferentRun } from "./existing-run.js";
 import { exitForRun, follow } from "./follow.js";
 import { planText, runJson, runLine } from "./format.js";
 import { progressPrinter, runSummary } from "./progress.js";
+import { checkBulkRerun, checkBulkVersion, commaList, onChangeOption } from "./run-flags.js";
 import { waitingForSignal } from "./signal-command.js";
+import { isStoredId, startStored } from "./stored-run.js";
 import { loadWorkflows, otherSourceNote } from "./workflow-files.js";
 
 /** Print the run when it settles (or the handle at once when detached) and return the exit code. */
@@ -78,11 +80,19 @@ async function followCallers(
 export function registerRunCommands(program: Command, runner: Runner): void {
   program
     .command("run")
-    .description("validate a workflow file, start a run and follow it")
-    .argument("<file>", "workflow file: .yaml, .ts or .js (file.ts#export to pick one)")
+    .description("validate a workflow file (or take a stored workflow by id), start a run and follow it")
+    .argument(
+      "<file-or-id>",
+      "workflow file: .yaml, .ts or .js (file.ts#export to pick one); or the id of a workflow stored with cairn workflows push",
+    )
     .option("--input <json>", "run input as JSON")
     .option("--input-file <path>", "run input from a JSON file")
     .option("--id <runId>", "run id; an existing id returns that run instead of starting another")
+    .option(
+      "--version <version>",
+      'with a stored workflow id: the stored version to run (default "latest": the newest)',
+    )
+    .option("--tenant <tenant>", "with a stored workflow id: the tenant that stored it", "default")
     .option("--secret <NAME=VALUE>", "a runtime secret (repeatable; never stored)", collectSecret)
     .option("--timeout <duration>", "the run's deadline (30s, 5m, 2h); default: the workflow's `timeout`")
     .option("--detach", "only record the run and exit; a worker executes it")
@@ -92,28 +102,43 @@ export function registerRunCommands(program: Command, runner: Runner): void {
     )
     .option("--follow-logs", "print each step's output lines as they come (default on a terminal)")
     .option("--no-follow-logs", "only one line per step, also on a terminal")
-    .action(async (file: string, opts, command: Command) => {
-      let definition: WorkflowDefinition;
+    .action(async (target: string, opts, command: Command) => {
+      let definition: WorkflowDefinition | null = null;
       let others: WorkflowDefinition[] = [];
       let input: Json;
       const prepare = async () => {
-        definition = await loadOneWorkflow(file);
         if (opts.workflows) others = await loadWorkflows(opts.workflows as string[]);
         input = readInput(opts);
+        if (isStoredId(target)) return;
+        if (opts.version !== undefined)
+          throw new CairnError(
+            "USAGE",
+            `--version names a stored version of a workflow pushed with cairn workflows push, not of a file (${target}).`,
+          );
+        definition = await loadOneWorkflow(target);
       };
       return runner(
         command,
         async (cairn, global) => {
           keepStdoutForJson(global);
-          for (const other of others) if (other.id !== definition.id) await cairn.register(other);
-          await cairn.register(definition);
-          if (opts.id) await refuseDifferentRun(cairn, opts.id, definition, input);
-          const handle = await cairn.start(definition.id, input, {
+          for (const other of others) if (other.id !== definition?.id) await cairn.register(other);
+          const options = {
             ...(opts.id ? { runId: opts.id } : {}),
             ...(opts.secret ? { secrets: opts.secret } : {}),
             ...(opts.timeout !== undefined ? { timeout: opts.timeout as string } : {}),
             detach: opts.detach === true,
-          });
+          };
+          let handle: RunHandle;
+          if (definition) {
+            await cairn.register(definition);
+            if (opts.id) await refuseDifferentRun(cairn, opts.id, definition, input);
+            handle = await cairn.start(definition.id, input, options);
+          } else
+            handle = await startStored(cairn, target, input, {
+              ...options,
+              tenant: opts.tenant as string,
+              ...(opts.version !== undefined ? { version: opts.version as string } : {}),
+            });
           return finish(cairn, handle, global, opts.detach === true, { followLogs: opts.followLogs });
         },
         { prepare },
@@ -202,6 +227,10 @@ export function registerRunCommands(program: Command, runner: Runner): void {
     .description("start a new run of the same workflow with the same input, from scratch (or many: --all)")
     .argument("[runId]")
     .option("--file <path>", "load the workflow from this file (when it moved)")
+    .option(
+      "--version <version>",
+      'for a run of a stored workflow: this stored version ("latest": the newest, the default)',
+    )
     .option("--secret <NAME=VALUE>", "a runtime secret (repeatable; never stored)", collectSecret)
     .option("--detach", "only record the new run and exit")
     .option("--follow-logs", "print each step's output lines as they come (default on a terminal)")
@@ -218,10 +247,11 @@ export function registerRunCommands(program: Command, runner: Runner): void {
         const handle = await cairn.restart(runId!, {
           detach: opts.detach === true,
           ...(opts.secret ? { secrets: opts.secret } : {}),
+          ...(opts.version !== undefined ? { version: opts.version as string } : {}),
         });
         return finish(cairn, handle, global, opts.detach === true, { followLogs: opts.followLogs });
       },
-      { prepare: async () => checkBulkFlags(runId, opts) },
+      { prepare: async () => checkBulkVersion(runId, opts) },
     ),
   );
 
@@ -244,6 +274,10 @@ export function registerRunCommands(program: Command, runner: Runner): void {
       `steps whose definition changed since the source run: ${ON_CHANGE.join("|")}`,
     )
     .option("--file <path>", "load the workflow from this file (when it moved)")
+    .option(
+      "--version <version>",
+      'for a run of a stored workflow: this stored version ("latest": the newest, the default)',
+    )
     .option("--secret <NAME=VALUE>", "a runtime secret (repeatable; never stored)", collectSecret)
     .option("--detach", "only record the new run and exit")
     .option("--follow-logs", "print each step's output lines as they come (default on a terminal)")
@@ -279,8 +313,12 @@ export function registerRunCommands(program: Command, runner: Runner): void {
               from: commaList(opts.from),
               ...(opts.items !== undefined ? { items: commaList(opts.items) } : {}),
             };
+        const version = opts.version !== undefined ? { version: opts.version as string } : {};
         if (opts.dryRun) {
-          const plan = await cairn.rerunPlan(runId!, selection, onChange ? { onChange } : {});
+          const plan = await cairn.rerunPlan(runId!, selection, {
+            ...(onChange ? { onChange } : {}),
+            ...version,
+          });
           if (global.json) printJson(plan);
           else process.stdout.write(`${planText(plan, "rerun plan")}\n`);
           return plan.refusal ? EXIT.refused : EXIT.ok;
@@ -289,6 +327,7 @@ export function registerRunCommands(program: Command, runner: Runner): void {
           detach: opts.detach === true,
           ...(onChange ? { onChange } : {}),
           ...(opts.secret ? { secrets: opts.secret } : {}),
+          ...version,
         });
         if (!global.json) process.stdout.write(`${planText(handle.plan, "rerun plan")}\n`);
         return finish(cairn, handle, global, opts.detach === true, { followLogs: opts.followLogs });
@@ -334,45 +373,4 @@ async function noteOtherSource(cairn: Cairn, runId: string, file: string | undef
   if (note) process.stderr.write(`cairn: ${note}\n`);
 }
 
-/** The --on-change value, checked. */
-function onChangeOption(value: string | undefined): OnChange | undefined {
-  if (value !== undefined && !ON_CHANGE.includes(value as OnChange))
-    throw new CairnError("USAGE", `--on-change must be one of ${ON_CHANGE.join(", ")}, got "${value}".`);
-  return value as OnChange | undefined;
-}
-
 export { openCairn };
-
-/** `rerun --all` reruns the failed steps of every selected run: one selection, no other source. */
-function checkBulkRerun(
-  runId: string | undefined,
-  opts: BulkFlags & {
-    failed?: boolean;
-    from?: string;
-    items?: string;
-    latestFailed?: string;
-    onChange?: string;
-  },
-): void {
-  if (!opts.all) return;
-  checkBulkFlags(runId, opts);
-  if (opts.failed !== true || opts.from !== undefined || opts.items !== undefined)
-    throw new CairnError(
-      "USAGE",
-      "rerun --all reruns failed steps: add --failed (--from and --items name steps and items of one run).",
-    );
-  if (opts.latestFailed !== undefined)
-    throw new CairnError("USAGE", "Use --latest-failed WORKFLOW or --all with a selection, not both.");
-  if (opts.onChange !== undefined)
-    throw new CairnError(
-      "USAGE",
-      "--on-change applies to one run; rerun --all refuses a run whose steps changed.",
-    );
-}
-
-function commaList(text: unknown): string[] {
-  return String(text)
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-}

@@ -28,25 +28,26 @@ import { shutdownSignal } from "./signals.js";
 import { loadWorkflows } from "./workflow-files.js";
 
 interface WorkerOptions extends RetentionOptionFlags, MetricsPortOptions {
-  workflows: string[];
+  workflows?: string[];
   concurrency: string;
   leaseMs: string;
   heartbeatMs?: string;
 }
 
 /**
- * `cairn worker`: execute ready steps of the registered workflows until SIGTERM/SIGINT. Start one per
- * machine (or several) against one PostgreSQL database; they share the work.
+ * `cairn worker`: execute ready steps of the registered workflows, and of runs of workflows stored as
+ * data (their definition comes from the store), until SIGTERM/SIGINT. Start one per machine (or
+ * several) against one PostgreSQL database; they share the work.
  */
 export function registerWorkerCommand(program: Command): void {
   const command = program
     .command("worker")
     .description(
-      "execute ready steps of the given workflows and start their scheduled runs until stopped; run many, on many machines",
+      "execute ready steps of the given workflows (and of runs of workflows stored with cairn workflows push) and start their scheduled runs until stopped; run many, on many machines",
     )
-    .requiredOption(
+    .option(
       "--workflows <paths...>",
-      "workflow files, or directories of them (.yaml .yml .ts .mts .cts .js .mjs .cjs)",
+      "workflow files, or directories of them (.yaml .yml .ts .mts .cts .js .mjs .cjs); without it, only runs of stored workflows",
     )
     .option("--concurrency <n>", "steps executed at once by this worker", "8")
     .option("--lease-ms <n>", "how long a claimed step stays this worker's without a heartbeat", "30000")
@@ -70,8 +71,8 @@ async function work(opts: WorkerOptions, global: GlobalOptions): Promise<number>
       opts.heartbeatMs === undefined ? undefined : positiveInt(opts.heartbeatMs, "--heartbeat-ms");
     const retention = retentionRules(opts);
     const metricsAt = metricsAddress(opts);
-    const definitions = await loadWorkflows(opts.workflows);
-    if (definitions.length === 0)
+    const definitions = opts.workflows ? await loadWorkflows(opts.workflows) : [];
+    if (opts.workflows && definitions.length === 0)
       throw new CairnError("USAGE", `No workflow files found in ${opts.workflows.join(", ")}.`);
     // From here on stderr holds only log lines (JSON unless it is a terminal), errors included.
     logger = cliLogger(global, "info");
@@ -94,8 +95,12 @@ async function work(opts: WorkerOptions, global: GlobalOptions): Promise<number>
     // Listen for SIGTERM before saying "ready": one sent on seeing that line must stop us cleanly.
     const stopping = shutdownSignal();
     cairn.logger.info({ workerId: cairn.workerId, workflows: ids, concurrency, leaseMs }, "worker ready");
+    const files =
+      definitions.length === 0
+        ? "no workflow files: stored workflows only"
+        : `${definitions.length} workflow${definitions.length === 1 ? "" : "s"}: ${ids}`;
     process.stdout.write(
-      `cairn worker ${cairn.workerId} ready (pid ${process.pid}; ${definitions.length} workflow${definitions.length === 1 ? "" : "s"}: ${ids}; concurrency ${concurrency}, lease ${leaseMs} ms)\n`,
+      `cairn worker ${cairn.workerId} ready (pid ${process.pid}; ${files}; concurrency ${concurrency}, lease ${leaseMs} ms)\n`,
     );
     await stopping;
     logger.info(

@@ -152,6 +152,12 @@ export interface RunRecord {
   /** The file this run's definition was loaded from (`file.ts#export` for one export), or null. */
   source: string | null;
   /**
+   * The stored version (of the run's tenant) the run executes, for a workflow stored as data; null for
+   * a registered workflow (a file or code: its `fingerprint` says which definition it started with).
+   * Resume keeps it; restart and rerun take the newest version unless one is named.
+   */
+  workflowVersion: string | null;
+  /**
    * The W3C `traceparent` of the run's current attempt span when tracing is on (docs/operations.md,
    * "Traces"): the steps of the attempt are its children, and the next resume or recovery continues
    * the same trace from it. null when the run was started and resumed without tracing.

@@ -14,8 +14,11 @@ import { StepParked } from "./sleep.js";
 
 /** What starting a child run needs of the process executing its caller (the worker gives it). */
 export interface ChildStarter {
-  /** The child's workflow: registered in this process, or loaded from the file it was loaded from. */
-  workflow(workflowId: string): Promise<LoadedWorkflow>;
+  /**
+   * The child's workflow: registered in this process, loaded from the file it was loaded from, or
+   * the caller's tenant's newest stored version.
+   */
+  workflow(workflowId: string, tenant: string): Promise<LoadedWorkflow>;
   /** Before the child's insert commits: this process may execute it, with these secrets in memory. */
   adopt(caller: string, childRunId: string, secrets: Readonly<Record<string, string>>): void;
   /** The child is recorded: look for its ready steps now. */
@@ -90,7 +93,7 @@ export class ChildWaits {
     const { store, ref, run, starter } = this.deps;
     if (!starter)
       throw new CairnError("USAGE", "runWorkflow needs a worker that can start runs (a CairnWorker).");
-    const workflow = await starter.workflow(workflowId);
+    const workflow = await starter.workflow(workflowId, run.tenant);
     const { definition } = workflow;
     const value = await validateInput(definition, toJsonValue(input ?? {}, "runWorkflow input"));
     checkSecrets(definition.secrets, this.deps.secrets, `Child workflow "${workflowId}"`);

@@ -25,7 +25,7 @@ import { linkedRuns } from "./linked-resume.js";
 import { planResume } from "./resume.js";
 import { type RunView, viewHistory, viewRun } from "./run-view.js";
 import { type WorkflowHistoryPage, workflowHistory } from "./workflow-history.js";
-import { workflowOfRun } from "./workflow-lookup.js";
+import { workflowForNewRun, workflowOfRun } from "./workflow-lookup.js";
 
 /** Which events `eventsAfter` reads: one run's, or (no `runId`) every run's of a tenant. */
 export interface EventFilter {
@@ -42,9 +42,9 @@ export interface EventFilter {
 export class ClientQueries {
   /** The run with its steps; a running run whose owner died is reported as interrupted. */
   async get(runId: string): Promise<RunView | undefined> {
-    const { store, workflows } = stateOf(this);
+    const { store, definitions } = stateOf(this);
     const run = await store.getRun(runId);
-    const view = run && (await viewRun(store, runId, workflows.get(run.workflowId)));
+    const view = run && (await viewRun(store, runId, definitions.known(run)));
     // Reported once what was read is on disk (read first: a commit made after a sync is not covered by it).
     await store.flushed();
     return view;
@@ -132,9 +132,9 @@ export class ClientQueries {
 
   /** The run's attempts (its start and each resume), each with its outcome once it ended. */
   async history(runId: string): Promise<RunAttemptRecord[]> {
-    const { store, workflows } = stateOf(this);
+    const { store, definitions } = stateOf(this);
     const run = await store.getRun(runId);
-    return viewHistory(store, runId, run && workflows.get(run.workflowId));
+    return viewHistory(store, runId, run && definitions.known(run));
   }
 
   workflows(): Promise<WorkflowRecord[]> {
@@ -177,9 +177,13 @@ export class ClientQueries {
   }
 
   /** What a rerun would execute and reuse (from which run), and why; changes nothing. */
-  async rerunPlan(runId: string, selection: RerunSelection, options: RerunOptions = {}): Promise<ResumePlan> {
+  async rerunPlan(
+    runId: string,
+    selection: RerunSelection,
+    options: RerunOptions & { version?: string } = {},
+  ): Promise<ResumePlan> {
     const state = stateOf(this);
-    const workflow = await workflowOfRun(state, runId);
+    const workflow = await workflowForNewRun(state, runId, options.version);
     return (await state.store.read((tx) => planRerun(tx, runId, workflow, selection, options))).plan;
   }
 

@@ -21,7 +21,7 @@ import { withAttemptSpans } from "./open-tracing.js";
 import type { LoadedWorkflow } from "./registry.js";
 import { resumeRun } from "./resume.js";
 import { checkSecrets, sameRun } from "./run-checks.js";
-import { ensureRegistered, workflowById, workflowOfRun } from "./workflow-lookup.js";
+import { ensureRegistered, workflowById, workflowForNewRun, workflowOfRun } from "./workflow-lookup.js";
 
 export interface StartOptions {
   runId?: string;
@@ -33,6 +33,12 @@ export interface StartOptions {
   tenant?: string;
   /** The run's deadline ("30m", or milliseconds); default: the workflow's `timeout`. */
   timeout?: number | string;
+  /**
+   * Start a workflow stored as data (`storeWorkflow`, `PUT /api/workflows/{id}`): this version of the
+   * tenant's, or "latest" for its newest. Without it, a workflow id not registered by any process
+   * starts the tenant's newest stored version.
+   */
+  version?: string;
 }
 
 export type ClientResumeOptions = ResumeOptions & {
@@ -43,7 +49,16 @@ export type ClientResumeOptions = ResumeOptions & {
   timeout?: number | string;
 };
 
-export type NewRunOptions = { actor?: string; secrets?: Record<string, string>; detach?: boolean };
+export type NewRunOptions = {
+  actor?: string;
+  secrets?: Record<string, string>;
+  detach?: boolean;
+  /**
+   * Restart or rerun with this stored version ("latest": the newest) of the run's workflow. Default:
+   * for a run of a workflow stored as data, the tenant's newest version; otherwise the current definition.
+   */
+  version?: string;
+};
 
 /** Start a run, or (an existing `runId`) return that run instead of starting a second one. */
 export async function startRun(
@@ -53,9 +68,15 @@ export async function startRun(
   options: StartOptions,
 ): Promise<RunRecord> {
   const { store } = state;
+  const tenant = options.tenant ?? state.options.tenant;
+  if (typeof workflow !== "string" && options.version !== undefined)
+    throw new CairnError(
+      "USAGE",
+      "A version names a workflow stored as data: start it by its id, not with a definition.",
+    );
   const loaded =
     typeof workflow === "string"
-      ? await workflowById(state, workflow)
+      ? await workflowById(state, workflow, { tenant, version: options.version })
       : await ensureRegistered(state, workflow);
   const definition = loaded.definition;
   const runId = options.runId ?? newId("run");
@@ -64,7 +85,6 @@ export async function startRun(
       "INVALID_INPUT",
       `Run id "${runId}" may only contain letters, digits, "_", "." and "-" (at most 128).`,
     );
-  const tenant = options.tenant ?? state.options.tenant;
   const existing = await store.getRun(runId);
   if (existing) {
     // Found, but perhaps committed by this process a moment ago and not yet on disk.
@@ -103,7 +123,10 @@ export async function startRun(
   return run;
 }
 
-/** Continue a failed, cancelled, paused or interrupted run in place, with the current definition. */
+/**
+ * Continue a failed, cancelled, paused or interrupted run in place, with the current definition (for
+ * a workflow stored as data: the run's own version).
+ */
 export async function resumeInPlace(
   state: ClientState,
   runId: string,
@@ -186,7 +209,7 @@ async function newRunFrom(
 ): Promise<RunRecord> {
   const source = await state.store.getRun(runId);
   if (!source) throw new CairnError("NOT_FOUND", `Run "${runId}" does not exist.`);
-  const workflow = await workflowOfRun(state, runId);
+  const workflow = await workflowForNewRun(state, runId, options.version);
   checkSecrets(source.secretNames, options.secrets, `Run "${runId}"`);
   const newRunId = newId("run");
   const workdir = path.join(state.store.dataDir, "runs", newRunId);

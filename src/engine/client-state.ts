@@ -3,6 +3,7 @@ import type { CairnLogger } from "../core/logger.js";
 import type { Store } from "../store/store.js";
 import type { ResolvedOptions, WorkflowLoader } from "./cairn-options.js";
 import type { LoadedWorkflow } from "./registry.js";
+import type { RunDefinitions } from "./run-definitions.js";
 import type { RunTracing } from "./tracing.js";
 import type { WakeUps } from "./wake-ups.js";
 
@@ -29,6 +30,8 @@ export interface ClientState {
   readonly actions: readonly Action<never>[];
   /** Workflows registered in this process, by id. */
   readonly workflows: Map<string, LoadedWorkflow>;
+  /** The definition of each run: registered (`workflows`) or its stored version, parsed once. */
+  readonly definitions: RunDefinitions;
   /** Secrets of runs started or resumed here, held in memory only, by run id. */
   readonly secrets: Map<string, Readonly<Record<string, string>>>;
   /** Runs started or resumed here and not detached (a worker with `onlyOwnRuns` executes these). */

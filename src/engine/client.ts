@@ -32,6 +32,7 @@ import {
   type RetentionRules,
   startRetention,
 } from "./retention.js";
+import { RunDefinitions } from "./run-definitions.js";
 import { waitForRun } from "./run-wait.js";
 import { listScheduleViews, type ScheduleView, setSchedulesPaused } from "./schedules.js";
 import { type SignalReceipt, sendSignal } from "./signals.js";
@@ -75,14 +76,17 @@ export class CairnClient extends ClientQueries {
   ) {
     super();
     const resolved = resolveOptions(options);
+    const workflows = new Map<string, LoadedWorkflow>();
+    const actions = options.actions ?? [];
     bindState(this, {
       store,
       ownsStore,
       options: resolved,
       logger: resolved.logger,
       loadWorkflow: options.loadWorkflow ?? null,
-      actions: options.actions ?? [],
-      workflows: new Map(),
+      actions,
+      workflows,
+      definitions: new RunDefinitions(workflows, actions),
       secrets: new Map(),
       ownRuns: new Set(),
       wakeUps: new WakeUps(resolved.pollIntervalMs),

@@ -67,6 +67,7 @@ export async function insertRun(tx: StoreTx, p: NewRunParams): Promise<{ run: Ru
     traceParent: null,
     callerRunId: p.caller?.runId ?? null,
     callerStepId: p.caller?.stepId ?? null,
+    workflowVersion: p.workflow.version,
   };
   const reused = p.reused ?? new Map<string, StepRecord>();
   const steps: StepRecord[] = definition.steps.map((step) => {

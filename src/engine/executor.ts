@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import { performance } from "node:perf_hooks";
+import { isCairnError } from "../core/errors.js";
 import type { RunRecord, StepRecord } from "../core/types.js";
 import { type FencedStepRef, isStoreFailure, type Store, type StoreTx } from "../store/store.js";
 import type { ActivityFeed } from "./activity.js";
@@ -10,7 +11,8 @@ import { GroupCommitter } from "./group-commit.js";
 import { Heartbeat, type Renewal } from "./heartbeat.js";
 import { executionKey, type InFlight } from "./in-flight.js";
 import type { LoadedWorkflow } from "./registry.js";
-import { type AbortCause, executeStep, handedBack } from "./step-runner.js";
+import type { RunDefinitions } from "./run-definitions.js";
+import { type AbortCause, executeStep, handedBack, unrunnable } from "./step-runner.js";
 import type { RunTracing } from "./tracing.js";
 import { claimSteps, type OutcomeResult, recordOutcomes, type StepOutcome } from "./transitions.js";
 
@@ -83,7 +85,8 @@ export class Executor extends EventEmitter<ExecutorEvents> {
 
   constructor(
     private readonly store: Store,
-    private readonly workflows: ReadonlyMap<string, LoadedWorkflow>,
+    /** Each run's definition: a registered workflow, or the stored version the run records. */
+    private readonly definitions: RunDefinitions,
     private readonly secrets: ReadonlyMap<string, Readonly<Record<string, string>>>,
     private readonly options: ExecutorOptions,
   ) {
@@ -122,7 +125,10 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       ? 0
       : Math.max(0, this.options.concurrency - this.#inFlight.size + outcomes.length);
     const claimFor = { workerId: this.options.workerId, leaseMs: this.options.leaseMs, limit };
-    const result = await recordOutcomes(tx, outcomes, { workflow: (id) => this.workflows.get(id), claimFor });
+    const result = await recordOutcomes(tx, outcomes, {
+      workflow: (run) => this.definitions.known(run),
+      claimFor,
+    });
     const room = limit - result.claimed.length;
     if (room > 0 && (this.#backlog || result.readied) && !this.#stopped) {
       const more = await claimSteps(tx, this.#claimFilter(room), this.options.leaseMs, result.runs);
@@ -204,7 +210,8 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     return {
       workerId: this.options.workerId,
       limit,
-      workflowIds: [...this.workflows.keys()],
+      workflowIds: [...this.definitions.registered.keys()],
+      storedVersions: true,
       ...(this.options.onlyRuns ? { runIds: [...this.options.onlyRuns] } : {}),
     };
   }
@@ -242,8 +249,18 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     const { step, controller } = entry;
     const startedAt = performance.now();
     const run = claimedWith ?? (await this.store.getRun(step.runId));
-    const workflow = run && this.workflows.get(run.workflowId);
-    if (!run || !workflow) return;
+    if (!run) return;
+    let workflow: LoadedWorkflow | undefined;
+    try {
+      workflow = await this.definitions.ofRun(this.store, run);
+    } catch (error) {
+      // A stored version this process cannot run (an action it has not registered, the version gone):
+      // the step fails with the sentence that says why, instead of the worker retrying it forever.
+      if (!isCairnError(error)) throw error;
+      await this.#commit(unrunnable(step, error), step, controller);
+      return;
+    }
+    if (!workflow) return;
     this.#deadlines.arm(run);
     // A step that must not run twice starts only once its claim is on disk: after a power loss it is
     // then found running and left to a person, never silently started again.

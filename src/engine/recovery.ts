@@ -2,6 +2,7 @@ import type { RunRecord, StepRecord } from "../core/types.js";
 import type { FencedStepRef, StoreTx } from "../store/store.js";
 import { judgeRunningSteps, orphanReason, type StepLiveness } from "./liveness.js";
 import { type LoadedWorkflow, type StoredPolicy, storedPolicy } from "./registry.js";
+import type { RunDefinitions } from "./run-definitions.js";
 import { event } from "./run-events.js";
 import type { AttemptSpans } from "./tracing.js";
 
@@ -30,6 +31,8 @@ export async function recoverOrphans(tx: StoreTx, options: RecoveryOptions): Pro
 
 export interface RecoveryOptions {
   readonly workflows: ReadonlyMap<string, LoadedWorkflow>;
+  /** Where runs of stored versions find their definition (a worker runs those whatever their id). */
+  readonly definitions?: RunDefinitions;
   readonly onlyRegistered: boolean;
   /** Where the attempt span of each run this pass resumes begins, when tracing is on. */
   readonly spans?: AttemptSpans | undefined;
@@ -47,9 +50,11 @@ class RecoveryPass {
     readonly now: number,
   ) {}
 
-  /** Whether recovery looks at runs of this workflow (a process may recover only its registered ones). */
-  covers(workflowId: string): boolean {
-    return !this.options.onlyRegistered || this.options.workflows.has(workflowId);
+  /** Whether recovery looks at this run (a process may recover only those it could execute). */
+  covers(run: RunRecord): boolean {
+    if (!this.options.onlyRegistered) return true;
+    if (run.workflowVersion !== null) return this.options.definitions !== undefined;
+    return this.options.workflows.has(run.workflowId);
   }
 
   async run(id: string): Promise<RunRecord | undefined> {
@@ -57,12 +62,21 @@ class RecoveryPass {
     return this.#runs.get(id);
   }
 
-  async policy(workflowId: string): Promise<StoredPolicy> {
-    let policy = this.#policies.get(workflowId);
+  async policy(run: RunRecord): Promise<StoredPolicy> {
+    const { workflowId, workflowVersion } = run;
+    const key = workflowVersion === null ? workflowId : `${workflowId}@${workflowVersion}`;
+    let policy = this.#policies.get(key);
     if (!policy) {
-      const loaded = this.options.workflows.get(workflowId);
-      policy = loaded ? policyFromDefinition(loaded) : storedPolicy(await this.tx.getWorkflow(workflowId));
-      this.#policies.set(workflowId, policy);
+      if (workflowVersion !== null) {
+        // Read in this transaction (SQLite has no other reader while it is open). A version this
+        // process cannot parse gets the defaults; executing its step then fails with the reason.
+        const loaded = await this.options.definitions?.ofRun(this.tx, run).catch(() => undefined);
+        policy = loaded ? policyFromDefinition(loaded) : storedPolicy(undefined);
+      } else {
+        const loaded = this.options.workflows.get(workflowId);
+        policy = loaded ? policyFromDefinition(loaded) : storedPolicy(await this.tx.getWorkflow(workflowId));
+      }
+      this.#policies.set(key, policy);
     }
     return policy;
   }
@@ -84,15 +98,12 @@ async function judgeOrphanCandidates(pass: RecoveryPass): Promise<StepLiveness[]
   const candidates: StepRecord[] = [];
   for (const step of await pass.tx.runningSteps()) {
     const run = await pass.run(step.runId);
-    if (run && pass.covers(run.workflowId)) candidates.push(step);
+    if (run && pass.covers(run)) candidates.push(step);
   }
   const timeouts = new Map<string, number | null>();
   for (const step of candidates) {
     const run = (await pass.run(step.runId))!;
-    timeouts.set(
-      `${step.runId}/${step.stepId}`,
-      (await pass.policy(run.workflowId)).timeouts.get(step.stepId) ?? null,
-    );
+    timeouts.set(`${step.runId}/${step.stepId}`, (await pass.policy(run)).timeouts.get(step.stepId) ?? null);
   }
   return judgeRunningSteps(pass.tx, candidates, (s) => timeouts.get(`${s.runId}/${s.stepId}`) ?? null);
 }
@@ -113,7 +124,7 @@ async function recoverStep(pass: RecoveryPass, step: StepRecord, reason: string 
     return;
   }
   if (run.status === "running") {
-    const interruption = interruptionOf(step, reason, await pass.policy(run.workflowId));
+    const interruption = interruptionOf(step, reason, await pass.policy(run));
     if (interruption) {
       await pass.interrupt(run, interruption);
       return;
@@ -184,11 +195,11 @@ async function resumeRecoveredRuns(pass: RecoveryPass): Promise<void> {
 async function releaseDriverlessRuns(pass: RecoveryPass): Promise<void> {
   const { tx, now } = pass;
   for (const run of await tx.listRunsByStatus(["running"], 1000)) {
-    if (run.driverId === null || !pass.covers(run.workflowId)) continue;
+    if (run.driverId === null || !pass.covers(run)) continue;
     if ((await tx.runActivity(run.id)).running) continue;
     const reason = await orphanReason(tx, run, [], () => null);
     if (!reason) continue;
-    const policy = await pass.policy(run.workflowId);
+    const policy = await pass.policy(run);
     if (policy.recovery === "manual") await pass.interrupt(run, reason);
     else await tx.updateRun(run.id, { driverId: null, updatedAt: now }, ["running"]);
   }

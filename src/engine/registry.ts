@@ -13,9 +13,11 @@ export interface LoadedWorkflow {
   readonly order: readonly string[];
   readonly sinks: readonly string[];
   readonly steps: ReadonlyMap<string, WorkflowDefinition["steps"][number]>;
+  /** The stored version this definition is (a workflow stored as data); null for a registered one. */
+  readonly version: string | null;
 }
 
-export function loadWorkflow(definition: WorkflowDefinition): LoadedWorkflow {
+export function loadWorkflow(definition: WorkflowDefinition, version: string | null = null): LoadedWorkflow {
   const order = topologicalOrder(definition.steps);
   const fingerprints = stepFingerprints(definition, order);
   const successors = successorsOf(definition.steps);
@@ -27,6 +29,7 @@ export function loadWorkflow(definition: WorkflowDefinition): LoadedWorkflow {
     order,
     sinks: definition.steps.filter((s) => successors.get(s.id)?.length === 0).map((s) => s.id),
     steps: new Map(definition.steps.map((s) => [s.id, s])),
+    version,
   };
 }
 

@@ -1,5 +1,5 @@
 import type { StepDefinition } from "../core/definition.js";
-import { firstLine, toError } from "../core/errors.js";
+import { type CairnError, firstLine, toError } from "../core/errors.js";
 import { toJsonValue } from "../core/json-value.js";
 import { Redactor } from "../core/redact.js";
 import { backoffMs, mayRetry } from "../core/retry.js";
@@ -253,5 +253,17 @@ function describeError(thrown: unknown, redactor: Redactor): StepError {
     message: redactor.text(error.message || error.name),
     ...(error.stack ? { stack: redactor.text(error.stack) } : {}),
     ...(typeof code === "string" ? { code } : {}),
+  };
+}
+
+/** The final failure of a step whose run's definition cannot be loaded in this process (the reason). */
+export function unrunnable(step: StepRecord, error: CairnError): StepOutcome {
+  return {
+    ref: { runId: step.runId, stepId: step.stepId, epoch: step.leaseEpoch, owner: step.leaseOwner },
+    kind: "failed",
+    error: { message: error.message, code: error.code },
+    retryAt: null,
+    logs: [],
+    fingerprint: step.fingerprint ?? "",
   };
 }

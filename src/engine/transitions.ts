@@ -112,7 +112,8 @@ export async function recordOutcomes(
   tx: StoreTx,
   outcomes: readonly StepOutcome[],
   deps: {
-    workflow(id: string): LoadedWorkflow | undefined;
+    /** The run's definition (registered, or its stored version), when this process has it at hand. */
+    workflow(run: RunRecord): LoadedWorkflow | undefined;
     claimFor?: { workerId: string; leaseMs: number; limit: number };
   },
 ): Promise<OutcomeResult> {
@@ -127,7 +128,7 @@ export async function recordOutcomes(
   for (const run of result.runs.values()) {
     // A run with a step claimed just now is still running.
     if (claimedRuns.has(run.id) || stopping.has(run.id)) continue;
-    const settled = await finishRunIfDone(tx, run, deps.workflow(run.workflowId), now);
+    const settled = await finishRunIfDone(tx, run, deps.workflow(run), now);
     if (settled) result.settled.push(settled);
   }
   return result;
@@ -143,7 +144,7 @@ type Successes = Map<string, { workflow: LoadedWorkflow; done: Set<string>; next
 async function writeOutcomes(
   tx: StoreTx,
   outcomes: readonly StepOutcome[],
-  workflowOf: (id: string) => LoadedWorkflow | undefined,
+  workflowOf: (run: RunRecord) => LoadedWorkflow | undefined,
   result: OutcomeResult,
   now: number,
 ): Promise<Successes> {
@@ -174,7 +175,7 @@ async function writeOutcomes(
     }
     // The completions' events go in before any successor's "started" event.
     await tx.appendEvents([outcomeEvent(run, outcome, now)]);
-    const workflow = workflowOf(run.workflowId);
+    const workflow = workflowOf(run);
     if (outcome.kind !== "succeeded" || !workflow) continue;
     const entry = succeeded.get(run.id) ?? { workflow, done: new Set<string>(), next: new Set<string>() };
     succeeded.set(run.id, entry);

@@ -42,7 +42,7 @@ export class CairnWorker implements AttachedWorker {
     this.#state = state;
     this.#options = options;
     this.activity = activity;
-    this.#executor = new Executor(state.store, state.workflows, state.secrets, {
+    this.#executor = new Executor(state.store, state.definitions, state.secrets, {
       workerId: this.workerId,
       concurrency: options.concurrency,
       leaseMs: options.leaseMs,
@@ -54,7 +54,7 @@ export class CairnWorker implements AttachedWorker {
       activity,
       tracing: state.tracing,
       children: {
-        workflow: (id) => workflowById(state, id),
+        workflow: (id, tenant) => workflowById(state, id, { tenant }),
         adopt: (caller, runId, secrets) => {
           if (Object.keys(secrets).length > 0) state.secrets.set(runId, secrets);
           if (state.ownRuns.has(caller)) state.ownRuns.add(runId);
@@ -170,7 +170,12 @@ export class CairnWorker implements AttachedWorker {
 export async function recoverRuns(state: ClientState, activity: ActivityFeed): Promise<RecoveryReport> {
   const report = await withAttemptSpans(state.tracing, (spans) =>
     state.store.transaction((tx) =>
-      recoverOrphans(tx, { workflows: state.workflows, onlyRegistered: true, spans }),
+      recoverOrphans(tx, {
+        workflows: state.workflows,
+        definitions: state.definitions,
+        onlyRegistered: true,
+        spans,
+      }),
     ),
   );
   logRecovery(report, state.logger);

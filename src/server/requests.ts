@@ -41,6 +41,9 @@ export const Secrets = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.
   description: "Runtime secrets by name. Passed to the steps in memory; never stored, logged or echoed.",
 });
 
+/** A stored workflow version: its hash (as `GET /api/workflows/{id}/versions` lists it), or "latest". */
+const StoredVersion = z.string().min(1).max(64).optional();
+
 export const StartRunBody = z
   .strictObject({
     input: JsonValue.optional().openapi({
@@ -63,6 +66,10 @@ export const StartRunBody = z
           'The run\'s deadline: a duration ("30s", "5m", "2h") or milliseconds. Default: the workflow\'s `timeout`. Past it the steps in flight are aborted and the run fails (`deadline exceeded after …`); it can be resumed.',
         example: "30m",
       }),
+    version: StoredVersion.openapi({
+      description:
+        "Start a workflow stored as data (`PUT /api/workflows/{id}`): this version of the caller's tenant, or \"latest\" for its newest. Without it, a workflow id registered by the server (a file or code) starts that workflow; an id the server has never registered starts the tenant's newest stored version. 404 when the tenant stored no such version (another tenant's are invisible).",
+    }),
   })
   .openapi("StartRunRequest");
 
@@ -100,7 +107,14 @@ export const ResumeBody = z
   })
   .openapi("ResumeRequest");
 
-export const RestartBody = z.strictObject({ secrets: Secrets.optional() }).openapi("RestartRequest");
+const NewRunVersion = StoredVersion.openapi({
+  description:
+    "The stored version of the run's workflow to use (\"latest\" for the newest). Default: for a run of a workflow stored as data, the tenant's newest version; otherwise the workflow's current definition.",
+});
+
+export const RestartBody = z
+  .strictObject({ secrets: Secrets.optional(), version: NewRunVersion })
+  .openapi("RestartRequest");
 
 const RerunOnChange = z.enum(ON_CHANGE).optional().openapi({
   description:
@@ -117,8 +131,14 @@ export const RerunBody = z
       }),
       onChange: RerunOnChange,
       secrets: Secrets.optional(),
+      version: NewRunVersion,
     }),
-    z.strictObject({ failed: z.literal(true), onChange: RerunOnChange, secrets: Secrets.optional() }),
+    z.strictObject({
+      failed: z.literal(true),
+      onChange: RerunOnChange,
+      secrets: Secrets.optional(),
+      version: NewRunVersion,
+    }),
   ])
   .openapi("RerunRequest", {
     description:
@@ -162,6 +182,7 @@ export const RerunPlanQuery = z.strictObject({
     description: "With `from` naming one map step: only these item keys (comma-separated) run again.",
   }),
   onChange: RerunOnChange,
+  version: NewRunVersion,
 });
 
 export interface Cursor {

@@ -48,6 +48,11 @@ export const RunSchema = z
   .object({
     id: z.string(),
     workflowId: z.string(),
+    workflowVersion: z.string().nullable().openapi({
+      description:
+        "The stored version the run executes, for a workflow stored as data (`PUT /api/workflows/{id}`); null for a workflow registered by the server (a file or code). Resume keeps it.",
+      example: "3f9a1c0d2b7e4f61",
+    }),
     tenant: z.string(),
     status: z.enum(RUN_STATUSES),
     input: JsonValue,

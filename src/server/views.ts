@@ -40,6 +40,7 @@ export function runView(run: RunRecord): Out<typeof RunSchema> {
   return {
     id: run.id,
     workflowId: run.workflowId,
+    workflowVersion: run.workflowVersion,
     tenant: run.tenant,
     status: run.status,
     input: run.input,

@@ -42,6 +42,7 @@ export const RUN_COLUMNS: ColumnMap<RunRecord> = {
     traceParent: "trace_parent",
     callerRunId: "caller_run_id",
     callerStepId: "caller_step_id",
+    workflowVersion: "workflow_version",
   },
   json: new Set(["input", "output", "error", "secretNames"]),
   booleans: new Set(["failFast"]),

@@ -67,6 +67,11 @@ export interface ClaimFilter {
   readonly runIds?: readonly string[];
   /** Only runs of these workflows (the ones this worker can execute). */
   readonly workflowIds?: readonly string[];
+  /**
+   * With `workflowIds`: also runs of workflows stored as data (`workflowVersion` set), whatever their
+   * id: their definition is in the store, so any worker can load it.
+   */
+  readonly storedVersions?: boolean;
 }
 
 export interface RunFilter {

@@ -74,6 +74,12 @@ export interface StoreTx {
   getWorkflow(id: string): Promise<WorkflowRecord | undefined>;
   /** Store a workflow version; false when the tenant already has this version of this workflow. */
   putWorkflowVersion(version: WorkflowVersionRecord): Promise<boolean>;
+  /** One stored version, or (no version given) the tenant's newest; as `Store.getWorkflowVersion`. */
+  getWorkflowVersion(
+    tenant: string,
+    workflowId: string,
+    version?: string,
+  ): Promise<WorkflowVersionRecord | undefined>;
 
   upsertWorker(worker: WorkerRecord): Promise<void>;
   getWorkers(ids: readonly string[]): Promise<WorkerRecord[]>;

@@ -31,6 +31,26 @@ describe("web UI: the run page's contents", { skip: missing ?? false, timeout: 2
     await until(async () => (await page.title()) === "Cairn", "the list's own tab title", 10_000);
   });
 
+  test("a run of a workflow stored as data shows its version; a registered one shows none", async () => {
+    const { page } = ui.browser;
+    const definition = {
+      id: "ui-stored",
+      steps: [{ id: "write", uses: "file.write", with: { path: "note.txt", content: "stored" } }],
+    };
+    const stored = await ui.server.api<{ version: string }>("PUT", "/api/workflows/ui-stored", definition);
+    assert.equal(stored.status, 201);
+    const started = await ui.server.api<{ id: string }>("POST", "/api/workflows/ui-stored/runs", {});
+    assert.equal(started.status, 201);
+    await openRun(page, ui.server.url, started.body.id);
+    await runStatus(page, "succeeded");
+    assert.equal(await page.getByTestId("run-version").innerText(), `version ${stored.body.version}`);
+    const registered = await ui.server.startRun("ui-io");
+    await openRun(page, ui.server.url, registered);
+    await page.locator(".run-id", { hasText: registered }).waitFor();
+    await runStatus(page, "succeeded");
+    assert.equal(await page.getByTestId("run-version").count(), 0);
+  });
+
   test("two failed parallel branches: the error banner names both, and each opens its step", async () => {
     const { page } = ui.browser;
     const runId = await ui.server.startRun("ui-parallel");

@@ -29,6 +29,7 @@ export function runRecord(id: string, overrides: Partial<RunRecord> = {}): RunRe
     traceParent: null,
     callerRunId: null,
     callerStepId: null,
+    workflowVersion: null,
     ...overrides,
   };
 }

@@ -28,7 +28,9 @@ export async function startWorkers(
   count: number,
   options: WorkerOptions,
 ): Promise<WorkerProcess[]> {
-  const args = ["worker", "--db", options.db, "--workflows", ...options.workflows];
+  // No workflow files: the worker executes only runs of workflows stored as data.
+  const files = options.workflows.length > 0 ? ["--workflows", ...options.workflows] : [];
+  const args = ["worker", "--db", options.db, ...files];
   if (options.concurrency !== undefined) args.push("--concurrency", String(options.concurrency));
   if (options.leaseMs !== undefined) args.push("--lease-ms", String(options.leaseMs));
   if (options.heartbeatMs !== undefined) args.push("--heartbeat-ms", String(options.heartbeatMs));

@@ -26,7 +26,7 @@ const resume = createRoute({
   tags: ["actions"],
   summary: "Continue a failed, cancelled, paused or interrupted run in place",
   description:
-    "Keeps what succeeded and executes what did not, with the workflow's current definition. 409 when the run succeeded, is still running, or another resume won the race. The body may be omitted.",
+    "Keeps what succeeded and executes what did not, with the workflow's current definition (for a workflow stored as data: the run's own version, whatever was stored since). 409 when the run succeeded, is still running, or another resume won the race. The body may be omitted.",
   security: BEARER,
   request: { params: RunIdParams, body: jsonBody(ResumeBody, false) },
   responses: {
@@ -120,7 +120,7 @@ export function registerActionRoutes(app: App, { cairn }: RouteContext): void {
     const { id } = c.req.valid("param");
     const principal = c.get("principal");
     await ownRun(cairn, principal, id);
-    const { secrets, onChange, ...selection } = c.req.valid("json");
+    const { secrets, onChange, version, ...selection } = c.req.valid("json");
     const handle = await cairn.rerun(
       id,
       "failed" in selection
@@ -129,6 +129,7 @@ export function registerActionRoutes(app: App, { cairn }: RouteContext): void {
       {
         ...(secrets ? { secrets } : {}),
         ...(onChange ? { onChange } : {}),
+        ...(version !== undefined ? { version } : {}),
         ...actorOf(principal),
       },
     );
@@ -138,7 +139,7 @@ export function registerActionRoutes(app: App, { cairn }: RouteContext): void {
   app.openapi(rerunPlan, async (c) => {
     const { id } = c.req.valid("param");
     await ownRun(cairn, c.get("principal"), id);
-    const { from, failed, items, onChange } = c.req.valid("query");
+    const { from, failed, items, onChange, version } = c.req.valid("query");
     if ((from === undefined) === (failed === undefined))
       throw new CairnError("USAGE", "Pass exactly one of failed=true or from=STEP[,STEP…].");
     if (items !== undefined && from === undefined)
@@ -146,7 +147,8 @@ export function registerActionRoutes(app: App, { cairn }: RouteContext): void {
     const selection = failed
       ? { failed: true as const }
       : { from: commaList(from!), ...(items !== undefined ? { items: commaList(items) } : {}) };
-    return c.json(await cairn.rerunPlan(id, selection, onChange ? { onChange } : {}), 200);
+    const options = { ...(onChange ? { onChange } : {}), ...(version !== undefined ? { version } : {}) };
+    return c.json(await cairn.rerunPlan(id, selection, options), 200);
   });
 
   app.openapi(cancel, async (c) => {

@@ -61,6 +61,7 @@ export function registerStartRoute(app: App, { cairn }: RouteContext): void {
         ...(body.runId !== undefined ? { runId: body.runId } : {}),
         ...(body.secrets ? { secrets: body.secrets } : {}),
         ...(body.timeout !== undefined ? { timeout: body.timeout } : {}),
+        ...(body.version !== undefined ? { version: body.version } : {}),
         tenant: principal.tenant,
         ...actorOf(principal),
       });

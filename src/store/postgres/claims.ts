@@ -11,7 +11,10 @@ function claimWhere(filter: Omit<ClaimFilter, "limit" | "now">, p: Params): stri
     AND (r.driver_id IS NULL OR r.driver_id = ${p.add(filter.workerId)})
     AND (r.fail_fast = 0 OR NOT EXISTS (SELECT 1 FROM steps f WHERE f.run_id = r.id AND f.status = 'failed'))`;
   if (filter.runIds) sql += ` AND s.run_id = ANY(${p.add(filter.runIds)}::text[])`;
-  if (filter.workflowIds) sql += ` AND r.workflow_id = ANY(${p.add(filter.workflowIds)}::text[])`;
+  if (filter.workflowIds) {
+    const stored = filter.storedVersions ? " OR r.workflow_version IS NOT NULL" : "";
+    sql += ` AND (r.workflow_id = ANY(${p.add(filter.workflowIds)}::text[])${stored})`;
+  }
   return sql;
 }
 

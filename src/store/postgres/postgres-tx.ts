@@ -97,6 +97,13 @@ export class PostgresTx implements StoreTx {
   putWorkflowVersion(version: WorkflowVersionRecord): Promise<boolean> {
     return workflows.putWorkflowVersion(this.#writer, version);
   }
+  getWorkflowVersion(
+    tenant: string,
+    workflowId: string,
+    version?: string,
+  ): Promise<WorkflowVersionRecord | undefined> {
+    return workflows.getWorkflowVersion(this.#db, tenant, workflowId, version);
+  }
 
   upsertWorker(worker: WorkerRecord): Promise<void> {
     return workers.upsertWorker(this.#writer, worker);

@@ -23,7 +23,8 @@ function claimWhere(filter: Omit<ClaimFilter, "limit" | "now">): { sql: string; 
     params.push(...filter.runIds);
   }
   if (filter.workflowIds) {
-    sql += ` AND r.workflow_id IN (${placeholders(filter.workflowIds.length)})`;
+    const stored = filter.storedVersions ? " OR r.workflow_version IS NOT NULL" : "";
+    sql += ` AND (r.workflow_id IN (${placeholders(filter.workflowIds.length)})${stored})`;
     params.push(...filter.workflowIds);
   }
   return { sql, params };

@@ -234,6 +234,8 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ALTER TABLE runs ADD COLUMN caller_step_id TEXT;
   CREATE INDEX runs_by_caller ON runs (caller_run_id) WHERE caller_run_id IS NOT NULL;
   `,
+  // The stored version a run executes (runs of workflows stored as data); null for registered ones.
+  `ALTER TABLE runs ADD COLUMN workflow_version TEXT;`,
 ];
 
 /**

@@ -72,6 +72,13 @@ export class SqliteTx implements StoreTx {
   async putWorkflowVersion(version: WorkflowVersionRecord): Promise<boolean> {
     return workflows.putWorkflowVersion(this.#sql, version);
   }
+  async getWorkflowVersion(
+    tenant: string,
+    workflowId: string,
+    version?: string,
+  ): Promise<WorkflowVersionRecord | undefined> {
+    return workflows.getWorkflowVersion(this.#sql, tenant, workflowId, version);
+  }
 
   async upsertWorker(worker: WorkerRecord): Promise<void> {
     workers.upsertWorker(this.#sql, worker);

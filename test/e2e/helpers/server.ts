@@ -15,7 +15,7 @@ export interface Server {
   dir: string;
   /** A call to the API as another client would make it (not through the UI). */
   api<T = unknown>(
-    method: "GET" | "POST",
+    method: "GET" | "POST" | "PUT",
     apiPath: string,
     body?: unknown,
   ): Promise<{ status: number; body: T }>;
@@ -54,7 +54,7 @@ export async function startServer(): Promise<Server> {
   let child = serve();
   let url = await listeningUrl(child);
   const exited = () => child.exitCode !== null || child.signalCode !== null;
-  const api = async <T>(method: "GET" | "POST", apiPath: string, body?: unknown) => {
+  const api = async <T>(method: "GET" | "POST" | "PUT", apiPath: string, body?: unknown) => {
     const response = await fetch(`${url}${apiPath}`, {
       method,
       headers: {

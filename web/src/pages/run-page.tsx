@@ -115,6 +115,14 @@ export function RunPage({ runId, stepId }: { runId: string; stepId: string | nul
           {run.status === "running" ? " so far" : ""}
         </span>
         <span data-testid="run-attempt">attempt {run.attempt}</span>
+        {run.workflowVersion && (
+          <span
+            data-testid="run-version"
+            title="The stored version of the workflow this run executes (resume keeps it)"
+          >
+            version <span className="mono">{run.workflowVersion}</span>
+          </span>
+        )}
         <LineageMarker run={run} />
       </p>
       {run.reason && run.status !== "succeeded" && <p className="muted small">Reason: {run.reason}</p>}
