@@ -37,7 +37,7 @@ export function registerInspectCommands(program: Command, runner: Runner): void 
             throw new CairnError("USAGE", `--limit must be a positive whole number.`);
           const runs = await cairn.list({
             ...(opts.workflow ? { workflowId: opts.workflow } : {}),
-            ...(opts.status && opts.status !== "interrupted" ? { status: opts.status as RunStatus } : {}),
+            ...(opts.status && opts.status !== "interrupted" ? { statuses: [opts.status as RunStatus] } : {}),
             limit: opts.status === "interrupted" ? 10_000 : limit,
           });
           // A running run whose owner died is shown as interrupted, with the reason in `show`.

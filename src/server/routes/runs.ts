@@ -78,7 +78,7 @@ export function registerRunRoutes(app: App, { cairn }: RouteContext): void {
     const eventSeq = await cairn.latestEventSeq();
     const rows = await cairn.list({
       tenant: c.get("principal").tenant,
-      ...(q.status ? { status: q.status } : {}),
+      ...(q.status ? { statuses: [q.status] } : {}),
       ...(q.workflow ? { workflowId: q.workflow } : {}),
       ...(q.cursor ? { before: q.cursor } : {}),
       limit,

@@ -172,6 +172,11 @@ export const PG_MIGRATIONS: readonly string[] = [
     UNIQUE (tenant, workflow_id, version));
   CREATE INDEX workflow_versions_newest ON workflow_versions (tenant, workflow_id, seq);
   `,
+  // The runs list's search by id prefix: a range of ids compared byte by byte. The primary key
+  // follows the database's collation, in which a range of ids is not a prefix (en_US sorts "run_a"
+  // between "runa" and "runb") and the planner cannot use it; ids never change, so this index is
+  // written once per run.
+  `CREATE INDEX runs_by_id_bytes ON runs (id COLLATE "C");`,
 ];
 
 /**
