@@ -27,6 +27,7 @@ export type { ClientOptions, WorkerOptions, WorkflowLoader } from "./engine/cair
 export { CairnClient, type RunHandle, type StartOptions } from "./engine/client.js";
 export type { RerunOptions, RerunSelection } from "./engine/lineage.js";
 export type { RunView } from "./engine/run-view.js";
+export type { ShownRunPage } from "./engine/shown-runs.js";
 export type { ScheduleView } from "./engine/schedules.js";
 export type { SignalWaitOptions } from "./engine/signal-wait.js";
 export type { SignalReceipt } from "./engine/signals.js";
@@ -34,6 +35,6 @@ export { CairnWorker } from "./engine/worker.js";
 export { type LoadOptions, loadOneWorkflow, loadWorkflowFile } from "./loader/load-workflow-file.js";
 export { createLogger, type LoggerOptions } from "./logging/create-logger.js";
 export { openStore } from "./store/open-store.js";
-export type { Store } from "./store/store.js";
+export type { RunFilter, Store } from "./store/store.js";
 export type { TokenRecord, TokenStore } from "./store/tokens.js";
 export { tracerProviderFromEnv } from "./tracing/tracer-provider-from-env.js";
