@@ -27,8 +27,8 @@ export type { ClientOptions, WorkerOptions, WorkflowLoader } from "./engine/cair
 export { CairnClient, type RunHandle, type StartOptions } from "./engine/client.js";
 export type { RerunOptions, RerunSelection } from "./engine/lineage.js";
 export type { RunView } from "./engine/run-view.js";
-export type { ShownRunPage } from "./engine/shown-runs.js";
 export type { ScheduleView } from "./engine/schedules.js";
+export type { ShownRunPage } from "./engine/shown-runs.js";
 export type { SignalWaitOptions } from "./engine/signal-wait.js";
 export type { SignalReceipt } from "./engine/signals.js";
 export { CairnWorker } from "./engine/worker.js";
