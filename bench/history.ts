@@ -92,14 +92,14 @@ async function measure(cairn: Cairn, reps: number): Promise<Record<string, numbe
       }),
     );
     add("list: first page (50)", await time(() => cairn.list({ limit: 50 })));
-    add("list: status failed, first page", await time(() => cairn.list({ limit: 50, status: "failed" })));
+    add("list: status failed, first page", await time(() => cairn.list({ limit: 50, statuses: ["failed"] })));
     add(
       "list: workflow hist-1, first page",
       await time(() => cairn.list({ limit: 50, workflowId: "hist-1" })),
     );
     add(
       "list: workflow hist-1 and status succeeded",
-      await time(() => cairn.list({ limit: 50, workflowId: "hist-1", status: "succeeded" })),
+      await time(() => cairn.list({ limit: 50, workflowId: "hist-1", statuses: ["succeeded"] })),
     );
     add("latestFailed(hist-1)", await time(() => cairn.latestFailed("hist-1")));
     setFailing(true);

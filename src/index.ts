@@ -28,12 +28,13 @@ export { CairnClient, type RunHandle, type StartOptions } from "./engine/client.
 export type { RerunOptions, RerunSelection } from "./engine/lineage.js";
 export type { RunView } from "./engine/run-view.js";
 export type { ScheduleView } from "./engine/schedules.js";
+export type { ShownRunPage } from "./engine/shown-runs.js";
 export type { SignalWaitOptions } from "./engine/signal-wait.js";
 export type { SignalReceipt } from "./engine/signals.js";
 export { CairnWorker } from "./engine/worker.js";
 export { type LoadOptions, loadOneWorkflow, loadWorkflowFile } from "./loader/load-workflow-file.js";
 export { createLogger, type LoggerOptions } from "./logging/create-logger.js";
 export { openStore } from "./store/open-store.js";
-export type { Store } from "./store/store.js";
+export type { RunFilter, Store } from "./store/store.js";
 export type { TokenRecord, TokenStore } from "./store/tokens.js";
 export { tracerProviderFromEnv } from "./tracing/tracer-provider-from-env.js";

@@ -330,7 +330,7 @@ for (const harness of harnesses) {
       const ids = (runs: RunRecord[]) => runs.map((r) => r.id);
       assert.deepEqual(ids(await store.listRuns({})), ["child", "r5", "r4", "r3", "r2", "r1"]);
       assert.deepEqual(ids(await store.listRuns({ tenant: "acme" })), ["r4", "r2"]);
-      assert.deepEqual(ids(await store.listRuns({ status: "failed" })), ["r5"]);
+      assert.deepEqual(ids(await store.listRuns({ statuses: ["failed"] })), ["r5"]);
       assert.deepEqual(ids(await store.listRuns({ workflowId: "first" })), ["r2", "r1"]);
       const page1 = await store.listRuns({ limit: 2 });
       const last = page1[page1.length - 1]!;

@@ -145,7 +145,9 @@ async function selectRuns(
       const page = await cairn.list({
         ...(filter.tenant !== undefined ? { tenant: filter.tenant } : {}),
         ...(filter.workflowId !== undefined ? { workflowId: filter.workflowId } : {}),
-        ...(stored ? { status: stored } : {}),
+        ...(stored ? { statuses: [stored] } : {}),
+        ...(filter.createdAfter !== undefined ? { createdAfter: filter.createdAfter } : {}),
+        ...(filter.createdBefore !== undefined ? { createdBefore: filter.createdBefore } : {}),
         ...(before ? { before } : {}),
         limit: 500,
       });

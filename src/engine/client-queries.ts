@@ -24,6 +24,7 @@ import { planRerun, type RerunOptions, type RerunSelection } from "./lineage.js"
 import { linkedRuns } from "./linked-resume.js";
 import { planResume } from "./resume.js";
 import { type RunView, viewHistory, viewRun } from "./run-view.js";
+import { listShownRuns, type ShownRunPage } from "./shown-runs.js";
 import { type WorkflowHistoryPage, workflowHistory } from "./workflow-history.js";
 import { workflowForNewRun, workflowOfRun } from "./workflow-lookup.js";
 
@@ -55,8 +56,19 @@ export class ClientQueries {
     return stateOf(this).store.getRun(runId);
   }
 
+  /** Runs as stored, newest first (a run whose owner died still reads `running`). */
   list(filter: RunFilter = {}): Promise<RunRecord[]> {
     return stateOf(this).store.listRuns(filter);
+  }
+
+  /**
+   * A page of runs as `cairn ls` and the API show them: a running run whose owner died is
+   * interrupted, and `statuses` match the status shown. Pass `next` as `before` for the next page.
+   *
+   * @example const { runs, next } = await cairn.listShown({ statuses: ["failed", "interrupted"], limit: 50 });
+   */
+  listShown(filter: RunFilter = {}): Promise<ShownRunPage> {
+    return listShownRuns(stateOf(this).store, async (run) => (await this.get(run.id))?.run ?? run, filter);
   }
 
   /**

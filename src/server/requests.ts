@@ -1,7 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import { MAX_MAP_ITEMS } from "../core/map-spec.js";
 import { ON_CHANGE } from "../core/resume-plan.js";
-import { ITEM_STATUSES, RUN_STATUSES } from "../core/types.js";
+import { parseTimestamp, TIMESTAMP_FORMS } from "../core/timestamp.js";
+import { ITEM_STATUSES, RUN_STATUSES, type RunStatus } from "../core/types.js";
 import { JsonValue } from "./schemas.js";
 
 /**
@@ -205,9 +206,54 @@ function decodeCursor(text: string): Cursor | null {
   return null;
 }
 
+/** `status=failed,interrupted`, or the parameter repeated: the statuses, each checked. */
+const StatusList = z
+  .union([z.string(), z.array(z.string())])
+  .transform((value, ctx) => {
+    const names = [value].flat().flatMap((v) => v.split(","));
+    for (const name of names)
+      if (!RUN_STATUSES.includes(name as RunStatus))
+        ctx.addIssue({
+          code: "custom",
+          message: `"${name}" is not a run status (${RUN_STATUSES.join(", ")})`,
+        });
+    return [...new Set(names)] as RunStatus[];
+  })
+  .openapi({ type: "string", example: "failed,interrupted" });
+
+/** An ISO 8601 date or date and time in a query string, as ms since the epoch. */
+const QueryTime = z
+  .string()
+  .max(64)
+  .transform((text, ctx) => {
+    const ms = parseTimestamp(text);
+    if (ms === null)
+      ctx.addIssue({ code: "custom", message: `"${text}" is not a time like ${TIMESTAMP_FORMS}` });
+    return ms ?? 0;
+  })
+  .openapi({ type: "string", example: "2026-05-01T08:00:00Z" });
+
 export const ListRunsQuery = z.strictObject({
-  status: z.enum(RUN_STATUSES).optional().openapi({ description: "Only runs in this status." }),
+  status: StatusList.optional().openapi({
+    description:
+      "Only runs in these statuses: one, several comma-separated (`failed,interrupted`) or the parameter repeated. `interrupted` includes running runs whose owner died.",
+  }),
   workflow: Id.optional().openapi({ description: "Only runs of this workflow." }),
+  idPrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,128}$/, 'a run id has only letters, digits, "_", "." and "-"')
+    .optional()
+    .openapi({
+      description: "Only runs whose id starts with this (case-sensitive; a whole id finds that run).",
+      example: "run_0m3k",
+    }),
+  createdAfter: QueryTime.optional().openapi({
+    description:
+      "Only runs started at or after this time: an ISO 8601 date (`2026-05-01`, midnight UTC) or date and time with `Z` or an offset.",
+  }),
+  createdBefore: QueryTime.optional().openapi({
+    description: "Only runs started before this time (same forms as `createdAfter`).",
+  }),
   limit: queryInt(1, 500).optional().openapi({ description: "Runs per page (default 50)." }),
   cursor: z
     .string()

@@ -74,10 +74,18 @@ export interface ClaimFilter {
   readonly storedVersions?: boolean;
 }
 
+/** Which runs `listRuns` returns, newest first: every condition given must hold. */
 export interface RunFilter {
   tenant?: string;
-  status?: RunStatus;
+  /** Runs in any of these statuses, as stored (a running run whose owner died is still `running`). */
+  statuses?: readonly RunStatus[];
   workflowId?: string;
+  /** Runs whose id starts with this text (case-sensitive). */
+  idPrefix?: string;
+  /** Runs created at or after this time (ms since the epoch). */
+  createdAfter?: number;
+  /** Runs created before this time (ms since the epoch). */
+  createdBefore?: number;
   limit?: number;
   /** Return runs strictly older than this cursor (from a previous page). */
   before?: { createdAt: number; id: string };

@@ -87,7 +87,7 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
         </button>
       </header>
       <ErrorBoundary resetKey={hash}>
-        {route.page === "runs" && <RunsPage status={route.status} workflow={route.workflow} />}
+        {route.page === "runs" && <RunsPage filters={route.filters} />}
         {route.page === "run" && <RunPage key={route.runId} runId={route.runId} stepId={route.stepId} />}
         {route.page === "workflows" && <WorkflowsPage workflowId={route.workflowId} />}
         {route.page === "not-found" && (

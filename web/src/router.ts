@@ -1,11 +1,12 @@
 import { useSyncExternalStore } from "react";
+import { filtersFromParams, filtersToParams, type RunFilters } from "./runs/run-filters";
 
 /**
  * Hash routes (`#/runs/<id>`): they work behind any static file server, and run ids may contain
  * dots, which a path-based fallback would mistake for file names.
  */
 export type Route =
-  | { page: "runs"; status: string | null; workflow: string | null }
+  | { page: "runs"; filters: RunFilters }
   | { page: "run"; runId: string; stepId: string | null }
   | { page: "workflows"; workflowId: string | null }
   | { page: "not-found"; path: string };
@@ -15,7 +16,7 @@ export function parseRoute(hash: string): Route {
   const params = new URLSearchParams(query);
   const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
   if (parts.length === 0 || (parts[0] === "runs" && parts.length === 1))
-    return { page: "runs", status: params.get("status"), workflow: params.get("workflow") };
+    return { page: "runs", filters: filtersFromParams(params) };
   if (parts[0] === "runs" && parts.length === 2)
     return { page: "run", runId: parts[1]!, stepId: params.get("step") };
   if (parts[0] === "workflows" && parts.length <= 2)
@@ -23,11 +24,8 @@ export function parseRoute(hash: string): Route {
   return { page: "not-found", path };
 }
 
-export function runsHref(filters: { status?: string | null; workflow?: string | null } = {}): string {
-  const params = new URLSearchParams();
-  if (filters.status) params.set("status", filters.status);
-  if (filters.workflow) params.set("workflow", filters.workflow);
-  const qs = params.toString();
+export function runsHref(filters: Partial<RunFilters> = {}): string {
+  const qs = filtersToParams(filters).toString();
   return `#/runs${qs ? `?${qs}` : ""}`;
 }
 

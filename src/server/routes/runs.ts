@@ -1,5 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { CairnError } from "../../core/errors.js";
+import { HttpError } from "../errors.js";
 import { encodeCursor, ListRunsQuery, PlanQuery, RunIdParams, StepParams } from "../requests.js";
 import {
   HistorySchema,
@@ -18,7 +19,7 @@ const listRuns = createRoute({
   tags: ["runs"],
   summary: "List the tenant's runs, newest first",
   description:
-    "Cursor pagination: pass `nextCursor` as `cursor` for the next page. A run recorded as running whose owner died is shown as interrupted. `eventSeq` is where to start following `GET /api/events` to keep the page up to date.",
+    "Cursor pagination: pass `nextCursor` as `cursor` (with the same filters) for the next page. Filters combine: every one given must hold. A run recorded as running whose owner died is shown as interrupted. `eventSeq` is where to start following `GET /api/events` to keep the page up to date.",
   security: BEARER,
   request: { query: ListRunsQuery },
   responses: { 200: json(RunPageSchema, "One page of runs."), ...errors(400, 401) },
@@ -73,24 +74,21 @@ const resumePlan = createRoute({
 export function registerRunRoutes(app: App, { cairn }: RouteContext): void {
   app.openapi(listRuns, async (c) => {
     const q = c.req.valid("query");
-    const limit = q.limit ?? 50;
+    if (q.createdAfter !== undefined && q.createdBefore !== undefined && q.createdAfter >= q.createdBefore)
+      throw new HttpError("BAD_REQUEST", "createdAfter must be earlier than createdBefore.");
     // Read before the runs: a change committed in between is both listed and streamed, never neither.
     const eventSeq = await cairn.latestEventSeq();
-    const rows = await cairn.list({
+    const { runs, next } = await cairn.listShown({
       tenant: c.get("principal").tenant,
-      ...(q.status ? { status: q.status } : {}),
+      ...(q.status ? { statuses: q.status } : {}),
       ...(q.workflow ? { workflowId: q.workflow } : {}),
+      ...(q.idPrefix ? { idPrefix: q.idPrefix } : {}),
+      ...(q.createdAfter !== undefined ? { createdAfter: q.createdAfter } : {}),
+      ...(q.createdBefore !== undefined ? { createdBefore: q.createdBefore } : {}),
       ...(q.cursor ? { before: q.cursor } : {}),
-      limit,
+      limit: q.limit ?? 50,
     });
-    const last = rows.at(-1);
-    const nextCursor = rows.length === limit && last ? encodeCursor(last) : null;
-    // A running run whose owner died reads as interrupted; a page may then be shorter than `limit`.
-    const views = await Promise.all(
-      rows.map(async (r) => (r.status === "running" ? ((await cairn.get(r.id))?.run ?? r) : r)),
-    );
-    const runs = views.filter((r) => q.status === undefined || r.status === q.status).map(runView);
-    return c.json({ runs, nextCursor, eventSeq }, 200);
+    return c.json({ runs: runs.map(runView), nextCursor: next && encodeCursor(next), eventSeq }, 200);
   });
 
   app.openapi(getRun, async (c) => {

@@ -181,6 +181,11 @@ export const PG_MIGRATIONS: readonly string[] = [
   `,
   // The stored version a run executes (runs of workflows stored as data); null for registered ones.
   `ALTER TABLE runs ADD COLUMN workflow_version TEXT;`,
+  // The runs list's search by id prefix: a range of ids compared byte by byte. The primary key
+  // follows the database's collation, in which a range of ids is not a prefix (en_US sorts "run_a"
+  // between "runa" and "runb") and the planner cannot use it; ids never change, so this index is
+  // written once per run.
+  `CREATE INDEX runs_by_id_bytes ON runs (id COLLATE "C");`,
 ];
 
 /**

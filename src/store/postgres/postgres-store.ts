@@ -38,6 +38,7 @@ import { OutageLog } from "./outage.js";
 import { isConnectionError, type Queryable } from "./pg-sql.js";
 import { PostgresTx } from "./postgres-tx.js";
 import * as runAttempts from "./run-attempts.js";
+import { listRuns } from "./run-list.js";
 import * as runs from "./runs.js";
 import * as tokens from "./tokens.js";
 import { type TransactionTarget, transactionOnce } from "./transaction.js";
@@ -260,7 +261,7 @@ export class PostgresStore implements Store, TokenStore {
   }
 
   listRuns(filter: RunFilter): Promise<RunRecord[]> {
-    return this.#reading((db) => runs.listRuns(db, filter));
+    return this.#reading((db) => listRuns(db, filter));
   }
 
   listChildRuns(runId: string): Promise<RunRecord[]> {

@@ -1,6 +1,6 @@
 import type { RunRecord, RunStatus } from "../../core/types.js";
 import { fromRow, RUN_COLUMNS } from "../columns.js";
-import type { RunFilter, RunPatch } from "../store.js";
+import type { RunPatch } from "../store.js";
 import { insertSql, Params, type Queryable, setClause } from "./pg-sql.js";
 
 /** Runs: one row each, read by id, by status, by workflow, by parent. */
@@ -43,22 +43,6 @@ export async function listRunsByStatus(
     "SELECT * FROM runs WHERE status = ANY($1::text[]) ORDER BY created_at, id LIMIT $2",
     [statuses, limit],
   );
-  return rows.map((r) => fromRow(RUN_COLUMNS, r));
-}
-
-export async function listRuns(db: Queryable, filter: RunFilter): Promise<RunRecord[]> {
-  const p = new Params();
-  const where: string[] = [];
-  if (filter.tenant !== undefined) where.push(`tenant = ${p.add(filter.tenant)}`);
-  if (filter.status) where.push(`status = ${p.add(filter.status)}`);
-  if (filter.workflowId) where.push(`workflow_id = ${p.add(filter.workflowId)}`);
-  if (filter.before) {
-    const at = p.add(filter.before.createdAt);
-    where.push(`(created_at < ${at} OR (created_at = ${at} AND id < ${p.add(filter.before.id)}))`);
-  }
-  const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-    ORDER BY created_at DESC, id DESC LIMIT ${p.add(filter.limit ?? 100)}`;
-  const { rows } = await db.query(sql, p.values);
   return rows.map((r) => fromRow(RUN_COLUMNS, r));
 }
 

@@ -1,6 +1,6 @@
 import type { RunRecord, RunStatus } from "../../core/types.js";
 import { fromRow, RUN_COLUMNS } from "../columns.js";
-import type { RunFilter, RunPatch } from "../store.js";
+import type { RunPatch } from "../store.js";
 import { insertSql, placeholders, type StatementCache, setClause, values } from "./statements.js";
 
 /** Runs: one row each, read by id, by status, by workflow, by parent. */
@@ -39,30 +39,6 @@ export function listRunsByStatus(
       limit,
     )
     .map((r) => fromRow(RUN_COLUMNS, r));
-}
-
-export function listRuns(sql: StatementCache, filter: RunFilter): RunRecord[] {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  if (filter.tenant !== undefined) {
-    where.push("tenant = ?");
-    params.push(filter.tenant);
-  }
-  if (filter.status) {
-    where.push("status = ?");
-    params.push(filter.status);
-  }
-  if (filter.workflowId) {
-    where.push("workflow_id = ?");
-    params.push(filter.workflowId);
-  }
-  if (filter.before) {
-    where.push("(created_at < ? OR (created_at = ? AND id < ?))");
-    params.push(filter.before.createdAt, filter.before.createdAt, filter.before.id);
-  }
-  const text = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-    ORDER BY created_at DESC, id DESC LIMIT ?`;
-  return sql.all(text, ...params, filter.limit ?? 100).map((r) => fromRow(RUN_COLUMNS, r));
 }
 
 export function listChildRuns(sql: StatementCache, runId: string): RunRecord[] {

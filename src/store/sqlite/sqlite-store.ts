@@ -37,6 +37,7 @@ import * as memos from "./memos.js";
 import { countForMetrics } from "./metrics.js";
 import { migrate, SQLITE_MIGRATIONS } from "./migrations.js";
 import * as runAttempts from "./run-attempts.js";
+import { listRuns } from "./run-list.js";
 import * as runs from "./runs.js";
 import { SqliteTx } from "./sqlite-tx.js";
 import { StatementCache } from "./statements.js";
@@ -185,7 +186,7 @@ export class SqliteStore implements Store, TokenStore {
   }
 
   listRuns(filter: RunFilter): Promise<RunRecord[]> {
-    return this.#read(() => runs.listRuns(this.#sql, filter));
+    return this.#read(() => listRuns(this.#sql, filter));
   }
 
   listChildRuns(runId: string): Promise<RunRecord[]> {

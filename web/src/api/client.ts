@@ -16,7 +16,6 @@ import type {
   RunDetail,
   RunFileList,
   RunPage,
-  RunStatus,
   Schedule,
   SignalResult,
   StepDetail,
@@ -25,8 +24,13 @@ import type {
 } from "./types";
 
 export interface ListRunsQuery {
-  status?: RunStatus | undefined;
+  /** One status, or several comma-separated. */
+  status?: string | undefined;
   workflow?: string | undefined;
+  idPrefix?: string | undefined;
+  /** ISO 8601 times. */
+  createdAfter?: string | undefined;
+  createdBefore?: string | undefined;
   cursor?: string | undefined;
   limit?: number | undefined;
 }
@@ -171,6 +175,9 @@ export class ApiClient {
     const params = new URLSearchParams();
     if (query.status) params.set("status", query.status);
     if (query.workflow) params.set("workflow", query.workflow);
+    if (query.idPrefix) params.set("idPrefix", query.idPrefix);
+    if (query.createdAfter) params.set("createdAfter", query.createdAfter);
+    if (query.createdBefore) params.set("createdBefore", query.createdBefore);
     if (query.cursor) params.set("cursor", query.cursor);
     if (query.limit) params.set("limit", String(query.limit));
     const qs = params.toString();

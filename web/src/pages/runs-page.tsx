@@ -1,18 +1,16 @@
 import { useEffect, useState } from "react";
 import { useApi } from "../api/context";
-import { RUN_STATUSES, type RunStatus } from "../api/types";
 import { LiveIndicator } from "../components/live-indicator";
 import { navigate, runsHref } from "../router";
 import { BulkActions } from "../runs/bulk-actions";
+import { IdSearch, StatusPicker } from "../runs/filter-controls";
+import { hasFilters, NO_FILTERS, type RunFilters } from "../runs/run-filters";
 import { RunsTable } from "../runs/runs-table";
 import { useRuns } from "../runs/use-runs";
 
-export function RunsPage(props: { status: string | null; workflow: string | null }) {
-  const status = RUN_STATUSES.includes(props.status as RunStatus) ? (props.status as RunStatus) : null;
-  const { runs, loading, error, hasMore, loadMore, stream, reload } = useRuns({
-    status,
-    workflow: props.workflow,
-  });
+export function RunsPage(props: { filters: RunFilters }) {
+  const { filters } = props;
+  const { runs, loading, error, hasMore, loadMore, stream, reload } = useRuns(filters);
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const toggle = (runId: string) =>
     setSelected((current) => {
@@ -21,8 +19,8 @@ export function RunsPage(props: { status: string | null; workflow: string | null
       return next;
     });
   const workflows = useWorkflowIds();
-  const setFilter = (next: { status?: string | null; workflow?: string | null }) =>
-    navigate(runsHref({ status, workflow: props.workflow, ...next }), { replace: true });
+  const setFilter = (next: Partial<RunFilters>) =>
+    navigate(runsHref({ ...filters, ...next }), { replace: true });
 
   return (
     <main id="main" className="page runs-page">
@@ -31,36 +29,46 @@ export function RunsPage(props: { status: string | null; workflow: string | null
         <LiveIndicator state={stream} />
       </div>
       <form className="filters" aria-label="Filter runs" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Status
-          <select
-            value={status ?? ""}
-            onChange={(e) => setFilter({ status: e.target.value || null })}
-            data-testid="status-filter"
-          >
-            <option value="">all</option>
-            {RUN_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
+        <IdSearch value={filters.idPrefix} onChange={(idPrefix) => setFilter({ idPrefix })} />
+        <StatusPicker value={filters.statuses} onChange={(statuses) => setFilter({ statuses })} />
         <label>
           Workflow
           <select
-            value={props.workflow ?? ""}
+            value={filters.workflow ?? ""}
             onChange={(e) => setFilter({ workflow: e.target.value || null })}
             data-testid="workflow-filter"
           >
             <option value="">all</option>
-            {[...new Set([...workflows, ...(props.workflow ? [props.workflow] : [])])].map((w) => (
+            {[...new Set([...workflows, ...(filters.workflow ? [filters.workflow] : [])])].map((w) => (
               <option key={w} value={w}>
                 {w}
               </option>
             ))}
           </select>
         </label>
+        <label>
+          Started from
+          <input
+            type="date"
+            value={filters.from ?? ""}
+            onChange={(e) => setFilter({ from: e.target.value || null })}
+            data-testid="from-filter"
+          />
+        </label>
+        <label>
+          to
+          <input
+            type="date"
+            value={filters.to ?? ""}
+            onChange={(e) => setFilter({ to: e.target.value || null })}
+            data-testid="to-filter"
+          />
+        </label>
+        {hasFilters(filters) && (
+          <button type="button" className="button" onClick={() => setFilter(NO_FILTERS)}>
+            Clear filters
+          </button>
+        )}
       </form>
       {error && (
         <p className="field-error" role="alert">
@@ -69,7 +77,7 @@ export function RunsPage(props: { status: string | null; workflow: string | null
       )}
       {!loading && runs.length === 0 && !error && (
         <p className="empty">
-          No runs{status || props.workflow ? " match these filters" : " yet"}. Start one from the{" "}
+          No runs{hasFilters(filters) ? " match these filters" : " yet"}. Start one from the{" "}
           <a href="#/workflows">workflows</a>.
         </p>
       )}

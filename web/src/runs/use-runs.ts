@@ -5,6 +5,7 @@ import type { StreamState } from "../api/sse";
 import type { CairnEvent, Run, RunStatus } from "../api/types";
 import { useEventStream } from "../api/use-event-stream";
 import { lastRunEvents, RUN_STATUS_AFTER } from "./run-events";
+import { apiQuery, filtersProblem, filtersToParams, type RunFilters, runMatches } from "./run-filters";
 
 const PAGE_SIZE = 50;
 
@@ -22,10 +23,11 @@ export interface RunsState {
 /**
  * One filtered, cursor-paginated list of runs (newest first), kept live from `/api/events`: a
  * listed run's badge follows its events, and a new run that matches the filters appears on top.
+ * The server filters and pages (`GET /api/runs` with the filters); the browser never filters a page.
  * The stream starts at the first page's `eventSeq`, so loading the list never replays the history
  * of every run (it costs one page, however many runs the store holds).
  */
-export function useRuns(filters: { status: RunStatus | null; workflow: string | null }): RunsState {
+export function useRuns(filters: RunFilters): RunsState {
   const client = useApi();
   const [runs, setRuns] = useState<Run[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
@@ -36,20 +38,27 @@ export function useRuns(filters: { status: RunStatus | null; workflow: string | 
   const cursorRef = useRef(cursor);
   cursorRef.current = cursor;
   const [streamFrom, setStreamFrom] = useState<number | null>(null);
-  const { status, workflow } = filters;
+  // The filters by value: a new object with the same filters reads nothing again.
+  const key = filtersToParams(filters).toString();
+  const filtersRef = useRef(filters);
+  filtersRef.current = filters;
 
   const [generation, setGeneration] = useState(0);
   const reload = useCallback(() => setGeneration((g) => g + 1), []);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: generation is the reload trigger
+  // biome-ignore lint/correctness/useExhaustiveDependencies: generation is the reload trigger, key the filters
   useEffect(() => {
     const abort = new AbortController();
+    const problem = filtersProblem(filtersRef.current);
+    setError(problem);
+    if (problem) {
+      setRuns([]);
+      setCursor(null);
+      setLoading(false);
+      return;
+    }
     setLoading(true);
-    setError(null);
     client
-      .listRuns(
-        { status: status ?? undefined, workflow: workflow ?? undefined, limit: PAGE_SIZE },
-        abort.signal,
-      )
+      .listRuns({ ...apiQuery(filtersRef.current), limit: PAGE_SIZE }, abort.signal)
       .then((page) => {
         // The stream opens once, after the first page: later pages and filters are read while it runs.
         setStreamFrom((from) => from ?? page.eventSeq);
@@ -63,13 +72,13 @@ export function useRuns(filters: { status: RunStatus | null; workflow: string | 
         if (!abort.signal.aborted) setLoading(false);
       });
     return () => abort.abort();
-  }, [client, status, workflow, generation]);
+  }, [client, key, generation]);
 
   const loadMore = useCallback(() => {
     if (!cursor) return;
     setLoading(true);
     client
-      .listRuns({ status: status ?? undefined, workflow: workflow ?? undefined, limit: PAGE_SIZE, cursor })
+      .listRuns({ ...apiQuery(filtersRef.current), limit: PAGE_SIZE, cursor })
       .then((page) => {
         setRuns((list) => {
           const seen = new Set(list.map((r) => r.id));
@@ -79,7 +88,7 @@ export function useRuns(filters: { status: RunStatus | null; workflow: string | 
       })
       .catch((e: unknown) => setError(messageOf(e)))
       .finally(() => setLoading(false));
-  }, [client, cursor, status, workflow]);
+  }, [client, cursor]);
 
   // Runs to fetch again, gathered for a moment so that a burst of events costs one request per run.
   const pending = useRef(new Set<string>());
@@ -103,12 +112,12 @@ export function useRuns(filters: { status: RunStatus | null; workflow: string | 
                 waiting: _waiting,
                 ...run
               } = detail;
-              setRuns((list) => upsert(list, run, { status, workflow }, cursorRef.current !== null));
+              setRuns((list) => upsert(list, run, filtersRef.current, cursorRef.current !== null));
             })
             .catch(() => undefined);
       }, 150);
     },
-    [client, status, workflow],
+    [client],
   );
   useEffect(() => () => window.clearTimeout(timer.current), []);
 
@@ -141,16 +150,10 @@ export function useRuns(filters: { status: RunStatus | null; workflow: string | 
  * Put a fresh copy of a run in the list if it matches the filters (new runs on top); a run older than
  * the last loaded one belongs to a page not loaded yet.
  */
-function upsert(
-  list: Run[],
-  run: Run,
-  filters: { status: RunStatus | null; workflow: string | null },
-  hasMore: boolean,
-): Run[] {
+function upsert(list: Run[], run: Run, filters: RunFilters, hasMore: boolean): Run[] {
   const index = list.findIndex((r) => r.id === run.id);
   if (index >= 0) return list.map((r, i) => (i === index ? run : r));
-  if (filters.workflow && run.workflowId !== filters.workflow) return list;
-  if (filters.status && run.status !== filters.status) return list;
+  if (!runMatches(run, filters)) return list;
   const oldest = list.at(-1);
   if (hasMore && oldest && run.createdAt < oldest.createdAt) return list;
   return [run, ...list].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1));
