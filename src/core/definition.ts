@@ -68,9 +68,10 @@ export interface StepContext<I = unknown, N = Record<string, unknown>> {
   /**
    * Start the workflow `workflowId` as a child run with `input` and return its output once it
    * succeeded. The step parks like `waitForSignal` meanwhile (no executor slot). The child is a run
-   * of its own (id `<run>.<step>.<n>` for the n-th call in the step), started exactly once: the
+   * of its own (id `<run>.<step>.<n>` for the n-th call in the step), started once per attempt: the
    * step's re-executions, crash recoveries and resumes await the same child. A failed or cancelled
-   * child fails the step with an error naming it; resuming either run resumes both.
+   * child fails the attempt with an error naming it; a retry of the step starts a new child
+   * (`<run>.<step>.<n>.a2`…); resuming either run resumes both.
    * @example const report = await ctx.runWorkflow("build-report", { day: ctx.input.day });
    */
   runWorkflow(workflowId: string, input?: unknown): Promise<Json>;

@@ -35,6 +35,8 @@ export interface ChildWaitDeps {
   /** The step's recorded memos (the child's id, once started; its output, once taken). */
   recorded(): Promise<ReadonlyMap<string, Json>>;
   park(wait: StepWait): void;
+  /** A child found failed: the memo that retires it, written if this attempt fails and is retried. */
+  retireOnRetry(memo: { key: string; value: Json }): void;
   onLeaseLost(): never;
 }
 
@@ -48,6 +50,11 @@ const FAILED_CHILD: readonly string[] = ["failed", "cancelled"];
  * of the step finds that child instead of starting another. While the child runs the step is parked
  * (no executor slot); the child's end wakes it (engine/child-runs.ts). Its output is recorded (memo
  * `cairn:child:<n>:output`) when first taken, and returned by every later execution.
+ *
+ * A child that failed or was cancelled fails the attempt. When that attempt is retried, the child is
+ * retired in the transaction that records the failure (memo `cairn:child:<n>:retired`, the ids
+ * retired so far), and the retry starts the call's next child (`<run>.<step>.<n>.a2`, `.a3`…). Only a
+ * recorded, retried failure retires: a crash, a wake-up or a resume finds the same child.
  */
 export class ChildWaits {
   #count = 0;
@@ -59,9 +66,12 @@ export class ChildWaits {
     const key = `${RESERVED_MEMO_PREFIX}child:${++this.#count}`;
     const recorded = await this.deps.recorded();
     if (recorded.has(`${key}:output`)) return recorded.get(`${key}:output`)!;
+    const retired = retiredIds(recorded.get(`${key}:retired`));
     const known = recorded.get(key);
     const childId =
-      typeof known === "string" ? known : await this.#start(key, this.#count, workflowId, input);
+      typeof known === "string" && !retired.includes(known)
+        ? known
+        : await this.#start(key, await this.#freeId(this.#count), workflowId, input);
     const child = await this.deps.store.getRun(childId);
     if (!child)
       throw new CairnError(
@@ -78,18 +88,34 @@ export class ChildWaits {
       await this.#fenced((tx) => tx.putMemo(this.deps.ref, `${key}:output`, output));
       return output;
     }
-    if (FAILED_CHILD.includes(child.status))
+    if (FAILED_CHILD.includes(child.status)) {
+      this.deps.retireOnRetry({ key: `${key}:retired`, value: [...retired, child.id] });
       throw new CairnError(
         "UNPROCESSABLE",
         `Child run "${child.id}" (workflow "${child.workflowId}") ${child.status}: ${child.error?.message ?? child.reason ?? "no reason recorded"}. Resume it, or this run, to continue.`,
       );
+    }
     const wait: StepWait = { kind: "child", runId: child.id, workflowId: child.workflowId, until: null };
     this.deps.park(wait);
     throw new StepParked(wait);
   }
 
+  /**
+   * The n-th call's first child run id that no child of this step holds: `<run>.<step>.<n>`, then
+   * `.a2`, `.a3`… after retries, or after a resume forgot the step's memos (its definition changed).
+   */
+  async #freeId(n: number): Promise<string> {
+    const { store, ref } = this.deps;
+    for (let child = 1; ; child++) {
+      const id = childRunId(ref.runId, ref.stepId, n, child);
+      const taken = await store.getRun(id);
+      // Free, or taken by a run this step did not start (the insert then refuses it).
+      if (taken?.callerRunId !== ref.runId || taken.callerStepId !== ref.stepId) return id;
+    }
+  }
+
   /** Insert the child run and record its id, in one transaction fenced on the step's lease. */
-  async #start(key: string, n: number, workflowId: string, input: unknown): Promise<string> {
+  async #start(key: string, runId: string, workflowId: string, input: unknown): Promise<string> {
     const { store, ref, run, starter } = this.deps;
     if (!starter)
       throw new CairnError("USAGE", "runWorkflow needs a worker that can start runs (a CairnWorker).");
@@ -98,7 +124,6 @@ export class ChildWaits {
     const value = await validateInput(definition, toJsonValue(input ?? {}, "runWorkflow input"));
     checkSecrets(definition.secrets, this.deps.secrets, `Child workflow "${workflowId}"`);
     const secrets = Object.fromEntries(definition.secrets.map((name) => [name, this.deps.secrets[name]!]));
-    const runId = childRunId(ref.runId, ref.stepId, n);
     const workdir = path.join(store.dataDir, "runs", runId);
     fs.mkdirSync(workdir, { recursive: true });
     starter.adopt(ref.runId, runId, secrets);
@@ -135,9 +160,28 @@ export class ChildWaits {
   }
 }
 
-/** `<run>.<step>.<n>`, or a digest of it when that would be longer than a run id may be. */
-export function childRunId(runId: string, stepId: string, n: number): string {
-  const id = `${runId}.${stepId}.${n}`;
+/**
+ * The id of the n-th call's `child`-th child run: `<run>.<step>.<n>`, then `<run>.<step>.<n>.a2`…;
+ * a digest of it when that would be longer than a run id may be.
+ */
+export function childRunId(runId: string, stepId: string, n: number, child = 1): string {
+  const suffix = child > 1 ? `.a${child}` : "";
+  const id = `${runId}.${stepId}.${n}${suffix}`;
   if (id.length <= 128 && /^[A-Za-z0-9_.-]+$/.test(id)) return id;
-  return `child_${createHash("sha256").update(`${runId}\u0000${stepId}\u0000${n}`).digest("hex").slice(0, 32)}`;
+  const key = `${runId}\u0000${stepId}\u0000${n}${child > 1 ? `\u0000${child}` : ""}`;
+  return `child_${createHash("sha256").update(key).digest("hex").slice(0, 32)}`;
+}
+
+const RETIRED_KEY = new RegExp(`^${RESERVED_MEMO_PREFIX}child:\\d+:retired$`);
+
+/** The child runs a step's retries retired (its memos `cairn:child:<n>:retired`): none is current. */
+export function retiredChildRuns(memos: ReadonlyArray<{ key: string; value: Json }>): Set<string> {
+  const retired = new Set<string>();
+  for (const { key, value } of memos)
+    if (RETIRED_KEY.test(key)) for (const id of retiredIds(value)) retired.add(id);
+  return retired;
+}
+
+function retiredIds(value: Json | undefined): string[] {
+  return Array.isArray(value) ? value.filter((id): id is string => typeof id === "string") : [];
 }

@@ -47,6 +47,8 @@ export class ExecutionState {
   checkpointsWritten = 0;
   /** Set when the handler parked the step (a sleep not yet due): the outcome is then "waiting". */
   parked: StepWait | undefined;
+  /** Memos that retire the failed child runs this execution found, written if its failure is retried. */
+  readonly retiring: Array<{ key: string; value: Json }> = [];
   #lastCheckpointAt = Number.NEGATIVE_INFINITY;
   readonly #memoKeys = new Set<string>();
   #memos: Promise<ReadonlyMap<string, Json>> | undefined;
@@ -95,6 +97,9 @@ export class ExecutionState {
       },
       park: (wait) => {
         this.parked = wait;
+      },
+      retireOnRetry: (memo) => {
+        this.retiring.push(memo);
       },
       onLeaseLost: () => this.#lost(),
     });

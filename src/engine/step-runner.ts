@@ -218,7 +218,9 @@ function failedOutcome(
     cause !== "lease-lost" && cause !== "deadline" && mayRetry(retry, step.attempts, step.attemptBase)
       ? p.clock() + backoffMs(retry, step.attempts - step.attemptBase)
       : null;
-  return { ...base, kind: "failed", error, retryAt, checkpoint };
+  // A retry starts new child runs in place of those that failed this attempt (engine/child-wait.ts).
+  const memos = retryAt !== null && state.retiring.length > 0 ? { memos: state.retiring } : {};
+  return { ...base, kind: "failed", error, retryAt, checkpoint, ...memos };
 }
 
 /**

@@ -39,6 +39,8 @@ export interface StepOutcome {
    * driven by that process is not settled here; the process releases it as `interrupted` on close.
    */
   readonly shutdown?: boolean;
+  /** For failed: memos written with the failure, under the same lease (child runs a retry retires). */
+  readonly memos?: ReadonlyArray<{ readonly key: string; readonly value: Json }>;
 }
 
 export interface OutcomeResult {
@@ -300,6 +302,9 @@ async function writeOutcome(tx: StoreTx, outcome: StepOutcome, now: number): Pro
         fingerprint: outcome.fingerprint,
       });
     case "failed":
+      // Memos first: they are fenced on the lease, which the status change below gives up.
+      for (const memo of outcome.memos ?? [])
+        if (!(await tx.putMemo(outcome.ref, memo.key, memo.value))) return false;
       return tx.updateOwnedStep(outcome.ref, {
         ...lease,
         status: outcome.retryAt ? "ready" : "failed",
