@@ -3,14 +3,31 @@ import { useNarrow, useNow } from "../api/use-event-stream";
 import { LineageMarker, RunLink } from "../components/run-link";
 import { StatusBadge } from "../components/status-badge";
 import { VirtualList } from "../components/virtual-list";
-import { elapsed, formatDuration, formatTime } from "../format";
+import { elapsed, firstLine, formatDuration, formatTime } from "../format";
 
-const COLUMNS = ["Status", "Run", "Workflow", "Started", "Duration", "Attempts", "Lineage"];
+const COLUMNS = ["Status", "Run", "Workflow", "Started", "Ended", "Duration", "Attempts", "Lineage", "Error"];
+
+/** Why a failed or interrupted run stopped (its error, else the interrupt's reason); null for any other. */
+function runProblem(run: Run): string | null {
+  if (run.status !== "failed" && run.status !== "interrupted") return null;
+  return run.error?.message || run.reason || null;
+}
+
+const ENDED: readonly Run["status"][] = ["succeeded", "failed", "cancelled"];
+
+/**
+ * When the run finished; null until it has (running, paused, interrupted: a resume continues it).
+ * A cancel records no `finishedAt`: its end is the cancel, the run's last change (as on the run page).
+ */
+function endedAt(run: Run): number | null {
+  return ENDED.includes(run.status) ? (run.finishedAt ?? run.updatedAt) : null;
+}
 
 /**
  * Runs as a virtualised list laid out as a table (cards on a phone): only the visible rows are
  * rendered. Each cell carries its own label for screen readers ("took 1.2 s", "attempts 2"). Each row
- * has a checkbox to select the run for a bulk action.
+ * has a checkbox to select the run for a bulk action. The error cell shows the first line of a failed
+ * or interrupted run's error, the whole text in its tooltip.
  */
 export function RunsTable(props: {
   runs: readonly Run[];
@@ -23,7 +40,7 @@ export function RunsTable(props: {
     1000,
     runs.some((r) => r.status === "running"),
   );
-  const rowHeight = narrow ? 92 : 48;
+  const rowHeight = narrow ? 112 : 48;
   return (
     <div className="runs-table">
       <div className="runs-row runs-head" aria-hidden="true">
@@ -69,6 +86,14 @@ export function RunsTable(props: {
               <span className="sr-only">started </span>
               {formatTime(run.createdAt)}
             </span>
+            <span className="col-ended">
+              {endedAt(run) !== null && (
+                <>
+                  <span className="cell-label">ended </span>
+                  {formatTime(endedAt(run))}
+                </>
+              )}
+            </span>
             <span className="col-duration">
               <span className="cell-label">took </span>
               {formatDuration(
@@ -86,9 +111,20 @@ export function RunsTable(props: {
             <span className="col-lineage">
               <LineageMarker run={run} />
             </span>
+            <ErrorCell text={runProblem(run)} />
           </li>
         )}
       />
     </div>
+  );
+}
+
+function ErrorCell({ text }: { text: string | null }) {
+  if (!text) return <span className="col-error" />;
+  return (
+    <span className="col-error" title={text}>
+      <span className="sr-only">error </span>
+      {firstLine(text)}
+    </span>
   );
 }
