@@ -56,6 +56,7 @@ export type {
   StepReadOptions,
   StepRef,
   StoreStats,
+  StoredWorkflowRecord,
   WorkerRecord,
   WorkflowHistoryFilter,
 } from "./store-records.js";
