@@ -55,8 +55,8 @@ export type {
   StepProcess,
   StepReadOptions,
   StepRef,
-  StoreStats,
   StoredWorkflowRecord,
+  StoreStats,
   WorkerRecord,
   WorkflowHistoryFilter,
 } from "./store-records.js";
