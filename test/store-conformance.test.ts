@@ -4,7 +4,13 @@ import path from "node:path";
 import { describe, type TestContext, test } from "node:test";
 import Database from "better-sqlite3";
 import { toDefinition } from "../src/core/builder.js";
-import { type NewEvent, type RunRecord, STEP_STATUSES, type StepRecord } from "../src/core/types.js";
+import {
+  type NewEvent,
+  type RunRecord,
+  STEP_STATUSES,
+  type StepRecord,
+  type WorkflowVersionRecord,
+} from "../src/core/types.js";
 import { insertRun } from "../src/engine/create-run.js";
 import { loadWorkflow } from "../src/engine/registry.js";
 import { blankStep } from "../src/engine/resume.js";
@@ -207,6 +213,25 @@ for (const harness of harnesses) {
       assert.equal(await store.getWorkflowVersion("acme", "etl", "zzz"), undefined);
       assert.deepEqual(await store.listWorkflowVersions("nobody", "etl"), []);
       assert.equal(await store.getWorkflowVersion("nobody", "etl"), undefined);
+    });
+
+    it("stored workflows: a tenant's, by id, each with its newest version and number of versions", async ({
+      store,
+    }) => {
+      const v = (workflowId: string, version: string, tenant = "acme"): WorkflowVersionRecord => ({
+        tenant,
+        workflowId,
+        version,
+        definition: `{"id":"${workflowId}","v":"${version}"}`,
+        createdAt: 1000,
+      });
+      for (const record of [v("etl", "aaa"), v("backup", "ccc"), v("etl", "bbb"), v("etl", "zzz", "other")])
+        await store.transaction((tx) => tx.putWorkflowVersion(record));
+      assert.deepEqual(await store.listStoredWorkflows("acme"), [
+        { newest: v("backup", "ccc"), versionCount: 1 },
+        { newest: v("etl", "bbb"), versionCount: 2 },
+      ]);
+      assert.deepEqual(await store.listStoredWorkflows("nobody"), []);
     });
 
     it("workers: upsert replaces, getWorkers returns the known ones", async ({ store }) => {

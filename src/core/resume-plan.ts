@@ -69,6 +69,11 @@ export interface ResumePlan {
   strategy?: Record<StrategyOption, StrategySource>;
   /** For a resume: the child runs (and the caller) resumed with the run (engine/linked-resume.ts). */
   linkedRuns?: LinkedRun[];
+  /**
+   * For a rerun's dry run: the stored version the source run executed and the one the new run would
+   * (null: a workflow registered from a file or code).
+   */
+  versions?: { from: string | null; to: string | null };
 }
 
 /** A run resumed together with another: a child run it waits for, or the caller that waits for it. */

@@ -196,7 +196,9 @@ export class ClientQueries {
   ): Promise<ResumePlan> {
     const state = stateOf(this);
     const workflow = await workflowForNewRun(state, runId, options.version);
-    return (await state.store.read((tx) => planRerun(tx, runId, workflow, selection, options))).plan;
+    const { plan } = await state.store.read((tx) => planRerun(tx, runId, workflow, selection, options));
+    const from = (await state.store.getRun(runId))?.workflowVersion ?? null;
+    return { ...plan, versions: { from, to: workflow.version } };
   }
 
   /** For metrics: runs per workflow and status, and ready steps per workflow, in the whole store. */

@@ -38,8 +38,11 @@ import { listScheduleViews, type ScheduleView, setSchedulesPaused } from "./sche
 import { type SignalReceipt, sendSignal } from "./signals.js";
 import {
   listStoredVersions,
+  listStoredWorkflows,
+  type StoredWorkflowSummary,
   type StoredWorkflowVersion,
   type StoreWorkflowOptions,
+  storedWorkflow,
   storeWorkflowVersion,
 } from "./stored-workflows.js";
 import type { RunTracing } from "./tracing.js";
@@ -134,6 +137,16 @@ export class CairnClient extends ClientQueries {
   /** The stored versions of a workflow (of the tenant, default this client's), newest first. */
   workflowVersions(id: string, tenant?: string): Promise<Array<{ version: string; createdAt: number }>> {
     return listStoredVersions(stateOf(this), id, tenant);
+  }
+
+  /** The workflows the tenant (default this client's) stored as data, by id, each by its newest version. */
+  storedWorkflows(tenant?: string): Promise<StoredWorkflowSummary[]> {
+    return listStoredWorkflows(stateOf(this), tenant);
+  }
+
+  /** A workflow the tenant stored as data, by its newest version; undefined when it stored none. */
+  storedWorkflow(id: string, tenant?: string): Promise<StoredWorkflowSummary | undefined> {
+    return storedWorkflow(stateOf(this), id, tenant);
   }
 
   /** Start a run. With an existing `runId`, returns that run instead of starting a second one. */

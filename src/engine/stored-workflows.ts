@@ -1,7 +1,8 @@
 import { CairnError } from "../core/errors.js";
-import type { WorkflowVersionRecord } from "../core/types.js";
+import type { WorkflowRecord, WorkflowVersionRecord } from "../core/types.js";
 import type { DefinitionFormat } from "../loader/stored-workflow.js";
 import type { ClientState } from "./client-state.js";
+import { toWorkflowRecord } from "./registry.js";
 
 export interface StoreWorkflowOptions {
   /** How the text is written: "yaml" or "json". */
@@ -61,4 +62,41 @@ export async function listStoredVersions(
   const versions = await state.store.listWorkflowVersions(tenant, id);
   if (versions.length === 0) throw new CairnError("NOT_FOUND", `Workflow "${id}" has no stored versions.`);
   return versions.map((v) => ({ version: v.version, createdAt: v.createdAt }));
+}
+
+/** A workflow stored as data, described by its newest version. */
+export interface StoredWorkflowSummary {
+  /** The newest version's graph, as a registered workflow's record (`updatedAt`: when it was stored). */
+  readonly workflow: WorkflowRecord;
+  readonly version: string;
+  readonly versionCount: number;
+}
+
+/** Every workflow the tenant stored as data, by id, each described by its newest version. */
+export async function listStoredWorkflows(
+  state: ClientState,
+  tenant: string = state.options.tenant,
+): Promise<StoredWorkflowSummary[]> {
+  const stored = await state.store.listStoredWorkflows(tenant);
+  return Promise.all(stored.map(({ newest, versionCount }) => summaryOf(state, newest, versionCount)));
+}
+
+/** One workflow the tenant stored as data, described by its newest version; undefined when it has none. */
+export async function storedWorkflow(
+  state: ClientState,
+  id: string,
+  tenant: string = state.options.tenant,
+): Promise<StoredWorkflowSummary | undefined> {
+  const versions = await state.store.listWorkflowVersions(tenant, id);
+  return versions[0] && summaryOf(state, versions[0], versions.length);
+}
+
+async function summaryOf(
+  state: ClientState,
+  newest: WorkflowVersionRecord,
+  versionCount: number,
+): Promise<StoredWorkflowSummary> {
+  const loaded = await state.definitions.fromRecord(newest);
+  const workflow = await toWorkflowRecord(loaded, newest.createdAt);
+  return { workflow, version: newest.version, versionCount };
 }

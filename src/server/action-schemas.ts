@@ -51,6 +51,19 @@ export const PlanSchema = z
         description:
           "For a resume: runs resumed with this one in the same transaction: its failed, cancelled, paused or interrupted child runs whose calling step has not succeeded (relation child), and the caller run a failed child run failed (relation caller).",
       }),
+    versions: z
+      .object({
+        from: z
+          .string()
+          .nullable()
+          .openapi({ description: "The stored version the source run executed (its `workflowVersion`)." }),
+        to: z.string().nullable().openapi({ description: "The stored version the new run would execute." }),
+      })
+      .optional()
+      .openapi({
+        description:
+          "For a rerun plan: the versions it compares, step by step (`changed`). null for a workflow registered from a file or code (compared with its current definition).",
+      }),
   })
   .openapi("ResumePlan");
 

@@ -176,7 +176,11 @@ function graphOf(record: WorkflowRecord): StoredGraph {
   return { ...graph, steps: graph.steps ?? [] };
 }
 
-export function workflowSummaryView(record: WorkflowRecord): Out<typeof WorkflowSummarySchema> {
+/** A workflow's summary; `stored` describes a workflow stored as data by its newest version. */
+export function workflowSummaryView(
+  record: WorkflowRecord,
+  stored: { version: string; versionCount: number } | null = null,
+): Out<typeof WorkflowSummarySchema> {
   const graph = graphOf(record);
   return {
     id: record.id,
@@ -185,13 +189,17 @@ export function workflowSummaryView(record: WorkflowRecord): Out<typeof Workflow
     stepCount: graph.steps.length,
     secrets: graph.secrets ?? [],
     hasInputSchema: graph.hasInputSchema ?? false,
+    stored,
   };
 }
 
-export function workflowView(record: WorkflowRecord): Out<typeof WorkflowSchema> {
+export function workflowView(
+  record: WorkflowRecord,
+  stored: { version: string; versionCount: number } | null = null,
+): Out<typeof WorkflowSchema> {
   const graph = graphOf(record);
   return {
-    ...workflowSummaryView(record),
+    ...workflowSummaryView(record, stored),
     steps: graph.steps.map((s) => ({
       id: s.id,
       needs: s.needs,

@@ -29,6 +29,16 @@ export const WorkflowSummarySchema = z
     stepCount: z.number().int(),
     secrets: z.array(z.string()),
     hasInputSchema: z.boolean(),
+    stored: z
+      .object({
+        version: z.string().openapi({ description: "The newest version, which a start uses by default." }),
+        versionCount: z.number().int(),
+      })
+      .nullable()
+      .openapi({
+        description:
+          "For a workflow the caller's tenant stored as data (`PUT /api/workflows/{id}`): its newest version, which this entry describes (`updatedAt`: when it was stored), and how many versions it has. null for a workflow registered by the server (a file or code).",
+      }),
   })
   .openapi("WorkflowSummary");
 

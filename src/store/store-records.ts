@@ -3,7 +3,7 @@
  * (core/types.ts): patches, step references (fenced or not), workers, leases, filters and counts.
  */
 
-import type { ItemStatus, RunRecord, RunStatus, StepRecord } from "../core/types.js";
+import type { ItemStatus, RunRecord, RunStatus, StepRecord, WorkflowVersionRecord } from "../core/types.js";
 
 export type RunPatch = Partial<Omit<RunRecord, "id" | "workflowId" | "tenant" | "createdAt">>;
 export type StepPatch = Partial<Omit<StepRecord, "runId" | "stepId">>;
@@ -166,4 +166,10 @@ export interface StoreStats {
   syncs?: number;
   /** SQLite, durability "full": commits that wrote and are not known to be on disk yet. */
   unsynced?: number;
+}
+
+/** A workflow a tenant stored as data: its newest version and how many versions it has. */
+export interface StoredWorkflowRecord {
+  readonly newest: WorkflowVersionRecord;
+  readonly versionCount: number;
 }

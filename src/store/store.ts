@@ -32,6 +32,7 @@ import type {
   StepProcess,
   StepReadOptions,
   StepRef,
+  StoredWorkflowRecord,
   StoreStats,
   WorkerRecord,
   WorkflowHistoryFilter,
@@ -54,6 +55,7 @@ export type {
   StepProcess,
   StepReadOptions,
   StepRef,
+  StoredWorkflowRecord,
   StoreStats,
   WorkerRecord,
   WorkflowHistoryFilter,
@@ -236,6 +238,8 @@ export interface StoreReader {
   getWorkflow(id: string): Promise<WorkflowRecord | undefined>;
   /** A tenant's stored versions of a workflow, newest first. */
   listWorkflowVersions(tenant: string, workflowId: string): Promise<WorkflowVersionRecord[]>;
+  /** Every workflow the tenant stored as data, by id: its newest version and its number of versions. */
+  listStoredWorkflows(tenant: string): Promise<StoredWorkflowRecord[]>;
   /** One stored version, or (no version given) the newest. */
   getWorkflowVersion(
     tenant: string,

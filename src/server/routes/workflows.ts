@@ -10,9 +10,14 @@ const listWorkflows = createRoute({
   path: "/api/workflows",
   operationId: "listWorkflows",
   tags: ["workflows"],
-  summary: "List registered workflows",
+  summary: "List registered workflows and the caller's tenant's stored ones",
+  description:
+    "Every workflow the server registered (a file or code) and every workflow the caller's tenant stored as data (`PUT /api/workflows/{id}`), by id; a stored one is described by its newest version and carries `stored`. An id both registered and stored is listed once, as registered: that is what a start without `version` runs.",
   security: BEARER,
-  responses: { 200: json(WorkflowListSchema, "Every registered workflow, by id."), ...errors(401) },
+  responses: {
+    200: json(WorkflowListSchema, "Every registered and stored workflow, by id."),
+    ...errors(401),
+  },
 });
 
 const getWorkflow = createRoute({
@@ -21,6 +26,8 @@ const getWorkflow = createRoute({
   operationId: "getWorkflow",
   tags: ["workflows"],
   summary: "A workflow's graph: steps, needs, labels",
+  description:
+    "A workflow registered by the server; otherwise the newest version the caller's tenant stored as data (with `stored`). 404 when it is neither.",
   security: BEARER,
   request: { params: WorkflowIdParams },
   responses: { 200: json(WorkflowSchema, "The workflow."), ...errors(400, 401, 404) },
@@ -79,10 +86,19 @@ const history = createRoute({
 });
 
 export function registerWorkflowRoutes(app: App, { cairn }: RouteContext): void {
+  /** A workflow registered by the server, or else one the tenant stored; NOT_FOUND when neither. */
+  const known = async (id: string, tenant: string) => {
+    const record = await cairn.workflow(id);
+    if (record) return workflowView(record);
+    const stored = await cairn.storedWorkflow(id, tenant);
+    if (!stored) throw new CairnError("NOT_FOUND", `Workflow "${id}" is not registered.`);
+    return workflowView(stored.workflow, { version: stored.version, versionCount: stored.versionCount });
+  };
+
   app.openapi(history, async (c) => {
     const { id } = c.req.valid("param");
     const q = c.req.valid("query");
-    if (!(await cairn.workflow(id))) throw new CairnError("NOT_FOUND", `Workflow "${id}" is not registered.`);
+    await known(id, c.get("principal").tenant);
     const page = await cairn.workflowHistory({
       workflowId: id,
       tenant: c.get("principal").tenant,
@@ -93,20 +109,23 @@ export function registerWorkflowRoutes(app: App, { cairn }: RouteContext): void 
   });
 
   app.openapi(listWorkflows, async (c) => {
-    const workflows = await cairn.workflows();
-    return c.json({ workflows: workflows.map(workflowSummaryView) }, 200);
+    const registered = (await cairn.workflows()).map((w) => workflowSummaryView(w));
+    const ids = new Set(registered.map((w) => w.id));
+    const stored = (await cairn.storedWorkflows(c.get("principal").tenant))
+      .filter((s) => !ids.has(s.workflow.id))
+      .map((s) => workflowSummaryView(s.workflow, { version: s.version, versionCount: s.versionCount }));
+    const workflows = [...registered, ...stored].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return c.json({ workflows }, 200);
   });
 
   app.openapi(getWorkflow, async (c) => {
     const { id } = c.req.valid("param");
-    const record = await cairn.workflow(id);
-    if (!record) throw new CairnError("NOT_FOUND", `Workflow "${id}" is not registered.`);
-    return c.json(workflowView(record), 200);
+    return c.json(await known(id, c.get("principal").tenant), 200);
   });
 
   app.openapi(latestFailed, async (c) => {
     const { id } = c.req.valid("param");
-    if (!(await cairn.workflow(id))) throw new CairnError("NOT_FOUND", `Workflow "${id}" is not registered.`);
+    await known(id, c.get("principal").tenant);
     const latest = await cairn.latestFailed(id, c.get("principal").tenant);
     if (!latest) throw new CairnError("NOT_FOUND", `Workflow "${id}" has no failed run left to fix.`);
     return c.json({ run: runView(latest.run), failed: latest.failed }, 200);

@@ -21,6 +21,7 @@ import type {
   RunFilter,
   StepRef,
   Store,
+  StoredWorkflowRecord,
   StoreStats,
   StoreTx,
   TokenRecord,
@@ -274,6 +275,10 @@ export class PostgresStore implements Store, TokenStore {
 
   listWorkflowVersions(tenant: string, workflowId: string): Promise<WorkflowVersionRecord[]> {
     return this.#reading((db) => workflows.listWorkflowVersions(db, tenant, workflowId));
+  }
+
+  listStoredWorkflows(tenant: string): Promise<StoredWorkflowRecord[]> {
+    return this.#reading((db) => workflows.listStoredWorkflows(db, tenant));
   }
 
   getWorkflowVersion(

@@ -1,5 +1,6 @@
 import type { WorkflowRecord, WorkflowVersionRecord } from "../../core/types.js";
 import { fromRow, WORKFLOW_COLUMNS } from "../columns.js";
+import type { StoredWorkflowRecord } from "../store-records.js";
 import { Params, type Queryable, upsertSql } from "./pg-sql.js";
 
 /** Registered workflow definitions. */
@@ -54,6 +55,17 @@ export async function listWorkflowVersions(
     [tenant, workflowId],
   );
   return rows.map(versionOf);
+}
+
+export async function listStoredWorkflows(db: Queryable, tenant: string): Promise<StoredWorkflowRecord[]> {
+  const { rows } = await db.query(
+    `SELECT v.*, c.n AS version_count FROM workflow_versions v
+     JOIN (SELECT MAX(seq) AS seq, COUNT(*) AS n FROM workflow_versions WHERE tenant = $1 GROUP BY workflow_id) c
+       ON v.seq = c.seq
+     ORDER BY v.workflow_id`,
+    [tenant],
+  );
+  return rows.map((r) => ({ newest: versionOf(r), versionCount: Number(r.version_count) }));
 }
 
 export async function getWorkflowVersion(

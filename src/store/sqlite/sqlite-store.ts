@@ -23,6 +23,7 @@ import type {
   StepReadOptions,
   StepRef,
   Store,
+  StoredWorkflowRecord,
   StoreStats,
   StoreTx,
   TokenRecord,
@@ -203,6 +204,10 @@ export class SqliteStore implements Store, TokenStore {
 
   listWorkflowVersions(tenant: string, workflowId: string): Promise<WorkflowVersionRecord[]> {
     return this.#read(() => workflows.listWorkflowVersions(this.#sql, tenant, workflowId));
+  }
+
+  listStoredWorkflows(tenant: string): Promise<StoredWorkflowRecord[]> {
+    return this.#read(() => workflows.listStoredWorkflows(this.#sql, tenant));
   }
 
   getWorkflowVersion(

@@ -1,5 +1,6 @@
 import type { WorkflowRecord, WorkflowVersionRecord } from "../../core/types.js";
 import { fromRow, WORKFLOW_COLUMNS } from "../columns.js";
+import type { StoredWorkflowRecord } from "../store-records.js";
 import { insertSql, type StatementCache, values } from "./statements.js";
 
 /** Registered workflow definitions. */
@@ -60,6 +61,18 @@ export function listWorkflowVersions(
       workflowId,
     )
     .map(versionOf);
+}
+
+export function listStoredWorkflows(sql: StatementCache, tenant: string): StoredWorkflowRecord[] {
+  return sql
+    .all(
+      `SELECT v.*, c.n AS version_count FROM workflow_versions v
+       JOIN (SELECT MAX(seq) AS seq, COUNT(*) AS n FROM workflow_versions WHERE tenant = ? GROUP BY workflow_id) c
+         ON v.seq = c.seq
+       ORDER BY v.workflow_id`,
+      tenant,
+    )
+    .map((r) => ({ newest: versionOf(r), versionCount: Number(r.version_count) }));
 }
 
 export function getWorkflowVersion(

@@ -161,7 +161,7 @@ export class ApiClient {
   /** Start a run; `created` is false when a run with this `runId` existed (it is returned, nothing starts). */
   async startRun(
     workflowId: string,
-    body: { input: unknown; secrets?: Record<string, string>; runId?: string },
+    body: { input: unknown; secrets?: Record<string, string>; runId?: string; version?: string },
   ): Promise<{ run: RunDetail; created: boolean }> {
     const { status, body: run } = await this.exchange<RunDetail>(
       "POST",

@@ -35,7 +35,8 @@ export function WorkflowsPage({ workflowId }: { workflowId: string | null }) {
       )}
       {list && list.length === 0 && (
         <p className="empty">
-          No workflows are registered. Start the server with <code>--workflows &lt;dir&gt;</code>.
+          No workflows are registered or stored. Start the server with <code>--workflows &lt;dir&gt;</code>,
+          or store one with <code>cairn workflows push</code>.
         </p>
       )}
       <div className="workflows-layout">
@@ -53,6 +54,12 @@ export function WorkflowsPage({ workflowId }: { workflowId: string | null }) {
                     <span className="muted small">
                       {w.stepCount} step{w.stepCount === 1 ? "" : "s"}
                     </span>
+                    {w.stored && (
+                      <span className="muted small workflow-stored" data-testid="workflow-stored">
+                        stored · <span className="mono">{w.stored.version}</span> · {w.stored.versionCount}{" "}
+                        version{w.stored.versionCount === 1 ? "" : "s"}
+                      </span>
+                    )}
                   </a>
                 </li>
               ))}
@@ -100,8 +107,15 @@ function WorkflowDetail({ workflowId }: { workflowId: string }) {
         </h2>
         <a href={runsHref({ workflow: workflow.id })}>All runs of {workflow.id}</a>
       </div>
+      {workflow.stored && (
+        <p data-testid="workflow-version">
+          Stored workflow: newest version <span className="mono">{workflow.stored.version}</span> of{" "}
+          {workflow.stored.versionCount}. Runs started here use it.
+        </p>
+      )}
       <p className="muted small">
-        {workflow.stepCount} steps · updated {formatTime(workflow.updatedAt)} · recovery {workflow.recovery}
+        {workflow.stepCount} steps · {workflow.stored ? "stored" : "updated"} {formatTime(workflow.updatedAt)}{" "}
+        · recovery {workflow.recovery}
         {workflow.failFast ? " · fail fast" : ""}
       </p>
       <div className="panel latest-failed" data-testid="latest-failed">

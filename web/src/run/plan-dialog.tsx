@@ -2,6 +2,7 @@ import { ON_CHANGE, type OnChange, type ResumePlan } from "../api/types";
 import { Modal } from "../components/modal";
 import { VirtualList } from "../components/virtual-list";
 import { ACTION_TEXT, ON_CHANGE_TEXT, planViewModel } from "./plan-model";
+import { PlanVersions } from "./plan-versions";
 import { optionsProblem, type ResumeOptions, ResumeOptionsFields } from "./resume-options";
 
 const ROW_HEIGHT = 40;
@@ -115,6 +116,7 @@ export function PlanDialog(props: PlanDialogProps) {
               run stays as it is.
             </p>
           )}
+          {kind === "rerun" && model.versions && <PlanVersions versions={model.versions} />}
           <p className="plan-summary" data-testid="plan-summary">
             {model.counts.map((c) => (
               <span key={c.action} className={`plan-count action-${c.action}`}>

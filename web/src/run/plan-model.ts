@@ -39,6 +39,16 @@ export interface PlanViewModel {
   missingSecrets: string[];
   canConfirm: boolean;
   confirmLabel: string;
+  /** A rerun of a run of a stored workflow: the versions the plan compares and the steps it found changed. */
+  versions: VersionChange | null;
+}
+
+export interface VersionChange {
+  /** The version the run executed, and the one the new run will (the newest stored unless one is named). */
+  from: string;
+  to: string;
+  /** The plan's rows for steps whose definition differs between the two, with the plan's reason. */
+  changed: PlanRow[];
 }
 
 const EXECUTES: ReadonlySet<PlanAction> = new Set(["retry", "reset", "run", "rerun"]);
@@ -64,7 +74,17 @@ export function planViewModel(
   );
   const missingSecrets = plan.secretsNeeded.filter((name) => !options.secrets?.[name]);
   const busy = options.busy === true;
+  const changed = new Set(plan.changed);
+  const versions =
+    plan.versions?.from && plan.versions.to
+      ? {
+          from: plan.versions.from,
+          to: plan.versions.to,
+          changed: rows.filter((r) => changed.has(r.stepId) || r.cause === "definition-changed"),
+        }
+      : null;
   return {
+    versions,
     rows,
     counts,
     executes: rows.filter((r) => r.executes).length,

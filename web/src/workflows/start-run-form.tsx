@@ -44,6 +44,8 @@ export function StartRunForm({ workflow }: { workflow: Workflow }) {
         input: checked.value,
         ...(workflow.secrets.length > 0 ? { secrets } : {}),
         ...(runId.trim() ? { runId: runId.trim() } : {}),
+        // A stored workflow starts its newest version, the one this page draws.
+        ...(workflow.stored ? { version: "latest" } : {}),
       });
       toasts.success(
         created
