@@ -72,13 +72,28 @@ export interface StoredWorkflowSummary {
   readonly versionCount: number;
 }
 
-/** Every workflow the tenant stored as data, by id, each described by its newest version. */
+/**
+ * Every workflow the tenant stored as data, by id, each described by its newest version. One this
+ * process cannot load (it calls an action not registered here) is left out of the list and logged
+ * as a warning, so one such workflow does not hide all the others.
+ */
 export async function listStoredWorkflows(
   state: ClientState,
   tenant: string = state.options.tenant,
 ): Promise<StoredWorkflowSummary[]> {
   const stored = await state.store.listStoredWorkflows(tenant);
-  return Promise.all(stored.map(({ newest, versionCount }) => summaryOf(state, newest, versionCount)));
+  const summaries = await Promise.allSettled(
+    stored.map(({ newest, versionCount }) => summaryOf(state, newest, versionCount)),
+  );
+  return summaries.flatMap((summary, i) => {
+    if (summary.status === "fulfilled") return [summary.value];
+    const { workflowId, version } = stored[i]!.newest;
+    state.logger.warn(
+      { workflowId, version, tenant, err: summary.reason },
+      "a stored workflow cannot be loaded in this process; left out of the workflows list",
+    );
+    return [];
+  });
 }
 
 /** One workflow the tenant stored as data, described by its newest version; undefined when it has none. */

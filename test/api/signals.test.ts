@@ -27,6 +27,7 @@ test("POST /api/runs/{id}/signals/{name}: bad data is a 422 with the reason and 
       kind: "signal",
       until: null,
       signal: "approve",
+      childRunId: null,
       schema: SCHEMA,
       description: 'waiting for signal "approve"',
     },

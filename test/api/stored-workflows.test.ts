@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { z } from "zod";
-import { defineAction, workflow } from "../../src/index.js";
+import { Cairn, defineAction, workflow } from "../../src/index.js";
 import { assertErrorShape, startServer } from "./helpers.js";
 
 const greet = defineAction({
@@ -103,4 +103,30 @@ test("a rerun plan of a stored run names the version the run executed and the on
   await s.waitForStatus(file.body.id, ["succeeded"]);
   const filePlan = await s.api(`/api/runs/${file.body.id}/rerun-plan?from=only`, { token: s.tokens.acme });
   assert.deepEqual(filePlan.body.versions, { from: null, to: null });
+});
+
+test("a stored workflow whose action this server lacks is left out of the list, not an error for the whole list", async () => {
+  const farewell = defineAction({
+    name: "farewell",
+    version: 1,
+    params: z.strictObject({ name: z.string() }),
+    handler: ({ name }) => `Bye, ${name}!`,
+  });
+  // Another process, with an action this server never registered, stores a workflow for the tenant.
+  const other = await Cairn.open({ db: s.db, actions: [farewell], execute: false, recover: false });
+  try {
+    await other.storeWorkflow(
+      "elsewhere",
+      "id: elsewhere\nsteps:\n  - id: bye\n    uses: farewell\n    with: { name: Ada }\n",
+      { format: "yaml", tenant: "acme" },
+    );
+  } finally {
+    await other.close();
+  }
+  await store(V1);
+  const list = await s.api("/api/workflows", { token: s.tokens.acme });
+  assert.equal(list.status, 200, list.text);
+  const ids = list.body.workflows.map((w: { id: string }) => w.id);
+  assert.ok(ids.includes("etl") && ids.includes("registered"), ids.join(", "));
+  assert.ok(!ids.includes("elsewhere"), ids.join(", "));
 });
