@@ -321,3 +321,21 @@ test("release.yaml: packaging runs as a child run; a failed child fails the rele
   const rerunChild = await cairn(cwd, ["show", "rel-2.package.1"]);
   assert.equal(rerunChild.status, "succeeded");
 });
+
+test("graph.json through graph-over-api.mjs: a graph built as JSON is stored over the API and run there, with no file on the server", async () => {
+  const cwd = tempDir();
+  const serve = spawnNode(BIN, ["--db", path.join(cwd, "cairn.db"), "serve", "--no-auth", "--port", "0"]);
+  try {
+    const url = /on (http:\/\/\S+)/.exec(await serve.line(/^Cairn API listening/))![1]!;
+    const client = spawnNode(example("graph-over-api.mjs"), ["Grace"], { CAIRN_URL: url });
+    const { code } = await client.closed;
+    const printed = await client.line(/^run \S+ /);
+    assert.equal(code, 0, printed);
+    assert.match(printed, /^run run_\S+ succeeded on version [0-9a-f]{16}: "Hello, Grace!"$/);
+    const version = /version ([0-9a-f]{16})/.exec(await client.line(/^stored greeting-card version/))![1];
+    assert.ok(printed.endsWith(`version ${version}: "Hello, Grace!"`), "the run ran the version just stored");
+  } finally {
+    serve.child.kill("SIGTERM");
+    await serve.exited;
+  }
+});
