@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
 import { cli, ROOT } from "./helpers/cli.js";
@@ -57,3 +58,57 @@ test("cairn resume --dry-run of a run failed by its child says it resumes the ch
   );
   assert.equal(view.status, "succeeded");
 });
+
+test("cairn run returns (exit 6) when its step waits for a child run that waits for a signal; cairn signal continues child and caller", async () => {
+  const dir = tempDir();
+  const db = ["--db", path.join(dir, "cairn.db")];
+  writeParentAndChild(dir);
+  const run = await cli(["run", "parent.yaml", "--workflows", "child.yaml", "--id", "p1", ...db], {
+    cwd: dir,
+  });
+  assert.equal(run.code, 6, run.stderr);
+  assert.match(
+    run.stdout,
+    / {2}step "ask" of child run p1\.call\.1 waits for signal "approve"; send it with:\n {4}cairn signal p1\.call\.1 approve --data '<json>'\n/,
+  );
+
+  const sent = await cli(["signal", "p1.call.1", "approve", "--data", '{"by":"ada"}', ...db], { cwd: dir });
+  assert.equal(sent.code, 0, sent.stderr);
+  assert.match(sent.stdout, /p1 {2}parent {2}succeeded/);
+  const shown = await cli(["show", "p1", "--json", ...db], { cwd: dir });
+  const view = JSON.parse(shown.stdout) as { status: string; steps: Array<{ id: string; output: unknown }> };
+  assert.equal(view.status, "succeeded");
+  assert.deepEqual(view.steps.find((s) => s.id === "call")?.output, { by: "ada" });
+});
+
+test("cairn run --json at a child run's signal wait prints the waiting run and exits 6", async () => {
+  const dir = tempDir();
+  const db = ["--db", path.join(dir, "cairn.db")];
+  writeParentAndChild(dir);
+  const run = await cli(["run", "parent.yaml", "--workflows", "child.yaml", "--id", "p1", "--json", ...db], {
+    cwd: dir,
+  });
+  assert.equal(run.code, 6, run.stderr);
+  const view = JSON.parse(run.stdout) as {
+    id: string;
+    status: string;
+    steps: Array<{ id: string; waiting: { kind: string; runId: string } }>;
+  };
+  assert.equal(view.status, "running");
+  assert.deepEqual([view.steps[0]?.waiting.kind, view.steps[0]?.waiting.runId], ["child", "p1.call.1"]);
+  const sent = await cli(["signal", "p1.call.1", "approve", "--data", "1", "--json", ...db], { cwd: dir });
+  assert.equal(sent.code, 0, sent.stderr);
+  assert.equal((JSON.parse(sent.stdout) as { id: string; status: string }).status, "succeeded");
+});
+
+/** parent.yaml, whose step `call` runs child.yaml, whose step `ask` waits for signal `approve`. */
+function writeParentAndChild(dir: string): void {
+  fs.writeFileSync(
+    path.join(dir, "parent.yaml"),
+    "id: parent\nsteps:\n  - id: call\n    run-workflow: child\n",
+  );
+  fs.writeFileSync(
+    path.join(dir, "child.yaml"),
+    "id: child\nsteps:\n  - id: ask\n    wait: { signal: approve }\n",
+  );
+}

@@ -12,8 +12,8 @@ import { tracerProviderFromEnv } from "../tracing/tracer-provider-from-env.js";
 
 /**
  * Exit codes: 0 the run succeeded, 1 it failed, 2 bad usage or definition, 3 refused by the run's
- * state, 4 the followed run was cancelled, 5 it was paused, 6 it waits for a signal (send it with
- * `cairn signal`), 130 this process was stopped (Ctrl-C, SIGTERM) and the run it drove was left
+ * state, 4 the followed run was cancelled, 5 it was paused, 6 it waits for a signal, its own or a
+ * child run's it waits for (send it with `cairn signal`), 130 this process was stopped (Ctrl-C, SIGTERM) and the run it drove was left
  * interrupted.
  */
 export const EXIT = {

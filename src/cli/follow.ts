@@ -1,8 +1,8 @@
 import type { Cairn } from "../cairn.js";
-import { parkedWait, runWaiting } from "../core/step-wait.js";
 import type { RunRecord } from "../core/types.js";
 import { EXIT } from "./common.js";
 import { latestResume, ProgressPrinter } from "./progress.js";
+import { signalWaits } from "./signal-waits.js";
 
 /**
  * Wait for a run to settle, printing its progress as it happens (unless `quiet`); after a resume
@@ -29,6 +29,8 @@ export async function follow(
     progress.logsSince = resumed?.at ?? 0;
   }
   let settled: RunRecord | undefined;
+  let parked = false;
+  let parkedOnChild = false;
   const done = cairn.wait(runId).then((run) => {
     settled = run;
   });
@@ -45,24 +47,27 @@ export async function follow(
     for (;;) {
       const finished = settled !== undefined;
       const events = await cairn.events(runId, seq);
-      let signalWait = false;
       for (const event of events) {
         seq = event.seq;
         if (!options.quiet) progress.event(event);
-        if (event.type === "step.waiting" && (event.data as { kind?: string } | null)?.kind === "signal")
-          signalWait = true;
+        const kind = (event.data as { kind?: string } | null)?.kind;
+        if (event.type === "step.waiting" && kind === "signal") parked = true;
+        if (event.type === "step.waiting" && kind === "child") parkedOnChild = true;
       }
       if (!options.quiet && progress.options.logs) progress.logs(await cairn.logs(runId));
       if (finished) {
         progress.end();
         return settled!;
       }
-      // Nothing left to do but wait for a signal: return the running run (the caller says how to send it).
-      if (signalWait && options.stopAtSignalWait) {
-        const waiting = await waitingForSignal(cairn, runId);
+      // Nothing left to do but wait for a signal, here or in a child run a step waits for: return
+      // the running run (the caller says how to send it). Checked after any event once a step
+      // waited for a signal, and on every tick once one waited for a child run (whose own events
+      // are not followed here).
+      if (options.stopAtSignalWait && ((parked && events.length > 0) || parkedOnChild)) {
+        const waiting = await signalWaits(cairn, runId);
         if (waiting) {
           progress.end();
-          return waiting;
+          return waiting.run;
         }
       }
       if (!options.quiet) progress.tick();
@@ -72,12 +77,6 @@ export async function follow(
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
-}
-
-async function waitingForSignal(cairn: Cairn, runId: string): Promise<RunRecord | null> {
-  const view = await cairn.get(runId);
-  if (view?.run.status !== "running" || runWaiting(view.steps) === null) return null;
-  return view.steps.some((s) => parkedWait(s)?.kind === "signal") ? view.run : null;
 }
 
 /** 0 succeeded, 4 cancelled, 5 paused (both resumable), 1 anything else (failed, interrupted). */

@@ -48,8 +48,8 @@ async function finish(
     latestAttempt: shown.latestAttempt === true,
     stopAtSignalWait: true,
   });
+  if (run.status === "running") return waitingForSignal(cairn, run.id, global);
   const view = await cairn.get(run.id);
-  if (run.status === "running") return waitingForSignal(view!, global);
   if (global.json) printJson(runJson(view!));
   else process.stdout.write(`${runSummary(view!.run)}\n`);
   return exitForRun(view!.run);

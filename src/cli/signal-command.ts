@@ -1,28 +1,29 @@
 import type { Command } from "commander";
-import { parkedWait } from "../core/step-wait.js";
+import type { Cairn } from "../cairn.js";
 import type { Json } from "../core/types.js";
-import type { RunView } from "../engine/run-view.js";
 import { EXIT, type GlobalOptions, keepStdoutForJson, parseJson, printJson, type Runner } from "./common.js";
 import { exitForRun, follow } from "./follow.js";
 import { runJson, runLine } from "./format.js";
+import { signalWaits } from "./signal-waits.js";
 
 /**
- * A foreground `cairn run` / `resume` whose run now only waits for a signal: say how to send it and
- * exit with EXIT.waiting (6). The run is left for `cairn signal`, which continues it.
+ * A foreground `cairn run` / `resume` whose run now only waits for signals — its own steps', or
+ * those of child runs its steps wait for (cli/signal-waits.ts): say how to send each and exit with
+ * EXIT.waiting (6). The runs are left for `cairn signal`, which continues them.
  */
-export function waitingForSignal(view: RunView, global: GlobalOptions): number {
+export async function waitingForSignal(cairn: Cairn, runId: string, global: GlobalOptions): Promise<number> {
+  const view = (await cairn.get(runId))!;
   if (global.json) {
     printJson(runJson(view));
     return EXIT.waiting;
   }
   const lines = [runLine(view.run)];
-  for (const step of view.steps) {
-    const wait = parkedWait(step);
-    if (wait?.kind !== "signal") continue;
+  for (const wait of (await signalWaits(cairn, runId))?.waits ?? []) {
     const until = wait.until === null ? "" : ` (timeout ${new Date(wait.until).toISOString()})`;
+    const where = wait.runId === runId ? "" : ` of child run ${wait.runId}`;
     lines.push(
-      `  step "${step.stepId}" waits for signal "${wait.name}"${until}; send it with:`,
-      `    cairn signal ${view.run.id} ${wait.name} --data '<json>'`,
+      `  step "${wait.stepId}"${where} waits for signal "${wait.name}"${until}; send it with:`,
+      `    cairn signal ${wait.runId} ${wait.name} --data '<json>'`,
     );
   }
   process.stdout.write(`${lines.join("\n")}\n`);
@@ -32,7 +33,9 @@ export function waitingForSignal(view: RunView, global: GlobalOptions): number {
 export function registerSignalCommand(program: Command, runner: Runner): void {
   program
     .command("signal")
-    .description("send a signal to a run; continue the run here when no process drives it")
+    .description(
+      "send a signal to a run; continue the run here (with the interrupted callers waiting for it) when no process drives it",
+    )
     .argument("<runId>")
     .argument("<name>", "the signal's name, as the wait names it")
     .option("--data <json>", "the signal's data as JSON (default null)", (v) => parseJson(v, "--data"))
@@ -44,12 +47,17 @@ export function registerSignalCommand(program: Command, runner: Runner): void {
           ...(opts.key ? { key: opts.key as string } : {}),
         });
         const view = await cairn.get(runId);
-        // Its foreground `cairn run` returned at the wait (or died): continue it here, as `cairn resume` does.
+        // Its foreground `cairn run` returned at the wait (or died): continue it here, as `cairn resume`
+        // does — from its outermost interrupted caller, when that run was left waiting for it.
         if (receipt.accepted && view?.run.status === "interrupted") {
-          const handle = await cairn.resume(runId);
-          const run = await follow(cairn, handle.id, { quiet: global.json === true, stopAtSignalWait: true });
+          const handle = await cairn.resume(await continueFrom(cairn, runId));
+          const run = await follow(cairn, handle.id, {
+            quiet: global.json === true,
+            latestAttempt: true,
+            stopAtSignalWait: true,
+          });
+          if (run.status === "running") return waitingForSignal(cairn, run.id, global);
           const after = (await cairn.get(run.id))!;
-          if (run.status === "running") return waitingForSignal(after, global);
           if (global.json) printJson(runJson(after));
           else process.stdout.write(`${runLine(after.run)}\n`);
           return exitForRun(after.run);
@@ -64,4 +72,22 @@ export function registerSignalCommand(program: Command, runner: Runner): void {
         return EXIT.ok;
       }),
     );
+}
+
+/**
+ * The run to resume so that an interrupted run and the interrupted callers waiting for it continue
+ * together: the outermost such caller, whose resume resumes the child runs its steps wait for
+ * (engine/linked-resume.ts); the run itself when no interrupted caller waits for it.
+ */
+async function continueFrom(cairn: Cairn, runId: string): Promise<string> {
+  let top = runId;
+  for (let run = await cairn.run(runId); run?.callerRunId; ) {
+    const caller = await cairn.run(run.callerRunId);
+    if (caller?.status !== "interrupted") break;
+    const plan = await cairn.resumePlan(caller.id);
+    if (plan.refusal || !plan.linkedRuns?.some((l) => l.runId === runId)) break;
+    top = caller.id;
+    run = caller;
+  }
+  return top;
 }
