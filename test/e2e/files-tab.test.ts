@@ -50,6 +50,8 @@ describe("web UI: a run's files", { skip: missing ?? false, timeout: 120_000 }, 
     };
     await open("data.csv");
     const csv = preview.getByTestId("preview-csv");
+    // The preview's heading shows before the file's bytes arrive: wait for the table itself.
+    await csv.locator("th").first().waitFor();
     assert.deepEqual(await csv.locator("th").allInnerTexts(), ["name", "note"]);
     assert.deepEqual(await csv.locator("td").allTextContents(), [
       "ada",
