@@ -8,7 +8,7 @@ import { openRun, runStatus } from "./helpers/ui.js";
 // API would refuse with a 403.
 const missing = chromiumMissing();
 const REASON =
-  /Your token is read-only: it can see runs but not start, resume, restart, rerun, pause or cancel them/;
+  /Your token is read-only: it can see runs but not start, resume, restart, rerun, pause, cancel or delete them/;
 
 describe("web UI: a read-only token", { skip: missing ?? false, timeout: 120_000 }, () => {
   let server: Server;
@@ -36,7 +36,7 @@ describe("web UI: a read-only token", { skip: missing ?? false, timeout: 120_000
     assert.match((await page.getByTestId("read-only-tag").getAttribute("title")) ?? "", REASON);
     const resume = page.getByTestId("resume");
     await page.locator('[data-testid="resume"][aria-disabled="true"]').waitFor();
-    for (const id of ["resume", "restart", "rerun-failed", "cancel", "pause"]) {
+    for (const id of ["resume", "restart", "rerun-failed", "cancel", "pause", "delete"]) {
       const button = page.getByTestId(id);
       assert.equal(await button.getAttribute("aria-disabled"), "true", `${id} is disabled`);
       const tip = await button.getAttribute("aria-describedby");
@@ -46,6 +46,7 @@ describe("web UI: a read-only token", { skip: missing ?? false, timeout: 120_000
     // aria-disabled buttons stay focusable; a click (as a user makes it) must start nothing.
     await resume.dispatchEvent("click");
     await page.getByTestId("restart").dispatchEvent("click");
+    await page.getByTestId("delete").dispatchEvent("click");
     assert.equal(await page.getByRole("dialog").count(), 0, "no confirmation that would end in a 403");
     assert.deepEqual(posts, []);
   });

@@ -3,7 +3,7 @@ import { RUN_STATUSES } from "../../core/types.js";
 import { RunIdParams } from "../requests.js";
 import { type App, BEARER, errors, json, type RouteContext } from "./common.js";
 
-const DeletedRunSchema = z
+export const DeletedRunSchema = z
   .object({
     deleted: z.object({
       id: z.string(),

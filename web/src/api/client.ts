@@ -2,6 +2,7 @@ import { ApiError, apiErrorOf } from "./errors";
 import type {
   BulkAction,
   BulkReport,
+  DeletedRun,
   ItemDetail,
   ItemPage,
   ItemStatus,
@@ -22,6 +23,8 @@ import type {
   Workflow,
   WorkflowSummary,
 } from "./types";
+
+type HttpMethod = "GET" | "POST" | "DELETE";
 
 export interface ListRunsQuery {
   /** One status, or several comma-separated. */
@@ -93,13 +96,13 @@ export class ApiClient {
     this.#onUnauthorized();
   }
 
-  async request<T>(method: "GET" | "POST", path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  async request<T>(method: HttpMethod, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
     return (await this.exchange<T>(method, path, body, signal)).body;
   }
 
   /** A request whose success status matters too (200 and 201 say different things). */
   async exchange<T>(
-    method: "GET" | "POST",
+    method: HttpMethod,
     path: string,
     body?: unknown,
     signal?: AbortSignal,
@@ -287,6 +290,11 @@ export class ApiClient {
   /** Pause or resume one schedule of a workflow; the schedule as it is now. */
   setSchedule(workflowId: string, name: string, verb: "pause" | "resume"): Promise<Schedule> {
     return this.request("POST", `/api/schedules/${enc(workflowId)}/${enc(name)}/${verb}`, {});
+  }
+
+  /** Delete a finished run: its rows and its working directory (the API answers 409 for an unfinished one). */
+  deleteRun(runId: string): Promise<DeletedRun> {
+    return this.request("DELETE", `/api/runs/${enc(runId)}`);
   }
 
   pause(runId: string): Promise<Run> {

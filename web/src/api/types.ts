@@ -7,6 +7,7 @@
  */
 import type { z } from "@hono/zod-openapi";
 import type * as files from "../../../src/server/file-schemas.js";
+import type * as deletion from "../../../src/server/routes/delete-run.js";
 import type * as api from "../../../src/server/schemas.js";
 
 export { ON_CHANGE, type OnChange, PLAN_ACTIONS, type PlanAction } from "../../../src/core/resume-plan.js";
@@ -14,6 +15,7 @@ export { RUN_ACTIONS, type RunAction } from "../../../src/core/run-actions.js";
 export {
   EVENT_TYPES,
   type EventType,
+  FINISHED_RUN_STATUSES,
   ITEM_STATUSES,
   type ItemStatus,
   RUN_STATUSES,
@@ -33,6 +35,8 @@ export type Provenance = Out<typeof api.ProvenanceSchema>;
 export type StepWait = Out<typeof api.StepWaitSchema>;
 export type Step = Out<typeof api.StepSchema>;
 export type RunDetail = Out<typeof api.RunDetailSchema>;
+/** What `DELETE /api/runs/{id}` answers: the run that is gone and the bytes its directory freed. */
+export type DeletedRun = Out<typeof deletion.DeletedRunSchema>;
 export type LogLine = Out<typeof api.LogLineSchema>;
 export type StepDetail = Out<typeof api.StepDetailSchema>;
 /** One settled item of a map step; a page of them; one with its log lines. */

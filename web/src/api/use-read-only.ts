@@ -3,7 +3,7 @@ import { useApi } from "./context";
 
 /** Why every action is disabled for a read-only token (the API would answer 403). */
 export const READ_ONLY_REASON =
-  "Your token is read-only: it can see runs but not start, resume, restart, rerun, pause or cancel them.";
+  "Your token is read-only: it can see runs but not start, resume, restart, rerun, pause, cancel or delete them.";
 
 /**
  * The reason actions are disabled for this token, or null when it may act (or while that is not

@@ -1,6 +1,6 @@
 import { useState } from "react";
 import type { RerunSelection } from "../api/client";
-import type { RunDetail } from "../api/types";
+import { FINISHED_RUN_STATUSES, type RunDetail } from "../api/types";
 import { useReadOnlyReason } from "../api/use-read-only";
 import { ActionButton } from "../components/action-button";
 import { ConfirmDialog } from "../components/confirm-dialog";
@@ -20,7 +20,15 @@ function rerunTitle(
   return `Rerun from ${selection.from.map((id) => labels.get(id) ?? id).join(", ")} of run ${runId}?`;
 }
 
-/** The run's action bar: Resume, Restart, Run from failed node, Cancel, Pause, and their dialogs. */
+/**
+ * Whether the API would delete the run: a finished one. A run shown as interrupted because its owner
+ * died is still recorded as running (`orphaned`), and the API refuses it.
+ */
+function deletable(run: RunDetail): boolean {
+  return FINISHED_RUN_STATUSES.includes(run.status) && run.orphaned === null;
+}
+
+/** The run's action bar: Resume, Restart, Run from failed node, Pause, Cancel, Delete, and their dialogs. */
 export function RunActions({
   run,
   actions,
@@ -30,7 +38,7 @@ export function RunActions({
   actions: RunActionsApi;
   onPick: () => void;
 }) {
-  const [confirm, setConfirm] = useState<"restart" | "cancel" | null>(null);
+  const [confirm, setConfirm] = useState<"restart" | "cancel" | "delete" | null>(null);
   const { inFlight } = actions;
   const locked = inFlight !== null;
   const labels = new Map(run.steps.map((s) => [s.id, s.label]));
@@ -89,6 +97,18 @@ export function RunActions({
         danger
         testId="cancel"
       />
+      {deletable(run) && (
+        <ActionButton
+          label="Delete run"
+          busyLabel="Deleting…"
+          busy={inFlight === "delete"}
+          locked={locked}
+          disabledReason={readOnly}
+          onClick={() => setConfirm("delete")}
+          danger
+          testId="delete"
+        />
+      )}
 
       {dialog && (
         <PlanDialog
@@ -138,6 +158,22 @@ export function RunActions({
           <p>
             No new step starts, and running steps are stopped (shell commands get SIGTERM, then SIGKILL).
             Steps that succeeded keep their results: you can resume the run later.
+          </p>
+        </ConfirmDialog>
+      )}
+      {confirm === "delete" && (
+        <ConfirmDialog
+          title={`Delete run ${run.id}?`}
+          confirmLabel="Delete run"
+          danger
+          onConfirm={actions.remove}
+          onClose={() => setConfirm(null)}
+          testId="delete-dialog"
+        >
+          <p>
+            The run's rows (its steps, events, logs and history) and its working directory on the server are
+            deleted. <strong>This cannot be restored.</strong> Runs made from it (restarts, reruns) keep
+            working; their lineage shows it as deleted.
           </p>
         </ConfirmDialog>
       )}

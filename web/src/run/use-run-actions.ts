@@ -4,7 +4,7 @@ import { useApi } from "../api/context";
 import { messageOf } from "../api/errors";
 import type { OnChange, ResumePlan } from "../api/types";
 import { useToasts } from "../components/toasts";
-import { navigate, runHref } from "../router";
+import { navigate, runHref, runsHref } from "../router";
 import {
   DEFAULT_RESUME_OPTIONS,
   type ResumeOptions,
@@ -12,7 +12,7 @@ import {
   resumePlanFields,
 } from "./resume-options";
 
-export type ActionName = "resume" | "restart" | "rerun" | "cancel" | "pause";
+export type ActionName = "resume" | "restart" | "rerun" | "cancel" | "pause" | "delete";
 
 export interface ResumeDialogState {
   /** Resume in place, or a rerun of the chosen steps as a new run. */
@@ -81,6 +81,20 @@ export function useRunActions(runId: string, refresh: () => void, secretNames: r
     [client, runId, secretNames],
   );
 
+  // Not through `run`: its refresh would fetch the run just deleted (a 404 on the page being left).
+  const remove = useCallback(async () => {
+    setInFlight("delete");
+    try {
+      await client.deleteRun(runId);
+      toasts.success(`Run ${runId} deleted`);
+      navigate(runsHref());
+    } catch (error) {
+      toasts.error(messageOf(error));
+      setInFlight(null);
+      refresh();
+    }
+  }, [client, runId, toasts, refresh]);
+
   const newRun = useCallback(
     (verb: string) => (created: { id: string }) => {
       toasts.success(`Started run ${created.id}, a ${verb} of ${runId}.`);
@@ -145,6 +159,8 @@ export function useRunActions(runId: string, refresh: () => void, secretNames: r
         () => client.cancel(runId),
         () => toasts.success(`Cancelled run ${runId}. Resume it to continue.`),
       ),
+    /** Delete the finished run, then show the runs list. */
+    remove: () => void remove(),
     pause: () =>
       void run(
         "pause",
