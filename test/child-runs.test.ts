@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { type TestContext, test } from "node:test";
-import { storeOf } from "../src/engine/client-state.js";
 import { Cairn, workflow } from "../src/index.js";
 import { loadWorkflowFile } from "../src/loader/load-workflow-file.js";
 import type { Store } from "../src/store/store.js";
