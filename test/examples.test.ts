@@ -322,12 +322,12 @@ test("release.yaml: packaging runs as a child run; a failed child fails the rele
   assert.equal(rerunChild.status, "succeeded");
 });
 
-test("graph.json through graph-over-api.mjs: a graph built as JSON is stored over the API and run there, with no file on the server", async () => {
+test("graph.json through programs/graph-over-api.mjs: a graph built as JSON is stored over the API and run there, with no file on the server", async () => {
   const cwd = tempDir();
   const serve = spawnNode(BIN, ["--db", path.join(cwd, "cairn.db"), "serve", "--no-auth", "--port", "0"]);
   try {
     const url = /on (http:\/\/\S+)/.exec(await serve.line(/^Cairn API listening/))![1]!;
-    const client = spawnNode(example("graph-over-api.mjs"), ["Grace"], { CAIRN_URL: url });
+    const client = spawnNode(example("programs/graph-over-api.mjs"), ["Grace"], { CAIRN_URL: url });
     const { code } = await client.closed;
     const printed = await client.line(/^run \S+ /);
     assert.equal(code, 0, printed);

@@ -178,7 +178,21 @@ describe("web UI: the run page's contents", { skip: missing ?? false, timeout: 2
       await signIn(page, ui.server.url, ui.server.token);
       await openRun(page, ui.server.url, runId);
       await runStatus(page, "succeeded");
-      await page.locator('[data-testid="graph-node"][data-step-id="c"] button').click();
+      // The graph is fitted again while the page settles (its box changes size): click once it is still.
+      const node = page.locator('[data-testid="graph-node"][data-step-id="c"] button');
+      let last = "";
+      await until(
+        async () => {
+          const box = JSON.stringify(await node.boundingBox());
+          const still = box === last;
+          last = box;
+          if (!still) await new Promise((resolve) => setTimeout(resolve, 300));
+          return still;
+        },
+        "the graph to stop moving",
+        10_000,
+      );
+      await node.click();
       const panel = page.getByTestId("step-panel");
       await panel.getByRole("heading", { name: "c", exact: true }).waitFor();
       await until(

@@ -1,7 +1,7 @@
 // Store examples/graph.json as a workflow over the HTTP API, start a run of it and wait for its end:
 // what a visual builder does with the graphs its users draw. No file reaches the server but the JSON.
 // Run it:     npx cairn serve --no-auth --port 3000    (in another terminal)
-//             node examples/graph-over-api.mjs Ada
+//             node examples/programs/graph-over-api.mjs Ada
 // CAIRN_URL (default http://127.0.0.1:3000) and CAIRN_TOKEN (for a server with tokens) are read.
 import fs from "node:fs";
 
@@ -19,7 +19,7 @@ async function api(method, route, body, contentType = "application/json") {
   return json;
 }
 
-const graph = fs.readFileSync(new URL("graph.json", import.meta.url), "utf8");
+const graph = fs.readFileSync(new URL("../graph.json", import.meta.url), "utf8");
 const { version } = await api("PUT", "/api/workflows/greeting-card", graph);
 console.log(`stored greeting-card version ${version}`);
 const input = { name: process.argv[2] ?? "Ada" };
