@@ -39,7 +39,8 @@ async function killWhileAwaiting(db: string, runId: string, childId: string, env
         caller?.wait?.kind === "child" &&
         caller.wait.runId === childId &&
         child?.status === "running" &&
-        readLines(ledger).includes("compiled 21")
+        // The ledger line is written before the memo commits; a kill between them rightly runs it again.
+        (await observer.memos(childId, "compile")).some((m) => m.key === "compile")
       );
     }, "the caller to park on its running child");
   } finally {
