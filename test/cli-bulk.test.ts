@@ -76,6 +76,12 @@ test("bulk flags: a run id or --all, and --all needs a selection", async () => {
     [["resume", "run_x", "--all", "--status", "failed"], /Give a run id or --all, not both/],
     [["cancel", "--all", "--status", "nope"], /--status must be one of/],
     [["restart", "--all", "--created-after", "yesterday"], /--created-after must be a time/],
+    [["restart", "--all", "--created-after", "2026-12-01T08:00:00"], /--created-after must be a time/],
+    [["resume", "--all", "--created-before", "2026-02-31"], /--created-before must be a time/],
+    [
+      ["cancel", "--all", "--created-after", "2026-12-02", "--created-before", "2026-12-01"],
+      /--created-after must be earlier than --created-before/,
+    ],
     [["rerun", "--all", "--status", "failed"], /rerun --all reruns failed steps: add --failed/],
     [
       ["rerun", "--all", "--failed", "--status", "failed", "--on-change", "rerun"],

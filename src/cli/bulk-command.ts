@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import type { Cairn } from "../cairn.js";
 import { CairnError } from "../core/errors.js";
 import type { ResumeOptions } from "../core/resume-plan.js";
+import { parseTimestamp, TIMESTAMP_FORMS } from "../core/timestamp.js";
 import { RUN_STATUSES, type RunStatus } from "../core/types.js";
 import {
   type BulkAction,
@@ -46,8 +47,9 @@ function filterFrom(flags: BulkFlags): BulkFilter {
     );
   const time = (value: string | undefined, flag: string) => {
     if (value === undefined) return undefined;
-    const ms = Date.parse(value);
-    if (Number.isNaN(ms)) throw new CairnError("USAGE", `${flag} must be a time like 2026-12-01T08:00:00Z.`);
+    const ms = parseTimestamp(value);
+    if (ms === null)
+      throw new CairnError("USAGE", `${flag} must be a time like ${TIMESTAMP_FORMS}, got "${value}".`);
     return ms;
   };
   const filter: BulkFilter = {
@@ -61,6 +63,12 @@ function filterFrom(flags: BulkFlags): BulkFilter {
       : {}),
     ...(flags.error !== undefined ? { errorContains: flags.error } : {}),
   };
+  if (
+    filter.createdAfter !== undefined &&
+    filter.createdBefore !== undefined &&
+    filter.createdAfter >= filter.createdBefore
+  )
+    throw new CairnError("USAGE", "--created-after must be earlier than --created-before.");
   if (Object.keys(filter).length === 0)
     throw new CairnError(
       "USAGE",
