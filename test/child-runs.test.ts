@@ -178,7 +178,9 @@ for (const [kind, open] of stores) {
         "  - id: child",
         "    run-workflow: greet",
         "    input:",
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: Cairn expressions in the YAML text
         "      name: ${{ needs.who.output.name }}",
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: Cairn expressions in the YAML text
         "      from: ${{ input.from }}",
         "",
       ].join("\n"),

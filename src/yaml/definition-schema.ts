@@ -45,6 +45,7 @@ const step = z
     with: z
       .record(z.string(), json)
       .optional()
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Cairn's expression syntax, not a template
       .describe("The action's parameters; may hold ${{ }} expressions."),
     sleep: duration.optional().describe("A durable sleep."),
     until: z.string().optional().describe("An ISO 8601 time to sleep until."),
@@ -61,7 +62,10 @@ const step = z
       .string()
       .optional()
       .describe("Start this workflow as a child run and wait for it; its output is the output."),
-    input: json.optional().describe("With run-workflow: the child run's input; may hold ${{ }} expressions."),
+    input: json
+      .optional()
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Cairn's expression syntax, not a template
+      .describe("With run-workflow: the child run's input; may hold ${{ }} expressions."),
     map: map.optional(),
     retry: retry.optional(),
     timeout: duration.optional(),
