@@ -241,7 +241,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   // status. Items now refer to their run by its key and are clustered on (run, step, index), so that
   // reading in item order, and one item by its index, is the table itself. The key is stored only
   // when it is not the item's index (a map without `key`: never), with a unique index over those;
-  // only failed items have an entry in the status index. 186 → ~60 bytes per item.
+  // only failed items have an entry in the status index. 186 → 53 bytes per item.
   // Should an earlier store hold two items at one index (no Cairn wrote that), the later one stays.
   `
   CREATE TABLE step_items_v2 (
