@@ -1,11 +1,9 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { storeOf } from "../src/engine/client-state.js";
 import { Cairn, type Store } from "../src/index.js";
 import {
-  BENCH_DIR,
   type BenchContext,
   type Columns,
   childArgs,
@@ -18,6 +16,7 @@ import {
   reply,
   runChild,
 } from "./report.js";
+import { spawnWorker, type WorkerProcess } from "./worker-processes.js";
 import { chain, openBench, warmUp } from "./workflows.js";
 
 /** Many runs started at once: 1,000 runs of 10 steps. SQLite in one process; PostgreSQL with 1, 2 and 4 workers. */
@@ -90,33 +89,6 @@ async function pgWorker(schema: string): Promise<void> {
   process.stdout.write("ready\n");
 }
 
-function spawnWorker(schema: string): { child: ChildProcess; ready: Promise<void>; exited: Promise<number> } {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", path.join(BENCH_DIR, "many-runs.ts"), JSON.stringify({ mode: "pg-worker", schema })],
-    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let out = "";
-  let err = "";
-  child.stderr!.on("data", (d) => (err += d));
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stdout!.on("data", (d) => {
-      out += d;
-      if (out.includes("ready\n")) resolve();
-    });
-    child.on("exit", (code) =>
-      reject(new Error(`PostgreSQL worker exited (${code}) before it was ready\n${out}\n${err}`)),
-    );
-  });
-  const exited = new Promise<number>((resolve) =>
-    child.on("close", () => {
-      const last = out.trim().split("\n").at(-1) ?? "";
-      resolve(last.startsWith("{") ? (JSON.parse(last) as { commits: number }).commits : Number.NaN);
-    }),
-  );
-  return { child, ready, exited };
-}
-
 /**
  * `workers` worker processes on one fresh schema; the runs are started by a client with no executor,
  * so any worker may claim them. The workers are started once and serve every repetition.
@@ -130,11 +102,11 @@ async function pgScenario(
   const schema = `cairn_bench_${process.pid}_${workers}_${Date.now() % 1e6}`;
   const store = await mod.PostgresStore.open(PG_URL, { schema });
   const client = await Cairn.open({ db: store, execute: false });
-  const procs: Array<ReturnType<typeof spawnWorker>> = [];
+  const procs: WorkerProcess[] = [];
   try {
     const wf = tenSteps();
     await client.register(wf);
-    for (let w = 0; w < workers; w++) procs.push(spawnWorker(schema));
+    for (let w = 0; w < workers; w++) procs.push(spawnWorker("many-runs.ts", { mode: "pg-worker", schema }));
     await Promise.all(procs.map((p) => p.ready));
     const results: Result[] = [];
     for (let rep = 1; rep <= reps; rep++) {
@@ -151,7 +123,9 @@ async function pgScenario(
       results.push({ runsPerSec: runs / s, stepsPerSec: (runs * STEPS) / s, commitsPerStep: Number.NaN });
     }
     for (const p of procs) p.child.kill("SIGTERM");
-    const commits = (await Promise.all(procs.map((p) => p.exited))).reduce((a, b) => a + b, 0);
+    const commits = (await Promise.all(procs.map((p) => p.exited)))
+      .map((r) => (r as { commits?: number } | null)?.commits ?? Number.NaN)
+      .reduce((a, b) => a + b, 0);
     for (const r of results) r.commitsPerStep = commits / (reps * runs * STEPS);
     return results;
   } finally {

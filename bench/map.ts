@@ -2,34 +2,33 @@ import fs from "node:fs";
 import path from "node:path";
 import { storeOf } from "../src/engine/client-state.js";
 import { Cairn, workflow } from "../src/index.js";
-import { PostgresStore } from "../src/store/postgres/postgres-store.js";
-import {
-  type BenchContext,
-  type Columns,
-  childArgs,
-  connectPg,
-  PG_URL,
-  repeat,
-  reply,
-  runChild,
-} from "./report.js";
+import { pgMapScenario } from "./map-postgres.js";
+import { type BenchContext, type Columns, childArgs, repeat, reply, runChild } from "./report.js";
+import { pagesInUse } from "./store-growth.js";
 import { openBench } from "./workflows.js";
 
 /**
  * A map step of `items` no-op items on SQLite, concurrency 100 (the targets: ≤ 1 s wall,
  * ≤ 100 µs and ≤ 250 store bytes per item); then 10 of its items fail and a resume executes exactly
- * those. On PostgreSQL: the same map in one process (a map step runs in the worker that claimed it),
- * its items per second read against PostgreSQL's single-row commits per second.
+ * those. On PostgreSQL (map-postgres.ts): the same number of items over 1 and 4 worker processes.
  */
 interface Args {
   reps: number;
   items: number;
-  store?: "sqlite" | "postgres";
 }
 interface Result {
   wallMs: number;
   usPerItem: number;
+  /** What the run added to the store (pages in use after a checkpoint), per item: everything. */
   bytesPerItem: number;
+  /** Of which the item rows and their indexes. */
+  itemRowBytesPerItem: number;
+  /** Of which the steps table: the map's output list. */
+  outputListBytesPerItem: number;
+  /** Of which the runs table: the run's input, the list the map runs over. */
+  inputBytesPerItem: number;
+  /** How much the WAL file grew during the map: the pages its commits wrote, before a checkpoint. */
+  walBytesPerItem: number;
   commits: number;
   resumeMs: number;
   /** From resume() on a freshly opened Cairn to the first item executing. */
@@ -37,9 +36,7 @@ interface Result {
   resumeExecutions: number;
 }
 
-function storeBytes(db: string): number {
-  return [db, `${db}-wal`].reduce((n, f) => n + (fs.existsSync(f) ? fs.statSync(f).size : 0), 0);
-}
+const fileSize = (file: string) => (fs.existsSync(file) ? fs.statSync(file).size : 0);
 
 async function child({ items }: Args): Promise<Result> {
   const { cairn, dir, db } = await openBench("map", { durability: "full" });
@@ -52,16 +49,24 @@ async function child({ items }: Args): Promise<Result> {
     return i;
   });
   await cairn.register(wf);
-  const bytes = storeBytes(db);
+  const before = pagesInUse(db); // checkpoints the WAL, and truncates it
   const commits = storeOf(cairn).stats.commits;
   const t0 = performance.now();
   const run = await (await cairn.start(wf, list)).result();
   const wallMs = performance.now() - t0;
   if (run.status !== "succeeded") throw new Error(`run ${run.status}`);
+  const walBytes = fileSize(`${db}-wal`);
+  const after = pagesInUse(db);
+  const grew = (name: string) => ((after.get(name) ?? 0) - (before.get(name) ?? 0)) / items;
+  const itemTables = [...after.keys()].filter((name) => name.startsWith("step_items"));
   const result = {
     wallMs,
     usPerItem: (wallMs * 1000) / items,
-    bytesPerItem: (storeBytes(db) - bytes) / items,
+    bytesPerItem: [...after.keys()].reduce((n, name) => n + grew(name), 0),
+    itemRowBytesPerItem: itemTables.reduce((n, name) => n + grew(name), 0),
+    outputListBytesPerItem: grew("steps"),
+    inputBytesPerItem: grew("runs"),
+    walBytesPerItem: walBytes / items,
     commits: storeOf(cairn).stats.commits - commits,
   };
   state.failing = true;
@@ -94,9 +99,33 @@ export async function mapScenario(ctx: BenchContext): Promise<void> {
     { scenario: "map", name: `${label}: per item`, unit: "µs", values: r.usPerItem },
     {
       scenario: "map",
-      name: `${label}: store bytes per item (rows + output)`,
+      name: `${label}: store bytes per item (pages in use after a checkpoint)`,
       unit: "B",
       values: r.bytesPerItem,
+    },
+    {
+      scenario: "map",
+      name: "  of which item rows and their indexes",
+      unit: "B",
+      values: r.itemRowBytesPerItem,
+    },
+    {
+      scenario: "map",
+      name: "  of which the map's output list",
+      unit: "B",
+      values: r.outputListBytesPerItem,
+    },
+    {
+      scenario: "map",
+      name: "  of which the run's input (the list)",
+      unit: "B",
+      values: r.inputBytesPerItem,
+    },
+    {
+      scenario: "map",
+      name: `${label}: WAL written per item (the WAL's growth, before a checkpoint)`,
+      unit: "B",
+      values: r.walBytesPerItem,
     },
     { scenario: "map", name: `${label}: commits`, unit: "", values: r.commits },
     {
@@ -122,71 +151,5 @@ export async function mapScenario(ctx: BenchContext): Promise<void> {
   await pgMapScenario(ctx, items);
 }
 
-interface PgResult {
-  itemsPerSec: number;
-  commits: number;
-}
-
-/** One map of `items` no-op items on a fresh PostgreSQL schema, executed by this process. */
-async function pgChild({ items }: Args): Promise<PgResult> {
-  const schema = `cairn_bench_map_${process.pid}_${Date.now() % 1e6}`;
-  const store = await PostgresStore.open(PG_URL, { schema });
-  const cairn = await Cairn.open({ db: store, recover: false });
-  try {
-    const wf = workflow<number[]>("map-bench").map(
-      "each",
-      { items: "$input", concurrency: 100 },
-      async (i) => i,
-    );
-    await cairn.register(wf);
-    await (await cairn.start(wf, [1])).result(); // warm the connections
-    const commits = store.stats.commits;
-    const t0 = performance.now();
-    const run = await (
-      await cairn.start(
-        wf,
-        Array.from({ length: items }, (_, i) => i),
-      )
-    ).result();
-    const s = (performance.now() - t0) / 1000;
-    if (run.status !== "succeeded") throw new Error(`run ${run.status}`);
-    return { itemsPerSec: items / s, commits: store.stats.commits - commits };
-  } finally {
-    await cairn.close();
-    await store.close();
-    const pg = await connectPg();
-    await pg?.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
-    await pg?.end();
-  }
-}
-
-async function pgMapScenario(ctx: BenchContext, items: number): Promise<void> {
-  const pg = await connectPg();
-  await pg?.end();
-  if (!pg) {
-    ctx.skipped.push({ scenario: "map", reason: `PostgreSQL: no server reachable at ${PG_URL}` });
-    return;
-  }
-  ctx.log(`map of ${items} items on PostgreSQL, one worker, concurrency 100`);
-  const r = await runChild<Columns<PgResult>>("map.ts", {
-    reps: ctx.reps,
-    items,
-    store: "postgres",
-  } satisfies Args);
-  const label = `PostgreSQL, ${items} no-op items, one worker, concurrency 100`;
-  ctx.figures.push(
-    {
-      scenario: "map",
-      name: `${label}: items/s`,
-      unit: "/s",
-      values: r.itemsPerSec,
-      floor: "postgres",
-      perSecond: true,
-    },
-    { scenario: "map", name: `${label}: commits`, unit: "", values: r.commits },
-  );
-}
-
 const args = childArgs<Args>(import.meta.url);
-if (args?.store === "postgres") reply(await repeat(args.reps, () => pgChild(args)));
-else if (args) reply(await repeat(args.reps, () => child(args)));
+if (args) reply(await repeat(args.reps, () => child(args)));

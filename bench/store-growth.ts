@@ -10,7 +10,7 @@ interface Args {
 }
 
 /** Bytes used per table and index (pages in use, after a checkpoint folds the WAL into the file). */
-function usage(file: string): Map<string, number> {
+export function pagesInUse(file: string): Map<string, number> {
   const db = new Database(file);
   try {
     db.pragma("wal_checkpoint(TRUNCATE)");
@@ -28,11 +28,11 @@ async function child({ n }: Args): Promise<Record<string, number>> {
   const { cairn, dir, db } = await openBench("growth", { durability: "normal" });
   const wf = chain(`growth-${n}`, n);
   await cairn.register(wf);
-  const before = usage(db);
+  const before = pagesInUse(db);
   const run = await (await cairn.start(wf, {})).result();
   if (run.status !== "succeeded") throw new Error(`run ${run.status}`);
   await cairn.close();
-  const after = usage(db);
+  const after = pagesInUse(db);
   fs.rmSync(dir, { recursive: true, force: true });
   const result: Record<string, number> = {};
   let total = 0;

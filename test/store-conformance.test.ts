@@ -996,6 +996,70 @@ for (const harness of harnesses) {
       assert.deepEqual(await store.getItems("r1", "m"), []);
     });
 
+    it("map items: an item recorded at a new index (a rerun matching by key) leaves no row at its old one", async ({
+      store,
+    }) => {
+      await store.transaction(async (tx) => {
+        await insertRuns(tx, "r1");
+        await tx.insertSteps([stepRecord("r1", "m", { status: "running", leaseEpoch: 1, leaseOwner: "w1" })]);
+      });
+      const ref = { runId: "r1", stepId: "m", epoch: 1, owner: "w1" };
+      const item = (key: string, index: number) => ({
+        runId: "r1",
+        stepId: "m",
+        key,
+        index,
+        status: "succeeded" as const,
+        attempts: 1,
+        output: key,
+        error: null,
+        startedAt: 1,
+        finishedAt: 2,
+        fromRunId: null,
+      });
+      const listed = async () => (await store.getItems("r1", "m")).map((i) => [i.index, i.key, i.output]);
+      // Keys that are their index, keys that name another index, keys that only look like one.
+      const record = (...items: Array<ReturnType<typeof item>>) =>
+        store.transaction((tx) => tx.recordItems(ref, items));
+      assert.equal(await record(item("0", 0), item("1", 1), item("5", 2), item("07", 3), item("x", 4)), true);
+      assert.deepEqual(await listed(), [
+        [0, "0", "0"],
+        [1, "1", "1"],
+        [2, "5", "5"],
+        [3, "07", "07"],
+        [4, "x", "x"],
+      ]);
+      // The list changed: "x" dropped; "0" and "1" swap places; "5" moves to the index it names; "07" to 0's.
+      assert.equal(await store.transaction((tx) => tx.dropItems(ref, ["x"])), true);
+      assert.equal(await record(item("1", 0), item("0", 1), item("07", 3), item("5", 5)), true);
+      assert.deepEqual(await listed(), [
+        [0, "1", "1"],
+        [1, "0", "0"],
+        [3, "07", "07"],
+        [5, "5", "5"],
+      ]);
+      assert.equal(await record(item("5", 2)), true, "and back");
+      assert.deepEqual(
+        (await store.getItems("r1", "m")).map((i) => i.key),
+        ["1", "0", "5", "07"],
+      );
+      assert.deepEqual((await store.getItems("r1", "m", { afterIndex: 1, limit: 1 }))[0]?.key, "5");
+      assert.equal(await store.transaction((tx) => tx.dropItems(ref, ["0", "5", "nope", "3"])), true);
+      assert.deepEqual(
+        (await store.getItems("r1", "m")).map((i) => i.key),
+        ["1", "07"],
+      );
+      await store.transaction((tx) => insertRuns(tx, "r2"));
+      assert.equal(
+        await store.transaction((tx) => tx.copySucceededItems({ runId: "r1", stepId: "m" }, "r2", ["07"])),
+        1,
+      );
+      assert.deepEqual(
+        (await store.getItems("r2", "m")).map((i) => [i.index, i.key, i.fromRunId]),
+        [[0, "1", "r1"]],
+      );
+    });
+
     it("countUnsucceeded, runActivity and runningSteps describe a run's steps", async ({ store }) => {
       await store.transaction(async (tx) => {
         await insertRuns(tx, "r1", "r2", "r3");

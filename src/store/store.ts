@@ -140,12 +140,14 @@ export interface StoreTx {
 
   /**
    * Fenced: record settled items of a map step (insert or replace by key), all or none, while the
-   * writer holds the step's lease; false (nothing written) once it lost it.
+   * writer holds the step's lease; false (nothing written) once it lost it. Indexes are unique
+   * within a map like keys (a store may key items by either): once a batch is written, no two
+   * recorded items of the map share an index.
    */
   recordItems(ref: FencedStepRef, items: readonly ItemRecord[]): Promise<boolean>;
   /** A map step's recorded items in item order, optionally one status, after an index, up to a limit. */
   getItems(runId: string, stepId: string, filter?: ItemFilter): Promise<ItemRecord[]>;
-  /** How many recorded items of a map step are in each status (through the status index). */
+  /** How many recorded items of a map step are in each status. */
   countItems(runId: string, stepId: string): Promise<Record<ItemStatus, number>>;
   /**
    * A rerun's map step starts with the succeeded items of the same step of its source run, each

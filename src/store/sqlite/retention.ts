@@ -46,7 +46,7 @@ export function deleteRun(
   sql.run(`DELETE FROM steps WHERE run_key = ${RUN_KEY}`, runId);
   sql.run(`DELETE FROM events WHERE run_key = ${RUN_KEY}`, runId);
   sql.run("DELETE FROM memos WHERE run_id = ?", runId);
-  sql.run("DELETE FROM step_items WHERE run_id = ?", runId);
+  sql.run(`DELETE FROM step_items WHERE run_key = ${RUN_KEY}`, runId);
   sql.run("DELETE FROM logs WHERE run_id = ?", runId);
   sql.run("DELETE FROM run_attempts WHERE run_id = ?", runId);
   sql.run("DELETE FROM step_processes WHERE run_id = ?", runId);
