@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { chromiumMissing, uiSession } from "./helpers/browser.js";
-import { graphNode, openRun, runStatus, toast } from "./helpers/ui.js";
+import { graphNode, nodeStatus, openRun, runStatus, toast } from "./helpers/ui.js";
 
 // A run waiting for a person: the run page says what it waits for, and the step's panel answers it
 // with a form built from the wait's JSON Schema (Approve / Reject for its yes-or-no field).
@@ -17,6 +17,20 @@ describe("web UI: answering a signal", { skip: missing ?? false, timeout: 120_00
     const waiting = page.locator('[data-testid="waiting-step"][data-step-id="approve"]');
     await waiting.waitFor();
     assert.match(await waiting.innerText(), /waiting for signal "approval"/);
+    // Parked, not running: the node says so, and the timeline draws the wait as a wait.
+    assert.match(await nodeStatus(page, "approve", "waiting"), /waiting/);
+    await page
+      .locator(
+        '[data-testid="timeline-row"][data-step-id="approve"] [data-testid="timeline-bar"][data-outcome="waiting"]',
+      )
+      .waitFor();
+    assert.match(
+      await page
+        .locator('[data-testid="timeline-row"][data-step-id="approve"]')
+        .getByTestId("timeline-elapsed")
+        .innerText(),
+      /^waiting \d/,
+    );
 
     await waiting.getByRole("button", { name: "approve" }).click();
     const form = page.getByTestId("signal-form");

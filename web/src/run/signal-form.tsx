@@ -5,6 +5,7 @@ import type { StepWait } from "../api/types";
 import { useReadOnlyReason } from "../api/use-read-only";
 import { useToasts } from "../components/toasts";
 import { type Field, signalData, signalForm, type Values } from "./signal-form-model";
+import { waitText } from "./wait-text";
 
 /**
  * The answer to a step waiting for a signal: a form built from the wait's schema (see
@@ -57,7 +58,7 @@ export function SignalAnswer(props: { runId: string; stepId: string; wait: StepW
       }}
     >
       <h3>Waiting for signal “{signal}”</h3>
-      {wait.until !== null && <p className="muted small">{wait.description}</p>}
+      {wait.until !== null && <p className="muted small">{waitText(wait)}</p>}
       {form.fields === null ? (
         <label className="field">
           <span>Data (JSON{wait.schema ? ", checked against the wait's schema" : ""})</span>
