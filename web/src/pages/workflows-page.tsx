@@ -114,7 +114,7 @@ function WorkflowDetail({ workflowId }: { workflowId: string }) {
         </p>
       )}
       <p className="muted small">
-        {workflow.stepCount} steps · {workflow.stored ? "stored" : "updated"} {formatTime(workflow.updatedAt)}{" "}
+        {workflow.stepCount} step{workflow.stepCount === 1 ? "" : "s"} · {workflow.stored ? "stored" : "updated"} {formatTime(workflow.updatedAt)}{" "}
         · recovery {workflow.recovery}
         {workflow.failFast ? " · fail fast" : ""}
       </p>
