@@ -158,6 +158,17 @@ describe("web UI: the runs list's end time and error", { skip: missing ?? false,
       assert.ok(errorBox.y + errorBox.height <= card.y + card.height + 1, "inside its card");
       assert.ok(await error.isVisible());
       assert.match(await cell(page, runs.failed, "ended"), /^ended \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+      // The run's id and its attempts are whole on the card, next to the widest badge too.
+      for (const runId of [runs.failed, runs.succeeded])
+        for (const column of ["run", "attempts"]) {
+          const box = await row(page, runId)
+            .locator(`.col-${column}`)
+            .evaluate((el) => {
+              const e = el as unknown as { scrollWidth: number; clientWidth: number };
+              return { scroll: e.scrollWidth, client: e.clientWidth };
+            });
+          assert.ok(box.scroll <= box.client, `${runId}'s ${column} is whole on a phone`);
+        }
     } finally {
       await page.setViewportSize({ width: 1280, height: 800 });
     }
