@@ -14,6 +14,11 @@ const missing = chromiumMissing();
 interface TitleElement {
   closest(selector: string): { offsetHeight: number; getBoundingClientRect(): { height: number } };
 }
+interface SvgPath {
+  getTotalLength(): number;
+  getPointAtLength(len: number): { x: number; y: number };
+  getScreenCTM(): { a: number; b: number; c: number; d: number; e: number; f: number };
+}
 interface DomGlobals {
   getComputedStyle(el: unknown): { fontSize: string; opacity: string };
 }
@@ -110,6 +115,25 @@ describe("web UI: big graphs", { skip: missing ?? false, timeout: 240_000 }, () 
     for (const id of ["a", "b", "c", "d"]) await until(() => inGraphBox(page, id), `${id} in view`);
     assert.equal(await page.getByTestId("rf__minimap").count(), 0);
     assert.equal(await page.getByTestId("graph-search").count(), 0);
+    // Edges leave a node from its right side and enter the next on its left (a → d: a fork).
+    const ends = await page
+      .locator('[data-testid="rf__edge-a->d"] path.react-flow__edge-path')
+      .evaluate((el) => {
+        const path = el as unknown as SvgPath;
+        const m = path.getScreenCTM();
+        return [0, path.getTotalLength()].map((len) => {
+          const p = path.getPointAtLength(len);
+          return { x: p.x * m.a + p.y * m.c + m.e, y: p.x * m.b + p.y * m.d + m.f };
+        });
+      });
+    const [a, d] = [(await graphNode(page, "a").boundingBox())!, (await graphNode(page, "d").boundingBox())!];
+    assert.ok(
+      Math.abs(ends[0]!.x - (a.x + a.width)) <= 6,
+      `a → d leaves a's right side (${ends[0]!.x} vs ${a.x + a.width})`,
+    );
+    assert.ok(ends[0]!.y > a.y && ends[0]!.y < a.y + a.height, "at the height of a");
+    assert.ok(Math.abs(ends[1]!.x - d.x) <= 6, `a → d enters d's left side (${ends[1]!.x} vs ${d.x})`);
+    assert.ok(ends[1]!.y > d.y && ends[1]!.y < d.y + d.height, "at the height of d");
     await graphNode(page, "a").getByRole("button").click();
     await page.getByTestId("step-panel").getByRole("heading", { name: "a", exact: true }).waitFor();
     // The panel narrows the graph's box; the rightmost node (c) would be cut off without a new fit.

@@ -64,5 +64,37 @@ describe("web UI: bulk actions on selected runs", { skip: missing ?? false, time
     );
     assert.equal(await status(untouched), "failed", "a run that was not selected is untouched");
     assert.equal(await page.getByTestId("bulk-bar").count(), 0, "the selection is cleared");
+
+    // "Rerun failed steps" on the run left failed: its plan first, then a new run that keeps prepare.
+    await page
+      .locator(`[data-testid="run-row"][data-run-id="${untouched}"]`)
+      .getByTestId("run-select")
+      .check();
+    await page.getByTestId("bulk-rerun").click();
+    const rerun = page.getByTestId("bulk-dialog");
+    await rerun.getByTestId("bulk-totals").waitFor();
+    assert.equal(
+      await rerun.getByTestId("bulk-totals").innerText(),
+      "1 of 1 runs; 2 steps to execute, 1 kept.",
+    );
+    assert.match(
+      await rerun.locator(`[data-testid="bulk-plan-row"][data-run-id="${untouched}"]`).innerText(),
+      /rerun 2, keep 1/,
+    );
+    assert.deepEqual(
+      ui.server.executed(untouched),
+      ["prepare", "flaky"],
+      "nothing ran before the confirmation",
+    );
+    await rerun.getByTestId("bulk-confirm").click();
+    await toast(page, "success", /1 run rerun/);
+    const { body } = await ui.server.api<{ runs: Array<{ id: string; parentRunId: string | null }> }>(
+      "GET",
+      "/api/runs?limit=50",
+    );
+    const made = body.runs.find((r) => r.parentRunId === untouched);
+    assert.ok(made, "a new run made from the selected one");
+    await until(async () => ui.server.executed(made.id).includes("flaky"), "the rerun to run flaky");
+    assert.equal(ui.server.executed(made.id).includes("prepare"), false, "prepare was reused");
   });
 });

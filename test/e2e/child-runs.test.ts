@@ -28,5 +28,17 @@ describe("web UI: child runs in the lineage panel", { skip: missing ?? false, ti
     await caller.waitFor();
     assert.match(await caller.innerText(), new RegExp(`step delegate of ${runId}`));
     assert.deepEqual(ui.server.executed(child).sort(), ["a", "b", "c", "d"]);
+
+    // The runs list tells the child from a run started by hand, with a link to its caller.
+    await page.goto(`${ui.server.url}/#/runs`);
+    const lineage = page.locator(`[data-testid="run-row"][data-run-id="${child}"] .col-lineage`);
+    await lineage.getByTestId("lineage-marker").waitFor();
+    assert.match(await lineage.innerText(), new RegExp(`child of ${runId}`));
+    assert.equal(await lineage.getByRole("link").getAttribute("href"), `#/runs/${runId}`);
+    assert.equal(
+      await page.locator(`[data-testid="run-row"][data-run-id="${runId}"] .col-lineage`).innerText(),
+      "",
+      "the caller was started by hand",
+    );
   });
 });

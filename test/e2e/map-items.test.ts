@@ -19,6 +19,16 @@ describe("web UI: map items", { skip: missing ?? false, timeout: 180_000 }, () =
     await openRun(page, ui.server.url, source);
     await runStatus(page, "failed");
     assert.match(await nodeStatus(page, "fetch", "failed"), /27✓ 3✗/);
+    // The node holds its name, its id, its status and the items' bar: the name is not squeezed.
+    const title = graphNode(page, "fetch").locator(".step-node-title");
+    const fits = await title.evaluate((el) => {
+      const box = el as unknown as { scrollHeight: number; clientHeight: number };
+      return box.clientHeight >= box.scrollHeight;
+    });
+    assert.ok(fits, "the map step's name is drawn whole");
+    const [titleBox, nodeBox] = [await title.boundingBox(), await graphNode(page, "fetch").boundingBox()];
+    assert.ok(titleBox!.y >= nodeBox!.y, "the name starts inside its node");
+    assert.equal(await title.innerText(), "Fetch pages");
 
     await graphNode(page, "fetch").getByRole("button").click();
     const grid = page.getByTestId("item-grid");

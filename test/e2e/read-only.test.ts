@@ -49,6 +49,29 @@ describe("web UI: a read-only token", { skip: missing ?? false, timeout: 120_000
     await page.getByTestId("delete").dispatchEvent("click");
     assert.equal(await page.getByRole("dialog").count(), 0, "no confirmation that would end in a 403");
     assert.deepEqual(posts, []);
+
+    // The runs list's bulk actions: even their dry run is a POST the API would refuse.
+    await page.goto(`${server.url}/#/runs`);
+    await page.locator(`[data-testid="run-row"][data-run-id="${runId}"]`).getByTestId("run-select").check();
+    for (const id of ["bulk-resume", "bulk-rerun", "bulk-restart", "bulk-cancel"]) {
+      const button = page.getByTestId(id);
+      assert.equal(await button.getAttribute("aria-disabled"), "true", `${id} is disabled`);
+      const tip = await button.getAttribute("aria-describedby");
+      assert.match(await page.locator(`[id="${tip}"]`).innerText(), REASON, `${id} says why`);
+      await button.dispatchEvent("click");
+    }
+    assert.equal(await page.getByTestId("bulk-dialog").count(), 0, "no plan asked for");
+
+    // A map step's "Rerun failed items" likewise.
+    const map = await server.startRun("ui-map");
+    await page.goto(`${server.url}/#/runs/${map}?step=fetch`);
+    await runStatus(page, "failed");
+    const items = page.getByTestId("rerun-failed-items");
+    await page.locator('[data-testid="rerun-failed-items"][aria-disabled="true"]').waitFor();
+    assert.match((await items.getAttribute("title")) ?? "", REASON);
+    await items.dispatchEvent("click");
+    assert.equal(await page.getByTestId("rerun-plan-dialog").count(), 0);
+    assert.deepEqual(posts, []);
   });
 
   test("the start form says why it cannot start a run", async () => {

@@ -64,6 +64,16 @@ describe("web UI: the runs list's end time and error", { skip: missing ?? false,
             error: { message: multiLine },
           }),
         );
+        // A workflow id of 14 characters and a run of 13 min 20 s: both shown whole at 1280 px.
+        await tx.insertRun(
+          runRecord("run-long-names", {
+            workflowId: "nightly-report",
+            status: "succeeded",
+            createdAt: at - 800_000,
+            updatedAt: at,
+            finishedAt: at,
+          }),
+        );
         await tx.insertRun(
           runRecord("run-interrupted", {
             status: "interrupted",
@@ -109,6 +119,24 @@ describe("web UI: the runs list's end time and error", { skip: missing ?? false,
     // An interrupted run: why, and no end (a resume continues it).
     assert.equal(await cell(page, "run-interrupted", "error"), 'error step "pay" is not idempotent');
     assert.equal(await cell(page, "run-interrupted", "ended"), "");
+
+    // In a 1280-px window only the error (and a long lineage) may be cut: ids, times and durations
+    // are whole.
+    await row(page, "run-long-names").waitFor();
+    assert.equal(await cell(page, "run-long-names", "duration"), "took 13 min 20 s");
+    for (const runId of [...Object.values(runs), "run-long-names"])
+      for (const column of ["run", "workflow", "started", "ended", "duration", "attempts"]) {
+        const box = await row(page, runId)
+          .locator(`.col-${column}`)
+          .evaluate((el) => {
+            const e = el as unknown as { scrollWidth: number; clientWidth: number };
+            return { scroll: e.scrollWidth, client: e.clientWidth };
+          });
+        assert.ok(
+          box.scroll <= box.client,
+          `${runId}'s ${column} is whole (${box.scroll} px in ${box.client})`,
+        );
+      }
   });
 
   test("a long error is cut at the cell's edge, the whole text in its tooltip; on a phone it has its own line", async () => {
@@ -130,6 +158,17 @@ describe("web UI: the runs list's end time and error", { skip: missing ?? false,
       assert.ok(errorBox.y + errorBox.height <= card.y + card.height + 1, "inside its card");
       assert.ok(await error.isVisible());
       assert.match(await cell(page, runs.failed, "ended"), /^ended \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+      // The run's id and its attempts are whole on the card, next to the widest badge too.
+      for (const runId of [runs.failed, runs.succeeded])
+        for (const column of ["run", "attempts"]) {
+          const box = await row(page, runId)
+            .locator(`.col-${column}`)
+            .evaluate((el) => {
+              const e = el as unknown as { scrollWidth: number; clientWidth: number };
+              return { scroll: e.scrollWidth, client: e.clientWidth };
+            });
+          assert.ok(box.scroll <= box.client, `${runId}'s ${column} is whole on a phone`);
+        }
     } finally {
       await page.setViewportSize({ width: 1280, height: 800 });
     }

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { chromiumMissing, uiSession } from "./helpers/browser.js";
-import { graphNode, openRun, runStatus, toast } from "./helpers/ui.js";
+import { graphNode, nodeStatus, openRun, runStatus, toast } from "./helpers/ui.js";
 
 // A run waiting for a person: the run page says what it waits for, and the step's panel answers it
-// with a form built from the wait's JSON Schema (Approve / Reject for its yes-or-no field).
+// with a form built from the wait's JSON Schema (Approve / Reject for its yes-or-no field). A
+// sleeping run says when it wakes.
 const missing = chromiumMissing();
 
 describe("web UI: answering a signal", { skip: missing ?? false, timeout: 120_000 }, () => {
@@ -17,6 +18,20 @@ describe("web UI: answering a signal", { skip: missing ?? false, timeout: 120_00
     const waiting = page.locator('[data-testid="waiting-step"][data-step-id="approve"]');
     await waiting.waitFor();
     assert.match(await waiting.innerText(), /waiting for signal "approval"/);
+    // Parked, not running: the node says so, and the timeline draws the wait as a wait.
+    assert.match(await nodeStatus(page, "approve", "waiting"), /waiting/);
+    await page
+      .locator(
+        '[data-testid="timeline-row"][data-step-id="approve"] [data-testid="timeline-bar"][data-outcome="waiting"]',
+      )
+      .waitFor();
+    assert.match(
+      await page
+        .locator('[data-testid="timeline-row"][data-step-id="approve"]')
+        .getByTestId("timeline-elapsed")
+        .innerText(),
+      /^waiting \d/,
+    );
 
     await waiting.getByRole("button", { name: "approve" }).click();
     const form = page.getByTestId("signal-form");
@@ -40,6 +55,30 @@ describe("web UI: answering a signal", { skip: missing ?? false, timeout: 120_00
     const { body } = await ui.server.api<{ output: unknown }>("GET", `/api/runs/${runId}/steps/approve`);
     assert.deepEqual(body.output, { approved: true, comment: "looks good", reviewer: "ada" });
     await graphNode(page, "approve").waitFor();
+  });
+
+  test("a sleeping step says when it wakes, as the page writes times; the sleep is no active time", async () => {
+    const { page } = ui.browser;
+    const runId = await ui.server.startRun("ui-sleep");
+    await openRun(page, ui.server.url, runId);
+    const sleeping = page.locator('[data-testid="waiting-step"][data-step-id="cool-off"]');
+    await sleeping.waitFor();
+    const { body } = await ui.server.api<{ steps: Array<{ id: string; waiting: { until: number } | null }> }>(
+      "GET",
+      `/api/runs/${runId}`,
+    );
+    const until = new Date(body.steps.find((s) => s.id === "cool-off")!.waiting!.until);
+    const pad = (n: number) => String(n).padStart(2, "0");
+    const local = `${until.getFullYear()}-${pad(until.getMonth() + 1)}-${pad(until.getDate())} ${pad(until.getHours())}:${pad(until.getMinutes())}:${pad(until.getSeconds())}`;
+    assert.equal(await sleeping.innerText(), `cool-off: sleeping until ${local}`);
+    assert.match(await nodeStatus(page, "cool-off", "waiting"), /waiting/);
+    await page
+      .locator('[data-testid="timeline-row"][data-step-id="cool-off"]')
+      .getByTestId("timeline-elapsed")
+      .filter({ hasText: /^waiting [2-9]/ })
+      .waitFor();
+    const active = Number(await page.getByTestId("run-active").getAttribute("data-ms"));
+    assert.ok(active < 2_000, `active ${active} ms: the sleep (2 s so far) is not counted`);
   });
 
   test("Reject sends false; a read-only token sees the form with its buttons disabled", async () => {

@@ -37,6 +37,21 @@ describe("web UI: the timeline", { skip: missing ?? false, timeout: 180_000 }, (
     const ticks = await page.getByTestId("timeline-tick").allInnerTexts();
     assert.ok(ticks.length >= 2, `ticks: ${ticks.join(", ")}`);
     assert.equal(ticks[0], "0 s");
+
+    // On a phone the axis is a fifth as wide: fewer ticks, and no label over another.
+    try {
+      await page.setViewportSize({ width: 390, height: 844 });
+      await until(async () => {
+        const boxes: Array<{ x: number; width: number } | null> = [];
+        for (const tick of await page.getByTestId("timeline-tick").all())
+          boxes.push(await tick.boundingBox());
+        return (
+          boxes.length >= 2 && boxes.every((b, i) => i === 0 || b!.x >= boxes[i - 1]!.x + boxes[i - 1]!.width)
+        );
+      }, "the phone's tick labels side by side, none over another");
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
   });
 
   test("the wait before a resume is a gap of its own; no attempt's bar spans it", async () => {

@@ -50,6 +50,15 @@ test("a short chain fits and is fitted, centred, at no more than 1.1", () => {
   for (const p of positions.values()) assert.ok(v.inView(p, view, BOX), "every node in view");
 });
 
+test("a graph about as wide as its box is fitted right of the zoom buttons (bottom left, 45 px wide)", () => {
+  const bounds = v.graphBounds(layoutGraph(chain(6)).values());
+  const view = v.fitViewport(bounds, BOX);
+  const left = bounds.x * view.zoom + view.x;
+  const right = (bounds.x + bounds.width) * view.zoom + view.x;
+  assert.ok(left >= 55, `the first step starts at ${left.toFixed(0)} px, clear of the buttons`);
+  assert.ok(right <= BOX.width - 20, `the last ends at ${right.toFixed(0)} px, inside the box`);
+});
+
 test("in a 1280-px-wide window a chain of 6 steps fits, one of 7 does not (as docs/ui.md says)", () => {
   const bounds = (n: number) => v.graphBounds(layoutGraph(chain(n)).values());
   assert.ok(v.fitsReadable(bounds(6), BOX));

@@ -22,6 +22,8 @@ const m = await webModule<{
   buildTimeline(events: CairnEvent[], now: number): Timeline;
   activeMs(t: Timeline, now: number): number;
   axisTicks(t: Timeline, maxTicks?: number): Array<{ offsetMs: number; left: number; label: string }>;
+  placeTicks(t: Timeline, widthPx: number): Array<{ left: number; label: string; labelLeft: boolean }>;
+  tickLabelPx(label: string): number;
   timelineOrder(steps: Array<{ id: string; needs: string[] }>): string[];
   offsetLabel(ms: number): string;
   rowLabels(steps: Array<{ id: string; label: string | null }>): Map<string, string>;
@@ -90,6 +92,67 @@ test("parallel attempts count once in the active time", () => {
   assert.equal(m.activeMs(m.buildTimeline(events, 9_000), 9_000), 3_000 + 1_000);
 });
 
+test("a step parked on a signal: the wait is a bar of its own, which active time leaves out", () => {
+  const events = [
+    ev("run.created", 0),
+    ev("step.started", 0, "build", { attempt: 1 }),
+    ev("step.succeeded", 1_000, "build"),
+    ev("step.started", 1_000, "approve", { attempt: 1 }),
+    ev("step.waiting", 1_010, "approve", { kind: "signal", name: "approval" }),
+  ];
+  const waiting = m.buildTimeline(events, 781_010);
+  assert.deepEqual(
+    waiting.bars.get("approve")?.map((b) => [b.start, b.end, b.outcome]),
+    [
+      [1_000, 1_010, "running"],
+      [1_010, null, "waiting"],
+    ],
+  );
+  assert.equal(waiting.end, 781_010, "an open wait reaches now");
+  assert.equal(m.activeMs(waiting, 781_010), 1_010, "13 min of waiting for the signal count nothing");
+
+  // The signal arrives 13 min later: the step runs again, succeeds, and the run goes on.
+  const done = m.buildTimeline(
+    [
+      ...events,
+      ev("run.signalled", 781_000),
+      ev("step.started", 781_006, "approve", { attempt: 1 }),
+      ev("step.succeeded", 781_036, "approve"),
+      ev("run.succeeded", 781_040),
+    ],
+    900_000,
+  );
+  assert.deepEqual(
+    done.bars.get("approve")?.map((b) => [b.start, b.end, b.outcome]),
+    [
+      [1_000, 1_010, "running"],
+      [1_010, 781_006, "waiting"],
+      [781_006, 781_036, "succeeded"],
+    ],
+  );
+  assert.equal(m.activeMs(done, 900_000), 1_010 + 30);
+});
+
+test("a run cancelled while a step sleeps: the wait ends with the run and is still no active time", () => {
+  const t = m.buildTimeline(
+    [
+      ev("run.created", 0),
+      ev("step.started", 0, "cool-off", { attempt: 1 }),
+      ev("step.waiting", 5, "cool-off", { kind: "sleep" }),
+      ev("run.cancelled", 60_000),
+    ],
+    120_000,
+  );
+  assert.deepEqual(
+    t.bars.get("cool-off")?.map((b) => [b.start, b.end, b.outcome]),
+    [
+      [0, 5, "running"],
+      [5, 60_000, "waiting"],
+    ],
+  );
+  assert.equal(m.activeMs(t, 120_000), 5);
+});
+
 test("the axis has a few ticks at round spacings, labelled by the time since the start", () => {
   const t = m.buildTimeline([ev("run.created", 1_000), ev("run.succeeded", 149_000)], 0);
   const ticks = m.axisTicks(t, 6);
@@ -105,6 +168,33 @@ test("the axis has a few ticks at round spacings, labelled by the time since the
     ["0 s", "200 ms", "400 ms", "600 ms", "800 ms"],
   );
   assert.equal(m.offsetLabel(5_400_000), "1 h 30 min");
+});
+
+test("a phone's narrow axis gets fewer ticks, and no two labels overlap", () => {
+  /** Each label's [from, to] in px on an axis `width` wide, as drawn. */
+  const extents = (t: Timeline, width: number) =>
+    m.placeTicks(t, width).map((tick) => {
+      const x = (tick.left / 100) * width;
+      const w = m.tickLabelPx(tick.label);
+      return tick.labelLeft ? ([x - w, x] as const) : ([x, x + w] as const);
+    });
+  // 1 min 42 s on a 210-px axis: 0 s, 30 s, 1 min and a right-aligned "1 min 30 s" would overlap.
+  const t = m.buildTimeline([ev("run.created", 0), ev("run.succeeded", 102_000)], 0);
+  for (const width of [210, 390, 990]) {
+    const spans = extents(t, width);
+    assert.ok(spans.length >= 2, `${spans.length} ticks on ${width} px`);
+    for (let i = 1; i < spans.length; i++)
+      assert.ok(spans[i]![0] > spans[i - 1]![1], `labels ${i - 1} and ${i} apart on ${width} px`);
+    for (const [from, to] of spans) assert.ok(from >= 0 && to <= width, `inside the ${width}-px axis`);
+  }
+  assert.deepEqual(
+    m.placeTicks(t, 990).map((x) => x.label),
+    ["0 s", "30 s", "1 min", "1 min 30 s"],
+  );
+  assert.deepEqual(
+    m.placeTicks(t, 210).map((x) => x.label),
+    ["0 s", "1 min"],
+  );
 });
 
 test("rows: after the steps they need, ties in natural order (fetch-2 before fetch-10)", () => {

@@ -10,8 +10,26 @@ export function RunLink({ runId, stepId }: { runId: string; stepId?: string }) {
   );
 }
 
-/** "restart of run_x" / "rerun of run_x": where a run came from, as words and a link. */
-export function LineageMarker({ run }: { run: Pick<Run, "origin" | "parentRunId"> }) {
+/**
+ * "restart of run_x" / "rerun of run_x" / "child of run_x": where a run came from, as words and a
+ * link (a child run: the run whose step started it).
+ */
+export function LineageMarker({
+  run,
+}: {
+  run: Pick<Run, "origin" | "parentRunId" | "callerRunId" | "callerStepId">;
+}) {
+  if (run.origin === "start" && run.callerRunId)
+    return (
+      <span
+        className="lineage lineage-child"
+        data-testid="lineage-marker"
+        title={`started by step ${run.callerStepId ?? "?"} of ${run.callerRunId}`}
+      >
+        <span aria-hidden="true">⤷ </span>
+        child of <RunLink runId={run.callerRunId} />
+      </span>
+    );
   if (run.origin === "start" || !run.parentRunId) return null;
   return (
     <span className={`lineage lineage-${run.origin}`} data-testid="lineage-marker">

@@ -102,7 +102,7 @@ export function RunPage({ runId, stepId }: { runId: string; stepId: string | nul
         <span
           data-testid="run-active"
           data-ms={active}
-          title="Time during which at least one step was executing (waits for a resume count nothing)"
+          title="Time during which at least one step was executing (waits for a resume, a signal, a sleep or a child run count nothing)"
         >
           active {formatDuration(active)}
         </span>

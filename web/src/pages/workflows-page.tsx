@@ -114,8 +114,9 @@ function WorkflowDetail({ workflowId }: { workflowId: string }) {
         </p>
       )}
       <p className="muted small">
-        {workflow.stepCount} steps · {workflow.stored ? "stored" : "updated"} {formatTime(workflow.updatedAt)}{" "}
-        · recovery {workflow.recovery}
+        {workflow.stepCount} step{workflow.stepCount === 1 ? "" : "s"} ·{" "}
+        {workflow.stored ? "stored" : "updated"} {formatTime(workflow.updatedAt)} · recovery{" "}
+        {workflow.recovery}
         {workflow.failFast ? " · fail fast" : ""}
       </p>
       <div className="panel latest-failed" data-testid="latest-failed">

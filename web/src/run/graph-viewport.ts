@@ -46,11 +46,13 @@ export function graphBounds(positions: Iterable<Point>): Bounds {
   return { x: left, y: top, width: right - left, height: bottom - top };
 }
 
+/** The box's width a fitted graph may use: from right of the zoom buttons to the right padding. */
+function fitWidth(size: Size): number {
+  return size.width - START_LEFT_PX - PADDING_PX;
+}
+
 function fitZoom(bounds: Bounds, size: Size): number {
-  return Math.min(
-    (size.width - 2 * PADDING_PX) / bounds.width,
-    (size.height - 2 * PADDING_PX) / bounds.height,
-  );
+  return Math.min(fitWidth(size) / bounds.width, (size.height - 2 * PADDING_PX) / bounds.height);
 }
 
 /** Whether the whole graph fits in its box at a readable zoom. An unmeasured box (0 × 0) counts as fitting. */
@@ -59,11 +61,14 @@ export function fitsReadable(bounds: Bounds, size: Size): boolean {
   return fitZoom(bounds, size) >= READABLE_ZOOM;
 }
 
-/** The whole graph centred in its box, at most MAX_FIT_ZOOM. */
+/**
+ * The whole graph centred in its box, at most MAX_FIT_ZOOM; centred across the part right of the
+ * zoom buttons, so that a graph as wide as its box is not drawn under them.
+ */
 export function fitViewport(bounds: Bounds, size: Size): Viewport {
   const zoom = Math.min(fitZoom(bounds, size), MAX_FIT_ZOOM);
   return {
-    x: size.width / 2 - (bounds.x + bounds.width / 2) * zoom,
+    x: START_LEFT_PX + fitWidth(size) / 2 - (bounds.x + bounds.width / 2) * zoom,
     y: size.height / 2 - (bounds.y + bounds.height / 2) * zoom,
     zoom,
   };

@@ -3,6 +3,7 @@ import type { ItemsQuery } from "../api/client";
 import { useApi } from "../api/context";
 import { messageOf } from "../api/errors";
 import type { Item, ItemDetail, ItemStatus, RunActionState } from "../api/types";
+import { useReadOnlyReason } from "../api/use-read-only";
 import { JsonView } from "../components/json-view";
 import { RunLink } from "../components/run-link";
 import { VirtualList } from "../components/virtual-list";
@@ -33,6 +34,9 @@ export function ItemGrid(props: {
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
+  // A read-only token may look at the plan's items but not start the rerun: the button says why.
+  const readOnly = useReadOnlyReason();
+  const rerun: RunActionState = readOnly ? { allowed: false, reason: readOnly } : props.rerun;
   const query = (after: string | null): ItemsQuery => ({
     limit: PAGE,
     ...(filter === "all" ? {} : { status: filter }),
@@ -96,9 +100,9 @@ export function ItemGrid(props: {
           <button
             type="button"
             className="button"
-            onClick={props.rerun.allowed ? props.onRerunFailed : undefined}
-            aria-disabled={!props.rerun.allowed}
-            title={props.rerun.reason ?? "A new run that reuses the succeeded items and runs the failed ones"}
+            onClick={rerun.allowed ? props.onRerunFailed : undefined}
+            aria-disabled={!rerun.allowed}
+            title={rerun.reason ?? "A new run that reuses the succeeded items and runs the failed ones"}
             data-testid="rerun-failed-items"
           >
             Rerun failed items

@@ -1,14 +1,16 @@
-import { useId, useMemo, useState } from "react";
+import { useMemo, useState } from "react";
 import { useApi } from "../api/context";
 import { messageOf } from "../api/errors";
 import type { StepWait } from "../api/types";
 import { useReadOnlyReason } from "../api/use-read-only";
+import { FieldInput } from "../components/schema-field";
+import { schemaData, schemaForm, type Values } from "../components/schema-form-model";
 import { useToasts } from "../components/toasts";
-import { type Field, signalData, signalForm, type Values } from "./signal-form-model";
+import { waitText } from "./wait-text";
 
 /**
  * The answer to a step waiting for a signal: a form built from the wait's schema (see
- * signal-form-model.ts), sent as `POST /api/runs/{id}/signals/{name}`. A refusal (data that does not
+ * components/schema-form-model.ts), sent as `POST /api/runs/{id}/signals/{name}`. A refusal (data that does not
  * fit the schema: 422) stays under the form with the server's reason; nothing was kept.
  */
 export function SignalAnswer(props: { runId: string; stepId: string; wait: StepWait; signal: string }) {
@@ -16,14 +18,14 @@ export function SignalAnswer(props: { runId: string; stepId: string; wait: StepW
   const client = useApi();
   const toasts = useToasts();
   const readOnly = useReadOnlyReason();
-  const form = useMemo(() => signalForm(wait.schema), [wait.schema]);
+  const form = useMemo(() => schemaForm(wait.schema), [wait.schema]);
   const [values, setValues] = useState<Values>({});
   const [problem, setProblem] = useState<string | null>(null);
   const [sending, setSending] = useState(false);
   const set = (name: string, value: string | boolean) => setValues((v) => ({ ...v, [name]: value }));
 
   const send = async (decision?: boolean) => {
-    const built = signalData(form, values, decision);
+    const built = schemaData(form, values, decision);
     if ("problem" in built) {
       setProblem(built.problem);
       return;
@@ -57,7 +59,7 @@ export function SignalAnswer(props: { runId: string; stepId: string; wait: StepW
       }}
     >
       <h3>Waiting for signal “{signal}”</h3>
-      {wait.until !== null && <p className="muted small">{wait.description}</p>}
+      {wait.until !== null && <p className="muted small">{waitText(wait)}</p>}
       {form.fields === null ? (
         <label className="field">
           <span>Data (JSON{wait.schema ? ", checked against the wait's schema" : ""})</span>
@@ -101,58 +103,5 @@ export function SignalAnswer(props: { runId: string; stepId: string; wait: StepW
         )}
       </div>
     </form>
-  );
-}
-
-function FieldInput(props: {
-  field: Field;
-  value: string | boolean | undefined;
-  onChange: (name: string, value: string | boolean) => void;
-}) {
-  const { field, value, onChange } = props;
-  const id = useId();
-  const label = `${field.label}${field.required ? "" : " (optional)"}`;
-  if (field.kind === "boolean")
-    return (
-      <label className="checkbox">
-        <input
-          type="checkbox"
-          checked={value === true}
-          onChange={(e) => onChange(field.name, e.target.checked)}
-        />{" "}
-        {label}
-      </label>
-    );
-  const text = typeof value === "string" ? value : "";
-  return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      {field.kind === "choice" ? (
-        <select id={id} value={text} onChange={(e) => onChange(field.name, e.target.value)}>
-          <option value="">—</option>
-          {field.options.map((o) => (
-            <option key={o} value={o}>
-              {o}
-            </option>
-          ))}
-        </select>
-      ) : field.kind === "json" ? (
-        <textarea
-          id={id}
-          className="mono"
-          rows={3}
-          value={text}
-          onChange={(e) => onChange(field.name, e.target.value)}
-        />
-      ) : (
-        <input
-          id={id}
-          type={field.kind === "number" ? "number" : "text"}
-          step="any"
-          value={text}
-          onChange={(e) => onChange(field.name, e.target.value)}
-        />
-      )}
-    </div>
   );
 }

@@ -1,8 +1,19 @@
 import type { CairnEvent } from "../api/types";
 
-export type BarOutcome = "running" | "succeeded" | "failed" | "retrying" | "cancelled" | "interrupted";
+export type BarOutcome =
+  | "running"
+  | "succeeded"
+  | "failed"
+  | "retrying"
+  | "cancelled"
+  | "interrupted"
+  | "waiting";
 
-/** One execution of a step's handler, from its `step.started` event to the event that ended it. */
+/**
+ * One execution of a step's handler, from its `step.started` event to the event that ended it; or
+ * ("waiting") the time a step spent parked on a signal, a sleep or a child run, from its
+ * `step.waiting` event until it ran again or the run stopped.
+ */
 export interface Bar {
   attempt: number;
   start: number;
@@ -60,7 +71,8 @@ export function buildTimeline(events: readonly CairnEvent[], now: number): Timel
           const open = list.at(-1);
           if (open && open.end === null) {
             open.end = e.at;
-            open.outcome = stop;
+            // A wait the stop ended is still a wait: no step was executing.
+            if (open.outcome !== "waiting") open.outcome = stop;
           }
         }
     }
@@ -88,9 +100,22 @@ export function buildTimeline(events: readonly CairnEvent[], now: number): Timel
       list.push({ attempt, start: e.at, end: null, outcome: "running" });
       bars.set(e.stepId, list);
       start = Math.min(start, e.at);
+    } else if (e.type === "step.waiting") {
+      // The handler parked: what ran until now was executing; the wait is a bar of its own.
+      if (open) open.end = e.at;
+      list.push({
+        attempt: open?.attempt ?? list.at(-1)?.attempt ?? 1,
+        start: e.at,
+        end: null,
+        outcome: "waiting",
+      });
+      bars.set(e.stepId, list);
     } else if (open && ENDS[e.type]) {
       open.end = e.at;
-      open.outcome = ENDS[e.type]!;
+      // Settled while parked (marked done, cancelled): the wait stays a wait, the outcome a mark.
+      if (open.outcome === "waiting")
+        list.push({ attempt: open.attempt, start: e.at, end: e.at, outcome: ENDS[e.type]! });
+      else open.outcome = ENDS[e.type]!;
     }
     end = Math.max(end, e.at);
   }
@@ -111,12 +136,13 @@ export function span(t: Timeline, from: number, to: number): { left: number; wid
 
 /**
  * Active time: how long at least one step was executing (the union of every attempt's bar, so two
- * parallel steps of 2 s count 2 s, and a wait for a resume counts nothing). Compare with wall time,
- * from the run's creation to its end.
+ * parallel steps of 2 s count 2 s, and a wait for a resume, a signal, a sleep or a child run counts
+ * nothing). Compare with wall time, from the run's creation to its end.
  */
 export function activeMs(t: Timeline, now: number): number {
   const spans = [...t.bars.values()]
     .flat()
+    .filter((b) => b.outcome !== "waiting")
     .map((b) => [b.start, b.end ?? now] as const)
     .sort((a, b) => a[0] - b[0]);
   let total = 0;
@@ -184,6 +210,36 @@ export function axisTicks(t: Timeline, maxTicks = 6): Tick[] {
   for (let offset = 0; offset <= total; offset += step)
     ticks.push({ offsetMs: offset, left: (offset / total) * 100, label: offsetLabel(offset) });
   return ticks;
+}
+
+/** A tick as drawn: its label goes left of its line where it would run past the axis's right end. */
+export interface PlacedTick extends Tick {
+  labelLeft: boolean;
+}
+
+/** About how wide a tick's label is drawn (0.72rem: 7 px a character, and its 3-px padding). */
+export function tickLabelPx(label: string): number {
+  return label.length * 7 + 6;
+}
+
+/**
+ * The ticks of an axis `widthPx` wide: one per 70 px at the most (6 at the most), each label right
+ * of its line unless it would run past the end; a tick whose label would touch the one before it
+ * is left out (on a phone, "1 min" and a right-aligned "1 min 30 s" would otherwise overlap).
+ */
+export function placeTicks(t: Timeline, widthPx: number): PlacedTick[] {
+  const maxTicks = Math.max(1, Math.min(6, Math.floor(widthPx / 70)));
+  const out: PlacedTick[] = [];
+  let freeFrom = Number.NEGATIVE_INFINITY;
+  for (const tick of axisTicks(t, maxTicks)) {
+    const x = (tick.left / 100) * widthPx;
+    const labelPx = tickLabelPx(tick.label);
+    const labelLeft = x + labelPx > widthPx;
+    if ((labelLeft ? x - labelPx : x) < freeFrom) continue;
+    out.push({ ...tick, labelLeft });
+    freeFrom = (labelLeft ? x : x + labelPx) + 4;
+  }
+  return out;
 }
 
 /** "0 s", "500 ms", "15 s", "2 min", "1 min 30 s", "1 h 30 min". */

@@ -2,11 +2,22 @@ import { useMemo } from "react";
 import type { RunStatus, Step } from "../api/types";
 import { stepDisplayStatus } from "../components/status";
 import { StatusBadge } from "../components/status-badge";
+import { useElementWidth } from "../components/use-element-width";
 import { VirtualList } from "../components/virtual-list";
 import { formatDuration } from "../format";
-import { axisTicks, type Bar, rowLabels, span, type Timeline } from "./timeline-model";
+import { type Bar, placeTicks, rowLabels, span, type Timeline } from "./timeline-model";
 
 const ROW_HEIGHT = 34;
+
+/** Each kind of bar and what it means; a swatch stays on its words' line when the legend wraps. */
+const LEGEND: ReadonlyArray<readonly [Bar["outcome"], string]> = [
+  ["succeeded", "succeeded"],
+  ["failed", "failed"],
+  ["retrying", "retried"],
+  ["running", "running"],
+  ["cancelled", "cancelled / interrupted"],
+  ["waiting", "waiting (signal, sleep, child run)"],
+];
 
 /** A Gantt-like chart of every step attempt, one row per step (virtualised for big runs). */
 export function TimelineView(props: {
@@ -20,7 +31,9 @@ export function TimelineView(props: {
 }) {
   const { steps, order, timeline, now, runStatus, selectedId, onSelect } = props;
   const byId = useMemo(() => new Map(steps.map((s) => [s.id, s])), [steps]);
-  const ticks = useMemo(() => axisTicks(timeline), [timeline]);
+  // The ticks depend on the axis's width: fewer on a phone, so that no two labels overlap.
+  const [axisRef, axisPx] = useElementWidth<HTMLDivElement>();
+  const ticks = useMemo(() => placeTicks(timeline, axisPx ?? 1000), [timeline, axisPx]);
   const names = useMemo(() => rowLabels(steps), [steps]);
   const rows = useMemo(
     () => order.map((id) => byId.get(id)).filter((s): s is Step => s !== undefined),
@@ -31,21 +44,22 @@ export function TimelineView(props: {
       <div className="panel-head">
         <h2 id="timeline-title">Timeline</h2>
         <span className="muted small">
-          {formatDuration(timeline.end - timeline.start)} from start to end · each bar is one attempt
+          {formatDuration(timeline.end - timeline.start)} from start to end · each bar is one attempt, or a
+          wait
         </span>
       </div>
       <div className="timeline-legend small" aria-hidden="true">
-        <span className="bar-swatch bar-succeeded" /> succeeded <span className="bar-swatch bar-failed" />{" "}
-        failed
-        <span className="bar-swatch bar-retrying" /> retried <span className="bar-swatch bar-running" />{" "}
-        running
-        <span className="bar-swatch bar-cancelled" /> cancelled / interrupted
+        {LEGEND.map(([outcome, text]) => (
+          <span key={outcome} className="timeline-legend-item">
+            <span className={`bar-swatch bar-${outcome}`} /> {text}
+          </span>
+        ))}
       </div>
-      <div className="timeline-axis small" data-testid="timeline-axis" aria-hidden="true">
+      <div className="timeline-axis small" data-testid="timeline-axis" aria-hidden="true" ref={axisRef}>
         {ticks.map((t) => (
           <span
             key={t.offsetMs}
-            className={`timeline-tick${t.left > 85 ? " label-left" : ""}`}
+            className={`timeline-tick${t.labelLeft ? " label-left" : ""}`}
             style={{ left: `${t.left}%` }}
             data-testid="timeline-tick"
           >
@@ -120,8 +134,9 @@ export function TimelineView(props: {
                   <StatusBadge status={stepDisplayStatus(step, runStatus)} compact />
                 </button>
                 <div className="timeline-track">
-                  {bars.map((bar) => (
-                    <BarView key={`${bar.attempt}-${bar.start}`} bar={bar} timeline={timeline} now={now} />
+                  {bars.map((bar, i) => (
+                    // biome-ignore lint/suspicious/noArrayIndexKey: a step's bars only ever grow at the end
+                    <BarView key={i} bar={bar} timeline={timeline} now={now} />
                   ))}
                   <RunningLabel bars={bars} now={now} />
                   <span className="sr-only">{describe(bars, now)}</span>
@@ -143,17 +158,18 @@ function BarView({ bar, timeline, now }: { bar: Bar; timeline: Timeline; now: nu
       style={{ left: `${left}%`, width: `${width}%` }}
       title={`attempt ${bar.attempt}: ${bar.outcome}, ${formatDuration((bar.end ?? now) - bar.start)}`}
       data-testid="timeline-bar"
+      data-outcome={bar.outcome}
     />
   );
 }
 
-/** A running attempt's elapsed time, at the right end of its row (it grows every second). */
+/** A running attempt's elapsed time (or a wait's), at the right end of its row (it grows every second). */
 function RunningLabel({ bars, now }: { bars: readonly Bar[]; now: number }) {
   const open = bars.at(-1);
   if (!open || open.end !== null) return null;
   return (
     <span className="timeline-elapsed small" data-testid="timeline-elapsed">
-      running {formatDuration(now - open.start)}
+      {open.outcome === "waiting" ? "waiting" : "running"} {formatDuration(now - open.start)}
     </span>
   );
 }
@@ -161,6 +177,10 @@ function RunningLabel({ bars, now }: { bars: readonly Bar[]; now: number }) {
 function describe(bars: readonly Bar[], now: number): string {
   if (bars.length === 0) return "not executed in this run";
   return bars
-    .map((b) => `attempt ${b.attempt} ${b.outcome} after ${formatDuration((b.end ?? now) - b.start)}`)
+    .map((b) =>
+      b.outcome === "waiting"
+        ? `waited ${formatDuration((b.end ?? now) - b.start)}${b.end === null ? " so far" : ""}`
+        : `attempt ${b.attempt} ${b.outcome} after ${formatDuration((b.end ?? now) - b.start)}`,
+    )
     .join("; ");
 }

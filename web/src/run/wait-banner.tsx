@@ -1,4 +1,5 @@
 import type { RunDetail } from "../api/types";
+import { waitText } from "./wait-text";
 
 /**
  * What a running run waits for: each parked step with its wait ("waiting for signal "approve"",
@@ -18,7 +19,7 @@ export function WaitBanner({ run, onSelect }: { run: RunDetail; onSelect: (stepI
             <button type="button" className="link-button" onClick={() => onSelect(s.id)}>
               {s.label ?? s.id}
             </button>
-            : {s.waiting?.description}
+            : {s.waiting && waitText(s.waiting)}
             {s.waiting?.kind === "signal" ? " (answer it in the step's panel)" : ""}
           </li>
         ))}

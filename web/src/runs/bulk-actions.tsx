@@ -2,6 +2,8 @@ import { useState } from "react";
 import { useApi } from "../api/context";
 import { messageOf } from "../api/errors";
 import type { BulkAction, BulkReport } from "../api/types";
+import { useReadOnlyReason } from "../api/use-read-only";
+import { ActionButton } from "../components/action-button";
 import { Modal } from "../components/modal";
 import { RunLink } from "../components/run-link";
 import { useToasts } from "../components/toasts";
@@ -17,7 +19,8 @@ const ACTIONS: ReadonlyArray<{ action: BulkAction; label: string; verb: string }
 /**
  * The toolbar over a runs list with selected runs: each action first shows the combined plan of a
  * dry run (per run what it would do, or why it is refused, and totals), then applies it run by run;
- * a refused run does not stop the others.
+ * a refused run does not stop the others. A read-only token sees every action disabled with the
+ * reason (even a dry run is a POST, which the API refuses it).
  */
 export function BulkActions(props: { selected: readonly string[]; onClear: () => void; onDone: () => void }) {
   const { selected } = props;
@@ -29,6 +32,7 @@ export function BulkActions(props: { selected: readonly string[]; onClear: () =>
     error: string | null;
   } | null>(null);
   const [busy, setBusy] = useState(false);
+  const readOnly = useReadOnlyReason();
 
   const preview = (action: BulkAction) => {
     setOpen({ action, plan: null, error: null });
@@ -61,15 +65,15 @@ export function BulkActions(props: { selected: readonly string[]; onClear: () =>
     <div className="bulk-bar" role="toolbar" aria-label="Selected runs" data-testid="bulk-bar">
       <span data-testid="bulk-count">{selected.length} selected</span>
       {ACTIONS.map((a) => (
-        <button
+        <ActionButton
           key={a.action}
-          type="button"
-          className="button"
+          label={`${a.label}…`}
+          busyLabel={`${a.label}…`}
+          busy={false}
+          disabledReason={readOnly}
           onClick={() => preview(a.action)}
-          data-testid={`bulk-${a.action}`}
-        >
-          {a.label}…
-        </button>
+          testId={`bulk-${a.action}`}
+        />
       ))}
       <button type="button" className="link-button" onClick={props.onClear}>
         clear selection

@@ -40,7 +40,7 @@ export function RunsTable(props: {
     1000,
     runs.some((r) => r.status === "running"),
   );
-  const rowHeight = narrow ? 112 : 48;
+  const rowHeight = narrow ? 132 : 48;
   return (
     <div className="runs-table">
       <div className="runs-row runs-head" aria-hidden="true">

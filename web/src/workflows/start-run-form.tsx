@@ -1,15 +1,27 @@
-import { type FormEvent, useId, useState } from "react";
+import { type FormEvent, useId, useMemo, useState } from "react";
 import { useApi } from "../api/context";
 import { ApiError, messageOf } from "../api/errors";
 import type { Workflow } from "../api/types";
 import { useReadOnlyReason } from "../api/use-read-only";
+import { FieldInput } from "../components/schema-field";
+import {
+  type SchemaForm,
+  schemaData,
+  schemaForm,
+  schemaValues,
+  type Values,
+} from "../components/schema-form-model";
 import { useToasts } from "../components/toasts";
 import { navigate, runHref } from "../router";
 import { checkInput, type JsonSchema } from "./input-check";
 
+type InputMode = "form" | "json";
+
 /**
- * Start a run: the input as JSON, checked before it is sent (syntax, and the workflow's input schema
- * when the API gives it), an optional run id, then any secrets the workflow declares.
+ * Start a run: the input in a form built from the workflow's input schema (one field per property,
+ * filled with its defaults) or as JSON, checked before it is sent (syntax, and the schema when the
+ * API gives it), an optional run id, then any secrets the workflow declares. A schema that is not
+ * an object of properties (or none) leaves only the JSON editor.
  */
 export function StartRunForm({ workflow }: { workflow: Workflow }) {
   const client = useApi();
@@ -22,12 +34,42 @@ export function StartRunForm({ workflow }: { workflow: Workflow }) {
   const errorId = useId();
   const inputId = useId();
   const schema = (workflow.inputSchema ?? null) as JsonSchema | null;
+  const form = useMemo<SchemaForm>(() => ({ ...schemaForm(schema), decision: null }), [schema]);
+  const [mode, setMode] = useState<InputMode>(form.fields ? "form" : "json");
+  const [values, setValues] = useState<Values>(() => schemaValues(form, defaultsOf(schema)));
   const readOnly = useReadOnlyReason();
+
+  /** The input as JSON text, from whichever editor is shown; null (and the problem shown) when a field cannot be read. */
+  const inputText = (): string | null => {
+    if (mode === "json") return text;
+    const built = schemaData(form, values);
+    if ("problem" in built) {
+      setProblems([built.problem]);
+      return null;
+    }
+    return JSON.stringify(built.data ?? {});
+  };
+  const switchTo = (next: InputMode) => {
+    if (next === mode) return;
+    if (next === "json") {
+      const built = schemaData(form, values);
+      if ("problem" in built) return setProblems([built.problem]);
+      setText(JSON.stringify(built.data ?? {}, null, 2));
+    } else {
+      const checked = checkInput(text, null);
+      if (!checked.ok) return setProblems(checked.problems);
+      setValues(schemaValues(form, checked.value));
+    }
+    setProblems([]);
+    setMode(next);
+  };
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (readOnly) return;
-    const checked = checkInput(text, schema);
+    const input = inputText();
+    if (input === null) return;
+    const checked = checkInput(input, schema);
     if (!checked.ok) {
       setProblems(checked.problems);
       return;
@@ -66,23 +108,57 @@ export function StartRunForm({ workflow }: { workflow: Workflow }) {
   return (
     <form className="panel start-form" onSubmit={submit} aria-labelledby={`${inputId}-title`} noValidate>
       <h2 id={`${inputId}-title`}>Start a run</h2>
-      <label htmlFor={inputId}>
-        Input (JSON){workflow.hasInputSchema ? ", checked against the workflow's input schema" : ""}
-      </label>
-      <textarea
-        id={inputId}
-        className="mono json-editor"
-        rows={8}
-        spellCheck={false}
-        value={text}
-        onChange={(e) => {
-          setText(e.target.value);
-          if (problems.length > 0) setProblems([]);
-        }}
-        aria-invalid={problems.length > 0 || undefined}
-        aria-describedby={problems.length > 0 ? errorId : undefined}
-        data-testid="input-editor"
-      />
+      {form.fields && (
+        <fieldset className="segmented" aria-label="Edit the input as">
+          {(["form", "json"] as const).map((m) => (
+            <button
+              key={m}
+              type="button"
+              aria-pressed={mode === m}
+              onClick={() => switchTo(m)}
+              data-testid={`input-mode-${m}`}
+            >
+              {m === "form" ? "Form" : "JSON"}
+            </button>
+          ))}
+        </fieldset>
+      )}
+      {mode === "form" && form.fields ? (
+        <div className="input-fields" data-testid="input-fields">
+          <p className="muted small">Input, checked against the workflow's input schema:</p>
+          {form.fields.map((f) => (
+            <FieldInput
+              key={f.name}
+              field={f}
+              value={values[f.name]}
+              onChange={(name, value) => {
+                setValues((v) => ({ ...v, [name]: value }));
+                if (problems.length > 0) setProblems([]);
+              }}
+            />
+          ))}
+        </div>
+      ) : (
+        <>
+          <label htmlFor={inputId}>
+            Input (JSON){workflow.hasInputSchema ? ", checked against the workflow's input schema" : ""}
+          </label>
+          <textarea
+            id={inputId}
+            className="mono json-editor"
+            rows={8}
+            spellCheck={false}
+            value={text}
+            onChange={(e) => {
+              setText(e.target.value);
+              if (problems.length > 0) setProblems([]);
+            }}
+            aria-invalid={problems.length > 0 || undefined}
+            aria-describedby={problems.length > 0 ? errorId : undefined}
+            data-testid="input-editor"
+          />
+        </>
+      )}
       <label className="secret-field">
         <span>Run id (optional: a new id is made; an id that exists opens that run)</span>
         <input
@@ -140,4 +216,14 @@ function issuesOf(details: unknown): string[] {
     const where = Array.isArray(issue.path) && issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
     return `${where}${issue.message ?? JSON.stringify(i)}`;
   });
+}
+
+/** The `default` of each property of an object schema, as an input object (the form's first values). */
+function defaultsOf(schema: JsonSchema | null): Record<string, unknown> {
+  const properties = (schema?.properties ?? {}) as Record<string, { default?: unknown }>;
+  return Object.fromEntries(
+    Object.entries(properties)
+      .filter(([, p]) => p && typeof p === "object" && p.default !== undefined)
+      .map(([name, p]) => [name, p.default]),
+  );
 }

@@ -1,7 +1,7 @@
 /**
- * The answer form of a step waiting for a signal, built from the JSON Schema the wait declared: one
- * field per property of an object schema, and Approve / Reject buttons for its yes-or-no property.
- * Any other schema (or none) is answered with one JSON box. The server checks the data against the
+ * A form built from a JSON Schema: one field per property of an object schema (a signal's answer,
+ * a run's input). For a signal, its one yes-or-no property is answered by Approve / Reject buttons.
+ * Any other schema (or none) is typed as JSON in one box. The server checks the data against the
  * schema either way; the form only spares the user from writing JSON.
  */
 
@@ -12,7 +12,7 @@ export type Field =
   | { kind: "number"; name: string; label: string; required: boolean }
   | { kind: "json"; name: string; label: string; required: boolean };
 
-export interface SignalForm {
+export interface SchemaForm {
   /** null: the data is typed as JSON in one box. */
   fields: Field[] | null;
   /** The boolean field the Approve (true) and Reject (false) buttons answer; null: one Send button. */
@@ -28,7 +28,7 @@ function isSchema(value: unknown): value is Schema {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-export function signalForm(schema: unknown): SignalForm {
+export function schemaForm(schema: unknown): SchemaForm {
   if (!isSchema(schema) || !isSchema(schema.properties)) return { fields: null, decision: null };
   const required = new Set(Array.isArray(schema.required) ? schema.required : []);
   const fields = Object.entries(schema.properties).map(([name, property]) =>
@@ -50,11 +50,11 @@ function fieldOf(name: string, property: Schema, required: boolean): Field {
 }
 
 /**
- * The signal's data from the form's values (`decision`: the Approve / Reject answer), or the one
+ * The data from the form's values (`decision`: a signal's Approve / Reject answer), or the one
  * sentence that says which field cannot be read. Empty optional fields are left out.
  */
-export function signalData(
-  form: SignalForm,
+export function schemaData(
+  form: SchemaForm,
   values: Values,
   decision?: boolean,
 ): { data: unknown } | { problem: string } {
@@ -86,6 +86,23 @@ export function signalData(
     } else data[field.name] = text;
   }
   return { data };
+}
+
+/**
+ * The values that show `data` in the form's fields (switching from the JSON box to the form): its
+ * properties that are fields, as their inputs hold them.
+ */
+export function schemaValues(form: SchemaForm, data: unknown): Values {
+  const values: Values = {};
+  if (!form.fields || !isSchema(data)) return values;
+  for (const field of form.fields) {
+    const value = data[field.name];
+    if (value === undefined || value === null) continue;
+    if (field.kind === "boolean") values[field.name] = value === true;
+    else if (field.kind === "json" || typeof value === "object") values[field.name] = JSON.stringify(value);
+    else values[field.name] = String(value);
+  }
+  return values;
 }
 
 function parseJson(text: string, what: string): { data: unknown } | { problem: string } {
