@@ -1,8 +1,6 @@
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { after, before } from "node:test";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { type BrowserContext, type Browser as Chromium, chromium, type Page } from "playwright-core";
 import { type Server, startServer } from "./server.js";
 
 /** Debian's chromium package (apt-get install -y chromium); Playwright's own download is not used. */
@@ -43,18 +41,32 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-/** A fresh headless Chromium with its own profile directory, removed on close. */
+/**
+ * One headless Chromium shared by the contexts open at the same time: each `launchBrowser` is a
+ * fresh context in it (its own cookies, storage and cache), which is what a test needs, at a
+ * fraction of a browser start. A test file's session (uiSession) keeps its context open for all its
+ * groups, so the file starts one Chromium; the process closes with the last context, so that a
+ * program that is not a test file (scripts/ui-screenshots.ts) ends when it closes its browser.
+ */
+let chromiumProcess: Promise<Chromium> | undefined;
+let openContexts = 0;
+
+/** A fresh browser context (a new profile: no cookies, no storage) with one page, closed by close(). */
 export async function launchBrowser(
   baseUrl: string,
   viewport = { width: 1280, height: 800 },
 ): Promise<Browser> {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "cairn-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    args: FLAGS,
-    viewport,
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
+  openContexts++;
+  let context: BrowserContext;
+  chromiumProcess ??= chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  const shared = chromiumProcess;
+  try {
+    context = await (await shared).newContext({ viewport });
+  } catch (err) {
+    await release(shared);
+    throw err;
+  }
+  const page = await context.newPage();
   const external: string[] = [];
   const pageErrors: string[] = [];
   context.on("request", (r) => {
@@ -64,16 +76,26 @@ export async function launchBrowser(
   });
   page.on("pageerror", (e) => pageErrors.push(e.message));
   page.setDefaultTimeout(20_000);
+  let closed = false;
   return {
     context,
     page,
     external,
     pageErrors,
     close: async () => {
+      if (closed) return;
+      closed = true;
       await context.close();
-      fs.rmSync(profile, { recursive: true, force: true });
+      await release(shared);
     },
   };
+}
+
+/** One context fewer; the last one closes the Chromium (a later launchBrowser starts another). */
+async function release(shared: Promise<Chromium>): Promise<void> {
+  if (--openContexts > 0) return;
+  if (chromiumProcess === shared) chromiumProcess = undefined;
+  await (await shared.catch(() => undefined))?.close();
 }
 
 /** Open the UI and enter the token on its token screen, as a person would. */
@@ -84,11 +106,21 @@ export async function signIn(page: Page, baseUrl: string, token: string): Promis
   await page.getByRole("navigation", { name: "Main" }).waitFor();
 }
 
+export interface UiSession {
+  readonly server: Server;
+  readonly browser: Browser;
+  /**
+   * Leave the page blank but signed in with the session's token, so that the next visit loads the UI
+   * afresh: no dialog, toast or selection left by earlier tests, and the session's own token again.
+   */
+  fresh(): Promise<void>;
+}
+
 /**
- * A `cairn serve` (see startServer) and a headless Chromium signed in to it, for one describe block:
- * started before its tests and stopped after them.
+ * A `cairn serve` (see startServer) and a headless Chromium page signed in to it, for one describe
+ * block: started before its tests and stopped after them.
  */
-export function uiSession(): { readonly server: Server; readonly browser: Browser } {
+export function uiSession(): UiSession {
   const session: { server?: Server; browser?: Browser } = {};
   before(async () => {
     session.server = await startServer();
@@ -99,7 +131,7 @@ export function uiSession(): { readonly server: Server; readonly browser: Browse
     await session.browser?.close();
     await session.server?.stop();
   });
-  return {
+  const ui: UiSession = {
     get server() {
       if (!session.server) throw new Error("uiSession: the server starts in before()");
       return session.server;
@@ -108,5 +140,13 @@ export function uiSession(): { readonly server: Server; readonly browser: Browse
       if (!session.browser) throw new Error("uiSession: the browser starts in before()");
       return session.browser;
     },
+    async fresh() {
+      const { page } = ui.browser;
+      if (!page.url().startsWith(ui.server.url)) await page.goto(ui.server.url);
+      // The token lives in the tab's sessionStorage (web/src/api/token-store.ts); a test may have changed it.
+      await page.evaluate(`sessionStorage.setItem("cairn.token", ${JSON.stringify(ui.server.token)})`);
+      await page.goto("about:blank");
+    },
   };
+  return ui;
 }

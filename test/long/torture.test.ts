@@ -3,9 +3,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { spawnNode } from "./helpers/child.js";
-import { snapshot } from "./helpers/snapshot.js";
-import { readLines, tempDir } from "./helpers/temp.js";
+import { spawnNode } from "../helpers/child.js";
+import { snapshot } from "../helpers/snapshot.js";
+import { readLines, tempDir } from "../helpers/temp.js";
 
 /**
  * SIGKILL torture: a ~50-step workflow runs in a child process killed at a random moment; a fresh
@@ -16,7 +16,7 @@ import { readLines, tempDir } from "./helpers/temp.js";
  * TORTURE_TRIALS sets the number of trials (default 20; `npm run test:long` runs 500).
  */
 const TRIALS = Number(process.env.TORTURE_TRIALS ?? 20);
-const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures/torture-child.mjs");
+const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), "../fixtures/torture-child.mjs");
 const RUN_ID = "torture-run";
 
 interface Trial {
