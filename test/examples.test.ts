@@ -150,9 +150,17 @@ test("server-restart.yaml: a killed server's runs are interrupted on restart; on
       reason: string | null;
       steps: Array<{ id: string; status: string; attempts: number }>;
     };
+  // Waits ask the server (one HTTP request) rather than `cairn show` (a process each time).
+  const served = async (url: string, id: string) =>
+    (await (await fetch(`${url}/api/runs/${id}`)).json()) as {
+      status: string;
+      steps: Array<{ id: string; status: string }>;
+    };
+  const listening = async (server: ReturnType<typeof serve>) =>
+    /on (http:\/\/\S+)/.exec(await server.line(/^Cairn API listening/))![1]!;
   const first = serve("60");
   try {
-    await first.line(/^Cairn API listening/);
+    const url = await listening(first);
     for (const id of runIds) {
       const started = await cli(["--db", db, "run", example("server-restart.yaml"), "--detach", "--id", id], {
         cwd,
@@ -160,7 +168,10 @@ test("server-restart.yaml: a killed server's runs are interrupted on restart; on
       assert.equal(started.code, 0, started.stderr);
     }
     for (const id of runIds)
-      await until(async () => (await status(id)).steps[1]!.status === "running", `${id}'s render to run`);
+      await until(
+        async () => (await served(url, id)).steps[1]!.status === "running",
+        `${id}'s render to run`,
+      );
   } finally {
     // Killed here in the test, and on a failure too (a live server would keep the test file running).
     first.child.kill("SIGKILL");
@@ -169,12 +180,11 @@ test("server-restart.yaml: a killed server's runs are interrupted on restart; on
 
   const second = serve("0");
   try {
-    await second.line(/^Cairn API listening/);
+    const url = await listening(second);
     for (const id of runIds) {
-      const run = await until(async () => {
-        const r = await status(id);
-        return r.status === "interrupted" ? r : undefined;
-      }, `${id} to be interrupted`);
+      await until(async () => (await served(url, id)).status === "interrupted", `${id} to be interrupted`);
+      const run = await status(id);
+      assert.equal(run.status, "interrupted");
       assert.match(run.reason ?? "", /^step "render" was running but owner process \d+ on .+ is gone$/);
     }
     const resumed = await cli(
@@ -184,10 +194,9 @@ test("server-restart.yaml: a killed server's runs are interrupted on restart; on
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.match(resumed.stdout, /resume: 2 runs, 0 refused; 2 steps to execute, 2 kept\./);
     for (const id of runIds) {
-      const run = await until(async () => {
-        const r = await status(id);
-        return r.status === "succeeded" ? r : undefined;
-      }, `${id} to succeed`);
+      await until(async () => (await served(url, id)).status === "succeeded", `${id} to succeed`);
+      const run = await status(id);
+      assert.equal(run.status, "succeeded");
       assert.deepEqual(
         run.steps.map((s) => [s.id, s.status, s.attempts]),
         [
